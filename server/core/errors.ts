@@ -1,0 +1,77 @@
+/**
+ * One error hierarchy for the whole server. Every failure a caller can see has a stable code from
+ * `errorCatalog`; each code declares its kind, and each transport maps kinds exhaustively
+ * (`Record<ErrorKind, …>`), so adding a code never needs a transport change and adding a kind
+ * does not compile until every transport maps it.
+ */
+
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'precondition'
+  | 'exhausted'
+  | 'too_large'
+  | 'unavailable'
+  | 'internal';
+
+/** Stable error codes: never renamed once released; operators and scripts match on them. */
+export const errorCatalog = {
+  // generic
+  'request.invalid': 'invalid',
+  'request.too_large': 'too_large',
+  'auth.required': 'unauthenticated',
+  'auth.forbidden': 'forbidden',
+  not_found: 'not_found',
+  internal: 'internal',
+  unavailable: 'unavailable',
+  rate_limited: 'exhausted',
+  // configuration
+  'config.invalid': 'invalid',
+  'config.unknown_key': 'invalid',
+  'config.wrong_type': 'invalid',
+  'config.yaml': 'invalid',
+  'config.flag': 'invalid',
+  // store
+  'store.migration': 'internal',
+  'store.locked': 'conflict',
+  // pki
+  'pki.csr_invalid': 'invalid',
+  'pki.key_invalid': 'invalid',
+  // audit
+  'audit.invalid_entry': 'invalid',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class VigoError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  /** Extra machine-readable facts (file, line, key…) safe to show the caller. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'VigoError';
+    this.code = code;
+    this.kind = errorCatalog[code];
+    this.details = details;
+  }
+}
+
+export function isVigoError(err: unknown): err is VigoError {
+  return err instanceof VigoError;
+}
+
+/** A caller-safe view of any thrown value: unknown errors become `internal` without leaking their text. */
+export function toPublicError(err: unknown): { code: ErrorCode; kind: ErrorKind; message: string } {
+  if (isVigoError(err)) return { code: err.code, kind: err.kind, message: err.message };
+  return { code: 'internal', kind: 'internal', message: 'internal error' };
+}
