@@ -6,3 +6,5 @@ export { actorName, newRequestId, systemCtx } from './ctx.ts';
 export type { Actor, Ctx, Role } from './ctx.ts';
 export { formatDurationMs, parseDurationMs } from './duration.ts';
 export { ensurePrivateDir, writePrivateFile } from './fs-secure.ts';
+export { exitCodes } from './exit-codes.ts';
+export type { ExitCodeName } from './exit-codes.ts';

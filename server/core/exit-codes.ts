@@ -1,0 +1,26 @@
+/**
+ * vigosrv's process exit codes. Supervisors and scripts rely on them; they are documented in
+ * docs/exit-codes.md and never change meaning.
+ */
+export const exitCodes = {
+  /** Clean stop after a drain. */
+  ok: 0,
+  /** An unexpected internal error. */
+  internal: 70,
+  /** The database could not be opened or a migration failed. */
+  store: 74,
+  /** The drain did not finish within shutdown.budget; the process stopped anyway. */
+  shutdownBudgetExceeded: 75,
+  /** A listen address is already in use (or cannot be bound). */
+  portInUse: 76,
+  /** Another vigosrv holds the data directory's lock. */
+  dataDirLocked: 77,
+  /** server.yaml, an environment variable or a flag is invalid. */
+  config: 78,
+  /** The PKI material could not be created or loaded. */
+  pki: 79,
+  /** A second SIGINT/SIGTERM arrived during the drain: stopped at once. */
+  forced: 130,
+} as const;
+
+export type ExitCodeName = keyof typeof exitCodes;
