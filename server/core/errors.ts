@@ -37,11 +37,17 @@ export const errorCatalog = {
   // store
   'store.migration': 'internal',
   'store.locked': 'conflict',
+  'store.open': 'internal',
   // pki
   'pki.csr_invalid': 'invalid',
   'pki.key_invalid': 'invalid',
+  'pki.material_invalid': 'precondition',
   // audit
   'audit.invalid_entry': 'invalid',
+  // policy
+  'policy.template': 'invalid',
+  'policy.when_syntax': 'invalid',
+  'policy.when_eval': 'invalid',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;
