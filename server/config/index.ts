@@ -1,0 +1,11 @@
+export { configKeys, configRegistry, reloadableKeys } from './registry.ts';
+export type { ConfigKey, ConfigSource, ServerConfig } from './registry.ts';
+export type { ConfigMode, ConfigOption, DefaultContext, EnvMap, ParseContext } from './options.ts';
+export type { ListenAddress } from './values.ts';
+export { formatListenAddress } from './values.ts';
+export { loadConfig, reloadConfig } from './load.ts';
+export type { ConfigReload, LoadInput, LoadedConfig } from './load.ts';
+export { resolvePaths, systemDir } from './paths.ts';
+export type { ResolvedPaths } from './paths.ts';
+export { renderHelp } from './help.ts';
+export type { ConfigProblem, ConfigProblemCode } from './problems.ts';

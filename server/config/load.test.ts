@@ -1,0 +1,335 @@
+import { describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { VigoError } from '../core/index.ts';
+import { configKeys, configRegistry, loadConfig, reloadConfig, reloadableKeys } from './index.ts';
+import type { ConfigKey, LoadInput } from './index.ts';
+
+function tempDir(t: TestContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** server.yaml text setting one dotted key (section.leaf) to a YAML value. */
+function yamlFor(key: string, value: string): string {
+  const [section, leaf] = key.split('.');
+  return `${section ?? ''}:\n  ${leaf ?? ''}: ${value}\n`;
+}
+
+function loadError(input: LoadInput): VigoError {
+  try {
+    loadConfig(input);
+  } catch (err) {
+    assert.ok(err instanceof VigoError, `expected a VigoError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('loadConfig accepted an invalid configuration');
+}
+
+interface Dirs {
+  readonly fileDir: string;
+  readonly cwd: string;
+}
+
+interface Sample {
+  readonly file: readonly [string, (d: Dirs) => unknown];
+  readonly env: readonly [string, (d: Dirs) => unknown];
+  readonly flag: readonly [string, (d: Dirs) => unknown];
+}
+
+const fixed = (value: unknown) => (): unknown => value;
+
+/** One file, env and flag value per key; a new option fails to compile here until it gets samples. */
+const samples: Record<ConfigKey, Sample> = {
+  'server.grpc_listen': {
+    file: ["'127.0.0.1:1600'", fixed({ host: '127.0.0.1', port: 1600 })],
+    env: ['[::1]:1601', fixed({ host: '::1', port: 1601 })],
+    flag: [':0', fixed({ host: '', port: 0 })],
+  },
+  'server.api_listen': {
+    file: ["'localhost:9443'", fixed({ host: 'localhost', port: 9443 })],
+    env: [':9444', fixed({ host: '', port: 9444 })],
+    flag: ['0.0.0.0:9445', fixed({ host: '0.0.0.0', port: 9445 })],
+  },
+  'server.hostname': {
+    file: ['vigo-file.example', fixed('vigo-file.example')],
+    env: ['vigo-env.example', fixed('vigo-env.example')],
+    flag: ['', fixed(undefined)],
+  },
+  'server.tls_sans': {
+    file: ["['a.example', '10.1.1.1']", fixed(['a.example', '10.1.1.1'])],
+    env: ['b.example, ::1', fixed(['b.example', '::1'])],
+    flag: ['', fixed(undefined)],
+  },
+  'server.data_dir': {
+    file: ['data', (d) => path.join(d.fileDir, 'data')],
+    env: ['env-data', (d) => path.join(d.cwd, 'env-data')],
+    flag: ['/var/lib/vigo-flag', fixed('/var/lib/vigo-flag')],
+  },
+  'server.stacks_dir': {
+    file: ['../stacks', (d) => path.join(path.dirname(d.fileDir), 'stacks')],
+    env: ['/opt/stacks', fixed('/opt/stacks')],
+    flag: ['flag-stacks', (d) => path.join(d.cwd, 'flag-stacks')],
+  },
+  'log.level': {
+    file: ['debug', fixed('debug')],
+    env: ['warn', fixed('warn')],
+    flag: ['error', fixed('error')],
+  },
+  'shutdown.budget': {
+    file: ["'30s'", fixed(30_000)],
+    env: ['1m', fixed(60_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.interval': {
+    file: ['1m', fixed(60_000)],
+    env: ['90s', fixed(90_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.bundle_max_age': {
+    file: ['0', fixed(0)],
+    env: ['168h', fixed(604_800_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.observe_only': {
+    file: ['true', fixed(true)],
+    env: ['off', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.clock_skew': {
+    file: ['30s', fixed(30_000)],
+    env: ['2m', fixed(120_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.stale_factor': {
+    file: ['3', fixed(3)],
+    env: ['1.5', fixed(1.5)],
+    flag: ['', fixed(undefined)],
+  },
+  'fleet.flush_interval': {
+    file: ['10s', fixed(10_000)],
+    env: ['500ms', fixed(500)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.busy_timeout': {
+    file: ['0', fixed(0)],
+    env: ['10s', fixed(10_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_body_bytes': {
+    file: ['2048', fixed(2048)],
+    env: ['4096', fixed(4096)],
+    flag: ['', fixed(undefined)],
+  },
+};
+
+describe('precedence: default < server.yaml < environment < flag', () => {
+  for (const key of configKeys) {
+    it(key, (t) => {
+      const root = tempDir(t);
+      const fileDir = path.join(root, 'etc');
+      const cwd = path.join(root, 'work');
+      fs.mkdirSync(fileDir);
+      fs.mkdirSync(cwd);
+      const dirs = { fileDir, cwd };
+      const option = configRegistry[key];
+      const sample = samples[key];
+      const file = path.join(fileDir, 'server.yaml');
+      fs.writeFileSync(file, yamlFor(key, sample.file[0]));
+      const base = { cwd, systemDir: path.join(root, 'srv') };
+
+      const defaults = loadConfig({ ...base, argv: [], env: {} });
+      assert.equal(defaults.sources[key], 'default');
+
+      const fromFile = loadConfig({ ...base, argv: ['--config', file], env: {} });
+      assert.equal(fromFile.sources[key], 'file');
+      assert.deepEqual(fromFile.config[key], sample.file[1](dirs));
+
+      const env = { [option.env]: sample.env[0] };
+      const fromEnv = loadConfig({ ...base, argv: ['--config', file], env });
+      assert.equal(fromEnv.sources[key], 'env');
+      assert.deepEqual(fromEnv.config[key], sample.env[1](dirs));
+
+      if (option.flag === undefined) return;
+      const fromFlag = loadConfig({
+        ...base,
+        argv: ['--config', file, `--${option.flag}`, sample.flag[0]],
+        env,
+      });
+      assert.equal(fromFlag.sources[key], 'flag');
+      assert.deepEqual(fromFlag.config[key], sample.flag[1](dirs));
+    });
+  }
+});
+
+describe('modes and defaults', () => {
+  it('user mode is the default and keeps data in ./.vigo under the cwd', () => {
+    const loaded = loadConfig({ argv: [], env: {}, cwd: '/home/op/project' });
+    assert.equal(loaded.mode, 'user');
+    assert.equal(loaded.config['server.data_dir'], '/home/op/project/.vigo');
+    assert.equal(loaded.configFile, undefined);
+    assert.deepEqual(loaded.config['server.grpc_listen'], { host: '', port: 1530 });
+    assert.equal(loaded.config['checkin.interval'], 300_000);
+    assert.equal(loaded.config['server.hostname'], os.hostname());
+  });
+
+  it('user mode honours an absolute XDG_DATA_HOME and ignores empty or relative ones', () => {
+    const at = (xdg: string): string =>
+      loadConfig({ argv: [], env: { XDG_DATA_HOME: xdg }, cwd: '/w' }).config['server.data_dir'];
+    assert.equal(at('/home/op/.local/share'), '/home/op/.local/share/vigo');
+    assert.equal(at(''), '/w/.vigo');
+    assert.equal(at('relative/share'), '/w/.vigo');
+  });
+
+  it('--system or VIGO_SYSTEM=1 selects system mode with data in /srv/vigo', (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'server.yaml');
+    fs.writeFileSync(file, '');
+    // An explicit --config keeps the real /srv/vigo/server.yaml out of the test.
+    for (const input of [
+      { argv: ['--system', '--config', file], env: {} },
+      { argv: ['--config', file], env: { VIGO_SYSTEM: '1' } },
+    ]) {
+      const loaded = loadConfig({ ...input, cwd: dir });
+      assert.equal(loaded.mode, 'system');
+      assert.equal(loaded.config['server.data_dir'], '/srv/vigo');
+    }
+    assert.equal(loadConfig({ argv: [], env: { VIGO_SYSTEM: '0' }, cwd: dir }).mode, 'user');
+  });
+
+  it('system mode reads <systemDir>/server.yaml only when it exists', (t) => {
+    const systemDir = tempDir(t);
+    const none = loadConfig({ argv: ['--system'], env: {}, cwd: '/', systemDir });
+    assert.equal(none.configFile, undefined);
+    assert.equal(none.config['server.data_dir'], systemDir);
+    fs.writeFileSync(path.join(systemDir, 'server.yaml'), 'log:\n  level: warn\n');
+    const found = loadConfig({ argv: ['--system'], env: {}, cwd: '/', systemDir });
+    assert.equal(found.configFile, path.join(systemDir, 'server.yaml'));
+    assert.equal(found.config['log.level'], 'warn');
+    const user = loadConfig({ argv: [], env: {}, cwd: '/', systemDir });
+    assert.equal(user.configFile, undefined, 'user mode never reads the system file implicitly');
+  });
+
+  it('VIGO_CONFIG_FILE names the file, relative to the cwd; --config wins over it', (t) => {
+    const dir = tempDir(t);
+    fs.writeFileSync(path.join(dir, 'a.yaml'), 'log:\n  level: debug\n');
+    fs.writeFileSync(path.join(dir, 'b.yaml'), 'log:\n  level: error\n');
+    const fromEnv = loadConfig({ argv: [], env: { VIGO_CONFIG_FILE: 'a.yaml' }, cwd: dir });
+    assert.equal(fromEnv.configFile, path.join(dir, 'a.yaml'));
+    assert.equal(fromEnv.config['log.level'], 'debug');
+    const fromFlag = loadConfig({ argv: ['--config=b.yaml'], env: { VIGO_CONFIG_FILE: 'a.yaml' }, cwd: dir });
+    assert.equal(fromFlag.config['log.level'], 'error');
+  });
+
+  it('a missing explicit config file is config.invalid naming the path', (t) => {
+    const dir = tempDir(t);
+    const err = loadError({ argv: ['--config', 'missing.yaml'], env: {}, cwd: dir });
+    assert.equal(err.code, 'config.invalid');
+    assert.match(err.message, new RegExp(`${path.join(dir, 'missing.yaml')} \\(ENOENT\\)`));
+  });
+
+  it('--notify-fd and VIGO_NOTIFY_FD give the readiness fd; the flag wins', () => {
+    assert.equal(loadConfig({ argv: [], env: {}, cwd: '/' }).notifyFd, undefined);
+    assert.equal(loadConfig({ argv: [], env: { VIGO_NOTIFY_FD: '3' }, cwd: '/' }).notifyFd, 3);
+    assert.equal(
+      loadConfig({ argv: ['--notify-fd', '5'], env: { VIGO_NOTIFY_FD: '3' }, cwd: '/' }).notifyFd,
+      5,
+    );
+    const err = loadError({ argv: ['--notify-fd=x'], env: {}, cwd: '/' });
+    assert.equal(err.code, 'config.wrong_type');
+    assert.match(err.message, /flag --notify-fd: expected a file descriptor number/);
+  });
+
+  it('--help and --version load defaults even when the environment is broken', () => {
+    const env = { VIGO_CHECKIN_INTERVAL: 'soon', VIGO_CONFIG_FILE: '/nonexistent/server.yaml' };
+    const help = loadConfig({ argv: ['--help'], env, cwd: '/' });
+    assert.equal(help.help, true);
+    assert.equal(help.config['checkin.interval'], 300_000);
+    assert.equal(loadConfig({ argv: ['--version'], env, cwd: '/' }).version, true);
+    assert.equal(loadConfig({ argv: ['-h'], env, cwd: '/' }).help, true);
+  });
+});
+
+describe('environment', () => {
+  it('a bad VIGO_* value is config.wrong_type naming the variable and the value', () => {
+    const err = loadError({ argv: [], env: { VIGO_CHECKIN_INTERVAL: '5' }, cwd: '/' });
+    assert.equal(err.code, 'config.wrong_type');
+    assert.match(
+      err.message,
+      /environment variable VIGO_CHECKIN_INTERVAL: checkin\.interval: expected a duration/,
+    );
+    assert.match(err.message, /"5"/);
+  });
+
+  it('reports every bad variable at once', () => {
+    const env = { VIGO_GRPC_LISTEN: ':70000', VIGO_LOG_LEVEL: 'loud', VIGO_SYSTEM: 'perhaps' };
+    const err = loadError({ argv: [], env, cwd: '/' });
+    const names = (err.details['problems'] as { name?: string }[]).map((p) => p.name).sort();
+    assert.deepEqual(names, ['VIGO_GRPC_LISTEN', 'VIGO_LOG_LEVEL', 'VIGO_SYSTEM']);
+    assert.match(err.message, /3 problems/);
+    assert.match(err.message, /port 70000 is outside 0-65535/);
+  });
+
+  it('ignores unknown VIGO_* variables and treats empty ones as unset', () => {
+    const loaded = loadConfig({ argv: [], env: { VIGO_NOT_AN_OPTION: 'x', VIGO_LOG_LEVEL: '' }, cwd: '/' });
+    assert.equal(loaded.config['log.level'], 'info');
+    assert.equal(loaded.sources['log.level'], 'default');
+  });
+
+  it('a bad flag value is config.wrong_type naming the flag', () => {
+    const err = loadError({ argv: ['--grpc-listen', 'nope'], env: {}, cwd: '/' });
+    assert.equal(err.code, 'config.wrong_type');
+    assert.match(err.message, /^flag --grpc-listen: server\.grpc_listen: expected a listen address/);
+  });
+});
+
+describe('reloadConfig', () => {
+  it('applies reloadable keys and keeps the running value of the others', (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'server.yaml');
+    fs.writeFileSync(file, 'log:\n  level: info\nserver:\n  api_listen: ":8443"\n');
+    const input = { argv: ['--config', file], env: {}, cwd: dir };
+    const first = loadConfig(input);
+    fs.writeFileSync(
+      file,
+      'log:\n  level: debug\nserver:\n  api_listen: ":9443"\ncheckin:\n  interval: 1m\n',
+    );
+    const reload = reloadConfig(first, input);
+    assert.deepEqual([...reload.applied].sort(), ['checkin.interval', 'log.level']);
+    assert.deepEqual(reload.restartRequired, ['server.api_listen']);
+    assert.equal(reload.loaded.config['log.level'], 'debug');
+    assert.equal(reload.loaded.config['checkin.interval'], 60_000);
+    assert.equal(reload.loaded.config['server.api_listen'].port, 8443);
+  });
+
+  it('throws on an invalid file so the caller keeps the running configuration', (t) => {
+    const dir = tempDir(t);
+    const file = path.join(dir, 'server.yaml');
+    fs.writeFileSync(file, '');
+    const input = { argv: ['--config', file], env: {}, cwd: dir };
+    const first = loadConfig(input);
+    fs.writeFileSync(file, 'checkin:\n  interval: 5\n');
+    assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
+  });
+
+  it('reloadable keys are log.level, checkin.* and fleet.flush_interval', () => {
+    const expected = configKeys.filter(
+      (k) => k === 'log.level' || k.startsWith('checkin.') || k === 'fleet.flush_interval',
+    );
+    assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());
+  });
+});
+
+describe('registry', () => {
+  it('env names and flags are unique and env names start with VIGO_', () => {
+    const envs = configKeys.map((k) => configRegistry[k].env);
+    assert.equal(new Set(envs).size, envs.length);
+    for (const env of envs) assert.match(env, /^VIGO_[A-Z0-9_]+$/);
+    const flags = configKeys.flatMap((k) => configRegistry[k].flag ?? []);
+    assert.equal(new Set(flags).size, flags.length);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Every vigosrv option, declared once: its dotted key (as nested in server.yaml), parser, default,
+ * VIGO_* environment variable, doc line and optional flag. Help, the environment reader, the flag
+ * parser, the YAML checker and the typed ServerConfig all derive from this table.
+ *
+ * Durations are written Go-style in server.yaml ("5m", "24h") and arrive in ServerConfig as milliseconds.
+ */
+import os from 'node:os';
+import {
+  booleanOption,
+  choiceOption,
+  durationOption,
+  integerOption,
+  listOption,
+  listenOption,
+  numberOption,
+  pathOption,
+  textOption,
+} from './options.ts';
+import type { ConfigOption } from './options.ts';
+import { defaultDataDir } from './paths.ts';
+import { isHostname, isSubjectAltName } from './values.ts';
+import net from 'node:net';
+
+export const configRegistry = {
+  'server.grpc_listen': listenOption({
+    doc: 'Agent gRPC listener (mTLS). ":1530" listens on every interface; port 0 picks a free port.',
+    env: 'VIGO_GRPC_LISTEN',
+    flag: 'grpc-listen',
+    default: ':1530',
+  }),
+  'server.api_listen': listenOption({
+    doc: 'HTTPS listener for the REST API, web UI, /metrics and /bootstrap; same form as server.grpc_listen.',
+    env: 'VIGO_API_LISTEN',
+    flag: 'api-listen',
+    default: ':8443',
+  }),
+  'server.hostname': textOption({
+    doc: 'Name this server advertises to agents; always added to the server certificate SANs.',
+    env: 'VIGO_HOSTNAME',
+    expected: 'a host name or IP address',
+    accepts: (text) => isHostname(text) || net.isIP(text) !== 0,
+    defaultText: "the machine's host name",
+    defaultValue: () => os.hostname(),
+  }),
+  'server.tls_sans': listOption({
+    doc: 'Extra subject alternative names (DNS names or IPs) for the server certificate.',
+    env: 'VIGO_TLS_SANS',
+    default: [],
+    item: { item: 'a DNS name or IP address', items: 'DNS names or IP addresses', accepts: isSubjectAltName },
+  }),
+  'server.data_dir': pathOption({
+    doc: 'Directory for the database, TLS material, secrets and the lock file.',
+    env: 'VIGO_DATA_DIR',
+    flag: 'data-dir',
+    defaultText: '/srv/vigo in system mode; $XDG_DATA_HOME/vigo, else ./.vigo, in user mode',
+    defaultValue: defaultDataDir,
+  }),
+  'server.stacks_dir': pathOption({
+    doc: 'Directory of the stacks operators publish from.',
+    env: 'VIGO_STACKS_DIR',
+    flag: 'stacks',
+    defaultText: '"" (<data_dir>/stacks)',
+    defaultValue: () => '',
+    emptyMeans: '<data_dir>/stacks',
+  }),
+  'log.level': choiceOption({
+    doc: 'Least severe log level written: debug, info, warn or error.',
+    env: 'VIGO_LOG_LEVEL',
+    flag: 'log-level',
+    values: ['debug', 'info', 'warn', 'error'],
+    default: 'info',
+    reloadable: true,
+  }),
+  'shutdown.budget': durationOption({
+    doc: 'Longest the graceful drain on SIGTERM/SIGINT may take before the process stops anyway (exit 75).',
+    env: 'VIGO_SHUTDOWN_BUDGET',
+    default: '20s',
+  }),
+  'checkin.interval': durationOption({
+    doc: 'How often agents check in.',
+    env: 'VIGO_CHECKIN_INTERVAL',
+    default: '5m',
+    reloadable: true,
+  }),
+  'checkin.bundle_max_age': durationOption({
+    doc: 'How long a signed policy bundle stays valid on an agent; "0" means it never expires (not advised).',
+    env: 'VIGO_CHECKIN_BUNDLE_MAX_AGE',
+    default: '24h',
+    allowZero: true,
+    reloadable: true,
+  }),
+  'checkin.observe_only': booleanOption({
+    doc: 'Fleet-wide observe mode: agents report drift but change nothing.',
+    env: 'VIGO_CHECKIN_OBSERVE_ONLY',
+    default: false,
+    reloadable: true,
+  }),
+  'checkin.clock_skew': durationOption({
+    doc: "Largest accepted distance between an agent request's timestamp and the server clock.",
+    env: 'VIGO_CHECKIN_CLOCK_SKEW',
+    default: '5m',
+    reloadable: true,
+  }),
+  'checkin.stale_factor': numberOption({
+    doc: 'An envoy unseen for stale_factor x its check-in interval is stale; must be greater than 1.',
+    env: 'VIGO_CHECKIN_STALE_FACTOR',
+    default: 2.5,
+    greaterThan: 1,
+    reloadable: true,
+  }),
+  'fleet.flush_interval': durationOption({
+    doc: 'How often the in-memory fleet index writes changed envoy rows to the database.',
+    env: 'VIGO_FLEET_FLUSH_INTERVAL',
+    default: '5s',
+    reloadable: true,
+  }),
+  'database.busy_timeout': durationOption({
+    doc: 'How long a database statement waits for a lock held elsewhere before failing; "0" fails at once.',
+    env: 'VIGO_DATABASE_BUSY_TIMEOUT',
+    default: '5s',
+    allowZero: true,
+  }),
+  'http.max_body_bytes': integerOption({
+    doc: 'Largest request body the HTTPS API accepts, in bytes; larger requests get 413.',
+    env: 'VIGO_HTTP_MAX_BODY_BYTES',
+    default: 1_048_576,
+    min: 1,
+  }),
+} as const satisfies Record<string, ConfigOption<unknown>>;
+
+export type ConfigKey = keyof typeof configRegistry;
+
+/** vigosrv's typed configuration, keyed by dotted key: `cfg['server.grpc_listen'].port`. */
+export type ServerConfig = {
+  readonly [K in ConfigKey]: ReturnType<(typeof configRegistry)[K]['parse']>;
+};
+
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+
+export const configKeys: readonly ConfigKey[] = Object.keys(configRegistry) as ConfigKey[];
+
+/**
+ * Keys a SIGHUP reload applies at runtime; every other key needs a restart. Holds ConfigKeys, typed as
+ * strings so callers can test any key name without a cast.
+ */
+export const reloadableKeys: ReadonlySet<string> = new Set<string>(
+  configKeys.filter((key) => configRegistry[key].reloadable),
+);
+
+/** The registry entry for a key, typed loosely for code that walks every option. */
+export function optionFor(key: ConfigKey): ConfigOption<unknown> {
+  return configRegistry[key];
+}
