@@ -1,0 +1,11 @@
+export { openStore } from './open-store.ts';
+export type { Store, StoreOptions } from './open-store.ts';
+export {
+  defaultMigrationsDir,
+  listAppliedMigrations,
+  readMigrationFiles,
+  runMigrations,
+  schemaSnapshotFileName,
+} from './migrations.ts';
+export type { AppliedMigration, Db, MigrationFile, RunMigrationsOptions } from './migrations.ts';
+export { dumpSchema, schemaSnapshotHeader, schemaSnapshotPath } from './schema-snapshot.ts';
