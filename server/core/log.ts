@@ -33,13 +33,22 @@ function encode(value: unknown): unknown {
   return value instanceof Error ? serializeError(value) : value;
 }
 
-export function createLogger(options: { level: LogLevel; sink?: LogSink; fields?: LogFields }): Logger {
+/** A level shared by a logger and all its children, so a config reload changes it everywhere at once. */
+export interface LogLevelRef {
+  value: LogLevel;
+}
+
+export function createLogger(options: {
+  level: LogLevel | LogLevelRef;
+  sink?: LogSink;
+  fields?: LogFields;
+}): Logger {
   const sink = options.sink ?? process.stderr;
-  const minRank = levelRank[options.level];
+  const levelRef = typeof options.level === 'string' ? { value: options.level } : options.level;
   const bound = options.fields ?? {};
 
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (levelRank[level] < minRank) return;
+    if (levelRank[level] < levelRank[levelRef.value]) return;
     const record: LogFields = { time: new Date().toISOString(), level, msg, ...bound };
     if (fields) for (const [k, v] of Object.entries(fields)) record[k] = encode(v);
     sink.write(`${JSON.stringify(record)}\n`);
@@ -50,8 +59,8 @@ export function createLogger(options: { level: LogLevel; sink?: LogSink; fields?
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => createLogger({ level: options.level, sink, fields: { ...bound, ...fields } }),
-    enabled: (level) => levelRank[level] >= minRank,
+    child: (fields) => createLogger({ level: levelRef, sink, fields: { ...bound, ...fields } }),
+    enabled: (level) => levelRank[level] >= levelRank[levelRef.value],
   };
 }
 

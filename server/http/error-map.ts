@@ -1,0 +1,30 @@
+/**
+ * HTTP side of the error hierarchy: every error kind maps to one status (exhaustive, so a new kind does
+ * not compile until it is mapped) and every error leaves as the same envelope.
+ */
+import type { ErrorKind } from '../core/index.ts';
+import { toPublicError } from '../core/index.ts';
+
+export const httpStatusByKind: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition: 412,
+  too_large: 413,
+  exhausted: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export interface ErrorEnvelope {
+  code: string;
+  message: string;
+  requestId: string;
+}
+
+export function errorResponseBody(err: unknown, requestId: string): { status: number; body: ErrorEnvelope } {
+  const pub = toPublicError(err);
+  return { status: httpStatusByKind[pub.kind], body: { code: pub.code, message: pub.message, requestId } };
+}

@@ -1,0 +1,210 @@
+/**
+ * Brings vigosrv up in a fixed order — lock, store, PKI, listeners — and takes it down in reverse with a
+ * drain. Each start-up failure carries its documented exit code; nothing is opened before the config
+ * has been validated, and nothing is touched before the data directory's lock is held.
+ */
+import { randomUUID } from 'node:crypto';
+import { appendAudit } from '../audit/index.ts';
+import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
+import { resolvePaths } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import { ensurePrivateDir, isVigoError } from '../core/index.ts';
+import { startGrpcListener } from '../grpc/server.ts';
+import type { GrpcListener } from '../grpc/server.ts';
+import { createHttpApp } from '../http/app.ts';
+import { startHttpsListener } from '../http/listener.ts';
+import type { HttpsListener } from '../http/listener.ts';
+import { Readiness } from '../http/readiness.ts';
+import type { Pki } from '../pki/index.ts';
+import { loadOrCreatePki } from '../pki/index.ts';
+import type { Store } from '../store/index.ts';
+import { openStore } from '../store/index.ts';
+import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
+import type { DataDirLock } from './data-dir-lock.ts';
+import { StartupError } from './startup-error.ts';
+import { serverVersion } from './version.ts';
+
+export interface RunningServer {
+  readonly paths: ResolvedPaths;
+  readonly grpcPort: number;
+  readonly apiPort: number;
+  readonly bootId: string;
+  readonly store: Store;
+  readonly pki: Pki;
+  readonly readiness: Readiness;
+  /** Graceful drain: stop accepting, finish in-flight work, flush, checkpoint, release the lock. */
+  drain(reason: string): Promise<void>;
+  /** Drops every connection at once (used when the drain budget runs out or a second signal arrives). */
+  abort(): void;
+}
+
+const grpcMaxMessageBytes = 8 * 1024 * 1024;
+
+function isAddressInUse(err: unknown): boolean {
+  const text =
+    err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` : String(err);
+  return /EADDRINUSE|address already in use|EACCES|EADDRNOTAVAIL|No address added/i.test(text);
+}
+
+function listenFailure(what: string, address: string, err: unknown): StartupError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new StartupError(
+    isAddressInUse(err) ? 'portInUse' : 'internal',
+    `cannot listen for ${what} on ${address}: ${detail}`,
+    { cause: err },
+  );
+}
+
+function openStoreOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Store {
+  try {
+    return openStore({
+      file: paths.dbFile,
+      log: log.child({ component: 'store' }),
+      busyTimeoutMs: loaded.config['database.busy_timeout'],
+    });
+  } catch (err) {
+    throw new StartupError('store', isVigoError(err) ? err.message : `cannot open database: ${String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Promise<Pki> {
+  try {
+    return await loadOrCreatePki({
+      tlsDir: paths.tlsDir,
+      hostname: loaded.config['server.hostname'],
+      extraSans: [...loaded.config['server.tls_sans']],
+      log: log.child({ component: 'pki' }),
+    });
+  } catch (err) {
+    throw new StartupError(
+      'pki',
+      isVigoError(err) ? err.message : `cannot prepare TLS material: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+export async function startServer(loaded: LoadedConfig, log: Logger): Promise<RunningServer> {
+  const config = loaded.config;
+  const paths = resolvePaths(config);
+  ensurePrivateDir(paths.dataDir);
+
+  let lock: DataDirLock;
+  try {
+    lock = acquireDataDirLock(paths.lockFile);
+  } catch (err) {
+    if (err instanceof DataDirLockedError)
+      throw new StartupError('dataDirLocked', err.message, { cause: err });
+    throw err;
+  }
+
+  const cleanups: (() => void)[] = [() => lock.release()];
+  const unwind = (): void => {
+    for (const cleanup of cleanups.reverse()) cleanup();
+  };
+
+  try {
+    const store = openStoreOrFail(paths, loaded, log);
+    cleanups.push(() => store.close());
+    const pki = await loadPkiOrFail(paths, loaded, log);
+    const bootId = randomUUID();
+    const startedAtMs = Date.now();
+    const readiness = new Readiness();
+
+    const grpcAddress = config['server.grpc_listen'];
+    let grpc: GrpcListener;
+    try {
+      grpc = await startGrpcListener({
+        host: grpcAddress.host,
+        port: grpcAddress.port,
+        caCertPem: pki.caCertPem,
+        serverCertPem: pki.serverCertPem,
+        serverKeyPem: pki.serverKeyPem,
+        maxMessageBytes: grpcMaxMessageBytes,
+        register: () => {},
+      });
+    } catch (err) {
+      throw listenFailure('agents (gRPC)', `${grpcAddress.host}:${grpcAddress.port}`, err);
+    }
+    cleanups.push(() => grpc.destroy());
+
+    const app = createHttpApp({
+      log,
+      readiness,
+      systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
+      maxBodyBytes: config['http.max_body_bytes'],
+      databaseReady: () => store.db.open,
+    });
+    const apiAddress = config['server.api_listen'];
+    let https: HttpsListener;
+    try {
+      https = await startHttpsListener({
+        host: apiAddress.host,
+        port: apiAddress.port,
+        keyPem: pki.serverKeyPem,
+        certPem: pki.serverCertPem,
+        fetch: app.fetch,
+      });
+    } catch (err) {
+      throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
+    }
+    cleanups.push(() => https.destroy());
+
+    store.tx((db) =>
+      appendAudit(db, {
+        actor: 'system',
+        action: 'server.start',
+        target: 'vigosrv',
+        details: {
+          bootId,
+          version: serverVersion,
+          mode: loaded.mode,
+          grpcPort: grpc.port,
+          apiPort: https.port,
+        },
+      }),
+    );
+    readiness.markReady();
+
+    let drained: Promise<void> | undefined;
+    const drain = async (reason: string): Promise<void> => {
+      readiness.markDraining();
+      log.info('draining', { reason, httpInFlight: https.inFlight() });
+      await Promise.all([https.close(), grpc.close()]);
+      store.tx((db) =>
+        appendAudit(db, {
+          actor: 'system',
+          action: 'server.stop',
+          target: 'vigosrv',
+          details: { bootId, reason },
+        }),
+      );
+      store.checkpoint();
+      store.close();
+      lock.release();
+      log.info('stopped', { reason });
+    };
+
+    return {
+      paths,
+      grpcPort: grpc.port,
+      apiPort: https.port,
+      bootId,
+      store,
+      pki,
+      readiness,
+      drain: (reason) => (drained ??= drain(reason)),
+      abort: () => {
+        https.destroy();
+        grpc.destroy();
+      },
+    };
+  } catch (err) {
+    unwind();
+    throw err;
+  }
+}

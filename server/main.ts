@@ -1,0 +1,168 @@
+/**
+ * vigosrv entry point: parse configuration, start, report readiness, and turn signals into a drain
+ * (SIGTERM/SIGINT), an immediate stop (a second signal) or a config reload (SIGHUP). Exit codes are
+ * documented in docs/exit-codes.md.
+ */
+import { writeSync } from 'node:fs';
+import { appendAudit } from './audit/index.ts';
+import type { ConfigReload, LoadedConfig } from './config/index.ts';
+import { loadConfig, reloadConfig, renderHelp } from './config/index.ts';
+import type { LogLevelRef, Logger } from './core/index.ts';
+import { createLogger, exitCodes, isVigoError } from './core/index.ts';
+import type { RunningServer } from './lifecycle/start.ts';
+import { startServer } from './lifecycle/start.ts';
+import { StartupError } from './lifecycle/startup-error.ts';
+import { serverVersion } from './lifecycle/version.ts';
+
+function loadOrExit(): LoadedConfig {
+  try {
+    return loadConfig({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd() });
+  } catch (err) {
+    process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(exitCodes.config);
+  }
+}
+
+function printBanner(server: RunningServer, loaded: LoadedConfig): void {
+  const host = (h: string): string => (h === '' ? 'localhost' : h.includes(':') ? `[${h}]` : h);
+  const api = loaded.config['server.api_listen'];
+  const grpc = loaded.config['server.grpc_listen'];
+  process.stdout.write(
+    [
+      `vigosrv ${serverVersion} ready (${loaded.mode} mode)`,
+      `  data dir:  ${server.paths.dataDir}`,
+      `  CA file:   ${server.pki.caFile}`,
+      `  API:       https://${host(api.host)}:${server.apiPort}  (/readyz, /healthz, /api/v1/system-info)`,
+      `  agents:    ${host(grpc.host)}:${server.grpcPort}  (gRPC, mTLS)`,
+      `  config:    ${loaded.configFile ?? 'embedded defaults'}`,
+      '  stop with Ctrl-C or SIGTERM',
+      '',
+    ].join('\n'),
+  );
+}
+
+function notifyReady(fd: number | undefined, log: Logger): void {
+  if (fd === undefined) return;
+  try {
+    writeSync(fd, '\n');
+  } catch (err) {
+    log.warn('cannot write readiness notification', { fd, err });
+  }
+}
+
+function reload(
+  server: RunningServer,
+  current: { loaded: LoadedConfig },
+  levelRef: LogLevelRef,
+  log: Logger,
+): void {
+  const target = current.loaded.configFile ?? 'embedded defaults';
+  let result: ConfigReload;
+  try {
+    result = reloadConfig(current.loaded, {
+      argv: process.argv.slice(2),
+      env: process.env,
+      cwd: process.cwd(),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log.error('config reload refused: the running configuration is unchanged', { error: message });
+    server.store.tx((db) =>
+      appendAudit(db, {
+        actor: 'system',
+        action: 'server.config_reload_failed',
+        target,
+        details: { error: message, code: isVigoError(err) ? err.code : 'internal' },
+      }),
+    );
+    return;
+  }
+  current.loaded = result.loaded;
+  levelRef.value = result.loaded.config['log.level'];
+  if (result.restartRequired.length > 0) {
+    log.warn('config keys changed that take effect only after a restart', { keys: result.restartRequired });
+  }
+  log.info('config reloaded', { applied: result.applied });
+  server.store.tx((db) =>
+    appendAudit(db, {
+      actor: 'system',
+      action: 'server.config_reloaded',
+      target,
+      details: { applied: [...result.applied], restartRequired: [...result.restartRequired] },
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const loaded = loadOrExit();
+  if (loaded.help) {
+    process.stdout.write(renderHelp());
+    process.exit(exitCodes.ok);
+  }
+  if (loaded.version) {
+    process.stdout.write(`vigosrv ${serverVersion}\n`);
+    process.exit(exitCodes.ok);
+  }
+  const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
+  const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
+
+  let server: RunningServer;
+  try {
+    server = await startServer(loaded, log);
+  } catch (err) {
+    const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
+    log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
+    process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(exitCode);
+  }
+
+  const current = { loaded };
+  log.info('ready', {
+    dataDir: server.paths.dataDir,
+    caFile: server.pki.caFile,
+    grpcPort: server.grpcPort,
+    apiPort: server.apiPort,
+    bootId: server.bootId,
+    mode: loaded.mode,
+  });
+  printBanner(server, loaded);
+  notifyReady(loaded.notifyFd, log);
+
+  let stopping = false;
+  const onStopSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn('second signal: stopping at once', { signal });
+      server.abort();
+      process.exit(exitCodes.forced);
+    }
+    stopping = true;
+    const budgetMs = current.loaded.config['shutdown.budget'];
+    const timer = setTimeout(() => {
+      log.error('drain did not finish within shutdown.budget; stopping anyway', { budgetMs });
+      server.abort();
+      process.exit(exitCodes.shutdownBudgetExceeded);
+    }, budgetMs);
+    server.drain(signal).then(
+      () => {
+        clearTimeout(timer);
+        process.exit(exitCodes.ok);
+      },
+      (err: unknown) => {
+        log.error('drain failed', { err });
+        process.exit(exitCodes.internal);
+      },
+    );
+  };
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGHUP', () => {
+    if (!stopping) reload(server, current, levelRef, log);
+  });
+}
+
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`vigosrv: unexpected error: ${err.stack ?? err.message}\n`);
+  process.exit(exitCodes.internal);
+});
+
+await main();

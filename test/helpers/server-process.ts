@@ -1,0 +1,154 @@
+/**
+ * Runs the real bin/vigosrv as a child process on ephemeral loopback ports with its own temp data dir,
+ * and reads its structured logs to learn the bound ports.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './deadline.ts';
+import { httpsRequest } from './https-client.ts';
+import type { HttpsRequestOptions, HttpsResponse } from './https-client.ts';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+export const vigosrvBin = join(repoRoot, 'bin', 'vigosrv');
+
+export interface LogLine {
+  msg: string;
+  level: string;
+  [key: string]: unknown;
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  readonly logs: LogLine[];
+  stdout(): string;
+  stderr(): string;
+  exited(): Promise<number | null>;
+  exitCode(): number | null | undefined;
+  /** Waits for a log line; fails at once if the process exits, and shows its stderr on failure. */
+  waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+export interface SpawnOptions {
+  dataDir: string;
+  args?: string[];
+  env?: Record<string, string>;
+  stdio?: StdioOptions;
+}
+
+export function makeTempDir(prefix = 'vigo-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function spawnServer(options: SpawnOptions): ServerProcess {
+  const args = [
+    '--data-dir',
+    options.dataDir,
+    '--grpc-listen',
+    '127.0.0.1:0',
+    '--api-listen',
+    '127.0.0.1:0',
+    ...(options.args ?? []),
+  ];
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('VIGO_')) env[key] = value;
+  }
+  const child = spawn(vigosrvBin, args, {
+    cwd: options.dataDir,
+    env: { ...env, ...options.env },
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let out = '';
+  let err = '';
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    err += text;
+    pending += text;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue;
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log record (e.g. a stack trace line); kept in stderr()
+      }
+    }
+  });
+  let code: number | null | undefined;
+  const exitedPromise = new Promise<number | null>((resolve) =>
+    child.on('exit', (c) => {
+      code = c;
+      resolve(c);
+    }),
+  );
+  const waitForLog = async (
+    what: string,
+    match: (line: LogLine) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<LogLine> => {
+    try {
+      return await waitFor(
+        what,
+        () => {
+          const found = logs.find(match);
+          if (found) return found;
+          if (code !== undefined) throw new Error(`vigosrv exited with ${code} while waiting for ${what}`);
+          return undefined;
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- vigosrv stderr ---\n${err.slice(-4000)}`);
+    }
+  };
+  return {
+    child,
+    dataDir: options.dataDir,
+    logs,
+    stdout: () => out,
+    stderr: () => err,
+    exited: () => exitedPromise,
+    exitCode: () => code,
+    waitForLog,
+  };
+}
+
+export interface ReadyServer extends ServerProcess {
+  readonly apiPort: number;
+  readonly grpcPort: number;
+  readonly ca: string;
+  readonly apiUrl: string;
+  request(path: string, options?: Omit<HttpsRequestOptions, 'ca'>): Promise<HttpsResponse>;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startServer(options: SpawnOptions): Promise<ReadyServer> {
+  const proc = spawnServer(options);
+  const ready = await proc.waitForLog('vigosrv to log "ready"', (line) => line.msg === 'ready', 30_000);
+  const apiPort = ready['apiPort'] as number;
+  const grpcPort = ready['grpcPort'] as number;
+  const ca = readFileSync(ready['caFile'] as string, 'utf8');
+  const apiUrl = `https://127.0.0.1:${apiPort}`;
+  return {
+    ...proc,
+    apiPort,
+    grpcPort,
+    ca,
+    apiUrl,
+    request: (path, requestOptions) => httpsRequest(`${apiUrl}${path}`, { ...requestOptions, ca }),
+    stop: async () => {
+      if (proc.exitCode() === undefined) proc.child.kill('SIGTERM');
+      return proc.exited();
+    },
+  };
+}
