@@ -27,6 +27,8 @@ export interface HttpAppDeps {
   maxBodyBytes: number;
   /** Cheap check that the database answers; /readyz calls it, /healthz never does. */
   databaseReady(): boolean;
+  /** Feature modules attach their routes here, after the common middleware. */
+  routes?: readonly ((app: Hono<HttpEnv>) => void)[];
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -102,5 +104,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     }),
   );
 
+  for (const mount of deps.routes ?? []) mount(app);
   return app;
 }
