@@ -9,7 +9,7 @@ import type { ConfigReload, LoadedConfig } from './config/index.ts';
 import { loadConfig, reloadConfig, renderHelp } from './config/index.ts';
 import type { LogLevelRef, Logger } from './core/index.ts';
 import { createLogger, exitCodes, isVigoError } from './core/index.ts';
-import type { RunningServer } from './lifecycle/start.ts';
+import type { ConfigView, RunningServer } from './lifecycle/start.ts';
 import { startServer } from './lifecycle/start.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
 import { serverVersion } from './lifecycle/version.ts';
@@ -53,6 +53,7 @@ function notifyReady(fd: number | undefined, log: Logger): void {
 function reload(
   server: RunningServer,
   current: { loaded: LoadedConfig },
+  view: ConfigView,
   levelRef: LogLevelRef,
   log: Logger,
 ): void {
@@ -78,6 +79,7 @@ function reload(
     return;
   }
   current.loaded = result.loaded;
+  view.current = result.loaded.config;
   levelRef.value = result.loaded.config['log.level'];
   if (result.restartRequired.length > 0) {
     log.warn('config keys changed that take effect only after a restart', { keys: result.restartRequired });
@@ -106,9 +108,10 @@ async function main(): Promise<void> {
   const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
   const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
 
+  const view: ConfigView = { current: loaded.config };
   let server: RunningServer;
   try {
-    server = await startServer(loaded, log);
+    server = await startServer(loaded, log, view);
   } catch (err) {
     const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
     log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
@@ -156,7 +159,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', () => {
-    if (!stopping) reload(server, current, levelRef, log);
+    if (!stopping) reload(server, current, view, levelRef, log);
   });
 }
 

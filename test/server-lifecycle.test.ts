@@ -173,6 +173,7 @@ describe('vigosrv lifecycle', () => {
     const actions = db.prepare('SELECT action FROM audit_log ORDER BY seq').pluck().all();
     db.close();
     assert.deepEqual(actions, [
+      'config.initialized',
       'server.start',
       'server.config_reload_failed',
       'server.config_reloaded',

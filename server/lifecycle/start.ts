@@ -9,6 +9,18 @@ import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
 import { resolvePaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
 import { ensurePrivateDir, isVigoError } from '../core/index.ts';
+import { Registry } from 'prom-client';
+import { protocolLimits } from '../../protocol/index.ts';
+import {
+  createCheckinMetrics,
+  createEmptyPolicy,
+  createResultsCommitter,
+  ensureActiveVersion,
+  registerAgentService,
+} from '../checkin/index.ts';
+import type { PolicySource } from '../checkin/index.ts';
+import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
+import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
 import type { GrpcListener } from '../grpc/server.ts';
 import { createHttpApp } from '../http/app.ts';
@@ -26,6 +38,8 @@ import { serverVersion } from './version.ts';
 
 export interface RunningServer {
   readonly paths: ResolvedPaths;
+  readonly fleet: FleetIndex;
+  readonly flusher: FleetFlusher;
   readonly grpcPort: number;
   readonly apiPort: number;
   readonly bootId: string;
@@ -38,7 +52,7 @@ export interface RunningServer {
   abort(): void;
 }
 
-const grpcMaxMessageBytes = 8 * 1024 * 1024;
+const grpcMaxMessageBytes = protocolLimits.messageMaxBytes;
 
 function isAddressInUse(err: unknown): boolean {
   const text =
@@ -88,7 +102,16 @@ async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Lo
   }
 }
 
-export async function startServer(loaded: LoadedConfig, log: Logger): Promise<RunningServer> {
+/** Live view of the reloadable part of the config: SIGHUP swaps `current`, readers see it at once. */
+export interface ConfigView {
+  current: LoadedConfig['config'];
+}
+
+export async function startServer(
+  loaded: LoadedConfig,
+  log: Logger,
+  view: ConfigView = { current: loaded.config },
+): Promise<RunningServer> {
   const config = loaded.config;
   const paths = resolvePaths(config);
   ensurePrivateDir(paths.dataDir);
@@ -114,6 +137,43 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
+    const metricsRegistry = new Registry();
+    const checkinMetrics = createCheckinMetrics(metricsRegistry);
+
+    const bootStartedMs = performance.now();
+    const fleet = FleetIndex.load(store.db);
+    log.info('fleet index loaded', {
+      envoys: fleet.size,
+      durationMs: Math.round(performance.now() - bootStartedMs),
+    });
+    const flusher = createFleetFlusher({
+      store,
+      index: fleet,
+      log: log.child({ component: 'fleet' }),
+      flushIntervalMs: () => view.current['fleet.flush_interval'],
+      defaultIntervalMs: () => view.current['checkin.interval'],
+      staleFactor: () => view.current['checkin.stale_factor'],
+      onTransition: ({ entry, stale }) => {
+        checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
+        log.info(stale ? 'envoy became stale' : 'envoy is back', {
+          envoyId: entry.id,
+          hostname: entry.hostname,
+        });
+      },
+    });
+    const results = createResultsCommitter({
+      store,
+      log: log.child({ component: 'results' }),
+      maxQueuedResults: 50_000,
+      maxDelayMs: 20,
+    });
+    const policyVersion = ensureActiveVersion(store, Date.now());
+    const policy: PolicySource = createEmptyPolicy({
+      version: policyVersion,
+      signingKey: pki.bundleSigningKey,
+      maxAgeMs: () => view.current['checkin.bundle_max_age'],
+      observeOnly: () => view.current['checkin.observe_only'],
+    });
 
     const grpcAddress = config['server.grpc_listen'];
     let grpc: GrpcListener;
@@ -125,7 +185,22 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
         serverCertPem: pki.serverCertPem,
         serverKeyPem: pki.serverKeyPem,
         maxMessageBytes: grpcMaxMessageBytes,
-        register: () => {},
+        register: (server) =>
+          registerAgentService(
+            server,
+            {
+              index: fleet,
+              store,
+              log: log.child({ component: 'checkin' }),
+              metrics: checkinMetrics,
+              results,
+              policy: () => policy,
+              intervalMs: () => view.current['checkin.interval'],
+              clockSkewMs: () => view.current['checkin.clock_skew'],
+              observeOnly: () => view.current['checkin.observe_only'],
+            },
+            grpcMaxMessageBytes,
+          ),
       });
     } catch (err) {
       throw listenFailure('agents (gRPC)', `${grpcAddress.host}:${grpcAddress.port}`, err);
@@ -138,6 +213,12 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
       systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
       maxBodyBytes: config['http.max_body_bytes'],
       databaseReady: () => store.db.open,
+      routes: [
+        (app) =>
+          app.get('/metrics', async (c) =>
+            c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),
+          ),
+      ],
     });
     const apiAddress = config['server.api_listen'];
     let https: HttpsListener;
@@ -168,6 +249,7 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
         },
       }),
     );
+    flusher.start();
     readiness.markReady();
 
     let drained: Promise<void> | undefined;
@@ -175,6 +257,9 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
       readiness.markDraining();
       log.info('draining', { reason, httpInFlight: https.inFlight() });
       await Promise.all([https.close(), grpc.close()]);
+      flusher.stop();
+      await results.drain();
+      flusher.flush();
       store.tx((db) =>
         appendAudit(db, {
           actor: 'system',
@@ -191,6 +276,8 @@ export async function startServer(loaded: LoadedConfig, log: Logger): Promise<Ru
 
     return {
       paths,
+      fleet,
+      flusher,
       grpcPort: grpc.port,
       apiPort: https.port,
       bootId,

@@ -1,0 +1,289 @@
+/**
+ * The VigoAgent gRPC service. Each handler verifies its envelope first (verify.ts), then runs from
+ * memory: CheckIn answers from the FleetIndex and the bundle cache, ReportResults waits for group
+ * commit, ResolveSecrets answers only for markers in the caller's own bundle.
+ */
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import {
+  CheckInResponseSchema,
+  NoChangeSchema,
+  ReportResultsResponseSchema,
+  ResourceOutcome,
+  VigoAgent,
+  decodePayload,
+  envelopeRejections,
+  errorStatusMessage,
+  errorStatusMetadata,
+  rpcErrorCodes,
+  streamTimings,
+} from '../../protocol/index.ts';
+import type { AgentRpc, RunReport, SignedEnvelope } from '../../protocol/index.ts';
+import { appendAudit } from '../audit/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
+import { addService } from '../grpc/index.ts';
+import type { ServiceImplementation } from '../grpc/index.ts';
+import type { Store } from '../store/index.ts';
+import type { CheckinMetrics } from './metrics.ts';
+import type { PolicySource } from './policy.ts';
+import { QueueFullError } from './results-committer.ts';
+import type { ResultsCommitter, RunOutcome, RunRecord } from './results-committer.ts';
+import { EnvelopeRejection, verifyEnvelope } from './verify.ts';
+
+export interface AgentServiceDeps {
+  index: FleetIndex;
+  store: Store;
+  log: Logger;
+  metrics: CheckinMetrics;
+  results: ResultsCommitter;
+  policy: () => PolicySource;
+  intervalMs: () => number;
+  clockSkewMs: () => number;
+  observeOnly: () => boolean;
+  now?: () => number;
+}
+
+type Rejection = { code: number; details: string; metadata: grpc.Metadata };
+
+function rejection(
+  code: keyof typeof rpcErrorCodes | keyof typeof envelopeRejections,
+  text: string,
+  retryAfterMs?: number,
+): Rejection {
+  const status =
+    code in rpcErrorCodes
+      ? rpcErrorCodes[code as keyof typeof rpcErrorCodes]
+      : envelopeRejections[code as keyof typeof envelopeRejections];
+  return {
+    code: status,
+    details: errorStatusMessage(code, text),
+    metadata: errorStatusMetadata(code, retryAfterMs),
+  };
+}
+
+const outcomeNames: Partial<Record<ResourceOutcome, RunOutcome>> = {
+  [ResourceOutcome.NONE]: 'none',
+  [ResourceOutcome.CREATED]: 'created',
+  [ResourceOutcome.UPDATED]: 'updated',
+  [ResourceOutcome.DELETED]: 'deleted',
+  [ResourceOutcome.SKIPPED]: 'skipped',
+  [ResourceOutcome.BLOCKED]: 'blocked',
+  [ResourceOutcome.FAILED]: 'failed',
+};
+
+const traceIdPattern = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const runIdPattern = /^[A-Za-z0-9-]{8,64}$/;
+
+function toRunRecord(envoyId: string, run: RunReport): RunRecord {
+  if (!runIdPattern.test(run.runId))
+    throw new EnvelopeRejection('checkin.payload_invalid', `run id "${run.runId}" is not a valid id`);
+  return {
+    runId: run.runId,
+    envoyId,
+    policyVersion: Number(run.policyVersion),
+    startedAtMs: Number(run.startedAtMs),
+    finishedAtMs: Number(run.finishedAtMs),
+    dryRun: run.dryRun,
+    traceId: traceIdPattern.exec(run.traceparent)?.[1] ?? '',
+    results: run.results.map((r) => {
+      const outcome = outcomeNames[r.outcome];
+      if (outcome === undefined) {
+        throw new EnvelopeRejection(
+          'checkin.payload_invalid',
+          `resource ${r.resourceId} has no valid outcome`,
+        );
+      }
+      return {
+        resourceId: r.resourceId,
+        resourceType: r.resourceType,
+        configcrate: r.configcrate,
+        outcome,
+        message: r.message,
+        durationMs: r.durationMs,
+      };
+    }),
+  };
+}
+
+export function registerAgentService(
+  server: grpc.Server,
+  deps: AgentServiceDeps,
+  maxMessageBytes: number,
+): void {
+  const now = deps.now ?? Date.now;
+  const streams = new Map<string, grpc.ServerDuplexStream<unknown, unknown>>();
+
+  const verify = (
+    rpc: AgentRpc,
+    envelope: SignedEnvelope | undefined,
+    call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext'>,
+  ): EnvoyEntry => {
+    const fingerprint = call.getAuthContext()?.sslPeerCertificate?.fingerprint256;
+    return verifyEnvelope(rpc, envelope, fingerprint, {
+      index: deps.index,
+      clockSkewMs: deps.clockSkewMs(),
+      nowMs: now(),
+    });
+  };
+
+  const fail = (rpc: AgentRpc, err: unknown): Rejection => {
+    if (err instanceof EnvelopeRejection) {
+      deps.metrics.rejections.inc({ rpc, code: err.code });
+      return rejection(err.code, err.message);
+    }
+    deps.log.error('agent rpc failed', { rpc, err });
+    return { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() };
+  };
+
+  const implementation: ServiceImplementation<typeof VigoAgent.method> = {
+    checkIn: (call, callback) => {
+      try {
+        const entry = verify('CheckIn', call.request.envelope, call);
+        const payload = decodePayload('CheckIn', call.request.envelope!.body);
+        const nowMs = now();
+        entry.lastSeenAtMs = nowMs;
+        entry.intervalMs = deps.intervalMs();
+        if (payload.agentVersion !== entry.agentVersion) entry.agentVersion = payload.agentVersion;
+        if (payload.traitsJson.length > 0) {
+          const hash = createHash('sha256').update(payload.traitsJson).digest('hex');
+          if (hash !== payload.traitsHash)
+            throw new EnvelopeRejection('checkin.payload_invalid', 'traits_hash does not match traits_json');
+          deps.index.addTraits(hash, Buffer.from(payload.traitsJson).toString('utf8'));
+        }
+        const sendTraits = payload.traitsHash !== '' && !deps.index.hasTraits(payload.traitsHash);
+        if (!sendTraits) entry.traitsHash = payload.traitsHash;
+        const policy = deps.policy();
+        const response = create(CheckInResponseSchema, {
+          policyVersion: BigInt(policy.version),
+          intervalMs: entry.intervalMs,
+          sendTraits,
+          observeOnly: deps.observeOnly(),
+          serverTimeMs: BigInt(nowMs),
+          secretsEpoch: BigInt(policy.secretsEpoch),
+        });
+        const current = Number(payload.policyVersion) === policy.version && !entry.forcePush;
+        const served = current ? undefined : policy.bundleFor(entry, nowMs);
+        if (served === undefined || (served.merkleRoot === payload.stateFingerprint && !entry.forcePush)) {
+          response.outcome = { case: 'noChange', value: create(NoChangeSchema) };
+          entry.policyVersion = policy.version;
+          entry.stateFingerprint = payload.stateFingerprint;
+          deps.metrics.checkins.inc({ status: 'no_change' });
+        } else {
+          response.outcome = { case: 'bundle', value: served.bundle };
+          entry.forcePush = false;
+          deps.metrics.checkins.inc({ status: 'bundle' });
+        }
+        deps.index.markDirty(entry);
+        callback(null, response);
+      } catch (err) {
+        callback(fail('CheckIn', err));
+      }
+    },
+
+    reportResults: (call, callback) => {
+      let runs: RunRecord[];
+      try {
+        const entry = verify('ReportResults', call.request.envelope, call);
+        const payload = decodePayload('ReportResults', call.request.envelope!.body);
+        runs = payload.runs.map((run) => toRunRecord(entry.id, run));
+      } catch (err) {
+        callback(fail('ReportResults', err));
+        return;
+      }
+      deps.results.submit(runs).then(
+        (accepted) => {
+          deps.metrics.resultsAccepted.inc(runs.reduce((n, r) => n + r.results.length, 0));
+          callback(null, create(ReportResultsResponseSchema, { acceptedRunIds: accepted }));
+        },
+        (err: unknown) => {
+          if (err instanceof QueueFullError) {
+            deps.metrics.rejections.inc({ rpc: 'ReportResults', code: 'results.queue_full' });
+            callback(rejection('results.queue_full', err.message, err.retryAfterMs));
+          } else callback(fail('ReportResults', err));
+        },
+      );
+    },
+
+    resolveSecrets: (call, callback) => {
+      try {
+        const entry = verify('ResolveSecrets', call.request.envelope, call);
+        const payload = decodePayload('ResolveSecrets', call.request.envelope!.body);
+        // The bundles served today carry no secret markers, so no reference is this envoy's to resolve.
+        deps.store.tx((db) =>
+          appendAudit(db, {
+            actor: `envoy:${entry.id}`,
+            action: 'secrets.denied',
+            target: `envoy:${entry.id}`,
+            details: { refs: payload.refs.slice(0, 32), reason: 'not in the envoy bundle' },
+          }),
+        );
+        deps.metrics.rejections.inc({ rpc: 'ResolveSecrets', code: 'secrets.not_entitled' });
+        callback(
+          rejection(
+            'secrets.not_entitled',
+            "none of the requested secrets is referenced by this envoy's bundle",
+          ),
+        );
+      } catch (err) {
+        callback(fail('ResolveSecrets', err));
+      }
+    },
+
+    agentStream: (call) => {
+      let entry: EnvoyEntry | undefined;
+      let idle: NodeJS.Timeout | undefined;
+      const end = (r: Rejection): void => {
+        if (idle) clearTimeout(idle);
+        call.emit('error', r);
+      };
+      const resetIdle = (): void => {
+        if (idle) clearTimeout(idle);
+        idle = setTimeout(
+          () => end(rejection('stream.idle', 'no message from the agent within the idle timeout')),
+          streamTimings.idleTimeoutMs,
+        );
+        idle.unref();
+      };
+      resetIdle();
+      call.on('data', (request: { envelope?: SignedEnvelope }) => {
+        try {
+          const verified = verify('AgentStream', request.envelope, call);
+          const payload = decodePayload('AgentStream', request.envelope!.body);
+          if (entry === undefined) {
+            if (payload.kind.case !== 'hello')
+              throw new EnvelopeRejection(
+                'checkin.payload_invalid',
+                'the first stream message must be hello',
+              );
+            entry = verified;
+            const previous = streams.get(entry.id);
+            previous?.emit(
+              'error',
+              rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'),
+            );
+            streams.set(entry.id, call);
+          }
+          verified.lastSeenAtMs = now();
+          deps.index.markDirty(verified);
+          resetIdle();
+        } catch (err) {
+          end(fail('AgentStream', err));
+        }
+      });
+      const cleanup = (): void => {
+        if (idle) clearTimeout(idle);
+        if (entry && streams.get(entry.id) === call) streams.delete(entry.id);
+      };
+      call.on('end', () => {
+        cleanup();
+        call.end();
+      });
+      call.on('cancelled', cleanup);
+      call.on('error', cleanup);
+    },
+  };
+
+  addService(server, VigoAgent, implementation, { maxMessageBytes });
+}

@@ -1,0 +1,99 @@
+/**
+ * What check-in serves: the active config version and, per envoy, its signed bundle and Merkle root.
+ * Bundles are signed once and cached until they pass half their lifetime, never per check-in.
+ */
+import { createHash } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { signBundle } from '../../protocol/index.ts';
+import type { SignedBundle } from '../../protocol/index.ts';
+import { appendAudit, canonicalJson } from '../audit/index.ts';
+import type { EnvoyEntry } from '../fleet/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface ServedBundle {
+  merkleRoot: string;
+  bundle: SignedBundle;
+}
+
+export interface PolicySource {
+  readonly version: number;
+  readonly secretsEpoch: number;
+  bundleFor(entry: EnvoyEntry, nowMs: number): ServedBundle;
+}
+
+export interface EmptySnapshotOptions {
+  version: number;
+  signingKey: KeyObject;
+  maxAgeMs: () => number;
+  observeOnly: () => boolean;
+}
+
+/** The snapshot body of a configuration with no match entries: what a fresh server serves. */
+export const emptySnapshotBody = canonicalJson({ format: 1, entries: [] });
+export const emptySnapshotHash = createHash('sha256').update(emptySnapshotBody).digest('hex');
+const emptyMerkleRoot = createHash('sha256').update('vigo/merkle/v1\0').digest('hex');
+
+/**
+ * A real, versioned, signed bundle with no resources. The expiry follows checkin.bundle_max_age (0 =
+ * never expires); the signed document is rebuilt once it is past half its lifetime.
+ */
+export function createEmptyPolicy(options: EmptySnapshotOptions): PolicySource {
+  let cached: { served: ServedBundle; refreshAtMs: number } | undefined;
+  const build = (nowMs: number): { served: ServedBundle; refreshAtMs: number } => {
+    const maxAgeMs = options.maxAgeMs();
+    const document = {
+      format: 1,
+      policy_version: options.version,
+      entry_id: null,
+      merkle_root: emptyMerkleRoot,
+      issued_at_ms: nowMs,
+      expires_at_ms: maxAgeMs === 0 ? 0 : nowMs + maxAgeMs,
+      secrets_epoch: 0,
+      observe_only: options.observeOnly(),
+      resources: [],
+    };
+    const payload = Buffer.from(canonicalJson(document));
+    return {
+      served: { merkleRoot: emptyMerkleRoot, bundle: signBundle(options.signingKey, payload) },
+      refreshAtMs: maxAgeMs === 0 ? Number.POSITIVE_INFINITY : nowMs + maxAgeMs / 2,
+    };
+  };
+  return {
+    version: options.version,
+    secretsEpoch: 0,
+    bundleFor: (_entry, nowMs) => {
+      if (cached === undefined || nowMs >= cached.refreshAtMs) cached = build(nowMs);
+      return cached.served;
+    },
+  };
+}
+
+/**
+ * The active config version, creating version 1 (the empty snapshot) on a server that has never had a
+ * publish, in one transaction with its audit entry.
+ */
+export function ensureActiveVersion(store: Store, nowMs: number): number {
+  return store.tx((db) => {
+    const active = db.prepare("SELECT version FROM config_versions WHERE status = 'active'").pluck().get() as
+      number | undefined;
+    if (active !== undefined) return active;
+    db.prepare('INSERT OR IGNORE INTO config_snapshots (hash, body, created_at) VALUES (?, ?, ?)').run(
+      emptySnapshotHash,
+      Buffer.from(emptySnapshotBody),
+      nowMs,
+    );
+    const version =
+      ((db.prepare('SELECT max(version) FROM config_versions').pluck().get() as number | null) ?? 0) + 1;
+    db.prepare(
+      `INSERT INTO config_versions (version, snapshot_hash, created_at, created_by, status, message, source)
+       VALUES (?, ?, ?, 'system', 'active', 'initial empty configuration', 'vigosrv')`,
+    ).run(version, emptySnapshotHash, nowMs);
+    appendAudit(db, {
+      actor: 'system',
+      action: 'config.initialized',
+      target: `config:${version}`,
+      details: { snapshotHash: emptySnapshotHash },
+    });
+    return version;
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * Group commit for run reports: reports from many agents are queued, written together in one SQLite
+ * transaction, and each caller is answered only once its batch is durable, so an acknowledged report
+ * survives kill -9. The queue is bounded; when it is full the caller is told to retry later and keeps
+ * its reports. A run id already stored is acknowledged again without writing twice.
+ */
+import type { Logger } from '../core/index.ts';
+import type { Db, Store } from '../store/index.ts';
+
+export type RunOutcome = 'none' | 'created' | 'updated' | 'deleted' | 'skipped' | 'blocked' | 'failed';
+
+export interface RunResultRecord {
+  resourceId: string;
+  resourceType: string;
+  configcrate: string;
+  outcome: RunOutcome;
+  message: string;
+  durationMs: number;
+}
+
+export interface RunRecord {
+  runId: string;
+  envoyId: string;
+  policyVersion: number;
+  startedAtMs: number;
+  finishedAtMs: number;
+  dryRun: boolean;
+  traceId: string;
+  results: RunResultRecord[];
+}
+
+export class QueueFullError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`the results queue is full; resend in ${retryAfterMs} ms`);
+    this.name = 'QueueFullError';
+  }
+}
+
+export interface ResultsCommitterOptions {
+  store: Store;
+  log: Logger;
+  /** Most results (resource outcomes) waiting at once; beyond it callers get QueueFullError. */
+  maxQueuedResults: number;
+  /** Longest a report waits for companions before its batch is written. */
+  maxDelayMs: number;
+  now?: () => number;
+}
+
+interface Pending {
+  runs: RunRecord[];
+  resultCount: number;
+  resolve: (accepted: string[]) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface ResultsCommitter {
+  submit(runs: RunRecord[]): Promise<string[]>;
+  /** Writes whatever is queued now and waits for it (the drain calls this). */
+  drain(): Promise<void>;
+  queuedResults(): number;
+}
+
+function runStatus(run: RunRecord): 'converged' | 'changed' | 'failed' | 'partial' {
+  const failed = run.results.filter((r) => r.outcome === 'failed' || r.outcome === 'blocked').length;
+  if (failed > 0) return failed === run.results.length ? 'failed' : 'partial';
+  return run.results.some((r) => r.outcome !== 'none' && r.outcome !== 'skipped') ? 'changed' : 'converged';
+}
+
+function prepareWrite(db: Db, now: () => number): (runs: RunRecord[]) => void {
+  const insertRun = db.prepare(
+    `INSERT OR IGNORE INTO runs (id, envoy_id, policy_version, started_at, finished_at, received_at, dry_run, status,
+                                 resources_total, resources_changed, resources_failed, trace_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertResult = db.prepare(
+    `INSERT INTO run_results (run_id, seq, resource_id, resource_type, configcrate, outcome, message, duration_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return (runs) => {
+    const receivedAt = now();
+    for (const run of runs) {
+      const changed = run.results.filter((r) => ['created', 'updated', 'deleted'].includes(r.outcome)).length;
+      const failed = run.results.filter((r) => r.outcome === 'failed' || r.outcome === 'blocked').length;
+      const inserted = insertRun.run(
+        run.runId,
+        run.envoyId,
+        run.policyVersion,
+        run.startedAtMs,
+        run.finishedAtMs,
+        receivedAt,
+        run.dryRun ? 1 : 0,
+        runStatus(run),
+        run.results.length,
+        changed,
+        failed,
+        run.traceId === '' ? null : run.traceId,
+      );
+      if (inserted.changes === 0) continue; // delivered before: already durable
+      run.results.forEach((r, seq) =>
+        insertResult.run(
+          run.runId,
+          seq,
+          r.resourceId,
+          r.resourceType,
+          r.configcrate === '' ? null : r.configcrate,
+          r.outcome,
+          r.message === '' ? null : r.message,
+          r.durationMs,
+        ),
+      );
+    }
+  };
+}
+
+export function createResultsCommitter(options: ResultsCommitterOptions): ResultsCommitter {
+  const write = prepareWrite(options.store.db, options.now ?? Date.now);
+  let queue: Pending[] = [];
+  let queuedResults = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const commit = (): void => {
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    queuedResults = 0;
+    if (batch.length === 0) return;
+    try {
+      options.store.tx(() => {
+        for (const pending of batch) write(pending.runs);
+      });
+    } catch (err) {
+      options.log.error('results batch could not be written; agents will resend', {
+        err,
+        reports: batch.length,
+      });
+      for (const pending of batch) pending.reject(err);
+      return;
+    }
+    for (const pending of batch) pending.resolve(pending.runs.map((r) => r.runId));
+  };
+
+  const schedule = (): void => {
+    timer ??= setTimeout(commit, options.maxDelayMs);
+  };
+
+  return {
+    submit: (runs) => {
+      const resultCount = runs.reduce((n, run) => n + Math.max(1, run.results.length), 0);
+      if (queuedResults > 0 && queuedResults + resultCount > options.maxQueuedResults) {
+        return Promise.reject(new QueueFullError(Math.max(options.maxDelayMs * 4, 250)));
+      }
+      return new Promise<string[]>((resolve, reject) => {
+        queue.push({ runs, resultCount, resolve, reject });
+        queuedResults += resultCount;
+        if (queuedResults >= options.maxQueuedResults / 2) {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+          inFlight = Promise.resolve().then(commit);
+        } else schedule();
+      });
+    },
+    drain: async () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+      commit();
+    },
+    queuedResults: () => queuedResults,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * One enrolled envoy as the check-in path sees it. Instances are plain class objects so V8 gives every
+ * one the same shape; the ed25519 KeyObject is parsed on first use, not at boot, so rebuilding the
+ * index for a large fleet stays fast and small.
+ */
+import type { KeyObject } from 'node:crypto';
+import { publicKeyFromRaw } from '../../protocol/index.ts';
+
+export type EnvoyStatus = 'active' | 'revoked';
+
+export interface EnvoyRow {
+  id: string;
+  hostname: string;
+  public_key: Buffer;
+  cert_fingerprint: string | null;
+  status: EnvoyStatus;
+  enrolled_at: number;
+  last_seen_at: number | null;
+  last_ts_ms: number;
+  policy_version: number;
+  state_fingerprint: string | null;
+  traits_hash: string | null;
+  interval_ms: number | null;
+  force_push: number;
+  agent_version: string | null;
+}
+
+/** Converts a hex SHA-256 fingerprint to node's `AB:CD:…` form used by TLS peer certificates. */
+export function toTlsFingerprint(hex: string): string {
+  return hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+}
+
+export class EnvoyEntry {
+  readonly id: string;
+  hostname: string;
+  publicKeyRaw: Buffer;
+  #publicKey: KeyObject | undefined;
+  /** The enrolled client certificate's SHA-256 fingerprint in node's colon form, or '' when unknown. */
+  certFingerprint: string;
+  status: EnvoyStatus;
+  enrolledAtMs: number;
+  lastSeenAtMs: number;
+  lastTsMs: number;
+  policyVersion: number;
+  stateFingerprint: string;
+  traitsHash: string;
+  intervalMs: number;
+  forcePush: boolean;
+  agentVersion: string;
+  stale: boolean;
+
+  constructor(row: EnvoyRow) {
+    this.id = row.id;
+    this.hostname = row.hostname;
+    this.publicKeyRaw = row.public_key;
+    this.#publicKey = undefined;
+    this.certFingerprint = row.cert_fingerprint ? toTlsFingerprint(row.cert_fingerprint) : '';
+    this.status = row.status;
+    this.enrolledAtMs = row.enrolled_at;
+    this.lastSeenAtMs = row.last_seen_at ?? 0;
+    this.lastTsMs = row.last_ts_ms;
+    this.policyVersion = row.policy_version;
+    this.stateFingerprint = row.state_fingerprint ?? '';
+    this.traitsHash = row.traits_hash ?? '';
+    this.intervalMs = row.interval_ms ?? 0;
+    this.forcePush = row.force_push === 1;
+    this.agentVersion = row.agent_version ?? '';
+    this.stale = false;
+  }
+
+  get publicKey(): KeyObject {
+    this.#publicKey ??= publicKeyFromRaw(this.publicKeyRaw);
+    return this.#publicKey;
+  }
+
+  replaceKey(publicKeyRaw: Buffer, certFingerprintHex: string): void {
+    this.publicKeyRaw = publicKeyRaw;
+    this.#publicKey = undefined;
+    this.certFingerprint = toTlsFingerprint(certFingerprintHex);
+  }
+}

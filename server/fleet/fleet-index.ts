@@ -1,0 +1,118 @@
+/**
+ * FleetIndex: every enrolled envoy in memory, loaded from SQLite at boot. The check-in path reads and
+ * marks entries here and never touches the database; changed entries are queued for the write-behind
+ * flusher, which persists them in batched transactions.
+ */
+import type { Db } from '../store/index.ts';
+import { EnvoyEntry } from './envoy-entry.ts';
+import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
+
+export interface EnvoyListFilter {
+  status?: EnvoyStatus | 'stale';
+  hostnamePrefix?: string;
+}
+
+export interface EnvoyPage {
+  items: EnvoyEntry[];
+  total: number;
+  nextCursor: string | undefined;
+}
+
+export class FleetIndex {
+  readonly #byId = new Map<string, EnvoyEntry>();
+  readonly #dirty = new Set<EnvoyEntry>();
+  /** Trait documents received but not yet flushed, by hash. */
+  readonly #pendingTraits = new Map<string, string>();
+  /** Hashes of trait documents the server already holds (in SQLite or pending). */
+  readonly #knownTraits = new Set<string>();
+
+  static load(db: Db): FleetIndex {
+    const index = new FleetIndex();
+    const rows = db
+      .prepare(
+        `SELECT id, hostname, public_key, cert_fingerprint, status, enrolled_at, last_seen_at, last_ts_ms,
+                policy_version, state_fingerprint, traits_hash, interval_ms, force_push, agent_version
+           FROM envoys`,
+      )
+      .iterate() as IterableIterator<EnvoyRow>;
+    for (const row of rows) index.#byId.set(row.id, new EnvoyEntry(row));
+    for (const hash of db.prepare('SELECT hash FROM traits').pluck().iterate() as IterableIterator<string>) {
+      index.#knownTraits.add(hash);
+    }
+    return index;
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  get(id: string): EnvoyEntry | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** Adds or replaces an entry after its row was committed (enrollment, re-enrollment). */
+  put(entry: EnvoyEntry): void {
+    this.#byId.set(entry.id, entry);
+  }
+
+  markDirty(entry: EnvoyEntry): void {
+    this.#dirty.add(entry);
+  }
+
+  hasTraits(hash: string): boolean {
+    return this.#knownTraits.has(hash);
+  }
+
+  addTraits(hash: string, json: string): void {
+    if (this.#knownTraits.has(hash)) return;
+    this.#knownTraits.add(hash);
+    this.#pendingTraits.set(hash, json);
+  }
+
+  /** Hands the pending changes to the flusher and starts a new batch. */
+  takeChanges(): { envoys: EnvoyEntry[]; traits: [string, string][] } {
+    const envoys = [...this.#dirty];
+    const traits = [...this.#pendingTraits];
+    this.#dirty.clear();
+    this.#pendingTraits.clear();
+    return { envoys, traits };
+  }
+
+  /** Puts changes back after a failed flush so the next one retries them. */
+  restoreChanges(changes: { envoys: EnvoyEntry[]; traits: [string, string][] }): void {
+    for (const entry of changes.envoys) this.#dirty.add(entry);
+    for (const [hash, json] of changes.traits)
+      if (!this.#pendingTraits.has(hash)) this.#pendingTraits.set(hash, json);
+  }
+
+  pendingCount(): number {
+    return this.#dirty.size;
+  }
+
+  values(): IterableIterator<EnvoyEntry> {
+    return this.#byId.values();
+  }
+
+  /** A page of envoys ordered by hostname then id; the cursor is the last item's `hostname\0id`. */
+  list(filter: EnvoyListFilter, limit: number, cursor?: string): EnvoyPage {
+    const matches: EnvoyEntry[] = [];
+    for (const entry of this.#byId.values()) {
+      if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) continue;
+      if (
+        filter.status === 'stale'
+          ? !(entry.stale && entry.status === 'active')
+          : filter.status && entry.status !== filter.status
+      ) {
+        continue;
+      }
+      matches.push(entry);
+    }
+    const key = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
+    matches.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    const start = cursor === undefined ? 0 : matches.findIndex((e) => key(e) > cursor);
+    const items = start < 0 ? [] : matches.slice(start, start + limit);
+    const last = items.at(-1);
+    const more = start >= 0 && start + limit < matches.length;
+    return { items, total: matches.length, nextCursor: more && last ? key(last) : undefined };
+  }
+}
