@@ -22,6 +22,7 @@ import {
 import type { AgentRpc, RunReport, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
+import { fromTlsFingerprint } from '../fleet/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { addService } from '../grpc/index.ts';
 import type { ServiceImplementation } from '../grpc/index.ts';
@@ -120,7 +121,8 @@ export function registerAgentService(
     envelope: SignedEnvelope | undefined,
     call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext'>,
   ): EnvoyEntry => {
-    const fingerprint = call.getAuthContext()?.sslPeerCertificate?.fingerprint256;
+    const peer = call.getAuthContext()?.sslPeerCertificate?.fingerprint256;
+    const fingerprint = peer === undefined ? undefined : fromTlsFingerprint(peer);
     return verifyEnvelope(rpc, envelope, fingerprint, {
       index: deps.index,
       clockSkewMs: deps.clockSkewMs(),

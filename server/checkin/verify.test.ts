@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { signEnvelope } from '../../protocol/index.ts';
-import { FleetIndex, toTlsFingerprint } from '../fleet/index.ts';
+import { FleetIndex } from '../fleet/index.ts';
 import { storeWithEnvoy } from './test-fixtures.ts';
 import { EnvelopeRejection, verifyEnvelope } from './verify.ts';
 
 const fixture = storeWithEnvoy();
 after(() => fixture.cleanup());
-const peer = toTlsFingerprint(fixture.certFingerprintHex);
+const peer = fixture.certFingerprintHex;
 const body = new Uint8Array([1, 2, 3]);
 
 function rejects(code: string, run: () => unknown): void {
@@ -66,7 +66,7 @@ describe('verifyEnvelope', () => {
     rejects('checkin.unknown_envoy', () => verifyEnvelope('CheckIn', unknown, peer, context(now)));
     const envelope = signEnvelope(fixture.privateKey, 'CheckIn', fixture.envoyId, now, body);
     rejects('checkin.identity_mismatch', () =>
-      verifyEnvelope('CheckIn', envelope, toTlsFingerprint('cd'.repeat(32)), context(now)),
+      verifyEnvelope('CheckIn', envelope, 'cd'.repeat(32), context(now)),
     );
     rejects('checkin.identity_mismatch', () => verifyEnvelope('CheckIn', envelope, undefined, context(now)));
     rejects('checkin.envelope_invalid', () => verifyEnvelope('CheckIn', undefined, peer, context(now)));

@@ -26,7 +26,7 @@ export interface VerifyContext {
 
 /**
  * Verifies `envelope` for `rpc` and, on success, records its timestamp as the envoy's latest accepted one.
- * `peerFingerprint` is the TLS client certificate's SHA-256 fingerprint in node's `AB:CD:…` form.
+ * `peerFingerprint` is the TLS client certificate's SHA-256 fingerprint, lower-case hex.
  */
 export function verifyEnvelope(
   rpc: AgentRpc,

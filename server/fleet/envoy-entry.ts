@@ -25,9 +25,9 @@ export interface EnvoyRow {
   agent_version: string | null;
 }
 
-/** Converts a hex SHA-256 fingerprint to node's `AB:CD:…` form used by TLS peer certificates. */
-export function toTlsFingerprint(hex: string): string {
-  return hex.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+/** Converts node's `AB:CD:…` TLS peer-certificate fingerprint to the lower-case hex the index stores. */
+export function fromTlsFingerprint(colonHex: string): string {
+  return colonHex.replaceAll(':', '').toLowerCase();
 }
 
 export class EnvoyEntry {
@@ -35,7 +35,7 @@ export class EnvoyEntry {
   hostname: string;
   publicKeyRaw: Buffer;
   #publicKey: KeyObject | undefined;
-  /** The enrolled client certificate's SHA-256 fingerprint in node's colon form, or '' when unknown. */
+  /** The enrolled client certificate's SHA-256 fingerprint, lower-case hex, or '' when unknown. */
   certFingerprint: string;
   status: EnvoyStatus;
   enrolledAtMs: number;
@@ -54,7 +54,7 @@ export class EnvoyEntry {
     this.hostname = row.hostname;
     this.publicKeyRaw = row.public_key;
     this.#publicKey = undefined;
-    this.certFingerprint = row.cert_fingerprint ? toTlsFingerprint(row.cert_fingerprint) : '';
+    this.certFingerprint = row.cert_fingerprint ?? '';
     this.status = row.status;
     this.enrolledAtMs = row.enrolled_at;
     this.lastSeenAtMs = row.last_seen_at ?? 0;
@@ -76,6 +76,6 @@ export class EnvoyEntry {
   replaceKey(publicKeyRaw: Buffer, certFingerprintHex: string): void {
     this.publicKeyRaw = publicKeyRaw;
     this.#publicKey = undefined;
-    this.certFingerprint = toTlsFingerprint(certFingerprintHex);
+    this.certFingerprint = certFingerprintHex;
   }
 }

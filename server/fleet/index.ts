@@ -1,4 +1,4 @@
-export { EnvoyEntry, toTlsFingerprint } from './envoy-entry.ts';
+export { EnvoyEntry, fromTlsFingerprint } from './envoy-entry.ts';
 export type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
 export { FleetIndex } from './fleet-index.ts';
 export type { EnvoyListFilter, EnvoyPage } from './fleet-index.ts';
