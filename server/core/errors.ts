@@ -48,6 +48,25 @@ export const errorCatalog = {
   'policy.template': 'invalid',
   'policy.when_syntax': 'invalid',
   'policy.when_eval': 'invalid',
+  'policy.snapshot_invalid': 'invalid',
+  'policy.entry_unknown': 'not_found',
+  'policy.traits_required': 'precondition',
+  // enroll
+  'enroll.token_invalid': 'unauthenticated',
+  'enroll.token_expired': 'unauthenticated',
+  'enroll.token_used_up': 'unauthenticated',
+  'enroll.token_revoked': 'unauthenticated',
+  'enroll.hostname_invalid': 'invalid',
+  'enroll.hostname_not_allowed': 'forbidden',
+  'enroll.key_invalid': 'invalid',
+  'enroll.glob_invalid': 'invalid',
+  'enroll.token_not_found': 'not_found',
+  'enroll.conflict': 'conflict',
+  // cli
+  'cli.usage': 'invalid',
+  'cli.unreachable': 'unavailable',
+  'cli.credentials': 'unauthenticated',
+  'cli.bad_response': 'internal',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;
