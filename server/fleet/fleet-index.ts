@@ -7,6 +7,15 @@ import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
 import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
 
+export interface EnrollmentRecord {
+  id: string;
+  hostname: string;
+  publicKeyRaw: Buffer;
+  certFingerprint: string;
+  enrolledAtMs: number;
+  reenrolled: boolean;
+}
+
 export interface EnvoyListFilter {
   status?: EnvoyStatus | 'stale';
   hostnamePrefix?: string;
@@ -50,9 +59,39 @@ export class FleetIndex {
     return this.#byId.get(id);
   }
 
-  /** Adds or replaces an entry after its row was committed (enrollment, re-enrollment). */
+  /** Adds or replaces an entry after its row was committed. */
   put(entry: EnvoyEntry): void {
     this.#byId.set(entry.id, entry);
+  }
+
+  /** Mirrors a just-committed enrollment; a re-enrollment keeps the entry and swaps its key and certificate. */
+  recordEnrollment(envoy: EnrollmentRecord): void {
+    const existing = this.#byId.get(envoy.id);
+    if (existing !== undefined && envoy.reenrolled) {
+      existing.replaceKey(envoy.publicKeyRaw, envoy.certFingerprint);
+      existing.enrolledAtMs = envoy.enrolledAtMs;
+      // As in the row: the replay watermark restarts with the new key.
+      existing.lastTsMs = 0;
+      return;
+    }
+    this.put(
+      new EnvoyEntry({
+        id: envoy.id,
+        hostname: envoy.hostname,
+        public_key: envoy.publicKeyRaw,
+        cert_fingerprint: envoy.certFingerprint,
+        status: 'active',
+        enrolled_at: envoy.enrolledAtMs,
+        last_seen_at: null,
+        last_ts_ms: 0,
+        policy_version: 0,
+        state_fingerprint: null,
+        traits_hash: null,
+        interval_ms: null,
+        force_push: 0,
+        agent_version: null,
+      }),
+    );
   }
 
   markDirty(entry: EnvoyEntry): void {

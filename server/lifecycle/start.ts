@@ -19,14 +19,17 @@ import {
   registerAgentService,
 } from '../checkin/index.ts';
 import type { PolicySource } from '../checkin/index.ts';
+import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
 import type { GrpcListener } from '../grpc/server.ts';
 import { createHttpApp } from '../http/app.ts';
+import { mintLocalAdminCredential } from '../http/auth.ts';
 import { startHttpsListener } from '../http/listener.ts';
 import type { HttpsListener } from '../http/listener.ts';
 import { Readiness } from '../http/readiness.ts';
+import { enrollRoutes } from '../http/routes/enroll.ts';
 import type { Pki } from '../pki/index.ts';
 import { loadOrCreatePki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
@@ -207,6 +210,16 @@ export async function startServer(
     }
     cleanups.push(() => grpc.destroy());
 
+    const localAdmin = mintLocalAdminCredential(paths.localAdminTokenFile);
+    log.info('local-admin token written', { file: localAdmin.file });
+    const enroll = createEnrollService({
+      store,
+      pki,
+      log: log.child({ component: 'enroll' }),
+      grpcAddress: agentDialAddress(config['server.hostname'], grpc.port),
+      onEnrolled: (envoy) => fleet.recordEnrollment(envoy),
+    });
+
     const app = createHttpApp({
       log,
       readiness,
@@ -214,6 +227,7 @@ export async function startServer(
       maxBodyBytes: config['http.max_body_bytes'],
       databaseReady: () => store.db.open,
       routes: [
+        enrollRoutes({ enroll, auth: { localAdmin } }),
         (app) =>
           app.get('/metrics', async (c) =>
             c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),

@@ -1,0 +1,194 @@
+/**
+ * The command framework: a command is a path of words (`enroll token create`), its flags and
+ * arguments, and a run function. Help, usage errors and dispatch all derive from these declarations,
+ * so `vigocli --help` lists exactly the commands that exist.
+ */
+import type { ApiClient } from './api-client.ts';
+import type { FlagSpec, ParsedFlag } from './argv.ts';
+import { closest } from './argv.ts';
+import type { CliError } from './errors.ts';
+import { usageError } from './errors.ts';
+
+export interface ArgSpec {
+  readonly name: string;
+  readonly doc: string;
+}
+
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface CommandContext {
+  readonly io: CommandIo;
+  readonly json: boolean;
+  readonly client: ApiClient;
+}
+
+export interface CommandInput {
+  readonly args: readonly string[];
+  /** Every value given for a flag, in order (empty when absent). */
+  values(name: string): string[];
+  /** The single value of a flag; a usage error if it was given more than once. */
+  value(name: string): string | undefined;
+}
+
+export interface CommandSpec {
+  readonly path: readonly string[];
+  readonly summary: string;
+  readonly args?: readonly ArgSpec[];
+  readonly flags?: readonly FlagSpec[];
+  /** Extra help paragraphs. */
+  readonly details?: string;
+  run(ctx: CommandContext, input: CommandInput): Promise<void>;
+}
+
+export function commandName(command: CommandSpec): string {
+  return command.path.join(' ');
+}
+
+export interface Resolved {
+  readonly command: CommandSpec | undefined;
+  /** The words that named the command (or the group, when no command matched). */
+  readonly path: readonly string[];
+  readonly rest: readonly string[];
+}
+
+/** The command whose path is the longest prefix of `words`, else the deepest group they name. */
+export function resolveCommand(commands: readonly CommandSpec[], words: readonly string[]): Resolved {
+  let best: CommandSpec | undefined;
+  for (const command of commands) {
+    const n = command.path.length;
+    if (n <= words.length && command.path.every((w, i) => words[i] === w) && n > (best?.path.length ?? 0)) {
+      best = command;
+    }
+  }
+  if (best !== undefined) return { command: best, path: best.path, rest: words.slice(best.path.length) };
+  let depth = 0;
+  while (
+    depth < words.length &&
+    commands.some(
+      (c) => c.path.length > depth + 1 && c.path.slice(0, depth + 1).every((w, i) => words[i] === w),
+    )
+  ) {
+    depth += 1;
+  }
+  return { command: undefined, path: words.slice(0, depth), rest: words.slice(depth) };
+}
+
+/** The usage error for words that name no command, with a "did you mean" when one is close. */
+export function unknownCommand(commands: readonly CommandSpec[], resolved: Resolved): CliError {
+  const next = resolved.rest[0];
+  if (next === undefined) {
+    const group = resolved.path.length === 0 ? '' : ` ${resolved.path.join(' ')}`;
+    return usageError(`name a command: "vigocli${group} --help" lists them`);
+  }
+  const depth = resolved.path.length;
+  const choices = new Set(
+    commands
+      .filter((c) => c.path.length > depth && resolved.path.every((w, i) => c.path[i] === w))
+      .map((c) => c.path[depth] as string),
+  );
+  const hint = closest(next, choices);
+  const typed = [...resolved.path, next].join(' ');
+  const suggestion = hint === undefined ? '' : `; did you mean "${[...resolved.path, hint].join(' ')}"?`;
+  return usageError(`unknown command "${typed}"${suggestion} ("vigocli --help" lists the commands)`);
+}
+
+export function commandInput(
+  command: CommandSpec,
+  args: readonly string[],
+  flags: readonly ParsedFlag[],
+): CommandInput {
+  const own = new Map((command.flags ?? []).map((f) => [f.name, f]));
+  const expected = command.args ?? [];
+  if (args.length > expected.length) {
+    const extra = args[expected.length] as string;
+    throw usageError(
+      `unexpected argument ${JSON.stringify(extra)} for "vigocli ${commandName(command)}" (see --help)`,
+    );
+  }
+  const missing = expected[args.length];
+  if (missing !== undefined) {
+    throw usageError(`"vigocli ${commandName(command)}" needs ${missing.name}: ${missing.doc}`);
+  }
+  const values = (name: string): string[] =>
+    flags.filter((f) => f.name === name && f.value !== undefined).map((f) => f.value as string);
+  for (const flag of flags) {
+    if (!own.has(flag.name)) {
+      throw usageError(`--${flag.name} is not a flag of "vigocli ${commandName(command)}" (see --help)`);
+    }
+  }
+  for (const spec of own.values()) {
+    if (spec.required === true && values(spec.name).length === 0) {
+      throw usageError(
+        `"vigocli ${commandName(command)}" needs --${spec.name} ${spec.value ?? ''}`.trimEnd(),
+      );
+    }
+  }
+  return {
+    args,
+    values,
+    value: (name) => {
+      const all = values(name);
+      if (all.length > 1 && own.get(name)?.repeatable !== true) {
+        throw usageError(`--${name} was given ${all.length} times; give it once`);
+      }
+      return all.at(-1);
+    },
+  };
+}
+
+function flagLines(flags: readonly FlagSpec[]): string[] {
+  const labels = flags.map((f) => `--${f.name}${f.value === undefined ? '' : ` ${f.value}`}`);
+  const width = Math.max(0, ...labels.map((l) => l.length));
+  return flags.map((f, i) => `  ${(labels[i] as string).padEnd(width)}  ${f.doc}`);
+}
+
+function usageLine(command: CommandSpec): string {
+  const flags = (command.flags ?? []).map((f) => {
+    const text = `--${f.name}${f.value === undefined ? '' : ` ${f.value}`}`;
+    const more = f.repeatable === true ? ` [${text}…]` : '';
+    return f.required === true ? `${text}${more}` : `[${text}]${more}`;
+  });
+  const args = (command.args ?? []).map((a) => a.name);
+  return ['vigocli', ...command.path, ...args, ...flags].join(' ');
+}
+
+export function commandHelp(command: CommandSpec, globals: readonly FlagSpec[]): string {
+  const lines = [`${command.summary}`, '', `Usage: ${usageLine(command)}`];
+  if ((command.args ?? []).length > 0) {
+    lines.push('', 'Arguments:', ...(command.args ?? []).map((a) => `  ${a.name}  ${a.doc}`));
+  }
+  if ((command.flags ?? []).length > 0) lines.push('', 'Flags:', ...flagLines(command.flags ?? []));
+  if (command.details !== undefined) lines.push('', command.details);
+  lines.push('', 'Global flags:', ...flagLines(globals));
+  return `${lines.join('\n')}\n`;
+}
+
+export function groupHelp(
+  commands: readonly CommandSpec[],
+  group: readonly string[],
+  globals: readonly FlagSpec[],
+  footer: string,
+): string {
+  const inGroup = commands.filter((c) => group.every((w, i) => c.path[i] === w));
+  const names = inGroup.map(commandName);
+  const width = Math.max(0, ...names.map((n) => n.length));
+  const title =
+    group.length === 0 ? 'vigocli: the admin command line for vigosrv' : `vigocli ${group.join(' ')}`;
+  const lines = [
+    title,
+    '',
+    `Usage: vigocli [global flags] ${group.length === 0 ? '<command>' : `${group.join(' ')} <command>`} [flags]`,
+    '',
+    'Commands:',
+    ...inGroup.map((c, i) => `  ${(names[i] as string).padEnd(width)}  ${c.summary}`),
+    '',
+    'Global flags:',
+    ...flagLines(globals),
+    '',
+    footer,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,16 @@
+export {
+  agentDialAddress,
+  createEnrollService,
+  defaultEnrollFailureLimit,
+  enrollBcryptCost,
+} from './service.ts';
+export type { EnrollRequest, EnrollService, EnrollServiceDeps } from './service.ts';
+export type { EnrollInput, EnrollPki, EnrollResult, EnrolledEnvoy } from './enroll.ts';
+export { tokenLimits } from './tokens.ts';
+export type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListing } from './tokens.ts';
+export type { EnrollTokenStatus } from './token-store.ts';
+export { enrollTokenPrefix } from './token-secret.ts';
+export { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
+export type { FailureLimiterOptions } from './rate-limiter.ts';
+export { compileGlobs, normalizeGlob } from './glob.ts';
+export { normalizeHostname } from './hostname.ts';

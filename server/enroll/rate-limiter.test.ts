@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
+
+describe('FailureLimiter', () => {
+  it('blocks an address after maxFailures within the window, until the oldest failure ages out', () => {
+    const clock = { nowMs: 1_000_000 };
+    const limiter = new FailureLimiter({ maxFailures: 3, windowMs: 60_000, nowMs: () => clock.nowMs });
+    for (let i = 0; i < 3; i += 1) {
+      assert.equal(limiter.retryAfterMs('a'), 0);
+      limiter.recordFailure('a');
+      clock.nowMs += 1000;
+    }
+    assert.equal(limiter.retryAfterMs('a'), 57_000, 'first failure at t0 frees a slot at t0 + 60 s');
+    assert.equal(limiter.retryAfterMs('b'), 0, 'other addresses are unaffected');
+    clock.nowMs = 1_000_000 + 60_000;
+    assert.equal(limiter.retryAfterMs('a'), 0);
+  });
+
+  it('forgets failures older than the window and drops idle addresses', () => {
+    const clock = { nowMs: 0 };
+    const limiter = new FailureLimiter({ maxFailures: 2, windowMs: 10_000, nowMs: () => clock.nowMs });
+    limiter.recordFailure('a');
+    clock.nowMs = 10_001;
+    limiter.recordFailure('a');
+    assert.equal(limiter.retryAfterMs('a'), 0, 'one failure in the window');
+    clock.nowMs = 30_000;
+    assert.equal(limiter.retryAfterMs('a'), 0);
+    assert.equal(limiter.trackedAddresses, 0);
+  });
+
+  it('tracks a bounded number of addresses, forgetting the stalest first', () => {
+    const limiter = new FailureLimiter({ maxFailures: 1, windowMs: 60_000, maxAddresses: 3 });
+    for (const address of ['a', 'b', 'c', 'd']) limiter.recordFailure(address);
+    assert.equal(limiter.trackedAddresses, 3);
+    assert.equal(limiter.retryAfterMs('a'), 0, 'a was evicted');
+    assert.ok(limiter.retryAfterMs('d') > 0);
+  });
+
+  it('refuses nonsensical limits', () => {
+    assert.throws(() => new FailureLimiter({ maxFailures: 0, windowMs: 1 }), RangeError);
+    assert.throws(() => new FailureLimiter({ maxFailures: 1, windowMs: 0 }), RangeError);
+  });
+});
+
+describe('rateLimitKey', () => {
+  it('counts IPv4 per address and IPv6 per /64', () => {
+    assert.equal(rateLimitKey('192.0.2.7'), '192.0.2.7');
+    assert.equal(rateLimitKey('::ffff:192.0.2.7'), '192.0.2.7');
+    assert.equal(rateLimitKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(rateLimitKey('2001:0DB8:0001:0002:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+    assert.equal(rateLimitKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(rateLimitKey('::1'), '0:0:0:0::/64');
+    assert.equal(rateLimitKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.notEqual(rateLimitKey('2001:db8:1:3::1'), rateLimitKey('2001:db8:1:2::1'));
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Counts failed attempts per source address in a sliding window, in memory. Enrollment is open to the
+ * network, so this is what keeps a caller from guessing tokens (or burning the bcrypt thread pool) at
+ * full speed. State is bounded: at most `maxFailures` timestamps per address and `maxAddresses`
+ * addresses, the oldest forgotten first.
+ */
+
+export interface FailureLimiterOptions {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  /** Beyond this many tracked addresses, the least recently failing ones are forgotten. */
+  readonly maxAddresses?: number;
+  readonly nowMs?: () => number;
+}
+
+export class FailureLimiter {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  readonly #maxAddresses: number;
+  readonly #nowMs: () => number;
+  /** address → failure times, oldest first; Map order is least recently failing first. */
+  readonly #failures = new Map<string, number[]>();
+
+  constructor(options: FailureLimiterOptions) {
+    if (!Number.isSafeInteger(options.maxFailures) || options.maxFailures < 1) {
+      throw new RangeError(`maxFailures must be a whole number above 0, got ${options.maxFailures}`);
+    }
+    if (!(options.windowMs > 0)) throw new RangeError(`windowMs must be above 0, got ${options.windowMs}`);
+    this.maxFailures = options.maxFailures;
+    this.windowMs = options.windowMs;
+    this.#maxAddresses = options.maxAddresses ?? 10_000;
+    this.#nowMs = options.nowMs ?? Date.now;
+  }
+
+  #recent(address: string, nowMs: number): number[] {
+    const times = this.#failures.get(address);
+    if (times === undefined) return [];
+    const cutoff = nowMs - this.windowMs;
+    const kept = times.filter((at) => at > cutoff);
+    if (kept.length === 0) this.#failures.delete(address);
+    else if (kept.length !== times.length) this.#failures.set(address, kept);
+    return kept;
+  }
+
+  /** Milliseconds until `address` may try again; 0 when it may try now. */
+  retryAfterMs(address: string): number {
+    const nowMs = this.#nowMs();
+    const times = this.#recent(address, nowMs);
+    if (times.length < this.maxFailures) return 0;
+    const oldestCounted = times[times.length - this.maxFailures] as number;
+    return Math.max(1, oldestCounted + this.windowMs - nowMs);
+  }
+
+  recordFailure(address: string): void {
+    const nowMs = this.#nowMs();
+    const times = this.#recent(address, nowMs);
+    times.push(nowMs);
+    // Re-inserting moves the address to the end, so eviction below drops the stalest one.
+    this.#failures.delete(address);
+    this.#failures.set(address, times.slice(-this.maxFailures));
+    while (this.#failures.size > this.#maxAddresses) {
+      const stalest = this.#failures.keys().next().value;
+      if (stalest === undefined) break;
+      this.#failures.delete(stalest);
+    }
+  }
+
+  /** Number of addresses currently tracked (for tests and metrics). */
+  get trackedAddresses(): number {
+    return this.#failures.size;
+  }
+}
+
+/**
+ * What failures are counted against: an IPv4 address, or the /64 an IPv6 address belongs to. A single
+ * host is usually handed a whole IPv6 /64, so counting single IPv6 addresses would be no limit at all.
+ */
+export function rateLimitKey(address: string): string {
+  const plain = address.replace(/%.*$/, '').toLowerCase();
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(plain);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  if (!plain.includes(':')) return plain;
+  const [head = '', tail] = plain.split('::');
+  const headParts = head === '' ? [] : head.split(':');
+  const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = Array.from({ length: Math.max(0, 8 - headParts.length - tailParts.length) }, () => '0');
+  const groups = [...headParts, ...zeros, ...tailParts].slice(0, 4);
+  return `${groups.map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
