@@ -19,7 +19,7 @@ import {
   rpcErrorCodes,
   streamTimings,
 } from '../../protocol/index.ts';
-import type { AgentRpc, RunReport, SignedEnvelope } from '../../protocol/index.ts';
+import type { AgentRpc, PayloadOf, RunReport, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
 import { fromTlsFingerprint } from '../fleet/index.ts';
@@ -130,6 +130,14 @@ export function registerAgentService(
     });
   };
 
+  const decode = <R extends AgentRpc>(rpc: R, envelope: SignedEnvelope | undefined): PayloadOf<R> => {
+    try {
+      return decodePayload(rpc, envelope?.body ?? new Uint8Array());
+    } catch (err) {
+      throw new EnvelopeRejection('checkin.payload_invalid', err instanceof Error ? err.message : String(err));
+    }
+  };
+
   const fail = (rpc: AgentRpc, err: unknown): Rejection => {
     if (err instanceof EnvelopeRejection) {
       deps.metrics.rejections.inc({ rpc, code: err.code });
@@ -143,7 +151,7 @@ export function registerAgentService(
     checkIn: (call, callback) => {
       try {
         const entry = verify('CheckIn', call.request.envelope, call);
-        const payload = decodePayload('CheckIn', call.request.envelope!.body);
+        const payload = decode('CheckIn', call.request.envelope);
         const nowMs = now();
         entry.lastSeenAtMs = nowMs;
         entry.intervalMs = deps.intervalMs();
@@ -188,7 +196,7 @@ export function registerAgentService(
       let runs: RunRecord[];
       try {
         const entry = verify('ReportResults', call.request.envelope, call);
-        const payload = decodePayload('ReportResults', call.request.envelope!.body);
+        const payload = decode('ReportResults', call.request.envelope);
         runs = payload.runs.map((run) => toRunRecord(entry.id, run));
       } catch (err) {
         callback(fail('ReportResults', err));
@@ -211,7 +219,7 @@ export function registerAgentService(
     resolveSecrets: (call, callback) => {
       try {
         const entry = verify('ResolveSecrets', call.request.envelope, call);
-        const payload = decodePayload('ResolveSecrets', call.request.envelope!.body);
+        const payload = decode('ResolveSecrets', call.request.envelope);
         // The bundles served today carry no secret markers, so no reference is this envoy's to resolve.
         deps.store.tx((db) =>
           appendAudit(db, {
@@ -252,7 +260,7 @@ export function registerAgentService(
       call.on('data', (request: { envelope?: SignedEnvelope }) => {
         try {
           const verified = verify('AgentStream', request.envelope, call);
-          const payload = decodePayload('AgentStream', request.envelope!.body);
+          const payload = decode('AgentStream', request.envelope);
           if (entry === undefined) {
             if (payload.kind.case !== 'hello')
               throw new EnvelopeRejection(
