@@ -6,6 +6,8 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -130,6 +132,66 @@ describe('vigosrv lifecycle', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  /** Starts a POST whose body has only half arrived, so the server holds it in flight. */
+  async function halfSentEnrollment(server: Awaited<ReturnType<typeof startServer>>): Promise<{
+    finish(): void;
+    response: Promise<IncomingMessage & { text: string }>;
+  }> {
+    const body = JSON.stringify({
+      token: `vget_${'0'.repeat(16)}_${'a'.repeat(43)}`,
+      hostname: 'web-1',
+      publicKey: 'AAAA',
+      csr: 'x',
+    });
+    const req = request(`${server.apiUrl}/api/v1/enroll`, {
+      method: 'POST',
+      ca: server.ca,
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    });
+    const response = new Promise<IncomingMessage & { text: string }>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(Object.assign(res, { text })));
+      });
+      req.on('error', reject);
+    });
+    await new Promise<void>((resolve) => req.on('socket', (socket) => socket.once('secureConnect', resolve)));
+    req.write(body.slice(0, 10));
+    // One full round trip on another connection: by its end the half-sent request has reached the server.
+    await server.request('/healthz');
+    return { finish: () => req.end(body.slice(10)), response };
+  }
+
+  it('lets an in-flight request finish on SIGTERM, then exits 0', async () => {
+    const server = await startServer({ dataDir: tempDir() });
+    const pending = await halfSentEnrollment(server);
+    server.child.kill('SIGTERM');
+    const draining = await server.waitForLog('drain to start', (l) => l.msg === 'draining');
+    assert.equal(draining['httpInFlight'], 1, 'the half-sent request is in flight when the drain starts');
+    assert.equal(server.exitCode(), undefined, 'the server waits for it');
+    pending.finish();
+    const res = await pending.response;
+    assert.equal(res.statusCode, 400, 'the request got its real answer');
+    assert.match(res.text, /"code":"enroll\./);
+    assert.equal(await server.exited(), exitCodes.ok);
+  });
+
+  it('stops at once on a second signal during the drain', async () => {
+    const server = await startServer({ dataDir: tempDir() });
+    const pending = await halfSentEnrollment(server);
+    const outcome = pending.response.then(
+      () => 'answered',
+      () => 'cut off',
+    );
+    server.child.kill('SIGTERM');
+    await server.waitForLog('drain to start', (l) => l.msg === 'draining');
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited(), exitCodes.forced);
+    assert.equal(await outcome, 'cut off');
   });
 
   it('writes one newline to --notify-fd when ready', async () => {
