@@ -30,6 +30,7 @@ import { startHttpsListener } from '../http/listener.ts';
 import type { HttpsListener } from '../http/listener.ts';
 import { Readiness } from '../http/readiness.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
+import { envoyRoutes } from '../http/routes/envoys.ts';
 import type { Pki } from '../pki/index.ts';
 import { loadOrCreatePki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
@@ -228,6 +229,7 @@ export async function startServer(
       databaseReady: () => store.db.open,
       routes: [
         enrollRoutes({ enroll, auth: { localAdmin } }),
+        envoyRoutes({ fleet, auth: { localAdmin } }),
         (app) =>
           app.get('/metrics', async (c) =>
             c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),
