@@ -3,6 +3,7 @@
  * `--hostname web-*` and `--json list` are unambiguous wherever the flag appears; `--name=value` works
  * too, and `--` ends the flags.
  */
+import { closestName as closest } from '../server/core/index.ts';
 import { usageError } from './errors.ts';
 
 export interface FlagSpec {
@@ -28,34 +29,6 @@ export interface SplitArgv {
 }
 
 const shortAliases: Readonly<Record<string, string>> = { '-h': 'help' };
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j] as number;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** The closest candidate within a small edit distance, for "did you mean" hints. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = levenshtein(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 export function splitArgv(argv: readonly string[], known: ReadonlyMap<string, FlagSpec>): SplitArgv {
   const words: string[] = [];
@@ -97,3 +70,5 @@ export function splitArgv(argv: readonly string[], known: ReadonlyMap<string, Fl
   }
   return { words, flags };
 }
+
+export { closest };

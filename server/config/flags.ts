@@ -7,7 +7,7 @@ import { configKeys, configRegistry } from './registry.ts';
 import type { ConfigKey } from './registry.ts';
 import type { ConfigProblem } from './problems.ts';
 import { throwProblems } from './problems.ts';
-import { closest } from './suggest.ts';
+import { closestName as closest } from '../core/index.ts';
 
 export interface MetaFlag {
   readonly name: string;

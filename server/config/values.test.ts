@@ -11,7 +11,7 @@ import {
   parseNumberAbove,
   parseStringList,
 } from './values.ts';
-import { editDistance, closest } from './suggest.ts';
+import { closestName as closest, editDistance } from '../core/index.ts';
 
 function rejects(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof InvalidValueError && pattern.test(err.message));

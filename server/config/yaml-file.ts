@@ -10,7 +10,7 @@ import { VigoError } from '../core/index.ts';
 import { configKeys, configRegistry } from './registry.ts';
 import type { ConfigKey } from './registry.ts';
 import type { ConfigProblem } from './problems.ts';
-import { closest } from './suggest.ts';
+import { closestName as closest } from '../core/index.ts';
 import { describeRaw, InvalidValueError } from './values.ts';
 
 export interface FileLayer {

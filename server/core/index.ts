@@ -8,3 +8,4 @@ export { formatDurationMs, parseDurationMs } from './duration.ts';
 export { ensurePrivateDir, writePrivateFile } from './fs-secure.ts';
 export { exitCodes } from './exit-codes.ts';
 export type { ExitCodeName } from './exit-codes.ts';
+export { closestName, editDistance, listNames } from './suggest.ts';
