@@ -134,7 +134,10 @@ export function registerAgentService(
     try {
       return decodePayload(rpc, envelope?.body ?? new Uint8Array());
     } catch (err) {
-      throw new EnvelopeRejection('checkin.payload_invalid', err instanceof Error ? err.message : String(err));
+      throw new EnvelopeRejection(
+        'checkin.payload_invalid',
+        err instanceof Error ? err.message : String(err),
+      );
     }
   };
 
