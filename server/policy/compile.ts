@@ -1,0 +1,235 @@
+/** Loaded stacks → CompiledSnapshot (docs/bundle-format.md describes the result). */
+import type { DiagnosticInput, DiagnosticSink, Pos } from './diagnostics.ts';
+import { evaluateWhen, parseWhenAt } from './engines.ts';
+import { compileInstance, instanceKey } from './instance.ts';
+import type { InstanceResult } from './instance.ts';
+import { linkEntry } from './link-entry.ts';
+import { StaticNames } from './lint-refs.ts';
+import { MerkleBuilder, graphLeaf } from './merkle.ts';
+import type { LinkResult } from './link-entry.ts';
+import type { LeafEntry, Stacks } from './model.ts';
+import { entryVars, resolveShape, shapeKey } from './resolve-entry.ts';
+import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
+import { SnapshotImpl } from './snapshot.ts';
+import type { StampEnv } from './stamp.ts';
+import type { CompiledEntry, CompiledSnapshot, CrateInstance } from './types.ts';
+
+export interface CompileEnv {
+  protectedPaths: string[];
+  protectedServices: string[];
+  nowMs: number;
+}
+
+class Compiler {
+  private readonly instances = new Map<string, InstanceResult>();
+  private readonly links = new Map<string, LinkResult & { graph: Buffer }>();
+  private readonly merkle = new MerkleBuilder();
+  private readonly guards = new Map<string, string | null>();
+  private readonly usedCrates = new Set<string>();
+  private readonly ids = new Map<string, number>();
+  private readonly shapes = new Map<string, number>();
+  private readonly shapeIds = new WeakMap<InstanceResult, number>();
+  private readonly resolved = new Map<
+    string,
+    ResolvedShape & { sharedInstances: (InstanceResult | undefined)[] }
+  >();
+  private readonly stamp: StampEnv;
+
+  constructor(
+    private readonly stacks: Stacks,
+    private readonly sink: DiagnosticSink,
+    env: CompileEnv,
+  ) {
+    this.stamp = {
+      protectedPaths: env.protectedPaths,
+      protectedServices: env.protectedServices,
+      lint: false,
+    };
+  }
+
+  entries(): CompiledEntry[] {
+    return this.stacks.entries.map((e, index) => this.entry(e, index));
+  }
+
+  usedInstances(entries: CompiledEntry[]): Map<string, CrateInstance> {
+    const out = new Map<string, CrateInstance>();
+    const byHash = new Map<string, CrateInstance>();
+    for (const r of this.instances.values()) byHash.set(r.instance.hash, r.instance);
+    for (const e of entries) for (const c of e.configcrates) out.set(c.instance, byHash.get(c.instance)!);
+    return out;
+  }
+
+  /** Configcrates no entry applies are still checked, with their defaults only. */
+  lintUnused(): void {
+    let names: StaticNames | undefined;
+    for (const crate of this.stacks.crates.values()) {
+      if (this.usedCrates.has(crate.name)) continue;
+      this.sink.info(
+        'configcrate.unused',
+        crate.at,
+        `configcrate ${crate.name} is not applied by any match block`,
+        'add it to a role, a match block, a common.vgo or an environment if it should run somewhere',
+      );
+      const result = compileInstance(crate, crate.vars, { ...this.stamp, lint: true });
+      for (const d of result.diagnostics) this.sink.add(d);
+      (names ??= new StaticNames(this.stacks)).check(crate.name, result.externals, this.sink);
+    }
+  }
+
+  private entry(e: LeafEntry, index: number): CompiledEntry {
+    const id = this.entryId(e);
+    const resolved = this.resolve(e);
+    const replay = (d: DiagnosticInput): void => this.sink.addForEntry(d, id);
+    resolved.diagnostics.forEach(replay);
+    const shared = resolved.sharedInstances;
+    const results = resolved.crates.map((c, i) => {
+      this.usedCrates.add(c.name);
+      const crate = this.stacks.crates.get(c.name)!;
+      // A configcrate none of whose variables this entry overrides compiles exactly as it did for
+      // every other entry of the same shape: skip computing its instance key.
+      const own = crate.readsAllVars || crate.varsUsed.some((v) => Object.hasOwn(e.vars, v));
+      let result = own ? undefined : shared[i];
+      if (!result) {
+        result = this.instance(c.name, resolved.vars);
+        if (!own) shared[i] = result;
+      }
+      return { name: c.name, result };
+    });
+    results.forEach((r) => r.result.diagnostics.forEach(replay));
+    // Linking depends only on the shape of the resource graph, shared by entries whose params differ.
+    const linkKey = results.map((r) => this.shapeId(r.result)).join(',');
+    let link = this.links.get(linkKey);
+    if (!link) {
+      const linked = linkEntry(results, this.stacks);
+      link = { ...linked, graph: graphLeaf(linked.order, linked.links) };
+      this.links.set(linkKey, link);
+    }
+    link.diagnostics.forEach(replay);
+    return this.assemble(id, index, e, resolved, results, link);
+  }
+
+  private assemble(
+    id: string,
+    index: number,
+    e: LeafEntry,
+    resolved: ResolvedEntry,
+    results: { name: string; result: InstanceResult }[],
+    link: LinkResult & { graph: Buffer },
+  ): CompiledEntry {
+    const configcrates = resolved.crates.map((c, i) => ({
+      name: c.name,
+      instance: results[i]!.result.instance.hash,
+      when: c.guard,
+    }));
+    const secrets = new Set<string>();
+    for (const r of results) r.result.instance.secretPaths.forEach((p) => secrets.add(p));
+    const merkleRoot = this.merkle.root(
+      { observeOnly: e.observeOnly, vars: resolved.vars, configcrates, order: link.order, links: link.links },
+      link.graph,
+    );
+    return {
+      id,
+      file: e.file,
+      line: e.at.line,
+      index,
+      patterns: e.patterns.map((p) => p.text),
+      environment: e.environment?.text ?? null,
+      observeOnly: e.observeOnly,
+      configcrates,
+      vars: resolved.vars,
+      links: link.links,
+      order: link.order,
+      secretPaths: [...secrets].sort(),
+      usesTraits: results.some((r) => r.result.instance.usesTraits),
+      merkleRoot,
+    };
+  }
+
+  /** Small stable number per distinct graph shape, so link-cache keys stay short. */
+  private shapeId(result: InstanceResult): number {
+    let id = this.shapeIds.get(result);
+    if (id === undefined) {
+      id = this.shapes.get(result.shape);
+      if (id === undefined) {
+        id = this.shapes.size;
+        this.shapes.set(result.shape, id);
+      }
+      this.shapeIds.set(result, id);
+    }
+    return id;
+  }
+
+  private instance(name: string, vars: Record<string, unknown>): InstanceResult {
+    const crate = this.stacks.crates.get(name)!;
+    const key = instanceKey(crate, vars);
+    let r = this.instances.get(key);
+    if (!r) {
+      r = compileInstance(crate, vars, this.stamp);
+      this.instances.set(key, r);
+    }
+    return r;
+  }
+
+  private resolve(e: LeafEntry): ResolvedEntry & { sharedInstances: (InstanceResult | undefined)[] } {
+    const key = shapeKey(e);
+    let shape = this.resolved.get(key);
+    if (!shape) {
+      const fresh = resolveShape(e, this.stacks);
+      this.canonicalGuards(e, fresh);
+      shape = { ...fresh, sharedInstances: [] };
+      this.resolved.set(key, shape);
+    }
+    return {
+      entry: e,
+      crates: shape.crates,
+      vars: entryVars(e, shape),
+      diagnostics: shape.diagnostics,
+      sharedInstances: shape.sharedInstances,
+    };
+  }
+
+  /** Role case guards in the canonical form the when engine prints (checked once per distinct guard). */
+  private canonicalGuards(e: LeafEntry, resolved: ResolvedShape): void {
+    for (const c of resolved.crates) {
+      if (c.guard === null) continue;
+      let canonical = this.guards.get(c.guard);
+      if (canonical === undefined) {
+        const at: Pos = c.guardAt ?? { file: e.file, line: e.at.line, col: 1 };
+        const report = (d: DiagnosticInput): void => this.sink.add(d);
+        const expr = parseWhenAt(c.guard, at, report);
+        const result = expr ? evaluateWhen(expr, { vars: {} }, at, report) : undefined;
+        canonical = result?.kind === 'residual' ? result.text : result?.kind === 'true' ? null : c.guard;
+        this.guards.set(c.guard, canonical);
+      }
+      c.guard = canonical;
+    }
+  }
+
+  private entryId(e: LeafEntry): string {
+    const base = `${e.file}[${e.patterns[0]?.text ?? ''}]`;
+    const n = (this.ids.get(base) ?? 0) + 1;
+    this.ids.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  }
+}
+
+/** Compiles every entry; returns the snapshot only when nothing reported an error. */
+export function compileStacks(
+  stacks: Stacks,
+  sink: DiagnosticSink,
+  env: CompileEnv,
+): CompiledSnapshot | undefined {
+  const compiler = new Compiler(stacks, sink, env);
+  const entries = compiler.entries();
+  compiler.lintUnused();
+  if (sink.hasErrors()) return undefined;
+  const configcrateControls: Record<string, Record<string, string[]>> = {};
+  for (const c of stacks.crates.values())
+    if (Object.keys(c.compliance).length > 0) configcrateControls[c.name] = c.compliance;
+  return new SnapshotImpl({
+    compiledAtMs: env.nowMs,
+    instances: compiler.usedInstances(entries),
+    entries,
+    compliance: { documents: stacks.compliance, configcrateControls },
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * Policy: the stacks loader, validator and compiler. `validateStacks` is the single entry point for
+ * both `vigocli config validate` and publish; the snapshot it returns resolves hostnames to entries
+ * and builds the bundle documents agents apply. docs/stacks.md and docs/bundle-format.md are the
+ * operator- and agent-facing descriptions.
+ */
+export { validateStacks } from './validate.ts';
+export { buildBundleDocument, selectCase } from './bundle.ts';
+export { diffEntries, diffResources } from './diff.ts';
+export { deserializeSnapshot, serializeSnapshot } from './snapshot.ts';
+export { canonicalJson } from './canonical.ts';
+export { secretMarker } from './secrets.ts';
+export { commonResourceProperties, knownResourceTypes, resourceSchemas } from './schemas/resource-schemas.ts';
+export type {
+  BundleDocument,
+  BundleOptions,
+  BundleResource,
+  CompiledEntry,
+  CompiledResource,
+  CompiledSnapshot,
+  ComplianceData,
+  ComplianceDocument,
+  CrateInstance,
+  DeferredTemplate,
+  Diagnostic,
+  EntryCrate,
+  EntryDiff,
+  EntryLink,
+  Severity,
+  SnapshotJson,
+  ValidateOptions,
+  ValidateResult,
+} from './types.ts';

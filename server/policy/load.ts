@@ -1,0 +1,210 @@
+/** Reads a stacks dir into the model, reporting YAML and structure problems of every file. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DiagnosticSink } from './diagnostics.ts';
+import { compileField } from './engines.ts';
+import type { CompiledTemplate } from './engines.ts';
+import { discoverStacks } from './layout.ts';
+import type { StackFile } from './layout.ts';
+import type { CrateDef, RoleDef, Stacks } from './model.ts';
+import { parseCrate } from './parse-crate.ts';
+import {
+  parseCommonFile,
+  parseEnvironmentsFile,
+  parseLeafFile,
+  parseRoleFile,
+  parseRolesFile,
+} from './parse-hosts.ts';
+import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
+import type { SecretChecker } from './secrets.ts';
+import { loadYaml } from './yaml-source.ts';
+import type { SourceMap } from './yaml-source.ts';
+
+const maxTemplateBytes = 4 * 1024 * 1024;
+
+export function emptyStacks(root: string): Stacks {
+  return {
+    root,
+    crates: new Map(),
+    roles: new Map(),
+    commons: [],
+    envFiles: [],
+    entries: [],
+    compliance: [],
+    brokenCrateNames: new Set(),
+    cyclicCrates: new Set(),
+    urls: [],
+  };
+}
+
+export function loadStacks(
+  root: string,
+  sink: DiagnosticSink,
+  map: SourceMap,
+  secrets: SecretChecker,
+): Stacks {
+  const stacks = emptyStacks(root);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    stat = undefined;
+  }
+  if (!stat?.isDirectory()) {
+    sink.error(
+      'layout.missing',
+      { file: '', line: 1, col: 1 },
+      `stacks directory ${root} does not exist or is not a directory`,
+    );
+    return stacks;
+  }
+  const files = discoverStacks(root, sink);
+  const readSource = sourceReader(root, sink, secrets);
+  const ctx = { sink, map };
+  for (const f of files) loadFile(f, stacks, ctx, readSource, secrets);
+  return stacks;
+}
+
+function sourceReader(
+  root: string,
+  sink: DiagnosticSink,
+  secrets: SecretChecker,
+): (rel: string) => { text: string; tpl: CompiledTemplate | null | undefined } | undefined {
+  const cache = new Map<string, { text: string; tpl: CompiledTemplate | null | undefined } | undefined>();
+  return (rel) => {
+    if (cache.has(rel)) return cache.get(rel);
+    let loaded: { text: string; tpl: CompiledTemplate | null | undefined } | undefined;
+    try {
+      const abs = path.join(root, rel);
+      const st = fs.statSync(abs);
+      if (st.isFile() && st.size <= maxTemplateBytes) {
+        const text = fs.readFileSync(abs, 'utf8');
+        checkSecretsInText(text, rel, secrets);
+        loaded = { text, tpl: compileField(text, { file: rel, line: 1, col: 1 }, (d) => sink.add(d)) };
+      } else if (st.isFile()) {
+        sink.error(
+          'source.too_large',
+          { file: rel, line: 1, col: 1 },
+          `template is larger than ${maxTemplateBytes} bytes`,
+        );
+      }
+    } catch {
+      loaded = undefined;
+    }
+    cache.set(rel, loaded);
+    return loaded;
+  };
+}
+
+type LoadCtx = { sink: DiagnosticSink; map: SourceMap };
+
+function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
+  const legacy = f.kind === 'legacy-vars';
+  sink.warning(
+    'layout.unsupported',
+    { file: f.rel, line: 1, col: 1 },
+    `${f.rel} is ignored: ${legacy ? 'the legacy vars/ directory is not read' : 'usercrates are not supported by this server'}`,
+    legacy ? 'move these vars into common.vgo, a match block or environments.vgo' : '',
+  );
+}
+
+function readYaml(f: StackFile, stacks: Stacks, ctx: LoadCtx): { value: unknown } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(f.abs, 'utf8');
+  } catch (err) {
+    ctx.sink.error(
+      'layout.unreadable',
+      { file: f.rel, line: 1, col: 1 },
+      `cannot read file: ${(err as Error).message}`,
+    );
+    return undefined;
+  }
+  const loaded = loadYaml(f.rel, text, ctx.sink, ctx.map);
+  if (!loaded && f.kind === 'configcrate')
+    stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
+  return loaded;
+}
+
+function loadFile(
+  f: StackFile,
+  stacks: Stacks,
+  ctx: LoadCtx,
+  readSource: ReturnType<typeof sourceReader>,
+  secrets: SecretChecker,
+): void {
+  if (f.kind === 'template') return;
+  if (f.kind === 'usercrate' || f.kind === 'legacy-vars') return warnIgnored(f, ctx.sink);
+  const loaded = readYaml(f, stacks, ctx);
+  if (!loaded) return;
+  const value = loaded.value;
+  if (f.kind !== 'claims' && f.kind !== 'waivers' && f.kind !== 'roles' && f.kind !== 'role') {
+    checkSecretsIn(value, ctx.map, secrets);
+  }
+  switch (f.kind) {
+    case 'configcrate':
+      return addCrate(f, value, stacks, ctx, readSource);
+    case 'roles':
+      return addRoles(parseRolesFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'role':
+      return addRoles(parseRoleFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'common': {
+      const c = parseCommonFile(f.rel, f.dir, value, ctx);
+      if (c) stacks.commons.push(c);
+      return;
+    }
+    case 'environments': {
+      const e = parseEnvironmentsFile(f.rel, f.dir, value, ctx);
+      if (e) stacks.envFiles.push(e);
+      return;
+    }
+    case 'claims':
+    case 'waivers':
+      stacks.compliance.push({ file: f.rel, kind: f.kind, content: value });
+      return;
+    case 'leaf':
+      stacks.entries.push(...parseLeafFile(f.rel, f.dir, value, ctx));
+      return;
+  }
+}
+
+function addCrate(
+  f: StackFile,
+  value: unknown,
+  stacks: Stacks,
+  ctx: LoadCtx,
+  readSource: ReturnType<typeof sourceReader>,
+): void {
+  const crate: CrateDef | undefined = parseCrate(f.rel, value, { ...ctx, readSource, urls: stacks.urls });
+  if (!crate) {
+    stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
+    return;
+  }
+  const earlier = stacks.crates.get(crate.name);
+  if (earlier) {
+    ctx.sink.error(
+      'configcrate.duplicate',
+      crate.at,
+      `configcrate "${crate.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+      'configcrate names are global; rename one of them',
+    );
+    return;
+  }
+  stacks.crates.set(crate.name, crate);
+}
+
+function addRoles(roles: RoleDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const r of roles) {
+    const earlier = stacks.roles.get(r.name);
+    if (earlier) {
+      sink.error(
+        'role.duplicate',
+        r.at,
+        `role "${r.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'role names are global; rename or merge them',
+      );
+      continue;
+    }
+    stacks.roles.set(r.name, r);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Per-entry Merkle root (docs/bundle-format.md "Merkle root"): leaves are, in order, the entry's
+ * meta (observe_only), its merged vars, its resource graph (topological order and cross-configcrate
+ * links), then one leaf per configcrate (name, instance hash, role case guard). Identical leaves are
+ * hashed once per compile.
+ */
+import { leafHash, merkleRoot } from './canonical.ts';
+import type { CompiledEntry, EntryLink } from './types.ts';
+
+export type MerkleInput = Pick<CompiledEntry, 'observeOnly' | 'vars' | 'configcrates' | 'order' | 'links'>;
+
+export function graphLeaf(order: readonly string[], links: readonly EntryLink[]): Buffer {
+  return leafHash('graph', { order, links });
+}
+
+export class MerkleBuilder {
+  private readonly crateLeaves = new Map<string, Buffer>();
+  private readonly metaLeaves = new Map<boolean, Buffer>();
+
+  root(entry: MerkleInput, graph: Buffer = graphLeaf(entry.order, entry.links)): string {
+    let meta = this.metaLeaves.get(entry.observeOnly);
+    if (!meta) {
+      meta = leafHash('meta', { observe_only: entry.observeOnly });
+      this.metaLeaves.set(entry.observeOnly, meta);
+    }
+    const leaves = [meta, leafHash('vars', entry.vars), graph];
+    for (const c of entry.configcrates) {
+      // The instance hash already covers the configcrate name.
+      const key = c.when === null ? c.instance : `${c.instance}\0${c.when}`;
+      let leaf = this.crateLeaves.get(key);
+      if (!leaf) {
+        leaf = leafHash('configcrate', { name: c.name, instance: c.instance, when: c.when });
+        this.crateLeaves.set(key, leaf);
+      }
+      leaves.push(leaf);
+    }
+    return merkleRoot(leaves);
+  }
+}

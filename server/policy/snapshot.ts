@@ -1,0 +1,178 @@
+/** The immutable compiled snapshot, its hostname index, and (de)serialization for storage and rollback. */
+import { VigoError } from '../core/index.ts';
+import { canonicalJson, sha256Hex } from './canonical.ts';
+import { HostMatcher } from './host-matcher.ts';
+import { MerkleBuilder } from './merkle.ts';
+import type {
+  CompiledEntry,
+  CompiledSnapshot,
+  ComplianceData,
+  CrateInstance,
+  SnapshotJson,
+} from './types.ts';
+import { isRecord } from './yaml-source.ts';
+
+export interface SnapshotData {
+  compiledAtMs: number;
+  instances: Map<string, CrateInstance>;
+  entries: CompiledEntry[];
+  compliance: ComplianceData;
+}
+
+const owners = new WeakMap<CompiledEntry, SnapshotImpl>();
+
+function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (const v of value) if (typeof v === 'object') deepFreeze(v);
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const k in record) {
+      const v = record[k];
+      if (typeof v === 'object') deepFreeze(v);
+    }
+  }
+  return value;
+}
+
+function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of [...map.keys()].sort()) out[k] = map.get(k)!;
+  return out;
+}
+
+/**
+ * Content hash (docs/bundle-format.md): SHA-256 over the canonical encoding of each instance's hash
+ * and origins, each entry's identity and Merkle root (which covers its vars, graph and instances),
+ * and the compliance documents. The compile time is not part of it.
+ */
+export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
+  const instances = [...data.instances.keys()].sort().map((k) => {
+    const i = data.instances.get(k)!;
+    return [k, i.origins, i.secretPaths, i.usesTraits];
+  });
+  const entries = data.entries.map((e) => [
+    e.id,
+    e.file,
+    e.line,
+    e.index,
+    e.patterns,
+    e.environment,
+    e.secretPaths,
+    e.usesTraits,
+    e.merkleRoot,
+  ]);
+  // Instances and entries hold only arrays, strings and key-sorted objects here, so native
+  // JSON.stringify is their canonical encoding; compliance documents are free-form YAML.
+  return sha256Hex(
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}}`,
+  );
+}
+
+export class SnapshotImpl implements CompiledSnapshot {
+  readonly hash: string;
+  readonly compiledAtMs: number;
+  readonly entries: readonly CompiledEntry[];
+  readonly instances: ReadonlyMap<string, CrateInstance>;
+  readonly compliance: ComplianceData;
+  private readonly matcher: HostMatcher;
+  private readonly byId: Map<string, CompiledEntry>;
+  /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
+  readonly engineCache = new Map<string, unknown>();
+
+  constructor(data: SnapshotData, knownHash?: string) {
+    this.compiledAtMs = data.compiledAtMs;
+    this.instances = data.instances;
+    this.entries = deepFreeze(data.entries);
+    for (const i of data.instances.values()) deepFreeze(i);
+    this.compliance = deepFreeze(data.compliance);
+    this.hash = knownHash ?? contentHash(data);
+    this.matcher = new HostMatcher(data.entries.map((e) => e.patterns));
+    this.byId = new Map(data.entries.map((e) => [e.id, e]));
+    for (const e of data.entries) owners.set(e, this);
+    Object.freeze(this.instances);
+  }
+
+  matchEntry(hostname: string): CompiledEntry | undefined {
+    const i = this.matcher.match(hostname);
+    return i === undefined ? undefined : this.entries[i];
+  }
+
+  entryById(id: string): CompiledEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  toJSON(): SnapshotJson {
+    return {
+      format: 1,
+      hash: this.hash,
+      compiledAtMs: this.compiledAtMs,
+      instances: sortedRecord(this.instances),
+      entries: [...this.entries],
+      compliance: this.compliance,
+    };
+  }
+}
+
+/** The snapshot an entry belongs to (entries are only ever created by a snapshot). */
+export function snapshotOf(entry: CompiledEntry): SnapshotImpl {
+  const s = owners.get(entry);
+  if (!s)
+    throw new VigoError('policy.entry_unknown', 'this entry does not belong to a compiled snapshot', {
+      entryId: entry.id,
+    });
+  return s;
+}
+
+export function serializeSnapshot(snapshot: CompiledSnapshot): string {
+  return JSON.stringify(snapshot.toJSON());
+}
+
+function invalid(why: string): VigoError {
+  return new VigoError('policy.snapshot_invalid', `stored policy snapshot is invalid: ${why}`);
+}
+
+/** Parses and verifies a stored snapshot (its hash must match its content). */
+export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnapshot {
+  let json: unknown;
+  try {
+    json = typeof input === 'string' ? JSON.parse(input) : input;
+  } catch (err) {
+    throw invalid(`not JSON (${(err as Error).message})`);
+  }
+  if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
+  const { hash, compiledAtMs, instances, entries, compliance } = json;
+  if (
+    typeof hash !== 'string' ||
+    typeof compiledAtMs !== 'number' ||
+    !isRecord(instances) ||
+    !Array.isArray(entries) ||
+    !isRecord(compliance)
+  ) {
+    throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
+  }
+  const data: SnapshotData = {
+    compiledAtMs,
+    instances: new Map(Object.entries(instances as Record<string, CrateInstance>)),
+    entries: entries as CompiledEntry[],
+    compliance: compliance as unknown as ComplianceData,
+  };
+  for (const e of data.entries) {
+    if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))
+      throw invalid('malformed entry');
+    for (const c of e.configcrates)
+      if (!data.instances.has(c.instance))
+        throw invalid(`entry ${e.id} refers to missing configcrate instance ${c.instance}`);
+  }
+  for (const [k, inst] of data.instances) {
+    if (sha256Hex(canonicalJson({ configcrate: inst.configcrate, resources: inst.resources })) !== k)
+      throw invalid(`configcrate instance ${k} does not match its hash`);
+  }
+  const merkle = new MerkleBuilder();
+  for (const e of data.entries)
+    if (merkle.root(e) !== e.merkleRoot) throw invalid(`entry ${e.id} does not match its Merkle root`);
+  const actual = contentHash(data);
+  if (actual !== hash) throw invalid(`content hash ${actual} does not match the recorded ${hash}`);
+  return new SnapshotImpl(data, hash);
+}

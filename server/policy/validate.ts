@@ -1,0 +1,29 @@
+/**
+ * The one validation path shared by `vigocli config validate DIR` and publish: load every file,
+ * check structure and references, compile every match entry, and hand back all diagnostics at once
+ * (sorted by file and line) plus the snapshot when nothing is an error.
+ */
+import { checkReferences } from './checks-static.ts';
+import { compileStacks } from './compile.ts';
+import { DiagnosticSink } from './diagnostics.ts';
+import { loadStacks } from './load.ts';
+import type { ValidateOptions, ValidateResult } from './types.ts';
+import { checkUrls } from './url-check.ts';
+import { SourceMap } from './yaml-source.ts';
+
+export async function validateStacks(dir: string, options: ValidateOptions): Promise<ValidateResult> {
+  const sink = new DiagnosticSink();
+  const map = new SourceMap();
+  const stacks = loadStacks(dir, sink, map, { exists: (p) => options.secretExists(p), sink });
+  checkReferences(stacks, sink);
+  if (options.checkUrls) await checkUrls(stacks.urls, options.checkUrls.timeoutMs, sink);
+  const snapshot = compileStacks(stacks, sink, {
+    protectedPaths: options.protectedPaths,
+    protectedServices: options.protectedServices,
+    nowMs: (options.now ?? Date.now)(),
+  });
+  const diagnostics = sink.list();
+  return snapshot && !diagnostics.some((d) => d.severity === 'error')
+    ? { diagnostics, snapshot }
+    : { diagnostics };
+}
