@@ -91,11 +91,15 @@ describe('check-in over mTLS', () => {
       'the bundle verifies with the bundle-signing key',
     );
     const document = JSON.parse(Buffer.from(first.outcome.value.payload).toString('utf8')) as {
+      format_version: number;
       policy_version: number;
       merkle_root: string;
       expires_at_ms: number;
+      resources: unknown[];
     };
     assert.equal(BigInt(document.policy_version), first.policyVersion);
+    assert.equal(document.format_version, 1, 'the documented bundle format');
+    assert.deepEqual(document.resources, [], 'nothing to manage before a publish');
     assert.ok(
       document.expires_at_ms > Date.now() + 23 * 3_600_000,
       'expires after checkin.bundle_max_age (24h)',

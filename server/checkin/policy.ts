@@ -41,15 +41,18 @@ export function createEmptyPolicy(options: EmptySnapshotOptions): PolicySource {
   let cached: { served: ServedBundle; refreshAtMs: number } | undefined;
   const build = (nowMs: number): { served: ServedBundle; refreshAtMs: number } => {
     const maxAgeMs = options.maxAgeMs();
+    // Same shape as policy's buildBundleDocument (docs/bundle-format.md), with no entry and no resources.
     const document = {
-      format: 1,
+      format_version: 1,
       policy_version: options.version,
       entry_id: null,
       merkle_root: emptyMerkleRoot,
+      traits_hash: null,
       issued_at_ms: nowMs,
       expires_at_ms: maxAgeMs === 0 ? 0 : nowMs + maxAgeMs,
       secrets_epoch: 0,
       observe_only: options.observeOnly(),
+      secret_paths: [],
       resources: [],
     };
     const payload = Buffer.from(canonicalJson(document));

@@ -221,12 +221,19 @@ export async function startServer(
       onEnrolled: (envoy) => fleet.recordEnrollment(envoy),
     });
 
+    const ping = store.db.prepare('SELECT 1').pluck();
     const app = createHttpApp({
       log,
       readiness,
       systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
       maxBodyBytes: config['http.max_body_bytes'],
-      databaseReady: () => store.db.open,
+      databaseReady: () => {
+        try {
+          return ping.get() === 1;
+        } catch {
+          return false;
+        }
+      },
       routes: [
         enrollRoutes({ enroll, auth: { localAdmin } }),
         envoyRoutes({ fleet, auth: { localAdmin } }),
