@@ -109,43 +109,18 @@ async function main(): Promise<void> {
   const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
 
   const view: ConfigView = { current: loaded.config };
-  let server: RunningServer;
-  try {
-    server = await startServer(loaded, log, view);
-  } catch (err) {
-    const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
-    log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
-    process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(exitCode);
-  }
-
   const current = { loaded };
-  log.info('ready', {
-    dataDir: server.paths.dataDir,
-    caFile: server.pki.caFile,
-    grpcPort: server.grpcPort,
-    apiPort: server.apiPort,
-    bootId: server.bootId,
-    mode: loaded.mode,
-  });
-  printBanner(server, loaded);
-  notifyReady(loaded.notifyFd, log);
+  let server: RunningServer | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
 
-  let stopping = false;
-  const onStopSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log.warn('second signal: stopping at once', { signal });
-      server.abort();
-      process.exit(exitCodes.forced);
-    }
-    stopping = true;
+  const drainAndExit = (running: RunningServer, signal: NodeJS.Signals): void => {
     const budgetMs = current.loaded.config['shutdown.budget'];
     const timer = setTimeout(() => {
       log.error('drain did not finish within shutdown.budget; stopping anyway', { budgetMs });
-      server.abort();
+      running.abort();
       process.exit(exitCodes.shutdownBudgetExceeded);
     }, budgetMs);
-    server.drain(signal).then(
+    running.drain(signal).then(
       () => {
         clearTimeout(timer);
         process.exit(exitCodes.ok);
@@ -156,11 +131,49 @@ async function main(): Promise<void> {
       },
     );
   };
+
+  // Handlers go in before anything starts: until a handler exists the kernel's default action kills the
+  // process outright, so a supervisor signalling right after readiness would skip the drain.
+  const onStopSignal = (signal: NodeJS.Signals): void => {
+    if (stopSignal !== undefined) {
+      log.warn('second signal: stopping at once', { signal });
+      server?.abort();
+      process.exit(exitCodes.forced);
+    }
+    stopSignal = signal;
+    if (server === undefined)
+      log.info('stop requested during start-up; draining as soon as it completes', { signal });
+    else drainAndExit(server, signal);
+  };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', () => {
-    if (!stopping) reload(server, current, view, levelRef, log);
+    if (server !== undefined && stopSignal === undefined) reload(server, current, view, levelRef, log);
   });
+
+  try {
+    server = await startServer(loaded, log, view);
+  } catch (err) {
+    const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
+    log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
+    process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(exitCode);
+  }
+  if (stopSignal !== undefined) {
+    drainAndExit(server, stopSignal);
+    return;
+  }
+
+  log.info('ready', {
+    dataDir: server.paths.dataDir,
+    caFile: server.pki.caFile,
+    grpcPort: server.grpcPort,
+    apiPort: server.apiPort,
+    bootId: server.bootId,
+    mode: loaded.mode,
+  });
+  printBanner(server, loaded);
+  notifyReady(loaded.notifyFd, log);
 }
 
 process.on('uncaughtException', (err) => {

@@ -194,6 +194,17 @@ describe('vigosrv lifecycle', () => {
     assert.equal(await outcome, 'cut off');
   });
 
+  it('drains and exits 0 when SIGTERM arrives during start-up', async () => {
+    const proc = spawnServer({ dataDir: tempDir() });
+    await proc.waitForLog('start-up to be under way', (l) => l.msg === 'store opened');
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited(), exitCodes.ok, proc.stderr().slice(-2000));
+    assert.ok(
+      proc.logs.some((l) => l.msg === 'stopped'),
+      'it drained rather than being killed',
+    );
+  });
+
   it('writes one newline to --notify-fd when ready', async () => {
     const dataDir = tempDir();
     const proc = spawnServer({
