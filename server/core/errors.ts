@@ -67,6 +67,27 @@ export const errorCatalog = {
   'cli.unreachable': 'unavailable',
   'cli.credentials': 'unauthenticated',
   'cli.bad_response': 'internal',
+  // agent apply engine
+  'agent.bundle_invalid': 'invalid',
+  'agent.bundle_expired': 'precondition',
+  // publish
+  'publish.stacks_invalid': 'invalid',
+  'publish.upload_invalid': 'invalid',
+  'publish.frozen': 'precondition',
+  'publish.version_not_found': 'not_found',
+  'publish.not_pending': 'conflict',
+  'publish.pending_exists': 'conflict',
+  'publish.self_approval': 'forbidden',
+  'publish.rollback_invalid': 'conflict',
+  // secrets
+  'secrets.path_invalid': 'invalid',
+  'secrets.value_invalid': 'invalid',
+  'secrets.value_too_large': 'too_large',
+  'secrets.not_found': 'not_found',
+  'secrets.vault_corrupt': 'internal',
+  'secrets.master_key_invalid': 'precondition',
+  // bootstrap
+  'bootstrap.agent_unavailable': 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;
