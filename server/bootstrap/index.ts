@@ -1,0 +1,6 @@
+export { apiDialAddress, bootstrapDefaults, createBootstrapService } from './service.ts';
+export type { BootstrapService, BootstrapServiceOptions } from './service.ts';
+export { agentBuildRecipe, createAgentArtifactSource, defaultBuildRetryAfterMs } from './agent-artifact.ts';
+export type { AgentArtifact, AgentArtifactOptions, AgentArtifactSource } from './agent-artifact.ts';
+export { artifactFileName, artifactKey } from './artifact-cache.ts';
+export { renderBootstrapScript, shellQuote } from './script.ts';
