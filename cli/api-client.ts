@@ -83,6 +83,7 @@ interface ErrorEnvelope {
   code: string;
   message: string;
   requestId: string;
+  diagnostics?: unknown[];
 }
 
 function isEnvelope(value: unknown): value is ErrorEnvelope {
@@ -111,7 +112,9 @@ function errorFromResponse(response: RawResponse, url: URL): CliError {
   }
   const retryAfter = response.headers['retry-after'];
   const retry = typeof retryAfter === 'string' ? ` (retry after ${retryAfter} s)` : '';
-  return new CliError(exitCode, parsed.code, `${parsed.message}${retry}`, parsed.requestId);
+  const error = new CliError(exitCode, parsed.code, `${parsed.message}${retry}`, parsed.requestId);
+  if (Array.isArray(parsed.diagnostics)) error.diagnostics = parsed.diagnostics;
+  return error;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {

@@ -31,6 +31,8 @@ export interface CommandInput {
   values(name: string): string[];
   /** The single value of a flag; a usage error if it was given more than once. */
   value(name: string): string | undefined;
+  /** Whether a switch (a flag without a value) was given. */
+  has(name: string): boolean;
 }
 
 export interface CommandSpec {
@@ -129,6 +131,7 @@ export function commandInput(
   return {
     args,
     values,
+    has: (name) => flags.some((f) => f.name === name),
     value: (name) => {
       const all = values(name);
       if (all.length > 1 && own.get(name)?.repeatable !== true) {

@@ -22,6 +22,8 @@ export class CliError extends Error {
   /** A stable code: the server's error code, or one of the `cli.*` codes for local failures. */
   readonly code: string;
   readonly requestId: string | undefined;
+  /** Stacks diagnostics the server returned with the error, if any. */
+  diagnostics: unknown[] | undefined;
 
   constructor(
     exitCode: CliExitCode,

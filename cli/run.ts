@@ -7,13 +7,19 @@ import { splitArgv } from './argv.ts';
 import { createApiClient } from './api-client.ts';
 import type { CommandIo, CommandSpec } from './command.ts';
 import { commandHelp, commandInput, groupHelp, resolveCommand, unknownCommand } from './command.ts';
+import { configCommands } from './commands/config.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
+import { secretCommands } from './commands/secrets.ts';
 import { CliError, cliExitCodes } from './errors.ts';
 import type { CliExitCode } from './errors.ts';
 import type { Environment, GlobalOptions } from './settings.ts';
 import { defaultServerUrl, readCaFile, resolveToken, serverUrl } from './settings.ts';
 
-export const commands: readonly CommandSpec[] = [...enrollTokenCommands];
+export const commands: readonly CommandSpec[] = [
+  ...enrollTokenCommands,
+  ...configCommands,
+  ...secretCommands,
+];
 
 export const globalFlags: readonly FlagSpec[] = [
   { name: 'server', value: 'URL', doc: `vigosrv's API (default ${defaultServerUrl})` },

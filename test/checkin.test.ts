@@ -134,6 +134,7 @@ describe('check-in over mTLS', () => {
         }),
       );
       assert.equal(ask.sendTraits, true);
+      assert.equal(ask.outcome.case, 'noChange', 'no bundle is built before the server has the traits');
       const send = await client.methods.checkIn(
         signRequest('CheckIn', web.signingKey, web.envoyId, clock(), {
           hostname: web.hostname,

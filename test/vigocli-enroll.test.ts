@@ -3,7 +3,6 @@
  * host, where credentials come from, and the documented exit codes.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,9 +13,11 @@ import { rawFromPublicKey } from '../protocol/index.ts';
 import { silentLogger } from '../server/core/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../server/pki/index.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
-import { makeTempDir, repoRoot, startServer } from './helpers/server-process.ts';
+import { commands } from '../cli/run.ts';
+import { makeTempDir, startServer } from './helpers/server-process.ts';
+import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
+import type { CliRun } from './helpers/vigocli.ts';
 
-const vigocliBin = join(repoRoot, 'bin', 'vigocli');
 const serverDir = makeTempDir('vigo-cli-srv-');
 const home = makeTempDir('vigo-cli-home-');
 let server: ReadyServer;
@@ -30,27 +31,14 @@ after(async () => {
   home.remove();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('VIGO_') && !key.startsWith('XDG_')) env[key] = value;
-  }
-  return { ...env, HOME: home.path, ...extra };
+  return cleanCliEnv(home.path, extra);
 }
 
 function vigocli(args: string[], env: Record<string, string> = cleanEnv()): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(vigocliBin, args, { env, cwd: home.path, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runVigocli(args, env, home.path);
 }
 
 /** Global flags that point vigocli at the test server and its data dir (for ca.crt and the local-admin token). */
@@ -182,7 +170,12 @@ describe('vigocli enroll token', () => {
       .split('\n')
       .filter((l) => /^ {2}[a-z]+ [a-z]/.test(l))
       .map((l) => l.trim().split(/\s{2,}/)[0]);
-    assert.deepEqual(listed, ['enroll token create', 'enroll token list', 'enroll token revoke']);
+    assert.deepEqual(
+      listed,
+      commands.map((c) => c.path.join(' ')),
+      '--help lists exactly the commands that exist',
+    );
+    assert.ok(listed.includes('enroll token create') && listed.includes('config publish'));
   });
 
   it('exits 3 when the server cannot be reached or TLS fails', async () => {

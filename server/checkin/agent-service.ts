@@ -10,6 +10,7 @@ import {
   CheckInResponseSchema,
   NoChangeSchema,
   ReportResultsResponseSchema,
+  ResolveSecretsResponseSchema,
   ResourceOutcome,
   VigoAgent,
   decodePayload,
@@ -43,7 +44,19 @@ export interface AgentServiceDeps {
   intervalMs: () => number;
   clockSkewMs: () => number;
   observeOnly: () => boolean;
+  secrets: SecretResolver;
   now?: () => number;
+}
+
+/** What ResolveSecrets needs from the secrets provider and the served policy. */
+export interface SecretResolver {
+  /** Secret paths the envoy's current bundle references. */
+  allowedFor(entry: EnvoyEntry): ReadonlySet<string>;
+  /** Values for `refs`; `denied` are refs not in `allowed`, `missing` are allowed refs the provider lacks. */
+  resolve(
+    allowed: ReadonlySet<string>,
+    refs: readonly string[],
+  ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
 type Rejection = { code: number; details: string; metadata: grpc.Metadata };
@@ -176,11 +189,14 @@ export function registerAgentService(
           serverTimeMs: BigInt(nowMs),
           secretsEpoch: BigInt(policy.secretsEpoch),
         });
-        const current = Number(payload.policyVersion) === policy.version && !entry.forcePush;
+        // Without the traits a trait-rendered bundle cannot be built: answer at once and let the agent
+        // come straight back with them, rather than serve a bundle built without them.
+        const current = sendTraits || (Number(payload.policyVersion) === policy.version && !entry.forcePush);
         const served = current ? undefined : policy.bundleFor(entry, nowMs);
         if (served === undefined || (served.merkleRoot === payload.stateFingerprint && !entry.forcePush)) {
           response.outcome = { case: 'noChange', value: create(NoChangeSchema) };
-          entry.policyVersion = policy.version;
+          if (sendTraits) response.policyVersion = payload.policyVersion;
+          else entry.policyVersion = policy.version;
           entry.stateFingerprint = payload.stateFingerprint;
           deps.metrics.checkins.inc({ status: 'no_change' });
         } else {
@@ -223,21 +239,44 @@ export function registerAgentService(
       try {
         const entry = verify('ResolveSecrets', call.request.envelope, call);
         const payload = decode('ResolveSecrets', call.request.envelope);
-        // The bundles served today carry no secret markers, so no reference is this envoy's to resolve.
-        deps.store.tx((db) =>
-          appendAudit(db, {
-            actor: `envoy:${entry.id}`,
-            action: 'secrets.denied',
-            target: `envoy:${entry.id}`,
-            details: { refs: payload.refs.slice(0, 32), reason: 'not in the envoy bundle' },
-          }),
-        );
-        deps.metrics.rejections.inc({ rpc: 'ResolveSecrets', code: 'secrets.not_entitled' });
+        const policy = deps.policy();
+        const result = deps.secrets.resolve(deps.secrets.allowedFor(entry), payload.refs);
+        if (result.denied.length > 0) {
+          // All or nothing: one reference outside the envoy's own bundle refuses the whole call.
+          deps.store.tx((db) =>
+            appendAudit(db, {
+              actor: `envoy:${entry.id}`,
+              action: 'secrets.denied',
+              target: `envoy:${entry.id}`,
+              details: { refs: result.denied.slice(0, 32), reason: 'not in the envoy bundle' },
+            }),
+          );
+          deps.metrics.rejections.inc({ rpc: 'ResolveSecrets', code: 'secrets.not_entitled' });
+          callback(
+            rejection(
+              'secrets.not_entitled',
+              `${result.denied.length} requested secret(s) are not referenced by this envoy's bundle ` +
+                `(first: ${result.denied[0] ?? ''}); check in for the current bundle and retry`,
+            ),
+          );
+          return;
+        }
+        if (result.missing.length > 0) {
+          deps.metrics.rejections.inc({ rpc: 'ResolveSecrets', code: 'secrets.not_found' });
+          callback(
+            rejection(
+              'secrets.not_found',
+              `secret(s) ${result.missing.slice(0, 8).join(', ')} are no longer in the vault`,
+            ),
+          );
+          return;
+        }
         callback(
-          rejection(
-            'secrets.not_entitled',
-            "none of the requested secrets is referenced by this envoy's bundle",
-          ),
+          null,
+          create(ResolveSecretsResponseSchema, {
+            values: Object.fromEntries(result.values),
+            secretsEpoch: BigInt(policy.secretsEpoch),
+          }),
         );
       } catch (err) {
         callback(fail('ResolveSecrets', err));

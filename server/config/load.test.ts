@@ -125,6 +125,21 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['4096', fixed(4096)],
     flag: ['', fixed(undefined)],
   },
+  'publish.approval': {
+    file: ['required', fixed('required')],
+    env: ['none', fixed('none')],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.at_start': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['true', fixed(true)],
+  },
+  'publish.max_upload_bytes': {
+    file: ['2048', fixed(2048)],
+    env: ['4096', fixed(4096)],
+    flag: ['', fixed(undefined)],
+  },
 };
 
 describe('precedence: default < server.yaml < environment < flag', () => {
@@ -316,9 +331,13 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* and fleet.flush_interval', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval and publish.approval', () => {
     const expected = configKeys.filter(
-      (k) => k === 'log.level' || k.startsWith('checkin.') || k === 'fleet.flush_interval',
+      (k) =>
+        k === 'log.level' ||
+        k.startsWith('checkin.') ||
+        k === 'fleet.flush_interval' ||
+        k === 'publish.approval',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());
   });

@@ -127,6 +127,25 @@ export const configRegistry = {
     default: 1_048_576,
     min: 1,
   }),
+  'publish.approval': choiceOption({
+    doc: 'Whether a publish needs a second admin: "required" holds it pending until another admin approves it.',
+    env: 'VIGO_PUBLISH_APPROVAL',
+    values: ['none', 'required'],
+    default: 'none',
+    reloadable: true,
+  }),
+  'publish.at_start': booleanOption({
+    doc: 'Publish server.stacks_dir at start-up when it differs from the active configuration.',
+    env: 'VIGO_PUBLISH_AT_START',
+    flag: 'publish-at-start',
+    default: false,
+  }),
+  'publish.max_upload_bytes': integerOption({
+    doc: 'Largest stacks tree a publish or validate request may upload, in bytes.',
+    env: 'VIGO_PUBLISH_MAX_UPLOAD_BYTES',
+    default: 67_108_864,
+    min: 1024,
+  }),
 } as const satisfies Record<string, ConfigOption<unknown>>;
 
 export type ConfigKey = keyof typeof configRegistry;

@@ -102,6 +102,11 @@ export class FleetIndex {
     return this.#knownTraits.has(hash);
   }
 
+  /** Traits received but not yet flushed to the database (the traits table holds the rest). */
+  pendingTraitsJson(hash: string): string | undefined {
+    return this.#pendingTraits.get(hash);
+  }
+
   addTraits(hash: string, json: string): void {
     if (this.#knownTraits.has(hash)) return;
     this.#knownTraits.add(hash);

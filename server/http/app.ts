@@ -25,6 +25,8 @@ export interface HttpAppDeps {
   readiness: Readiness;
   systemInfo: SystemInfo;
   maxBodyBytes: number;
+  /** Routes that take larger bodies than maxBodyBytes (stack uploads), by exact path. */
+  largeBodyRoutes?: { readonly paths: readonly string[]; readonly maxBytes: () => number };
   /** Cheap check that the database answers; /readyz calls it, /healthz never does. */
   databaseReady(): boolean;
   /** Feature modules attach their routes here, after the common middleware. */
@@ -57,16 +59,19 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     }
   });
 
-  app.use(
+  const limitOf = (max: number) =>
     bodyLimit({
-      maxSize: deps.maxBodyBytes,
+      maxSize: max,
       onError: () => {
-        throw new VigoError(
-          'request.too_large',
-          `request body exceeds the limit of ${deps.maxBodyBytes} bytes`,
-        );
+        throw new VigoError('request.too_large', `request body exceeds the limit of ${max} bytes`);
       },
-    }),
+    });
+  const defaultLimit = limitOf(deps.maxBodyBytes);
+  const large = deps.largeBodyRoutes;
+  app.use((c, next) =>
+    large !== undefined && large.paths.includes(c.req.path)
+      ? limitOf(large.maxBytes())(c, next)
+      : defaultLimit(c, next),
   );
 
   app.onError((err, c) => {

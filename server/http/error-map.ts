@@ -3,7 +3,7 @@
  * not compile until it is mapped) and every error leaves as the same envelope.
  */
 import type { ErrorKind } from '../core/index.ts';
-import { toPublicError } from '../core/index.ts';
+import { isVigoError, toPublicError } from '../core/index.ts';
 
 export const httpStatusByKind: Record<ErrorKind, number> = {
   invalid: 400,
@@ -22,9 +22,14 @@ export interface ErrorEnvelope {
   code: string;
   message: string;
   requestId: string;
+  /** Every finding, when the error is about a stacks tree (publish.stacks_invalid). */
+  diagnostics?: unknown[];
 }
 
 export function errorResponseBody(err: unknown, requestId: string): { status: number; body: ErrorEnvelope } {
   const pub = toPublicError(err);
-  return { status: httpStatusByKind[pub.kind], body: { code: pub.code, message: pub.message, requestId } };
+  const body: ErrorEnvelope = { code: pub.code, message: pub.message, requestId };
+  const diagnostics = isVigoError(err) ? err.details['diagnostics'] : undefined;
+  if (Array.isArray(diagnostics)) body.diagnostics = diagnostics;
+  return { status: httpStatusByKind[pub.kind], body };
 }

@@ -9,6 +9,9 @@ import { VigoError } from '../core/index.ts';
 export type FieldRule =
   | { readonly type: 'string'; readonly optional?: boolean; readonly maxLength: number }
   | { readonly type: 'integer'; readonly optional?: boolean }
+  | { readonly type: 'boolean'; readonly optional?: boolean }
+  /** An uploaded file tree: `[{path, content}]` with text contents. */
+  | { readonly type: 'files'; readonly optional?: boolean; readonly maxItems: number }
   | {
       readonly type: 'string-array';
       readonly optional?: boolean;
@@ -18,11 +21,20 @@ export type FieldRule =
 
 export type BodyRules = Readonly<Record<string, FieldRule>>;
 
+export interface UploadedFile {
+  path: string;
+  content: string;
+}
+
 type ValueOf<R extends FieldRule> = R extends { type: 'string' }
   ? string
   : R extends { type: 'integer' }
     ? number
-    : string[];
+    : R extends { type: 'boolean' }
+      ? boolean
+      : R extends { type: 'files' }
+        ? UploadedFile[]
+        : string[];
 
 type RequiredKeys<S extends BodyRules> = {
   [K in keyof S]: S[K] extends { optional: true } ? never : K;
@@ -44,6 +56,24 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+function checkFiles(name: string, maxItems: number, value: unknown): void {
+  if (!Array.isArray(value))
+    throw invalid(
+      `field "${name}" must be an array of {path, content} objects, got ${describe(value)}`,
+      name,
+    );
+  if (value.length > maxItems) throw invalid(`field "${name}" holds more than ${maxItems} files`, name);
+  value.forEach((item: unknown, index) => {
+    const file = item as Record<string, unknown> | null;
+    if (typeof file !== 'object' || file === null || Array.isArray(file))
+      throw invalid(`field "${name}[${index}]" must be an object {path, content}`, name);
+    const extra = Object.keys(file).find((k) => k !== 'path' && k !== 'content');
+    if (extra !== undefined) throw invalid(`field "${name}[${index}]" has an unknown key "${extra}"`, name);
+    if (typeof file.path !== 'string' || typeof file.content !== 'string')
+      throw invalid(`field "${name}[${index}]" needs a string path and a string content`, name);
+  });
+}
+
 function checkField(name: string, rule: FieldRule, value: unknown): void {
   switch (rule.type) {
     case 'string':
@@ -57,6 +87,13 @@ function checkField(name: string, rule: FieldRule, value: unknown): void {
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
         throw invalid(`field "${name}" must be a whole number, got ${describe(value)}`, name);
       }
+      return;
+    case 'boolean':
+      if (typeof value !== 'boolean')
+        throw invalid(`field "${name}" must be true or false, got ${describe(value)}`, name);
+      return;
+    case 'files':
+      checkFiles(name, rule.maxItems, value);
       return;
     case 'string-array':
       if (!Array.isArray(value))

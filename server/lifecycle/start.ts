@@ -4,6 +4,7 @@
  * has been validated, and nothing is touched before the data directory's lock is held.
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { appendAudit } from '../audit/index.ts';
 import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
 import { resolvePaths } from '../config/index.ts';
@@ -11,14 +12,7 @@ import type { Logger } from '../core/index.ts';
 import { ensurePrivateDir, isVigoError } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
-import {
-  createCheckinMetrics,
-  createEmptyPolicy,
-  createResultsCommitter,
-  ensureActiveVersion,
-  registerAgentService,
-} from '../checkin/index.ts';
-import type { PolicySource } from '../checkin/index.ts';
+import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
 import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
@@ -29,14 +23,21 @@ import { mintLocalAdminCredential } from '../http/auth.ts';
 import { startHttpsListener } from '../http/listener.ts';
 import type { HttpsListener } from '../http/listener.ts';
 import { Readiness } from '../http/readiness.ts';
+import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import type { Pki } from '../pki/index.ts';
 import { loadOrCreatePki } from '../pki/index.ts';
+import { openVault } from '../secrets/index.ts';
+import type { Vault } from '../secrets/index.ts';
 import type { Store } from '../store/index.ts';
 import { openStore } from '../store/index.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
+import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
+import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
+import { secretRoutes } from '../http/routes/secrets.ts';
+import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
 import { serverVersion } from './version.ts';
 
@@ -99,6 +100,20 @@ async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Lo
     throw new StartupError(
       'pki',
       isVigoError(err) ? err.message : `cannot prepare TLS material: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function openVaultOrFail(paths: ResolvedPaths, log: Logger): Vault {
+  try {
+    return openVault({ dir: paths.secretsDir, log: log.child({ component: 'secrets' }) });
+  } catch (err) {
+    throw new StartupError(
+      'pki',
+      isVigoError(err) ? err.message : `cannot open the secrets vault: ${String(err)}`,
       {
         cause: err,
       },
@@ -171,13 +186,18 @@ export async function startServer(
       maxQueuedResults: 50_000,
       maxDelayMs: 20,
     });
-    const policyVersion = ensureActiveVersion(store, Date.now());
-    const policy: PolicySource = createEmptyPolicy({
-      version: policyVersion,
-      signingKey: pki.bundleSigningKey,
-      maxAgeMs: () => view.current['checkin.bundle_max_age'],
-      observeOnly: () => view.current['checkin.observe_only'],
+    const vault = openVaultOrFail(paths, log);
+    const policy = createPolicyRuntime({
+      store,
+      fleet,
+      pki,
+      paths,
+      view,
+      log,
+      secretExists: (secretPath) => vault.has(secretPath),
+      secretsEpoch: () => vault.epoch,
     });
+    if (config['publish.at_start']) await policy.publishAtStart();
 
     const grpcAddress = config['server.grpc_listen'];
     let grpc: GrpcListener;
@@ -198,10 +218,14 @@ export async function startServer(
               log: log.child({ component: 'checkin' }),
               metrics: checkinMetrics,
               results,
-              policy: () => policy,
+              policy: () => policy.current(),
               intervalMs: () => view.current['checkin.interval'],
               clockSkewMs: () => view.current['checkin.clock_skew'],
               observeOnly: () => view.current['checkin.observe_only'],
+              secrets: {
+                allowedFor: policy.secretPathsFor,
+                resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
+              },
             },
             grpcMaxMessageBytes,
           ),
@@ -221,12 +245,21 @@ export async function startServer(
       onEnrolled: (envoy) => fleet.recordEnrollment(envoy),
     });
 
+    let boundApiPort = 0;
+    const bootstrap = createBootstrapService({
+      serverVersion,
+      caCertPem: pki.caCertPem,
+      serverAddress: () => apiDialAddress(config['server.hostname'], boundApiPort),
+      cacheDir: join(paths.dataDir, 'bootstrap'),
+      log: log.child({ component: 'bootstrap' }),
+    });
     const ping = store.db.prepare('SELECT 1').pluck();
     const app = createHttpApp({
       log,
       readiness,
       systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
       maxBodyBytes: config['http.max_body_bytes'],
+      largeBodyRoutes: { paths: configUploadPaths, maxBytes: () => view.current['publish.max_upload_bytes'] },
       databaseReady: () => {
         try {
           return ping.get() === 1;
@@ -237,6 +270,9 @@ export async function startServer(
       routes: [
         enrollRoutes({ enroll, auth: { localAdmin } }),
         envoyRoutes({ fleet, auth: { localAdmin } }),
+        configRoutes({ publish: policy.publish, auth: { localAdmin } }),
+        bootstrapRoutes({ bootstrap }),
+        secretRoutes({ vault, store, auth: { localAdmin } }),
         (app) =>
           app.get('/metrics', async (c) =>
             c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),
@@ -257,6 +293,7 @@ export async function startServer(
       throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
     }
     cleanups.push(() => https.destroy());
+    boundApiPort = https.port;
 
     store.tx((db) =>
       appendAudit(db, {

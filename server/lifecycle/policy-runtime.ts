@@ -1,0 +1,157 @@
+/**
+ * Wires the publish pipeline to check-in: the active configuration is loaded from the database at boot,
+ * and every activation (publish, approval, rollback) swaps the one pointer check-in reads. Optionally
+ * publishes the configured stacks directory at start-up (`publish.at_start`).
+ */
+import path from 'node:path';
+import type { ResolvedPaths } from '../config/index.ts';
+import type { Logger } from '../core/index.ts';
+import { isVigoError, systemCtx } from '../core/index.ts';
+import type { PolicySource } from '../checkin/index.ts';
+import { createEmptyPolicy, ensureActiveVersion } from '../checkin/index.ts';
+import type { FleetIndex } from '../fleet/index.ts';
+import type { Pki } from '../pki/index.ts';
+import type { CompiledSnapshot } from '../policy/index.ts';
+import { createPublishService, createSnapshotPolicy } from '../publish/index.ts';
+import type { PublishService } from '../publish/index.ts';
+import type { Store } from '../store/index.ts';
+import type { ConfigView } from './start.ts';
+
+/** What no resource may manage: this server's files and the agent's, and both service units. */
+export function guardrailTargets(paths: ResolvedPaths): {
+  protectedPaths: string[];
+  protectedServices: string[];
+} {
+  const packageRoot = path.resolve(import.meta.dirname, '..', '..');
+  return {
+    protectedPaths: [
+      paths.dataDir,
+      packageRoot,
+      '/srv/vigo',
+      '/var/lib/vigo',
+      '/usr/local/lib/vigo',
+      '/usr/local/bin/vigo',
+      '/etc/vigo-envoy',
+      '/etc/systemd/system/vigosrv.service',
+      '/etc/systemd/system/vigo-envoy.service',
+    ],
+    protectedServices: ['vigosrv', 'vigo-envoy'],
+  };
+}
+
+export interface PolicyRuntime {
+  readonly publish: PublishService;
+  current(): PolicySource;
+  /** Secret paths the envoy's current bundle references. */
+  secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
+  /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
+  publishAtStart(): Promise<void>;
+}
+
+export interface PolicyRuntimeDeps {
+  store: Store;
+  fleet: FleetIndex;
+  pki: Pki;
+  paths: ResolvedPaths;
+  view: ConfigView;
+  log: Logger;
+  secretExists: (secretPath: string) => boolean;
+  secretsEpoch: () => number;
+}
+
+const noSecrets: ReadonlySet<string> = new Set();
+
+export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
+  const { store, fleet, pki, view } = deps;
+  const log = deps.log.child({ component: 'publish' });
+  const traitsRow = store.db.prepare('SELECT json FROM traits WHERE hash = ?').pluck();
+  let current: PolicySource;
+  let secretPathsFor: PolicyRuntime['secretPathsFor'] = () => noSecrets;
+
+  const activate = (version: number, snapshot: CompiledSnapshot | undefined): void => {
+    const common = {
+      version,
+      signingKey: pki.bundleSigningKey,
+      maxAgeMs: () => view.current['checkin.bundle_max_age'],
+      observeOnly: () => view.current['checkin.observe_only'],
+    };
+    if (snapshot === undefined) {
+      current = createEmptyPolicy(common);
+      secretPathsFor = () => noSecrets;
+      return;
+    }
+    const policy = createSnapshotPolicy({
+      ...common,
+      snapshot,
+      secretsEpoch: deps.secretsEpoch,
+      traitsJson: (hash) => fleet.pendingTraitsJson(hash) ?? (traitsRow.get(hash) as string | undefined),
+    });
+    current = policy;
+    secretPathsFor = (envoy) => policy.secretPathsFor(envoy);
+  };
+
+  const publish = createPublishService({
+    store,
+    log,
+    fleet,
+    validateOptions: () => ({ ...guardrailTargets(deps.paths), secretExists: deps.secretExists }),
+    approvalRequired: () => view.current['publish.approval'] === 'required',
+    activate,
+    scratchDir: path.join(deps.paths.dataDir, 'tmp'),
+  });
+
+  ensureActiveVersion(store, Date.now());
+  const loaded = publish.loadActive();
+  activate(loaded.version, loaded.snapshot);
+  log.info('active config loaded', {
+    version: loaded.version,
+    entries: loaded.snapshot?.entries.length ?? 0,
+  });
+
+  return {
+    publish,
+    current: () => current,
+    secretPathsFor: (envoy) => secretPathsFor(envoy),
+    async publishAtStart() {
+      const dir = deps.paths.stacksDir;
+      try {
+        const result = await publish.publish(
+          systemCtx(log),
+          { kind: 'dir', dir },
+          { message: `published at start-up from ${dir}` },
+        );
+        for (const d of result.diagnostics)
+          log.warn('stacks diagnostic', { file: d.file, line: d.line, code: d.code, message: d.message });
+        log.info('start-up publish', {
+          dir,
+          outcome: result.outcome,
+          version: 'version' in result ? result.version : null,
+        });
+      } catch (err) {
+        if (!isVigoError(err)) throw err;
+        const details = err.details as {
+          diagnostics?: {
+            file: string;
+            line: number;
+            col: number;
+            code: string;
+            message: string;
+            severity: string;
+          }[];
+        };
+        for (const d of details.diagnostics ?? [])
+          if (d.severity === 'error')
+            log.error('stacks error', {
+              file: `${d.file}:${d.line}:${d.col}`,
+              code: d.code,
+              message: d.message,
+            });
+        log.error('start-up publish refused; still serving the active configuration', {
+          dir,
+          code: err.code,
+          message: err.message,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,421 @@
+/**
+ * The publish pipeline: validate → compile → (approve) → activate, plus history, rollback and freeze.
+ * Every state change and its audit entry share one transaction; the in-memory activation (one pointer
+ * swap in check-in) happens only after that transaction commits, so the fleet is never served a
+ * version the database does not record as active.
+ */
+import type { Ctx, Logger } from '../core/index.ts';
+import { VigoError, actorName } from '../core/index.ts';
+import { appendAudit } from '../audit/index.ts';
+import type { FleetIndex } from '../fleet/index.ts';
+import { deserializeSnapshot, diffEntries, serializeSnapshot, validateStacks } from '../policy/index.ts';
+import type { CompiledSnapshot, Diagnostic, EntryDiff, ValidateOptions } from '../policy/index.ts';
+import type { Store } from '../store/index.ts';
+import { computeImpact } from './impact.ts';
+import type { PublishImpact } from './impact.ts';
+import { withStackDir } from './stack-source.ts';
+import type { StackSource } from './stack-source.ts';
+import * as versions from './versions.ts';
+import type { FreezeState, VersionRow } from './versions.ts';
+
+export interface PublishServiceDeps {
+  store: Store;
+  log: Logger;
+  fleet: FleetIndex;
+  validateOptions: () => Omit<ValidateOptions, 'now'>;
+  approvalRequired: () => boolean;
+  /**
+   * Swaps what check-in serves; called after the activating transaction has committed. No snapshot means
+   * the empty configuration a fresh server starts with (reachable again by rollback).
+   */
+  activate: (version: number, snapshot: CompiledSnapshot | undefined) => void;
+  /** Private directory where uploaded stacks are written for validation, then removed. */
+  scratchDir: string;
+  now?: () => number;
+}
+
+export interface ValidateReport {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  snapshotHash: string | null;
+  entries: number;
+}
+
+export type PublishResult =
+  | {
+      outcome: 'dry_run';
+      snapshotHash: string;
+      unchanged: boolean;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    }
+  | { outcome: 'unchanged'; version: number; snapshotHash: string; diagnostics: Diagnostic[] }
+  | {
+      outcome: 'pending';
+      version: number;
+      snapshotHash: string;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    }
+  | {
+      outcome: 'activated';
+      version: number;
+      snapshotHash: string;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    };
+
+export interface PublishStatus {
+  active: VersionRow | undefined;
+  pending: VersionRow | undefined;
+  frozen: FreezeState | undefined;
+}
+
+export interface VersionDetail {
+  version: VersionRow;
+  entries: number;
+  /** Compared with the version just before it, when there is one. */
+  diff: EntryDiff[];
+  comparedWith: number | null;
+}
+
+export const historyLimits = { defaultLimit: 50, maxLimit: 500 } as const;
+
+export interface PublishService {
+  validate(source: StackSource): Promise<ValidateReport>;
+  publish(
+    ctx: Ctx,
+    source: StackSource,
+    options: { message?: string; dryRun?: boolean },
+  ): Promise<PublishResult>;
+  approve(ctx: Ctx, version: number): { version: number };
+  reject(ctx: Ctx, version: number, reason: string): { version: number };
+  rollback(ctx: Ctx, toVersion: number, message?: string): { version: number; restored: number };
+  freeze(ctx: Ctx, untilMs: number, reason: string): FreezeState;
+  unfreeze(ctx: Ctx): { wasFrozen: boolean };
+  history(limit?: number, beforeVersion?: number): VersionRow[];
+  show(version: number): VersionDetail;
+  status(): PublishStatus;
+  /** Loads the active version's snapshot (none for the empty configuration) and activates it. */
+  loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };
+}
+
+function stacksInvalid(diagnostics: Diagnostic[]): VigoError {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  const where = first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : '';
+  return new VigoError(
+    'publish.stacks_invalid',
+    `the stacks do not validate (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing was published. First: ${where}`,
+    { diagnostics },
+  );
+}
+
+export function createPublishService(deps: PublishServiceDeps): PublishService {
+  const now = deps.now ?? Date.now;
+  const snapshots = new Map<string, CompiledSnapshot>();
+
+  const loadSnapshot = (hash: string): CompiledSnapshot | undefined => {
+    const known = snapshots.get(hash);
+    if (known) return known;
+    const body = versions.snapshotBody(deps.store.db, hash);
+    if (body === undefined) return undefined;
+    const parsed = JSON.parse(body) as { entries?: unknown };
+    // The empty configuration a fresh server starts with is stored as {format, entries: []} with no instances.
+    if (Array.isArray(parsed.entries) && parsed.entries.length === 0 && !('instances' in parsed))
+      return undefined;
+    const snapshot = deserializeSnapshot(body);
+    snapshots.clear();
+    snapshots.set(hash, snapshot);
+    return snapshot;
+  };
+
+  const activeSnapshot = (): CompiledSnapshot | undefined => {
+    const active = versions.activeVersion(deps.store.db);
+    return active === undefined ? undefined : loadSnapshot(active.snapshotHash);
+  };
+
+  const compile = (source: StackSource) =>
+    withStackDir(source, deps.scratchDir, (dir) => validateStacks(dir, { ...deps.validateOptions(), now }));
+
+  const assertNotFrozen = (action: string): void => {
+    const frozen = versions.readFreeze(deps.store.db);
+    if (frozen !== undefined && frozen.untilMs > now()) {
+      throw new VigoError(
+        'publish.frozen',
+        `publishing is frozen until ${new Date(frozen.untilMs).toISOString()}` +
+          `${frozen.reason ? ` (${frozen.reason})` : ''}; ${action} refused. Unfreeze with "vigocli config unfreeze".`,
+        { frozenUntil: new Date(frozen.untilMs).toISOString() },
+      );
+    }
+  };
+
+  const requireVersion = (version: number): VersionRow => {
+    const row = versions.getVersion(deps.store.db, version);
+    if (row === undefined)
+      throw new VigoError('publish.version_not_found', `config version ${version} does not exist`, {
+        version,
+      });
+    return row;
+  };
+
+  /** Makes `version` the active one inside the caller's transaction; the previous one gets `previousStatus`. */
+  const switchActive = (
+    version: number,
+    previousStatus: 'superseded' | 'rolled_back',
+  ): number | undefined => {
+    const previous = versions.activeVersion(deps.store.db);
+    if (previous !== undefined) versions.setStatus(deps.store.db, previous.version, previousStatus);
+    versions.setStatus(deps.store.db, version, 'active');
+    return previous?.version;
+  };
+
+  const activateInMemory = (version: number, snapshot: CompiledSnapshot | undefined): void => {
+    if (snapshot !== undefined) snapshots.set(snapshot.hash, snapshot);
+    deps.activate(version, snapshot);
+    deps.log.info('config activated', {
+      version,
+      snapshotHash: snapshot?.hash ?? null,
+      entries: snapshot?.entries.length ?? 0,
+    });
+  };
+
+  return {
+    async validate(source) {
+      const result = await compile(source);
+      return {
+        ok: result.snapshot !== undefined,
+        diagnostics: result.diagnostics,
+        snapshotHash: result.snapshot?.hash ?? null,
+        entries: result.snapshot?.entries.length ?? 0,
+      };
+    },
+
+    async publish(ctx, source, options) {
+      if (!options.dryRun) assertNotFrozen('publish');
+      const result = await compile(source);
+      const candidate = result.snapshot;
+      if (candidate === undefined) throw stacksInvalid(result.diagnostics);
+      const diagnostics = result.diagnostics;
+      const current = activeSnapshot();
+      const currentRow = versions.activeVersion(deps.store.db);
+      const unchanged = currentRow !== undefined && currentRow.snapshotHash === candidate.hash;
+      if (options.dryRun) {
+        const impact = computeImpact(deps.fleet, current, candidate);
+        return { outcome: 'dry_run', snapshotHash: candidate.hash, unchanged, diagnostics, impact };
+      }
+      if (unchanged && currentRow !== undefined)
+        return {
+          outcome: 'unchanged',
+          version: currentRow.version,
+          snapshotHash: candidate.hash,
+          diagnostics,
+        };
+      const impact = computeImpact(deps.fleet, current, candidate);
+      const body = serializeSnapshot(candidate);
+      const by = actorName(ctx.actor);
+      const pending = deps.approvalRequired();
+      const version = deps.store.tx((db) => {
+        assertNotFrozen('publish');
+        const waiting = versions.pendingVersion(db);
+        if (waiting !== undefined)
+          throw new VigoError(
+            'publish.pending_exists',
+            `version ${waiting.version} (by ${waiting.createdBy}) is waiting for approval; approve or reject it first`,
+            { version: waiting.version },
+          );
+        const next = versions.nextVersion(db);
+        const nowMs = now();
+        versions.storeSnapshot(db, candidate.hash, body, nowMs);
+        versions.insertVersion(db, {
+          version: next,
+          snapshotHash: candidate.hash,
+          createdAtMs: nowMs,
+          createdBy: by,
+          status: 'pending',
+          message: options.message ?? null,
+          source: source.kind === 'dir' ? `dir:${source.dir}` : 'upload',
+        });
+        if (!pending) switchActive(next, 'superseded');
+        appendAudit(db, {
+          actor: by,
+          action: pending ? 'config.publish_requested' : 'config.published',
+          target: `config:${next}`,
+          details: {
+            snapshotHash: candidate.hash,
+            message: options.message ?? null,
+            entries: candidate.entries.length,
+            envoysChanging: impact.envoysChanging,
+          },
+        });
+        return next;
+      });
+      if (pending) return { outcome: 'pending', version, snapshotHash: candidate.hash, diagnostics, impact };
+      activateInMemory(version, candidate);
+      return { outcome: 'activated', version, snapshotHash: candidate.hash, diagnostics, impact };
+    },
+
+    approve(ctx, version) {
+      const by = actorName(ctx.actor);
+      const row = deps.store.tx((db) => {
+        const target = requireVersion(version);
+        if (target.status !== 'pending')
+          throw new VigoError('publish.not_pending', `version ${version} is ${target.status}, not pending`, {
+            version,
+          });
+        if (target.createdBy === by)
+          throw new VigoError(
+            'publish.self_approval',
+            `version ${version} was requested by ${by}; a different admin must approve it`,
+            { version },
+          );
+        assertNotFrozen('approval');
+        versions.markApproved(db, version, by, now());
+        switchActive(version, 'superseded');
+        appendAudit(db, {
+          actor: by,
+          action: 'config.approved',
+          target: `config:${version}`,
+          details: { requestedBy: target.createdBy, approvedBy: by, snapshotHash: target.snapshotHash },
+        });
+        return target;
+      });
+      activateInMemory(version, loadSnapshot(row.snapshotHash));
+      return { version };
+    },
+
+    reject(ctx, version, reason) {
+      const by = actorName(ctx.actor);
+      deps.store.tx((db) => {
+        const target = requireVersion(version);
+        if (target.status !== 'pending')
+          throw new VigoError('publish.not_pending', `version ${version} is ${target.status}, not pending`, {
+            version,
+          });
+        versions.setStatus(db, version, 'rejected');
+        appendAudit(db, {
+          actor: by,
+          action: 'config.rejected',
+          target: `config:${version}`,
+          details: { requestedBy: target.createdBy, reason },
+        });
+      });
+      return { version };
+    },
+
+    rollback(ctx, toVersion, message) {
+      const by = actorName(ctx.actor);
+      const result = deps.store.tx((db) => {
+        const target = requireVersion(toVersion);
+        if (target.status === 'active')
+          throw new VigoError(
+            'publish.rollback_invalid',
+            `version ${toVersion} is already the active version`,
+            {
+              version: toVersion,
+            },
+          );
+        if (target.status === 'pending' || target.status === 'rejected')
+          throw new VigoError(
+            'publish.rollback_invalid',
+            `version ${toVersion} was never active (${target.status}); only a version that was served can be restored`,
+            { version: toVersion },
+          );
+        const next = versions.nextVersion(db);
+        versions.insertVersion(db, {
+          version: next,
+          snapshotHash: target.snapshotHash,
+          createdAtMs: now(),
+          createdBy: by,
+          status: 'pending',
+          message: message ?? `rollback to version ${toVersion}`,
+          source: `rollback:${toVersion}`,
+        });
+        const from = switchActive(next, 'rolled_back');
+        appendAudit(db, {
+          actor: by,
+          action: 'config.rolled_back',
+          target: `config:${next}`,
+          details: { fromVersion: from ?? null, toVersion, snapshotHash: target.snapshotHash },
+        });
+        return { version: next, restored: toVersion, hash: target.snapshotHash };
+      });
+      activateInMemory(result.version, loadSnapshot(result.hash));
+      return { version: result.version, restored: result.restored };
+    },
+
+    freeze(ctx, untilMs, reason) {
+      if (!Number.isFinite(untilMs) || untilMs <= now())
+        throw new VigoError('request.invalid', 'until: the freeze must end in the future', {
+          field: 'until',
+        });
+      const state = { untilMs, reason };
+      deps.store.tx((db) => {
+        versions.writeFreeze(db, state);
+        appendAudit(db, {
+          actor: actorName(ctx.actor),
+          action: 'config.frozen',
+          target: 'config',
+          details: { until: new Date(untilMs).toISOString(), reason },
+        });
+      });
+      return state;
+    },
+
+    unfreeze(ctx) {
+      return deps.store.tx((db) => {
+        const before = versions.readFreeze(db);
+        versions.writeFreeze(db, undefined);
+        appendAudit(db, {
+          actor: actorName(ctx.actor),
+          action: 'config.unfrozen',
+          target: 'config',
+          details: { wasFrozenUntil: before ? new Date(before.untilMs).toISOString() : null },
+        });
+        return { wasFrozen: before !== undefined && before.untilMs > now() };
+      });
+    },
+
+    history(limit = historyLimits.defaultLimit, beforeVersion) {
+      return versions.listVersions(deps.store.db, Math.min(limit, historyLimits.maxLimit), beforeVersion);
+    },
+
+    show(version) {
+      const row = requireVersion(version);
+      const snapshot = loadSnapshot(row.snapshotHash);
+      const previous = versions.listVersions(deps.store.db, 1, version)[0];
+      const before = previous === undefined ? undefined : loadSnapshot(previous.snapshotHash);
+      const diff =
+        snapshot === undefined
+          ? (before?.entries ?? []).map((e) => ({
+              entryId: e.id,
+              status: 'removed' as const,
+              added: [],
+              changed: [],
+              removed: [],
+            }))
+          : diffEntries(before, snapshot).filter((d) => d.status !== 'unchanged');
+      return {
+        version: row,
+        entries: snapshot?.entries.length ?? 0,
+        diff,
+        comparedWith: previous?.version ?? null,
+      };
+    },
+
+    status() {
+      const frozen = versions.readFreeze(deps.store.db);
+      return {
+        active: versions.activeVersion(deps.store.db),
+        pending: versions.pendingVersion(deps.store.db),
+        frozen: frozen !== undefined && frozen.untilMs > now() ? frozen : undefined,
+      };
+    },
+
+    loadActive() {
+      const active = versions.activeVersion(deps.store.db);
+      if (active === undefined) throw new VigoError('internal', 'no active config version');
+      return { version: active.version, snapshot: loadSnapshot(active.snapshotHash) };
+    },
+  };
+}
