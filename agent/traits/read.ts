@@ -1,0 +1,52 @@
+/** Small readers shared by the collectors: absent or unreadable files are facts, not failures. */
+import { readFile, stat } from 'node:fs/promises';
+
+const absentCodes = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
+
+function isAbsent(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && absentCodes.has(String((err as { code?: unknown }).code));
+}
+
+/** The file's text, or null when it does not exist or may not be read. */
+export async function readTextOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  }
+}
+
+/** The file's text; a missing file is an error that names it. */
+export async function readTextRequired(path: string, what: string): Promise<string> {
+  const text = await readTextOrNull(path);
+  if (text === null) throw new Error(`cannot read ${what}: ${path} is missing or unreadable`);
+  return text;
+}
+
+export async function existsPath(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (isAbsent(err)) return false;
+    throw err;
+  }
+}
+
+/** `Key:   value` lines (/proc/meminfo, /proc/cpuinfo): first occurrence of each key wins. */
+export function parseColonLines(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim();
+    if (!out.has(key)) out.set(key, line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+/** Mebibytes, rounded down, from a byte count. */
+export function bytesToMb(bytes: number): number {
+  return Math.floor(bytes / 1048576);
+}
