@@ -36,6 +36,7 @@ import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
 import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
+import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
@@ -273,6 +274,7 @@ export async function startServer(
         configRoutes({ publish: policy.publish, auth: { localAdmin } }),
         bootstrapRoutes({ bootstrap }),
         secretRoutes({ vault, store, auth: { localAdmin } }),
+        runRoutes({ store, auth: { localAdmin } }),
         (app) =>
           app.get('/metrics', async (c) =>
             c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),

@@ -34,6 +34,9 @@ export interface ServerProcess {
 
 export interface SpawnOptions {
   dataDir: string;
+  /** Listen addresses; ephemeral loopback ports by default. Fixed ones let a restarted server keep its address. */
+  grpcListen?: string;
+  apiListen?: string;
   args?: string[];
   env?: Record<string, string>;
   stdio?: StdioOptions;
@@ -49,9 +52,9 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
     '--data-dir',
     options.dataDir,
     '--grpc-listen',
-    '127.0.0.1:0',
+    options.grpcListen ?? '127.0.0.1:0',
     '--api-listen',
-    '127.0.0.1:0',
+    options.apiListen ?? '127.0.0.1:0',
     ...(options.args ?? []),
   ];
   const env: Record<string, string> = {};

@@ -1,0 +1,277 @@
+/**
+ * vigo, the reference agent.
+ *
+ *   vigo enroll --server HOST:8443 --token T --ca FILE [--hostname H] [--state-dir DIR]
+ *   vigo run --once [--dry-run]     one check-in and convergence, then exit
+ *   vigo daemon                     check in and converge every interval until SIGTERM
+ *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
+ *   vigo traits                     the traits this host reports, as JSON
+ *
+ * Exit codes: 0 converged, 1 some resources failed, 2 usage error, 3 nothing applied (no bundle,
+ * expired or tampered bundle), 4 not enrolled or enrollment refused, 5 server unreachable (enroll).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger, isLogLevel } from '../server/core/index.ts';
+import type { Logger } from '../server/core/index.ts';
+import { createAgentRunner } from './runtime/agent-runner.ts';
+import { BundleCache } from './runtime/bundle-cache.ts';
+import { EnrollError, enroll } from './runtime/enroll.ts';
+import { ResultsQueue } from './runtime/results-queue.ts';
+import { agentVersion } from './runtime/server-link.ts';
+import {
+  NotEnrolledError,
+  defaultStateDir,
+  loadIdentity,
+  readStatus,
+  statePaths,
+} from './runtime/state-dir.ts';
+import type { StatePaths } from './runtime/state-dir.ts';
+import { createTraitCollector } from './traits/index.ts';
+
+const exit = { ok: 0, failed: 1, usage: 2, notApplied: 3, notEnrolled: 4, unreachable: 5 } as const;
+
+const usage = `vigo ${agentVersion}: the Vigo reference agent
+
+Usage:
+  vigo enroll --server HOST:PORT --token TOKEN --ca FILE [--hostname NAME]
+  vigo run --once [--dry-run]
+  vigo daemon [--dry-run]
+  vigo status [--json]
+  vigo traits
+  vigo version
+
+Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error
+Exit codes: 0 converged, 1 some resources failed, 2 usage, 3 nothing applied, 4 not enrolled, 5 unreachable
+`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'state-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        server: { type: 'string' },
+        token: { type: 'string' },
+        hostname: { type: 'string' },
+        ca: { type: 'string' },
+        once: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+type Parsed = ReturnType<typeof parse>;
+
+function need(parsed: Parsed, name: 'server' | 'token' | 'ca'): string {
+  const value = parsed.values[name];
+  if (value === undefined || value === '') throw new UsageError(`vigo enroll needs --${name}`);
+  return value;
+}
+
+async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number> {
+  const server = need(parsed, 'server');
+  if (!/^[^\s/]+:\d{1,5}$/.test(server))
+    throw new UsageError(`--server must be HOST:PORT, got ${JSON.stringify(server)}`);
+  const caFile = need(parsed, 'ca');
+  let caPem: string;
+  try {
+    caPem = fs.readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --ca ${caFile}: ${(err as Error).message}`);
+  }
+  const hostname = parsed.values.hostname ?? os.hostname();
+  try {
+    const identity = await enroll({ server, token: need(parsed, 'token'), hostname, caPem, paths });
+    process.stdout.write(
+      `enrolled ${identity.hostname} as envoy ${identity.envoyId}; checking in at ${identity.grpcAddress}\n`,
+    );
+    return exit.ok;
+  } catch (err) {
+    if (!(err instanceof EnrollError)) throw err;
+    process.stderr.write(`vigo: ${err.message}\n`);
+    return err.code === 'unreachable' ? exit.unreachable : exit.notEnrolled;
+  }
+}
+
+function runnerFor(paths: StatePaths, log: Logger, signal: AbortSignal) {
+  return createAgentRunner({ paths, loaded: loadIdentity(paths), log, signal });
+}
+
+async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
+  if (parsed.values.once !== true)
+    throw new UsageError('vigo run needs --once (use "vigo daemon" to keep running)');
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const runner = runnerFor(paths, log, controller.signal);
+  try {
+    const result = await runner.cycle(parsed.values['dry-run'] === true);
+    if (result.run === undefined) return exit.notApplied;
+    const failed = result.run.results.filter((r) => r.outcome === 'failed').length;
+    return failed > 0 ? exit.failed : exit.ok;
+  } finally {
+    runner.close();
+  }
+}
+
+function jittered(ms: number): number {
+  return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
+  const controller = new AbortController();
+  const stop = (): void => {
+    log.info('stopping');
+    controller.abort();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const runner = runnerFor(paths, log, controller.signal);
+  const dryRun = parsed.values['dry-run'] === true;
+  let intervalMs = 5 * 60_000;
+  let backoffMs = 5_000;
+  log.info('vigo daemon started', { version: agentVersion, stateDir: paths.root });
+  try {
+    // A fleet restarted together must not hit the server in the same second.
+    await sleep(Math.random() * 5_000, undefined, { signal: controller.signal });
+    while (!controller.signal.aborted) {
+      const result = await runner.cycle(dryRun);
+      if (result.intervalMs !== undefined) intervalMs = result.intervalMs;
+      let delayMs: number;
+      if (result.reachable) {
+        backoffMs = 5_000;
+        delayMs = jittered(intervalMs);
+      } else {
+        delayMs = jittered(Math.min(backoffMs, intervalMs));
+        backoffMs = Math.min(backoffMs * 2, intervalMs);
+      }
+      await sleep(delayMs, undefined, { signal: controller.signal });
+    }
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+  } finally {
+    runner.close();
+  }
+  return exit.ok;
+}
+
+function status(parsed: Parsed, paths: StatePaths): number {
+  const { identity } = loadIdentity(paths);
+  const cached = new BundleCache(paths.bundleFile, identity.bundlePublicKey).read(Date.now());
+  const queued = new ResultsQueue(paths.queueDir).size();
+  const last = readStatus(paths) ?? null;
+  const bundle =
+    cached.state === 'valid' || cached.state === 'expired'
+      ? {
+          state: cached.state,
+          policyVersion: cached.document.policy_version,
+          entryId: cached.document.entry_id,
+          resources: cached.document.resources.length,
+          expiresAt:
+            cached.document.expires_at_ms === 0
+              ? null
+              : new Date(cached.document.expires_at_ms).toISOString(),
+          receivedAt: new Date(cached.receivedAtMs).toISOString(),
+        }
+      : { state: cached.state, reason: cached.state === 'invalid' ? cached.reason : null };
+  const report = {
+    envoyId: identity.envoyId,
+    hostname: identity.hostname,
+    server: identity.grpcAddress,
+    bundle,
+    queuedRuns: queued,
+    lastRun: last,
+  };
+  if (parsed.values.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const lines = [
+      `envoy:        ${identity.envoyId} (${identity.hostname})`,
+      `server:       ${identity.grpcAddress}`,
+      'policyVersion' in bundle
+        ? `bundle:       version ${bundle.policyVersion}, ${bundle.resources} resources, ${bundle.state}${bundle.expiresAt ? `, expires ${bundle.expiresAt}` : ''}`
+        : `bundle:       ${bundle.state}${bundle.reason ? ` (${bundle.reason})` : ''}`,
+      `queued runs:  ${queued}`,
+      last === null
+        ? 'last run:     never'
+        : `last run:     ${new Date(last.finishedAtMs).toISOString()} from ${last.bundleSource}: ${
+            last.blockedReason ??
+            Object.entries(last.counts)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ')
+          }`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return cached.state === 'valid' ? exit.ok : exit.notApplied;
+}
+
+async function traits(paths: StatePaths): Promise<number> {
+  const { traits: collected, errors } = await createTraitCollector({
+    cacheFile: paths.traitsCacheFile,
+  }).collect();
+  process.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
+  for (const e of errors) process.stderr.write(`vigo: trait collector ${e.collector}: ${e.message}\n`);
+  return exit.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parse(argv);
+  const [command] = parsed.positionals;
+  if (parsed.values.help === true || command === undefined) {
+    process.stdout.write(usage);
+    return command === undefined && parsed.values.help !== true ? exit.usage : exit.ok;
+  }
+  const level = parsed.values['log-level'] ?? 'info';
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
+  const log = createLogger({ level, fields: { component: 'vigo' } });
+  const paths = statePaths(parsed.values['state-dir'] ?? process.env['VIGO_STATE_DIR'] ?? defaultStateDir);
+  switch (command) {
+    case 'enroll':
+      return enrollCommand(parsed, paths);
+    case 'run':
+      return runOnce(parsed, paths, log);
+    case 'daemon':
+      return daemon(parsed, paths, log);
+    case 'status':
+      return status(parsed, paths);
+    case 'traits':
+      return traits(paths);
+    case 'version':
+      process.stdout.write(`vigo ${agentVersion}\n`);
+      return exit.ok;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(^|[/\\])(vigo|vigo\.mjs|main\.ts)$/.test(process.argv[1]);
+if (isEntry || process.env['VIGO_AGENT_MAIN'] === '1') {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`vigo: ${err.message}\n${usage}`);
+        process.exit(exit.usage);
+      }
+      if (err instanceof NotEnrolledError) {
+        process.stderr.write(`vigo: ${err.message}\n`);
+        process.exit(exit.notEnrolled);
+      }
+      process.stderr.write(`vigo: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(70);
+    },
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * One agent cycle: collect traits, check in (sending full traits only when asked), take a new signed
+ * bundle or keep the cached one, converge, queue the run durably and drain the queue. When the server
+ * cannot be reached the agent converges from its cached bundle — verified, and never once expired —
+ * and the results wait on disk until the server acknowledges them.
+ */
+import type { Logger } from '../../server/core/index.ts';
+import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/index.ts';
+import type { BundleDocument, RunRecord } from '../engine/index.ts';
+import { createFileFamilyExecutors } from '../executors/file-family.ts';
+import { systemFamilyExecutors } from '../executors/system-family.ts';
+import type { Executor } from '../executors/types.ts';
+import { runCommand } from '../system/run-command.ts';
+import { createTraitCollector, traitsPayload } from '../traits/index.ts';
+import type { TraitSource } from '../traits/index.ts';
+import { BundleCache } from './bundle-cache.ts';
+import { ResultsQueue } from './results-queue.ts';
+import type { CheckInInput } from './server-link.ts';
+import { ServerLink } from './server-link.ts';
+import type { LastRunStatus, LoadedIdentity, StatePaths } from './state-dir.ts';
+import { writeStatus } from './state-dir.ts';
+
+export interface CycleResult {
+  /** The server's check-in interval, or undefined when it was not reached. */
+  intervalMs: number | undefined;
+  reachable: boolean;
+  run: RunRecord | undefined;
+  /** Why nothing was applied, when nothing was. */
+  blockedReason: string | null;
+}
+
+export interface AgentRunnerOptions {
+  paths: StatePaths;
+  loaded: LoadedIdentity;
+  log: Logger;
+  signal: AbortSignal;
+  customExecutorDir?: string;
+  /** Replaces the trait collector (tests on machines without the usual /proc files). */
+  traits?: TraitSource;
+}
+
+const reportBatchRuns = 50;
+
+function executorsFor(document: BundleDocument): ReadonlyMap<string, Executor> {
+  const managed = new Set<string>();
+  for (const r of document.resources) {
+    const target = r.params['target_path'];
+    if (typeof target === 'string') managed.add(target);
+  }
+  const all = [...createFileFamilyExecutors({ managedPaths: () => managed }), ...systemFamilyExecutors];
+  return new Map(all.map((e) => [e.type, e]));
+}
+
+/** Past half its lifetime a bundle is refreshed: the agent reports no version so the server sends one. */
+function refreshDue(document: BundleDocument, nowMs: number): boolean {
+  if (document.expires_at_ms === 0) return false;
+  return nowMs >= document.issued_at_ms + (document.expires_at_ms - document.issued_at_ms) / 2;
+}
+
+export function createAgentRunner(options: AgentRunnerOptions) {
+  const { paths, loaded, log, signal } = options;
+  const link = new ServerLink(loaded);
+  const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
+  const queue = new ResultsQueue(paths.queueDir);
+  const snapshots = createFileSnapshotStore(paths.snapshotDir);
+  const probes = createProbes();
+  const traitSource = options.traits ?? createTraitCollector({ cacheFile: paths.traitsCacheFile });
+  let secrets: { epoch: number; values: Map<string, string> } = { epoch: -1, values: new Map() };
+
+  const resolveSecrets = async (wanted: string[]): Promise<Map<string, string>> => {
+    if (wanted.every((p) => secrets.values.has(p))) return secrets.values;
+    const resolved = await link.resolveSecrets(wanted);
+    secrets = { epoch: resolved.epoch, values: resolved.values };
+    return resolved.values;
+  };
+
+  const checkIn = async (input: CheckInInput, traitsJson: string) => {
+    const first = await link.checkIn(input);
+    if (!first.sendTraits) return first;
+    log.debug('server asked for full traits');
+    return link.checkIn({ ...input, traitsJson });
+  };
+
+  const drainQueue = async (): Promise<void> => {
+    for (;;) {
+      const runs = queue.oldest(reportBatchRuns);
+      if (runs.length === 0) return;
+      const ack = await link.reportResults(runs);
+      const done = new Set([...ack.acceptedRunIds, ...ack.rejectedRunIds]);
+      for (const id of ack.rejectedRunIds)
+        log.warn('server rejected a run report; dropping it', { runId: id });
+      queue.remove(done);
+      if (done.size === 0) return;
+    }
+  };
+
+  const cycle = async (dryRun: boolean): Promise<CycleResult> => {
+    const nowMs = Date.now();
+    const { traits, errors } = await traitSource.collect();
+    for (const e of errors)
+      log.warn('trait collector failed', { collector: e.collector, message: e.message });
+    const payload = traitsPayload(traits);
+    const cached = cache.read(nowMs);
+    const held = cached.state === 'valid' ? cached.document : undefined;
+    let document = held;
+    let bundleSource: LastRunStatus['bundleSource'] = 'cache';
+    let intervalMs: number | undefined;
+    let observe = false;
+    let reachable = false;
+    try {
+      const response = await checkIn(
+        {
+          hostname: loaded.identity.hostname,
+          policyVersion: held && !refreshDue(held, nowMs) ? held.policy_version : 0,
+          stateFingerprint: held?.merkle_root ?? '',
+          traitsHash: payload.hash,
+          secretsEpoch: Math.max(0, secrets.epoch),
+        },
+        payload.json,
+      );
+      reachable = true;
+      intervalMs = response.intervalMs > 0 ? response.intervalMs : undefined;
+      observe = response.observeOnly;
+      if (Number(response.secretsEpoch) !== secrets.epoch) secrets = { epoch: -1, values: new Map() };
+      if (response.outcome.case === 'bundle') {
+        document = cache.accept(response.outcome.value, Date.now());
+        bundleSource = 'server';
+        log.info('new policy bundle', {
+          policyVersion: document.policy_version,
+          resources: document.resources.length,
+        });
+      } else if (held) bundleSource = 'server';
+    } catch (err) {
+      log.warn('server unreachable; converging from the cached bundle', { message: (err as Error).message });
+    }
+
+    let blockedReason: string | null = null;
+    let run: RunRecord | undefined;
+    if (document === undefined) {
+      blockedReason =
+        cached.state === 'expired'
+          ? `the cached bundle expired at ${new Date(cached.document.expires_at_ms).toISOString()}; nothing is enforced until the server sends a new one`
+          : cached.state === 'invalid'
+            ? `${cached.reason}; it is not applied`
+            : 'no policy bundle yet: the server has not been reached since enrollment';
+      log.error('not converging', { reason: blockedReason });
+    } else {
+      run = await applyBundle({
+        bundle: document,
+        executors: executorsFor(document),
+        dryRun: dryRun || observe,
+        traits,
+        probes,
+        resolveSecrets,
+        run: (file, args, opts) => runCommand(file, args, { ...opts, signal }),
+        snapshots,
+        customExecutorDir: options.customExecutorDir ?? paths.executorsDir,
+        signal,
+      });
+      queue.add(run);
+    }
+    const counts: Record<string, number> = {};
+    for (const r of run?.results ?? []) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    writeStatus(paths, {
+      runId: run?.runId ?? '',
+      policyVersion: run?.policyVersion ?? 0,
+      startedAtMs: run?.startedAtMs ?? nowMs,
+      finishedAtMs: run?.finishedAtMs ?? Date.now(),
+      dryRun: run?.dryRun ?? dryRun,
+      counts,
+      bundleSource,
+      blockedReason,
+    });
+    if (reachable) {
+      try {
+        await drainQueue();
+      } catch (err) {
+        log.warn('results not delivered yet; they stay queued', {
+          queued: queue.size(),
+          message: (err as Error).message,
+        });
+      }
+    }
+    return { intervalMs, reachable, run, blockedReason };
+  };
+
+  return {
+    cycle,
+    queuedRuns: () => queue.size(),
+    close: () => link.close(),
+  };
+}
+
+export type AgentRunner = ReturnType<typeof createAgentRunner>;
