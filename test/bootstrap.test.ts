@@ -309,7 +309,10 @@ describe('the served script, run for real with a fixture agent', () => {
     assert.equal(sha256(readFileSync(module)), artifact.sha256);
     const wrapper = join(prefix, 'usr/local/bin/vigo');
     assert.equal(statSync(wrapper).mode & 0o777, 0o755);
-    assert.match(readFileSync(wrapper, 'utf8'), new RegExp(`^exec '/[^']*node' '${module}' "\\$@"$`, 'm'));
+    assert.match(
+      readFileSync(wrapper, 'utf8'),
+      new RegExp(`^exec '/[^']*node' --lite-mode --max-semi-space-size=1 '${module}' "\\$@"$`, 'm'),
+    );
     assert.equal(readFileSync(join(prefix, 'etc/systemd/system/vigo-envoy.service'), 'utf8'), unitFileText);
 
     const again = await run(wrapper, ['status', 'it', "'s"], {

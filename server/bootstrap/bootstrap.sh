@@ -205,7 +205,9 @@ install_agent() {
   {
     printf '#!/bin/sh\n'
     printf '# Installed by vigo-bootstrap from %s: runs the vigo agent on Node.js.\n' "$vigo_server"
-    printf 'exec %s %s "$@"\n' "$(shell_quote "$node_bin")" "$(shell_quote "$lib_dir/vigo.mjs")"
+    # V8's low-memory mode and a small young generation keep the agent under 60 MB; it runs a few
+    # seconds every interval, so optimizing compilers would cost more memory than they save time.
+    printf 'exec %s --lite-mode --max-semi-space-size=1 %s "$@"\n' "$(shell_quote "$node_bin")" "$(shell_quote "$lib_dir/vigo.mjs")"
   } >"$bin_dir/vigo.new"
   chmod 0755 "$bin_dir/vigo.new"
   mv -f "$bin_dir/vigo.new" "$bin_dir/vigo"
