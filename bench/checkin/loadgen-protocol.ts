@@ -1,0 +1,77 @@
+/**
+ * The messages between the benchmark (parent) and its load generator processes, over Node's IPC channel
+ * with the 'advanced' serialization (structured clone).
+ */
+import type { HistogramData } from './histogram.ts';
+
+export interface LoadgenInit {
+  keysFile: string;
+  caFile: string;
+  clientKeyFile: string;
+  clientCertFile: string;
+  /** This generator drives envoys [first, first + count) of the keys file. */
+  first: number;
+  count: number;
+  /** mTLS HTTP/2 connections this generator opens to each target. */
+  connections: number;
+}
+
+export type Target = 'vigosrv' | 'echo';
+
+export type Workload =
+  /**
+   * Closed loop: `concurrency` check-ins in flight at all times, each envoy in turn, all no-change; with
+   * `once`, every envoy of the slice checks in exactly once and the phase then ends by itself.
+   */
+  | { kind: 'checkins'; target: Target; concurrency: number; once?: boolean }
+  /**
+   * Open loop: each envoy of the slice checks in once per `intervalSeconds`, spread evenly, started on
+   * schedule whatever the latency.
+   */
+  | { kind: 'cadence'; intervalSeconds: number; maxInFlight: number }
+  /** Closed loop of ReportResults, one run of `resultsPerRun` results each, resent until acknowledged. */
+  | { kind: 'results'; concurrency: number; resultsPerRun: number };
+
+export type ParentMessage =
+  | { type: 'init'; init: LoadgenInit }
+  | { type: 'connect'; target: Target; port: number }
+  | { type: 'probe' }
+  | { type: 'start'; workload: Workload }
+  /** Starts the measured window (everything before it is warm-up). */
+  | { type: 'mark' }
+  /** Ends the measured window, stops starting calls and reports once every call in flight has finished. */
+  | { type: 'stop' }
+  /** Reports when a self-ending workload (`once`) has finished; the measured window ends then. */
+  | { type: 'finish' }
+  | { type: 'exit' };
+
+export interface PhaseReport {
+  /** Successful calls completed in the measured window. */
+  calls: number;
+  /** Results acknowledged in the measured window (results workload); otherwise equal to `calls`. */
+  items: number;
+  elapsedMs: number;
+  /** Failed calls by status (and vigo error code), whole phase. */
+  errors: Record<string, number>;
+  /** Check-ins answered with a bundle although the agent was current (should stay 0). */
+  bundles: number;
+  histogram: HistogramData;
+  /** This generator's own CPU time in the measured window, µs. */
+  cpuUs: number;
+  /** Results acknowledged in the whole phase, warm-up and drain included: what must be in run_results. */
+  ackedResultsTotal: number;
+  /** Runs never acknowledged even after retries (their results may or may not be stored). */
+  unresolvedRuns: number;
+  /** Cadence: scheduled check-ins not started because `maxInFlight` calls were already waiting. */
+  dropped: number;
+}
+
+export type LoadgenMessage =
+  | { type: 'ready'; envoys: number; keysMs: number }
+  | { type: 'connected'; target: Target }
+  /** `noChangeReply`: the serialized CheckInResponse vigosrv gave a current agent. */
+  | { type: 'probed'; policyVersion: number; merkleRoot: string; noChangeReply: Uint8Array }
+  | { type: 'started' }
+  | { type: 'marked' }
+  | { type: 'stopped'; report: PhaseReport }
+  | { type: 'failed'; message: string };

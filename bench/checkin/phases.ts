@@ -1,0 +1,174 @@
+/**
+ * The measured parts of a run: booting vigosrv (boot time, RSS) and driving one workload through every
+ * load generator with a warm-up, a measured window bracketed by readings of the server's own CPU time,
+ * and a drain of the calls still in flight.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ReadyServer } from '../../test/helpers/server-process.ts';
+import { startServer } from '../../test/helpers/server-process.ts';
+import type { LoadgenProcess } from './children.ts';
+import { LatencyHistogram } from './histogram.ts';
+import type { PhaseReport, Workload } from './loadgen-protocol.ts';
+import { machineBusyUs, processCpuUs, processRssBytes } from './proc-stats.ts';
+
+export interface BootFigures {
+  /** Spawn to the "ready" log line. */
+  readyMs: number;
+  /** The server's own "fleet index loaded" durationMs. */
+  indexMs: number;
+  indexEnvoys: number;
+  rssBytes: number;
+}
+
+export interface BootOptions {
+  dataDir: string;
+  cadenceIntervalSeconds: number;
+  /** Write a V8 CPU profile of the server into this directory when it exits. */
+  cpuProfDir?: string | undefined;
+  /** Where the profiling wrapper is written (needed with `cpuProfDir`). */
+  scratchDir: string;
+}
+
+/**
+ * Node refuses --cpu-prof in NODE_OPTIONS and bin/vigosrv starts node through `/usr/bin/env node`, so a
+ * `node` first on PATH that execs the real one with the flags profiles the server with its pid intact.
+ */
+function profilingPath(scratchDir: string, cpuProfDir: string): string {
+  const binDir = join(scratchDir, 'profiling-bin');
+  mkdirSync(binDir, { recursive: true });
+  writeFileSync(
+    join(binDir, 'node'),
+    `#!/bin/sh\nexec '${process.execPath}' --cpu-prof --cpu-prof-dir='${resolve(cpuProfDir)}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return `${binDir}${delimiter}${process.env['PATH'] ?? ''}`;
+}
+
+export async function bootServer(options: BootOptions): Promise<{ server: ReadyServer; boot: BootFigures }> {
+  const env: Record<string, string> = {
+    VIGO_CHECKIN_INTERVAL: `${options.cadenceIntervalSeconds}s`,
+    // Between phases some envoys sit idle for minutes, which no envoy on a cadence does; without this the
+    // stale sweep would log thousands of "envoy became stale" lines into the results phase.
+    VIGO_CHECKIN_STALE_FACTOR: '100',
+  };
+  if (options.cpuProfDir !== undefined) env['PATH'] = profilingPath(options.scratchDir, options.cpuProfDir);
+  const startMs = performance.now();
+  const server = await startServer({ dataDir: options.dataDir, env });
+  const readyMs = performance.now() - startMs;
+  const loaded = await server.waitForLog('"fleet index loaded"', (l) => l.msg === 'fleet index loaded');
+  return {
+    server,
+    boot: {
+      readyMs,
+      indexMs: loaded['durationMs'] as number,
+      indexEnvoys: loaded['envoys'] as number,
+      rssBytes: processRssBytes(server.child.pid!),
+    },
+  };
+}
+
+export interface PhaseFigures {
+  calls: number;
+  /** Results for the results workload, else calls. */
+  items: number;
+  callsPerSecond: number;
+  itemsPerSecond: number;
+  measuredSeconds: number;
+  /** The target server's CPU time in the window per successful call, µs. */
+  serverCpuUsPerCall: number;
+  /** Share of one core the target server used in the window. */
+  serverCores: number;
+  /** Share of one core each load generator used on average in the window. */
+  loadgenCores: number;
+  /** Cores used in the window by every other process on the machine (the noise of a shared machine). */
+  otherCores: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: Record<string, number>;
+  errorCount: number;
+  bundles: number;
+  ackedResultsTotal: number;
+  unresolvedRuns: number;
+  dropped: number;
+}
+
+export interface PhasePlan {
+  workload: Workload;
+  /** The process whose CPU time is charged to the calls (vigosrv or the echo server). */
+  serverPid: number;
+  warmupSeconds: number;
+  /** Length of the measured window; undefined = until the workload ends by itself (`once`). */
+  seconds: number | undefined;
+}
+
+interface Window {
+  serverCpuUs: number;
+  machineBusyUs: number;
+  ms: number;
+}
+
+function combine(reports: PhaseReport[], window: Window): PhaseFigures {
+  const { serverCpuUs, ms: windowMs } = window;
+  const histogram = new LatencyHistogram();
+  const errors: Record<string, number> = {};
+  let callsPerSecond = 0;
+  let itemsPerSecond = 0;
+  let loadgenCpuUs = 0;
+  for (const report of reports) {
+    histogram.merge(report.histogram);
+    for (const [key, count] of Object.entries(report.errors)) errors[key] = (errors[key] ?? 0) + count;
+    callsPerSecond += (report.calls * 1000) / report.elapsedMs;
+    itemsPerSecond += (report.items * 1000) / report.elapsedMs;
+    loadgenCpuUs += report.cpuUs;
+  }
+  const sum = (pick: (r: PhaseReport) => number): number => reports.reduce((n, r) => n + pick(r), 0);
+  const calls = sum((r) => r.calls);
+  return {
+    calls,
+    items: sum((r) => r.items),
+    callsPerSecond,
+    itemsPerSecond,
+    measuredSeconds: windowMs / 1000,
+    serverCpuUsPerCall: calls === 0 ? Number.NaN : serverCpuUs / calls,
+    serverCores: serverCpuUs / (windowMs * 1000),
+    loadgenCores: loadgenCpuUs / (windowMs * 1000) / reports.length,
+    otherCores: Math.max(0, window.machineBusyUs - serverCpuUs - loadgenCpuUs) / (windowMs * 1000),
+    p50Ms: histogram.percentileUs(0.5) / 1000,
+    p99Ms: histogram.percentileUs(0.99) / 1000,
+    maxMs: histogram.toData().maxUs / 1000,
+    errors,
+    errorCount: Object.values(errors).reduce((n, c) => n + c, 0),
+    bundles: sum((r) => r.bundles),
+    ackedResultsTotal: sum((r) => r.ackedResultsTotal),
+    unresolvedRuns: sum((r) => r.unresolvedRuns),
+    dropped: sum((r) => r.dropped),
+  };
+}
+
+/** Runs one workload on every load generator: warm-up, measured window, drain. */
+export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Promise<PhaseFigures> {
+  await Promise.all(loadgens.map((l) => l.ask({ type: 'start', workload: plan.workload }, 'started')));
+  if (plan.warmupSeconds > 0) await delay(plan.warmupSeconds * 1000);
+  const cpuBefore = processCpuUs(plan.serverPid);
+  const busyBefore = machineBusyUs();
+  const windowStart = performance.now();
+  await Promise.all(loadgens.map((l) => l.ask({ type: 'mark' }, 'marked')));
+  let finished: Promise<{ report: PhaseReport }[]> | undefined;
+  if (plan.seconds === undefined) {
+    finished = Promise.all(loadgens.map((l) => l.ask({ type: 'finish' }, 'stopped')));
+    await finished;
+  } else await delay(plan.seconds * 1000);
+  const window = {
+    serverCpuUs: processCpuUs(plan.serverPid) - cpuBefore,
+    machineBusyUs: machineBusyUs() - busyBefore,
+    ms: performance.now() - windowStart,
+  };
+  const stopped = await (finished ?? Promise.all(loadgens.map((l) => l.ask({ type: 'stop' }, 'stopped'))));
+  return combine(
+    stopped.map((s) => s.report),
+    window,
+  );
+}

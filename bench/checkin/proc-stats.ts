@@ -1,0 +1,55 @@
+/**
+ * What the kernel says about a process: CPU time (user + system, every thread) and resident memory, read
+ * from /proc so the figures are the server's own and include grpc-js, libuv and SQLite work alike.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+/** The kernel's clock tick (`getconf CLK_TCK`), the unit of utime and stime in /proc/<pid>/stat. */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    } catch {
+      ticksPerSecond = Number.NaN;
+    }
+    // 100 is what Linux uses on every common architecture; getconf is only missing on minimal images.
+    if (!Number.isFinite(ticksPerSecond) || ticksPerSecond <= 0) ticksPerSecond = 100;
+  }
+  return ticksPerSecond;
+}
+
+/** CPU time the process has used so far (utime + stime), in µs; resolution is one clock tick (10 ms). */
+export function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces and parentheses; the fields after its last ')' are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new Error(`cannot read utime/stime from /proc/${pid}/stat: ${stat.slice(0, 200)}`);
+  }
+  return ((utime + stime) * 1e6) / clockTicksPerSecond();
+}
+
+/** Resident set size (VmRSS) in bytes. */
+export function processRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS line in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+/** CPU time every process on the machine has used so far (all cores, excluding idle and I/O wait), in µs. */
+export function machineBusyUs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const fields = line.trim().split(/\s+/);
+  // "cpu user nice system idle iowait irq softirq steal …": all but idle and iowait is work.
+  const busy = [1, 2, 3, 6, 7, 8].map((i) => Number(fields[i]));
+  if (fields[0] !== 'cpu' || busy.some((ticks) => !Number.isFinite(ticks))) {
+    throw new Error(`cannot read the cpu line of /proc/stat: ${line}`);
+  }
+  return (busy.reduce((sum, ticks) => sum + ticks, 0) * 1e6) / clockTicksPerSecond();
+}
