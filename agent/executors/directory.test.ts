@@ -1,31 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { runCommand } from '../system/run-command.ts';
+import { describe, it } from 'node:test';
 import { createDirectoryExecutor, directoryExecutor } from './directory.ts';
-import type { ExecutorContext } from './types.ts';
-
-function setup(t: TestContext): {
-  dir: string;
-  snapshots: string[];
-  ctx: (dryRun?: boolean) => ExecutorContext;
-} {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const snapshots: string[] = [];
-  const ctx = (dryRun = false): ExecutorContext => ({
-    dryRun,
-    run: runCommand,
-    snapshotFile: async (p) => {
-      snapshots.push(p);
-    },
-    customExecutorDir: dir,
-    signal: new AbortController().signal,
-  });
-  return { dir, snapshots, ctx };
-}
+import { setup } from './test-context.ts';
 
 function modeOf(p: string): number {
   return fs.lstatSync(p).mode & 0o7777;
