@@ -5,8 +5,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rawFromPublicKey } from '../protocol/index.ts';
@@ -14,7 +12,7 @@ import { silentLogger } from '../server/core/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../server/pki/index.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { commands } from '../cli/run.ts';
-import { makeTempDir, startServer } from './helpers/server-process.ts';
+import { freeLoopbackPort, makeTempDir, startServer } from './helpers/server-process.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 import type { CliRun } from './helpers/vigocli.ts';
 
@@ -44,14 +42,6 @@ function vigocli(args: string[], env: Record<string, string> = cleanEnv()): Prom
 /** Global flags that point vigocli at the test server and its data dir (for ca.crt and the local-admin token). */
 function at(): string[] {
   return ['--server', server.apiUrl, '--data-dir', serverDir.path];
-}
-
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describe('vigocli enroll token', () => {
@@ -179,7 +169,7 @@ describe('vigocli enroll token', () => {
   });
 
   it('exits 3 when the server cannot be reached or TLS fails', async () => {
-    const port = await closedPort();
+    const port = await freeLoopbackPort();
     const down = await vigocli([
       '--server',
       `https://127.0.0.1:${port}`,

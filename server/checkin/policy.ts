@@ -28,6 +28,19 @@ export interface EmptySnapshotOptions {
   observeOnly: () => boolean;
 }
 
+/**
+ * When a bundle signed at `nowMs` expires (0 = never, for checkin.bundle_max_age 0) and when the server
+ * re-signs it: at half its lifetime, so an agent that refreshes past its own half-life gets a fresh one.
+ */
+export function bundleLifetime(
+  nowMs: number,
+  maxAgeMs: number,
+): { expiresAtMs: number; refreshAtMs: number } {
+  return maxAgeMs === 0
+    ? { expiresAtMs: 0, refreshAtMs: Number.POSITIVE_INFINITY }
+    : { expiresAtMs: nowMs + maxAgeMs, refreshAtMs: nowMs + maxAgeMs / 2 };
+}
+
 /** The snapshot body of a configuration with no match entries: what a fresh server serves. */
 export const emptySnapshotBody = canonicalJson({ format: 1, entries: [] });
 export const emptySnapshotHash = createHash('sha256').update(emptySnapshotBody).digest('hex');
@@ -40,7 +53,7 @@ const emptyMerkleRoot = createHash('sha256').update('vigo/merkle/v1\0').digest('
 export function createEmptyPolicy(options: EmptySnapshotOptions): PolicySource {
   let cached: { served: ServedBundle; refreshAtMs: number } | undefined;
   const build = (nowMs: number): { served: ServedBundle; refreshAtMs: number } => {
-    const maxAgeMs = options.maxAgeMs();
+    const lifetime = bundleLifetime(nowMs, options.maxAgeMs());
     // Same shape as policy's buildBundleDocument (docs/bundle-format.md), with no entry and no resources.
     const document = {
       format_version: 1,
@@ -49,7 +62,7 @@ export function createEmptyPolicy(options: EmptySnapshotOptions): PolicySource {
       merkle_root: emptyMerkleRoot,
       traits_hash: null,
       issued_at_ms: nowMs,
-      expires_at_ms: maxAgeMs === 0 ? 0 : nowMs + maxAgeMs,
+      expires_at_ms: lifetime.expiresAtMs,
       secrets_epoch: 0,
       observe_only: options.observeOnly(),
       secret_paths: [],
@@ -58,7 +71,7 @@ export function createEmptyPolicy(options: EmptySnapshotOptions): PolicySource {
     const payload = Buffer.from(canonicalJson(document));
     return {
       served: { merkleRoot: emptyMerkleRoot, bundle: signBundle(options.signingKey, payload) },
-      refreshAtMs: maxAgeMs === 0 ? Number.POSITIVE_INFINITY : nowMs + maxAgeMs / 2,
+      refreshAtMs: lifetime.refreshAtMs,
     };
   };
   return {

@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { signBundle } from '../../protocol/index.ts';
 import { canonicalJson } from '../audit/index.ts';
 import type { PolicySource, ServedBundle } from '../checkin/index.ts';
-import { createEmptyPolicy } from '../checkin/index.ts';
+import { bundleLifetime, createEmptyPolicy } from '../checkin/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
 import { buildBundleDocument } from '../policy/index.ts';
 import type { CompiledEntry, CompiledSnapshot } from '../policy/index.ts';
@@ -73,7 +73,7 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
   };
 
   const build = (compiled: CompiledEntry, traitsHash: string | undefined, nowMs: number): CachedBundle => {
-    const maxAgeMs = options.maxAgeMs();
+    const lifetime = bundleLifetime(nowMs, options.maxAgeMs());
     const epoch = options.secretsEpoch();
     const traits = traitsHash === undefined ? undefined : traitsOf(traitsHash);
     const document = buildBundleDocument(compiled, {
@@ -81,14 +81,14 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
       traits,
       secretsEpoch: epoch,
       issuedAtMs: nowMs,
-      expiresAtMs: maxAgeMs === 0 ? 0 : nowMs + maxAgeMs,
+      expiresAtMs: lifetime.expiresAtMs,
     });
     if (traitsHash !== undefined) document.merkle_root = tracedMerkleRoot(compiled.merkleRoot, traitsHash);
     const payload = Buffer.from(canonicalJson(document));
     return {
       served: { merkleRoot: document.merkle_root, bundle: signBundle(options.signingKey, payload) },
       secretPaths: new Set(document.secret_paths),
-      refreshAtMs: maxAgeMs === 0 ? Number.POSITIVE_INFINITY : nowMs + maxAgeMs / 2,
+      refreshAtMs: lifetime.refreshAtMs,
       epoch,
     };
   };

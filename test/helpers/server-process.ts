@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from './deadline.ts';
 import { httpsRequest } from './https-client.ts';
@@ -40,6 +42,15 @@ export interface SpawnOptions {
   args?: string[];
   env?: Record<string, string>;
   stdio?: StdioOptions;
+}
+
+/** A loopback port nothing listens on right now (bound once, then released). */
+export async function freeLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 export function makeTempDir(prefix = 'vigo-test-'): { path: string; remove(): void } {
