@@ -5,15 +5,15 @@
  * and two-person approval behave as documented.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEnvelopeClock, signRequest } from '../protocol/index.ts';
 import type { CheckInResponse } from '../protocol/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
-import { makeTempDir, startServer } from './helpers/server-process.ts';
+import { makeTempDir, repoRoot, startServer } from './helpers/server-process.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 
 const serverDir = makeTempDir('vigo-publish-srv-');
@@ -174,6 +174,34 @@ describe('vigocli config against a real server', () => {
     );
     assert.equal(history.items[0]?.createdBy, 'local-admin');
     assert.equal(history.items[0]?.source, 'rollback:2');
+  });
+});
+
+describe('npm start', () => {
+  const dataDir = makeTempDir('vigo-npm-start-');
+  after(() => dataDir.remove());
+
+  it('publishes policies/demo with the flags package.json gives vigosrv', async () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: { start: string };
+    };
+    const [bin, ...args] = pkg.scripts.start.split(/\s+/);
+    assert.equal(bin, 'bin/vigosrv');
+    // The script runs from the checkout: relative paths resolve there.
+    const absolute = args.map((a) => (a.startsWith('-') ? a : resolve(repoRoot, a)));
+    const started = await startServer({ dataDir: dataDir.path, args: absolute });
+    try {
+      const line = await started.waitForLog(
+        'the start-up publish',
+        (l) => l.msg === 'start-up publish',
+        30_000,
+      );
+      assert.equal(line['outcome'], 'activated');
+      const status = await cli(['--json', 'config', 'status'], started);
+      assert.equal((JSON.parse(status.stdout) as { active: { version: number } }).active.version, 2);
+    } finally {
+      assert.equal(await started.stop(), 0);
+    }
   });
 });
 

@@ -69,6 +69,21 @@ describe('parseArgv', () => {
     }
   });
 
+  it('a boolean option flag is a switch: alone it is true, =false turns it off', () => {
+    assert.deepEqual(
+      parseArgv(['--publish-at-start', '--stacks', 'policies/demo']).values.map((v) => [v.key, v.text]),
+      [
+        ['publish.at_start', 'true'],
+        ['server.stacks_dir', 'policies/demo'],
+      ],
+    );
+    assert.deepEqual(
+      parseArgv(['--publish-at-start=false']).values.map((v) => v.text),
+      ['false'],
+    );
+    assert.match(flagError(['--publish-at-start', 'yes']).err.message, /unexpected argument "yes"/);
+  });
+
   it('a switch given a value and a stray argument are errors', () => {
     assert.match(flagError(['--system=yes']).err.message, /flag --system: takes no value/);
     assert.match(flagError(['serve']).err.message, /unexpected argument "serve"/);

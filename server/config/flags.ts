@@ -112,6 +112,11 @@ export function parseArgv(argv: readonly string[]): ParsedArgs {
       else meta.set(name, true);
       continue;
     }
+    // A boolean option's flag is a switch: alone it means true; --flag=false sets it off.
+    if (key !== undefined && configRegistry[key].type === 'boolean' && inline === undefined) {
+      values.push({ flag, key, text: 'true' });
+      continue;
+    }
     // A value that really starts with "--" is written --flag=value.
     const following = inline === undefined ? nextValue(argv, i, '--') : undefined;
     if (following !== undefined) i++;

@@ -13,7 +13,8 @@ function renderFlags(): string[] {
   ]);
   for (const key of configKeys) {
     const option = configRegistry[key];
-    if (option.flag !== undefined) rows.push([flagColumn(option.flag, 'VALUE'), `Sets ${key}.`]);
+    if (option.flag !== undefined)
+      rows.push([flagColumn(option.flag, option.type === 'boolean' ? undefined : 'VALUE'), `Sets ${key}.`]);
   }
   const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
   return rows.map(([flag, doc]) => `  ${flag.padEnd(width)}${doc}`);

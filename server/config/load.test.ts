@@ -172,7 +172,7 @@ describe('precedence: default < server.yaml < environment < flag', () => {
       if (option.flag === undefined) return;
       const fromFlag = loadConfig({
         ...base,
-        argv: ['--config', file, `--${option.flag}`, sample.flag[0]],
+        argv: ['--config', file, `--${option.flag}=${sample.flag[0]}`],
         env,
       });
       assert.equal(fromFlag.sources[key], 'flag');

@@ -33,7 +33,13 @@ describe('renderHelp', () => {
       assert.ok(help.includes(option.env), `help lacks ${option.env}`);
       assert.ok(help.includes(option.doc), `help lacks the doc of ${key}`);
       assert.ok(help.includes(`default: ${option.defaultText}`), `help lacks the default of ${key}`);
-      if (option.flag !== undefined) assert.ok(help.includes(`--${option.flag} VALUE`));
+      if (option.flag !== undefined && option.type === 'boolean') {
+        assert.match(
+          help,
+          new RegExp(`--${option.flag} +Sets ${key.replace('.', '\\.')}\\.`),
+          `${key} is a switch`,
+        );
+      } else if (option.flag !== undefined) assert.ok(help.includes(`--${option.flag} VALUE`));
     }
     for (const flag of ['--config FILE', '--system', '--notify-fd N', '--help', '--version']) {
       assert.ok(help.includes(flag), `help lacks ${flag}`);
