@@ -24,6 +24,7 @@ export const errorCatalog = {
   'request.too_large': 'too_large',
   'auth.required': 'unauthenticated',
   'auth.forbidden': 'forbidden',
+  'auth.csrf': 'forbidden',
   not_found: 'not_found',
   internal: 'internal',
   unavailable: 'unavailable',
@@ -70,6 +71,10 @@ export const errorCatalog = {
   // agent apply engine
   'agent.bundle_invalid': 'invalid',
   'agent.bundle_expired': 'precondition',
+  // fleet
+  'fleet.envoy_not_found': 'not_found',
+  'fleet.envoy_revoked': 'precondition',
+  'fleet.trait_filter': 'invalid',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',
@@ -88,6 +93,18 @@ export const errorCatalog = {
   'secrets.master_key_invalid': 'precondition',
   // bootstrap
   'bootstrap.agent_unavailable': 'unavailable',
+  // identity
+  'identity.login_failed': 'unauthenticated',
+  'identity.user_exists': 'conflict',
+  'identity.user_not_found': 'not_found',
+  'identity.user_disabled': 'forbidden',
+  'identity.username_invalid': 'invalid',
+  'identity.password_invalid': 'invalid',
+  'identity.last_admin': 'precondition',
+  'identity.token_not_found': 'not_found',
+  'identity.token_limit': 'precondition',
+  'identity.bootstrap_invalid': 'unauthenticated',
+  'identity.bootstrap_used': 'conflict',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;
