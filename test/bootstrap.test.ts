@@ -15,12 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import type { BootstrapService } from '../server/bootstrap/index.ts';
 import { apiDialAddress, bootstrapDefaults, createBootstrapService } from '../server/bootstrap/index.ts';
 import { silentLogger } from '../server/core/index.ts';
-import { Hono } from 'hono';
 import { createHttpApp } from '../server/http/app.ts';
-import type { HttpEnv } from '../server/http/app.ts';
+import { localAdminCredentialFor } from '../server/http/auth.ts';
 import { startHttpsListener } from '../server/http/listener.ts';
 import type { HttpsListener } from '../server/http/listener.ts';
-import { Readiness } from '../server/http/readiness.ts';
 import { bootstrapRoutes } from '../server/http/routes/bootstrap.ts';
 import type { Pki } from '../server/pki/index.ts';
 import { loadOrCreatePki } from '../server/pki/index.ts';
@@ -234,17 +232,11 @@ describe('the served script, run for real with a fixture agent', () => {
     });
     const app = createHttpApp({
       log: silentLogger,
-      readiness: new Readiness(),
-      systemInfo: { version: '9.9.9', bootId: 'test', mode: 'user', startedAtMs: Date.now() },
       maxBodyBytes: 1024,
-      databaseReady: () => true,
+      auth: { localAdmin: localAdminCredentialFor('vgla_unused', join(temp.path, 'unused.token')) },
       routes: [
-        bootstrapRoutes({ bootstrap }),
-        (root) => {
-          const sub = new Hono<HttpEnv>();
-          bootstrapRoutes({ bootstrap: broken })(sub);
-          root.route('/broken', sub);
-        },
+        ...bootstrapRoutes({ bootstrap }),
+        ...bootstrapRoutes({ bootstrap: broken }).map((r) => ({ ...r, path: `/broken${r.path}` })),
       ],
     });
     listener = await startHttpsListener({

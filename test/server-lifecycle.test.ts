@@ -49,7 +49,11 @@ describe('vigosrv lifecycle', () => {
     const ready = await server.request('/readyz');
     assert.equal(ready.status, 200);
     assert.deepEqual(ready.json(), { status: 'ready' });
-    const info = await server.request('/api/v1/system-info');
+    assert.equal((await server.request('/api/v1/system-info')).status, 401, 'system info needs fleet.read');
+    const adminToken = readFileSync(join(dataDir, 'local-admin.token'), 'utf8').trim();
+    const info = await server.request('/api/v1/system-info', {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     assert.equal(info.status, 200);
     const body = info.json<{ version: string; bootId: string; mode: string; uptimeSeconds: number }>();
     assert.equal(body.mode, 'user');
@@ -247,6 +251,7 @@ describe('vigosrv lifecycle', () => {
     db.close();
     assert.deepEqual(actions, [
       'config.initialized',
+      'admin_bootstrap.minted',
       'server.start',
       'server.config_reload_failed',
       'server.config_reloaded',

@@ -185,6 +185,8 @@ export function auditHead(db: Db): AuditHead | undefined {
 export interface ListAuditOptions {
   /** Return entries with seq above this (for paging: the last seq of the previous page). */
   readonly afterSeq?: number;
+  /** Newest first: entries with seq below this (the oldest seq of the previous page); overrides afterSeq. */
+  readonly beforeSeq?: number;
   /** 1 to 1000. */
   readonly limit: number;
   readonly action?: string;
@@ -193,24 +195,29 @@ export interface ListAuditOptions {
 
 export const maxAuditListLimit = 1000;
 
-function listStatement(db: Db, byAction: boolean, byActor: boolean): Statement<unknown[], AuditRow> {
+function listStatement(
+  db: Db,
+  byAction: boolean,
+  byActor: boolean,
+  newestFirst: boolean,
+): Statement<unknown[], AuditRow> {
   const s = statements(db);
-  const key = `${byAction}/${byActor}`;
+  const key = `${byAction}/${byActor}/${newestFirst}`;
   let statement = s.lists.get(key);
   if (!statement) {
-    const where = ['seq > @afterSeq'];
+    const where = [newestFirst ? 'seq < @beforeSeq' : 'seq > @afterSeq'];
     if (byAction) where.push('action = @action');
     if (byActor) where.push('actor = @actor');
     statement = db.prepare<unknown[], AuditRow>(
       `SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log
-       WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`,
+       WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : ''} LIMIT @limit`,
     );
     s.lists.set(key, statement);
   }
   return statement;
 }
 
-/** One page of entries in seq order, optionally only one action and/or actor. */
+/** One page of entries in seq order (or newest first with beforeSeq), optionally one action and/or actor. */
 export function listAudit(db: Db, options: ListAuditOptions): AuditRecord[] {
   const afterSeq = options.afterSeq ?? 0;
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
@@ -227,10 +234,19 @@ export function listAudit(db: Db, options: ListAuditOptions): AuditRecord[] {
   }
   const byAction = options.action !== undefined;
   const byActor = options.actor !== undefined;
-  const params: Record<string, unknown> = { afterSeq, limit: options.limit };
+  const newestFirst = options.beforeSeq !== undefined;
+  if (newestFirst && (!Number.isSafeInteger(options.beforeSeq) || (options.beforeSeq ?? 0) < 1)) {
+    throw new VigoError(
+      'request.invalid',
+      `beforeSeq must be a whole number above 0, not ${String(options.beforeSeq)}`,
+    );
+  }
+  const params: Record<string, unknown> = newestFirst
+    ? { beforeSeq: options.beforeSeq, limit: options.limit }
+    : { afterSeq, limit: options.limit };
   if (byAction) params.action = options.action;
   if (byActor) params.actor = options.actor;
-  return listStatement(db, byAction, byActor)
+  return listStatement(db, byAction, byActor, newestFirst)
     .all(params)
     .map((row) => ({
       seq: row.seq,

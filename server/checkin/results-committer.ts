@@ -43,6 +43,8 @@ export interface ResultsCommitterOptions {
   maxQueuedResults: number;
   /** Longest a report waits for companions before its batch is written. */
   maxDelayMs: number;
+  /** Told about each run once its batch is durable (the event bus). */
+  onCommitted?: (run: RunRecord) => void;
   now?: () => number;
 }
 
@@ -138,6 +140,8 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
       return;
     }
     for (const pending of batch) pending.resolve(pending.runs.map((r) => r.runId));
+    if (options.onCommitted !== undefined)
+      for (const pending of batch) for (const run of pending.runs) options.onCommitted(run);
   };
 
   const schedule = (): void => {

@@ -140,6 +140,11 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['4096', fixed(4096)],
     flag: ['', fixed(undefined)],
   },
+  'auth.session_idle_timeout': {
+    file: ["'15m'", fixed(900_000)],
+    env: ['0s', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
 };
 
 describe('precedence: default < server.yaml < environment < flag', () => {
@@ -337,7 +342,8 @@ describe('reloadConfig', () => {
         k === 'log.level' ||
         k.startsWith('checkin.') ||
         k === 'fleet.flush_interval' ||
-        k === 'publish.approval',
+        k === 'publish.approval' ||
+        k === 'auth.session_idle_timeout',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());
   });

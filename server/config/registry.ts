@@ -146,6 +146,13 @@ export const configRegistry = {
     default: 67_108_864,
     min: 1024,
   }),
+  'auth.session_idle_timeout': durationOption({
+    doc: 'A web session unused for this long ends (Vigo\'s key; "15m" suits HIPAA); "0s" keeps sessions until they expire.',
+    env: 'VIGO_AUTH_SESSION_IDLE_TIMEOUT',
+    default: '30m',
+    allowZero: true,
+    reloadable: true,
+  }),
 } as const satisfies Record<string, ConfigOption<unknown>>;
 
 export type ConfigKey = keyof typeof configRegistry;

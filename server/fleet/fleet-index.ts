@@ -19,6 +19,22 @@ export interface EnrollmentRecord {
 export interface EnvoyListFilter {
   status?: EnvoyStatus | 'stale';
   hostnamePrefix?: string;
+  /** A compiled hostname glob (see enroll's compileGlobs). */
+  hostnameMatches?: (hostname: string) => boolean;
+  /** Whether an envoy with this traits hash ('' when none is known) matches a trait filter. */
+  traitsMatch?: (traitsHash: string) => boolean;
+}
+
+const sortKey = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
+
+function matchesFilter(entry: EnvoyEntry, filter: EnvoyListFilter): boolean {
+  if (filter.status === 'stale') {
+    if (!(entry.stale && entry.status === 'active')) return false;
+  } else if (filter.status !== undefined && entry.status !== filter.status) return false;
+  if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) return false;
+  if (filter.hostnameMatches !== undefined && !filter.hostnameMatches(entry.hostname)) return false;
+  if (filter.traitsMatch !== undefined && !filter.traitsMatch(entry.traitsHash)) return false;
+  return true;
 }
 
 export interface EnvoyPage {
@@ -34,6 +50,8 @@ export class FleetIndex {
   readonly #pendingTraits = new Map<string, string>();
   /** Hashes of trait documents the server already holds (in SQLite or pending). */
   readonly #knownTraits = new Set<string>();
+  /** Entries ordered by hostname then id, for paging; rebuilt only after membership changes. */
+  #sorted: EnvoyEntry[] | undefined;
 
   static load(db: Db): FleetIndex {
     const index = new FleetIndex();
@@ -62,6 +80,7 @@ export class FleetIndex {
   /** Adds or replaces an entry after its row was committed. */
   put(entry: EnvoyEntry): void {
     this.#byId.set(entry.id, entry);
+    this.#sorted = undefined;
   }
 
   /** Mirrors a just-committed enrollment; a re-enrollment keeps the entry and swaps its key and certificate. */
@@ -137,26 +156,42 @@ export class FleetIndex {
     return this.#byId.values();
   }
 
-  /** A page of envoys ordered by hostname then id; the cursor is the last item's `hostname\0id`. */
-  list(filter: EnvoyListFilter, limit: number, cursor?: string): EnvoyPage {
-    const matches: EnvoyEntry[] = [];
-    for (const entry of this.#byId.values()) {
-      if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) continue;
-      if (
-        filter.status === 'stale'
-          ? !(entry.stale && entry.status === 'active')
-          : filter.status && entry.status !== filter.status
-      ) {
-        continue;
-      }
-      matches.push(entry);
+  #ordered(): EnvoyEntry[] {
+    if (this.#sorted === undefined) {
+      const keyed = [...this.#byId.values()].map((e) => ({ e, k: sortKey(e) }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      this.#sorted = keyed.map((x) => x.e);
     }
-    const key = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
-    matches.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-    const start = cursor === undefined ? 0 : matches.findIndex((e) => key(e) > cursor);
-    const items = start < 0 ? [] : matches.slice(start, start + limit);
+    return this.#sorted;
+  }
+
+  /**
+   * A page of envoys ordered by hostname then id; the cursor is the last item's `hostname\0id`. The order
+   * is kept between calls, so a page is a binary search plus a scan — not a sort of the whole fleet.
+   */
+  list(filter: EnvoyListFilter, limit: number, cursor?: string): EnvoyPage {
+    const ordered = this.#ordered();
+    let lo = 0;
+    if (cursor !== undefined) {
+      let hi = ordered.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sortKey(ordered[mid] as EnvoyEntry) <= cursor) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const items: EnvoyEntry[] = [];
+    let total = 0;
+    let more = false;
+    for (let i = 0; i < ordered.length; i++) {
+      const entry = ordered[i] as EnvoyEntry;
+      if (!matchesFilter(entry, filter)) continue;
+      total++;
+      if (i < lo) continue;
+      if (items.length < limit) items.push(entry);
+      else more = true;
+    }
     const last = items.at(-1);
-    const more = start >= 0 && start + limit < matches.length;
-    return { items, total: matches.length, nextCursor: more && last ? key(last) : undefined };
+    return { items, total, nextCursor: more && last ? sortKey(last) : undefined };
   }
 }

@@ -1,13 +1,15 @@
 /**
- * The HTTPS application: request ids, access logs, bounded bodies, one error envelope, and the open
- * operational endpoints. Feature routes are mounted by their modules.
+ * The HTTPS application: request ids, access logs, security headers, bounded bodies, one error envelope,
+ * and the route table (every route, with the access it needs).
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../core/index.ts';
 import { VigoError, newRequestId } from '../core/index.ts';
+import type { AuthDeps } from './auth.ts';
 import { errorResponseBody } from './error-map.ts';
-import type { Readiness } from './readiness.ts';
+import type { AnyRoute } from './route-table.ts';
+import { mountRouteTable } from './route-table.ts';
 
 export interface SystemInfo {
   version: string;
@@ -22,16 +24,18 @@ export interface HttpEnv {
 
 export interface HttpAppDeps {
   log: Logger;
-  readiness: Readiness;
-  systemInfo: SystemInfo;
   maxBodyBytes: number;
   /** Routes that take larger bodies than maxBodyBytes (stack uploads), by exact path. */
   largeBodyRoutes?: { readonly paths: readonly string[]; readonly maxBytes: () => number };
-  /** Cheap check that the database answers; /readyz calls it, /healthz never does. */
-  databaseReady(): boolean;
-  /** Feature modules attach their routes here, after the common middleware. */
-  routes?: readonly ((app: Hono<HttpEnv>) => void)[];
+  auth: AuthDeps;
+  /** Every route the server answers; checked at startup (see route-table.ts). */
+  routes: readonly AnyRoute[];
 }
+
+/** Pages load scripts and styles only from this origin: no CDN, no inline script. */
+const contentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -45,6 +49,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     c.set('requestId', requestId);
     c.set('log', log);
     c.header('X-Request-Id', requestId);
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'same-origin');
+    c.header('Content-Security-Policy', contentSecurityPolicy);
     const startedAt = performance.now();
     await next();
     if (log.enabled('debug') || c.res.status >= 500) {
@@ -89,26 +96,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     return c.json(body, status as 404);
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-  app.get('/readyz', (c) => {
-    const state = deps.readiness.state;
-    if (state !== 'ready') return c.json({ status: state }, 503);
-    if (!deps.databaseReady()) return c.json({ status: 'database unavailable' }, 503);
-    return c.json({ status: 'ready' });
-  });
-
-  app.get('/api/v1/system-info', (c) =>
-    c.json({
-      version: deps.systemInfo.version,
-      bootId: deps.systemInfo.bootId,
-      mode: deps.systemInfo.mode,
-      startedAt: new Date(deps.systemInfo.startedAtMs).toISOString(),
-      uptimeSeconds: Math.floor((Date.now() - deps.systemInfo.startedAtMs) / 1000),
-      node: process.version,
-    }),
-  );
-
-  for (const mount of deps.routes ?? []) mount(app);
+  mountRouteTable(app, deps.routes, deps.auth);
   return app;
 }

@@ -1,13 +1,13 @@
 /**
- * Who is calling the REST API. For now the only principal is the local admin: at every boot vigosrv
- * mints a fresh 256-bit token, writes it 0600 into the data directory for vigocli on the same host,
- * and keeps only its SHA-256. Requests present it as `Authorization: Bearer vgla_…`.
+ * Who is calling over HTTPS. Three credentials: the local admin (at every boot vigosrv mints a fresh
+ * 256-bit `vgla_` token, writes it 0600 into the data directory for vigocli on the same host and keeps
+ * only its SHA-256), API tokens (`vgot_…`, resolved to their user's current role on every call) and web
+ * sessions (an HttpOnly cookie plus a CSRF token for anything that changes state).
  *
- * `authenticate` names the caller (an `Actor` on the context) and never refuses by itself; guards such
- * as `requireAdmin` refuse. Users and API tokens will plug into `authenticate` the same way.
+ * `identifyRequest` names the caller; the route table decides whether that caller may go on.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { Actor, Ctx } from '../core/index.ts';
 import { VigoError, writePrivateFile } from '../core/index.ts';
 import type { HttpEnv } from './app.ts';
@@ -19,6 +19,8 @@ export interface AuthVariables {
   actor?: Actor;
   /** Why no actor was set, for the guard's error message. */
   authProblem?: string;
+  /** The session's CSRF token, when the caller signed in through the web UI (pages embed it). */
+  csrfToken?: string;
 }
 
 export interface AuthEnv {
@@ -53,65 +55,106 @@ export function mintLocalAdminCredential(file: string): LocalAdminCredential {
   return localAdminCredentialFor(token, file);
 }
 
+/** What the HTTP layer needs from the identity module: cheap lookups, no bcrypt. */
+export interface IdentityLookup {
+  authenticateApiToken(presented: string): Actor | undefined;
+  authenticateSession(sessionId: string): { actor: Actor; csrfToken: string } | undefined;
+  csrfMatches(expected: string, presented: string): boolean;
+}
+
 export interface AuthDeps {
   readonly localAdmin: LocalAdminCredential;
+  readonly identity?: IdentityLookup;
 }
 
-function identify(deps: AuthDeps, header: string | undefined): { actor?: Actor; problem?: string } {
-  if (header === undefined || header.trim() === '') return { problem: 'no Authorization header was sent' };
+/** The session cookie: `__Host-` binds it to this origin over HTTPS with Path=/ and no Domain. */
+export const sessionCookieName = '__Host-vigo_session';
+export const csrfHeaderName = 'x-csrf-token';
+const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function identifyBearer(deps: AuthDeps, header: string): { actor?: Actor; problem?: string } {
   const presented = bearerPattern.exec(header)?.[1];
   if (presented === undefined) return { problem: 'the Authorization header is not "Bearer <token>"' };
-  if (deps.localAdmin.matches(presented)) return { actor: { kind: 'local-admin' } };
-  return { problem: 'the bearer token is not valid (the local-admin token changes at every server start)' };
+  if (presented.startsWith(localAdminTokenPrefix)) {
+    if (deps.localAdmin.matches(presented)) return { actor: { kind: 'local-admin' } };
+    return {
+      problem: 'the local-admin token is not valid (it changes at every server start; read it again)',
+    };
+  }
+  const actor = deps.identity?.authenticateApiToken(presented);
+  if (actor !== undefined) return { actor };
+  return { problem: 'the bearer token is unknown, expired or revoked, or its user is disabled' };
 }
 
-/** Sets `actor` when the request carries a valid credential, `authProblem` otherwise. */
-export function authenticate(deps: AuthDeps): MiddlewareHandler<AuthEnv> {
-  return async (c, next) => {
-    const { actor, problem } = identify(deps, c.req.header('authorization'));
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+async function presentedCsrf(c: Context<AuthEnv>): Promise<string | undefined> {
+  const header = c.req.header(csrfHeaderName);
+  if (header !== undefined) return header;
+  const type = c.req.header('content-type') ?? '';
+  if (/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
+    const field = (await c.req.parseBody())['_csrf'];
+    return typeof field === 'string' ? field : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Names the caller: a bearer token (local admin or API token) or a web session cookie. Never refuses
+ * by itself — except that a cookie-authenticated request that changes something must carry the
+ * session's CSRF token (header `X-CSRF-Token` or form field `_csrf`), or it is refused here.
+ */
+export async function identifyRequest(deps: AuthDeps, c: Context<AuthEnv>): Promise<void> {
+  const header = c.req.header('authorization');
+  if (header !== undefined && header.trim() !== '') {
+    const { actor, problem } = identifyBearer(deps, header);
     if (actor !== undefined) c.set('actor', actor);
     else c.set('authProblem', problem);
-    await next();
-  };
-}
-
-function isAdmin(actor: Actor): boolean {
-  switch (actor.kind) {
-    case 'local-admin':
-    case 'system':
-      return true;
-    case 'user':
-    case 'api-token':
-      return actor.role === 'admin';
-    case 'envoy':
-      return false;
+    return;
   }
+  const sessionId = cookieValue(c.req.header('cookie'), sessionCookieName);
+  if (sessionId === undefined || deps.identity === undefined) {
+    c.set('authProblem', 'no Authorization header or session cookie was sent');
+    return;
+  }
+  const session = deps.identity.authenticateSession(sessionId);
+  if (session === undefined) {
+    c.set('authProblem', 'the session has ended (signed out, idle too long or expired); sign in again');
+    return;
+  }
+  if (!safeMethods.has(c.req.method)) {
+    const presented = await presentedCsrf(c);
+    if (presented === undefined || !deps.identity.csrfMatches(session.csrfToken, presented)) {
+      throw new VigoError(
+        'auth.csrf',
+        "this request changes something but does not carry the session's CSRF token " +
+          '(send it as the X-CSRF-Token header); reload the page and try again',
+      );
+    }
+  }
+  c.set('actor', session.actor);
+  c.set('csrfToken', session.csrfToken);
 }
 
-function authRequired(c: Context<AuthEnv>): VigoError {
+/** The 401 for a request without a valid credential, with the reason it had none. */
+export function authRequired(c: Context<AuthEnv>): VigoError {
   c.header('WWW-Authenticate', 'Bearer realm="vigo"');
   const problem = c.get('authProblem') ?? 'no credential was presented';
   return new VigoError(
     'auth.required',
-    `authentication required: ${problem}. Send "Authorization: Bearer <token>"; on the server host, ` +
-      'vigocli reads the local-admin token from local-admin.token in the data directory.',
+    `authentication required: ${problem}. Send "Authorization: Bearer <token>" (an API token vgot_…, or ` +
+      'on the server host the local-admin token from local-admin.token in the data directory), or sign in.',
   );
 }
 
-/** Lets only admins through: 401 `auth.required` without a valid credential, 403 `auth.forbidden` for others. */
-export const requireAdmin: MiddlewareHandler<AuthEnv> = async (c, next) => {
-  const actor = c.get('actor');
-  if (actor === undefined) throw authRequired(c);
-  if (!isAdmin(actor)) {
-    throw new VigoError(
-      'auth.forbidden',
-      `this endpoint is for admins; ${actor.kind} callers may not use it`,
-    );
-  }
-  await next();
-};
-
-/** The use-case context of an authenticated request; throws `auth.required` when no guard ran. */
+/** The use-case context of an authenticated request; throws `auth.required` when nobody is signed in. */
 export function requestCtx(c: Context<AuthEnv>): Ctx {
   const actor = c.get('actor');
   if (actor === undefined) throw authRequired(c);

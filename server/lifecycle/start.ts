@@ -14,7 +14,17 @@ import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
 import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
-import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
+import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
+import { createEventBus, staleEventPublisher } from '../events/index.ts';
+import { createIdentityService } from '../identity/index.ts';
+import { buildOpenApiDocument } from '../http/openapi.ts';
+import type { AnyRoute } from '../http/route-table.ts';
+import { auditRoutes } from '../http/routes/audit.ts';
+import { eventRoutes } from '../http/routes/events.ts';
+import { identityRoutes } from '../http/routes/identity.ts';
+import { systemRoutes } from '../http/routes/system.ts';
+import { createRunsReader } from '../runs/index.ts';
+import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
 import type { GrpcListener } from '../grpc/server.ts';
@@ -160,6 +170,9 @@ export async function startServer(
     const metricsRegistry = new Registry();
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
 
+    const bus = createEventBus({ retain: 10_000 });
+    cleanups.push(() => bus.close());
+    const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db);
     log.info('fleet index loaded', {
@@ -173,8 +186,10 @@ export async function startServer(
       flushIntervalMs: () => view.current['fleet.flush_interval'],
       defaultIntervalMs: () => view.current['checkin.interval'],
       staleFactor: () => view.current['checkin.stale_factor'],
-      onTransition: ({ entry, stale }) => {
+      onTransition: (transition) => {
+        const { entry, stale } = transition;
         checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
+        publishStale(transition);
         log.info(stale ? 'envoy became stale' : 'envoy is back', {
           envoyId: entry.id,
           hostname: entry.hostname,
@@ -186,6 +201,19 @@ export async function startServer(
       log: log.child({ component: 'results' }),
       maxQueuedResults: 50_000,
       maxDelayMs: 20,
+      onCommitted: (run) =>
+        bus.publish(
+          'run.reported',
+          {
+            runId: run.runId,
+            envoyId: run.envoyId,
+            policyVersion: run.policyVersion,
+            dryRun: run.dryRun,
+            resources: run.results.length,
+            failed: run.results.filter((r) => r.outcome === 'failed').length,
+          },
+          run.envoyId,
+        ),
     });
     const vault = openVaultOrFail(paths, log);
     const policy = createPolicyRuntime({
@@ -243,8 +271,45 @@ export async function startServer(
       pki,
       log: log.child({ component: 'enroll' }),
       grpcAddress: agentDialAddress(config['server.hostname'], grpc.port),
-      onEnrolled: (envoy) => fleet.recordEnrollment(envoy),
+      onEnrolled: (envoy) => {
+        fleet.recordEnrollment(envoy);
+        bus.publish(
+          'envoy.enrolled',
+          { envoyId: envoy.id, hostname: envoy.hostname, reenrolled: envoy.reenrolled },
+          envoy.id,
+        );
+      },
     });
+    const identity = identityWithEvents(
+      createIdentityService({
+        store,
+        log: log.child({ component: 'identity' }),
+        sessionIdleTimeoutMs: () => view.current['auth.session_idle_timeout'],
+      }),
+      bus,
+    );
+    identity.pruneExpiredSessions();
+    const sessionPruner = setInterval(() => identity.pruneExpiredSessions(), 3_600_000);
+    sessionPruner.unref();
+    cleanups.push(() => clearInterval(sessionPruner));
+    const adminBootstrap = identity.prepareAdminBootstrap();
+    if (adminBootstrap !== undefined) {
+      // Printed, never stored in clear: whoever reads the server's output at first start creates the first admin.
+      log.warn(
+        'admin bootstrap secret: no admin exists yet; create one in the web UI at /setup or with vigocli',
+        {
+          secret: adminBootstrap.secret,
+        },
+      );
+    }
+    const fleetAdmin = createFleetAdmin({
+      store,
+      index: fleet,
+      onChange: (change) =>
+        bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
+    });
+    const runs = createRunsReader(store.db);
+    const publish = publishWithEvents(policy.publish, bus);
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({
@@ -255,31 +320,39 @@ export async function startServer(
       log: log.child({ component: 'bootstrap' }),
     });
     const ping = store.db.prepare('SELECT 1').pluck();
+    const auth = { localAdmin, identity };
+    const routes: AnyRoute[] = [];
+    let openApi: Record<string, unknown> | undefined;
+    routes.push(
+      ...systemRoutes({
+        systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
+        readiness,
+        metrics: metricsRegistry,
+        databaseReady: () => {
+          try {
+            return ping.get() === 1;
+          } catch {
+            return false;
+          }
+        },
+        openApi: () => (openApi ??= buildOpenApiDocument(routes, { version: serverVersion })),
+      }),
+      ...identityRoutes({ identity }),
+      ...enrollRoutes({ enroll }),
+      ...envoyRoutes({ fleet, admin: fleetAdmin, runs }),
+      ...runRoutes({ runs }),
+      ...configRoutes({ publish }),
+      ...secretRoutes({ vault, store }),
+      ...auditRoutes({ store }),
+      ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
+      ...bootstrapRoutes({ bootstrap }),
+    );
     const app = createHttpApp({
       log,
-      readiness,
-      systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
       maxBodyBytes: config['http.max_body_bytes'],
       largeBodyRoutes: { paths: configUploadPaths, maxBytes: () => view.current['publish.max_upload_bytes'] },
-      databaseReady: () => {
-        try {
-          return ping.get() === 1;
-        } catch {
-          return false;
-        }
-      },
-      routes: [
-        enrollRoutes({ enroll, auth: { localAdmin } }),
-        envoyRoutes({ fleet, auth: { localAdmin } }),
-        configRoutes({ publish: policy.publish, auth: { localAdmin } }),
-        bootstrapRoutes({ bootstrap }),
-        secretRoutes({ vault, store, auth: { localAdmin } }),
-        runRoutes({ store, auth: { localAdmin } }),
-        (app) =>
-          app.get('/metrics', async (c) =>
-            c.body(await metricsRegistry.metrics(), 200, { 'Content-Type': metricsRegistry.contentType }),
-          ),
-      ],
+      auth,
+      routes,
     });
     const apiAddress = config['server.api_listen'];
     let https: HttpsListener;
@@ -318,6 +391,9 @@ export async function startServer(
     const drain = async (reason: string): Promise<void> => {
       readiness.markDraining();
       log.info('draining', { reason, httpInFlight: https.inFlight() });
+      // Open event streams would hold the HTTPS close open; end them first.
+      bus.close();
+      clearInterval(sessionPruner);
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();

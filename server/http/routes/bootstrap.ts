@@ -8,10 +8,12 @@
  * are ignored on purpose: the script names only this server's configured address, so the endpoint
  * cannot be used to hand out a script that downloads from somewhere else.
  */
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { isVigoError } from '../../core/index.ts';
 import type { BootstrapService } from '../../bootstrap/index.ts';
 import type { HttpEnv } from '../app.ts';
+import type { AnyRoute } from '../route-table.ts';
+import { route } from '../route-table.ts';
 
 export interface BootstrapRoutesDeps {
   readonly bootstrap: BootstrapService;
@@ -31,45 +33,69 @@ async function withRetryAfter(c: Context<HttpEnv>, respond: () => Promise<Respon
   }
 }
 
-/** Mounts the bootstrap routes; pass it in `HttpAppDeps.routes`. */
-export function bootstrapRoutes(deps: BootstrapRoutesDeps): (app: Hono<HttpEnv>) => void {
+const open = { tag: 'bootstrap', access: 'public' } as const;
+
+export function bootstrapRoutes(deps: BootstrapRoutesDeps): AnyRoute[] {
   const { bootstrap } = deps;
-  return (app) => {
-    app.get('/bootstrap', (c) =>
-      c.body(bootstrap.script(), 200, {
-        'Content-Type': 'text/x-shellscript; charset=utf-8',
-        'Cache-Control': 'no-store',
-      }),
-    );
-
-    app.get(`/bootstrap/${agentModuleName}`, (c) =>
-      withRetryAfter(c, async () => {
-        const artifact = await bootstrap.artifact();
-        return c.body(artifact.bytes, 200, {
-          'Content-Type': 'text/javascript; charset=utf-8',
-          'Content-Disposition': `attachment; filename="${agentModuleName}"`,
-          'X-Checksum-Sha256': artifact.sha256,
-          ETag: `"${artifact.sha256}"`,
+  return [
+    route({
+      ...open,
+      method: 'GET',
+      path: '/bootstrap',
+      summary: 'POSIX sh script that installs and enrolls the agent',
+      // Query parameters are ignored, not refused: `curl …/bootstrap?os=linux` from Vigo's docs keeps working.
+      ignoreUnknownQuery: true,
+      produces: 'text/x-shellscript',
+      handler: ({ c }) =>
+        c.body(bootstrap.script(), 200, {
+          'Content-Type': 'text/x-shellscript; charset=utf-8',
+          'Cache-Control': 'no-store',
+        }),
+    }),
+    route({
+      ...open,
+      method: 'GET',
+      path: `/bootstrap/${agentModuleName}`,
+      summary: 'The agent as one ES module (checksum in X-Checksum-Sha256)',
+      produces: 'text/javascript',
+      handler: ({ c }) =>
+        withRetryAfter(c, async () => {
+          const artifact = await bootstrap.artifact();
+          return c.body(artifact.bytes, 200, {
+            'Content-Type': 'text/javascript; charset=utf-8',
+            'Content-Disposition': `attachment; filename="${agentModuleName}"`,
+            'X-Checksum-Sha256': artifact.sha256,
+            ETag: `"${artifact.sha256}"`,
+            'Cache-Control': 'no-cache',
+          });
+        }),
+    }),
+    route({
+      ...open,
+      method: 'GET',
+      path: `/bootstrap/${agentModuleName}.sha256`,
+      summary: "The agent's SHA-256 in sha256sum format",
+      produces: 'text/plain',
+      handler: ({ c }) =>
+        withRetryAfter(c, async () => {
+          const artifact = await bootstrap.artifact();
+          return c.body(`${artifact.sha256}  ${agentModuleName}\n`, 200, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Cache-Control': 'no-cache',
+          });
+        }),
+    }),
+    route({
+      ...open,
+      method: 'GET',
+      path: '/bootstrap/ca.crt',
+      summary: 'The CA certificate (PEM)',
+      produces: 'application/x-pem-file',
+      handler: ({ c }) =>
+        c.body(bootstrap.caCertPem(), 200, {
+          'Content-Type': 'application/x-pem-file',
           'Cache-Control': 'no-cache',
-        });
-      }),
-    );
-
-    app.get(`/bootstrap/${agentModuleName}.sha256`, (c) =>
-      withRetryAfter(c, async () => {
-        const artifact = await bootstrap.artifact();
-        return c.body(`${artifact.sha256}  ${agentModuleName}\n`, 200, {
-          'Content-Type': 'text/plain; charset=utf-8',
-          'Cache-Control': 'no-cache',
-        });
-      }),
-    );
-
-    app.get('/bootstrap/ca.crt', (c) =>
-      c.body(bootstrap.caCertPem(), 200, {
-        'Content-Type': 'application/x-pem-file',
-        'Cache-Control': 'no-cache',
-      }),
-    );
-  };
+        }),
+    }),
+  ];
 }

@@ -1,5 +1,5 @@
 /**
- * REST routes of the publish pipeline (admin only until roles and permissions arrive):
+ * REST routes of the publish pipeline :
  *   POST /api/v1/config/validate                   validate an uploaded stacks tree (diagnostics, never a change)
  *   POST /api/v1/config/publish                    publish it (dryRun: report what would change)
  *   GET  /api/v1/config/status                     active and pending versions, freeze
@@ -11,19 +11,14 @@
  *   POST /api/v1/config/rollback                   serve an earlier version's snapshot again, as a new version
  *   POST /api/v1/config/freeze | /unfreeze         block or allow publishes
  */
-import { Hono } from 'hono';
-import type { Context } from 'hono';
 import { VigoError, parseDurationMs } from '../../core/index.ts';
 import type { PublishResult, PublishService, VersionRow } from '../../publish/index.ts';
 import { historyLimits, uploadLimits } from '../../publish/index.ts';
-import type { HttpEnv } from '../app.ts';
-import type { AuthDeps, AuthEnv } from '../auth.ts';
-import { authenticate, requestCtx, requireAdmin } from '../auth.ts';
-import { readJsonBody } from '../json-body.ts';
+import type { AnyRoute, JsonSchema } from '../route-table.ts';
+import { route } from '../route-table.ts';
 
 export interface ConfigRoutesDeps {
   readonly publish: PublishService;
-  readonly auth: AuthDeps;
 }
 
 /** Paths that accept stack uploads larger than the general body limit. */
@@ -45,28 +40,14 @@ const freezeBody = {
 } as const;
 const rejectBody = { reason: { type: 'string', optional: true, maxLength: 4096 } } as const;
 
-function versionParam(c: Context): number {
-  const text = c.req.param('version') ?? '';
+function versionNumber(text: string): number {
   if (!/^[1-9]\d{0,9}$/.test(text))
     throw new VigoError(
       'request.invalid',
       `version: must be a positive whole number, got ${JSON.stringify(text)}`,
-      {
-        field: 'version',
-      },
+      { field: 'version' },
     );
   return Number(text);
-}
-
-function queryInt(c: Context, name: string, max: number): number | undefined {
-  const text = c.req.query(name);
-  if (text === undefined) return undefined;
-  const value = /^\d{1,10}$/.test(text) ? Number(text) : 0;
-  if (value < 1 || value > max)
-    throw new VigoError('request.invalid', `${name}: must be a whole number from 1 to ${max}`, {
-      field: name,
-    });
-  return value;
 }
 
 /** `until` is an RFC 3339 time or a duration from now ("2h", "90m"). */
@@ -103,86 +84,191 @@ function publishStatus(result: PublishResult): 200 | 201 | 202 {
   return 200;
 }
 
-export function configRoutes(deps: ConfigRoutesDeps): (app: Hono<HttpEnv>) => void {
-  const routes = new Hono<AuthEnv>();
-  routes.use(authenticate(deps.auth), requireAdmin);
+const versionSchema: JsonSchema = {
+  type: 'object',
+  required: ['version', 'status', 'snapshotHash', 'createdAt', 'createdBy'],
+  properties: {
+    version: { type: 'integer' },
+    status: { type: 'string' },
+    snapshotHash: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    createdBy: { type: 'string' },
+    message: { type: ['string', 'null'] },
+    approvedBy: { type: ['string', 'null'] },
+    approvedAt: { type: ['string', 'null'] },
+    source: { type: ['string', 'null'] },
+  },
+};
+const anyObject: JsonSchema = { type: 'object' };
+const historyQuery = {
+  limit: { type: 'integer', min: 1, max: historyLimits.maxLimit },
+  before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
+} as const;
 
-  routes.post('/validate', async (c) => {
-    const body = await readJsonBody(c, uploadBody);
-    return c.json(await deps.publish.validate({ kind: 'files', files: body.files }));
-  });
-
-  routes.post('/publish', async (c) => {
-    const body = await readJsonBody(c, publishBody);
-    const result = await deps.publish.publish(
-      requestCtx(c),
-      { kind: 'files', files: body.files },
-      { message: body.message, dryRun: body.dryRun },
-    );
-    return c.json(result, publishStatus(result));
-  });
-
-  routes.get('/status', (c) => {
-    const status = deps.publish.status();
-    return c.json({
-      active: status.active ? versionView(status.active) : null,
-      pending: status.pending ? versionView(status.pending) : null,
-      frozen: status.frozen
-        ? { until: new Date(status.frozen.untilMs).toISOString(), reason: status.frozen.reason }
-        : null,
-    });
-  });
-
-  routes.get('/version', (c) => c.json({ version: deps.publish.status().active?.version ?? null }));
-
-  routes.get('/history', (c) => {
-    const limit = queryInt(c, 'limit', historyLimits.maxLimit);
-    const before = queryInt(c, 'before', Number.MAX_SAFE_INTEGER);
-    const rows = deps.publish.history(limit, before);
-    const last = rows.at(-1);
-    return c.json({
-      items: rows.map(versionView),
-      nextBefore: last && last.version > 1 ? last.version : null,
-    });
-  });
-
-  routes.get('/versions/:version', (c) => {
-    const detail = deps.publish.show(versionParam(c));
-    return c.json({
-      ...versionView(detail.version),
-      entries: detail.entries,
-      comparedWith: detail.comparedWith,
-      diff: detail.diff,
-    });
-  });
-
-  routes.post('/versions/:version/approve', (c) =>
-    c.json(deps.publish.approve(requestCtx(c), versionParam(c))),
-  );
-
-  routes.post('/versions/:version/reject', async (c) => {
-    const body = await readJsonBody(c, rejectBody);
-    return c.json(deps.publish.reject(requestCtx(c), versionParam(c), body.reason ?? ''));
-  });
-
-  routes.post('/rollback', async (c) => {
-    const body = await readJsonBody(c, rollbackBody);
-    return c.json(deps.publish.rollback(requestCtx(c), body.version, body.message), 201);
-  });
-
-  routes.post('/freeze', async (c) => {
-    const body = await readJsonBody(c, freezeBody);
-    const state = deps.publish.freeze(
-      requestCtx(c),
-      parseFreezeUntil(body.until, Date.now()),
-      body.reason ?? '',
-    );
-    return c.json({ until: new Date(state.untilMs).toISOString(), reason: state.reason });
-  });
-
-  routes.post('/unfreeze', (c) => c.json(deps.publish.unfreeze(requestCtx(c))));
-
-  return (app) => {
-    app.route('/api/v1/config', routes);
-  };
+export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
+  const tag = 'config';
+  return [
+    route<typeof uploadBody>({
+      method: 'POST',
+      path: '/api/v1/config/validate',
+      summary: 'Validate an uploaded stacks tree: every diagnostic, never a change',
+      tag,
+      access: 'config.publish',
+      body: uploadBody,
+      response: anyObject,
+      handler: async ({ c, body }) =>
+        c.json(await deps.publish.validate({ kind: 'files', files: body.files })),
+    }),
+    route<typeof publishBody>({
+      method: 'POST',
+      path: '/api/v1/config/publish',
+      summary: 'Publish a stacks tree (dryRun: report which envoys would change)',
+      tag,
+      access: 'config.publish',
+      body: publishBody,
+      success: [200, 201, 202],
+      response: anyObject,
+      handler: async ({ c, ctx, body }) => {
+        const result = await deps.publish.publish(
+          ctx,
+          { kind: 'files', files: body.files },
+          { message: body.message, dryRun: body.dryRun },
+        );
+        return c.json(result, publishStatus(result));
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/config/status',
+      summary: 'Active and pending versions, and the freeze',
+      tag,
+      access: 'fleet.read',
+      response: {
+        type: 'object',
+        required: ['active', 'pending', 'frozen'],
+        properties: {
+          active: { oneOf: [versionSchema, { type: 'null' }] },
+          pending: { oneOf: [versionSchema, { type: 'null' }] },
+          frozen: { type: ['object', 'null'] },
+        },
+      },
+      handler: ({ c }) => {
+        const status = deps.publish.status();
+        return c.json({
+          active: status.active ? versionView(status.active) : null,
+          pending: status.pending ? versionView(status.pending) : null,
+          frozen: status.frozen
+            ? { until: new Date(status.frozen.untilMs).toISOString(), reason: status.frozen.reason }
+            : null,
+        });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/config/version',
+      summary: 'The active version number',
+      tag,
+      access: 'fleet.read',
+      response: {
+        type: 'object',
+        required: ['version'],
+        properties: { version: { type: ['integer', 'null'] } },
+      },
+      handler: ({ c }) => c.json({ version: deps.publish.status().active?.version ?? null }),
+    }),
+    route<Record<never, never>, typeof historyQuery>({
+      method: 'GET',
+      path: '/api/v1/config/history',
+      summary: 'Versions, newest first',
+      tag,
+      access: 'fleet.read',
+      query: historyQuery,
+      response: {
+        type: 'object',
+        required: ['items', 'nextBefore'],
+        properties: {
+          items: { type: 'array', items: versionSchema },
+          nextBefore: { type: ['integer', 'null'] },
+        },
+      },
+      handler: ({ c, query }) => {
+        const rows = deps.publish.history(query.limit, query.before);
+        const last = rows.at(-1);
+        return c.json({
+          items: rows.map(versionView),
+          nextBefore: last && last.version > 1 ? last.version : null,
+        });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/config/versions/{version}',
+      summary: 'One version with its diff against the previous one',
+      tag,
+      access: 'fleet.read',
+      response: { ...versionSchema, required: [...(versionSchema['required'] as string[]), 'diff'] },
+      handler: ({ c, param }) => {
+        const detail = deps.publish.show(versionNumber(param('version')));
+        return c.json({
+          ...versionView(detail.version),
+          entries: detail.entries,
+          comparedWith: detail.comparedWith,
+          diff: detail.diff,
+        });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/config/versions/{version}/approve',
+      summary: 'Approve a pending publish (a different person than its author)',
+      tag,
+      access: 'config.publish',
+      response: anyObject,
+      handler: ({ c, ctx, param }) => c.json(deps.publish.approve(ctx, versionNumber(param('version')))),
+    }),
+    route<typeof rejectBody>({
+      method: 'POST',
+      path: '/api/v1/config/versions/{version}/reject',
+      summary: 'Drop a pending publish',
+      tag,
+      access: 'config.publish',
+      body: rejectBody,
+      response: anyObject,
+      handler: ({ c, ctx, body, param }) =>
+        c.json(deps.publish.reject(ctx, versionNumber(param('version')), body.reason ?? '')),
+    }),
+    route<typeof rollbackBody>({
+      method: 'POST',
+      path: '/api/v1/config/rollback',
+      summary: "Serve an earlier version's snapshot again, as a new version",
+      tag,
+      access: 'config.rollback',
+      body: rollbackBody,
+      success: [201],
+      response: anyObject,
+      handler: ({ c, ctx, body }) => c.json(deps.publish.rollback(ctx, body.version, body.message), 201),
+    }),
+    route<typeof freezeBody>({
+      method: 'POST',
+      path: '/api/v1/config/freeze',
+      summary: 'Block publishes until a time',
+      tag,
+      access: 'config.publish',
+      body: freezeBody,
+      response: { type: 'object', required: ['until', 'reason'] },
+      handler: ({ c, ctx, body }) => {
+        const state = deps.publish.freeze(ctx, parseFreezeUntil(body.until, Date.now()), body.reason ?? '');
+        return c.json({ until: new Date(state.untilMs).toISOString(), reason: state.reason });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/config/unfreeze',
+      summary: 'Allow publishes again',
+      tag,
+      access: 'config.publish',
+      response: anyObject,
+      handler: ({ c, ctx }) => c.json(deps.publish.unfreeze(ctx)),
+    }),
+  ];
 }

@@ -1,24 +1,20 @@
 /**
  * REST routes of the enroll module:
  *   POST   /api/v1/enroll              open: a host enrolls with a token (rate-limited per address)
- *   POST   /api/v1/enroll/tokens       admin: create a token (the secret is in this reply only)
- *   GET    /api/v1/enroll/tokens       admin: list tokens (never secrets or hashes)
- *   DELETE /api/v1/enroll/tokens/:id   admin: revoke a token
+ *   POST   /api/v1/enroll/tokens       fleet.write: create a token (the secret is in this reply only)
+ *   GET    /api/v1/enroll/tokens       fleet.read: list tokens (never secrets or hashes)
+ *   DELETE /api/v1/enroll/tokens/{id}  fleet.write: revoke a token
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { VigoError, isVigoError } from '../../core/index.ts';
+import { isVigoError } from '../../core/index.ts';
 import type { EnrollService } from '../../enroll/index.ts';
 import { tokenLimits } from '../../enroll/index.ts';
-import type { HttpEnv } from '../app.ts';
-import type { AuthDeps, AuthEnv } from '../auth.ts';
-import { authenticate, requestCtx, requireAdmin } from '../auth.ts';
-import { readJsonBody } from '../json-body.ts';
+import type { AnyRoute } from '../route-table.ts';
+import { route } from '../route-table.ts';
 
 export interface EnrollRoutesDeps {
   readonly enroll: EnrollService;
-  readonly auth: AuthDeps;
 }
 
 const enrollBody = {
@@ -44,57 +40,71 @@ function sourceAddress(c: Context): string {
   }
 }
 
-function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d{1,7}$/.test(text)) {
-    throw new VigoError(
-      'request.invalid',
-      `limit: must be a whole number from 1 to ${tokenLimits.maxListLimit}, got ${JSON.stringify(text.slice(0, 20))}`,
-      { field: 'limit' },
-    );
-  }
-  return Number(text);
-}
+const tokenSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+const listQuery = { limit: { type: 'integer', min: 1, max: tokenLimits.maxListLimit } } as const;
 
-function enrollHandler(deps: EnrollRoutesDeps) {
-  return async (c: Context<HttpEnv>): Promise<Response> => {
-    try {
-      const result = await deps.enroll.enroll({
-        sourceIp: sourceAddress(c),
-        log: c.get('log'),
-        readInput: () => readJsonBody(c, enrollBody),
-      });
-      return c.json(result, 200);
-    } catch (err) {
-      if (isVigoError(err) && err.code === 'rate_limited') {
-        const retryAfterSeconds = err.details['retryAfterSeconds'];
-        c.header('Retry-After', String(typeof retryAfterSeconds === 'number' ? retryAfterSeconds : 60));
-      }
-      throw err;
-    }
-  };
-}
-
-function tokenRoutes(deps: EnrollRoutesDeps): Hono<AuthEnv> {
-  const tokens = new Hono<AuthEnv>();
-  tokens.use(authenticate(deps.auth), requireAdmin);
-  tokens.post('/', async (c) => {
-    const body = await readJsonBody(c, createTokenBody);
-    const created = await deps.enroll.createToken(requestCtx(c), body);
-    return c.json(created, 201);
-  });
-  tokens.get('/', (c) => {
-    const listing = deps.enroll.listTokens(requestCtx(c), { limit: parseLimit(c.req.query('limit')) });
-    return c.json(listing, 200);
-  });
-  tokens.delete('/:id', (c) => c.json(deps.enroll.revokeToken(requestCtx(c), c.req.param('id')), 200));
-  return tokens;
-}
-
-/** Mounts the enroll routes; pass it in `HttpAppDeps.routes`. */
-export function enrollRoutes(deps: EnrollRoutesDeps): (app: Hono<HttpEnv>) => void {
-  return (app) => {
-    app.post('/api/v1/enroll', enrollHandler(deps));
-    app.route('/api/v1/enroll/tokens', tokenRoutes(deps));
-  };
+export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
+  return [
+    route<typeof enrollBody>({
+      method: 'POST',
+      path: '/api/v1/enroll',
+      summary:
+        'Enroll a host with a one-time token: envoy id, client certificate, CA, signing key, gRPC address',
+      tag: 'enroll',
+      access: 'public',
+      body: enrollBody,
+      deferBody: true,
+      response: { type: 'object', required: ['envoyId'] },
+      handler: async ({ c, readBody }) => {
+        try {
+          const result = await deps.enroll.enroll({
+            sourceIp: sourceAddress(c),
+            log: c.get('log'),
+            readInput: readBody,
+          });
+          return c.json(result, 200);
+        } catch (err) {
+          if (isVigoError(err) && err.code === 'rate_limited') {
+            const retryAfterSeconds = err.details['retryAfterSeconds'];
+            c.header('Retry-After', String(typeof retryAfterSeconds === 'number' ? retryAfterSeconds : 60));
+          }
+          throw err;
+        }
+      },
+    }),
+    route<typeof createTokenBody>({
+      method: 'POST',
+      path: '/api/v1/enroll/tokens',
+      summary: 'Create an enrollment token (its secret is in this reply only)',
+      tag: 'enroll',
+      access: 'fleet.write',
+      body: createTokenBody,
+      success: [201],
+      response: { type: 'object', required: ['id', 'token'] },
+      handler: async ({ c, ctx, body }) => c.json(await deps.enroll.createToken(ctx, body), 201),
+    }),
+    route<Record<never, never>, typeof listQuery>({
+      method: 'GET',
+      path: '/api/v1/enroll/tokens',
+      summary: 'Enrollment tokens (never secrets or hashes)',
+      tag: 'enroll',
+      access: 'fleet.read',
+      query: listQuery,
+      response: {
+        type: 'object',
+        required: ['items'],
+        properties: { items: { type: 'array', items: tokenSchema } },
+      },
+      handler: ({ c, ctx, query }) => c.json(deps.enroll.listTokens(ctx, { limit: query.limit })),
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/enroll/tokens/{id}',
+      summary: 'Revoke an enrollment token',
+      tag: 'enroll',
+      access: 'fleet.write',
+      response: tokenSchema,
+      handler: ({ c, ctx, param }) => c.json(deps.enroll.revokeToken(ctx, param('id'))),
+    }),
+  ];
 }

@@ -1,45 +1,28 @@
 /**
- * GET /api/v1/envoys: the fleet from the in-memory FleetIndex (never the database), ordered by hostname,
- * filterable by status (active, revoked, stale) and hostname prefix, paged with an opaque cursor.
- * Admin only until roles and permissions arrive.
+ * Envoys, from the in-memory FleetIndex (lists never touch the database):
+ *   GET  /api/v1/envoys                 list: status, hostname glob or prefix, trait filters; cursor paging
+ *   GET  /api/v1/envoys/{id}            one envoy with its traits, last runs and last resource outcomes
+ *   POST /api/v1/envoys/{id}/revoke     refuse its check-ins from now on (audited)
+ *   POST /api/v1/envoys/{id}/push       send the full bundle at its next check-in (audited)
  */
-import { Hono } from 'hono';
 import { VigoError } from '../../core/index.ts';
-import type { EnvoyEntry, FleetIndex } from '../../fleet/index.ts';
-import type { HttpEnv } from '../app.ts';
-import { authenticate, requireAdmin } from '../auth.ts';
-import type { AuthDeps, AuthEnv } from '../auth.ts';
+import { compileGlobs } from '../../enroll/index.ts';
+import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../../fleet/index.ts';
+import { parseTraitFilter, traitsMatcher } from '../../fleet/index.ts';
+import type { RunsReader } from '../../runs/index.ts';
+import type { AnyRoute, JsonSchema } from '../route-table.ts';
+import { route } from '../route-table.ts';
 
 export const envoyListLimits = { defaultLimit: 100, maxLimit: 1000 } as const;
 const statuses = ['active', 'revoked', 'stale'] as const;
 
-function parseLimit(text: string | undefined): number {
-  if (text === undefined) return envoyListLimits.defaultLimit;
-  const value = /^\d{1,4}$/.test(text) ? Number(text) : 0;
-  if (value < 1 || value > envoyListLimits.maxLimit) {
-    throw new VigoError(
-      'request.invalid',
-      `limit: must be a whole number from 1 to ${envoyListLimits.maxLimit}`,
-      {
-        field: 'limit',
-      },
-    );
-  }
-  return value;
+export interface EnvoyRoutesDeps {
+  readonly fleet: FleetIndex;
+  readonly admin: FleetAdmin;
+  readonly runs: RunsReader;
 }
 
-function parseStatus(text: string | undefined): (typeof statuses)[number] | undefined {
-  if (text === undefined) return undefined;
-  const status = statuses.find((s) => s === text);
-  if (status === undefined) {
-    throw new VigoError('request.invalid', `status: must be one of ${statuses.join(', ')}`, {
-      field: 'status',
-    });
-  }
-  return status;
-}
-
-function parseCursor(text: string | undefined): string | undefined {
+function decodeCursor(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const decoded = Buffer.from(text, 'base64url').toString('utf8');
   if (!decoded.includes('\u0000'))
@@ -47,7 +30,7 @@ function parseCursor(text: string | undefined): string | undefined {
   return decoded;
 }
 
-function view(entry: EnvoyEntry): Record<string, unknown> {
+export function envoyView(entry: EnvoyEntry): Record<string, unknown> {
   return {
     id: entry.id,
     hostname: entry.hostname,
@@ -59,25 +42,137 @@ function view(entry: EnvoyEntry): Record<string, unknown> {
     traitsHash: entry.traitsHash || null,
     agentVersion: entry.agentVersion || null,
     intervalMs: entry.intervalMs || null,
+    forcePush: entry.forcePush,
   };
 }
 
-export function envoyRoutes(deps: { fleet: FleetIndex; auth: AuthDeps }): (app: Hono<HttpEnv>) => void {
-  const routes = new Hono<AuthEnv>();
-  routes.use(authenticate(deps.auth), requireAdmin);
-  routes.get('/', (c) => {
-    const page = deps.fleet.list(
-      { status: parseStatus(c.req.query('status')), hostnamePrefix: c.req.query('hostname_prefix') },
-      parseLimit(c.req.query('limit')),
-      parseCursor(c.req.query('cursor')),
-    );
-    return c.json({
-      items: page.items.map(view),
-      total: page.total,
-      nextCursor: page.nextCursor === undefined ? null : Buffer.from(page.nextCursor).toString('base64url'),
-    });
-  });
-  return (app) => {
-    app.route('/api/v1/envoys', routes);
-  };
+const nullableString = { type: ['string', 'null'] } as const;
+export const envoySchema: JsonSchema = {
+  type: 'object',
+  required: ['id', 'hostname', 'status', 'enrolledAt', 'lastSeenAt', 'policyVersion', 'forcePush'],
+  properties: {
+    id: { type: 'string' },
+    hostname: { type: 'string' },
+    status: { enum: [...statuses] },
+    enrolledAt: { type: 'string', format: 'date-time' },
+    lastSeenAt: nullableString,
+    policyVersion: { type: 'integer' },
+    stateFingerprint: nullableString,
+    traitsHash: nullableString,
+    agentVersion: nullableString,
+    intervalMs: { type: ['integer', 'null'] },
+    forcePush: { type: 'boolean' },
+  },
+};
+
+const listQuery = {
+  status: { type: 'enum', values: statuses },
+  hostname: { type: 'string', maxLength: 253, description: 'hostname glob, e.g. web-*' },
+  hostname_prefix: { type: 'string', maxLength: 253 },
+  trait: {
+    type: 'string',
+    maxLength: 1024,
+    description: 'trait filters joined by ",": os.family=debian,memory.total_mb>=4096',
+  },
+  limit: { type: 'integer', min: 1, max: envoyListLimits.maxLimit },
+  cursor: { type: 'string', maxLength: 1024 },
+} as const;
+
+export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
+  return [
+    route<Record<never, never>, typeof listQuery>({
+      method: 'GET',
+      path: '/api/v1/envoys',
+      summary: 'List envoys (filter by status, hostname glob, traits; paged)',
+      tag: 'envoys',
+      access: 'fleet.read',
+      query: listQuery,
+      response: {
+        type: 'object',
+        required: ['items', 'total', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: envoySchema },
+          total: { type: 'integer' },
+          nextCursor: nullableString,
+        },
+      },
+      handler: ({ c, query }) => {
+        const traitFilters =
+          query.trait === undefined ? [] : query.trait.split(',').map((f) => parseTraitFilter(f.trim()));
+        const page = deps.fleet.list(
+          {
+            status: query.status,
+            hostnamePrefix: query.hostname_prefix,
+            hostnameMatches: query.hostname === undefined ? undefined : compileGlobs([query.hostname]),
+            traitsMatch:
+              traitFilters.length === 0
+                ? undefined
+                : traitsMatcher(traitFilters, (hash) => deps.admin.traitsByHash(hash)),
+          },
+          query.limit ?? envoyListLimits.defaultLimit,
+          decodeCursor(query.cursor),
+        );
+        return c.json({
+          items: page.items.map(envoyView),
+          total: page.total,
+          nextCursor:
+            page.nextCursor === undefined ? null : Buffer.from(page.nextCursor).toString('base64url'),
+        });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/envoys/{id}',
+      summary: 'One envoy with its traits, last runs and the outcome of each resource in its last run',
+      tag: 'envoys',
+      access: 'fleet.read',
+      response: {
+        type: 'object',
+        required: [...(envoySchema['required'] as string[]), 'traits', 'runs', 'resources'],
+        properties: {
+          ...(envoySchema['properties'] as Record<string, unknown>),
+          traits: { type: ['object', 'null'] },
+          runs: { type: 'array', items: { type: 'object' } },
+          resources: { type: 'array', items: { type: 'object' } },
+        },
+      },
+      handler: ({ c, param }) => {
+        const entry = deps.admin.get(param('id'));
+        const latest = deps.runs.latestFor(entry.id);
+        return c.json({
+          ...envoyView(entry),
+          traits: deps.admin.traitsByHash(entry.traitsHash) ?? null,
+          runs: deps.runs.list({ envoyId: entry.id, limit: 10 }).items,
+          resources: latest?.results ?? [],
+        });
+      },
+    }),
+    route<{ reason: { type: 'string'; optional: true; maxLength: 1024 } }>({
+      method: 'POST',
+      path: '/api/v1/envoys/{id}/revoke',
+      summary: 'Revoke an envoy: its check-ins are refused from now on',
+      tag: 'envoys',
+      access: 'fleet.write',
+      body: { reason: { type: 'string', optional: true, maxLength: 1024 } },
+      response: {
+        type: 'object',
+        required: ['envoyId', 'revoked', 'changed'],
+        properties: { envoyId: { type: 'string' }, revoked: { const: true }, changed: { type: 'boolean' } },
+      },
+      handler: ({ c, ctx, body, param }) => c.json(deps.admin.revoke(ctx, param('id'), body.reason ?? '')),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/envoys/{id}/push',
+      summary: 'Force-push: send the full bundle at the next check-in',
+      tag: 'envoys',
+      access: 'fleet.write',
+      response: {
+        type: 'object',
+        required: ['envoyId', 'forcePush'],
+        properties: { envoyId: { type: 'string' }, forcePush: { const: true } },
+      },
+      handler: ({ c, ctx, param }) => c.json(deps.admin.requestPush(ctx, param('id'))),
+    }),
+  ];
 }

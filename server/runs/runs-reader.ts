@@ -1,0 +1,166 @@
+/**
+ * Reads of run history for the API, the web UI and the CLI: newest first, paged by start time, always
+ * bounded, each query on an index (runs_envoy_started, runs_started_at). Agents write runs through the
+ * results committer; nothing here is on the check-in path.
+ */
+import { VigoError } from '../core/index.ts';
+import type { Db } from '../store/index.ts';
+
+export const runListLimits = { defaultLimit: 50, maxLimit: 500 } as const;
+export const runStatuses = ['converged', 'changed', 'failed', 'partial'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+export interface RunView {
+  id: string;
+  envoyId: string;
+  hostname: string | null;
+  policyVersion: number;
+  startedAt: string;
+  finishedAt: string;
+  receivedAt: string;
+  dryRun: boolean;
+  status: string;
+  resources: { total: number; changed: number; failed: number };
+}
+
+export interface ResourceOutcomeView {
+  resourceId: string;
+  resourceType: string;
+  configcrate: string | null;
+  outcome: string;
+  message: string | null;
+  durationMs: number | null;
+}
+
+export interface RunDetail extends RunView {
+  results: ResourceOutcomeView[];
+}
+
+export interface RunPage {
+  items: RunView[];
+  /** Pass as `before` for the next page; null on the last page. */
+  nextBefore: number | null;
+}
+
+export interface ListRunsOptions {
+  envoyId?: string;
+  status?: RunStatus;
+  /** Only runs started before this time (epoch ms). */
+  before?: number;
+  limit?: number;
+}
+
+interface RunRow {
+  id: string;
+  envoy_id: string;
+  hostname: string | null;
+  policy_version: number;
+  started_at: number;
+  finished_at: number;
+  received_at: number;
+  dry_run: number;
+  status: string;
+  resources_total: number;
+  resources_changed: number;
+  resources_failed: number;
+}
+
+interface ResultRow {
+  resource_id: string;
+  resource_type: string;
+  configcrate: string | null;
+  outcome: string;
+  message: string | null;
+  duration_ms: number | null;
+}
+
+function runView(row: RunRow): RunView {
+  return {
+    id: row.id,
+    envoyId: row.envoy_id,
+    hostname: row.hostname,
+    policyVersion: row.policy_version,
+    startedAt: new Date(row.started_at).toISOString(),
+    finishedAt: new Date(row.finished_at).toISOString(),
+    receivedAt: new Date(row.received_at).toISOString(),
+    dryRun: row.dry_run === 1,
+    status: row.status,
+    resources: { total: row.resources_total, changed: row.resources_changed, failed: row.resources_failed },
+  };
+}
+
+function resultView(r: ResultRow): ResourceOutcomeView {
+  return {
+    resourceId: r.resource_id,
+    resourceType: r.resource_type,
+    configcrate: r.configcrate,
+    outcome: r.outcome,
+    message: r.message,
+    durationMs: r.duration_ms,
+  };
+}
+
+const columns = `r.id, r.envoy_id, e.hostname, r.policy_version, r.started_at, r.finished_at, r.received_at,
+  r.dry_run, r.status, r.resources_total, r.resources_changed, r.resources_failed`;
+const from = 'FROM runs r LEFT JOIN envoys e ON e.id = r.envoy_id';
+
+export interface RunsReader {
+  list(options: ListRunsOptions): RunPage;
+  /** One run with every resource outcome; `not_found` when there is no such run. */
+  get(id: string): RunDetail;
+  /** The newest run of an envoy with its outcomes: what each resource looked like last time. */
+  latestFor(envoyId: string): RunDetail | undefined;
+}
+
+export function createRunsReader(db: Db): RunsReader {
+  const statements = {
+    byEnvoy: db.prepare<[string, number, number], RunRow>(
+      `SELECT ${columns} ${from} WHERE r.envoy_id = ? AND r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
+    ),
+    byEnvoyStatus: db.prepare<[string, string, number, number], RunRow>(
+      `SELECT ${columns} ${from} WHERE r.envoy_id = ? AND r.status = ? AND r.started_at < ?
+       ORDER BY r.started_at DESC LIMIT ?`,
+    ),
+    all: db.prepare<[number, number], RunRow>(
+      `SELECT ${columns} ${from} WHERE r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
+    ),
+    allStatus: db.prepare<[string, number, number], RunRow>(
+      `SELECT ${columns} ${from} WHERE r.status = ? AND r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
+    ),
+    one: db.prepare<[string], RunRow>(`SELECT ${columns} ${from} WHERE r.id = ?`),
+    results: db.prepare<[string], ResultRow>(
+      `SELECT resource_id, resource_type, configcrate, outcome, message, duration_ms
+       FROM run_results WHERE run_id = ? ORDER BY seq`,
+    ),
+  };
+
+  const detail = (row: RunRow): RunDetail => ({
+    ...runView(row),
+    results: statements.results.all(row.id).map(resultView),
+  });
+
+  return {
+    list(options) {
+      const limit = Math.min(options.limit ?? runListLimits.defaultLimit, runListLimits.maxLimit);
+      const before = options.before ?? Number.MAX_SAFE_INTEGER;
+      const { envoyId, status } = options;
+      let rows: RunRow[];
+      if (envoyId !== undefined && status !== undefined)
+        rows = statements.byEnvoyStatus.all(envoyId, status, before, limit);
+      else if (envoyId !== undefined) rows = statements.byEnvoy.all(envoyId, before, limit);
+      else if (status !== undefined) rows = statements.allStatus.all(status, before, limit);
+      else rows = statements.all.all(before, limit);
+      const last = rows.at(-1);
+      return { items: rows.map(runView), nextBefore: rows.length === limit && last ? last.started_at : null };
+    },
+    get(id) {
+      const row = statements.one.get(id);
+      if (row === undefined) throw new VigoError('not_found', `run ${id} does not exist`);
+      return detail(row);
+    },
+    latestFor(envoyId) {
+      const row = statements.byEnvoy.get(envoyId, Number.MAX_SAFE_INTEGER, 1);
+      return row === undefined ? undefined : detail(row);
+    },
+  };
+}
