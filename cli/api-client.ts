@@ -2,20 +2,38 @@
  * vigocli's HTTPS client for the REST API: trusts only the server's CA, sends the bearer token, and
  * turns every failure into a CliError with the documented exit code.
  */
-import { request } from 'node:https';
+import { get, request } from 'node:https';
 import { CliError, cliExitCodes } from './errors.ts';
 
 export interface ApiClientOptions {
   readonly baseUrl: URL;
   /** Read lazily, so commands and errors that never reach the network need no CA file. */
   readonly caPem: () => string;
-  readonly token: () => string;
+  /** Undefined sends no credential (logging in). */
+  readonly token: () => string | undefined;
   readonly timeoutMs?: number;
 }
 
 export interface ApiClient {
   readonly baseUrl: URL;
   call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /**
+   * GETs a streaming body and hands it over line by line. Resolves when the server ends the body or
+   * `signal` aborts; rejects with a CliError when the request is refused or the connection is lost.
+   */
+  streamLines(request: StreamRequest): Promise<void>;
+}
+
+export interface StreamRequest {
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Longest silence (no data, not even a keep-alive) before the connection counts as lost. */
+  readonly idleTimeoutMs: number;
+  readonly signal: AbortSignal;
+  /** The server accepted the request: a 2xx status and headers arrived. */
+  readonly onOpen: () => void;
+  /** One complete line of the body, without its line ending. */
+  readonly onLine: (line: string) => void;
 }
 
 interface RawResponse {
@@ -36,16 +54,23 @@ function transportError(url: URL, err: unknown): CliError {
   return new CliError(cliExitCodes.unreachable, 'cli.unreachable', message, undefined, { cause: err });
 }
 
+function requestHeaders(
+  options: ApiClientOptions,
+  base: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...base };
+  const token = options.token();
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  return headers;
+}
+
 function send(
   url: URL,
   options: ApiClientOptions,
   method: string,
   body: string | undefined,
 ): Promise<RawResponse> {
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    authorization: `Bearer ${options.token()}`,
-  };
+  const headers = requestHeaders(options, { accept: 'application/json' });
   if (body !== undefined) headers['content-type'] = 'application/json';
   const ca = options.caPem();
   return new Promise((resolve, reject) => {
@@ -117,11 +142,106 @@ function errorFromResponse(response: RawResponse, url: URL): CliError {
   return error;
 }
 
+function apiUrl(options: ApiClientOptions, path: string): URL {
+  return new URL(`${options.baseUrl.pathname.replace(/\/$/, '')}${path}`, options.baseUrl);
+}
+
+const maxLineBytes = 1024 * 1024;
+const maxErrorBodyBytes = 64 * 1024;
+
+/** Splits a byte stream into lines; a line longer than `maxLineBytes` is a broken server, not data. */
+function lineSplitter(onLine: (line: string) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      onLine(pending.slice(0, newline).replace(/\r$/, ''));
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+    if (pending.length > maxLineBytes) throw new Error(`a line longer than ${maxLineBytes} bytes`);
+  };
+}
+
+function streamLines(options: ApiClientOptions, request: StreamRequest): Promise<void> {
+  const url = apiUrl(options, request.path);
+  const headers = requestHeaders(options, request.headers);
+  const ca = options.caPem();
+  return new Promise((resolve, reject) => {
+    if (request.signal.aborted) return resolve();
+    const req = get(url, { headers, ca, agent: false, timeout: request.idleTimeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size <= maxErrorBodyBytes) chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const error = errorFromResponse({ status, headers: res.headers, body }, url);
+          // 5xx (a draining server, a proxy whose upstream is down) is "not reachable right now", which
+          // a follower retries; 4xx would be refused again.
+          reject(
+            status >= 500
+              ? new CliError(cliExitCodes.unreachable, error.code, error.message, error.requestId)
+              : error,
+          );
+        });
+        return;
+      }
+      request.onOpen();
+      const split = lineSplitter(request.onLine);
+      // Decoding in the stream keeps a multi-byte character split across two chunks intact.
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        try {
+          split(chunk);
+        } catch (err) {
+          reject(
+            err instanceof CliError
+              ? err
+              : new CliError(
+                  cliExitCodes.error,
+                  'cli.bad_response',
+                  `${url.pathname} sent ${(err as Error).message}`,
+                ),
+          );
+          req.destroy();
+        }
+      });
+      res.on('error', (err) => reject(transportError(url, err)));
+      // 'close' without a complete body: the connection dropped (server stopped, network cut).
+      res.on('close', () => {
+        if (res.complete || request.signal.aborted) resolve();
+        else reject(transportError(url, new Error('the connection was cut mid-stream')));
+      });
+    });
+    const onAbort = (): void => {
+      req.destroy();
+      resolve();
+    };
+    request.signal.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => request.signal.removeEventListener('abort', onAbort));
+    req.on('timeout', () => {
+      reject(transportError(url, new Error(`nothing received for ${request.idleTimeoutMs} ms`)));
+      req.destroy();
+    });
+    req.on('error', (err) => {
+      if (request.signal.aborted) resolve();
+      else reject(transportError(url, err));
+    });
+  });
+}
+
 export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     baseUrl: options.baseUrl,
+    streamLines: (request) => streamLines(options, request),
     call: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const url = new URL(`${options.baseUrl.pathname.replace(/\/$/, '')}${path}`, options.baseUrl);
+      const url = apiUrl(options, path);
       const response = await send(
         url,
         options,

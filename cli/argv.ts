@@ -28,7 +28,7 @@ export interface SplitArgv {
   readonly flags: readonly ParsedFlag[];
 }
 
-const shortAliases: Readonly<Record<string, string>> = { '-h': 'help' };
+const shortAliases: Readonly<Record<string, string>> = { '-h': 'help', '-f': 'follow' };
 
 export function splitArgv(argv: readonly string[], known: ReadonlyMap<string, FlagSpec>): SplitArgv {
   const words: string[] = [];

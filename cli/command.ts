@@ -8,6 +8,7 @@ import type { FlagSpec, ParsedFlag } from './argv.ts';
 import { closest } from './argv.ts';
 import type { CliError } from './errors.ts';
 import { usageError } from './errors.ts';
+import type { ResolvedCredential } from './settings.ts';
 
 export interface ArgSpec {
   readonly name: string;
@@ -23,6 +24,17 @@ export interface CommandContext {
   readonly io: CommandIo;
   readonly json: boolean;
   readonly client: ApiClient;
+  readonly credentials: CredentialAccess;
+}
+
+/** vigocli's own credential handling, for the `auth` commands that save, check and show tokens. */
+export interface CredentialAccess {
+  /** ~/.config/vigo/token, or $XDG_CONFIG_HOME/vigo/token: where `auth login` and `auth set-token` write. */
+  readonly userTokenFile: string;
+  /** The token requests present and where it was found; throws the same error a request would. */
+  resolve(): ResolvedCredential;
+  /** A client for the same server that presents `token`, or no credential at all when undefined. */
+  clientWith(token: string | undefined): ApiClient;
 }
 
 export interface CommandInput {

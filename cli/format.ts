@@ -34,3 +34,48 @@ export function relativeTime(targetMs: number, nowMs: number): string {
 export function shortIso(iso: string): string {
   return iso.replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** Longest value `flattenForDisplay` prints inline; longer arrays and objects are summarised. */
+const maxInlineValueLength = 80;
+
+/**
+ * A nested object as [dotted.path, value] rows for a two-column table: scalars as they are, short
+ * arrays inline as JSON, long ones as "[N items]" (the --json output has them whole).
+ */
+export function flattenForDisplay(value: Readonly<Record<string, unknown>>, prefix = ''): string[][] {
+  const rows: string[][] = [];
+  for (const [key, child] of Object.entries(value)) {
+    const path = `${prefix}${key}`;
+    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
+      rows.push(...flattenForDisplay(child as Record<string, unknown>, `${path}.`));
+      continue;
+    }
+    const text = typeof child === 'string' ? child : (JSON.stringify(child) ?? String(child));
+    const summary = Array.isArray(child)
+      ? `[${child.length} items]`
+      : `${text.slice(0, maxInlineValueLength)}…`;
+    rows.push([path, text.length <= maxInlineValueLength ? text : summary]);
+  }
+  return rows;
+}
+
+export interface ProgressLine {
+  update(text: string): void;
+  /** Clears the line, so what follows starts on a clean one. */
+  done(): void;
+}
+
+/** One status line on stderr rewritten in place; silent unless `enabled` (a person is watching a terminal). */
+export function progressLine(io: { err(text: string): void }, enabled: boolean): ProgressLine {
+  let width = 0;
+  return {
+    update: (text) => {
+      if (!enabled) return;
+      io.err(`\r${text.padEnd(width)}`);
+      width = Math.max(width, text.length);
+    },
+    done: () => {
+      if (enabled && width > 0) io.err(`\r${' '.repeat(width)}\r`);
+    },
+  };
+}

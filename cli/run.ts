@@ -5,20 +5,41 @@
 import type { FlagSpec, ParsedFlag } from './argv.ts';
 import { splitArgv } from './argv.ts';
 import { createApiClient } from './api-client.ts';
-import type { CommandIo, CommandSpec } from './command.ts';
+import type { CommandIo, CommandSpec, CredentialAccess } from './command.ts';
 import { commandHelp, commandInput, groupHelp, resolveCommand, unknownCommand } from './command.ts';
+import { auditCommands } from './commands/audit.ts';
+import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
+import { envoyCommands } from './commands/envoys.ts';
+import { eventCommands } from './commands/events.ts';
+import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { tokenCommands } from './commands/tokens.ts';
+import { webuserCommands } from './commands/webusers.ts';
 import { CliError, cliExitCodes } from './errors.ts';
 import type { CliExitCode } from './errors.ts';
 import type { Environment, GlobalOptions } from './settings.ts';
-import { defaultServerUrl, readCaFile, resolveToken, serverUrl } from './settings.ts';
+import {
+  defaultServerUrl,
+  readCaFile,
+  resolveCredential,
+  resolveToken,
+  serverUrl,
+  userTokenFile,
+} from './settings.ts';
 
 export const commands: readonly CommandSpec[] = [
+  ...authCommands,
+  ...webuserCommands,
+  ...tokenCommands,
   ...enrollTokenCommands,
+  ...envoyCommands,
+  ...runCommands,
   ...configCommands,
   ...secretCommands,
+  ...auditCommands,
+  ...eventCommands,
 ];
 
 export const globalFlags: readonly FlagSpec[] = [
@@ -113,12 +134,15 @@ async function dispatch(
     flags.filter((f) => !globalNames.has(f.name)),
   );
   const options = globalOptions(flags);
-  const client = createApiClient({
-    baseUrl: serverUrl(options),
-    caPem: () => readCaFile(options, environment).pem,
-    token: () => resolveToken(options, environment),
-  });
-  await command.run({ io, json: json.value, client }, input);
+  const baseUrl = serverUrl(options);
+  const caPem = (): string => readCaFile(options, environment).pem;
+  const client = createApiClient({ baseUrl, caPem, token: () => resolveToken(options, environment) });
+  const credentials: CredentialAccess = {
+    userTokenFile: userTokenFile(environment),
+    resolve: () => resolveCredential(options, environment),
+    clientWith: (token) => createApiClient({ baseUrl, caPem, token: () => token }),
+  };
+  await command.run({ io, json: json.value, client, credentials }, input);
   return cliExitCodes.ok;
 }
 

@@ -119,25 +119,41 @@ function readTokenFile(file: string, skipUnreadable: boolean, notes: string[]): 
   }
 }
 
+/** Where the presented token was found: `vigocli auth status` tells the operator which one is in use. */
+export type CredentialSource = 'flag' | 'env' | 'user-file' | 'local-admin-file';
+
+export interface ResolvedCredential {
+  readonly token: string;
+  readonly source: CredentialSource;
+  /** The file it was read from, for the two file sources. */
+  readonly file?: string;
+}
+
 /**
  * The token to present: --token, else VIGO_TOKEN, else ~/.config/vigo/token, else the server's
  * local-admin token file (readable only as the user vigosrv runs as). Token files must not be
  * readable by group or others.
  */
-export function resolveToken(options: GlobalOptions, environment: Environment): string {
-  if (options.token !== undefined && options.token.trim() !== '') return options.token.trim();
+export function resolveCredential(options: GlobalOptions, environment: Environment): ResolvedCredential {
+  if (options.token !== undefined && options.token.trim() !== '')
+    return { token: options.token.trim(), source: 'flag' };
   const fromEnv = environment.env['VIGO_TOKEN']?.trim();
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') return { token: fromEnv, source: 'env' };
   const notes: string[] = [];
   const userFile = userTokenFile(environment);
   const fromUserFile = readTokenFile(userFile, false, notes);
-  if (fromUserFile !== undefined) return fromUserFile;
+  if (fromUserFile !== undefined) return { token: fromUserFile, source: 'user-file', file: userFile };
   const localAdminFile = serverPaths(options, environment).localAdminTokenFile;
   const fromLocalAdmin = readTokenFile(localAdminFile, true, notes);
-  if (fromLocalAdmin !== undefined) return fromLocalAdmin;
+  if (fromLocalAdmin !== undefined)
+    return { token: fromLocalAdmin, source: 'local-admin-file', file: localAdminFile };
   throw credentialError(
     `no credential: pass --token, set VIGO_TOKEN, write a token to ${userFile} (mode 0600), or run on the ` +
       `server host as the user vigosrv runs as, which reads ${localAdminFile}` +
       (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
   );
+}
+
+export function resolveToken(options: GlobalOptions, environment: Environment): string {
+  return resolveCredential(options, environment).token;
 }

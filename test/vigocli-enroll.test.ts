@@ -158,7 +158,7 @@ describe('vigocli enroll token', () => {
     assert.equal(help.code, 0);
     const listed = help.stdout
       .split('\n')
-      .filter((l) => /^ {2}[a-z]+ [a-z]/.test(l))
+      .filter((l) => /^ {2}[a-z]/.test(l))
       .map((l) => l.trim().split(/\s{2,}/)[0]);
     assert.deepEqual(
       listed,

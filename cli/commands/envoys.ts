@@ -1,0 +1,268 @@
+/**
+ * `vigocli envoys list|show|revoke|push`: the fleet as the server's in-memory index sees it. An envoy is
+ * named by its id or, where that is unambiguous, by its exact hostname.
+ */
+import type { ResourceOutcomeView, RunView } from '../../server/runs/index.ts';
+import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
+import { CliError, cliExitCodes, usageError } from '../errors.ts';
+import { flattenForDisplay, progressLine, relativeTime, shortIso, table } from '../format.ts';
+import { confirmOrRefuse, printJson, wholeNumberFlag } from './input.ts';
+import { outcomeRows, outcomeHeaders, runRow, runHeaders } from './runs.ts';
+
+export interface EnvoyView {
+  id: string;
+  hostname: string;
+  status: 'active' | 'revoked' | 'stale';
+  enrolledAt: string;
+  lastSeenAt: string | null;
+  policyVersion: number;
+  stateFingerprint: string | null;
+  traitsHash: string | null;
+  agentVersion: string | null;
+  intervalMs: number | null;
+  forcePush: boolean;
+}
+
+interface EnvoyPage {
+  items: EnvoyView[];
+  total: number;
+  nextCursor: string | null;
+}
+
+interface EnvoyDetail extends EnvoyView {
+  traits: Record<string, unknown> | null;
+  runs: RunView[];
+  resources: ResourceOutcomeView[];
+}
+
+const envoysPath = '/api/v1/envoys';
+const statuses = ['active', 'revoked', 'stale'];
+const maxPageSize = 1000;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function listQuery(input: CommandInput, limit: number | undefined, cursor: string | null): string {
+  const params = new URLSearchParams();
+  const status = input.value('status');
+  if (status !== undefined) {
+    if (!statuses.includes(status))
+      throw usageError(`--status must be one of ${statuses.join(', ')}, got ${status}`);
+    params.set('status', status);
+  }
+  const hostname = input.value('hostname');
+  if (hostname !== undefined) params.set('hostname', hostname);
+  const traits = input.values('trait');
+  if (traits.length > 0) params.set('trait', traits.join(','));
+  if (limit !== undefined) params.set('limit', String(limit));
+  if (cursor !== null) params.set('cursor', cursor);
+  const text = params.toString();
+  return text === '' ? envoysPath : `${envoysPath}?${text}`;
+}
+
+/** Every page, following cursors; progress on stderr when a person is watching. */
+async function allPages(ctx: CommandContext, input: CommandInput, pageSize: number): Promise<EnvoyPage> {
+  const items: EnvoyView[] = [];
+  let cursor: string | null = null;
+  let total = 0;
+  const progress = progressLine(ctx.io, !ctx.json && process.stderr.isTTY === true);
+  do {
+    const page: EnvoyPage = await ctx.client.call<EnvoyPage>('GET', listQuery(input, pageSize, cursor));
+    items.push(...page.items);
+    total = page.total;
+    cursor = page.nextCursor;
+    progress.update(`fetched ${items.length} of ${total} envoys…`);
+  } while (cursor !== null);
+  progress.done();
+  return { items, total, nextCursor: null };
+}
+
+function lastSeen(envoy: EnvoyView, nowMs: number): string {
+  return envoy.lastSeenAt === null ? 'never' : relativeTime(Date.parse(envoy.lastSeenAt), nowMs);
+}
+
+async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const limit = wholeNumberFlag(input, 'limit', 1, maxPageSize);
+  const page = input.has('all')
+    ? await allPages(ctx, input, limit ?? maxPageSize)
+    : await ctx.client.call<EnvoyPage>('GET', listQuery(input, limit, null));
+  if (ctx.json) return printJson(ctx.io, page);
+  if (page.items.length === 0) {
+    ctx.io.out(
+      page.total === 0 && input.values('trait').length === 0 && input.value('hostname') === undefined
+        ? 'No envoys match. Enroll hosts with a token from: vigocli enroll token create --hostname GLOB\n'
+        : 'No envoys match.\n',
+    );
+    return;
+  }
+  const nowMs = Date.now();
+  const rows = page.items.map((e) => [
+    e.id,
+    e.hostname,
+    e.status,
+    lastSeen(e, nowMs),
+    String(e.policyVersion),
+    e.agentVersion ?? '',
+    e.forcePush ? 'pending' : '',
+  ]);
+  ctx.io.out(table(['ID', 'HOSTNAME', 'STATUS', 'LAST SEEN', 'POLICY', 'AGENT', 'PUSH'], rows));
+  if (page.nextCursor !== null) {
+    ctx.io.out(
+      `(${page.items.length} of ${page.total} shown; --all lists every one, or narrow with filters)\n`,
+    );
+  } else ctx.io.out(`${page.total} envoy${page.total === 1 ? '' : 's'}\n`);
+}
+
+/** An id as given; a hostname looked up exactly (case-insensitive, as hostnames are). */
+async function resolveEnvoy(
+  ctx: CommandContext,
+  input: CommandInput,
+): Promise<{ id: string; hostname?: string }> {
+  const [name = ''] = input.args;
+  if (uuidPattern.test(name)) return { id: name.toLowerCase() };
+  if (!/^[A-Za-z0-9._-]{1,253}$/.test(name)) {
+    throw usageError(`${JSON.stringify(name)} is neither an envoy id nor a hostname`);
+  }
+  const page = await ctx.client.call<EnvoyPage>(
+    'GET',
+    `${envoysPath}?${new URLSearchParams({ hostname: name, limit: String(maxPageSize) }).toString()}`,
+  );
+  const found = page.items.filter((e) => e.hostname.toLowerCase() === name.toLowerCase());
+  const [first] = found;
+  if (first === undefined) {
+    throw new CliError(
+      cliExitCodes.error,
+      'fleet.envoy_not_found',
+      `no envoy has the hostname ${name}; "vigocli envoys list --hostname '${name}*'" lists similar ones`,
+    );
+  }
+  if (found.length > 1) {
+    const which = found.map((e) => `${e.id} (${e.status})`).join(', ');
+    throw new CliError(
+      cliExitCodes.error,
+      'cli.ambiguous',
+      `${found.length} envoys have the hostname ${name}: ${which}; name one by its id`,
+    );
+  }
+  return { id: first.id, hostname: first.hostname };
+}
+
+function envoyPath(id: string, action = ''): string {
+  return `${envoysPath}/${encodeURIComponent(id)}${action}`;
+}
+
+function printDetail(ctx: CommandContext, envoy: EnvoyDetail): void {
+  const nowMs = Date.now();
+  const lines = [
+    `Envoy ${envoy.hostname}`,
+    `  id:             ${envoy.id}`,
+    `  status:         ${envoy.status}`,
+    `  enrolled:       ${shortIso(envoy.enrolledAt)} (${relativeTime(Date.parse(envoy.enrolledAt), nowMs)})`,
+    `  last seen:      ${envoy.lastSeenAt === null ? 'never' : `${shortIso(envoy.lastSeenAt)} (${lastSeen(envoy, nowMs)})`}`,
+    `  policy version: ${envoy.policyVersion}`,
+    `  agent:          ${envoy.agentVersion ?? 'unknown'}`,
+    `  interval:       ${envoy.intervalMs === null ? 'unknown' : `${Math.round(envoy.intervalMs / 1000)}s`}`,
+    `  state:          ${envoy.stateFingerprint ?? 'not reported'}`,
+    `  force push:     ${envoy.forcePush ? 'pending (full bundle at the next check-in)' : 'no'}`,
+    '',
+  ];
+  ctx.io.out(lines.join('\n'));
+  const traits = envoy.traits === null ? [] : flattenForDisplay(envoy.traits);
+  ctx.io.out(
+    traits.length === 0 ? 'Traits: none reported\n' : `Traits:\n${table(['TRAIT', 'VALUE'], traits)}`,
+  );
+  ctx.io.out(
+    envoy.runs.length === 0
+      ? '\nRuns: none reported\n'
+      : `\nRuns (newest ${envoy.runs.length}):\n${table(runHeaders, envoy.runs.map(runRow))}`,
+  );
+  if (envoy.resources.length > 0)
+    ctx.io.out(`\nResources in the last run:\n${table(outcomeHeaders, outcomeRows(envoy.resources))}`);
+}
+
+async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const { id } = await resolveEnvoy(ctx, input);
+  const envoy = await ctx.client.call<EnvoyDetail>('GET', envoyPath(id));
+  if (ctx.json) return printJson(ctx.io, envoy);
+  printDetail(ctx, envoy);
+}
+
+async function revoke(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const envoy = await resolveEnvoy(ctx, input);
+  const name = envoy.hostname === undefined ? envoy.id : `${envoy.hostname} (${envoy.id})`;
+  await confirmOrRefuse(
+    ctx.io,
+    input,
+    `Revoke envoy ${name}? Its check-ins are refused from then on, and it must enroll again.`,
+    '"vigocli envoys revoke"',
+  );
+  const reason = input.value('reason');
+  const result = await ctx.client.call<{ envoyId: string; revoked: true; changed: boolean }>(
+    'POST',
+    envoyPath(envoy.id, '/revoke'),
+    reason === undefined ? {} : { reason },
+  );
+  if (ctx.json) return printJson(ctx.io, result);
+  ctx.io.out(
+    result.changed
+      ? `Envoy ${name} is revoked: its check-ins are refused from now on.\n`
+      : `Envoy ${name} was already revoked; nothing changed.\n`,
+  );
+}
+
+async function push(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const envoy = await resolveEnvoy(ctx, input);
+  const result = await ctx.client.call<{ envoyId: string; forcePush: true }>(
+    'POST',
+    envoyPath(envoy.id, '/push'),
+    {},
+  );
+  if (ctx.json) return printJson(ctx.io, result);
+  ctx.io.out(`Envoy ${envoy.hostname ?? result.envoyId} gets its full bundle at its next check-in.\n`);
+}
+
+const envoyArg = { name: 'ENVOY', doc: 'the envoy id, or its exact hostname' };
+
+export const envoyCommands: readonly CommandSpec[] = [
+  {
+    path: ['envoys', 'list'],
+    summary: 'List envoys with status, last check-in and policy version (filter, page, --all)',
+    flags: [
+      { name: 'status', value: 'STATUS', doc: 'active, stale or revoked' },
+      { name: 'hostname', value: 'GLOB', doc: 'hostnames matching a glob such as web-*' },
+      {
+        name: 'trait',
+        value: 'EXPR',
+        repeatable: true,
+        doc: 'trait filter such as os.family=debian or memory.total_mb>=4096 (all must match)',
+      },
+      {
+        name: 'limit',
+        value: 'N',
+        doc: `page size, 1 to ${maxPageSize} (default 100; with --all ${maxPageSize})`,
+      },
+      { name: 'all', doc: 'follow the pages to the end and list every match' },
+    ],
+    run: list,
+  },
+  {
+    path: ['envoys', 'show'],
+    summary: 'One envoy: its state, traits, recent runs and the outcome of each resource in its last run',
+    args: [envoyArg],
+    run: show,
+  },
+  {
+    path: ['envoys', 'revoke'],
+    summary: 'Revoke an envoy: its check-ins are refused from now on',
+    args: [envoyArg],
+    flags: [
+      { name: 'reason', value: 'TEXT', doc: 'recorded in the audit log' },
+      { name: 'yes', doc: 'do not ask for confirmation (required when stdin is not a terminal)' },
+    ],
+    run: revoke,
+  },
+  {
+    path: ['envoys', 'push'],
+    summary: 'Force-push: the envoy gets its full bundle at its next check-in',
+    args: [envoyArg],
+    run: push,
+  },
+];
