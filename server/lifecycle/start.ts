@@ -336,6 +336,7 @@ export async function startServer(
           }
         },
         openApi: () => (openApi ??= buildOpenApiDocument(routes, { version: serverVersion })),
+        table: () => routes,
       }),
       ...identityRoutes({ identity }),
       ...enrollRoutes({ enroll }),

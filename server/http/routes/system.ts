@@ -21,6 +21,8 @@ export interface SystemRoutesDeps {
   readonly metrics: Registry;
   /** The OpenAPI document of the whole table, built once the table is complete. */
   openApi(): Record<string, unknown>;
+  /** The whole route table, web pages included. */
+  table(): readonly AnyRoute[];
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -131,6 +133,43 @@ export function systemRoutes(deps: SystemRoutesDeps): AnyRoute[] {
       access: 'public',
       response: { type: 'object', required: ['openapi', 'paths'] },
       handler: ({ c }) => c.json(deps.openApi()),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/system/routes',
+      summary: 'Every route the server answers (web pages included) with the access it needs',
+      tag: 'system',
+      access: 'admin',
+      response: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['method', 'path', 'access', 'summary', 'documented'],
+              properties: {
+                method: { type: 'string' },
+                path: { type: 'string' },
+                access: { type: 'string' },
+                summary: { type: 'string' },
+                documented: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+      handler: ({ c }) =>
+        c.json({
+          items: deps.table().map((r) => ({
+            method: r.method,
+            path: r.path,
+            access: r.access,
+            summary: r.summary,
+            documented: r.hidden !== true,
+          })),
+        }),
     }),
     route({
       method: 'GET',
