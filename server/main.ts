@@ -27,14 +27,24 @@ function printBanner(server: RunningServer, loaded: LoadedConfig): void {
   const host = (h: string): string => (h === '' ? 'localhost' : h.includes(':') ? `[${h}]` : h);
   const api = loaded.config['server.api_listen'];
   const grpc = loaded.config['server.grpc_listen'];
+  const apiUrl = `https://${host(api.host)}:${server.apiPort}`;
+  const firstAdmin =
+    server.adminBootstrapSecret === undefined
+      ? []
+      : [
+          '  first admin: none exists yet. Open ' + `${apiUrl}/setup and enter this one-time secret:`,
+          `               ${server.adminBootstrapSecret}`,
+          '               (on this host, "vigocli webusers create --role admin" works as local admin too)',
+        ];
   process.stdout.write(
     [
       `vigosrv ${serverVersion} ready (${loaded.mode} mode)`,
       `  data dir:  ${server.paths.dataDir}`,
       `  CA file:   ${server.pki.caFile}`,
-      `  API:       https://${host(api.host)}:${server.apiPort}  (/readyz, /healthz, /api/v1/system-info)`,
+      `  web UI:    ${apiUrl}/  (API docs at ${apiUrl}/docs; /readyz, /healthz)`,
       `  agents:    ${host(grpc.host)}:${server.grpcPort}  (gRPC, mTLS)`,
       `  config:    ${loaded.configFile ?? 'embedded defaults'}`,
+      ...firstAdmin,
       '  stop with Ctrl-C or SIGTERM',
       '',
     ].join('\n'),

@@ -62,6 +62,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pki: Pki;
   readonly readiness: Readiness;
+  /** The one-time secret that creates the first admin, while no admin exists. */
+  readonly adminBootstrapSecret: string | undefined;
   /** Graceful drain: stop accepting, finish in-flight work, flush, checkpoint, release the lock. */
   drain(reason: string): Promise<void>;
   /** Drops every connection at once (used when the drain budget runs out or a second signal arrives). */
@@ -423,6 +425,7 @@ export async function startServer(
       store,
       pki,
       readiness,
+      adminBootstrapSecret: adminBootstrap?.secret,
       drain: (reason) => (drained ??= drain(reason)),
       abort: () => {
         https.destroy();
