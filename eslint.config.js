@@ -33,5 +33,7 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  // Browser scripts served as they are: not part of the TypeScript project.
+  { files: ['web/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
   { files: ['eslint.config.js'], rules: { 'no-restricted-syntax': 'off' } },
 );

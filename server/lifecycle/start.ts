@@ -24,6 +24,7 @@ import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
 import { systemRoutes } from '../http/routes/system.ts';
 import { createRunsReader } from '../runs/index.ts';
+import { webRoutes } from '../../web/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -349,6 +350,17 @@ export async function startServer(
       ...auditRoutes({ store }),
       ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
       ...bootstrapRoutes({ bootstrap }),
+      ...webRoutes({
+        identity,
+        fleet,
+        fleetAdmin,
+        runs,
+        publish,
+        store,
+        enroll,
+        events: bus,
+        version: serverVersion,
+      }),
     );
     const app = createHttpApp({
       log,

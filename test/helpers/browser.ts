@@ -1,0 +1,66 @@
+/**
+ * Launches Debian's chromium through playwright-core for the browser tests. CI installs chromium when it
+ * is missing (.ci/run); a machine without it fails here with that message instead of skipping, so a
+ * green run always means the browser tests ran.
+ */
+import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot } from './server-process.ts';
+
+export const chromiumPath = '/usr/bin/chromium';
+export const screenshotDir = join(repoRoot, 'test-artifacts', 'screenshots');
+
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Throws, with what to do, when Chromium is not installed: browser tests fail rather than skip. */
+export function requireChromium(): void {
+  if (!existsSync(chromiumPath)) {
+    throw new Error(
+      `the browser tests need Chromium at ${chromiumPath}; install it with "apt-get install chromium" ` +
+        '(.ci/run does this in CI)',
+    );
+  }
+}
+
+/** Chromium's pin format: base64 of the SHA-256 of the certificate's SubjectPublicKeyInfo. */
+export function spkiPin(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
+}
+
+/**
+ * Chromium that trusts exactly one extra key: the test server's (its CA is private and made for the
+ * test). Every other certificate is checked as usual, so nothing else is waved through.
+ */
+export async function launchChromium(trustedServerCertPem: string): Promise<Browser> {
+  requireChromium();
+  const pin = `--ignore-certificate-errors-spki-list=${spkiPin(trustedServerCertPem)}`;
+  return chromium.launch({ executablePath: chromiumPath, args: [...chromiumArgs, pin], headless: true });
+}
+
+/** A fresh browser profile (its own cookies) at laptop size. */
+export async function laptopContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-US' });
+  context.setDefaultTimeout(10_000);
+  return context;
+}
+
+/** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}

@@ -1,0 +1,75 @@
+/**
+ * The web UI: server-rendered HTML pages with htmx, declared in the server's one route table like every
+ * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
+ * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
+ *
+ * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /config,
+ * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
+ */
+import type { EnrollService } from '../server/enroll/index.ts';
+import type { EventBus } from '../server/events/index.ts';
+import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
+import type { AnyRoute } from '../server/http/route-table.ts';
+import type { IdentityService } from '../server/identity/index.ts';
+import type { PublishService } from '../server/publish/index.ts';
+import type { RunsReader } from '../server/runs/index.ts';
+import type { Store } from '../server/store/index.ts';
+import { followRecentActivity } from './activity.ts';
+import { createLatestRunsReader } from './fleet-stats.ts';
+import type { Shell } from './layout.ts';
+import { tokenPages } from './pages/admin-tokens.ts';
+import { enrollPages } from './pages/admin-enroll.ts';
+import { userPages } from './pages/admin-users.ts';
+import { auditPages } from './pages/audit.ts';
+import { configPages } from './pages/config.ts';
+import { dashboardPages } from './pages/dashboard.ts';
+import { envoyDetailPages } from './pages/envoy-detail.ts';
+import { envoyListPages } from './pages/envoys.ts';
+import { sessionPages } from './pages/session.ts';
+import { loadStaticAssets } from './static-assets.ts';
+
+export interface WebDeps {
+  readonly identity: IdentityService;
+  readonly fleet: FleetIndex;
+  readonly fleetAdmin: FleetAdmin;
+  readonly runs: RunsReader;
+  readonly publish: PublishService;
+  /** Audit log and chain check, and the dashboard's latest-run-per-envoy query. */
+  readonly store: Store;
+  readonly enroll: EnrollService;
+  /** The dashboard's "recent activity" follows it. */
+  readonly events: EventBus;
+  /** Shown in the footer. */
+  readonly version: string;
+}
+
+/**
+ * The dashboard's convergence figure reads new runs at most every 5 s and works at most 25 ms per view,
+ * so catching up after a start on a large fleet never stalls check-ins.
+ */
+const latestRunsOptions = { maxAgeMs: 5_000, budgetMs: 25, chunkRows: 2_000 } as const;
+const recentActivityKept = 15;
+
+/** Every web UI route; reads the static assets now, so a missing file fails at start-up. */
+export function webRoutes(deps: WebDeps): AnyRoute[] {
+  const assets = loadStaticAssets();
+  const shell: Shell = { version: deps.version, assets };
+  return [
+    ...assets.routes(),
+    ...sessionPages({ shell, identity: deps.identity }),
+    ...dashboardPages({
+      shell,
+      fleet: deps.fleet,
+      publish: deps.publish,
+      latestRuns: createLatestRunsReader(deps.store.db, latestRunsOptions),
+      activity: followRecentActivity(deps.events, recentActivityKept),
+    }),
+    ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
+    ...envoyDetailPages({ shell, fleetAdmin: deps.fleetAdmin, runs: deps.runs, publish: deps.publish }),
+    ...configPages({ shell, publish: deps.publish }),
+    ...auditPages({ shell, store: deps.store }),
+    ...enrollPages({ shell, enroll: deps.enroll }),
+    ...userPages({ shell, identity: deps.identity }),
+    ...tokenPages({ shell, identity: deps.identity }),
+  ];
+}

@@ -1,0 +1,174 @@
+/**
+ * GET /                      the dashboard: envoys by state, convergence, check-ins, publishes, activity
+ * GET /dashboard/counters    the counters alone; htmx swaps them in when app.js hears a fleet or config
+ *                            event on /api/v1/events, and every 30 s for the check-in figure
+ */
+import type { VigoEvent } from '../../server/events/index.ts';
+import type { FleetIndex } from '../../server/fleet/index.ts';
+import type { AnyRoute } from '../../server/http/route-table.ts';
+import type { PublishService, VersionRow } from '../../server/publish/index.ts';
+import type { RecentActivity } from '../activity.ts';
+import type { LatestRunsReader } from '../fleet-stats.ts';
+import { envoyStates, summarizeFleet } from '../fleet-stats.ts';
+import { badge, count, percent, timeCell } from '../format.ts';
+import type { Html } from '../html.ts';
+import { html } from '../html.ts';
+import type { Shell } from '../layout.ts';
+import { renderPage } from '../layout.ts';
+import { htmlResponse, requireViewer } from '../page-kit.ts';
+import { pageRoute } from '../page-route.ts';
+
+export interface DashboardDeps {
+  readonly shell: Shell;
+  readonly fleet: FleetIndex;
+  readonly publish: PublishService;
+  readonly latestRuns: LatestRunsReader;
+  readonly activity: RecentActivity;
+}
+
+const statusFilterOf: Readonly<Record<string, string>> = {
+  active: 'active',
+  stale: 'stale',
+  revoked: 'revoked',
+};
+
+function counters(deps: DashboardDeps, nowMs: number): Html {
+  const activeVersion = deps.publish.status().active?.version;
+  const latest = deps.latestRuns.latest();
+  const s = summarizeFleet(deps.fleet.values(), nowMs, latest.runs, activeVersion);
+  return html`<section
+    id="dashboard-counters"
+    class="cards"
+    aria-label="Fleet figures"
+    hx-get="/dashboard/counters"
+    hx-trigger="refresh, every 30s"
+    hx-swap="outerHTML"
+  >
+    <article class="card">
+      <h2>Envoys</h2>
+      <p class="figure">${count(s.total)}</p>
+      <ul class="state-list">
+        ${envoyStates.map((state) => {
+          const filter = statusFilterOf[state];
+          const label = html`${badge(state)}
+            <span class="state-count" data-state="${state}">${count(s.byState[state])}</span>`;
+          return html`<li>
+            ${filter === undefined ? label : html`<a href="/envoys?status=${filter}">${label}</a>`}
+          </li>`;
+        })}
+      </ul>
+    </article>
+    <article class="card">
+      <h2>Converged</h2>
+      <p class="figure" data-figure="convergence">${percent(s.converged, s.convergenceBase)}</p>
+      <p class="muted small">
+        ${count(s.converged)} of ${count(s.convergenceBase)} active envoys: latest run without failures, on
+        the active version${activeVersion === undefined ? '' : html` (${activeVersion})`}.
+      </p>
+      ${latest.complete ? '' : html`<p class="small">Still reading the run history; the figure is provisional.</p>`}
+    </article>
+    <article class="card">
+      <h2>Check-ins</h2>
+      <p class="figure" data-figure="checkins">${count(s.checkedInLastMinute)}</p>
+      <p class="muted small">envoys that checked in during the last minute.</p>
+    </article>
+  </section>`;
+}
+
+function publishes(rows: readonly VersionRow[], nowMs: number): Html {
+  if (rows.length === 0) return html`<p class="muted">Nothing has been published yet.</p>`;
+  return html`<table>
+    <caption class="visually-hidden">
+      Recent publishes
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Version</th>
+        <th scope="col">Status</th>
+        <th scope="col">By</th>
+        <th scope="col">When</th>
+        <th scope="col">Message</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (v) =>
+          html`<tr>
+            <td><a href="/config/versions/${v.version}">${v.version}</a></td>
+            <td>${badge(v.status)}</td>
+            <td>${v.createdBy}</td>
+            <td>${timeCell(v.createdAtMs, nowMs)}</td>
+            <td>${v.message ?? ''}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+function eventSummary(event: VigoEvent): string {
+  const parts: string[] = [];
+  for (const key of ['hostname', 'version', 'username', 'name', 'by', 'reason'] as const) {
+    const value = event.data[key];
+    if (typeof value === 'string' || typeof value === 'number') parts.push(`${key} ${String(value)}`);
+  }
+  return parts.join(' · ');
+}
+
+function activityList(events: readonly VigoEvent[], nowMs: number): Html {
+  if (events.length === 0) return html`<p class="muted">No activity since the server started.</p>`;
+  return html`<ol class="activity">
+    ${events.map(
+      (e) => html`<li>${timeCell(Date.parse(e.at), nowMs)} <code>${e.type}</code> ${eventSummary(e)}</li>`,
+    )}
+  </ol>`;
+}
+
+export function dashboardPages(deps: DashboardDeps): AnyRoute[] {
+  const { shell } = deps;
+  return [
+    pageRoute(shell, {
+      method: 'GET',
+      path: '/',
+      summary: 'Dashboard',
+      access: 'fleet.read',
+      nav: 'dashboard',
+      handler: ({ c, ctx }) => {
+        const nowMs = Date.now();
+        const pending = deps.publish.status().pending;
+        const body = html`<h1>Dashboard</h1>
+          ${
+            pending === undefined
+              ? ''
+              : html`<p class="banner banner-warn">
+                  Version ${pending.version} by ${pending.createdBy} is waiting for approval.
+                  <a href="/config/versions/${pending.version}">Review it</a>
+                </p>`
+          }
+          <div data-live-events="/api/v1/events?types=envoy.*,config.*">${counters(deps, nowMs)}</div>
+          <div class="columns">
+            <section aria-labelledby="publishes-title">
+              <h2 id="publishes-title">Recent publishes</h2>
+              ${publishes(deps.publish.history(5), nowMs)}
+              <p><a href="/config">All versions</a></p>
+            </section>
+            <section aria-labelledby="activity-title">
+              <h2 id="activity-title">Recent activity</h2>
+              ${activityList(deps.activity.list(), nowMs)}
+            </section>
+          </div>`;
+        return htmlResponse(
+          c,
+          renderPage(shell, { title: 'Dashboard', viewer: requireViewer(c, ctx), nav: 'dashboard', body }),
+        );
+      },
+    }),
+    pageRoute(shell, {
+      method: 'GET',
+      path: '/dashboard/counters',
+      summary: 'Dashboard counters (fragment)',
+      access: 'fleet.read',
+      nav: 'dashboard',
+      handler: ({ c }) => htmlResponse(c, counters(deps, Date.now())),
+    }),
+  ];
+}

@@ -1,0 +1,283 @@
+/**
+ * GET  /envoys/{id}          one envoy: details, traits tree, recent runs, last run's resource outcomes
+ * POST /envoys/{id}/revoke   [fleet.write] refuse its check-ins from now on (asks for confirmation)
+ * POST /envoys/{id}/push     [fleet.write] send the full bundle at its next check-in
+ * GET  /runs/{id}            one run with every resource outcome
+ */
+import type { Ctx } from '../../server/core/index.ts';
+import type { EnvoyEntry, FleetAdmin } from '../../server/fleet/index.ts';
+import type { AnyRoute } from '../../server/http/route-table.ts';
+import type { PublishService } from '../../server/publish/index.ts';
+import type { ResourceOutcomeView, RunDetail, RunView, RunsReader } from '../../server/runs/index.ts';
+import { envoyState } from '../fleet-stats.ts';
+import { badge, isoTimeCell, shortHash, timeCell } from '../format.ts';
+import type { Html } from '../html.ts';
+import { html } from '../html.ts';
+import type { Shell } from '../layout.ts';
+import { csrfInput, renderPage } from '../layout.ts';
+import type { ErrorView, Viewer, WebContext } from '../page-kit.ts';
+import {
+  errorView,
+  pathParam,
+  htmlResponse,
+  optionalField,
+  readForm,
+  requireViewer,
+  seeOther,
+} from '../page-kit.ts';
+import { pageRoute } from '../page-route.ts';
+import { traitsTree } from '../traits-tree.ts';
+
+export interface EnvoyDetailDeps {
+  readonly shell: Shell;
+  readonly fleetAdmin: FleetAdmin;
+  readonly runs: RunsReader;
+  readonly publish: PublishService;
+}
+
+const noticeKeys = ['revoked', 'already-revoked', 'push-requested'] as const;
+type NoticeKey = (typeof noticeKeys)[number];
+const notices: Readonly<Record<NoticeKey, string>> = {
+  revoked: 'The envoy is revoked: its check-ins are refused from now on.',
+  'already-revoked': 'The envoy was already revoked; nothing changed.',
+  'push-requested': 'The full bundle will be sent at its next check-in.',
+};
+const detailQuery = { notice: { type: 'enum', values: noticeKeys } } as const;
+
+function envoyHref(id: string): string {
+  return `/envoys/${encodeURIComponent(id)}`;
+}
+
+export function runsTable(runs: readonly RunView[], nowMs: number, showHost: boolean): Html {
+  if (runs.length === 0) return html`<p class="muted">No runs reported yet.</p>`;
+  return html`<table>
+    <caption class="visually-hidden">
+      Runs
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Started</th>
+        ${showHost ? html`<th scope="col">Envoy</th>` : ''}
+        <th scope="col">Status</th>
+        <th scope="col">Version</th>
+        <th scope="col">Resources</th>
+        <th scope="col">Changed</th>
+        <th scope="col">Failed</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${runs.map(
+        (r) =>
+          html`<tr>
+            <th scope="row">
+              <a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
+              ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}
+            </th>
+            ${showHost ? html`<td><a href="${envoyHref(r.envoyId)}">${r.hostname ?? r.envoyId}</a></td>` : ''}
+            <td>${badge(r.status)}</td>
+            <td>${r.policyVersion}</td>
+            <td>${r.resources.total}</td>
+            <td>${r.resources.changed}</td>
+            <td>${r.resources.failed}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+export function outcomesTable(results: readonly ResourceOutcomeView[]): Html {
+  if (results.length === 0) return html`<p class="muted">The run managed no resources.</p>`;
+  return html`<table class="outcomes">
+    <caption class="visually-hidden">
+      Resource outcomes
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Resource</th>
+        <th scope="col">Type</th>
+        <th scope="col">Configcrate</th>
+        <th scope="col">Outcome</th>
+        <th scope="col">Duration</th>
+        <th scope="col">Message</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${results.map(
+        (r) =>
+          html`<tr>
+            <th scope="row"><code>${r.resourceId}</code></th>
+            <td>${r.resourceType}</td>
+            <td>${r.configcrate ?? ''}</td>
+            <td>${badge(r.outcome)}</td>
+            <td>${r.durationMs === null ? '' : `${r.durationMs} ms`}</td>
+            <td class="message">${r.message ?? ''}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined): Html {
+  const behind = activeVersion !== undefined && e.policyVersion !== activeVersion;
+  return html`<dl class="facts">
+    <dt>State</dt>
+    <dd>${badge(envoyState(e))}</dd>
+    <dt>Envoy id</dt>
+    <dd><code>${e.id}</code></dd>
+    <dt>Last check-in</dt>
+    <dd>${timeCell(e.lastSeenAtMs, nowMs)}</dd>
+    <dt>Enrolled</dt>
+    <dd>${timeCell(e.enrolledAtMs, nowMs)}</dd>
+    <dt>Config version at last check-in</dt>
+    <dd>${e.policyVersion}${behind ? html` <span class="muted">(active is ${activeVersion})</span>` : ''}</dd>
+    <dt>Agent version</dt>
+    <dd>${e.agentVersion === '' ? '—' : e.agentVersion}</dd>
+    <dt>Check-in interval</dt>
+    <dd>${e.intervalMs === 0 ? 'server default' : `${Math.round(e.intervalMs / 1000)} s`}</dd>
+    <dt>State fingerprint</dt>
+    <dd>${shortHash(e.stateFingerprint)}</dd>
+    <dt>Force push</dt>
+    <dd>${e.forcePush ? 'pending: the full bundle goes out at the next check-in' : 'no'}</dd>
+  </dl>`;
+}
+
+function actions(viewer: Viewer, e: EnvoyEntry): Html {
+  if (!viewer.can('fleet.write') || e.status === 'revoked') return html``;
+  return html`<section class="actions" aria-labelledby="actions-title">
+    <h2 id="actions-title">Actions</h2>
+    <form method="post" action="${envoyHref(e.id)}/push" class="inline">
+      ${csrfInput(viewer)}
+      <button type="submit">Force push</button>
+    </form>
+    <form
+      method="post"
+      action="${envoyHref(e.id)}/revoke"
+      class="inline revoke-form"
+      data-confirm="Revoke ${e.hostname}? Its check-ins will be refused until it enrolls again with a new token."
+    >
+      ${csrfInput(viewer)}
+      <label for="reason">Reason</label>
+      <input id="reason" name="reason" maxlength="1024" placeholder="optional, kept in the audit log" />
+      <button type="submit" class="danger">Revoke</button>
+    </form>
+  </section>`;
+}
+
+interface DetailView {
+  readonly notice?: string;
+  readonly error?: ErrorView;
+}
+
+function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, view: DetailView): Response {
+  const nowMs = Date.now();
+  const viewer = requireViewer(c, ctx);
+  const e = deps.fleetAdmin.get(id);
+  const activeVersion = deps.publish.status().active?.version;
+  const latest = deps.runs.latestFor(e.id);
+  const body = html`<p class="breadcrumb"><a href="/envoys">Envoys</a> /</p>
+    <h1>${e.hostname}</h1>
+    ${facts(e, nowMs, activeVersion)} ${actions(viewer, e)}
+    <section aria-labelledby="outcomes-title">
+      <h2 id="outcomes-title">Resources in the last run</h2>
+      ${
+        latest === undefined
+          ? html`<p class="muted">No runs reported yet.</p>`
+          : html`<p class="muted small">
+                Run of ${isoTimeCell(latest.startedAt, nowMs)}, ${badge(latest.status)}, config version
+                ${latest.policyVersion}.
+              </p>
+              ${outcomesTable(latest.results)}`
+      }
+    </section>
+    <section aria-labelledby="runs-title">
+      <h2 id="runs-title">Recent runs</h2>
+      ${runsTable(deps.runs.list({ envoyId: e.id, limit: 10 }).items, nowMs, false)}
+    </section>
+    <section aria-labelledby="traits-title">
+      <h2 id="traits-title">Traits</h2>
+      ${traitsTree(deps.fleetAdmin.traitsByHash(e.traitsHash))}
+    </section>`;
+  const page = renderPage(deps.shell, { title: e.hostname, viewer, nav: 'envoys', body, ...view });
+  return htmlResponse(c, page, view.error?.status ?? 200);
+}
+
+function runBody(run: RunDetail, nowMs: number): Html {
+  return html`<p class="breadcrumb">
+      <a href="/envoys">Envoys</a> / <a href="${envoyHref(run.envoyId)}">${run.hostname ?? run.envoyId}</a> /
+    </p>
+    <h1>Run ${badge(run.status)}</h1>
+    <dl class="facts">
+      <dt>Run id</dt>
+      <dd><code>${run.id}</code></dd>
+      <dt>Started</dt>
+      <dd>${isoTimeCell(run.startedAt, nowMs)}</dd>
+      <dt>Finished</dt>
+      <dd>${isoTimeCell(run.finishedAt, nowMs)}</dd>
+      <dt>Received</dt>
+      <dd>${isoTimeCell(run.receivedAt, nowMs)}</dd>
+      <dt>Config version</dt>
+      <dd>${run.policyVersion}</dd>
+      <dt>Dry run</dt>
+      <dd>${run.dryRun ? 'yes' : 'no'}</dd>
+      <dt>Resources</dt>
+      <dd>${run.resources.total} total, ${run.resources.changed} changed, ${run.resources.failed} failed</dd>
+    </dl>
+    <h2>Resources</h2>
+    ${outcomesTable(run.results)}`;
+}
+
+function actionRoute(deps: EnvoyDetailDeps, action: 'revoke' | 'push'): AnyRoute {
+  return pageRoute(deps.shell, {
+    method: 'POST',
+    path: `/envoys/{id}/${action}`,
+    summary: action === 'revoke' ? 'Revoke an envoy' : 'Force-push to an envoy',
+    access: 'fleet.write',
+    nav: 'envoys',
+    handler: async ({ c, ctx }) => {
+      const id = pathParam(c, 'id');
+      const form = await readForm(c);
+      try {
+        if (action === 'push') {
+          deps.fleetAdmin.requestPush(ctx, id);
+          return seeOther(c, `${envoyHref(id)}?notice=push-requested`);
+        }
+        const result = deps.fleetAdmin.revoke(ctx, id, optionalField(form, 'reason', 1024, 'Reason') ?? '');
+        return seeOther(c, `${envoyHref(id)}?notice=${result.changed ? 'revoked' : 'already-revoked'}`);
+      } catch (err) {
+        return detailPage(deps, c, ctx, id, { error: errorView(c, err) });
+      }
+    },
+  });
+}
+
+export function envoyDetailPages(deps: EnvoyDetailDeps): AnyRoute[] {
+  const { shell } = deps;
+  return [
+    pageRoute<typeof detailQuery>(shell, {
+      method: 'GET',
+      path: '/envoys/{id}',
+      summary: 'One envoy',
+      access: 'fleet.read',
+      nav: 'envoys',
+      query: detailQuery,
+      handler: ({ c, ctx, query }) =>
+        detailPage(deps, c, ctx, pathParam(c, 'id'), {
+          notice: query.notice === undefined ? undefined : notices[query.notice],
+        }),
+    }),
+    actionRoute(deps, 'revoke'),
+    actionRoute(deps, 'push'),
+    pageRoute(shell, {
+      method: 'GET',
+      path: '/runs/{id}',
+      summary: 'One run',
+      access: 'fleet.read',
+      nav: 'envoys',
+      handler: ({ c, ctx }) => {
+        const body = runBody(deps.runs.get(pathParam(c, 'id')), Date.now());
+        const viewer = requireViewer(c, ctx);
+        return htmlResponse(c, renderPage(shell, { title: 'Run', viewer, nav: 'envoys', body }));
+      },
+    }),
+  ];
+}

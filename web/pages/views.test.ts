@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Actor } from '../../server/core/index.ts';
+import { EnvoyEntry } from '../../server/fleet/index.ts';
+import { hasPermission } from '../../server/identity/index.ts';
+import { renderPage } from '../layout.ts';
+import type { Shell } from '../layout.ts';
+import type { Viewer } from '../page-kit.ts';
+import { outcomesTable, runsTable } from './envoy-detail.ts';
+import { envoyRow } from './envoys.ts';
+
+const xss = '<script>alert(1)</script>';
+const shell: Shell = {
+  version: '<b>1</b>',
+  assets: { url: (name) => `/static/${name}?v=1`, routes: () => [] },
+};
+
+function viewerAs(role: 'admin' | 'viewer', username = 'ann'): Viewer {
+  const actor: Actor = { kind: 'user', userId: 'usr_1', username, role };
+  return { actor, name: username, role, csrfToken: 'tok"en', can: (p) => hasPermission(actor, p) };
+}
+
+function noScript(out: string): void {
+  assert.equal(/<script>alert/i.test(out), false, out);
+}
+
+describe('views escape what agents and users send', () => {
+  it('envoy rows', () => {
+    const e = new EnvoyEntry({
+      id: `id"${xss}`,
+      hostname: xss,
+      public_key: Buffer.alloc(32),
+      cert_fingerprint: null,
+      status: 'active',
+      enrolled_at: 1,
+      last_seen_at: 2,
+      last_ts_ms: 0,
+      policy_version: 1,
+      state_fingerprint: null,
+      traits_hash: null,
+      interval_ms: null,
+      force_push: 0,
+      agent_version: xss,
+    });
+    const out = envoyRow(e, 10, 1).text;
+    noScript(out);
+    assert.match(out, /href="\/envoys\/id%22%3Cscript%3E/);
+    assert.match(out, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  });
+
+  it('run and outcome tables', () => {
+    const runs = runsTable(
+      [
+        {
+          id: xss,
+          envoyId: 'e1',
+          hostname: xss,
+          policyVersion: 1,
+          startedAt: '2026-01-01T00:00:00.000Z',
+          finishedAt: '2026-01-01T00:00:01.000Z',
+          receivedAt: '2026-01-01T00:00:01.000Z',
+          dryRun: false,
+          status: xss,
+          resources: { total: 1, changed: 0, failed: 0 },
+        },
+      ],
+      Date.parse('2026-01-01T00:01:00Z'),
+      true,
+    ).text;
+    noScript(runs);
+    const outcomes = outcomesTable([
+      { resourceId: xss, resourceType: xss, configcrate: xss, outcome: xss, message: xss, durationMs: 3 },
+    ]).text;
+    noScript(outcomes);
+    assert.match(outcomes, /3 ms/);
+  });
+
+  it('the page layout: username, version and the CSRF token in htmx headers', () => {
+    const out = renderPage(shell, {
+      title: xss,
+      viewer: viewerAs('viewer', xss),
+      nav: 'envoys',
+      body: xss,
+    }).text;
+    noScript(out);
+    assert.match(out, /hx-headers="\{&quot;X-CSRF-Token&quot;:&quot;tok\\&quot;en&quot;\}"/);
+    assert.match(out, /<input type="hidden" name="_csrf" value="tok&quot;en" \/>/);
+    assert.match(out, /vigosrv &lt;b&gt;1&lt;\/b&gt;/);
+  });
+
+  it('the navigation shows only what the viewer may open', () => {
+    const asViewer = renderPage(shell, {
+      title: 't',
+      viewer: viewerAs('viewer'),
+      nav: 'envoys',
+      body: '',
+    }).text;
+    assert.match(asViewer, /href="\/envoys" aria-current="page"/);
+    assert.match(asViewer, /href="\/audit"/);
+    assert.doesNotMatch(asViewer, /href="\/admin\/users"/);
+    const asAdmin = renderPage(shell, { title: 't', viewer: viewerAs('admin'), nav: 'users', body: '' }).text;
+    assert.match(asAdmin, /href="\/admin\/users" aria-current="page"/);
+    const anonymous = renderPage(shell, { title: 't', viewer: undefined, nav: 'none', body: '' }).text;
+    assert.doesNotMatch(anonymous, /<nav/);
+    assert.doesNotMatch(anonymous, /hx-headers/);
+  });
+});
