@@ -13,7 +13,7 @@ import { renderPage, section } from './layout.ts';
 import type { WebContext } from './page-kit.ts';
 import { errorView, htmlResponse, viewerOf } from './page-kit.ts';
 
-type Shared = 'tag' | 'hidden' | 'produces' | 'onUnauthenticated' | 'body' | 'deferBody';
+type Shared = 'tag' | 'hidden' | 'produces' | 'onUnauthenticated' | 'body' | 'deferBody' | 'renderError';
 
 export interface PageDef<Q extends QueryRules> extends Omit<RouteDef<Record<never, never>, Q>, Shared> {
   /** Highlighted in the navigation, also on the error page. */
@@ -44,6 +44,14 @@ export function pageRoute<Q extends QueryRules = Record<never, never>>(
     hidden: true,
     produces: 'text/html',
     onUnauthenticated: 'login-redirect',
+    renderError: (c, err) =>
+      errorPage(
+        shell,
+        c,
+        { requestId: c.get('requestId'), log: c.get('log'), actor: c.get('actor') ?? { kind: 'system' } },
+        nav,
+        err,
+      ),
     handler: async (req: RouteRequest<Record<never, never>, Q>) => {
       try {
         return await handler(req);

@@ -62,6 +62,11 @@ export interface RouteDef<B extends BodyRules = BodyRules, Q extends QueryRules 
   readonly ignoreUnknownQuery?: boolean;
   /** Web pages send a browser to the login page instead of answering 401. */
   readonly onUnauthenticated?: 'error' | 'login-redirect';
+  /**
+   * Renders a refusal raised before the handler runs (permission, CSRF, bad query) in the route's own
+   * media type — web pages answer with a page, not the JSON envelope. Same status either way.
+   */
+  readonly renderError?: (c: Context<AuthEnv>, err: unknown) => Response;
   /** Leave out of the OpenAPI document (web pages, the document itself). */
   readonly hidden?: boolean;
   readonly handler: (req: RouteRequest<B, Q>) => Response | Promise<Response>;
@@ -147,10 +152,17 @@ export function mountRouteTable(app: Hono<HttpEnv>, routes: readonly AnyRoute[],
   const authed = app as unknown as Hono<AuthEnv>;
   for (const r of routes) {
     authed.on(r.method, honoPath(r.path), async (c) => {
-      await identifyRequest(auth, c);
-      const ctx = authorize(c, r);
-      if (ctx instanceof Response) return ctx;
-      const query = parseQuery(c, r.query ?? {}, r.ignoreUnknownQuery === true);
+      let ctx: Ctx | Response;
+      let query: QueryOf<QueryRules>;
+      try {
+        await identifyRequest(auth, c);
+        ctx = authorize(c, r);
+        if (ctx instanceof Response) return ctx;
+        query = parseQuery(c, r.query ?? {}, r.ignoreUnknownQuery === true);
+      } catch (err) {
+        if (r.renderError === undefined) throw err;
+        return r.renderError(c, err);
+      }
       const rules = r.body ?? {};
       const readBody = (): Promise<BodyOf<BodyRules>> => readJsonBody(c, rules);
       const body =

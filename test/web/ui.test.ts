@@ -264,10 +264,11 @@ describe('web UI against a real server and real agents', () => {
         { url: `${envoyUrl}/revoke`, csrf: headers },
       );
       assert.equal(refused.status, 403);
-      // The CSRF token was right (that refusal would be auth.csrf): the missing permission refuses it.
-      const error = JSON.parse(refused.text) as { code: string; message: string };
-      assert.equal(error.code, 'auth.forbidden');
-      assert.match(error.message, /needs the "fleet\.write" permission/);
+      // The CSRF token was right (that refusal would be auth.csrf): the missing permission refuses it, and a
+      // page route says so as a page, not as the API's JSON envelope.
+      assert.match(refused.text, /^<!doctype html>/i);
+      assert.match(refused.text, /needs the (&quot;|")fleet\.write(&quot;|") permission/);
+      assert.doesNotMatch(refused.text, /auth\.csrf/);
     } finally {
       await viewerContext.close();
     }
