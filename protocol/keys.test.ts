@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, verify } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { bundleKeyId, publicKeyFromRaw, rawFromPublicKey } from './index.ts';
 
 // RFC 8032 section 7.1, test 1: proves the raw-key parsing interoperates with other Ed25519 implementations.
@@ -26,6 +26,25 @@ describe('publicKeyFromRaw / rawFromPublicKey', () => {
     assert.equal(raw.length, 32);
     assert.equal(raw.toString('base64url'), publicKey.export({ format: 'jwk' }).x);
     assert.deepEqual(rawFromPublicKey(publicKeyFromRaw(raw)), raw);
+  });
+
+  it('parses a key that verifies its own private key’s signature and no other key’s', () => {
+    const ours = generateKeyPairSync('ed25519');
+    const theirs = generateKeyPairSync('ed25519');
+    const key = publicKeyFromRaw(rawFromPublicKey(ours.publicKey));
+    const message = Buffer.from('CheckIn envelope bytes');
+    assert.equal(verify(null, message, key, sign(null, message, ours.privateKey)), true);
+    assert.equal(verify(null, message, key, sign(null, message, theirs.privateKey)), false);
+    assert.equal(verify(null, Buffer.from('other bytes'), key, sign(null, message, ours.privateKey)), false);
+  });
+
+  it('parses a raw key held in a view into a larger buffer', () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const raw = rawFromPublicKey(publicKey);
+    const padded = new Uint8Array(48);
+    padded.set(raw, 8);
+    const key = publicKeyFromRaw(padded.subarray(8, 40));
+    assert.deepEqual(rawFromPublicKey(key), raw);
   });
 
   it('refuses raw keys of the wrong length and keys of the wrong kind', () => {

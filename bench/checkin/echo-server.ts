@@ -41,6 +41,8 @@ const server = new grpc.Server({
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 30_000,
+  // Nothing reads channelz, and its per-call bookkeeping is measurable at thousands of check-ins/s.
+  'grpc.enable_channelz': 0,
 });
 server.addService(definition, {
   checkIn: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>

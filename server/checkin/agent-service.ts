@@ -23,7 +23,6 @@ import {
 import type { AgentRpc, PayloadOf, RunReport, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
-import { fromTlsFingerprint } from '../fleet/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { addService } from '../grpc/index.ts';
 import type { ServiceImplementation } from '../grpc/index.ts';
@@ -32,7 +31,8 @@ import type { CheckinMetrics } from './metrics.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
 import type { ResultsCommitter, RunOutcome, RunRecord } from './results-committer.ts';
-import { EnvelopeRejection, verifyEnvelope } from './verify.ts';
+import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
+import type { PeerCall } from './verify.ts';
 
 export interface AgentServiceDeps {
   index: FleetIndex;
@@ -129,14 +129,8 @@ export function registerAgentService(
   const now = deps.now ?? Date.now;
   const streams = new Map<string, grpc.ServerDuplexStream<unknown, unknown>>();
 
-  const verify = (
-    rpc: AgentRpc,
-    envelope: SignedEnvelope | undefined,
-    call: Pick<grpc.ServerUnaryCall<unknown, unknown>, 'getAuthContext'>,
-  ): EnvoyEntry => {
-    const peer = call.getAuthContext()?.sslPeerCertificate?.fingerprint256;
-    const fingerprint = peer === undefined ? undefined : fromTlsFingerprint(peer);
-    return verifyEnvelope(rpc, envelope, fingerprint, {
+  const verify = (rpc: AgentRpc, envelope: SignedEnvelope | undefined, call: PeerCall): EnvoyEntry => {
+    return verifyEnvelope(rpc, envelope, peerFingerprint(call), {
       index: deps.index,
       clockSkewMs: deps.clockSkewMs(),
       nowMs: now(),

@@ -1,10 +1,18 @@
+import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { PeerCertificate } from 'node:tls';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { signEnvelope } from '../../protocol/index.ts';
+import { silentLogger } from '../core/index.ts';
 import { FleetIndex } from '../fleet/index.ts';
+import { generateAgentKeyAndCsr, loadOrCreatePki } from '../pki/index.ts';
+import type { Pki } from '../pki/index.ts';
 import { storeWithEnvoy } from './test-fixtures.ts';
-import { EnvelopeRejection, verifyEnvelope } from './verify.ts';
+import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
 
 const fixture = storeWithEnvoy();
 after(() => fixture.cleanup());
@@ -82,5 +90,152 @@ describe('verifyEnvelope', () => {
     } finally {
       entry.status = 'active';
     }
+  });
+});
+
+const seenPath = '/vigo.test.v1.Peer/Seen';
+const asIs = (bytes: Buffer): Buffer => bytes;
+
+interface Client {
+  fingerprint: string;
+  seen(): Promise<string>;
+  close(): void;
+}
+
+describe('peerFingerprint over real mTLS connections', () => {
+  let root = '';
+  let pki: Pki;
+  let server: grpc.Server;
+  let port = 0;
+  /** getAuthContext() calls the handler made, i.e. peer certificates decoded. */
+  let certificateReads = 0;
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'vigo-'));
+    pki = await loadOrCreatePki({
+      hostname: 'vigo.example.test',
+      extraSans: [],
+      log: silentLogger,
+      tlsDir: join(root, 'tls'),
+    });
+    server = new grpc.Server();
+    const service: grpc.ServiceDefinition = {
+      seen: {
+        path: seenPath,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: asIs,
+        requestDeserialize: asIs,
+        responseSerialize: asIs,
+        responseDeserialize: asIs,
+      },
+    };
+    server.addService(service, {
+      seen: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        const read = call.getAuthContext.bind(call);
+        call.getAuthContext = () => {
+          certificateReads += 1;
+          return read();
+        };
+        callback(null, Buffer.from(peerFingerprint(call) ?? 'none'));
+      },
+    });
+    const credentials = grpc.ServerCredentials.createSsl(
+      Buffer.from(pki.caCertPem),
+      [{ private_key: Buffer.from(pki.serverKeyPem), cert_chain: Buffer.from(pki.serverCertPem) }],
+      true,
+    );
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', credentials, (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+  });
+
+  after(() => {
+    server.forceShutdown();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A client on its own connection with a freshly issued envoy certificate. */
+  async function connect(envoyId: string): Promise<Client> {
+    const { keyPem, csrPem } = await generateAgentKeyAndCsr('web-1.example.com');
+    const issued = await pki.signEnvoyCsr({ csrPem, envoyId });
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(pki.caCertPem),
+      Buffer.from(keyPem),
+      Buffer.from(issued.certPem),
+    );
+    // A private subchannel pool: each client gets its own TLS connection.
+    const client = new grpc.Client(`127.0.0.1:${port}`, credentials, {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.ssl_target_name_override': 'localhost',
+      'grpc.default_authority': 'localhost',
+    });
+    const seen = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        client.makeUnaryRequest(
+          seenPath,
+          asIs,
+          asIs,
+          Buffer.alloc(0),
+          { deadline: Date.now() + 10_000 },
+          (err, reply) => (err ? reject(err) : resolve(reply?.toString() ?? '')),
+        );
+      });
+    return { fingerprint: issued.fingerprintSha256, seen, close: () => client.close() };
+  }
+
+  it('reads the certificate once per connection and gives each connection its own identity', async () => {
+    const a = await connect('11111111-1111-4111-8111-111111111111');
+    const b = await connect('22222222-2222-4222-8222-222222222222');
+    try {
+      assert.notEqual(a.fingerprint, b.fingerprint);
+      const readsBefore = certificateReads;
+      assert.equal(await a.seen(), a.fingerprint);
+      assert.equal(await b.seen(), b.fingerprint);
+      for (let i = 0; i < 5; i++) {
+        const [fromA, fromB] = await Promise.all([a.seen(), b.seen()]);
+        assert.equal(fromA, a.fingerprint);
+        assert.equal(fromB, b.fingerprint);
+      }
+      assert.equal(certificateReads - readsBefore, 2, 'one certificate read per connection, not per call');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('reads the certificate again for a new connection with another certificate', async () => {
+    const first = await connect('33333333-3333-4333-8333-333333333333');
+    assert.equal(await first.seen(), first.fingerprint);
+    first.close();
+    const second = await connect('33333333-3333-4333-8333-333333333333');
+    try {
+      const readsBefore = certificateReads;
+      assert.equal(await second.seen(), second.fingerprint);
+      assert.equal(certificateReads - readsBefore, 1);
+    } finally {
+      second.close();
+    }
+  });
+});
+
+describe('peerFingerprint on a call without grpc-js internals', () => {
+  it('falls back to getAuthContext() on every call and converts the fingerprint', () => {
+    let reads = 0;
+    // Only the fingerprint of the certificate is read.
+    const certificate = { fingerprint256: 'AB:CD:0F' } as PeerCertificate;
+    const call = {
+      getAuthContext: () => {
+        reads += 1;
+        return { transportSecurityType: 'ssl', sslPeerCertificate: certificate };
+      },
+    };
+    assert.equal(peerFingerprint(call), 'abcd0f');
+    assert.equal(peerFingerprint(call), 'abcd0f');
+    assert.equal(reads, 2);
+  });
+
+  it('is undefined when the connection presented no certificate', () => {
+    assert.equal(peerFingerprint({ getAuthContext: () => ({}) }), undefined);
   });
 });

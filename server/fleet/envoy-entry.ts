@@ -44,6 +44,11 @@ export class EnvoyEntry {
   policyVersion: number;
   stateFingerprint: string;
   traitsHash: string;
+  /**
+   * The traits_hash the envoys row holds, as loaded or last written by the flusher. Writing traits_hash
+   * costs an index update and a foreign-key lookup, so the flusher writes it only when it changed.
+   */
+  storedTraitsHash: string;
   intervalMs: number;
   forcePush: boolean;
   agentVersion: string;
@@ -62,6 +67,7 @@ export class EnvoyEntry {
     this.policyVersion = row.policy_version;
     this.stateFingerprint = row.state_fingerprint ?? '';
     this.traitsHash = row.traits_hash ?? '';
+    this.storedTraitsHash = this.traitsHash;
     this.intervalMs = row.interval_ms ?? 0;
     this.forcePush = row.force_push === 1;
     this.agentVersion = row.agent_version ?? '';

@@ -1,14 +1,22 @@
 /**
  * Write-behind for the FleetIndex: every `flushIntervalMs` the changed envoys (and new trait documents)
- * are written to SQLite in batched transactions, off the check-in path. The same tick sweeps for
- * envoys that stopped checking in (stale) and for ones that came back.
+ * are written to SQLite, off the check-in path. The same tick sweeps for envoys that stopped checking in
+ * (stale) and for ones that came back.
+ *
+ * At a large fleet's check-in rate a tick has thousands of rows to write and 100,000 entries to sweep;
+ * done in one go that stalls the event loop for 100+ ms, which every call in flight waits out. So the
+ * timer-driven work runs in slices of about `sliceMs` each (a transaction of at most `rowsPerTransaction`
+ * rows, or part of the sweep), with check-ins served between slices.
  */
 import type { Logger } from '../core/index.ts';
 import type { Db, Store } from '../store/index.ts';
 import type { EnvoyEntry } from './envoy-entry.ts';
 import type { FleetIndex } from './fleet-index.ts';
 
-const batchSize = 500;
+const rowsPerTransaction = 500;
+const defaultSliceMs = 4;
+/** Entries swept between two looks at the clock. */
+const sweepClockStride = 1024;
 
 export interface StaleTransition {
   entry: EnvoyEntry;
@@ -25,109 +33,262 @@ export interface FleetFlusherOptions {
   staleFactor: () => number;
   onTransition?: (transition: StaleTransition) => void;
   now?: () => number;
+  /**
+   * How long one timer-driven slice (a transaction of at most 500 rows, or part of the sweep) may run
+   * before the event loop gets a turn; default 4 ms.
+   */
+  sliceMs?: number;
 }
 
 export interface FleetFlusher {
-  /** Writes everything pending now (used by the drain and by tests). */
+  /**
+   * Writes everything pending now, synchronously, including the rest of a sliced flush in progress
+   * (used by the drain and by tests).
+   */
   flush(): void;
+  /** Sweeps every entry now, synchronously; returns the transitions it made. */
   sweepStale(): StaleTransition[];
   start(): void;
+  /** Stops the timer; a sliced flush in progress puts its unwritten rows back for the next flush(). */
   stop(): void;
 }
 
-function prepareWriters(db: Db): {
-  envoy: (e: EnvoyEntry) => void;
+interface Writers {
+  /** Writes the entry's row; true when that wrote its traits_hash too. */
+  envoy: (e: EnvoyEntry) => boolean;
   traits: (hash: string, json: string, at: number) => void;
-} {
-  const updateEnvoy = db.prepare(
-    `UPDATE envoys SET last_seen_at = ?, last_ts_ms = max(last_ts_ms, ?), policy_version = ?, state_fingerprint = ?,
-            traits_hash = ?, interval_ms = ?, force_push = ?, agent_version = ?
-      WHERE id = ?`,
-  );
+}
+
+/** One batch of changes taken from the index, written a transaction at a time. */
+interface FlushRun {
+  envoys: EnvoyEntry[];
+  traits: [string, string][];
+  atMs: number;
+  traitsWritten: number;
+  envoysWritten: number;
+  finished: boolean;
+}
+
+interface Sweep {
+  entries: Iterator<EnvoyEntry>;
+  atMs: number;
+  factor: number;
+  fallbackMs: number;
+  /** Collected for sweepStale()'s caller; the timer-driven sweep only reports through onTransition. */
+  transitions: StaleTransition[] | undefined;
+}
+
+function prepareWriters(db: Db): Writers {
+  const columns = `last_seen_at = ?, last_ts_ms = max(last_ts_ms, ?), policy_version = ?, state_fingerprint = ?,
+            interval_ms = ?, force_push = ?, agent_version = ?`;
+  // Most rows keep their traits: leaving traits_hash out of the SET list spares its index and foreign key.
+  const updateEnvoy = db.prepare(`UPDATE envoys SET ${columns} WHERE id = ?`);
+  const updateEnvoyAndTraits = db.prepare(`UPDATE envoys SET ${columns}, traits_hash = ? WHERE id = ?`);
   const insertTraits = db.prepare(
     'INSERT OR IGNORE INTO traits (hash, json, first_seen_at) VALUES (?, ?, ?)',
   );
   return {
-    envoy: (e) =>
-      updateEnvoy.run(
+    envoy: (e) => {
+      const values = [
         e.lastSeenAtMs === 0 ? null : e.lastSeenAtMs,
         e.lastTsMs,
         e.policyVersion,
         e.stateFingerprint === '' ? null : e.stateFingerprint,
-        e.traitsHash === '' ? null : e.traitsHash,
         e.intervalMs === 0 ? null : e.intervalMs,
         e.forcePush ? 1 : 0,
         e.agentVersion === '' ? null : e.agentVersion,
-        e.id,
-      ),
+      ];
+      if (e.traitsHash === e.storedTraitsHash) {
+        updateEnvoy.run(...values, e.id);
+        return false;
+      }
+      updateEnvoyAndTraits.run(...values, e.traitsHash === '' ? null : e.traitsHash, e.id);
+      return true;
+    },
     traits: (hash, json, at) => insertTraits.run(hash, json, at),
   };
 }
 
+/**
+ * Writes `rows` from `from` on with `write`, up to `rowsPerTransaction` of them and stopping early once
+ * `deadlineMs` (performance.now()) has passed; returns how many it wrote (at least one).
+ */
+function writeRows<T>(rows: readonly T[], from: number, deadlineMs: number, write: (row: T) => void): number {
+  const end = Math.min(rows.length, from + rowsPerTransaction);
+  let i = from;
+  while (i < end) {
+    write(rows[i]!);
+    i++;
+    if (performance.now() >= deadlineMs) break;
+  }
+  return i - from;
+}
+
+/** Sweeps entries until all are done (false) or `deadlineMs` (performance.now()) has passed (true). */
+function sweepSlice(
+  sweep: Sweep,
+  deadlineMs: number,
+  onTransition: ((transition: StaleTransition) => void) | undefined,
+): boolean {
+  for (let swept = 1; ; swept++) {
+    const next = sweep.entries.next();
+    if (next.done === true) return false;
+    const entry = next.value;
+    if (entry.status === 'active' && entry.lastSeenAtMs !== 0) {
+      const stale = sweep.atMs - entry.lastSeenAtMs > sweep.factor * (entry.intervalMs || sweep.fallbackMs);
+      if (stale !== entry.stale) {
+        entry.stale = stale;
+        const transition = { entry, stale };
+        sweep.transitions?.push(transition);
+        onTransition?.(transition);
+      }
+    }
+    if (swept % sweepClockStride === 0 && performance.now() >= deadlineMs) return true;
+  }
+}
+
 export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
   const now = options.now ?? Date.now;
-  const writers = prepareWriters(options.store.db);
+  const sliceMs = options.sliceMs ?? defaultSliceMs;
+  const { index, log, store } = options;
+  const writers = prepareWriters(store.db);
+  /** Bumped by stop(): a slice of an older generation finds it changed and ends its chain. */
+  let generation = 0;
+  let started = false;
   let timer: NodeJS.Timeout | undefined;
+  /** The next slice of the timer-driven flush or sweep. */
+  let slice: NodeJS.Immediate | undefined;
+  /** The timer-driven flush whose rows are not all written yet. */
+  let running: FlushRun | undefined;
 
-  const flush = (): void => {
-    const changes = options.index.takeChanges();
-    if (changes.envoys.length === 0 && changes.traits.length === 0) return;
-    const at = now();
+  const takeRun = (): FlushRun | undefined => {
+    const { envoys, traits } = index.takeChanges();
+    if (envoys.length === 0 && traits.length === 0) return undefined;
+    return { envoys, traits, atMs: now(), traitsWritten: 0, envoysWritten: 0, finished: false };
+  };
+
+  /** Hands the rows `run` has not written back to the index, so the next flush writes them. */
+  const putBack = (run: FlushRun): void => {
+    run.finished = true;
+    index.restoreChanges({
+      envoys: run.envoys.slice(run.envoysWritten),
+      traits: run.traits.slice(run.traitsWritten),
+    });
+  };
+
+  /** Writes one envoy row; `retraited` collects the entries whose traits_hash it wrote. */
+  const writeEnvoy = (entry: EnvoyEntry, atMs: number, retraited: EnvoyEntry[]): void => {
+    // A check-in between two slices may point an envoy of this batch at trait documents that arrived
+    // after the batch was taken; the row references them, so they go into the same transaction.
+    const traitsJson = entry.traitsHash === '' ? undefined : index.pendingTraitsJson(entry.traitsHash);
+    if (traitsJson !== undefined) writers.traits(entry.traitsHash, traitsJson, atMs);
+    if (writers.envoy(entry)) retraited.push(entry);
+  };
+
+  /**
+   * Writes the next transaction of `run`, of at most `rowsPerTransaction` rows and stopping early once
+   * `deadlineMs` (performance.now()) has passed; returns true while rows remain.
+   */
+  const writeSlice = (run: FlushRun, deadlineMs: number): boolean => {
+    if (run.finished) return false;
     try {
       // Trait documents first: envoys reference them by hash.
-      for (let i = 0; i < changes.traits.length; i += batchSize) {
-        options.store.tx(() => {
-          for (const [hash, json] of changes.traits.slice(i, i + batchSize)) writers.traits(hash, json, at);
-        });
-      }
-      for (let i = 0; i < changes.envoys.length; i += batchSize) {
-        options.store.tx(() => {
-          for (const entry of changes.envoys.slice(i, i + batchSize)) writers.envoy(entry);
-        });
+      if (run.traitsWritten < run.traits.length) {
+        run.traitsWritten += store.tx(() =>
+          writeRows(run.traits, run.traitsWritten, deadlineMs, ([hash, json]) =>
+            writers.traits(hash, json, run.atMs),
+          ),
+        );
+      } else {
+        const retraited: EnvoyEntry[] = [];
+        run.envoysWritten += store.tx(() =>
+          writeRows(run.envoys, run.envoysWritten, deadlineMs, (entry) =>
+            writeEnvoy(entry, run.atMs, retraited),
+          ),
+        );
+        // Only once committed: a rolled-back row still holds the old traits_hash.
+        for (const entry of retraited) entry.storedTraitsHash = entry.traitsHash;
       }
     } catch (err) {
-      options.index.restoreChanges(changes);
-      options.log.error('fleet flush failed; changes kept for the next attempt', { err });
-      return;
+      putBack(run);
+      log.error('fleet flush failed; changes kept for the next attempt', { err });
+      return false;
     }
-    options.log.debug('fleet flushed', { envoys: changes.envoys.length, traits: changes.traits.length });
+    if (run.traitsWritten < run.traits.length || run.envoysWritten < run.envoys.length) return true;
+    run.finished = true;
+    log.debug('fleet flushed', { envoys: run.envoys.length, traits: run.traits.length });
+    return false;
   };
+
+  const flush = (): void => {
+    const noDeadline = Number.POSITIVE_INFINITY;
+    if (running !== undefined) while (writeSlice(running, noDeadline));
+    const run = takeRun();
+    if (run !== undefined) while (writeSlice(run, noDeadline));
+  };
+
+  const startSweep = (collect: boolean): Sweep => ({
+    entries: index.values(),
+    atMs: now(),
+    factor: options.staleFactor(),
+    fallbackMs: options.defaultIntervalMs(),
+    transitions: collect ? [] : undefined,
+  });
 
   const sweepStale = (): StaleTransition[] => {
-    const at = now();
-    const factor = options.staleFactor();
-    const fallbackMs = options.defaultIntervalMs();
-    const transitions: StaleTransition[] = [];
-    for (const entry of options.index.values()) {
-      if (entry.status !== 'active' || entry.lastSeenAtMs === 0) continue;
-      const stale = at - entry.lastSeenAtMs > factor * (entry.intervalMs || fallbackMs);
-      if (stale === entry.stale) continue;
-      entry.stale = stale;
-      const transition = { entry, stale };
-      transitions.push(transition);
-      options.onTransition?.(transition);
-    }
-    return transitions;
+    const sweep = startSweep(true);
+    sweepSlice(sweep, Number.POSITIVE_INFINITY, options.onTransition);
+    return sweep.transitions ?? [];
   };
 
-  const tick = (): void => {
-    flush();
-    sweepStale();
+  const schedule = (): void => {
     timer = setTimeout(tick, options.flushIntervalMs());
     timer.unref();
   };
+
+  const continueSweep = (sweep: Sweep, chain: number): void => {
+    slice = undefined;
+    const more = sweepSlice(sweep, performance.now() + sliceMs, options.onTransition);
+    if (chain !== generation) return;
+    if (more) slice = setImmediate(continueSweep, sweep, chain);
+    else schedule();
+  };
+
+  const continueFlush = (run: FlushRun | undefined, chain: number): void => {
+    slice = undefined;
+    const more = run !== undefined && writeSlice(run, performance.now() + sliceMs);
+    if (chain !== generation) return;
+    if (more) {
+      slice = setImmediate(continueFlush, run, chain);
+      return;
+    }
+    running = undefined;
+    continueSweep(startSweep(false), chain);
+  };
+
+  function tick(): void {
+    timer = undefined;
+    running = takeRun();
+    continueFlush(running, generation);
+  }
 
   return {
     flush,
     sweepStale,
     start: () => {
-      if (timer) return;
-      timer = setTimeout(tick, options.flushIntervalMs());
-      timer.unref();
+      if (started) return;
+      started = true;
+      schedule();
     },
     stop: () => {
-      if (timer) clearTimeout(timer);
+      generation += 1;
+      started = false;
+      if (timer !== undefined) clearTimeout(timer);
+      if (slice !== undefined) clearImmediate(slice);
       timer = undefined;
+      slice = undefined;
+      if (running !== undefined && !running.finished) putBack(running);
+      running = undefined;
     },
   };
 }

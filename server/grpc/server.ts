@@ -34,6 +34,8 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 30_000,
+    // Nothing reads channelz, and its per-call bookkeeping is measurable at thousands of check-ins/s.
+    'grpc.enable_channelz': 0,
   });
   options.register(server);
   const credentials = grpc.ServerCredentials.createSsl(
