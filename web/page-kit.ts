@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Actor, Ctx } from '../server/core/index.ts';
 import { VigoError, isVigoError, toPublicError } from '../server/core/index.ts';
-import { httpStatusByKind } from '../server/http/error-map.ts';
+import { httpStatusByKind, retryAfterSeconds } from '../server/http/error-map.ts';
 import type { AuthEnv } from '../server/http/auth.ts';
 import type { Permission } from '../server/identity/index.ts';
 import { hasPermission } from '../server/identity/index.ts';
@@ -81,10 +81,8 @@ export function errorView(c: WebContext, err: unknown): ErrorView {
   const status = httpStatusByKind[pub.kind];
   const requestId = c.get('requestId');
   if (!isVigoError(err) || status >= 500) c.get('log').error('web page failed', { err, path: c.req.path });
-  if (isVigoError(err) && err.code === 'rate_limited') {
-    const seconds = err.details['retryAfterSeconds'];
-    c.header('Retry-After', String(typeof seconds === 'number' ? seconds : 60));
-  }
+  const retryAfter = retryAfterSeconds(err);
+  if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
   const message =
     pub.kind === 'internal'
       ? `internal error; the server log has the details under request id ${requestId}`

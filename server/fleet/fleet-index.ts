@@ -156,6 +156,35 @@ export class FleetIndex {
     return this.#byId.values();
   }
 
+  /** Index of the first entry ordered after `cursor`. */
+  #after(cursor: string): number {
+    const ordered = this.#ordered();
+    let lo = 0;
+    let hi = ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sortKey(ordered[mid] as EnvoyEntry) <= cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * The cursor of the page before the one that starts after `cursor` (undefined: the first page). That
+   * page holds the last `limit` matching envoys at or before `cursor`, so its own cursor is the matching
+   * envoy before them: a walk backwards from `cursor`, never over more than it needs.
+   */
+  previousCursor(filter: EnvoyListFilter, cursor: string, limit: number): string | undefined {
+    const ordered = this.#ordered();
+    let seen = 0;
+    for (let i = this.#after(cursor) - 1; i >= 0; i--) {
+      const entry = ordered[i] as EnvoyEntry;
+      if (!matchesFilter(entry, filter)) continue;
+      if (++seen > limit) return sortKey(entry);
+    }
+    return undefined;
+  }
+
   #ordered(): EnvoyEntry[] {
     if (this.#sorted === undefined) {
       const keyed = [...this.#byId.values()].map((e) => ({ e, k: sortKey(e) }));
@@ -171,15 +200,7 @@ export class FleetIndex {
    */
   list(filter: EnvoyListFilter, limit: number, cursor?: string): EnvoyPage {
     const ordered = this.#ordered();
-    let lo = 0;
-    if (cursor !== undefined) {
-      let hi = ordered.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sortKey(ordered[mid] as EnvoyEntry) <= cursor) lo = mid + 1;
-        else hi = mid;
-      }
-    }
+    const lo = cursor === undefined ? 0 : this.#after(cursor);
     const items: EnvoyEntry[] = [];
     let total = 0;
     let more = false;

@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../core/index.ts';
 import { VigoError, newRequestId } from '../core/index.ts';
 import type { AuthDeps } from './auth.ts';
-import { errorResponseBody } from './error-map.ts';
+import { errorResponseBody, retryAfterSeconds } from './error-map.ts';
 import type { AnyRoute } from './route-table.ts';
 import { mountRouteTable } from './route-table.ts';
 
@@ -84,6 +84,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? newRequestId();
     const { status, body } = errorResponseBody(err, requestId);
+    const retryAfter = retryAfterSeconds(err);
+    if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
     if (status >= 500) (c.get('log') ?? deps.log).error('unhandled error', { err });
     return c.json(body, status as 500);
   });

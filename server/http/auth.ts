@@ -70,6 +70,13 @@ export interface AuthDeps {
 /** The session cookie: `__Host-` binds it to this origin over HTTPS with Path=/ and no Domain. */
 export const sessionCookieName = '__Host-vigo_session';
 export const csrfHeaderName = 'x-csrf-token';
+
+/** `Set-Cookie` for a new session: host-only, HTTPS-only, invisible to scripts, never sent cross-site. */
+export function sessionCookie(sessionId: string): string {
+  return `${sessionCookieName}=${sessionId}; Path=/; HttpOnly; Secure; SameSite=Strict`;
+}
+
+export const clearedSessionCookie = `${sessionCookieName}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
 const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function identifyBearer(deps: AuthDeps, header: string): { actor?: Actor; problem?: string } {
@@ -86,11 +93,11 @@ function identifyBearer(deps: AuthDeps, header: string): { actor?: Actor; proble
   return { problem: 'the bearer token is unknown, expired or revoked, or its user is disabled' };
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
+/** The session cookie's value, when the request carries one. */
+export function sessionIdOf(c: Context): string | undefined {
+  for (const part of (c.req.header('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === sessionCookieName) return part.slice(eq + 1).trim();
   }
   return undefined;
 }
@@ -119,7 +126,7 @@ export async function identifyRequest(deps: AuthDeps, c: Context<AuthEnv>): Prom
     else c.set('authProblem', problem);
     return;
   }
-  const sessionId = cookieValue(c.req.header('cookie'), sessionCookieName);
+  const sessionId = sessionIdOf(c);
   if (sessionId === undefined || deps.identity === undefined) {
     c.set('authProblem', 'no Authorization header or session cookie was sent');
     return;

@@ -33,3 +33,15 @@ export function errorResponseBody(err: unknown, requestId: string): { status: nu
   if (Array.isArray(diagnostics)) body.diagnostics = diagnostics;
   return { status: httpStatusByKind[pub.kind], body };
 }
+
+/**
+ * `Retry-After` for an error that says when to come back (rate limits, an agent build that failed):
+ * set by the error mapping for every route, API or page, so no route has to remember it.
+ */
+export function retryAfterSeconds(err: unknown): number | undefined {
+  if (!isVigoError(err)) return undefined;
+  const seconds = err.details['retryAfterSeconds'];
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0
+    ? Math.ceil(seconds)
+    : undefined;
+}

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { silentLogger, systemCtx } from '../core/index.ts';
+import { VigoError, silentLogger, systemCtx } from '../core/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { openStore } from '../store/index.ts';
 import { createHttpApp } from './app.ts';
@@ -53,6 +53,16 @@ const table: AnyRoute[] = [
     tag: 't',
     access: 'admin',
     handler: ({ c, param }) => c.json({ id: param('id') }),
+  }),
+  route({
+    method: 'GET',
+    path: '/t/busy',
+    summary: 'busy',
+    tag: 't',
+    access: 'public',
+    handler: () => {
+      throw new VigoError('rate_limited', 'slow down', { retryAfterSeconds: 7 });
+    },
   }),
   route<Record<never, never>, { n: { type: 'integer'; min: 1; max: 5 } }>({
     method: 'GET',
@@ -171,6 +181,14 @@ describe('authentication and authorization through the table', () => {
     assert.equal(denied.status, 403);
   });
 
+  it('sends Retry-After for any error that says when to come back', async () => {
+    const res = await app.request('/t/busy');
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '7');
+    assert.equal(((await res.json()) as { code: string }).code, 'rate_limited');
+    assert.equal((await app.request('/t/open')).headers.get('retry-after'), null);
+  });
+
   it('checks declared query parameters and refuses unknown ones', async () => {
     const h = { authorization: `Bearer ${adminToken}` };
     assert.deepEqual(await (await app.request('/t/query?n=3', { headers: h })).json(), { n: 3 });
@@ -219,7 +237,13 @@ describe('OpenAPI document', () => {
       paths: Record<string, Record<string, { 'x-vigo-access': string; parameters: { name: string }[] }>>;
     };
     assert.equal(doc.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(doc.paths).sort(), ['/t/admin/{id}', '/t/open', '/t/query', '/t/read']);
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/t/admin/{id}',
+      '/t/busy',
+      '/t/open',
+      '/t/query',
+      '/t/read',
+    ]);
     assert.equal(doc.paths['/t/admin/{id}']?.['post']?.['x-vigo-access'], 'admin');
     assert.deepEqual(
       doc.paths['/t/query']?.['get']?.parameters.map((p) => p.name),

@@ -14,7 +14,6 @@ import {
   envoyFilter,
   envoyStatusFilters,
   parseStatusFilter,
-  previousCursor,
 } from '../envoy-query.ts';
 import { envoyState } from '../fleet-stats.ts';
 import { badge, count, timeCell } from '../format.ts';
@@ -182,7 +181,7 @@ function findResults(
   const previous =
     cursor === undefined
       ? undefined
-      : listUrl(search, previousCursor(deps.fleet.values(), filter, cursor, limit), limit);
+      : listUrl(search, deps.fleet.previousCursor(filter, cursor, limit), limit);
   return {
     items: page.items,
     total: page.total,

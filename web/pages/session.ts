@@ -8,8 +8,8 @@ import type { Actor } from '../../server/core/index.ts';
 import { VigoError } from '../../server/core/index.ts';
 import { permissionsOf } from '../../server/identity/index.ts';
 import type { IdentityService } from '../../server/identity/index.ts';
-import { sessionCookieName } from '../../server/http/auth.ts';
-import { clearedSessionCookie, sessionCookie, sourceAddress } from '../../server/http/routes/identity.ts';
+import { clearedSessionCookie, sessionCookie, sessionIdOf } from '../../server/http/auth.ts';
+import { sourceAddress } from '../../server/http/peer.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
@@ -79,14 +79,6 @@ function loginForm(next: string | undefined, username: string | undefined): Html
       First start? <a href="/setup">Create the first admin</a> with the bootstrap secret the server printed.
     </p>
   </section>`;
-}
-
-function sessionIdOf(c: WebContext): string | undefined {
-  for (const part of (c.req.header('cookie') ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === sessionCookieName) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 interface LoginView {

@@ -8,10 +8,7 @@
  * are ignored on purpose: the script names only this server's configured address, so the endpoint
  * cannot be used to hand out a script that downloads from somewhere else.
  */
-import type { Context } from 'hono';
-import { isVigoError } from '../../core/index.ts';
 import type { BootstrapService } from '../../bootstrap/index.ts';
-import type { HttpEnv } from '../app.ts';
 import type { AnyRoute } from '../route-table.ts';
 import { route } from '../route-table.ts';
 
@@ -20,18 +17,6 @@ export interface BootstrapRoutesDeps {
 }
 
 const agentModuleName = 'vigo.mjs';
-
-async function withRetryAfter(c: Context<HttpEnv>, respond: () => Promise<Response>): Promise<Response> {
-  try {
-    return await respond();
-  } catch (err) {
-    if (isVigoError(err) && err.code === 'bootstrap.agent_unavailable') {
-      const retryAfterSeconds = err.details['retryAfterSeconds'];
-      c.header('Retry-After', String(typeof retryAfterSeconds === 'number' ? retryAfterSeconds : 30));
-    }
-    throw err;
-  }
-}
 
 const open = { tag: 'bootstrap', access: 'public' } as const;
 
@@ -58,17 +43,16 @@ export function bootstrapRoutes(deps: BootstrapRoutesDeps): AnyRoute[] {
       path: `/bootstrap/${agentModuleName}`,
       summary: 'The agent as one ES module (checksum in X-Checksum-Sha256)',
       produces: 'text/javascript',
-      handler: ({ c }) =>
-        withRetryAfter(c, async () => {
-          const artifact = await bootstrap.artifact();
-          return c.body(artifact.bytes, 200, {
-            'Content-Type': 'text/javascript; charset=utf-8',
-            'Content-Disposition': `attachment; filename="${agentModuleName}"`,
-            'X-Checksum-Sha256': artifact.sha256,
-            ETag: `"${artifact.sha256}"`,
-            'Cache-Control': 'no-cache',
-          });
-        }),
+      handler: async ({ c }) => {
+        const artifact = await bootstrap.artifact();
+        return c.body(artifact.bytes, 200, {
+          'Content-Type': 'text/javascript; charset=utf-8',
+          'Content-Disposition': `attachment; filename="${agentModuleName}"`,
+          'X-Checksum-Sha256': artifact.sha256,
+          ETag: `"${artifact.sha256}"`,
+          'Cache-Control': 'no-cache',
+        });
+      },
     }),
     route({
       ...open,
@@ -76,14 +60,13 @@ export function bootstrapRoutes(deps: BootstrapRoutesDeps): AnyRoute[] {
       path: `/bootstrap/${agentModuleName}.sha256`,
       summary: "The agent's SHA-256 in sha256sum format",
       produces: 'text/plain',
-      handler: ({ c }) =>
-        withRetryAfter(c, async () => {
-          const artifact = await bootstrap.artifact();
-          return c.body(`${artifact.sha256}  ${agentModuleName}\n`, 200, {
-            'Content-Type': 'text/plain; charset=utf-8',
-            'Cache-Control': 'no-cache',
-          });
-        }),
+      handler: async ({ c }) => {
+        const artifact = await bootstrap.artifact();
+        return c.body(`${artifact.sha256}  ${agentModuleName}\n`, 200, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-cache',
+        });
+      },
     }),
     route({
       ...open,

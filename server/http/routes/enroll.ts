@@ -5,11 +5,9 @@
  *   GET    /api/v1/enroll/tokens       fleet.read: list tokens (never secrets or hashes)
  *   DELETE /api/v1/enroll/tokens/{id}  fleet.write: revoke a token
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
-import { isVigoError } from '../../core/index.ts';
 import type { EnrollService } from '../../enroll/index.ts';
 import { tokenLimits } from '../../enroll/index.ts';
+import { sourceAddress } from '../peer.ts';
 import type { AnyRoute } from '../route-table.ts';
 import { route } from '../route-table.ts';
 
@@ -31,15 +29,6 @@ const createTokenBody = {
   description: { type: 'string', optional: true, maxLength: 4096 },
 } as const;
 
-/** The TCP peer's address; "unknown" when the request did not come through the node listener. */
-function sourceAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 const tokenSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 const listQuery = { limit: { type: 'integer', min: 1, max: tokenLimits.maxListLimit } } as const;
 
@@ -55,22 +44,11 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
       body: enrollBody,
       deferBody: true,
       response: { type: 'object', required: ['envoyId'] },
-      handler: async ({ c, readBody }) => {
-        try {
-          const result = await deps.enroll.enroll({
-            sourceIp: sourceAddress(c),
-            log: c.get('log'),
-            readInput: readBody,
-          });
-          return c.json(result, 200);
-        } catch (err) {
-          if (isVigoError(err) && err.code === 'rate_limited') {
-            const retryAfterSeconds = err.details['retryAfterSeconds'];
-            c.header('Retry-After', String(typeof retryAfterSeconds === 'number' ? retryAfterSeconds : 60));
-          }
-          throw err;
-        }
-      },
+      handler: async ({ c, readBody }) =>
+        c.json(
+          await deps.enroll.enroll({ sourceIp: sourceAddress(c), log: c.get('log'), readInput: readBody }),
+          200,
+        ),
     }),
     route<typeof createTokenBody>({
       method: 'POST',

@@ -7,45 +7,17 @@
  *   /api/v1/users[/{id}]            admin: web users
  *   /api/v1/tokens[/{id}]           API tokens: one's own; admins anyone's
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
 import type { Actor } from '../../core/index.ts';
-import { VigoError, isVigoError, parseDurationMs } from '../../core/index.ts';
+import { VigoError, parseDurationMs } from '../../core/index.ts';
 import type { IdentityService, UserView } from '../../identity/index.ts';
 import { allRoles, permissionsOf } from '../../identity/index.ts';
-import type { AuthEnv } from '../auth.ts';
-import { sessionCookieName } from '../auth.ts';
+import { clearedSessionCookie, sessionCookie, sessionIdOf } from '../auth.ts';
+import { sourceAddress } from '../peer.ts';
 import type { AnyRoute, JsonSchema } from '../route-table.ts';
 import { route } from '../route-table.ts';
 
 export interface IdentityRoutesDeps {
   readonly identity: IdentityService;
-}
-
-/** The TCP peer's address; "unknown" when the request did not come through the node listener. */
-export function sourceAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** `Set-Cookie` for a new session: host-only, HTTPS-only, invisible to scripts, never sent cross-site. */
-export function sessionCookie(sessionId: string): string {
-  return `${sessionCookieName}=${sessionId}; Path=/; HttpOnly; Secure; SameSite=Strict`;
-}
-
-export const clearedSessionCookie = `${sessionCookieName}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
-
-function withRetryAfter<T>(c: Context, work: () => Promise<T>): Promise<T> {
-  return work().catch((err: unknown) => {
-    if (isVigoError(err) && err.code === 'rate_limited') {
-      const seconds = err.details['retryAfterSeconds'];
-      c.header('Retry-After', String(typeof seconds === 'number' ? seconds : 60));
-    }
-    throw err;
-  });
 }
 
 function expiresInMs(text: string | undefined): number | undefined {
@@ -174,31 +146,30 @@ function authRoutes(deps: IdentityRoutesDeps): AnyRoute[] {
       access: 'public',
       body: loginBody,
       response: { type: 'object', required: ['user'], properties: { user: userSchema } },
-      handler: ({ c, body }) =>
-        withRetryAfter(c, async () => {
-          if (body.as !== undefined && body.as !== 'session' && body.as !== 'token')
-            throw new VigoError('request.invalid', 'as: must be "session" or "token"', { field: 'as' });
-          const user = await identity.verifyPassword(body.username, body.password, sourceAddress(c));
-          if (body.as === 'token') {
-            const ctx = {
-              requestId: c.get('requestId'),
-              log: c.get('log'),
-              actor: { kind: 'user', userId: user.id, username: user.username, role: user.role } as const,
-            };
-            const created = identity.createApiToken(ctx, {
-              userId: user.id,
-              name: body.tokenName ?? 'vigocli',
-              expiresInMs: expiresInMs(body.expiresIn) ?? 30 * 86_400_000,
-            });
-            return c.json({ user, token: created.token, id: created.id, expiresAt: created.expiresAt });
-          }
-          const session = identity.createSession(user.id, {
-            ip: sourceAddress(c),
-            userAgent: c.req.header('user-agent') ?? null,
+      handler: async ({ c, body }) => {
+        if (body.as !== undefined && body.as !== 'session' && body.as !== 'token')
+          throw new VigoError('request.invalid', 'as: must be "session" or "token"', { field: 'as' });
+        const user = await identity.verifyPassword(body.username, body.password, sourceAddress(c));
+        if (body.as === 'token') {
+          const ctx = {
+            requestId: c.get('requestId'),
+            log: c.get('log'),
+            actor: { kind: 'user', userId: user.id, username: user.username, role: user.role } as const,
+          };
+          const created = identity.createApiToken(ctx, {
+            userId: user.id,
+            name: body.tokenName ?? 'vigocli',
+            expiresInMs: expiresInMs(body.expiresIn) ?? 30 * 86_400_000,
           });
-          c.header('Set-Cookie', sessionCookie(session.sessionId));
-          return c.json({ user, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
-        }),
+          return c.json({ user, token: created.token, id: created.id, expiresAt: created.expiresAt });
+        }
+        const session = identity.createSession(user.id, {
+          ip: sourceAddress(c),
+          userAgent: c.req.header('user-agent') ?? null,
+        });
+        c.header('Set-Cookie', sessionCookie(session.sessionId));
+        return c.json({ user, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
+      },
     }),
     route({
       method: 'POST',
@@ -208,7 +179,7 @@ function authRoutes(deps: IdentityRoutesDeps): AnyRoute[] {
       access: 'authenticated',
       response: { type: 'object', required: ['ok'] },
       handler: ({ c }) => {
-        const id = cookieOf(c);
+        const id = sessionIdOf(c);
         if (id !== undefined) identity.destroySession(id);
         c.header('Set-Cookie', clearedSessionCookie);
         return c.json({ ok: true });
@@ -237,22 +208,12 @@ function authRoutes(deps: IdentityRoutesDeps): AnyRoute[] {
       body: bootstrapBody,
       success: [201],
       response: { type: 'object', required: ['user'], properties: { user: userSchema } },
-      handler: ({ c, body }) =>
-        withRetryAfter(c, async () => {
-          const user = await identity.claimAdminBootstrap({ ...body, sourceAddress: sourceAddress(c) });
-          return c.json({ user }, 201);
-        }),
+      handler: async ({ c, body }) => {
+        const user = await identity.claimAdminBootstrap({ ...body, sourceAddress: sourceAddress(c) });
+        return c.json({ user }, 201);
+      },
     }),
   ];
-}
-
-function cookieOf(c: Context<AuthEnv>): string | undefined {
-  const header = c.req.header('cookie') ?? '';
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === sessionCookieName) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 function userRoutes(deps: IdentityRoutesDeps): AnyRoute[] {
