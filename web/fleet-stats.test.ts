@@ -6,8 +6,9 @@ import { after, describe, it } from 'node:test';
 import { silentLogger } from '../server/core/index.ts';
 import { EnvoyEntry } from '../server/fleet/index.ts';
 import { openStore } from '../server/store/index.ts';
-import type { LatestRun } from './fleet-stats.ts';
-import { createLatestRunsReader, envoyState, isConvergedRun, summarizeFleet } from './fleet-stats.ts';
+import type { LatestRun } from '../server/runs/index.ts';
+import { createLatestRunsReader } from '../server/runs/index.ts';
+import { envoyState, isConvergedRun, summarizeFleet } from './fleet-stats.ts';
 
 function entry(
   id: string,

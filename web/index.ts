@@ -15,7 +15,7 @@ import type { PublishService } from '../server/publish/index.ts';
 import type { RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
 import { followRecentActivity } from './activity.ts';
-import { createLatestRunsReader } from './fleet-stats.ts';
+import { createLatestRunsReader } from '../server/runs/index.ts';
 import type { Shell } from './layout.ts';
 import { tokenPages } from './pages/admin-tokens.ts';
 import { enrollPages } from './pages/admin-enroll.ts';

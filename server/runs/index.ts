@@ -8,3 +8,5 @@ export type {
   RunView,
   RunsReader,
 } from './runs-reader.ts';
+export { createLatestRunsReader } from './latest-runs.ts';
+export type { LatestRun, LatestRuns, LatestRunsOptions, LatestRunsReader } from './latest-runs.ts';

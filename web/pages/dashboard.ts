@@ -8,7 +8,7 @@ import type { FleetIndex } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService, VersionRow } from '../../server/publish/index.ts';
 import type { RecentActivity } from '../activity.ts';
-import type { LatestRunsReader } from '../fleet-stats.ts';
+import type { LatestRunsReader } from '../../server/runs/index.ts';
 import { envoyStates, summarizeFleet } from '../fleet-stats.ts';
 import { badge, count, percent, timeCell } from '../format.ts';
 import type { Html } from '../html.ts';
