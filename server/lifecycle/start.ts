@@ -177,7 +177,7 @@ export async function startServer(
     cleanups.push(() => bus.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
-    const fleet = FleetIndex.load(store.db);
+    const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
     log.info('fleet index loaded', {
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
