@@ -81,5 +81,6 @@ export const rpcErrorCodes = {
   'stream.idle': status.DEADLINE_EXCEEDED,
   'stream.hello_required': status.INVALID_ARGUMENT,
   'server.draining': status.UNAVAILABLE,
+  'server.unavailable': status.UNAVAILABLE,
 } as const satisfies Record<string, status>;
 export type RpcErrorCode = keyof typeof rpcErrorCodes;

@@ -33,6 +33,10 @@ import { QueueFullError } from './results-committer.ts';
 import type { ResultsCommitter, RunOutcome, RunRecord } from './results-committer.ts';
 import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
 import type { PeerCall } from './verify.ts';
+import { WatermarkNotDurableError, createWatermarkCommitter } from './watermark-committer.ts';
+
+/** How long a verified request waits for others to share its watermark transaction. */
+const watermarkBatchDelayMs = 5;
 
 export interface AgentServiceDeps {
   index: FleetIndex;
@@ -128,6 +132,11 @@ export function registerAgentService(
 ): void {
   const now = deps.now ?? Date.now;
   const streams = new Map<string, grpc.ServerDuplexStream<unknown, unknown>>();
+  const watermarks = createWatermarkCommitter({
+    store: deps.store,
+    log: deps.log,
+    maxDelayMs: watermarkBatchDelayMs,
+  });
 
   const verify = (rpc: AgentRpc, envelope: SignedEnvelope | undefined, call: PeerCall): EnvoyEntry => {
     return verifyEnvelope(rpc, envelope, peerFingerprint(call), {
@@ -153,6 +162,10 @@ export function registerAgentService(
       deps.metrics.rejections.inc({ rpc, code: err.code });
       return rejection(err.code, err.message);
     }
+    if (err instanceof WatermarkNotDurableError) {
+      deps.metrics.rejections.inc({ rpc, code: 'server.unavailable' });
+      return rejection('server.unavailable', err.message);
+    }
     deps.log.error('agent rpc failed', { rpc, err });
     return { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() };
   };
@@ -161,6 +174,7 @@ export function registerAgentService(
     checkIn: (call, callback) => {
       try {
         const entry = verify('CheckIn', call.request.envelope, call);
+        const durable = watermarks.durable(entry);
         const payload = decode('CheckIn', call.request.envelope);
         const nowMs = now();
         entry.lastSeenAtMs = nowMs;
@@ -199,7 +213,10 @@ export function registerAgentService(
           deps.metrics.checkins.inc({ status: 'bundle' });
         }
         deps.index.markDirty(entry);
-        callback(null, response);
+        durable.then(
+          () => callback(null, response),
+          (err: unknown) => callback(fail('CheckIn', err)),
+        );
       } catch (err) {
         callback(fail('CheckIn', err));
       }
@@ -207,16 +224,18 @@ export function registerAgentService(
 
     reportResults: (call, callback) => {
       let runs: RunRecord[];
+      let durable: Promise<void>;
       try {
         const entry = verify('ReportResults', call.request.envelope, call);
+        durable = watermarks.durable(entry);
         const payload = decode('ReportResults', call.request.envelope);
         runs = payload.runs.map((run) => toRunRecord(entry.id, run));
       } catch (err) {
         callback(fail('ReportResults', err));
         return;
       }
-      deps.results.submit(runs).then(
-        (accepted) => {
+      Promise.all([deps.results.submit(runs), durable]).then(
+        ([accepted]) => {
           deps.metrics.resultsAccepted.inc(runs.reduce((n, r) => n + r.results.length, 0));
           callback(null, create(ReportResultsResponseSchema, { acceptedRunIds: accepted }));
         },
@@ -232,6 +251,7 @@ export function registerAgentService(
     resolveSecrets: (call, callback) => {
       try {
         const entry = verify('ResolveSecrets', call.request.envelope, call);
+        const durable = watermarks.durable(entry);
         const payload = decode('ResolveSecrets', call.request.envelope);
         const policy = deps.policy();
         const result = deps.secrets.resolve(deps.secrets.allowedFor(entry), payload.refs);
@@ -265,12 +285,13 @@ export function registerAgentService(
           );
           return;
         }
-        callback(
-          null,
-          create(ResolveSecretsResponseSchema, {
-            values: Object.fromEntries(result.values),
-            secretsEpoch: BigInt(policy.secretsEpoch),
-          }),
+        const response = create(ResolveSecretsResponseSchema, {
+          values: Object.fromEntries(result.values),
+          secretsEpoch: BigInt(policy.secretsEpoch),
+        });
+        durable.then(
+          () => callback(null, response),
+          (err: unknown) => callback(fail('ResolveSecrets', err)),
         );
       } catch (err) {
         callback(fail('ResolveSecrets', err));
@@ -279,9 +300,15 @@ export function registerAgentService(
 
     agentStream: (call) => {
       let entry: EnvoyEntry | undefined;
+      let helloSeen = false;
+      let closed = false;
       let idle: NodeJS.Timeout | undefined;
+      // Each message takes effect only once its watermark is durable, and in the order it arrived.
+      let applied: Promise<void> = Promise.resolve();
       const end = (r: Rejection): void => {
         if (idle) clearTimeout(idle);
+        if (closed) return;
+        closed = true;
         call.emit('error', r);
       };
       const resetIdle = (): void => {
@@ -292,33 +319,48 @@ export function registerAgentService(
         );
         idle.unref();
       };
+      const takeEffect = (verified: EnvoyEntry, hello: boolean): void => {
+        if (closed) return;
+        if (hello) {
+          entry = verified;
+          const previous = streams.get(entry.id);
+          previous?.emit(
+            'error',
+            rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'),
+          );
+          streams.set(entry.id, call);
+        }
+        verified.lastSeenAtMs = now();
+        deps.index.markDirty(verified);
+        resetIdle();
+      };
       resetIdle();
       call.on('data', (request: { envelope?: SignedEnvelope }) => {
         try {
           const verified = verify('AgentStream', request.envelope, call);
+          const durable = watermarks.durable(verified);
           const payload = decode('AgentStream', request.envelope);
-          if (entry === undefined) {
+          const hello = !helloSeen;
+          if (hello) {
             if (payload.kind.case !== 'hello')
               throw new EnvelopeRejection(
                 'checkin.payload_invalid',
                 'the first stream message must be hello',
               );
-            entry = verified;
-            const previous = streams.get(entry.id);
-            previous?.emit(
-              'error',
-              rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'),
-            );
-            streams.set(entry.id, call);
+            helloSeen = true;
           }
-          verified.lastSeenAtMs = now();
-          deps.index.markDirty(verified);
-          resetIdle();
+          applied = applied
+            .then(() => durable)
+            .then(
+              () => takeEffect(verified, hello),
+              (err: unknown) => end(fail('AgentStream', err)),
+            );
         } catch (err) {
           end(fail('AgentStream', err));
         }
       });
       const cleanup = (): void => {
+        closed = true;
         if (idle) clearTimeout(idle);
         if (entry && streams.get(entry.id) === call) streams.delete(entry.id);
       };

@@ -75,7 +75,10 @@
 //
 // When checks 1 to 7 pass, the server records ts_ms as the envoy's last accepted timestamp. A request that
 // fails any of them never moves that counter, so forged or rejected requests cannot block a real agent.
-// The counter is kept with the envoy's last-seen state and survives a server restart.
+// The server answers a request (and acts on an AgentStream message) only once that counter is stored
+// durably, so it survives a server restart and a crash alike: a request the server answered is refused as
+// checkin.replayed forever after. When the counter cannot be stored, the request is refused with
+// UNAVAILABLE server.unavailable and the agent resends it with a fresh ts_ms after a backoff.
 //
 // ## Errors
 //
