@@ -13,6 +13,7 @@ import {
   ResolveSecretsResponseSchema,
   ResourceOutcome,
   VigoAgent,
+  agentRpcs,
   decodePayload,
   envelopeRejections,
   errorStatusMessage,
@@ -373,5 +374,12 @@ export function registerAgentService(
     },
   };
 
-  addService(server, VigoAgent, implementation, { maxMessageBytes });
+  addService(server, VigoAgent, implementation, {
+    maxMessageBytes,
+    refuseUndecodable: (typeName, reason) => {
+      const rpc = agentRpcs.find((name) => typeName === `vigo.agent.v1.${name}Request`) ?? 'unknown';
+      deps.metrics.rejections.inc({ rpc, code: 'checkin.payload_invalid' });
+      return rejection('checkin.payload_invalid', `the request is not a valid ${typeName}: ${reason}`);
+    },
+  });
 }

@@ -9,7 +9,8 @@
 // presents the client certificate issued to it at enrollment; that certificate names the envoy id (subject
 // CN and a SAN). The agent keeps one long-lived connection and multiplexes every RPC on it. The server
 // refuses any gRPC message larger than 4 MiB + 64 KiB (4,259,840 bytes) with RESOURCE_EXHAUSTED, and a
-// message that is not valid protobuf is refused by the transport itself (grpc-js answers INTERNAL).
+// request message that is not valid protobuf with INVALID_ARGUMENT checkin.payload_invalid (on AgentStream
+// the stream ends with that status), before any of the checks below.
 //
 // # Signed envelopes
 //
