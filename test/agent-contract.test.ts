@@ -5,21 +5,74 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { errorCodeOf } from '../protocol/index.ts';
-import { createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
+import { createEnvelopeClock, errorCodeOf, signRequest } from '../protocol/index.ts';
+import type { CheckInResponse, PayloadInit } from '../protocol/index.ts';
+import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
 
 const temp = makeTempDir('vigo-contract-');
+const clock = createEnvelopeClock();
 let server: ReadyServer;
+let token: string;
 let web: EnrolledAgent;
 before(async () => {
   server = await startServer({ dataDir: temp.path });
-  const token = await createEnrollToken(server, ['*.example.com'], 20);
+  token = await createEnrollToken(server, ['*.example.com'], 20);
   web = await enrollAgent(server, token, 'web-1.example.com');
 });
+
+async function admin(path: string, body: unknown): Promise<void> {
+  const adminToken = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+  const reply = await server.request(path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(reply.status === 200 || reply.status === 201, `${path}: ${reply.status} ${reply.body}`);
+}
+
+async function checkIn(agent: EnrolledAgent, payload: PayloadInit<'CheckIn'>): Promise<CheckInResponse> {
+  const client = agentClient(server, agent);
+  try {
+    return await client.methods.checkIn(
+      signRequest('CheckIn', agent.signingKey, agent.envoyId, clock(), {
+        hostname: agent.hostname,
+        ...payload,
+      }),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ code: number; vigo: string | undefined }> {
+  try {
+    await promise;
+  } catch (err) {
+    return status(err as grpc.ServiceError);
+  }
+  throw new Error('the call succeeded but a refusal was expected');
+}
+
+interface BundleDocument {
+  policy_version: number;
+  merkle_root: string;
+  secrets_epoch: number;
+  resources: { params: Record<string, unknown> }[];
+}
+
+function documentOf(response: CheckInResponse): BundleDocument {
+  assert.equal(response.outcome.case, 'bundle');
+  return JSON.parse(Buffer.from(response.outcome.value.payload).toString('utf8')) as BundleDocument;
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 after(async () => {
   await server?.stop();
   temp.remove();
@@ -37,6 +90,7 @@ function rawClient(agent: EnrolledAgent): grpc.Client {
 }
 
 const same = (bytes: Buffer): Buffer => bytes;
+const payloadInvalid = { code: grpc.status.INVALID_ARGUMENT, vigo: 'checkin.payload_invalid' };
 
 function status(err: grpc.ServiceError | grpc.StatusObject | null): {
   code: number;
@@ -48,7 +102,6 @@ function status(err: grpc.ServiceError | grpc.StatusObject | null): {
 
 describe('bytes that are not protobuf', () => {
   const garbage = Buffer.from([0xff, 0xff, 0xff]);
-  const payloadInvalid = { code: grpc.status.INVALID_ARGUMENT, vigo: 'checkin.payload_invalid' };
 
   it('answer INVALID_ARGUMENT checkin.payload_invalid on every unary RPC, never INTERNAL', async () => {
     const client = rawClient(web);
@@ -74,6 +127,101 @@ describe('bytes that are not protobuf', () => {
       assert.deepEqual(status(await ended), payloadInvalid);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('CheckIn', () => {
+  let tpl: EnrolledAgent;
+  let stray: EnrolledAgent;
+
+  before(async () => {
+    tpl = await enrollAgent(server, token, 'tpl-1.example.com');
+    stray = await enrollAgent(server, token, 'stray-1.example.com');
+    const files: Record<string, string> = {
+      'configcrates/plain.vgo':
+        'name: plain\nresources:\n  - name: motd\n    type: file\n    target_path: /tmp/vigo-contract-plain\n    content: "hello"\n',
+      'configcrates/rendered.vgo':
+        'name: rendered\nresources:\n  - name: os\n    type: file\n    target_path: /tmp/vigo-contract-os\n    content: "os {{ .Traits.os.family }}"\n',
+      'roles.vgo': 'roles:\n  plain:\n    configcrates: [plain]\n  rendered:\n    configcrates: [rendered]\n',
+      'envoys.vgo':
+        'envoys:\n  - match: "web-*"\n    roles: [plain]\n  - match: "tpl-*"\n    roles: [rendered]\n',
+    };
+    await admin('/api/v1/secrets', { path: 'contract/unused', value: 'moves the secrets epoch' });
+    await admin('/api/v1/config/publish', {
+      files: Object.entries(files).map(([path, content]) => ({ path, content })),
+      message: 'contract test',
+    });
+  });
+
+  it('gives a fresh agent (policy_version 0) its bundle, even when its fingerprint matches', async () => {
+    const first = documentOf(await checkIn(web, {}));
+    const epoch = BigInt(first.secrets_epoch);
+    const fresh = await checkIn(web, {
+      policyVersion: 0n,
+      stateFingerprint: first.merkle_root,
+      secretsEpoch: epoch,
+    });
+    assert.equal(fresh.outcome.case, 'bundle');
+    const holding = await checkIn(web, {
+      policyVersion: BigInt(first.policy_version),
+      stateFingerprint: first.merkle_root,
+      secretsEpoch: epoch,
+    });
+    assert.equal(holding.outcome.case, 'noChange');
+  });
+
+  it("counts the agent's secrets_epoch in no-change: another epoch gets the bundle", async () => {
+    const first = documentOf(await checkIn(web, {}));
+    assert.ok(first.secrets_epoch > 0, 'setting a secret moved the epoch');
+    const stale = await checkIn(web, {
+      policyVersion: BigInt(first.policy_version),
+      stateFingerprint: first.merkle_root,
+      secretsEpoch: BigInt(first.secrets_epoch - 1),
+    });
+    assert.equal(stale.outcome.case, 'bundle');
+  });
+
+  it('answers with the secrets_epoch of the bundle it sends, on a matched and an unmatched host', async () => {
+    for (const agent of [web, stray]) {
+      const response = await checkIn(agent, {});
+      assert.equal(BigInt(documentOf(response).secrets_epoch), response.secretsEpoch, agent.hostname);
+    }
+  });
+
+  it('asks for traits instead of signing a bundle built without them when traits_hash is empty', async () => {
+    const ask = await checkIn(tpl, { traitsHash: '' });
+    assert.equal(ask.sendTraits, true);
+    assert.equal(ask.outcome.case, 'noChange');
+    const traits = Buffer.from(JSON.stringify({ os: { family: 'debian' } }));
+    const sent = await checkIn(tpl, { traitsHash: sha256(traits), traitsJson: traits });
+    assert.equal(sent.sendTraits, false);
+    assert.equal(documentOf(sent).resources[0]?.params['content'], 'os debian');
+  });
+
+  it('refuses traits_json that is not a JSON object, and stores none of it', async () => {
+    for (const text of ['{"os": ', '[1, 2]', 'null']) {
+      const traits = Buffer.from(text);
+      const hash = sha256(traits);
+      assert.deepEqual(
+        await refusal(checkIn(web, { traitsHash: hash, traitsJson: traits })),
+        payloadInvalid,
+        text,
+      );
+      const after = await checkIn(web, { traitsHash: hash });
+      assert.equal(after.sendTraits, true, `the server still has no traits with the hash of ${text}`);
+    }
+  });
+
+  it('refuses fields beyond their documented limits', async () => {
+    for (const payload of [
+      { agentVersion: 'v'.repeat(65) },
+      { hostname: 'h'.repeat(254) },
+      { stateFingerprint: 'not-a-digest' },
+      { traitsHash: 'ABC' },
+      { traceparent: 't'.repeat(129) },
+    ]) {
+      assert.deepEqual(await refusal(checkIn(web, payload)), payloadInvalid, Object.keys(payload)[0]);
     }
   });
 });

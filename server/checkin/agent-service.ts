@@ -5,10 +5,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
 import {
-  CheckInResponseSchema,
-  NoChangeSchema,
   ReportResultsResponseSchema,
   ResolveSecretsResponseSchema,
   ResourceOutcome,
@@ -28,6 +25,7 @@ import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { addService } from '../grpc/index.ts';
 import type { ServiceImplementation } from '../grpc/index.ts';
 import type { Store } from '../store/index.ts';
+import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
@@ -176,46 +174,16 @@ export function registerAgentService(
       try {
         const entry = verify('CheckIn', call.request.envelope, call);
         const durable = watermarks.durable(entry);
-        const payload = decode('CheckIn', call.request.envelope);
-        const nowMs = now();
-        entry.lastSeenAtMs = nowMs;
-        entry.intervalMs = deps.intervalMs();
-        if (payload.agentVersion !== entry.agentVersion) entry.agentVersion = payload.agentVersion;
-        if (payload.traitsJson.length > 0) {
-          const hash = createHash('sha256').update(payload.traitsJson).digest('hex');
-          if (hash !== payload.traitsHash)
-            throw new EnvelopeRejection('checkin.payload_invalid', 'traits_hash does not match traits_json');
-          deps.index.addTraits(hash, Buffer.from(payload.traitsJson).toString('utf8'));
-        }
-        const sendTraits = payload.traitsHash !== '' && !deps.index.hasTraits(payload.traitsHash);
-        if (!sendTraits) entry.traitsHash = payload.traitsHash;
-        const policy = deps.policy();
-        const response = create(CheckInResponseSchema, {
-          policyVersion: BigInt(policy.version),
-          intervalMs: entry.intervalMs,
-          sendTraits,
+        const answer = answerCheckIn(entry, decode('CheckIn', call.request.envelope), {
+          index: deps.index,
+          policy: deps.policy(),
+          intervalMs: deps.intervalMs(),
           observeOnly: deps.observeOnly(),
-          serverTimeMs: BigInt(nowMs),
-          secretsEpoch: BigInt(policy.secretsEpoch),
+          nowMs: now(),
         });
-        // Without the traits a trait-rendered bundle cannot be built: answer at once and let the agent
-        // come straight back with them, rather than serve a bundle built without them.
-        const current = sendTraits || (Number(payload.policyVersion) === policy.version && !entry.forcePush);
-        const served = current ? undefined : policy.bundleFor(entry, nowMs);
-        if (served === undefined || (served.merkleRoot === payload.stateFingerprint && !entry.forcePush)) {
-          response.outcome = { case: 'noChange', value: create(NoChangeSchema) };
-          if (sendTraits) response.policyVersion = payload.policyVersion;
-          else entry.policyVersion = policy.version;
-          entry.stateFingerprint = payload.stateFingerprint;
-          deps.metrics.checkins.inc({ status: 'no_change' });
-        } else {
-          response.outcome = { case: 'bundle', value: served.bundle };
-          entry.forcePush = false;
-          deps.metrics.checkins.inc({ status: 'bundle' });
-        }
-        deps.index.markDirty(entry);
+        deps.metrics.checkins.inc({ status: answer.outcome });
         durable.then(
-          () => callback(null, response),
+          () => callback(null, answer.response),
           (err: unknown) => callback(fail('CheckIn', err)),
         );
       } catch (err) {

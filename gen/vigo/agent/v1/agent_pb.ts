@@ -213,8 +213,9 @@ export type CheckInPayload = Message<"vigo.agent.v1.CheckInPayload"> & {
   hostname: string;
 
   /**
-   * The policy_version of the bundle the agent holds, 0 for none. An agent whose cached bundle nears its
-   * expiry (the expiry is inside the bundle) sends 0 and an empty state_fingerprint to get a fresh bundle.
+   * The policy_version of the bundle the agent holds, 0 for none. 0 always gets a bundle: an agent whose
+   * cached bundle nears its expiry (the expiry is inside the bundle) sends 0 and an empty state_fingerprint
+   * to get a fresh one.
    *
    * @generated from field: uint64 policy_version = 3;
    */
@@ -229,22 +230,25 @@ export type CheckInPayload = Message<"vigo.agent.v1.CheckInPayload"> & {
 
   /**
    * SHA-256, as 64 lowercase hex characters, of the agent's current traits in canonical JSON (RFC 8785 JSON
-   * Canonicalization Scheme: object members sorted by key, no insignificant whitespace, UTF-8).
+   * Canonicalization Scheme: object members sorted by key, no insignificant whitespace, UTF-8), or "" for
+   * none (an entry that renders traits then answers send_traits).
    *
    * @generated from field: string traits_hash = 5;
    */
   traitsHash: string;
 
   /**
-   * The canonical traits JSON whose SHA-256 is traits_hash: sent only when the previous CheckInResponse set
-   * send_traits, empty otherwise. At most 1 MiB.
+   * The canonical traits JSON whose SHA-256 is traits_hash: a JSON object. Sent only when the previous
+   * CheckInResponse set send_traits, empty otherwise. At most 1 MiB.
    *
    * @generated from field: bytes traits_json = 6;
    */
   traitsJson: Uint8Array;
 
   /**
-   * The secrets_epoch of the secret values the agent holds in memory, 0 for none.
+   * The secrets_epoch written in the bundle the agent holds (the bundle policy_version names), 0 for none.
+   * When the server's differs (a secret was set, rotated or deleted) the agent gets the bundle again, so
+   * that it applies the new values.
    *
    * @generated from field: uint64 secrets_epoch = 7;
    */
@@ -313,8 +317,8 @@ export type CheckInResponse = Message<"vigo.agent.v1.CheckInResponse"> & {
   intervalMs: number;
 
   /**
-   * The server has no traits with the agent's traits_hash: the agent checks in again promptly with
-   * traits_json set.
+   * The server has no traits with the agent's traits_hash (or traits_hash was empty and the envoy's entry
+   * renders traits): the agent checks in again promptly with traits_json set.
    *
    * @generated from field: bool send_traits = 5;
    */
@@ -336,8 +340,9 @@ export type CheckInResponse = Message<"vigo.agent.v1.CheckInResponse"> & {
   serverTimeMs: bigint;
 
   /**
-   * The server's current secrets epoch. When it differs from the epoch of the values the agent holds, the
-   * agent drops those values and resolves them again at its next apply.
+   * The secrets epoch: when `bundle` is set, the secrets_epoch written inside it; otherwise the epoch of the
+   * bundle the agent holds. When it differs from the epoch of the secret values the agent holds, the agent
+   * drops those values and resolves them again at its next apply.
    *
    * @generated from field: uint64 secrets_epoch = 8;
    */
@@ -1285,18 +1290,28 @@ export const VigoAgent: GenService<{
    * Caller: the agent, at start, then every CheckInResponse.interval_ms; at once after a ForcePush; and
    * promptly again (without waiting for the interval) when the previous response set send_traits.
    *
-   * Server: verifies the envelope, marks the envoy seen (in memory, persisted in batches), stores the traits
-   * when traits_json is sent, and answers with either no_change or the envoy's signed bundle. no_change is
-   * sent when the agent's policy_version equals the server's current policy version and nothing is pending
-   * for the envoy (no force-push, same secrets_epoch), or when the agent's state_fingerprint equals the
-   * Merkle root of the envoy's resolved policy.
+   * Server: verifies the envelope, checks the whole payload, marks the envoy seen (in memory, persisted in
+   * batches), stores the traits when traits_json is sent, and answers with either no_change or the envoy's
+   * signed bundle. no_change is sent only when the agent holds a bundle (policy_version is not 0), no
+   * force-push is pending for the envoy, the agent's secrets_epoch equals the secrets epoch of the envoy's
+   * current bundle, and either the agent's policy_version equals the server's current policy version or
+   * its state_fingerprint equals the Merkle root of the envoy's current bundle (for an entry that renders
+   * templates with traits, only the Merkle root counts: it covers the traits). Otherwise the reply carries
+   * the bundle.
+   *
+   * Traits: when the envoy's entry renders templates with traits and the server does not hold the agent's
+   * traits (traits_hash is empty or unknown to it), no bundle can be built: the reply sets send_traits and
+   * no_change, with the agent's own policy_version, and the agent comes straight back with traits_json.
+   * When traits_hash is unknown but the entry renders no traits, the reply carries the bundle (or
+   * no_change) and sets send_traits all the same.
    *
    * Guarantees: no_change means the bundle the agent holds is still its desired state; a bundle is always
-   * signed with the server's bundle-signing key. Besides last-seen and traits bookkeeping the call changes
-   * nothing, so it is always safe to retry.
+   * signed with the server's bundle-signing key, and never built without traits its entry needs. Besides
+   * last-seen and traits bookkeeping the call changes nothing, so it is always safe to retry.
    *
-   * Errors: the envelope codes of the file comment. checkin.payload_invalid also covers traits_json whose
-   * SHA-256 does not equal traits_hash.
+   * Errors: the envelope codes of the file comment. checkin.payload_invalid also covers any field beyond its
+   * documented limit, traits_json whose SHA-256 does not equal traits_hash, and traits_json that is not a
+   * JSON object; nothing of a refused payload is stored.
    *
    * @generated from rpc vigo.agent.v1.VigoAgent.CheckIn
    */
