@@ -3,13 +3,14 @@
  * .proto alone may send: bytes that are not protobuf, payloads that break a documented limit, and the
  * CheckIn answers the .proto promises. Every refusal carries its status and stable code and stores nothing.
  */
+import Database from 'better-sqlite3';
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEnvelopeClock, errorCodeOf, signRequest } from '../protocol/index.ts';
+import { ResourceOutcome, createEnvelopeClock, errorCodeOf, signRequest } from '../protocol/index.ts';
 import type { CheckInResponse, PayloadInit } from '../protocol/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
@@ -70,6 +71,16 @@ interface BundleDocument {
 function documentOf(response: CheckInResponse): BundleDocument {
   assert.equal(response.outcome.case, 'bundle');
   return JSON.parse(Buffer.from(response.outcome.value.payload).toString('utf8')) as BundleDocument;
+}
+
+function storedRuns(ids: string[]): string[] {
+  const db = new Database(join(temp.path, 'db', 'vigo.db'), { readonly: true });
+  try {
+    const known = db.prepare('SELECT id FROM runs WHERE id = ?').pluck();
+    return ids.filter((id) => known.get(id) !== undefined);
+  } finally {
+    db.close();
+  }
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -223,5 +234,51 @@ describe('CheckIn', () => {
     ]) {
       assert.deepEqual(await refusal(checkIn(web, payload)), payloadInvalid, Object.keys(payload)[0]);
     }
+  });
+});
+
+describe('ReportResults', () => {
+  const run = (fields: Record<string, unknown> = {}) => ({
+    runId: randomUUID(),
+    policyVersion: 1n,
+    startedAtMs: BigInt(Date.now() - 100),
+    finishedAtMs: BigInt(Date.now()),
+    results: [{ resourceId: 'plain/motd', resourceType: 'file', outcome: ResourceOutcome.NONE }],
+    ...fields,
+  });
+
+  async function report(runs: ReturnType<typeof run>[]) {
+    const client = agentClient(server, web);
+    try {
+      return await client.methods.reportResults(
+        signRequest('ReportResults', web.signingKey, web.envoyId, clock(), { runs }),
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  it('rejects each invalid run alone and stores the good runs of the same call', async () => {
+    const good = [run(), run()];
+    const bad = [
+      run({
+        results: [{ resourceId: 'plain/motd', resourceType: 'file', outcome: ResourceOutcome.UNSPECIFIED }],
+      }),
+      run({ runId: 'not-a-uuid-at-all' }),
+      run({ finishedAtMs: 1n }),
+    ];
+    const ack = await report([good[0]!, ...bad, good[1]!]);
+    assert.deepEqual([...ack.acceptedRunIds].sort(), good.map((r) => r.runId).sort());
+    assert.deepEqual([...ack.rejectedRunIds].sort(), bad.map((r) => r.runId).sort());
+    assert.equal(ack.retryAfterMs, 0);
+    const ids = [...good, ...bad].map((r) => r.runId);
+    assert.deepEqual(storedRuns(ids).sort(), good.map((r) => r.runId).sort());
+  });
+
+  it('refuses a call with no runs or more than 100 as a whole, storing nothing', async () => {
+    assert.deepEqual(await refusal(report([])), payloadInvalid);
+    const many = Array.from({ length: 101 }, () => run());
+    assert.deepEqual(await refusal(report(many)), payloadInvalid);
+    assert.deepEqual(storedRuns(many.map((r) => r.runId)), []);
   });
 });

@@ -8,7 +8,6 @@ import * as grpc from '@grpc/grpc-js';
 import {
   ReportResultsResponseSchema,
   ResolveSecretsResponseSchema,
-  ResourceOutcome,
   VigoAgent,
   agentRpcs,
   decodePayload,
@@ -18,7 +17,7 @@ import {
   rpcErrorCodes,
   streamTimings,
 } from '../../protocol/index.ts';
-import type { AgentRpc, PayloadOf, RunReport, SignedEnvelope } from '../../protocol/index.ts';
+import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
@@ -29,7 +28,9 @@ import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
-import type { ResultsCommitter, RunOutcome, RunRecord } from './results-committer.ts';
+import type { ResultsCommitter } from './results-committer.ts';
+import { sortRunReports } from './run-reports.ts';
+import type { SortedRuns } from './run-reports.ts';
 import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
 import type { PeerCall } from './verify.ts';
 import { WatermarkNotDurableError, createWatermarkCommitter } from './watermark-committer.ts';
@@ -77,50 +78,6 @@ function rejection(
     code: status,
     details: errorStatusMessage(code, text),
     metadata: errorStatusMetadata(code, retryAfterMs),
-  };
-}
-
-const outcomeNames: Partial<Record<ResourceOutcome, RunOutcome>> = {
-  [ResourceOutcome.NONE]: 'none',
-  [ResourceOutcome.CREATED]: 'created',
-  [ResourceOutcome.UPDATED]: 'updated',
-  [ResourceOutcome.DELETED]: 'deleted',
-  [ResourceOutcome.SKIPPED]: 'skipped',
-  [ResourceOutcome.BLOCKED]: 'blocked',
-  [ResourceOutcome.FAILED]: 'failed',
-};
-
-const traceIdPattern = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const runIdPattern = /^[A-Za-z0-9-]{8,64}$/;
-
-function toRunRecord(envoyId: string, run: RunReport): RunRecord {
-  if (!runIdPattern.test(run.runId))
-    throw new EnvelopeRejection('checkin.payload_invalid', `run id "${run.runId}" is not a valid id`);
-  return {
-    runId: run.runId,
-    envoyId,
-    policyVersion: Number(run.policyVersion),
-    startedAtMs: Number(run.startedAtMs),
-    finishedAtMs: Number(run.finishedAtMs),
-    dryRun: run.dryRun,
-    traceId: traceIdPattern.exec(run.traceparent)?.[1] ?? '',
-    results: run.results.map((r) => {
-      const outcome = outcomeNames[r.outcome];
-      if (outcome === undefined) {
-        throw new EnvelopeRejection(
-          'checkin.payload_invalid',
-          `resource ${r.resourceId} has no valid outcome`,
-        );
-      }
-      return {
-        resourceId: r.resourceId,
-        resourceType: r.resourceType,
-        configcrate: r.configcrate,
-        outcome,
-        message: r.message,
-        durationMs: r.durationMs,
-      };
-    }),
   };
 }
 
@@ -192,21 +149,33 @@ export function registerAgentService(
     },
 
     reportResults: (call, callback) => {
-      let runs: RunRecord[];
+      let sorted: SortedRuns;
       let durable: Promise<void>;
       try {
         const entry = verify('ReportResults', call.request.envelope, call);
         durable = watermarks.durable(entry);
-        const payload = decode('ReportResults', call.request.envelope);
-        runs = payload.runs.map((run) => toRunRecord(entry.id, run));
+        sorted = sortRunReports(entry.id, decode('ReportResults', call.request.envelope));
+        if (sorted.rejected.length > 0) {
+          deps.log.warn('run reports rejected: they break the ReportResults schema', {
+            envoyId: entry.id,
+            rejected: sorted.rejected.length,
+            firstProblem: sorted.firstProblem,
+          });
+        }
       } catch (err) {
         callback(fail('ReportResults', err));
         return;
       }
-      Promise.all([deps.results.submit(runs), durable]).then(
+      const stored =
+        sorted.records.length === 0 ? Promise.resolve<string[]>([]) : deps.results.submit(sorted.records);
+      Promise.all([stored, durable]).then(
         ([accepted]) => {
-          deps.metrics.resultsAccepted.inc(runs.reduce((n, r) => n + r.results.length, 0));
-          callback(null, create(ReportResultsResponseSchema, { acceptedRunIds: accepted }));
+          deps.metrics.resultsAccepted.inc(sorted.records.reduce((n, r) => n + r.results.length, 0));
+          const response = create(ReportResultsResponseSchema, {
+            acceptedRunIds: accepted,
+            rejectedRunIds: sorted.rejected,
+          });
+          callback(null, response);
         },
         (err: unknown) => {
           if (err instanceof QueueFullError) {
