@@ -73,6 +73,15 @@ function documentOf(response: CheckInResponse): BundleDocument {
   return JSON.parse(Buffer.from(response.outcome.value.payload).toString('utf8')) as BundleDocument;
 }
 
+function storedCount(sql: string): number {
+  const db = new Database(join(temp.path, 'db', 'vigo.db'), { readonly: true });
+  try {
+    return db.prepare(sql).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
 function storedRuns(ids: string[]): string[] {
   const db = new Database(join(temp.path, 'db', 'vigo.db'), { readonly: true });
   try {
@@ -280,5 +289,36 @@ describe('ReportResults', () => {
     const many = Array.from({ length: 101 }, () => run());
     assert.deepEqual(await refusal(report(many)), payloadInvalid);
     assert.deepEqual(storedRuns(many.map((r) => r.runId)), []);
+  });
+});
+
+describe('ResolveSecrets', () => {
+  async function resolve(refs: string[]) {
+    const client = agentClient(server, web);
+    try {
+      return await client.methods.resolveSecrets(
+        signRequest('ResolveSecrets', web.signingKey, web.envoyId, clock(), { refs }),
+      );
+    } finally {
+      client.close();
+    }
+  }
+
+  it('refuses anything but 1..256 distinct references of 1..512 bytes, auditing nothing', async () => {
+    const auditedBefore = storedCount("SELECT count(*) FROM audit_log WHERE action = 'secrets.denied'");
+    for (const [what, refs] of [
+      ['no reference', []],
+      ['257 references', Array.from({ length: 257 }, (_, i) => `app/ref-${i}`)],
+      ['a duplicate', ['app/a', 'app/b', 'app/a']],
+      ['an empty reference', ['']],
+      ['a reference over 512 bytes', ['r'.repeat(513)]],
+    ] as const) {
+      assert.deepEqual(await refusal(resolve([...refs])), payloadInvalid, what);
+    }
+    assert.equal(
+      storedCount("SELECT count(*) FROM audit_log WHERE action = 'secrets.denied'"),
+      auditedBefore,
+      'a refused payload is not judged for entitlement',
+    );
   });
 });

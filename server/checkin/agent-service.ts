@@ -26,6 +26,7 @@ import type { ServiceImplementation } from '../grpc/index.ts';
 import type { Store } from '../store/index.ts';
 import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
+import { resolveSecretsProblem } from './payload-limits.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
 import type { ResultsCommitter } from './results-committer.ts';
@@ -191,6 +192,8 @@ export function registerAgentService(
         const entry = verify('ResolveSecrets', call.request.envelope, call);
         const durable = watermarks.durable(entry);
         const payload = decode('ResolveSecrets', call.request.envelope);
+        const problem = resolveSecretsProblem(payload);
+        if (problem !== undefined) throw new EnvelopeRejection('checkin.payload_invalid', problem);
         const policy = deps.policy();
         const result = deps.secrets.resolve(deps.secrets.allowedFor(entry), payload.refs);
         if (result.denied.length > 0) {

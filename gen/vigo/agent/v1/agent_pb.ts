@@ -1360,7 +1360,9 @@ export const VigoAgent: GenService<{
    *
    * Guarantees: no side effect besides the audit record of a refused reference; safe to retry.
    *
-   * Errors: the envelope codes of the file comment; PERMISSION_DENIED secrets.not_entitled (a reference is
+   * Errors: the envelope codes of the file comment (INVALID_ARGUMENT checkin.payload_invalid for no
+   * reference, more than 256, a repeated one, or one outside 1..512 bytes; such a call is not judged for
+   * entitlement and leaves no audit record); PERMISSION_DENIED secrets.not_entitled (a reference is
    * not in the envoy's current bundle: the agent checks in, then retries once with its new bundle);
    * NOT_FOUND secrets.not_found; UNAVAILABLE secrets.unavailable (the secrets provider cannot be reached).
    *
