@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { ResourceOutcome, createEnvelopeClock, errorCodeOf, signRequest } from '../protocol/index.ts';
 import type { CheckInResponse, PayloadInit } from '../protocol/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
+import { waitFor } from './helpers/deadline.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
@@ -56,7 +57,7 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: number; vigo:
   try {
     await promise;
   } catch (err) {
-    return status(err as grpc.ServiceError);
+    return statusOf(err as grpc.ServiceError);
   }
   throw new Error('the call succeeded but a refusal was expected');
 }
@@ -112,7 +113,7 @@ function rawClient(agent: EnrolledAgent): grpc.Client {
 const same = (bytes: Buffer): Buffer => bytes;
 const payloadInvalid = { code: grpc.status.INVALID_ARGUMENT, vigo: 'checkin.payload_invalid' };
 
-function status(err: grpc.ServiceError | grpc.StatusObject | null): {
+function statusOf(err: grpc.ServiceError | grpc.StatusObject | null): {
   code: number;
   vigo: string | undefined;
 } {
@@ -130,7 +131,7 @@ describe('bytes that are not protobuf', () => {
         const err = await new Promise<grpc.ServiceError | null>((resolve) =>
           client.makeUnaryRequest(`/vigo.agent.v1.VigoAgent/${rpc}`, same, same, garbage, (e) => resolve(e)),
         );
-        assert.deepEqual(status(err), payloadInvalid, rpc);
+        assert.deepEqual(statusOf(err), payloadInvalid, rpc);
       }
     } finally {
       client.close();
@@ -144,7 +145,7 @@ describe('bytes that are not protobuf', () => {
       const ended = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
       stream.on('error', () => undefined);
       stream.write(garbage);
-      assert.deepEqual(status(await ended), payloadInvalid);
+      assert.deepEqual(statusOf(await ended), payloadInvalid);
     } finally {
       client.close();
     }
@@ -320,5 +321,77 @@ describe('ResolveSecrets', () => {
       auditedBefore,
       'a refused payload is not judged for entitlement',
     );
+  });
+});
+
+describe('AgentStream', () => {
+  type Stream = ReturnType<ReturnType<typeof agentClient>['methods']['agentStream']>;
+
+  function ended(stream: Stream, withinMs = 10_000): Promise<grpc.StatusObject> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the stream did not end within ${withinMs} ms`)),
+        withinMs,
+      );
+      stream.on('status', (s: grpc.StatusObject) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      stream.on('error', () => undefined);
+    });
+  }
+
+  function say(stream: Stream, kind: PayloadInit<'AgentStream'>['kind']): void {
+    stream.write(signRequest('AgentStream', web.signingKey, web.envoyId, clock(), { kind }));
+  }
+  const hello = { case: 'hello', value: { agentVersion: 'test' } } as const;
+
+  it('ends a stream whose first message is not Hello with stream.hello_required', async () => {
+    const client = agentClient(server, web);
+    try {
+      const stream = client.methods.agentStream();
+      const status = ended(stream);
+      say(stream, { case: 'heartbeat', value: {} });
+      assert.deepEqual(statusOf(await status), {
+        code: grpc.status.INVALID_ARGUMENT,
+        vigo: 'stream.hello_required',
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('bounds the streams a client certificate holds before their Hello, and keeps one stream per envoy', async () => {
+    const client = agentClient(server, web);
+    try {
+      const waiting = Array.from({ length: 4 }, () => client.methods.agentStream());
+      const endings = waiting.map((stream) => ended(stream, 60_000));
+      const fifth = client.methods.agentStream();
+      assert.deepEqual(statusOf(await ended(fifth)), {
+        code: grpc.status.RESOURCE_EXHAUSTED,
+        vigo: 'stream.pending_limit',
+      });
+
+      say(waiting[0]!, hello);
+      // Its Hello frees a place: a new stream is admitted and, by its own Hello, replaces it.
+      const admitted = await waitFor('a stream to be admitted after another said Hello', async () => {
+        const next = client.methods.agentStream();
+        const refused = ended(next, 60_000);
+        say(next, hello);
+        const first = await Promise.race([
+          refused.then(() => 'refused' as const),
+          endings[0]!.then(() => 'replaced' as const),
+        ]);
+        return first === 'replaced' ? next : undefined;
+      });
+      assert.deepEqual(
+        statusOf(await endings[0]!),
+        { code: grpc.status.ABORTED, vigo: 'stream.replaced' },
+        'the newer stream of the envoy replaced the older',
+      );
+      for (const stream of [...waiting, admitted]) stream.cancel();
+    } finally {
+      client.close();
+    }
   });
 });

@@ -11,11 +11,6 @@ import {
   VigoAgent,
   agentRpcs,
   decodePayload,
-  envelopeRejections,
-  errorStatusMessage,
-  errorStatusMetadata,
-  rpcErrorCodes,
-  streamTimings,
 } from '../../protocol/index.ts';
 import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
@@ -24,8 +19,11 @@ import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { addService } from '../grpc/index.ts';
 import type { ServiceImplementation } from '../grpc/index.ts';
 import type { Store } from '../store/index.ts';
+import { createAgentStreams } from './agent-stream.ts';
 import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
+import { rejection } from './rejection.ts';
+import type { Rejection } from './rejection.ts';
 import { resolveSecretsProblem } from './payload-limits.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
@@ -64,31 +62,12 @@ export interface SecretResolver {
   ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
-type Rejection = { code: number; details: string; metadata: grpc.Metadata };
-
-function rejection(
-  code: keyof typeof rpcErrorCodes | keyof typeof envelopeRejections,
-  text: string,
-  retryAfterMs?: number,
-): Rejection {
-  const status =
-    code in rpcErrorCodes
-      ? rpcErrorCodes[code as keyof typeof rpcErrorCodes]
-      : envelopeRejections[code as keyof typeof envelopeRejections];
-  return {
-    code: status,
-    details: errorStatusMessage(code, text),
-    metadata: errorStatusMetadata(code, retryAfterMs),
-  };
-}
-
 export function registerAgentService(
   server: grpc.Server,
   deps: AgentServiceDeps,
   maxMessageBytes: number,
 ): void {
   const now = deps.now ?? Date.now;
-  const streams = new Map<string, grpc.ServerDuplexStream<unknown, unknown>>();
   const watermarks = createWatermarkCommitter({
     store: deps.store,
     log: deps.log,
@@ -126,6 +105,16 @@ export function registerAgentService(
     deps.log.error('agent rpc failed', { rpc, err });
     return { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() };
   };
+
+  const streams = createAgentStreams({
+    index: deps.index,
+    now,
+    verify,
+    decode,
+    durable: (entry) => watermarks.durable(entry),
+    fail,
+    onRefused: (code) => deps.metrics.rejections.inc({ rpc: 'AgentStream', code }),
+  });
 
   const implementation: ServiceImplementation<typeof VigoAgent.method> = {
     checkIn: (call, callback) => {
@@ -239,79 +228,7 @@ export function registerAgentService(
       }
     },
 
-    agentStream: (call) => {
-      let entry: EnvoyEntry | undefined;
-      let helloSeen = false;
-      let closed = false;
-      let idle: NodeJS.Timeout | undefined;
-      // Each message takes effect only once its watermark is durable, and in the order it arrived.
-      let applied: Promise<void> = Promise.resolve();
-      const end = (r: Rejection): void => {
-        if (idle) clearTimeout(idle);
-        if (closed) return;
-        closed = true;
-        call.emit('error', r);
-      };
-      const resetIdle = (): void => {
-        if (idle) clearTimeout(idle);
-        idle = setTimeout(
-          () => end(rejection('stream.idle', 'no message from the agent within the idle timeout')),
-          streamTimings.idleTimeoutMs,
-        );
-        idle.unref();
-      };
-      const takeEffect = (verified: EnvoyEntry, hello: boolean): void => {
-        if (closed) return;
-        if (hello) {
-          entry = verified;
-          const previous = streams.get(entry.id);
-          previous?.emit(
-            'error',
-            rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'),
-          );
-          streams.set(entry.id, call);
-        }
-        verified.lastSeenAtMs = now();
-        deps.index.markDirty(verified);
-        resetIdle();
-      };
-      resetIdle();
-      call.on('data', (request: { envelope?: SignedEnvelope }) => {
-        try {
-          const verified = verify('AgentStream', request.envelope, call);
-          const durable = watermarks.durable(verified);
-          const payload = decode('AgentStream', request.envelope);
-          const hello = !helloSeen;
-          if (hello) {
-            if (payload.kind.case !== 'hello')
-              throw new EnvelopeRejection(
-                'checkin.payload_invalid',
-                'the first stream message must be hello',
-              );
-            helloSeen = true;
-          }
-          applied = applied
-            .then(() => durable)
-            .then(
-              () => takeEffect(verified, hello),
-              (err: unknown) => end(fail('AgentStream', err)),
-            );
-        } catch (err) {
-          end(fail('AgentStream', err));
-        }
-      });
-      const cleanup = (): void => {
-        closed = true;
-        if (idle) clearTimeout(idle);
-        if (entry && streams.get(entry.id) === call) streams.delete(entry.id);
-      };
-      call.on('end', () => {
-        cleanup();
-        call.end();
-      });
-      call.on('cancelled', cleanup);
-      call.on('error', cleanup);
-    },
+    agentStream: (call) => streams.handle(call),
   };
 
   addService(server, VigoAgent, implementation, {

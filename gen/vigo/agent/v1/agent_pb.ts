@@ -1387,9 +1387,13 @@ export const VigoAgent: GenService<{
    * Guarantees: at most one stream per envoy; a newer stream replaces an older one, which the server ends
    * with ABORTED stream.replaced. A stream on which the agent sent nothing for 90 seconds is ended with
    * DEADLINE_EXCEEDED stream.idle; a stream still open when the server shuts down is ended with UNAVAILABLE
-   * server.draining. A stream that does not start with Hello is ended with INVALID_ARGUMENT
-   * stream.hello_required. Pushed work is at-least-once: the server dispatches unfinished tasks again when
-   * the envoy's stream reopens, and the agent answers a task_id it has already run with its stored result.
+   * server.draining. A stream whose first message is not a Hello, or whose Hello has not arrived within 10
+   * seconds of opening it, is ended with INVALID_ARGUMENT stream.hello_required; a second Hello ends it with
+   * INVALID_ARGUMENT checkin.payload_invalid. Until its Hello is verified a stream proves nothing about the
+   * envoy, so one client certificate may hold at most 4 streams waiting for their Hello: a further one is
+   * ended at once with RESOURCE_EXHAUSTED stream.pending_limit (the agent retries with backoff). Pushed
+   * work is at-least-once: the server dispatches unfinished tasks again when the envoy's stream reopens,
+   * and the agent answers a task_id it has already run with its stored result.
    *
    * @generated from rpc vigo.agent.v1.VigoAgent.AgentStream
    */
