@@ -24,6 +24,8 @@ export const protocolLimits = {
   agentVersionMaxBytes: 64,
   hostnameMaxBytes: 253,
   traitsJsonMaxBytes: 1024 * 1024,
+  /** Objects and arrays nested in a traits document, the top-level object counting as 1. */
+  traitsJsonMaxDepth: 64,
   traceparentMaxBytes: 128,
   runsPerReportMax: 100,
   resultsPerRunMax: 10_000,

@@ -30,6 +30,10 @@ describe('payload limits', () => {
     assert.deepEqual(check('{"os":{"family":"debian"}}'), { json: '{"os":{"family":"debian"}}' });
     assert.equal(check('{}', 'f'.repeat(64)), 'traits_hash is not the SHA-256 of traits_json');
     for (const text of ['[]', '"x"', '1', 'null', '{"a":']) assert.equal(typeof check(text), 'string', text);
+    const nested = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    assert.equal(typeof check(nested(64)), 'object', '64 levels are fine');
+    assert.equal(check(nested(65)), 'traits_json nests deeper than 64 levels');
+    assert.equal(check(nested(400_000)), 'traits_json nests deeper than 64 levels');
   });
 
   it('takes 1..256 distinct secret references of 1..512 bytes', () => {

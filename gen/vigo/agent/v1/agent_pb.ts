@@ -238,8 +238,9 @@ export type CheckInPayload = Message<"vigo.agent.v1.CheckInPayload"> & {
   traitsHash: string;
 
   /**
-   * The canonical traits JSON whose SHA-256 is traits_hash: a JSON object. Sent only when the previous
-   * CheckInResponse set send_traits, empty otherwise. At most 1 MiB.
+   * The canonical traits JSON whose SHA-256 is traits_hash: a JSON object, with objects and arrays nested at
+   * most 64 deep (the top-level object is 1). Sent only when the previous CheckInResponse set send_traits,
+   * empty otherwise. At most 1 MiB.
    *
    * @generated from field: bytes traits_json = 6;
    */
