@@ -4,7 +4,7 @@
  * constant "signature" made without any private key never authenticates a request.
  */
 import Database from 'better-sqlite3';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -15,8 +15,6 @@ import {
   SignedEnvelopeSchema,
   errorCodeOf,
 } from '../protocol/index.ts';
-import { toBinary } from '@bufbuild/protobuf';
-import { encodePoint, fieldPrime, torsionPoints } from '../protocol/ed25519-point.ts';
 import { generateAgentKeyAndCsr } from '../server/pki/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
@@ -38,6 +36,22 @@ after(async () => {
 /** R = the identity point's encoding, S = 0: verifies under the identity key for every message. */
 const forgedSignature = Buffer.concat([Buffer.from([1]), Buffer.alloc(63)]);
 const identityKey = Buffer.from(`01${'00'.repeat(31)}`, 'hex');
+
+/**
+ * The eight points of small order ([8]P = identity), as protocol/keys.test.ts derives them: the identity,
+ * the point of order 2, the two of order 4 and the four of order 8.
+ */
+const smallOrderPoints = [
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+].map((hex) => Buffer.from(hex, 'hex'));
+const fieldPrime = 2n ** 255n - 19n;
 
 function littleEndian(value: bigint, signBit = 0): Buffer {
   const out = Buffer.alloc(32);
@@ -63,7 +77,7 @@ describe('weak ed25519 keys', () => {
   it('refuses every small-order point and non-canonical encodings at enrollment, storing nothing', async () => {
     const { csrPem } = await generateAgentKeyAndCsr('weak-1.example.com');
     const weak = [
-      ...torsionPoints().map((point) => Buffer.from(encodePoint(point))),
+      ...smallOrderPoints,
       littleEndian(fieldPrime + 1n), // y = p + 1: the identity, non-canonically
       littleEndian(1n, 1), // x = 0 with its sign bit set
     ];
