@@ -24,6 +24,8 @@ export const protocolLimits = {
   agentVersionMaxBytes: 64,
   hostnameMaxBytes: 253,
   traitsJsonMaxBytes: 1024 * 1024,
+  /** Objects and arrays nested in a traits document, the top-level object counting as 1. */
+  traitsJsonMaxDepth: 64,
   traceparentMaxBytes: 128,
   runsPerReportMax: 100,
   resultsPerRunMax: 10_000,
@@ -36,6 +38,8 @@ export const protocolLimits = {
   taskOutputMaxBytes: 64 * 1024,
   traitPathMaxBytes: 256,
   queryValueMaxBytes: 1024 * 1024,
+  /** AgentStreams one client certificate may hold open before each has sent a verified Hello. */
+  streamsAwaitingHelloPerPeer: 4,
 } as const;
 
 export const streamTimings = {
@@ -43,6 +47,8 @@ export const streamTimings = {
   heartbeatIntervalMs: 30_000,
   /** The server ends a stream on which the agent sent nothing for this long. */
   idleTimeoutMs: 90_000,
+  /** The server ends a stream whose first message, a Hello, has not arrived within this time. */
+  helloTimeoutMs: 10_000,
   /** The agent answers a LiveQuery within this time. */
   liveQueryTimeoutMs: 30_000,
 } as const;
@@ -80,6 +86,8 @@ export const rpcErrorCodes = {
   'stream.replaced': status.ABORTED,
   'stream.idle': status.DEADLINE_EXCEEDED,
   'stream.hello_required': status.INVALID_ARGUMENT,
+  'stream.pending_limit': status.RESOURCE_EXHAUSTED,
   'server.draining': status.UNAVAILABLE,
+  'server.unavailable': status.UNAVAILABLE,
 } as const satisfies Record<string, status>;
 export type RpcErrorCode = keyof typeof rpcErrorCodes;

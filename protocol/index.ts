@@ -26,5 +26,11 @@ export {
 } from './envelope.ts';
 export type { PayloadInit, PayloadOf, RequestOf } from './envelope.ts';
 export { signBundle, verifyBundle } from './bundle.ts';
-export { bundleKeyId, publicKeyFromRaw, rawFromPublicKey } from './keys.ts';
+export {
+  bundleKeyId,
+  ed25519KeyProblem,
+  publicKeyFromRaw,
+  rawFromPublicKey,
+  weakEd25519KeyProblem,
+} from './keys.ts';
 export { errorCodeOf, errorStatusMessage, errorStatusMetadata, retryAfterMsOf } from './status.ts';

@@ -1,7 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { bundleKeyId, publicKeyFromRaw, rawFromPublicKey } from './index.ts';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import {
+  addPoints,
+  decodePoint,
+  encodePoint,
+  fieldPrime,
+  isIdentity,
+  timesCofactor,
+  torsionPoints,
+} from './ed25519-point.ts';
+import {
+  bundleKeyId,
+  ed25519KeyProblem,
+  publicKeyFromRaw,
+  rawFromPublicKey,
+  weakEd25519KeyProblem,
+} from './index.ts';
 
 // RFC 8032 section 7.1, test 1: proves the raw-key parsing interoperates with other Ed25519 implementations.
 const rfc8032PublicKey = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
@@ -78,6 +93,92 @@ describe('bundleKeyId', () => {
   it('refuses anything but 32 bytes', () => {
     assert.throws(
       () => bundleKeyId(new Uint8Array(31)),
+      (e) => vigoCode(e) === 'pki.key_invalid',
+    );
+  });
+});
+
+describe('weak Ed25519 keys', () => {
+  // libsodium's small-order blocklist (ed25519_ref10.c), as an independent check of the computed points.
+  const libsodiumOrderEight = [
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  ];
+  const torsion = torsionPoints().map((point) => Buffer.from(encodePoint(point)));
+  const forgedSignature = Buffer.concat([Buffer.from([1]), Buffer.alloc(63)]);
+
+  function rawOf(bigY: bigint, sign = 0): Buffer {
+    const out = Buffer.alloc(32);
+    let y = bigY;
+    for (let i = 0; i < 32; i++) {
+      out[i] = Number(y & 0xffn);
+      y >>= 8n;
+    }
+    out[31]! |= sign << 7;
+    return out;
+  }
+
+  it('knows the eight points of small order: distinct, each with [8]P = identity', () => {
+    assert.equal(new Set(torsion.map((t) => t.toString('hex'))).size, 8);
+    for (const encoded of torsion) {
+      const point = decodePoint(encoded);
+      assert.ok(typeof point !== 'string', `${encoded.toString('hex')} decodes`);
+      assert.ok(isIdentity(timesCofactor(point)));
+    }
+    const hex = torsion.map((t) => t.toString('hex'));
+    for (const known of libsodiumOrderEight) assert.ok(hex.includes(known), `${known} is a torsion point`);
+    assert.ok(hex.includes(`01${'00'.repeat(31)}`), 'the identity');
+    assert.ok(hex.includes('00'.repeat(32)), 'the order-4 point with y = 0');
+    assert.ok(hex.includes(`ec${'ff'.repeat(30)}7f`), 'the order-2 point, y = p - 1');
+  });
+
+  it('refuses every small-order point and every non-canonical encoding, cheaply and in full', () => {
+    const nonCanonical = [
+      rawOf(fieldPrime), // y = p, i.e. 0
+      rawOf(fieldPrime + 1n), // y = p + 1, i.e. 1
+      rawOf(fieldPrime + 1n, 1),
+      rawOf(2n ** 255n - 1n),
+      rawOf(1n, 1), // x = 0 with the sign bit set
+    ];
+    for (const raw of [...torsion, ...nonCanonical]) {
+      const hex = raw.toString('hex');
+      assert.notEqual(weakEd25519KeyProblem(raw), undefined, `${hex} is weak`);
+      assert.notEqual(ed25519KeyProblem(raw), undefined, `${hex} is unfit to enroll`);
+      assert.throws(
+        () => publicKeyFromRaw(raw),
+        (e) => vigoCode(e) === 'pki.key_invalid',
+        `${hex} is never parsed into a key`,
+      );
+    }
+  });
+
+  it('accepts real keys, including one with a torsion component', () => {
+    for (let i = 0; i < 20; i++) {
+      const raw = rawFromPublicKey(generateKeyPairSync('ed25519').publicKey);
+      assert.equal(weakEd25519KeyProblem(raw), undefined);
+      assert.equal(ed25519KeyProblem(raw), undefined);
+    }
+    const real = decodePoint(Buffer.from(rfc8032PublicKey, 'hex'));
+    const tor = decodePoint(Buffer.from(libsodiumOrderEight[0]!, 'hex'));
+    assert.ok(typeof real !== 'string' && typeof tor !== 'string');
+    assert.equal(ed25519KeyProblem(encodePoint(addPoints(real, tor))), undefined, 'mixed order is not small');
+  });
+
+  it('refuses, in full, bytes that are no point on the curve', () => {
+    const offCurve = rawOf(2n);
+    assert.equal(decodePoint(offCurve), 'not_on_curve');
+    assert.match(ed25519KeyProblem(offCurve) ?? '', /not a point/);
+  });
+
+  it('shows why: under the identity key a constant signature verifies for any message', () => {
+    const identity = Buffer.from(`01${'00'.repeat(31)}`, 'hex');
+    const raw = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: identity.toString('base64url') },
+      format: 'jwk',
+    });
+    assert.equal(verify(null, Buffer.from('any request'), raw, forgedSignature), true);
+    assert.throws(
+      () => publicKeyFromRaw(identity),
       (e) => vigoCode(e) === 'pki.key_invalid',
     );
   });

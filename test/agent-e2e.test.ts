@@ -192,6 +192,36 @@ describe('vigo agent against a real server', () => {
     assert.equal(existsSync(join(managed, 'beta', 'app.conf')), false);
   });
 
+  it('drops a run the server rejects from its queue, and delivers the good runs of the same call', async () => {
+    // A run the agent could not have sent itself: an outcome the protocol has no code for.
+    const planted = {
+      runId: '00000000-0000-4000-8000-000000000001',
+      policyVersion: 2,
+      startedAtMs: 1,
+      finishedAtMs: 2,
+      dryRun: false,
+      results: [
+        {
+          resourceId: 'beta/conf',
+          resourceType: 'file',
+          configcrate: 'beta',
+          outcome: 'bogus',
+          message: '',
+          durationMs: 1,
+        },
+      ],
+    };
+    writeFileSync(
+      join(stateB, 'queue', `${'1'.padStart(15, '0')}-${planted.runId}.json`),
+      JSON.stringify(planted),
+    );
+    const run = await vigo(stateB, ['run', '--once']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /server rejected a run report/);
+    const status = JSON.parse((await vigo(stateB, ['status', '--json'])).stdout) as { queuedRuns: number };
+    assert.equal(status.queuedRuns, 0, 'the rejected run left the queue, the good one was delivered');
+  });
+
   it('keeps converging from the cache while the server is down, then delivers every queued run once', async () => {
     const before = (await api<{ items: RunSummary[] }>(`/api/v1/runs?envoy=${envoyA}`)).items.length;
     assert.equal(await server.stop(), 0);

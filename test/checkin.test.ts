@@ -116,10 +116,15 @@ describe('check-in over mTLS', () => {
     );
 
     const byFingerprint = await checkIn(web, Number(clock()), {
-      policyVersion: 0n,
+      policyVersion: first.policyVersion + 1n,
       stateFingerprint: document.merkle_root,
     });
     assert.equal(byFingerprint.outcome.case, 'noChange', 'a matching Merkle root is no-change too');
+    const fresh = await checkIn(web, Number(clock()), {
+      policyVersion: 0n,
+      stateFingerprint: document.merkle_root,
+    });
+    assert.equal(fresh.outcome.case, 'bundle', 'policy_version 0 always asks for a bundle');
   });
 
   it('asks for full traits only when their hash is unknown, and stores them once', async () => {
@@ -134,7 +139,7 @@ describe('check-in over mTLS', () => {
         }),
       );
       assert.equal(ask.sendTraits, true);
-      assert.equal(ask.outcome.case, 'noChange', 'no bundle is built before the server has the traits');
+      assert.equal(ask.outcome.case, 'bundle', 'an entry that renders no traits needs none for its bundle');
       const send = await client.methods.checkIn(
         signRequest('CheckIn', web.signingKey, web.envoyId, clock(), {
           hostname: web.hostname,

@@ -108,13 +108,15 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     let observe = false;
     let reachable = false;
     try {
+      // A bundle past half its lifetime is reported as none held, so the server sends a fresh one.
+      const kept = held && !refreshDue(held, nowMs) ? held : undefined;
       const response = await checkIn(
         {
           hostname: loaded.identity.hostname,
-          policyVersion: held && !refreshDue(held, nowMs) ? held.policy_version : 0,
-          stateFingerprint: held?.merkle_root ?? '',
+          policyVersion: kept?.policy_version ?? 0,
+          stateFingerprint: kept?.merkle_root ?? '',
           traitsHash: payload.hash,
-          secretsEpoch: Math.max(0, secrets.epoch),
+          secretsEpoch: kept?.secrets_epoch ?? 0,
         },
         payload.json,
       );

@@ -59,13 +59,6 @@ function post(url: URL, body: string, caPem: string): Promise<{ status: number; 
   });
 }
 
-/** The server's gRPC port with the host the agent reached the API at: that name is on the server's certificate. */
-export function grpcAddressFor(apiServer: string, advertised: string): string {
-  const port = advertised.slice(advertised.lastIndexOf(':') + 1);
-  const host = apiServer.slice(0, apiServer.lastIndexOf(':'));
-  return `${host}:${port}`;
-}
-
 export async function enroll(options: EnrollOptions): Promise<AgentIdentity> {
   // Loaded here only: the daemon never needs the X.509 library.
   const { generateAgentKeyAndCsr } = await import('../../server/pki/index.ts');
@@ -103,7 +96,9 @@ export async function enroll(options: EnrollOptions): Promise<AgentIdentity> {
   const identity: AgentIdentity = {
     envoyId: body.envoyId,
     hostname: options.hostname,
-    grpcAddress: grpcAddressFor(options.server, body.grpcAddress),
+    // The server answers with the host this request was addressed to (or the address its operator
+    // configured for agents), so the address is dialled as given.
+    grpcAddress: body.grpcAddress,
     apiUrl: url.origin,
     bundlePublicKey: body.bundlePublicKey,
     enrolledAtMs: Date.now(),

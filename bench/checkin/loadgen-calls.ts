@@ -86,6 +86,8 @@ export class PhaseStats {
 export interface CheckInTemplate {
   policyVersion: bigint;
   stateFingerprint: string;
+  /** The secrets_epoch of the bundle held: no-change needs it to match the server's. */
+  secretsEpoch: bigint;
 }
 
 export class LoadgenFleet {
@@ -98,7 +100,7 @@ export class LoadgenFleet {
   readonly #connections: number;
   #cursor = -1;
   #clientCursor = 0;
-  template: CheckInTemplate = { policyVersion: 0n, stateFingerprint: '' };
+  template: CheckInTemplate = { policyVersion: 0n, stateFingerprint: '', secretsEpoch: 0n };
 
   constructor(init: LoadgenInit) {
     this.first = init.first;
@@ -175,8 +177,13 @@ export class LoadgenFleet {
       throw new Error('the first check-in was not answered with a bundle');
     const document = JSON.parse(Buffer.from(response.outcome.value.payload).toString('utf8')) as {
       merkle_root: string;
+      secrets_epoch: number;
     };
-    this.template = { policyVersion: response.policyVersion, stateFingerprint: document.merkle_root };
+    this.template = {
+      policyVersion: response.policyVersion,
+      stateFingerprint: document.merkle_root,
+      secretsEpoch: BigInt(document.secrets_epoch),
+    };
     const noChange = await this.#client('vigosrv').methods.checkIn(this.#checkInRequest(0), {
       deadline: Date.now() + callDeadlineMs,
     });
@@ -190,6 +197,7 @@ export class LoadgenFleet {
       hostname: hostnameOf(this.first + envoy),
       policyVersion: this.template.policyVersion,
       stateFingerprint: this.template.stateFingerprint,
+      secretsEpoch: this.template.secretsEpoch,
       traitsHash,
     });
   }

@@ -5,34 +5,37 @@
  */
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
 import {
-  CheckInResponseSchema,
-  NoChangeSchema,
   ReportResultsResponseSchema,
   ResolveSecretsResponseSchema,
-  ResourceOutcome,
   VigoAgent,
+  agentRpcs,
   decodePayload,
-  envelopeRejections,
-  errorStatusMessage,
-  errorStatusMetadata,
-  rpcErrorCodes,
-  streamTimings,
 } from '../../protocol/index.ts';
-import type { AgentRpc, PayloadOf, RunReport, SignedEnvelope } from '../../protocol/index.ts';
+import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { addService } from '../grpc/index.ts';
 import type { ServiceImplementation } from '../grpc/index.ts';
 import type { Store } from '../store/index.ts';
+import { createAgentStreams } from './agent-stream.ts';
+import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
+import { rejection } from './rejection.ts';
+import type { Rejection } from './rejection.ts';
+import { resolveSecretsProblem } from './payload-limits.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
-import type { ResultsCommitter, RunOutcome, RunRecord } from './results-committer.ts';
+import type { ResultsCommitter } from './results-committer.ts';
+import { sortRunReports } from './run-reports.ts';
+import type { SortedRuns } from './run-reports.ts';
 import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
 import type { PeerCall } from './verify.ts';
+import { WatermarkNotDurableError, createWatermarkCommitter } from './watermark-committer.ts';
+
+/** How long a verified request waits for others to share its watermark transaction. */
+const watermarkBatchDelayMs = 5;
 
 export interface AgentServiceDeps {
   index: FleetIndex;
@@ -59,75 +62,17 @@ export interface SecretResolver {
   ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
-type Rejection = { code: number; details: string; metadata: grpc.Metadata };
-
-function rejection(
-  code: keyof typeof rpcErrorCodes | keyof typeof envelopeRejections,
-  text: string,
-  retryAfterMs?: number,
-): Rejection {
-  const status =
-    code in rpcErrorCodes
-      ? rpcErrorCodes[code as keyof typeof rpcErrorCodes]
-      : envelopeRejections[code as keyof typeof envelopeRejections];
-  return {
-    code: status,
-    details: errorStatusMessage(code, text),
-    metadata: errorStatusMetadata(code, retryAfterMs),
-  };
-}
-
-const outcomeNames: Partial<Record<ResourceOutcome, RunOutcome>> = {
-  [ResourceOutcome.NONE]: 'none',
-  [ResourceOutcome.CREATED]: 'created',
-  [ResourceOutcome.UPDATED]: 'updated',
-  [ResourceOutcome.DELETED]: 'deleted',
-  [ResourceOutcome.SKIPPED]: 'skipped',
-  [ResourceOutcome.BLOCKED]: 'blocked',
-  [ResourceOutcome.FAILED]: 'failed',
-};
-
-const traceIdPattern = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const runIdPattern = /^[A-Za-z0-9-]{8,64}$/;
-
-function toRunRecord(envoyId: string, run: RunReport): RunRecord {
-  if (!runIdPattern.test(run.runId))
-    throw new EnvelopeRejection('checkin.payload_invalid', `run id "${run.runId}" is not a valid id`);
-  return {
-    runId: run.runId,
-    envoyId,
-    policyVersion: Number(run.policyVersion),
-    startedAtMs: Number(run.startedAtMs),
-    finishedAtMs: Number(run.finishedAtMs),
-    dryRun: run.dryRun,
-    traceId: traceIdPattern.exec(run.traceparent)?.[1] ?? '',
-    results: run.results.map((r) => {
-      const outcome = outcomeNames[r.outcome];
-      if (outcome === undefined) {
-        throw new EnvelopeRejection(
-          'checkin.payload_invalid',
-          `resource ${r.resourceId} has no valid outcome`,
-        );
-      }
-      return {
-        resourceId: r.resourceId,
-        resourceType: r.resourceType,
-        configcrate: r.configcrate,
-        outcome,
-        message: r.message,
-        durationMs: r.durationMs,
-      };
-    }),
-  };
-}
-
 export function registerAgentService(
   server: grpc.Server,
   deps: AgentServiceDeps,
   maxMessageBytes: number,
 ): void {
   const now = deps.now ?? Date.now;
-  const streams = new Map<string, grpc.ServerDuplexStream<unknown, unknown>>();
+  const watermarks = createWatermarkCommitter({
+    store: deps.store,
+    log: deps.log,
+    maxDelayMs: watermarkBatchDelayMs,
+  });
 
   const verify = (rpc: AgentRpc, envelope: SignedEnvelope | undefined, call: PeerCall): EnvoyEntry => {
     return verifyEnvelope(rpc, envelope, peerFingerprint(call), {
@@ -153,72 +98,74 @@ export function registerAgentService(
       deps.metrics.rejections.inc({ rpc, code: err.code });
       return rejection(err.code, err.message);
     }
+    if (err instanceof WatermarkNotDurableError) {
+      deps.metrics.rejections.inc({ rpc, code: 'server.unavailable' });
+      return rejection('server.unavailable', err.message);
+    }
     deps.log.error('agent rpc failed', { rpc, err });
     return { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() };
   };
+
+  const streams = createAgentStreams({
+    index: deps.index,
+    now,
+    verify,
+    decode,
+    durable: (entry) => watermarks.durable(entry),
+    fail,
+    onRefused: (code) => deps.metrics.rejections.inc({ rpc: 'AgentStream', code }),
+  });
 
   const implementation: ServiceImplementation<typeof VigoAgent.method> = {
     checkIn: (call, callback) => {
       try {
         const entry = verify('CheckIn', call.request.envelope, call);
-        const payload = decode('CheckIn', call.request.envelope);
-        const nowMs = now();
-        entry.lastSeenAtMs = nowMs;
-        entry.intervalMs = deps.intervalMs();
-        if (payload.agentVersion !== entry.agentVersion) entry.agentVersion = payload.agentVersion;
-        if (payload.traitsJson.length > 0) {
-          const hash = createHash('sha256').update(payload.traitsJson).digest('hex');
-          if (hash !== payload.traitsHash)
-            throw new EnvelopeRejection('checkin.payload_invalid', 'traits_hash does not match traits_json');
-          deps.index.addTraits(hash, Buffer.from(payload.traitsJson).toString('utf8'));
-        }
-        const sendTraits = payload.traitsHash !== '' && !deps.index.hasTraits(payload.traitsHash);
-        if (!sendTraits) entry.traitsHash = payload.traitsHash;
-        const policy = deps.policy();
-        const response = create(CheckInResponseSchema, {
-          policyVersion: BigInt(policy.version),
-          intervalMs: entry.intervalMs,
-          sendTraits,
+        const durable = watermarks.durable(entry);
+        const answer = answerCheckIn(entry, decode('CheckIn', call.request.envelope), {
+          index: deps.index,
+          policy: deps.policy(),
+          intervalMs: deps.intervalMs(),
           observeOnly: deps.observeOnly(),
-          serverTimeMs: BigInt(nowMs),
-          secretsEpoch: BigInt(policy.secretsEpoch),
+          nowMs: now(),
         });
-        // Without the traits a trait-rendered bundle cannot be built: answer at once and let the agent
-        // come straight back with them, rather than serve a bundle built without them.
-        const current = sendTraits || (Number(payload.policyVersion) === policy.version && !entry.forcePush);
-        const served = current ? undefined : policy.bundleFor(entry, nowMs);
-        if (served === undefined || (served.merkleRoot === payload.stateFingerprint && !entry.forcePush)) {
-          response.outcome = { case: 'noChange', value: create(NoChangeSchema) };
-          if (sendTraits) response.policyVersion = payload.policyVersion;
-          else entry.policyVersion = policy.version;
-          entry.stateFingerprint = payload.stateFingerprint;
-          deps.metrics.checkins.inc({ status: 'no_change' });
-        } else {
-          response.outcome = { case: 'bundle', value: served.bundle };
-          entry.forcePush = false;
-          deps.metrics.checkins.inc({ status: 'bundle' });
-        }
-        deps.index.markDirty(entry);
-        callback(null, response);
+        deps.metrics.checkins.inc({ status: answer.outcome });
+        durable.then(
+          () => callback(null, answer.response),
+          (err: unknown) => callback(fail('CheckIn', err)),
+        );
       } catch (err) {
         callback(fail('CheckIn', err));
       }
     },
 
     reportResults: (call, callback) => {
-      let runs: RunRecord[];
+      let sorted: SortedRuns;
+      let durable: Promise<void>;
       try {
         const entry = verify('ReportResults', call.request.envelope, call);
-        const payload = decode('ReportResults', call.request.envelope);
-        runs = payload.runs.map((run) => toRunRecord(entry.id, run));
+        durable = watermarks.durable(entry);
+        sorted = sortRunReports(entry.id, decode('ReportResults', call.request.envelope));
+        if (sorted.rejected.length > 0) {
+          deps.log.warn('run reports rejected: they break the ReportResults schema', {
+            envoyId: entry.id,
+            rejected: sorted.rejected.length,
+            firstProblem: sorted.firstProblem,
+          });
+        }
       } catch (err) {
         callback(fail('ReportResults', err));
         return;
       }
-      deps.results.submit(runs).then(
-        (accepted) => {
-          deps.metrics.resultsAccepted.inc(runs.reduce((n, r) => n + r.results.length, 0));
-          callback(null, create(ReportResultsResponseSchema, { acceptedRunIds: accepted }));
+      const stored =
+        sorted.records.length === 0 ? Promise.resolve<string[]>([]) : deps.results.submit(sorted.records);
+      Promise.all([stored, durable]).then(
+        ([accepted]) => {
+          deps.metrics.resultsAccepted.inc(sorted.records.reduce((n, r) => n + r.results.length, 0));
+          const response = create(ReportResultsResponseSchema, {
+            acceptedRunIds: accepted,
+            rejectedRunIds: sorted.rejected,
+          });
+          callback(null, response);
         },
         (err: unknown) => {
           if (err instanceof QueueFullError) {
@@ -232,7 +179,10 @@ export function registerAgentService(
     resolveSecrets: (call, callback) => {
       try {
         const entry = verify('ResolveSecrets', call.request.envelope, call);
+        const durable = watermarks.durable(entry);
         const payload = decode('ResolveSecrets', call.request.envelope);
+        const problem = resolveSecretsProblem(payload);
+        if (problem !== undefined) throw new EnvelopeRejection('checkin.payload_invalid', problem);
         const policy = deps.policy();
         const result = deps.secrets.resolve(deps.secrets.allowedFor(entry), payload.refs);
         if (result.denied.length > 0) {
@@ -265,71 +215,28 @@ export function registerAgentService(
           );
           return;
         }
-        callback(
-          null,
-          create(ResolveSecretsResponseSchema, {
-            values: Object.fromEntries(result.values),
-            secretsEpoch: BigInt(policy.secretsEpoch),
-          }),
+        const response = create(ResolveSecretsResponseSchema, {
+          values: Object.fromEntries(result.values),
+          secretsEpoch: BigInt(policy.secretsEpoch),
+        });
+        durable.then(
+          () => callback(null, response),
+          (err: unknown) => callback(fail('ResolveSecrets', err)),
         );
       } catch (err) {
         callback(fail('ResolveSecrets', err));
       }
     },
 
-    agentStream: (call) => {
-      let entry: EnvoyEntry | undefined;
-      let idle: NodeJS.Timeout | undefined;
-      const end = (r: Rejection): void => {
-        if (idle) clearTimeout(idle);
-        call.emit('error', r);
-      };
-      const resetIdle = (): void => {
-        if (idle) clearTimeout(idle);
-        idle = setTimeout(
-          () => end(rejection('stream.idle', 'no message from the agent within the idle timeout')),
-          streamTimings.idleTimeoutMs,
-        );
-        idle.unref();
-      };
-      resetIdle();
-      call.on('data', (request: { envelope?: SignedEnvelope }) => {
-        try {
-          const verified = verify('AgentStream', request.envelope, call);
-          const payload = decode('AgentStream', request.envelope);
-          if (entry === undefined) {
-            if (payload.kind.case !== 'hello')
-              throw new EnvelopeRejection(
-                'checkin.payload_invalid',
-                'the first stream message must be hello',
-              );
-            entry = verified;
-            const previous = streams.get(entry.id);
-            previous?.emit(
-              'error',
-              rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'),
-            );
-            streams.set(entry.id, call);
-          }
-          verified.lastSeenAtMs = now();
-          deps.index.markDirty(verified);
-          resetIdle();
-        } catch (err) {
-          end(fail('AgentStream', err));
-        }
-      });
-      const cleanup = (): void => {
-        if (idle) clearTimeout(idle);
-        if (entry && streams.get(entry.id) === call) streams.delete(entry.id);
-      };
-      call.on('end', () => {
-        cleanup();
-        call.end();
-      });
-      call.on('cancelled', cleanup);
-      call.on('error', cleanup);
-    },
+    agentStream: (call) => streams.handle(call),
   };
 
-  addService(server, VigoAgent, implementation, { maxMessageBytes });
+  addService(server, VigoAgent, implementation, {
+    maxMessageBytes,
+    refuseUndecodable: (typeName, reason) => {
+      const rpc = agentRpcs.find((name) => typeName === `vigo.agent.v1.${name}Request`) ?? 'unknown';
+      deps.metrics.rejections.inc({ rpc, code: 'checkin.payload_invalid' });
+      return rejection('checkin.payload_invalid', `the request is not a valid ${typeName}: ${reason}`);
+    },
+  });
 }

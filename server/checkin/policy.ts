@@ -19,6 +19,45 @@ export interface PolicySource {
   readonly version: number;
   readonly secretsEpoch: number;
   bundleFor(entry: EnvoyEntry, nowMs: number): ServedBundle;
+  /**
+   * Whether the envoy's entry renders its traits, so that no bundle can be built for it before the server
+   * has them; absent means never.
+   */
+  needsTraits?(entry: EnvoyEntry): boolean;
+}
+
+/** `source` with `needsTraits` answered by `needsTraits`. */
+export function withTraitNeeds(
+  source: PolicySource,
+  needsTraits: (entry: EnvoyEntry) => boolean,
+): PolicySource {
+  return {
+    get version() {
+      return source.version;
+    },
+    get secretsEpoch() {
+      return source.secretsEpoch;
+    },
+    bundleFor: (entry, nowMs) => source.bundleFor(entry, nowMs),
+    needsTraits,
+  };
+}
+
+// Bundles are signed once and served many times, so each is read once for its epoch.
+const epochByBundle = new WeakMap<SignedBundle, number>();
+
+/**
+ * The secrets_epoch written inside a signed bundle document (docs/bundle-format.md). CheckIn reports this
+ * one, not the vault's current epoch, so the two can never disagree.
+ */
+export function bundleSecretsEpoch(bundle: SignedBundle): number {
+  let epoch = epochByBundle.get(bundle);
+  if (epoch === undefined) {
+    const document = JSON.parse(Buffer.from(bundle.payload).toString('utf8')) as { secrets_epoch?: unknown };
+    epoch = typeof document.secrets_epoch === 'number' ? document.secrets_epoch : 0;
+    epochByBundle.set(bundle, epoch);
+  }
+  return epoch;
 }
 
 export interface EmptySnapshotOptions {

@@ -109,6 +109,12 @@ export function verifyEnvelope(
       `envoy ${entry.id} has been revoked; enroll again with a new token`,
     );
   }
+  if (entry.keyProblem !== undefined) {
+    throw new EnvelopeRejection(
+      'checkin.bad_signature',
+      `envoy ${entry.id}'s enrolled key is refused (${entry.keyProblem}); enroll the host again`,
+    );
+  }
   if (!verifyEnvelopeSignature(entry.publicKey, rpc, envelope)) {
     throw new EnvelopeRejection(
       'checkin.bad_signature',

@@ -1,8 +1,8 @@
 export { configKeys, configRegistry, reloadableKeys } from './registry.ts';
 export type { ConfigKey, ConfigSource, ServerConfig } from './registry.ts';
 export type { ConfigMode, ConfigOption, DefaultContext, EnvMap, ParseContext } from './options.ts';
-export type { ListenAddress } from './values.ts';
-export { formatListenAddress } from './values.ts';
+export type { DialAddress, ListenAddress } from './values.ts';
+export { formatListenAddress, parseDialAddress } from './values.ts';
 export { loadConfig, reloadConfig } from './load.ts';
 export type { ConfigReload, LoadInput, LoadedConfig } from './load.ts';
 export { resolvePaths, systemDir } from './paths.ts';

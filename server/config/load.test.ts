@@ -55,6 +55,11 @@ const samples: Record<ConfigKey, Sample> = {
     env: [':9444', fixed({ host: '', port: 9444 })],
     flag: ['0.0.0.0:9445', fixed({ host: '0.0.0.0', port: 9445 })],
   },
+  'server.grpc_advertise': {
+    file: ["'grpc.example.net:443'", fixed('grpc.example.net:443')],
+    env: ['[2001:db8::1]', fixed('[2001:db8::1]')],
+    flag: ['', fixed(undefined)],
+  },
   'server.hostname': {
     file: ['vigo-file.example', fixed('vigo-file.example')],
     env: ['vigo-env.example', fixed('vigo-env.example')],

@@ -19,7 +19,7 @@ import {
 } from './options.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
-import { isHostname, isSubjectAltName } from './values.ts';
+import { isHostname, isSubjectAltName, parseDialAddress } from './values.ts';
 import net from 'node:net';
 
 export const configRegistry = {
@@ -35,8 +35,16 @@ export const configRegistry = {
     flag: 'api-listen',
     default: ':8443',
   }),
+  'server.grpc_advertise': textOption({
+    doc: 'Address agents are told to dial for gRPC: "host[:port]"; "" means the host each enrollment request named.',
+    env: 'VIGO_GRPC_ADVERTISE',
+    expected: 'a host name or IP address, optionally with ":port", or ""',
+    accepts: (text) => text === '' || parseDialAddress(text) !== undefined,
+    defaultText: '"" (the host each enrollment request named)',
+    defaultValue: () => '',
+  }),
   'server.hostname': textOption({
-    doc: 'Name this server advertises to agents; always added to the server certificate SANs.',
+    doc: 'Name of this server, always added to the server certificate SANs; the /bootstrap script downloads from it.',
     env: 'VIGO_HOSTNAME',
     expected: 'a host name or IP address',
     accepts: (text) => isHostname(text) || net.isIP(text) !== 0,

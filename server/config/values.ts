@@ -179,3 +179,37 @@ export function parseText(raw: unknown, expected: string, accepts: (text: string
   if (typeof raw !== 'string' || !accepts(raw.trim())) fail(expected, raw);
   return raw.trim();
 }
+
+/** A host to dial, with or without a port: what agents are told at enrollment. */
+export interface DialAddress {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+const bracketedDialPattern = /^\[([^\]]+)\](?::(\d{1,5}))?$/;
+const plainDialPattern = /^([^:[\]]+)(?::(\d{1,5}))?$/;
+
+/**
+ * "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address; undefined for anything else, including
+ * a host that is neither a DNS name nor an IP address, and a port outside 1-65535.
+ */
+export function parseDialAddress(text: string): DialAddress | undefined {
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = bracketedDialPattern.exec(text);
+  const plain = bracketed === null ? plainDialPattern.exec(text) : null;
+  if (bracketed !== null) {
+    host = bracketed[1] ?? '';
+    portText = bracketed[2];
+    if (!net.isIPv6(host)) return undefined;
+  } else if (net.isIPv6(text)) {
+    return { host: text, port: undefined };
+  } else if (plain !== null) {
+    host = plain[1] ?? '';
+    portText = plain[2];
+    if (!isHostname(host) && !net.isIPv4(host)) return undefined;
+  } else return undefined;
+  const port = portText === undefined ? undefined : Number(portText);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  return { host, port };
+}

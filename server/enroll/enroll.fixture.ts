@@ -38,7 +38,7 @@ export async function enrollFixture(overrides: Partial<EnrollServiceDeps> = {}):
     store,
     pki,
     log,
-    grpcAddress: 'vigo.test:1530',
+    grpcAddress: () => 'vigo.test:1530',
     onEnrolled: (envoy) => enrolled.push(envoy),
     nowMs: () => clock.nowMs,
     // The lowest cost bcrypt allows keeps the suite fast; one test checks the production cost.

@@ -14,7 +14,7 @@ import type { Logger } from '../core/index.ts';
 import { VigoError } from '../core/index.ts';
 import type { IssuedEnvoyCert, Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
-import { bundleKeyId, publicKeyFromRaw } from '../../protocol/index.ts';
+import { bundleKeyId, ed25519KeyProblem, publicKeyFromRaw } from '../../protocol/index.ts';
 import { findActiveEnvoy, insertEnvoy, rekeyEnvoy } from './envoy-store.ts';
 import type { ActiveEnvoy, EnvoyKeys } from './envoy-store.ts';
 import { compileGlobs } from './glob.ts';
@@ -78,7 +78,10 @@ function tokenInvalid(problem: string): VigoError {
   );
 }
 
-/** The raw key bytes, or throws `enroll.key_invalid`. */
+/**
+ * The raw key bytes, or throws `enroll.key_invalid`: besides its form, the key must be a canonical point of
+ * the curve outside the small-order subgroup, or a signature forged without any private key would verify.
+ */
 export function parseAgentPublicKey(text: string): Buffer {
   const fail = (problem: string, cause?: unknown): VigoError =>
     new VigoError(
@@ -93,6 +96,8 @@ export function parseAgentPublicKey(text: string): Buffer {
   if (raw.toString('base64') !== text.padEnd(Math.ceil(text.length / 4) * 4, '=')) {
     throw fail('it is not canonical base64');
   }
+  const problem = ed25519KeyProblem(raw);
+  if (problem !== undefined) throw fail(problem);
   try {
     publicKeyFromRaw(raw);
   } catch (err) {

@@ -1,10 +1,11 @@
 export {
+  advertisedSans,
   agentDialAddress,
   createEnrollService,
   defaultEnrollFailureLimit,
   enrollBcryptCost,
 } from './service.ts';
-export type { EnrollRequest, EnrollService, EnrollServiceDeps } from './service.ts';
+export type { AgentDialOptions, EnrollRequest, EnrollService, EnrollServiceDeps } from './service.ts';
 export type { EnrollInput, EnrollPki, EnrollResult, EnrolledEnvoy } from './enroll.ts';
 export { tokenLimits } from './tokens.ts';
 export type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListing } from './tokens.ts';

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import type { Ctx, Logger } from '../core/index.ts';
 import { VigoError, isVigoError } from '../core/index.ts';
+import { parseDialAddress } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { enrollEnvoy } from './enroll.ts';
 import type { EnrollInput, EnrollPki, EnrollResult, EnrolledEnvoy } from './enroll.ts';
@@ -21,8 +22,11 @@ export interface EnrollServiceDeps {
   readonly store: Store;
   readonly pki: EnrollPki;
   readonly log: Logger;
-  /** host:port agents dial for gRPC check-ins, handed out at enrollment (see agentDialAddress). */
-  readonly grpcAddress: string;
+  /**
+   * host:port agents dial for gRPC check-ins, handed out at enrollment, given the host the enrollment
+   * request was addressed to (see agentDialAddress).
+   */
+  readonly grpcAddress: (requestHost: string | undefined) => string;
   /** Called after each committed enrollment, e.g. to update the in-memory fleet index. */
   readonly onEnrolled?: (envoy: EnrolledEnvoy) => void;
   readonly nowMs?: () => number;
@@ -33,6 +37,8 @@ export interface EnrollServiceDeps {
 export interface EnrollRequest {
   /** The peer address failures are counted against. */
   readonly sourceIp: string;
+  /** The host the request was addressed to (HTTP Host or :authority, without port), as sent. */
+  readonly requestHost?: string;
   /** The request-scoped logger. */
   readonly log: Logger;
   /**
@@ -75,7 +81,6 @@ export function createEnrollService(deps: EnrollServiceDeps): EnrollService {
   const useCaseDeps = {
     store: deps.store,
     pki: deps.pki,
-    grpcAddress: deps.grpcAddress,
     nowMs,
     decoyHash: () => (decoy ??= bcrypt.hash(randomBytes(32).toString('base64url'), bcryptCost)),
     onEnrolled: deps.onEnrolled,
@@ -89,7 +94,13 @@ export function createEnrollService(deps: EnrollServiceDeps): EnrollService {
       // Refused before any work and not logged, so a flood costs neither bcrypt time nor log volume.
       if (retryAfterMs > 0) throw rateLimited(request.sourceIp, retryAfterMs);
       try {
-        return await enrollEnvoy(useCaseDeps, await request.readInput(), request.sourceIp, request.log);
+        const grpcAddress = deps.grpcAddress(request.requestHost);
+        return await enrollEnvoy(
+          { ...useCaseDeps, grpcAddress },
+          await request.readInput(),
+          request.sourceIp,
+          request.log,
+        );
       } catch (err) {
         if (countsAsFailure(err)) limiter.recordFailure(limitKey);
         // Logged, never audited: the audit chain records privileged changes, and letting an
@@ -109,7 +120,37 @@ export function createEnrollService(deps: EnrollServiceDeps): EnrollService {
   };
 }
 
-/** The address agents dial: `host:port`, with an IPv6 literal in brackets. */
-export function agentDialAddress(hostname: string, grpcPort: number): string {
-  return `${hostname.includes(':') ? `[${hostname}]` : hostname}:${grpcPort}`;
+export interface AgentDialOptions {
+  /** server.grpc_advertise: "host", "host:port", or "" for none. */
+  readonly advertised: string;
+  /** The host the enrollment request was addressed to, as sent (untrusted). */
+  readonly requestHost: string | undefined;
+  /** Used when neither names a usable host: server.hostname. */
+  readonly fallbackHost: string;
+  /** The gRPC listener's port, for an address given without one. */
+  readonly grpcPort: number;
+}
+
+/**
+ * The address agents dial, `host:port` with an IPv6 literal in brackets: the configured advertised
+ * address, else the host the agent's enrollment request was addressed to (a name that reached this server
+ * from that agent, unlike server.hostname, which may not resolve there), else server.hostname. A request
+ * host is taken only when it is a plain DNS name or IP address.
+ */
+export function agentDialAddress(options: AgentDialOptions): string {
+  const fromRequest = options.requestHost === undefined ? undefined : parseDialAddress(options.requestHost);
+  const chosen =
+    (options.advertised === '' ? undefined : parseDialAddress(options.advertised)) ??
+    // The request's port is the API's, never the gRPC listener's.
+    (fromRequest === undefined ? undefined : { host: fromRequest.host, port: undefined }) ??
+    parseDialAddress(options.fallbackHost);
+  const host = chosen?.host ?? options.fallbackHost;
+  const port = chosen?.port ?? options.grpcPort;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The host of server.grpc_advertise, which the server certificate must name; none when it is "". */
+export function advertisedSans(advertised: string): string[] {
+  const parsed = advertised === '' ? undefined : parseDialAddress(advertised);
+  return parsed === undefined ? [] : [parsed.host];
 }

@@ -4,7 +4,7 @@
  * index for a large fleet stays fast and small.
  */
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFromRaw } from '../../protocol/index.ts';
+import { publicKeyFromRaw, weakEd25519KeyProblem } from '../../protocol/index.ts';
 
 export type EnvoyStatus = 'active' | 'revoked';
 
@@ -35,6 +35,12 @@ export class EnvoyEntry {
   hostname: string;
   publicKeyRaw: Buffer;
   #publicKey: KeyObject | undefined;
+  /**
+   * Why the stored key must never verify anything (small order, non-canonical), or undefined. Such a key
+   * cannot be enrolled today, but a row written by an older server or by hand still loads: the envoy stays
+   * listed, and every request it sends is refused until it enrolls again with a sound key.
+   */
+  keyProblem: string | undefined;
   /** The enrolled client certificate's SHA-256 fingerprint, lower-case hex, or '' when unknown. */
   certFingerprint: string;
   status: EnvoyStatus;
@@ -59,6 +65,7 @@ export class EnvoyEntry {
     this.hostname = row.hostname;
     this.publicKeyRaw = row.public_key;
     this.#publicKey = undefined;
+    this.keyProblem = weakEd25519KeyProblem(row.public_key);
     this.certFingerprint = row.cert_fingerprint ?? '';
     this.status = row.status;
     this.enrolledAtMs = row.enrolled_at;
@@ -74,6 +81,7 @@ export class EnvoyEntry {
     this.stale = false;
   }
 
+  /** Throws `pki.key_invalid` when `keyProblem` is set: callers check it first. */
   get publicKey(): KeyObject {
     this.#publicKey ??= publicKeyFromRaw(this.publicKeyRaw);
     return this.#publicKey;
@@ -82,6 +90,7 @@ export class EnvoyEntry {
   replaceKey(publicKeyRaw: Buffer, certFingerprintHex: string): void {
     this.publicKeyRaw = publicKeyRaw;
     this.#publicKey = undefined;
+    this.keyProblem = weakEd25519KeyProblem(publicKeyRaw);
     this.certFingerprint = certFingerprintHex;
   }
 }

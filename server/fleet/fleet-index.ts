@@ -3,6 +3,7 @@
  * marks entries here and never touches the database; changed entries are queued for the write-behind
  * flusher, which persists them in batched transactions.
  */
+import type { Logger } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
 import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
@@ -53,7 +54,11 @@ export class FleetIndex {
   /** Entries ordered by hostname then id, for paging; rebuilt only after membership changes. */
   #sorted: EnvoyEntry[] | undefined;
 
-  static load(db: Db): FleetIndex {
+  /**
+   * Every envoy row and known traits hash. An envoy whose stored key is weak is loaded unable to
+   * authenticate, and `log` gets one error naming it.
+   */
+  static load(db: Db, log?: Logger): FleetIndex {
     const index = new FleetIndex();
     const rows = db
       .prepare(
@@ -62,7 +67,17 @@ export class FleetIndex {
            FROM envoys`,
       )
       .iterate() as IterableIterator<EnvoyRow>;
-    for (const row of rows) index.#byId.set(row.id, new EnvoyEntry(row));
+    for (const row of rows) {
+      const entry = new EnvoyEntry(row);
+      index.#byId.set(row.id, entry);
+      if (entry.keyProblem !== undefined && entry.status === 'active') {
+        log?.error('envoy key refused: every request from this envoy is refused until it enrolls again', {
+          envoyId: entry.id,
+          hostname: entry.hostname,
+          reason: entry.keyProblem,
+        });
+      }
+    }
     for (const hash of db.prepare('SELECT hash FROM traits').pluck().iterate() as IterableIterator<string>) {
       index.#knownTraits.add(hash);
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { create, createFileRegistry, toBinary } from '@bufbuild/protobuf';
-import type { DescService } from '@bufbuild/protobuf';
+import type { DescService, Message } from '@bufbuild/protobuf';
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import {
   FileDescriptorProtoSchema,
@@ -27,7 +27,7 @@ import type {
   CheckInRequest,
   CheckInResponse,
 } from '../../protocol/index.ts';
-import { addService, createServiceClient, toGrpcService } from './service-adapter.ts';
+import { addService, createServiceClient, toGrpcService, undecodableReason } from './service-adapter.ts';
 import type { ServiceImplementation } from './service-adapter.ts';
 
 const agentKey = generateKeyPairSync('ed25519');
@@ -120,7 +120,20 @@ describe('toGrpcService', () => {
     );
     const big = signRequest('CheckIn', agentKey.privateKey, envoyId, 1n, { hostname: 'h' });
     assert.throws(() => definition.checkIn!.requestSerialize(big), /limit is 16/);
-    assert.throws(() => definition.checkIn!.requestDeserialize(Buffer.alloc(17)), /limit is 16/);
+    const standIn = definition.checkIn!.requestDeserialize(Buffer.alloc(17)) as Message;
+    assert.match(undecodableReason(standIn) ?? '', /limit is 16/);
+  });
+
+  it('turns request bytes that do not decode into a marked stand-in, never an exception', () => {
+    const definition = toGrpcService(VigoAgent);
+    const standIn = definition.checkIn!.requestDeserialize(Buffer.from([0xff, 0xff, 0xff])) as Message;
+    assert.equal(standIn.$typeName, 'vigo.agent.v1.CheckInRequest');
+    assert.notEqual(undecodableReason(standIn), undefined);
+    const real = signRequest('CheckIn', agentKey.privateKey, envoyId, 1n, { hostname: 'h' });
+    const decoded = definition.checkIn!.requestDeserialize(
+      definition.checkIn!.requestSerialize(real),
+    ) as Message;
+    assert.equal(undecodableReason(decoded), undefined);
   });
 });
 
@@ -128,10 +141,11 @@ describe('VigoAgent over a real grpc-js server', () => {
   const seen: CheckInRequest[] = [];
   const server = new grpc.Server();
   let client: ReturnType<typeof createServiceClient<(typeof VigoAgent)['method']>>;
+  let port: number;
 
   before(async () => {
     addService(server, VigoAgent, agentImplementation(seen));
-    const port = await listen(server);
+    port = await listen(server);
     client = createServiceClient(VigoAgent, `127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });
   after(() => {
@@ -195,6 +209,27 @@ describe('VigoAgent over a real grpc-js server', () => {
     assert.equal(received[0]!.kind.case, 'ping');
   });
 
+  it('answers request bytes that are not protobuf with INVALID_ARGUMENT, unary and streaming', async () => {
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const same = (bytes: Buffer): Buffer => bytes;
+    const garbage = Buffer.from([0xff, 0xff, 0xff]);
+    try {
+      const unary = await new Promise<grpc.ServiceError | null>((resolve) =>
+        raw.makeUnaryRequest('/vigo.agent.v1.VigoAgent/CheckIn', same, same, garbage, (err) => resolve(err)),
+      );
+      assert.equal(unary?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(unary?.details ?? '', /not a valid vigo\.agent\.v1\.CheckInRequest/);
+
+      const stream = raw.makeBidiStreamRequest('/vigo.agent.v1.VigoAgent/AgentStream', same, same);
+      const ended = new Promise<grpc.StatusObject>((resolve) => stream.on('status', resolve));
+      stream.on('error', () => undefined);
+      stream.write(garbage);
+      assert.equal((await ended).code, grpc.status.INVALID_ARGUMENT);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('cancels a call when its signal aborts', async () => {
     const controller = new AbortController();
     controller.abort();
@@ -247,6 +282,7 @@ const Streams = streamsFile.getService('vigo.test.v1.Streams') as DescService as
 describe('server- and client-streaming methods', () => {
   const server = new grpc.Server();
   let client: ReturnType<typeof createServiceClient<(typeof Streams)['method']>>;
+  let port: number;
 
   before(async () => {
     addService(server, Streams, {
@@ -260,7 +296,7 @@ describe('server- and client-streaming methods', () => {
         call.on('end', () => callback(null, create(Int64ValueSchema, { value: total })));
       },
     });
-    const port = await listen(server);
+    port = await listen(server);
     client = createServiceClient(Streams, `127.0.0.1:${port}`, grpc.credentials.createInsecure());
   });
   after(() => {
@@ -280,5 +316,20 @@ describe('server- and client-streaming methods', () => {
     for (const value of [5n, 7n, 30n]) call.write(create(Int64ValueSchema, { value }));
     call.end();
     assert.equal((await response).value, 42n);
+  });
+
+  it('refuses a client stream whose message does not decode, before the handler sees it', async () => {
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const same = (bytes: Buffer): Buffer => bytes;
+    try {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = raw.makeClientStreamRequest('/vigo.test.v1.Streams/Sum', same, same, (e) => resolve(e));
+        call.write(Buffer.from([0xff, 0xff]));
+        call.end();
+      });
+      assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    } finally {
+      raw.close();
+    }
   });
 });

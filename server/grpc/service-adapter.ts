@@ -20,9 +20,15 @@ export interface ServiceAdapterOptions {
   /**
    * Refuse to serialize or deserialize a message larger than this many bytes. A backstop only: also set
    * the channel options (`grpcMessageSizeOptions`) so grpc-js refuses oversized frames before buffering
-   * them and answers RESOURCE_EXHAUSTED; a message refused here fails with INTERNAL.
+   * them and answers RESOURCE_EXHAUSTED; a request refused here is answered as undecodable.
    */
   maxMessageBytes?: number;
+  /**
+   * The status a request that is not a valid message of its type is answered with (the call ends before
+   * its handler sees it). Default: INVALID_ARGUMENT naming the message type. grpc-js itself would answer
+   * INTERNAL, which tells a client the server is broken rather than its request.
+   */
+  refuseUndecodable?: (typeName: string, reason: string) => Partial<grpc.StatusObject>;
 }
 
 /** grpc-js channel/server options that bound message size in both directions. */
@@ -56,7 +62,7 @@ function toMethodDefinition(
     requestStream: kind === 'client_streaming' || kind === 'bidi_streaming',
     responseStream: kind === 'server_streaming' || kind === 'bidi_streaming',
     requestSerialize: serializer(method.input, maxMessageBytes),
-    requestDeserialize: deserializer(method.input, maxMessageBytes),
+    requestDeserialize: requestDeserializer(method.input, maxMessageBytes),
     responseSerialize: serializer(method.output, maxMessageBytes),
     responseDeserialize: deserializer(method.output, maxMessageBytes),
     originalName: method.name,
@@ -86,6 +92,37 @@ function deserializer(schema: DescMessage, maxMessageBytes: number | undefined):
   };
 }
 
+/** Why a request stand-in could not be decoded, keyed by the empty message that stands in for it. */
+const undecodableRequests = new WeakMap<Message, string>();
+
+/**
+ * Why `message` is the stand-in for request bytes that did not decode, or undefined for a real message.
+ * Handlers registered through `addService` never see a stand-in.
+ */
+export function undecodableReason(message: Message): string | undefined {
+  return undecodableRequests.get(message);
+}
+
+/**
+ * A request deserializer that never throws: grpc-js answers a throwing deserializer with INTERNAL, so bytes
+ * that do not decode become an empty stand-in message, marked with the reason, for `addService` to refuse.
+ */
+function requestDeserializer(
+  schema: DescMessage,
+  maxMessageBytes: number | undefined,
+): (bytes: Buffer) => Message {
+  const decode = deserializer(schema, maxMessageBytes);
+  return (bytes) => {
+    try {
+      return decode(bytes);
+    } catch (err) {
+      const standIn = create(schema);
+      undecodableRequests.set(standIn, err instanceof Error ? err.message : String(err));
+      return standIn;
+    }
+  };
+}
+
 type MethodSpec = GenServiceMethods[string];
 type RequestOf<M extends MethodSpec> = MessageShape<M['input']>;
 type ResponseOf<M extends MethodSpec> = MessageShape<M['output']>;
@@ -109,7 +146,74 @@ export function addService<T extends GenServiceMethods>(
   implementation: ServiceImplementation<T>,
   options: ServiceAdapterOptions = {},
 ): void {
-  server.addService(toGrpcService(service, options), implementation);
+  const desc = service as DescService;
+  const refuse = options.refuseUndecodable ?? defaultRefusal;
+  const guarded: Record<string, grpc.UntypedHandleCall> = {};
+  for (const method of desc.methods) {
+    const handler = (implementation as Record<string, grpc.UntypedHandleCall>)[method.localName];
+    if (handler === undefined) continue;
+    guarded[method.localName] = refusingUndecodable(method, handler, (reason) =>
+      refuse(method.input.typeName, reason),
+    );
+  }
+  server.addService(toGrpcService(service, options), guarded);
+}
+
+function defaultRefusal(typeName: string, reason: string): Partial<grpc.StatusObject> {
+  return { code: grpc.status.INVALID_ARGUMENT, details: `the request is not a valid ${typeName}: ${reason}` };
+}
+
+type Refusal = (reason: string) => Partial<grpc.StatusObject>;
+
+/** Wraps a handler so that a request stand-in (see requestDeserializer) ends the call with `refusal`. */
+function refusingUndecodable(
+  method: DescMethod,
+  handler: grpc.UntypedHandleCall,
+  refusal: Refusal,
+): grpc.UntypedHandleCall {
+  switch (method.methodKind) {
+    case 'unary':
+      return (call: grpc.ServerUnaryCall<Message, Message>, callback: grpc.sendUnaryData<Message>) => {
+        const reason = undecodableReason(call.request);
+        if (reason === undefined) (handler as grpc.handleUnaryCall<Message, Message>)(call, callback);
+        else callback(refusal(reason));
+      };
+    case 'server_streaming':
+      return (call: grpc.ServerWritableStream<Message, Message>) => {
+        const reason = undecodableReason(call.request);
+        if (reason === undefined) (handler as grpc.handleServerStreamingCall<Message, Message>)(call);
+        else call.emit('error', refusal(reason));
+      };
+    case 'client_streaming':
+    case 'bidi_streaming':
+      return (call: grpc.ServerReadableStream<Message, Message>, callback?: grpc.sendUnaryData<Message>) => {
+        refuseUndecodableMessages(call, refusal, callback);
+        (handler as (c: typeof call, cb?: typeof callback) => void)(call, callback);
+      };
+  }
+}
+
+/**
+ * grpc-js hands each decoded message of a request stream to `push`; a stand-in ends the call there, before
+ * any 'data' listener of the handler sees it.
+ */
+function refuseUndecodableMessages(
+  call: grpc.ServerReadableStream<Message, Message>,
+  refusal: Refusal,
+  callback: grpc.sendUnaryData<Message> | undefined,
+): void {
+  const push = call.push.bind(call);
+  let refused = false;
+  call.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    if (refused) return false;
+    const reason = chunk === null ? undefined : undecodableReason(chunk as Message);
+    if (reason === undefined) return push(chunk, encoding);
+    refused = true;
+    // A client stream answers through its callback; a bidi stream ends with an error event.
+    if (callback !== undefined) callback(refusal(reason));
+    else call.emit('error', refusal(reason));
+    return false;
+  };
 }
 
 export interface ClientCallOptions extends grpc.CallOptions {

@@ -8,7 +8,7 @@ import type { ResolvedPaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
 import { isVigoError, systemCtx } from '../core/index.ts';
 import type { PolicySource } from '../checkin/index.ts';
-import { createEmptyPolicy, ensureActiveVersion } from '../checkin/index.ts';
+import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
@@ -86,7 +86,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       secretsEpoch: deps.secretsEpoch,
       traitsJson: (hash) => fleet.pendingTraitsJson(hash) ?? (traitsRow.get(hash) as string | undefined),
     });
-    current = policy;
+    current = withTraitNeeds(policy, (envoy) => snapshot.matchEntry(envoy.hostname)?.usesTraits === true);
     secretPathsFor = (envoy) => policy.secretPathsFor(envoy);
   };
 

@@ -13,7 +13,7 @@ import { ensurePrivateDir, isVigoError } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
-import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
+import { advertisedSans, agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
@@ -107,7 +107,10 @@ async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Lo
     return await loadOrCreatePki({
       tlsDir: paths.tlsDir,
       hostname: loaded.config['server.hostname'],
-      extraSans: [...loaded.config['server.tls_sans']],
+      extraSans: [
+        ...loaded.config['server.tls_sans'],
+        ...advertisedSans(loaded.config['server.grpc_advertise']),
+      ],
       log: log.child({ component: 'pki' }),
     });
   } catch (err) {
@@ -177,7 +180,7 @@ export async function startServer(
     cleanups.push(() => bus.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
-    const fleet = FleetIndex.load(store.db);
+    const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
     log.info('fleet index loaded', {
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
@@ -273,7 +276,13 @@ export async function startServer(
       store,
       pki,
       log: log.child({ component: 'enroll' }),
-      grpcAddress: agentDialAddress(config['server.hostname'], grpc.port),
+      grpcAddress: (requestHost) =>
+        agentDialAddress({
+          advertised: config['server.grpc_advertise'],
+          requestHost,
+          fallbackHost: config['server.hostname'],
+          grpcPort: grpc.port,
+        }),
       onEnrolled: (envoy) => {
         fleet.recordEnrollment(envoy);
         bus.publish(

@@ -11,11 +11,14 @@ import { VigoAgent, rawFromPublicKey } from '../../protocol/index.ts';
 import { createServiceClient } from '../../server/grpc/index.ts';
 import type { ServiceClient } from '../../server/grpc/index.ts';
 import { generateAgentKeyAndCsr } from '../../server/pki/index.ts';
+import { httpsRequest } from './https-client.ts';
 import type { ReadyServer } from './server-process.ts';
 
 export interface EnrolledAgent {
   envoyId: string;
   hostname: string;
+  /** The gRPC address the server handed out. */
+  grpcAddress: string;
   signingKey: KeyObject;
   tlsKeyPem: string;
   certPem: string;
@@ -36,10 +39,13 @@ export async function enrollAgent(
   server: ReadyServer,
   token: string,
   hostname: string,
+  /** The host the enrollment request is addressed to; the server's loopback address by default. */
+  apiHost = '127.0.0.1',
 ): Promise<EnrolledAgent> {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const { keyPem, csrPem } = await generateAgentKeyAndCsr(hostname);
-  const reply = await server.request('/api/v1/enroll', {
+  const reply = await httpsRequest(`https://${apiHost}:${server.apiPort}/api/v1/enroll`, {
+    ca: server.ca,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -51,10 +57,11 @@ export async function enrollAgent(
   });
   if (reply.status !== 200 && reply.status !== 201)
     throw new Error(`enrollment failed: ${reply.status} ${reply.body}`);
-  const body = reply.json<{ envoyId: string; clientCertPem: string }>();
+  const body = reply.json<{ envoyId: string; clientCertPem: string; grpcAddress: string }>();
   return {
     envoyId: body.envoyId,
     hostname,
+    grpcAddress: body.grpcAddress,
     signingKey: privateKey,
     tlsKeyPem: keyPem,
     certPem: body.clientCertPem,

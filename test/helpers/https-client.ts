@@ -14,6 +14,8 @@ export interface HttpsRequestOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
   servername?: string;
+  /** The local address to connect from (a 127.0.0.x address gives a test its own rate-limit budget). */
+  localAddress?: string;
 }
 
 export function httpsRequest(url: string, options: HttpsRequestOptions): Promise<HttpsResponse> {
@@ -25,6 +27,7 @@ export function httpsRequest(url: string, options: HttpsRequestOptions): Promise
         ca: options.ca,
         headers: options.headers,
         servername: options.servername,
+        localAddress: options.localAddress,
         agent: false,
       },
       (res) => {

@@ -46,7 +46,13 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
       response: { type: 'object', required: ['envoyId'] },
       handler: async ({ c, readBody }) =>
         c.json(
-          await deps.enroll.enroll({ sourceIp: sourceAddress(c), log: c.get('log'), readInput: readBody }),
+          await deps.enroll.enroll({
+            sourceIp: sourceAddress(c),
+            // The Host (or :authority) the agent addressed: the enroll module validates it.
+            requestHost: new URL(c.req.url).hostname,
+            log: c.get('log'),
+            readInput: readBody,
+          }),
           200,
         ),
     }),

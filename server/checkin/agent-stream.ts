@@ -1,0 +1,181 @@
+/**
+ * AgentStream, server side. Streams are bounded both before and after the agent proves who it is:
+ *
+ * - before its Hello a stream is unauthenticated (TLS only proves the certificate), so each client
+ *   certificate may hold only a few such streams, and each must send its Hello within a short time;
+ * - after its Hello the stream belongs to its envoy, and an envoy has at most one: a newer stream replaces
+ *   the older, which is ended with stream.replaced.
+ *
+ * Every message is verified as it arrives, and takes effect, in order, once its replay watermark is durable.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { protocolLimits, streamTimings } from '../../protocol/index.ts';
+import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
+import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
+import { rejection } from './rejection.ts';
+import type { Rejection } from './rejection.ts';
+import { EnvelopeRejection, peerFingerprint } from './verify.ts';
+import type { PeerCall } from './verify.ts';
+
+type StreamCall = grpc.ServerDuplexStream<unknown, unknown>;
+type StreamRefusal = 'stream.pending_limit' | 'stream.hello_required';
+
+export interface AgentStreamDeps {
+  index: FleetIndex;
+  now: () => number;
+  verify(rpc: 'AgentStream', envelope: SignedEnvelope | undefined, call: PeerCall): EnvoyEntry;
+  decode(rpc: 'AgentStream', envelope: SignedEnvelope | undefined): PayloadOf<'AgentStream'>;
+  /** Resolves once the envoy's watermark, as just raised, is durable. */
+  durable(entry: EnvoyEntry): Promise<void>;
+  fail(rpc: AgentRpc, err: unknown): Rejection;
+  /** Told each time a stream is ended for a stream.* reason (for the rejection metric). */
+  onRefused(code: StreamRefusal): void;
+  /** Default streamTimings.helloTimeoutMs. */
+  helloTimeoutMs?: number;
+}
+
+export interface AgentStreams {
+  handle(call: StreamCall): void;
+}
+
+export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
+  const byEnvoy = new Map<string, StreamCall>();
+  /** Streams without a verified Hello yet, by the client certificate they came with. */
+  const pendingByPeer = new Map<string, number>();
+
+  /** Counts one stream waiting for its Hello; returns how to stop counting it, or undefined when full. */
+  const admit = (peer: string): (() => void) | undefined => {
+    const count = pendingByPeer.get(peer) ?? 0;
+    if (count >= protocolLimits.streamsAwaitingHelloPerPeer) return undefined;
+    pendingByPeer.set(peer, count + 1);
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      const left = (pendingByPeer.get(peer) ?? 1) - 1;
+      if (left === 0) pendingByPeer.delete(peer);
+      else pendingByPeer.set(peer, left);
+    };
+  };
+
+  const handle = (call: StreamCall): void => {
+    const release = admit(peerFingerprint(call) ?? '');
+    if (release === undefined) {
+      deps.onRefused('stream.pending_limit');
+      call.emit(
+        'error',
+        rejection(
+          'stream.pending_limit',
+          `this client certificate already holds ${protocolLimits.streamsAwaitingHelloPerPeer} streams ` +
+            'that have not said Hello; finish or close them first',
+        ),
+      );
+      return;
+    }
+    new StreamSession(call, release, deps, byEnvoy);
+  };
+
+  return { handle };
+}
+
+/** One stream's life: Hello first (within its deadline), then messages until it ends or goes idle. */
+class StreamSession {
+  #entry: EnvoyEntry | undefined;
+  #helloSeen = false;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
+  /** Each message takes effect only once its watermark is durable, and in the order it arrived. */
+  #applied: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly call: StreamCall,
+    private readonly releasePending: () => void,
+    private readonly deps: AgentStreamDeps,
+    private readonly byEnvoy: Map<string, StreamCall>,
+  ) {
+    const helloTimeoutMs = deps.helloTimeoutMs ?? streamTimings.helloTimeoutMs;
+    this.#arm(helloTimeoutMs, () =>
+      this.#helloRequired(`no Hello within ${helloTimeoutMs} ms of opening the stream`),
+    );
+    call.on('data', (request: { envelope?: SignedEnvelope }) => {
+      try {
+        const refusal = this.#receive(request);
+        if (refusal !== undefined) this.#end(refusal);
+      } catch (err) {
+        this.#end(deps.fail('AgentStream', err));
+      }
+    });
+    call.on('end', () => {
+      this.#cleanup();
+      call.end();
+    });
+    call.on('cancelled', () => this.#cleanup());
+    call.on('error', () => this.#cleanup());
+  }
+
+  /** Verifies and queues one message; returns why the stream must end, if it must. */
+  #receive(request: { envelope?: SignedEnvelope }): Rejection | undefined {
+    const verified = this.deps.verify('AgentStream', request.envelope, this.call);
+    const durable = this.deps.durable(verified);
+    const payload = this.deps.decode('AgentStream', request.envelope);
+    const hello = payload.kind.case === 'hello';
+    if (!this.#helloSeen && !hello)
+      return this.#helloRequired(
+        `the first message of a stream must be Hello, not ${payload.kind.case ?? 'empty'}`,
+      );
+    if (this.#helloSeen && hello)
+      throw new EnvelopeRejection('checkin.payload_invalid', 'hello is sent once, as the first message');
+    if (hello) {
+      this.#helloSeen = true;
+      this.releasePending();
+      if (this.#timer) clearTimeout(this.#timer);
+    }
+    this.#applied = this.#applied
+      .then(() => durable)
+      .then(
+        () => this.#takeEffect(verified, hello),
+        (err: unknown) => this.#end(this.deps.fail('AgentStream', err)),
+      );
+    return undefined;
+  }
+
+  #takeEffect(verified: EnvoyEntry, hello: boolean): void {
+    if (this.#closed) return;
+    if (hello) {
+      this.#entry = verified;
+      this.byEnvoy
+        .get(verified.id)
+        ?.emit('error', rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'));
+      this.byEnvoy.set(verified.id, this.call);
+    }
+    verified.lastSeenAtMs = this.deps.now();
+    this.deps.index.markDirty(verified);
+    this.#arm(streamTimings.idleTimeoutMs, () =>
+      rejection('stream.idle', 'no message from the agent within the idle timeout'),
+    );
+  }
+
+  #helloRequired(why: string): Rejection {
+    this.deps.onRefused('stream.hello_required');
+    return rejection('stream.hello_required', why);
+  }
+
+  #arm(ms: number, why: () => Rejection): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#end(why()), ms);
+    this.#timer.unref();
+  }
+
+  #end(refusal: Rejection): void {
+    if (this.#closed) return;
+    this.#cleanup();
+    this.call.emit('error', refusal);
+  }
+
+  #cleanup(): void {
+    this.#closed = true;
+    this.releasePending();
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#entry && this.byEnvoy.get(this.#entry.id) === this.call) this.byEnvoy.delete(this.#entry.id);
+  }
+}
