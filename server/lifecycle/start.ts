@@ -5,11 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { appendAudit } from '../audit/index.ts';
 import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
 import { resolvePaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
-import { ensurePrivateDir, isVigoError } from '../core/index.ts';
+import { ensurePrivateDir } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
@@ -38,11 +37,7 @@ import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import type { Pki } from '../pki/index.ts';
-import { loadOrCreatePki } from '../pki/index.ts';
-import { openVault } from '../secrets/index.ts';
-import type { Vault } from '../secrets/index.ts';
 import type { Store } from '../store/index.ts';
-import { openStore } from '../store/index.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
@@ -51,6 +46,9 @@ import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
+import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
+import { createAuditRuntime } from './audit-runtime.ts';
+import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
 
 export interface RunningServer {
@@ -63,6 +61,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pki: Pki;
   readonly readiness: Readiness;
+  /** The audit chain's alarm and the server's own entries (start, stop, reloads). */
+  readonly audit: AuditRuntime;
   /** The one-time secret that creates the first admin, while no admin exists. */
   readonly adminBootstrapSecret: string | undefined;
   /** Graceful drain: stop accepting, finish in-flight work, flush, checkpoint, release the lock. */
@@ -72,68 +72,6 @@ export interface RunningServer {
 }
 
 const grpcMaxMessageBytes = protocolLimits.messageMaxBytes;
-
-function isAddressInUse(err: unknown): boolean {
-  const text =
-    err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` : String(err);
-  return /EADDRINUSE|address already in use|EACCES|EADDRNOTAVAIL|No address added/i.test(text);
-}
-
-function listenFailure(what: string, address: string, err: unknown): StartupError {
-  const detail = err instanceof Error ? err.message : String(err);
-  return new StartupError(
-    isAddressInUse(err) ? 'portInUse' : 'internal',
-    `cannot listen for ${what} on ${address}: ${detail}`,
-    { cause: err },
-  );
-}
-
-function openStoreOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Store {
-  try {
-    return openStore({
-      file: paths.dbFile,
-      log: log.child({ component: 'store' }),
-      busyTimeoutMs: loaded.config['database.busy_timeout'],
-    });
-  } catch (err) {
-    throw new StartupError('store', isVigoError(err) ? err.message : `cannot open database: ${String(err)}`, {
-      cause: err,
-    });
-  }
-}
-
-async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Promise<Pki> {
-  try {
-    return await loadOrCreatePki({
-      tlsDir: paths.tlsDir,
-      hostname: loaded.config['server.hostname'],
-      extraSans: [...loaded.config['server.tls_sans']],
-      log: log.child({ component: 'pki' }),
-    });
-  } catch (err) {
-    throw new StartupError(
-      'pki',
-      isVigoError(err) ? err.message : `cannot prepare TLS material: ${String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
-function openVaultOrFail(paths: ResolvedPaths, log: Logger): Vault {
-  try {
-    return openVault({ dir: paths.secretsDir, log: log.child({ component: 'secrets' }) });
-  } catch (err) {
-    throw new StartupError(
-      'pki',
-      isVigoError(err) ? err.message : `cannot open the secrets vault: ${String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
 
 /** Live view of the reloadable part of the config: SIGHUP swaps `current`, readers see it at once. */
 export interface ConfigView {
@@ -175,6 +113,8 @@ export async function startServer(
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
+    const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus });
+    cleanups.push(() => audit.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db);
@@ -295,7 +235,9 @@ export async function startServer(
     const sessionPruner = setInterval(() => identity.pruneExpiredSessions(), 3_600_000);
     sessionPruner.unref();
     cleanups.push(() => clearInterval(sessionPruner));
-    const adminBootstrap = identity.prepareAdminBootstrap();
+    const adminBootstrap = audit.unlessChainBroken('minting the admin bootstrap secret', () =>
+      identity.prepareAdminBootstrap(),
+    );
     if (adminBootstrap !== undefined) {
       // Printed, never stored in clear: whoever reads the server's output at first start creates the first admin.
       log.warn(
@@ -347,7 +289,12 @@ export async function startServer(
       ...runRoutes({ runs }),
       ...configRoutes({ publish }),
       ...secretRoutes({ vault, store }),
-      ...auditRoutes({ store }),
+      ...auditRoutes({
+        store,
+        monitor: audit.monitor,
+        checkpointKey: pki.bundleSigningKey,
+        checkpointPublicKeyRaw: pki.bundlePublicKeyRaw,
+      }),
       ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
       ...bootstrapRoutes({ bootstrap }),
       ...webRoutes({
@@ -385,20 +332,17 @@ export async function startServer(
     cleanups.push(() => https.destroy());
     boundApiPort = https.port;
 
-    store.tx((db) =>
-      appendAudit(db, {
-        actor: 'system',
-        action: 'server.start',
-        target: 'vigosrv',
-        details: {
-          bootId,
-          version: serverVersion,
-          mode: loaded.mode,
-          grpcPort: grpc.port,
-          apiPort: https.port,
-        },
-      }),
-    );
+    audit.appendSystem({
+      action: 'server.start',
+      target: 'vigosrv',
+      details: {
+        bootId,
+        version: serverVersion,
+        mode: loaded.mode,
+        grpcPort: grpc.port,
+        apiPort: https.port,
+      },
+    });
     flusher.start();
     readiness.markReady();
 
@@ -413,14 +357,7 @@ export async function startServer(
       flusher.stop();
       await results.drain();
       flusher.flush();
-      store.tx((db) =>
-        appendAudit(db, {
-          actor: 'system',
-          action: 'server.stop',
-          target: 'vigosrv',
-          details: { bootId, reason },
-        }),
-      );
+      audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
       store.checkpoint();
       store.close();
       lock.release();
@@ -437,6 +374,7 @@ export async function startServer(
       store,
       pki,
       readiness,
+      audit,
       adminBootstrapSecret: adminBootstrap?.secret,
       drain: (reason) => (drained ??= drain(reason)),
       abort: () => {
