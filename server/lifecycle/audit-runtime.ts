@@ -6,13 +6,30 @@
  * and /healthz. The server's own entries (start, stop, reloads) are then left out and logged instead, while
  * everything a person asks for is refused with `audit.chain_broken` until an admin re-anchors the chain.
  */
+import type { KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Registry } from 'prom-client';
-import { appendAudit, createAuditMonitor } from '../audit/index.ts';
+import { appendAudit, createAuditMonitor, createCheckpointExporter } from '../audit/index.ts';
 import type { AuditChainBreak, AuditEntry, AuditMonitor, AuditRecord } from '../audit/index.ts';
 import { isVigoError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EventBus, EventData } from '../events/index.ts';
 import type { Store } from '../store/index.ts';
+import { StartupError } from './startup-error.ts';
+
+/** A receiver gets this long to take a checkpoint; the next one supersedes a lost one anyway. */
+const webhookTimeoutMs = 10_000;
+
+export interface CheckpointSettings {
+  /** The bundle-signing key: checkpoints are signed with it under their own signature domain. */
+  readonly signingKey: KeyObject;
+  readonly intervalMs: number;
+  readonly file: string;
+  /** '' for none. */
+  readonly webhook: string;
+  readonly userAgent: string;
+}
 
 export interface AuditRuntime {
   readonly monitor: AuditMonitor;
@@ -26,7 +43,28 @@ export interface AuditRuntime {
    * skipped with an error log naming `what`, and undefined returned.
    */
   unlessChainBroken<T>(what: string, step: () => T): T | undefined;
+  /** The first periodic checkpoint now (after server.start is recorded), then one every interval. */
+  startCheckpoints(): void;
+  /** Stops periodic checkpoints, waiting for one in flight. */
+  stopCheckpoints(): Promise<void>;
   close(): void;
+}
+
+/** A checkpoint file in a directory that does not exist is a mistake in the configuration: refuse to start. */
+function checkCheckpointFile(file: string): void {
+  const dir = dirname(file);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) {
+    throw new StartupError(
+      'config',
+      `audit.checkpoint_file ${file}: the directory ${dir} does not exist; create it, or set another file`,
+    );
+  }
 }
 
 function isChainBroken(err: unknown): boolean {
@@ -60,8 +98,22 @@ export function createAuditRuntime(deps: {
   log: Logger;
   registry: Registry;
   bus: EventBus;
+  checkpoints: CheckpointSettings;
 }): AuditRuntime {
   const log = deps.log.child({ component: 'audit' });
+  const settings = deps.checkpoints;
+  if (settings.intervalMs > 0) checkCheckpointFile(settings.file);
+  const exporter = createCheckpointExporter({
+    db: deps.store.db,
+    signingKey: settings.signingKey,
+    intervalMs: settings.intervalMs,
+    file: settings.file,
+    webhook: settings.webhook === '' ? undefined : new URL(settings.webhook),
+    webhookTimeoutMs,
+    userAgent: settings.userAgent,
+    log,
+    registry: deps.registry,
+  });
   const monitor = createAuditMonitor({
     db: deps.store.db,
     log,
@@ -96,6 +148,11 @@ export function createAuditRuntime(deps: {
         return undefined;
       }
     },
-    close: () => monitor.close(),
+    startCheckpoints: () => exporter.start(),
+    stopCheckpoints: () => exporter.stop(),
+    close: () => {
+      void exporter.stop();
+      monitor.close();
+    },
   };
 }

@@ -113,7 +113,19 @@ export async function startServer(
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
-    const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus });
+    const audit = createAuditRuntime({
+      store,
+      log,
+      registry: metricsRegistry,
+      bus,
+      checkpoints: {
+        signingKey: pki.bundleSigningKey,
+        intervalMs: config['audit.checkpoint_interval'],
+        file: paths.auditCheckpointFile,
+        webhook: config['audit.checkpoint_webhook'],
+        userAgent: `vigosrv/${serverVersion}`,
+      },
+    });
     cleanups.push(() => audit.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
@@ -343,6 +355,7 @@ export async function startServer(
         apiPort: https.port,
       },
     });
+    audit.startCheckpoints();
     flusher.start();
     readiness.markReady();
 
@@ -356,6 +369,7 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      await audit.stopCheckpoints();
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
       store.checkpoint();
