@@ -42,13 +42,20 @@ export function openStoreOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log:
   }
 }
 
-export async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Promise<Pki> {
+/** `mustExistBecause`: what already depends on the PKI (see pkiDependents), so it is never created anew. */
+export async function loadPkiOrFail(
+  paths: ResolvedPaths,
+  loaded: LoadedConfig,
+  log: Logger,
+  mustExistBecause: string | undefined,
+): Promise<Pki> {
   try {
     return await loadOrCreatePki({
       tlsDir: paths.tlsDir,
       hostname: loaded.config['server.hostname'],
       extraSans: [...loaded.config['server.tls_sans']],
       log: log.child({ component: 'pki' }),
+      mustExistBecause,
     });
   } catch (err) {
     throw new StartupError(

@@ -1,7 +1,8 @@
 /**
- * Brings vigosrv up in a fixed order — lock, store, PKI, listeners — and takes it down in reverse with a
- * drain. Each start-up failure carries its documented exit code; nothing is opened before the config
- * has been validated, and nothing is touched before the data directory's lock is held.
+ * Brings vigosrv up in a fixed order — lock, data-dir checks, store, PKI, listeners — and takes it down in
+ * reverse with a drain. Each start-up failure carries its documented exit code; nothing is opened before the
+ * config has been validated, nothing is touched before the data directory's lock is held, and no part of the
+ * data directory is created anew while the others show an established server (data-dir-checks.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -48,6 +49,8 @@ import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
 import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
 import { createAuditRuntime } from './audit-runtime.ts';
+import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir-checks.ts';
+import { vaultFileName } from '../secrets/index.ts';
 import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
 
@@ -102,9 +105,10 @@ export async function startServer(
   };
 
   try {
+    checkDatabaseFile(paths, log);
     const store = openStoreOrFail(paths, loaded, log);
     cleanups.push(() => store.close());
-    const pki = await loadPkiOrFail(paths, loaded, log);
+    const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
@@ -170,6 +174,7 @@ export async function startServer(
           run.envoyId,
         ),
     });
+    checkVaultPresence(paths, store.db, vaultFileName);
     const vault = openVaultOrFail(paths, log);
     const policy = createPolicyRuntime({
       store,
