@@ -110,9 +110,11 @@ export function createCheckpointExporter(options: CheckpointExportOptions): Chec
       seq = checkpoint.seq;
     } catch (err) {
       for (const destination of destinations) count(destination, 'refused');
-      // A broken chain has raised its own alarm; anything else is unexpected and logged in full.
-      if (!isVigoError(err) || err.code !== 'audit.chain_broken')
-        log.error('audit checkpoint failed', { error: err instanceof Error ? err.message : String(err) });
+      if (isVigoError(err) && err.code === 'audit.chain_broken')
+        log.warn('audit checkpoint not taken: the audit chain head is damaged', {
+          problem: err.details['problem'],
+        });
+      else log.error('audit checkpoint failed', { error: err instanceof Error ? err.message : String(err) });
       return;
     }
     await Promise.all(destinations.map((destination) => deliver(destination, line, seq)));

@@ -14,7 +14,8 @@ import { bundleKeyId, rawFromPublicKey } from '../../protocol/index.ts';
 import { VigoError } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { assertAuditWritable } from './chain.ts';
+import { chainBrokenError } from './chain.ts';
+import { inspectAuditHead } from './head.ts';
 import { auditGenesisHash } from './hash.ts';
 
 export const auditCheckpointFormat = 'vigo-audit-checkpoint/1';
@@ -59,7 +60,9 @@ export function checkpointKeyId(key: KeyObject): string {
  * a checkpoint must never vouch for a chain the server itself knows to be damaged.
  */
 export function createAuditCheckpoint(db: Db, signingKey: KeyObject, nowMs = Date.now()): AuditCheckpoint {
-  const head = db.transaction(() => assertAuditWritable(db, 'audit.checkpoint')).deferred();
+  const inspection = db.transaction(() => inspectAuditHead(db)).deferred();
+  if (!inspection.intact) throw chainBrokenError(inspection.damage, 'audit.checkpoint');
+  const { head } = inspection;
   const unsigned = {
     format: auditCheckpointFormat,
     seq: head?.seq ?? 0,

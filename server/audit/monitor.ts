@@ -1,6 +1,6 @@
 /**
  * The alarm for a broken chain head. It is raised wherever the break is first seen: at start-up, on a
- * refused append, on a checkpoint, or when Prometheus scrapes (the gauge inspects the head on every scrape,
+ * refused append, or when Prometheus scrapes (the gauge inspects the head on every scrape,
  * so an alert fires even on a server where nothing is being audited). Raising it logs at error level and
  * calls `onBroken` once per break; the server keeps serving throughout.
  */
