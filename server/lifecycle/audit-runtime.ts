@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import type { Registry } from 'prom-client';
 import { appendAudit, createAuditMonitor, createCheckpointExporter } from '../audit/index.ts';
 import type { AuditChainBreak, AuditEntry, AuditMonitor, AuditRecord } from '../audit/index.ts';
+import type { ResolvedPaths, ServerConfig } from '../config/index.ts';
 import { isVigoError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EventBus, EventData } from '../events/index.ts';
@@ -48,6 +49,22 @@ export interface AuditRuntime {
   /** Stops periodic checkpoints, waiting for one in flight. */
   stopCheckpoints(): Promise<void>;
   close(): void;
+}
+
+/** The audit.checkpoint_* options as the runtime needs them. */
+export function checkpointSettings(
+  config: ServerConfig,
+  paths: ResolvedPaths,
+  signingKey: KeyObject,
+  version: string,
+): CheckpointSettings {
+  return {
+    signingKey,
+    intervalMs: config['audit.checkpoint_interval'],
+    file: paths.auditCheckpointFile,
+    webhook: config['audit.checkpoint_webhook'],
+    userAgent: `vigosrv/${version}`,
+  };
 }
 
 /** A checkpoint file in a directory that does not exist is a mistake in the configuration: refuse to start. */

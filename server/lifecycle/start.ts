@@ -48,7 +48,7 @@ import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
 import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
-import { createAuditRuntime } from './audit-runtime.ts';
+import { checkpointSettings, createAuditRuntime } from './audit-runtime.ts';
 import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir-checks.ts';
 import { vaultFileName } from '../secrets/index.ts';
 import type { AuditRuntime } from './audit-runtime.ts';
@@ -117,19 +117,8 @@ export async function startServer(
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
-    const audit = createAuditRuntime({
-      store,
-      log,
-      registry: metricsRegistry,
-      bus,
-      checkpoints: {
-        signingKey: pki.bundleSigningKey,
-        intervalMs: config['audit.checkpoint_interval'],
-        file: paths.auditCheckpointFile,
-        webhook: config['audit.checkpoint_webhook'],
-        userAgent: `vigosrv/${serverVersion}`,
-      },
-    });
+    const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
+    const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
