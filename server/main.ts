@@ -4,7 +4,6 @@
  * documented in docs/exit-codes.md.
  */
 import { writeSync } from 'node:fs';
-import { appendAudit } from './audit/index.ts';
 import type { ConfigReload, LoadedConfig } from './config/index.ts';
 import { loadConfig, reloadConfig, renderHelp } from './config/index.ts';
 import type { LogLevelRef, Logger } from './core/index.ts';
@@ -78,14 +77,21 @@ function reload(
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     log.error('config reload refused: the running configuration is unchanged', { error: message });
-    server.store.tx((db) =>
-      appendAudit(db, {
-        actor: 'system',
-        action: 'server.config_reload_failed',
-        target,
-        details: { error: message, code: isVigoError(err) ? err.code : 'internal' },
-      }),
-    );
+    server.audit.appendSystem({
+      action: 'server.config_reload_failed',
+      target,
+      details: { error: message, code: isVigoError(err) ? err.code : 'internal' },
+    });
+    return;
+  }
+  // Audited before it is applied, so a reload that cannot be audited (a broken chain) changes nothing.
+  const audited = server.audit.appendSystem({
+    action: 'server.config_reloaded',
+    target,
+    details: { applied: [...result.applied], restartRequired: [...result.restartRequired] },
+  });
+  if (!audited) {
+    log.error('config reload refused: it cannot be audited; the running configuration is unchanged');
     return;
   }
   current.loaded = result.loaded;
@@ -95,14 +101,6 @@ function reload(
     log.warn('config keys changed that take effect only after a restart', { keys: result.restartRequired });
   }
   log.info('config reloaded', { applied: result.applied });
-  server.store.tx((db) =>
-    appendAudit(db, {
-      actor: 'system',
-      action: 'server.config_reloaded',
-      target,
-      details: { applied: [...result.applied], restartRequired: [...result.restartRequired] },
-    }),
-  );
 }
 
 async function main(): Promise<void> {

@@ -1,8 +1,10 @@
-/** `vigocli audit list|verify`: the server's SHA-256 hash-chained audit log. */
+/** `vigocli audit list|verify|checkpoint|reanchor`: the server's SHA-256 hash-chained audit log. */
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
-import { CliError, cliExitCodes } from '../errors.ts';
+import { usageError } from '../errors.ts';
 import { shortIso, table } from '../format.ts';
-import { printJson, wholeNumberFlag } from './input.ts';
+import { chainBroken, takeCheckpoint, verifyAgainstCheckpoints } from './audit-checkpoint.ts';
+import type { VerifyResult } from './audit-checkpoint.ts';
+import { confirmOrRefuse, printJson, wholeNumberFlag } from './input.ts';
 
 interface AuditEntry {
   seq: number;
@@ -14,10 +16,6 @@ interface AuditEntry {
   hash: string;
   prevHash: string;
 }
-
-type VerifyResult =
-  | { ok: true; count: number; headHash?: string }
-  | { ok: false; count: number; brokenSeq: number; reason: string };
 
 const maxLimit = 1000;
 const maxDetailsLength = 60;
@@ -59,21 +57,51 @@ async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
   if (page.next !== null) ctx.io.out(`(older entries: add --before ${page.next})\n`);
 }
 
-async function verify(ctx: CommandContext): Promise<void> {
+/** Re-anchorings stay in the chain for good; every verification says so. */
+function reanchorLines(result: VerifyResult): string {
+  return (result.reanchored ?? [])
+    .map(
+      (note) =>
+        `Re-anchored at seq ${note.seq} on ${shortIso(note.at)} by ${note.actor}: ${note.problem} ` +
+        `(reason: ${note.reason})\n`,
+    )
+    .join('');
+}
+
+async function verify(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const checkpointFile = input.value('checkpoint');
+  if (checkpointFile !== undefined) return verifyAgainstCheckpoints(ctx, input, checkpointFile);
+  if (input.value('key') !== undefined) throw usageError('--key goes with --checkpoint FILE');
   const result = await ctx.client.call<VerifyResult>('GET', '/api/v1/audit/verify');
   if (ctx.json) printJson(ctx.io, result);
-  if (result.ok) {
-    if (!ctx.json) {
-      const head = result.headHash === undefined ? '' : `; head ${result.headHash}`;
-      ctx.io.out(`Audit chain intact: ${result.count} entries verified${head}.\n`);
-    }
-    return;
-  }
-  throw new CliError(
-    cliExitCodes.error,
-    'cli.audit_chain_broken',
-    `the audit chain is broken at seq ${result.brokenSeq}: ${result.reason} (${result.count} entries checked); ` +
-      'an entry was edited, removed or inserted outside vigosrv',
+  if (!result.ok) throw chainBroken(result);
+  if (ctx.json) return;
+  const head = result.headHash === undefined ? '' : `; head ${result.headHash}`;
+  ctx.io.out(`Audit chain intact: ${result.count} entries verified${head}.\n${reanchorLines(result)}`);
+}
+
+interface ReanchorEntry {
+  seq: number;
+  details: { problem?: string; reason?: string };
+}
+
+async function reanchor(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const reason = input.value('reason');
+  if (reason === undefined || reason.trim() === '')
+    throw usageError(
+      'vigocli audit reanchor needs --reason TEXT: what was found and why the chain may continue',
+    );
+  await confirmOrRefuse(
+    ctx.io,
+    input,
+    'Record the break in the audit chain and continue it after its newest entry? The record stays in the chain for good.',
+    'vigocli audit reanchor',
+  );
+  const entry = await ctx.client.call<ReanchorEntry>('POST', '/api/v1/audit/reanchor', { reason });
+  if (ctx.json) return printJson(ctx.io, entry);
+  ctx.io.out(
+    `Audit chain re-anchored at seq ${entry.seq}; recorded: ${entry.details.problem ?? ''}.\n` +
+      'Audited actions are accepted again. Take a checkpoint now: vigocli audit checkpoint --output FILE\n',
   );
 }
 
@@ -91,7 +119,38 @@ export const auditCommands: readonly CommandSpec[] = [
   },
   {
     path: ['audit', 'verify'],
-    summary: 'Verify the whole hash chain; exit 1 with the first broken entry when it does not hold',
+    summary: 'Verify the whole hash chain (and, with --checkpoint, that it still holds signed checkpoints)',
+    flags: [
+      {
+        name: 'checkpoint',
+        value: 'FILE',
+        doc: 'also check the signature of every checkpoint in FILE (one JSON line each) and that the chain still holds it',
+      },
+      {
+        name: 'key',
+        value: 'FILE',
+        doc: "ed25519 public key (PEM, or raw base64) to check signatures with instead of the server's",
+      },
+    ],
+    details:
+      'Exit 1 with the first broken entry, or the checkpoint that does not hold, when the chain is not intact.',
     run: verify,
+  },
+  {
+    path: ['audit', 'checkpoint'],
+    summary: 'Print a signed checkpoint of the chain head, or append it to a file',
+    flags: [{ name: 'output', value: 'FILE', doc: 'append the checkpoint to FILE as one JSON line' }],
+    details:
+      'Keep checkpoints off the server: "vigocli audit verify --checkpoint FILE" later exposes any rewrite behind them.',
+    run: takeCheckpoint,
+  },
+  {
+    path: ['audit', 'reanchor'],
+    summary: 'Record a damaged chain head in the chain and continue after its newest entry (admin)',
+    flags: [
+      { name: 'reason', value: 'TEXT', doc: 'what was found and why the chain may continue (recorded)' },
+      { name: 'yes', doc: 'do not ask for confirmation (required when stdin is not a terminal)' },
+    ],
+    run: reanchor,
   },
 ];

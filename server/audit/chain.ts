@@ -1,19 +1,22 @@
 /**
  * The audit hash chain. Each entry's hash covers the previous entry's hash and the entry itself, so editing,
  * removing, inserting or reordering any entry breaks every link after it. The head (seq, hash) is also kept in
- * `meta`, written in the same transaction, so removing entries from the end is caught too.
+ * `meta`, written in the same transaction. Appends build on that recorded head and refuse to continue a chain
+ * whose head does not match its newest entry (head.ts): otherwise the next append would link past removed
+ * or forged entries and hide them from `verifyAudit` for good.
  */
-import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { VigoError } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { JsonObject } from './canonical-json.ts';
+import { auditGenesisHash, auditHeadMetaKey, computeAuditHash } from './hash.ts';
+import { inspectAuditHead } from './head.ts';
+import type { AuditChainBreak, AuditHead } from './head.ts';
 
-/** prev_hash of the first entry. */
-export const auditGenesisHash = '0'.repeat(64);
-/** The `meta` key holding the chain head as JSON `{"seq":n,"hash":"…"}`. */
-export const auditHeadMetaKey = 'audit.head';
+export { auditGenesisHash, auditHeadMetaKey, computeAuditHash } from './hash.ts';
+export type { AuditHead, AuditRow } from './head.ts';
+
 /** Audit details are a summary of a change, not a copy of it; this bounds one entry. */
 export const maxAuditDetailsBytes = 64 * 1024;
 
@@ -42,29 +45,12 @@ export interface AuditRecord {
   readonly hash: string;
 }
 
-export interface AuditHead {
-  readonly seq: number;
-  readonly hash: string;
-}
-
-export interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
-
 type Statement<P extends unknown[], R = unknown> = BetterSqlite3.Statement<P, R>;
 
 interface AuditStatements {
   last: Statement<[], AuditHead>;
   insert: Statement<[number, number, string, string, string, string, string, string]>;
   writeHead: Statement<[string, string]>;
-  lists: Map<string, Statement<unknown[], AuditRow>>;
 }
 
 const statementsByDb = new WeakMap<Db, AuditStatements>();
@@ -80,24 +66,10 @@ function statements(db: Db): AuditStatements {
       writeHead: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
-      lists: new Map(),
     };
     statementsByDb.set(db, found);
   }
   return found;
-}
-
-/**
- * SHA-256 hex over `prevHash + "\n" + canonicalJson({seq, at, actor, action, target, details})`. Exported so
- * an operator can re-derive any entry's hash independently of this code.
- */
-export function computeAuditHash(
-  prevHash: string,
-  fields: { seq: unknown; at: unknown; actor: unknown; action: unknown; target: unknown; details: unknown },
-): string {
-  const { seq, at, actor, action, target, details } = fields;
-  const body = canonicalJson({ seq, at, actor, action, target, details });
-  return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
 }
 
 function invalid(entry: AuditEntry, problem: string): VigoError {
@@ -112,7 +84,7 @@ function checkText(entry: AuditEntry, field: 'actor' | 'action' | 'target', maxL
 }
 
 /** Returns the canonical details text, or throws audit.invalid_entry saying what is wrong. */
-function validateEntry(entry: AuditEntry): string {
+export function auditDetailsText(entry: AuditEntry): string {
   checkText(entry, 'actor', maxActorLength);
   checkText(entry, 'action', maxActionLength);
   checkText(entry, 'target', maxTargetLength);
@@ -149,10 +121,81 @@ function validateEntry(entry: AuditEntry): string {
   return text;
 }
 
+/** Told about every append refused because the chain is broken (the server's alarm listens here). */
+export type AuditRefusalListener = (damage: AuditChainBreak, action: string) => void;
+
+const listenersByDb = new WeakMap<Db, Set<AuditRefusalListener>>();
+
+/** Calls `listener` for each refused append on `db`; returns the function that stops it. */
+export function watchAuditRefusals(db: Db, listener: AuditRefusalListener): () => void {
+  let listeners = listenersByDb.get(db);
+  if (!listeners) {
+    listeners = new Set();
+    listenersByDb.set(db, listeners);
+  }
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function chainBrokenError(damage: AuditChainBreak, action: string): VigoError {
+  return new VigoError(
+    'audit.chain_broken',
+    `"${action}" was refused because it cannot be audited: the audit chain is broken (${damage.problem}). ` +
+      'Privileged actions stay refused until an admin records the break and continues the chain with ' +
+      '"vigocli audit reanchor --reason TEXT" (the local admin on the server host can always do so)',
+    { action, problem: damage.problem },
+  );
+}
+
+function refusal(db: Db, damage: AuditChainBreak, action: string): VigoError {
+  for (const listener of listenersByDb.get(db) ?? []) {
+    try {
+      listener(damage, action);
+    } catch {
+      // An alarm that fails must not turn the refusal into another error: the caller still gets chain_broken.
+    }
+  }
+  return chainBrokenError(damage, action);
+}
+
+/**
+ * The head an append would build on (undefined for an empty chain). Throws `audit.chain_broken`, and tells
+ * the watchers, when the recorded head does not match the newest entry. Use cases with a side effect outside
+ * the database (a vault file) call it before that side effect, inside their transaction.
+ */
+export function assertAuditWritable(db: Db, action: string): AuditHead | undefined {
+  const inspection = inspectAuditHead(db);
+  if (!inspection.intact) throw refusal(db, inspection.damage, action);
+  return inspection.head;
+}
+
+/**
+ * Writes one entry linked to `link` (undefined: the genesis) and records it as the head. Only appendAudit and
+ * re-anchoring call it: nothing else may choose what an entry links to.
+ */
+export function writeAuditEntry(
+  db: Db,
+  entry: AuditEntry,
+  detailsText: string,
+  link: AuditHead | undefined,
+): AuditRecord {
+  const details = JSON.parse(detailsText) as JsonObject;
+  const s = statements(db);
+  const seq = (link?.seq ?? 0) + 1;
+  const prevHash = link?.hash ?? auditGenesisHash;
+  const at = entry.at ?? Date.now();
+  const { actor, action, target } = entry;
+  const hash = computeAuditHash(prevHash, { seq, at, actor, action, target, details });
+  s.insert.run(seq, at, actor, action, target, detailsText, prevHash, hash);
+  s.writeHead.run(auditHeadMetaKey, JSON.stringify({ seq, hash }));
+  return { seq, at, actor, action, target, details, prevHash, hash };
+}
+
 /**
  * Appends an entry to the chain. Must run inside the transaction that makes the change it records, so the
  * two commit or roll back together; a bad entry throws, rolling the caller's change back with it. Reading the
- * head inside that write transaction keeps the chain linear even with several processes writing.
+ * head inside that write transaction keeps the chain linear even with several processes writing. A broken
+ * head throws `audit.chain_broken`, so the change it would have recorded is refused too.
  */
 export function appendAudit(db: Db, entry: AuditEntry): AuditRecord {
   if (!db.inTransaction) {
@@ -163,99 +206,12 @@ export function appendAudit(db: Db, entry: AuditEntry): AuditRecord {
       { action: entry.action },
     );
   }
-  const detailsText = validateEntry(entry);
-  const details = JSON.parse(detailsText) as JsonObject;
-  const s = statements(db);
-  const last = s.last.get();
-  const seq = (last?.seq ?? 0) + 1;
-  const prevHash = last?.hash ?? auditGenesisHash;
-  const at = entry.at ?? Date.now();
-  const { actor, action, target } = entry;
-  const hash = computeAuditHash(prevHash, { seq, at, actor, action, target, details });
-  s.insert.run(seq, at, actor, action, target, detailsText, prevHash, hash);
-  s.writeHead.run(auditHeadMetaKey, JSON.stringify({ seq, hash }));
-  return { seq, at, actor, action, target, details, prevHash, hash };
+  const detailsText = auditDetailsText(entry);
+  const head = assertAuditWritable(db, entry.action);
+  return writeAuditEntry(db, entry, detailsText, head);
 }
 
 /** The newest entry's (seq, hash), or undefined for an empty chain. */
 export function auditHead(db: Db): AuditHead | undefined {
   return statements(db).last.get();
-}
-
-export interface ListAuditOptions {
-  /** Return entries with seq above this (for paging: the last seq of the previous page). */
-  readonly afterSeq?: number;
-  /** Newest first: entries with seq below this (the oldest seq of the previous page); overrides afterSeq. */
-  readonly beforeSeq?: number;
-  /** 1 to 1000. */
-  readonly limit: number;
-  readonly action?: string;
-  readonly actor?: string;
-}
-
-export const maxAuditListLimit = 1000;
-
-function listStatement(
-  db: Db,
-  byAction: boolean,
-  byActor: boolean,
-  newestFirst: boolean,
-): Statement<unknown[], AuditRow> {
-  const s = statements(db);
-  const key = `${byAction}/${byActor}/${newestFirst}`;
-  let statement = s.lists.get(key);
-  if (!statement) {
-    const where = [newestFirst ? 'seq < @beforeSeq' : 'seq > @afterSeq'];
-    if (byAction) where.push('action = @action');
-    if (byActor) where.push('actor = @actor');
-    statement = db.prepare<unknown[], AuditRow>(
-      `SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log
-       WHERE ${where.join(' AND ')} ORDER BY seq ${newestFirst ? 'DESC' : ''} LIMIT @limit`,
-    );
-    s.lists.set(key, statement);
-  }
-  return statement;
-}
-
-/** One page of entries in seq order (or newest first with beforeSeq), optionally one action and/or actor. */
-export function listAudit(db: Db, options: ListAuditOptions): AuditRecord[] {
-  const afterSeq = options.afterSeq ?? 0;
-  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
-    throw new VigoError(
-      'request.invalid',
-      `afterSeq must be a whole number, 0 or more, not ${String(afterSeq)}`,
-    );
-  }
-  if (!Number.isSafeInteger(options.limit) || options.limit < 1 || options.limit > maxAuditListLimit) {
-    throw new VigoError(
-      'request.invalid',
-      `limit must be a whole number from 1 to ${maxAuditListLimit}, not ${String(options.limit)}`,
-    );
-  }
-  const byAction = options.action !== undefined;
-  const byActor = options.actor !== undefined;
-  const newestFirst = options.beforeSeq !== undefined;
-  if (newestFirst && (!Number.isSafeInteger(options.beforeSeq) || (options.beforeSeq ?? 0) < 1)) {
-    throw new VigoError(
-      'request.invalid',
-      `beforeSeq must be a whole number above 0, not ${String(options.beforeSeq)}`,
-    );
-  }
-  const params: Record<string, unknown> = newestFirst
-    ? { beforeSeq: options.beforeSeq, limit: options.limit }
-    : { afterSeq, limit: options.limit };
-  if (byAction) params.action = options.action;
-  if (byActor) params.actor = options.actor;
-  return listStatement(db, byAction, byActor, newestFirst)
-    .all(params)
-    .map((row) => ({
-      seq: row.seq,
-      at: row.at,
-      actor: row.actor,
-      action: row.action,
-      target: row.target,
-      details: JSON.parse(row.details) as JsonObject,
-      prevHash: row.prev_hash,
-      hash: row.hash,
-    }));
 }

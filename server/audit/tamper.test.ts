@@ -1,15 +1,24 @@
 /**
  * Property tests: for random chains, an untouched chain verifies and every kind of tampering done directly in
- * SQL (edit, delete, forged insert, reorder) is caught at the right entry.
+ * SQL (edit, delete, forged insert, reorder) is caught at the right entry; damage at the end of the chain
+ * makes appends refuse (instead of linking past it) until a re-anchoring records it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { silentLogger } from '../core/index.ts';
+import { isVigoError, silentLogger } from '../core/index.ts';
+import type { VigoError } from '../core/index.ts';
 import { runMigrations } from '../store/index.ts';
 import type { Db } from '../store/index.ts';
-import { appendAudit, auditGenesisHash, canonicalJson, computeAuditHash, verifyAudit } from './index.ts';
+import {
+  appendAudit,
+  auditGenesisHash,
+  canonicalJson,
+  computeAuditHash,
+  reanchorAudit,
+  verifyAudit,
+} from './index.ts';
 import type { AuditEntry } from './index.ts';
 
 const runs = { numRuns: 100 };
@@ -230,5 +239,125 @@ describe('audit chain under tampering', () => {
       }),
       runs,
     );
+  });
+});
+
+/** The kinds of damage at the end of the chain that an append used to paper over. */
+type EndTamper = 'delete-newest' | 'append-forged' | 'delete-head' | 'replace-newest';
+
+function tamperEnd(db: Db, kind: EndTamper, entries: number, pick: number, forged: AuditEntry): void {
+  switch (kind) {
+    case 'delete-newest':
+      db.prepare('DELETE FROM audit_log WHERE seq > ?').run(entries - 1 - (pick % entries));
+      return;
+    case 'delete-head':
+      db.prepare("DELETE FROM meta WHERE key = 'audit.head'").run();
+      return;
+    case 'append-forged':
+    case 'replace-newest': {
+      const seq = kind === 'append-forged' ? entries + 1 : entries;
+      const prevHash = seq === 1 ? auditGenesisHash : rowAt(db, seq - 1).hash;
+      const content = {
+        seq,
+        at: forged.at ?? 0,
+        actor: forged.actor,
+        action: forged.action,
+        target: forged.target,
+      };
+      const details = forged.details ?? {};
+      const hash = computeAuditHash(prevHash, { ...content, details });
+      if (kind === 'replace-newest') db.prepare('DELETE FROM audit_log WHERE seq = ?').run(seq);
+      db.prepare(
+        'INSERT INTO audit_log (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        seq,
+        content.at,
+        content.actor,
+        content.action,
+        content.target,
+        canonicalJson(details),
+        prevHash,
+        hash,
+      );
+      return;
+    }
+  }
+}
+
+function refusedAppend(db: Db): VigoError {
+  let caught: unknown;
+  try {
+    db.transaction(() => appendAudit(db, { actor: 'user:ann', action: 'auth.login', target: 'user:ann' }))();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(isVigoError(caught), `the append was not refused: ${String(caught)}`);
+  assert.equal(caught.code, 'audit.chain_broken', caught.message);
+  return caught;
+}
+
+describe('appends after tampering at the end of the chain', () => {
+  const kindArb = fc.constantFrom<EndTamper>(
+    'delete-newest',
+    'append-forged',
+    'delete-head',
+    'replace-newest',
+  );
+
+  it('are refused, so verify keeps reporting the damage however often one is tried', () => {
+    fc.assert(
+      fc.property(chainArb(1), kindArb, fc.nat(), entryArb, (entries, kind, pick, forged) => {
+        const db = tamperableChain(entries);
+        tamperEnd(db, kind, entries.length, pick, forged);
+        const before = verifyAudit(db);
+        assert.equal(before.ok, false, `${kind} went unnoticed`);
+        const rows = db.prepare('SELECT count(*) FROM audit_log').pluck().get();
+        for (let i = 0; i < 3; i++) refusedAppend(db);
+        assert.deepEqual(verifyAudit(db), before, 'a refused append changed the chain');
+        assert.equal(db.prepare('SELECT count(*) FROM audit_log').pluck().get(), rows);
+        db.close();
+      }),
+      runs,
+    );
+  });
+
+  it('continue after a re-anchoring, which records the damage and stays visible to verify', () => {
+    fc.assert(
+      fc.property(chainArb(1), kindArb, fc.nat(), entryArb, (entries, kind, pick, forged) => {
+        const db = tamperableChain(entries);
+        tamperEnd(db, kind, entries.length, pick, forged);
+        const problem = refusedAppend(db).details['problem'];
+        const anchor = db.transaction(() =>
+          reanchorAudit(db, { actor: 'local-admin', reason: 'restored from backup' }),
+        )();
+        assert.equal(anchor.details['problem'], problem);
+        const after = db.transaction(() =>
+          appendAudit(db, { actor: 'user:ann', action: 'auth.login', target: 'user:ann' }),
+        )();
+        assert.equal(after.seq, anchor.seq + 1);
+        const result = verifyAudit(db);
+        assert.equal(result.ok, true, JSON.stringify(result));
+        assert.deepEqual(
+          result.reanchored?.map((note) => [note.seq, note.actor, note.reason, note.problem]),
+          [[anchor.seq, 'local-admin', 'restored from backup', problem]],
+        );
+        db.close();
+      }),
+      runs,
+    );
+  });
+
+  it('an intact chain cannot be re-anchored, and a reason is required', () => {
+    const db = tamperableChain([{ actor: 'user:ann', action: 'auth.login', target: 'x' }]);
+    assert.throws(
+      () => db.transaction(() => reanchorAudit(db, { actor: 'local-admin', reason: 'why not' }))(),
+      (err) => isVigoError(err) && err.code === 'audit.not_broken',
+    );
+    db.prepare("DELETE FROM meta WHERE key = 'audit.head'").run();
+    assert.throws(
+      () => db.transaction(() => reanchorAudit(db, { actor: 'local-admin', reason: '  ' }))(),
+      (err) => isVigoError(err) && err.code === 'request.invalid',
+    );
+    db.close();
   });
 });

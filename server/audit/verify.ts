@@ -1,32 +1,51 @@
 /**
  * Walks the audit chain in seq order, one row at a time, and reports the first place it is broken. Runs in
- * one read transaction so a concurrent append cannot look like tampering.
+ * one read transaction so a concurrent append cannot look like tampering. Given anchors (the seq and head
+ * hash of signed checkpoints), it also checks that the chain still holds exactly those entries: a rewrite
+ * that recomputed every hash and the recorded head, or a truncation, verifies on its own but not against a
+ * checkpoint taken before it.
  */
 import type { Db } from '../store/index.ts';
-import { canonicalJson } from './canonical-json.ts';
-import { auditGenesisHash, auditHeadMetaKey, computeAuditHash } from './chain.ts';
-import type { AuditRow } from './chain.ts';
+import { auditGenesisHash, auditHeadMetaKey } from './hash.ts';
+import { recomputeRowHash, recordedAuditHead, shortHash } from './head.ts';
+import type { AuditHead, AuditRow } from './head.ts';
+import { reanchorAction } from './reanchor.ts';
+
+/** A re-anchoring recorded in the chain: the break it acknowledged stays visible in every verification. */
+export interface AuditReanchorNote {
+  readonly seq: number;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly actor: string;
+  readonly reason: string;
+  readonly problem: string;
+}
+
+interface VerificationFacts {
+  /** Entries that verified (all of them when ok). */
+  readonly count: number;
+  /** Re-anchorings among the verified entries, oldest first (at most `maxReanchorNotes`). */
+  readonly reanchored?: readonly AuditReanchorNote[];
+  /** How many anchors were checked, when anchors were given. */
+  readonly anchorsChecked?: number;
+}
 
 export type AuditVerification =
-  | { readonly ok: true; readonly count: number; readonly headHash: string }
-  | { readonly ok: false; readonly count: number; readonly brokenSeq: number; readonly reason: string };
+  | (VerificationFacts & { readonly ok: true; readonly headHash: string })
+  | (VerificationFacts & { readonly ok: false; readonly brokenSeq: number; readonly reason: string });
+
+export interface VerifyAuditOptions {
+  /** (seq, hash) pairs the chain must still hold: seq 0 is the genesis hash. */
+  readonly anchors?: readonly AuditHead[];
+}
+
+export const maxReanchorNotes = 100;
 
 interface Break {
   brokenSeq: number;
   reason: string;
   /** Set for a broken prev_hash link: the hash the row claims to follow, to tell reordering from editing. */
   claimedPrev?: string;
-}
-
-function short(hash: unknown): string {
-  return typeof hash === 'string' ? `${hash.slice(0, 12)}…` : String(hash);
-}
-
-function checkDetails(row: AuditRow): unknown {
-  const parsed: unknown = JSON.parse(row.details);
-  if (canonicalJson(parsed) !== row.details)
-    throw new Error('details are not in canonical form, so were rewritten');
-  return parsed;
 }
 
 function checkRow(row: AuditRow, expectedSeq: number, prevHash: string): Break | undefined {
@@ -52,22 +71,20 @@ function checkRow(row: AuditRow, expectedSeq: number, prevHash: string): Break |
   if (row.prev_hash !== prevHash) {
     return {
       brokenSeq: seq,
-      reason: `prev_hash mismatch: entry ${seq} links to ${short(row.prev_hash)} but entry ${seq - 1} has hash ${short(prevHash)}`,
+      reason: `prev_hash mismatch: entry ${seq} links to ${shortHash(row.prev_hash)} but entry ${seq - 1} has hash ${shortHash(prevHash)}`,
       claimedPrev: String(row.prev_hash),
     };
   }
   let recomputed: string;
   try {
-    const details = checkDetails(row);
-    const { at, actor, action, target } = row;
-    recomputed = computeAuditHash(prevHash, { seq, at, actor, action, target, details });
+    recomputed = recomputeRowHash(row);
   } catch (err) {
     return { brokenSeq: seq, reason: `malformed entry: ${(err as Error).message}` };
   }
   if (recomputed !== row.hash) {
     return {
       brokenSeq: seq,
-      reason: `hash mismatch: entry ${seq} was edited (stored ${short(row.hash)}, content hashes to ${short(recomputed)})`,
+      reason: `hash mismatch: entry ${seq} was edited (stored ${shortHash(row.hash)}, content hashes to ${shortHash(recomputed)})`,
     };
   }
   return undefined;
@@ -83,61 +100,107 @@ function explain(db: Db, found: Break): string {
   return `reordered: entry ${found.brokenSeq} links to entry ${owner.seq} instead of entry ${found.brokenSeq - 1}`;
 }
 
-function readHead(db: Db): { seq: number; hash: string } | 'malformed' | undefined {
-  const value = db
-    .prepare<[string], string>('SELECT value FROM meta WHERE key = ?')
-    .pluck()
-    .get(auditHeadMetaKey);
-  if (value === undefined) return undefined;
-  try {
-    const head = JSON.parse(value) as { seq?: unknown; hash?: unknown };
-    if (typeof head.seq === 'number' && typeof head.hash === 'string')
-      return { seq: head.seq, hash: head.hash };
-  } catch {
-    // falls through: a head that is not JSON is as broken as one with the wrong fields
-  }
-  return 'malformed';
-}
-
-function checkHead(db: Db, count: number, lastHash: string): AuditVerification {
-  const head = readHead(db);
-  const fail = (brokenSeq: number, reason: string): AuditVerification => ({
-    ok: false,
-    count,
-    brokenSeq,
-    reason,
-  });
+function headBreak(db: Db, count: number, lastHash: string): Break | undefined {
+  const head = recordedAuditHead(db);
   if (head === undefined) {
-    if (count === 0) return { ok: true, count, headHash: auditGenesisHash };
-    return fail(
-      count,
-      `the recorded chain head (meta "${auditHeadMetaKey}") is missing although ${count} entries exist`,
-    );
+    if (count === 0) return undefined;
+    return {
+      brokenSeq: count,
+      reason: `the recorded chain head (meta "${auditHeadMetaKey}") is missing although ${count} entries exist`,
+    };
   }
   if (head === 'malformed')
-    return fail(count, `the recorded chain head (meta "${auditHeadMetaKey}") is malformed`);
+    return { brokenSeq: count, reason: `the recorded chain head (meta "${auditHeadMetaKey}") is malformed` };
   if (head.seq > count) {
-    return fail(
-      count + 1,
-      `truncated: the chain ends at seq ${count} but its recorded head is seq ${head.seq}`,
-    );
+    return {
+      brokenSeq: count + 1,
+      reason: `truncated: the chain ends at seq ${count} but its recorded head is seq ${head.seq}`,
+    };
   }
   if (head.seq < count) {
-    return fail(
-      head.seq + 1,
-      `entries after the recorded head (seq ${head.seq}) were added outside appendAudit`,
-    );
+    return {
+      brokenSeq: head.seq + 1,
+      reason: `entries after the recorded head (seq ${head.seq}) were added outside appendAudit`,
+    };
   }
   if (head.hash !== lastHash) {
-    return fail(
-      count,
-      `head mismatch: entry ${count} hashes to ${short(lastHash)}, the recorded head is ${short(head.hash)}`,
-    );
+    return {
+      brokenSeq: count,
+      reason: `head mismatch: entry ${count} hashes to ${shortHash(lastHash)}, the recorded head is ${shortHash(head.hash)}`,
+    };
   }
-  return { ok: true, count, headHash: lastHash };
+  return undefined;
 }
 
-function walk(db: Db): AuditVerification {
+function reanchorNote(row: AuditRow): AuditReanchorNote {
+  let details: { reason?: unknown; problem?: unknown } = {};
+  try {
+    details = JSON.parse(row.details) as typeof details;
+  } catch {
+    // the row verified, so its details are canonical JSON; this only guards the types below
+  }
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    reason: typeof details.reason === 'string' ? details.reason : '',
+    problem: typeof details.problem === 'string' ? details.problem : '',
+  };
+}
+
+/** The anchors by seq; anchors naming the same seq with different hashes cannot all hold. */
+class AnchorCheck {
+  readonly #bySeq = new Map<number, Set<string>>();
+  #failure: Break | undefined;
+  readonly #maxSeq: number;
+  readonly size: number;
+
+  constructor(anchors: readonly AuditHead[]) {
+    for (const { seq, hash } of anchors) {
+      const hashes = this.#bySeq.get(seq) ?? new Set<string>();
+      hashes.add(hash);
+      this.#bySeq.set(seq, hashes);
+    }
+    this.size = anchors.length;
+    this.#maxSeq = anchors.reduce((max, anchor) => Math.max(max, anchor.seq), 0);
+    this.#match(0, auditGenesisHash);
+  }
+
+  /** Records the first (lowest seq) anchor the entry `seq` with `hash` contradicts. */
+  #match(seq: number, hash: string): void {
+    const expected = this.#bySeq.get(seq);
+    if (expected === undefined || this.#failure !== undefined) return;
+    const other = [...expected].find((h) => h !== hash);
+    if (other === undefined) return;
+    this.#failure = {
+      brokenSeq: Math.max(seq, 1),
+      reason:
+        `rewritten: entry ${seq} now has hash ${shortHash(hash)}, but a checkpoint recorded ${shortHash(other)} ` +
+        'at that seq, so the chain up to there was replaced after the checkpoint was taken',
+    };
+  }
+
+  see(row: AuditRow): void {
+    this.#match(row.seq, row.hash);
+  }
+
+  /** The first (lowest seq) anchor an entry contradicted. */
+  contradiction(): Break | undefined {
+    return this.#failure;
+  }
+
+  /** After a walk that reached the end: an anchor beyond the chain's last entry. */
+  beyond(count: number): Break | undefined {
+    const beyond = this.#maxSeq;
+    if (beyond <= count) return undefined;
+    return {
+      brokenSeq: count + 1,
+      reason: `truncated: the chain ends at seq ${count}, but a checkpoint recorded seq ${beyond}`,
+    };
+  }
+}
+
+function walk(db: Db, anchors: AnchorCheck | undefined): AuditVerification {
   const rows = db
     .prepare<[], AuditRow>(
       'SELECT seq, at, actor, action, target, details, prev_hash, hash FROM audit_log ORDER BY seq',
@@ -146,21 +209,40 @@ function walk(db: Db): AuditVerification {
   let count = 0;
   let prevHash = auditGenesisHash;
   let found: Break | undefined;
+  const reanchored: AuditReanchorNote[] = [];
   for (const row of rows) {
     found = checkRow(row, count + 1, prevHash);
     // Leaving the loop ends the iteration, freeing the connection for explain() below.
     if (found) break;
     count += 1;
     prevHash = row.hash;
+    anchors?.see(row);
+    if (row.action === reanchorAction && reanchored.length < maxReanchorNotes)
+      reanchored.push(reanchorNote(row));
   }
-  if (found) return { ok: false, count, brokenSeq: found.brokenSeq, reason: explain(db, found) };
-  return checkHead(db, count, prevHash);
+  const facts: VerificationFacts = {
+    count,
+    ...(reanchored.length > 0 ? { reanchored } : {}),
+    ...(anchors === undefined ? {} : { anchorsChecked: anchors.size }),
+  };
+  const chainBreak = found
+    ? { brokenSeq: found.brokenSeq, reason: explain(db, found) }
+    : headBreak(db, count, prevHash);
+  const anchorBreak = anchors?.contradiction() ?? (found ? undefined : anchors?.beyond(count));
+  // Both can hold (a rewrite behind a checkpoint, then a later edit); the earlier one is reported.
+  const broken =
+    anchorBreak !== undefined && (chainBreak === undefined || anchorBreak.brokenSeq < chainBreak.brokenSeq)
+      ? anchorBreak
+      : chainBreak;
+  if (broken) return { ok: false, ...facts, brokenSeq: broken.brokenSeq, reason: broken.reason };
+  return { ok: true, ...facts, headHash: prevHash };
 }
 
 /**
- * Verifies seq contiguity from 1, every prev_hash link, every hash, and the recorded head. `count` is the
- * number of entries that verified (all of them when ok).
+ * Verifies seq contiguity from 1, every prev_hash link, every hash, the recorded head and, when given, that
+ * every anchor still holds. `count` is the number of entries that verified (all of them when ok).
  */
-export function verifyAudit(db: Db): AuditVerification {
-  return db.transaction(() => walk(db)).deferred();
+export function verifyAudit(db: Db, options: VerifyAuditOptions = {}): AuditVerification {
+  const anchors = options.anchors === undefined ? undefined : new AnchorCheck(options.anchors);
+  return db.transaction(() => walk(db, anchors)).deferred();
 }

@@ -150,6 +150,21 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['0s', fixed(0)],
     flag: ['', fixed(undefined)],
   },
+  'audit.checkpoint_interval': {
+    file: ["'15m'", fixed(900_000)],
+    env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'audit.checkpoint_file': {
+    file: ['checkpoints.jsonl', (d) => path.join(d.fileDir, 'checkpoints.jsonl')],
+    env: ['/mnt/audit/cp.jsonl', fixed('/mnt/audit/cp.jsonl')],
+    flag: ['', fixed(undefined)],
+  },
+  'audit.checkpoint_webhook': {
+    file: ["'https://anchor.example/checkpoints'", fixed('https://anchor.example/checkpoints')],
+    env: ['http://127.0.0.1:9000/cp', fixed('http://127.0.0.1:9000/cp')],
+    flag: ['', fixed(undefined)],
+  },
 };
 
 describe('precedence: default < server.yaml < environment < flag', () => {
@@ -303,6 +318,14 @@ describe('environment', () => {
     const loaded = loadConfig({ argv: [], env: { VIGO_NOT_AN_OPTION: 'x', VIGO_LOG_LEVEL: '' }, cwd: '/' });
     assert.equal(loaded.config['log.level'], 'info');
     assert.equal(loaded.sources['log.level'], 'default');
+  });
+
+  it('a checkpoint webhook must be an http(s) URL', () => {
+    for (const url of ['ftp://anchor.example/x', 'anchor.example/x', 'https://anchor.example/#frag']) {
+      const err = loadError({ argv: [], env: { VIGO_AUDIT_CHECKPOINT_WEBHOOK: url }, cwd: '/' });
+      assert.equal(err.code, 'config.wrong_type');
+      assert.match(err.message, /audit\.checkpoint_webhook: expected an http:\/\/ or https:\/\/ URL/);
+    }
   });
 
   it('a bad flag value is config.wrong_type naming the flag', () => {

@@ -188,18 +188,19 @@ export function textOption(
 }
 
 /**
- * A directory. Relative values resolve against the YAML file's directory (file) or the cwd (env, flag),
- * so the typed value is always absolute, or '' where `emptyMeans` allows it.
+ * A directory (or a file, with `what: 'file'`). Relative values resolve against the YAML file's directory
+ * (file) or the cwd (env, flag), so the typed value is always absolute, or '' where `emptyMeans` allows it.
  */
 export function pathOption(
   base: OptionBase & {
     defaultText: string;
     defaultValue: (ctx: DefaultContext) => string;
     emptyMeans?: string;
+    what?: 'directory' | 'file';
   },
 ): ConfigOption<string> {
-  const expected =
-    base.emptyMeans === undefined ? 'a directory path' : `a directory path, or "" for ${base.emptyMeans}`;
+  const kind = `a ${base.what ?? 'directory'} path`;
+  const expected = base.emptyMeans === undefined ? kind : `${kind}, or "" for ${base.emptyMeans}`;
   const parse = (raw: unknown, ctx: ParseContext): string => {
     if (typeof raw !== 'string') fail(expected, raw);
     const text = raw.trim();

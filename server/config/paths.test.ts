@@ -13,7 +13,14 @@ describe('resolvePaths', () => {
       stacksDir: '/work/state/stacks',
       secretsDir: '/work/state/secrets',
       localAdminTokenFile: '/work/state/local-admin.token',
+      auditCheckpointFile: '/work/state/audit-checkpoints.jsonl',
     });
+  });
+
+  it('uses an explicit audit checkpoint file as given', () => {
+    const env = { VIGO_AUDIT_CHECKPOINT_FILE: '/mnt/anchor/cp.jsonl' };
+    const { config } = loadConfig({ argv: ['--data-dir', 'state'], env, cwd: '/work' });
+    assert.equal(resolvePaths(config).auditCheckpointFile, '/mnt/anchor/cp.jsonl');
   });
 
   it('uses an explicit stacks dir as given', () => {

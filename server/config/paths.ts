@@ -30,6 +30,8 @@ export interface ResolvedPaths {
   readonly stacksDir: string;
   readonly secretsDir: string;
   readonly localAdminTokenFile: string;
+  /** Where periodic audit checkpoints are appended (audit.checkpoint_file). */
+  readonly auditCheckpointFile: string;
 }
 
 /** The files and directories under the data dir. loadConfig already made both directories absolute. */
@@ -44,5 +46,9 @@ export function resolvePaths(cfg: ServerConfig): ResolvedPaths {
     stacksDir: path.resolve(stacksDir),
     secretsDir: path.join(dataDir, 'secrets'),
     localAdminTokenFile: path.join(dataDir, 'local-admin.token'),
+    auditCheckpointFile:
+      cfg['audit.checkpoint_file'] === ''
+        ? path.join(dataDir, 'audit-checkpoints.jsonl')
+        : cfg['audit.checkpoint_file'],
   };
 }

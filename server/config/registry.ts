@@ -19,7 +19,7 @@ import {
 } from './options.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
-import { isHostname, isSubjectAltName, parseDialAddress } from './values.ts';
+import { isHostname, isSubjectAltName, isWebhookUrl, parseDialAddress } from './values.ts';
 import net from 'node:net';
 
 export const configRegistry = {
@@ -160,6 +160,28 @@ export const configRegistry = {
     default: '30m',
     allowZero: true,
     reloadable: true,
+  }),
+  'audit.checkpoint_interval': durationOption({
+    doc: 'How often a signed audit checkpoint goes to audit.checkpoint_file and audit.checkpoint_webhook (one at start too); "0" turns them off.',
+    env: 'VIGO_AUDIT_CHECKPOINT_INTERVAL',
+    default: '1h',
+    allowZero: true,
+  }),
+  'audit.checkpoint_file': pathOption({
+    doc: 'File that each periodic audit checkpoint is appended to as one JSON line; keep a copy off this host.',
+    env: 'VIGO_AUDIT_CHECKPOINT_FILE',
+    what: 'file',
+    defaultText: '"" (<data_dir>/audit-checkpoints.jsonl)',
+    defaultValue: () => '',
+    emptyMeans: '<data_dir>/audit-checkpoints.jsonl',
+  }),
+  'audit.checkpoint_webhook': textOption({
+    doc: 'http(s) URL each periodic audit checkpoint is POSTed to as JSON; "" sends none.',
+    env: 'VIGO_AUDIT_CHECKPOINT_WEBHOOK',
+    expected: 'an http:// or https:// URL, or ""',
+    accepts: (text) => text === '' || isWebhookUrl(text),
+    defaultText: '""',
+    defaultValue: () => '',
   }),
 } as const satisfies Record<string, ConfigOption<unknown>>;
 

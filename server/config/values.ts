@@ -45,6 +45,13 @@ export function isHostname(text: string): boolean {
   return hostnamePattern.test(text);
 }
 
+/** An http(s) URL a server may POST to; credentials in it are allowed, a fragment is not. */
+export function isWebhookUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '' && url.hash === '';
+}
+
 /** A DNS name (optionally a leading "*." wildcard) or an IP address, as a certificate SAN may hold. */
 export function isSubjectAltName(text: string): boolean {
   if (net.isIP(text) !== 0) return true;

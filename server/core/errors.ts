@@ -39,12 +39,17 @@ export const errorCatalog = {
   'store.migration': 'internal',
   'store.locked': 'conflict',
   'store.open': 'internal',
+  'store.file_empty': 'precondition',
   // pki
   'pki.csr_invalid': 'invalid',
   'pki.key_invalid': 'invalid',
   'pki.material_invalid': 'precondition',
+  'pki.material_missing': 'precondition',
   // audit
   'audit.invalid_entry': 'invalid',
+  'audit.chain_broken': 'precondition',
+  'audit.not_broken': 'conflict',
+  'audit.checkpoint_invalid': 'invalid',
   // policy
   'policy.template': 'invalid',
   'policy.when_syntax': 'invalid',

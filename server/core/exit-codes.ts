@@ -7,7 +7,7 @@ export const exitCodes = {
   ok: 0,
   /** An unexpected internal error. */
   internal: 70,
-  /** The database could not be opened or a migration failed. */
+  /** The database could not be opened, a migration failed, or it is an empty file where a database was. */
   store: 74,
   /** The drain did not finish within shutdown.budget; the process stopped anyway. */
   shutdownBudgetExceeded: 75,
@@ -17,7 +17,7 @@ export const exitCodes = {
   dataDirLocked: 77,
   /** server.yaml, an environment variable or a flag is invalid. */
   config: 78,
-  /** The PKI material could not be created or loaded. */
+  /** The PKI material (or the secrets vault) is missing, corrupt, or could not be created or loaded. */
   pki: 79,
   /** A second SIGINT/SIGTERM arrived during the drain: stopped at once. */
   forced: 130,

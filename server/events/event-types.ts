@@ -23,6 +23,8 @@ export const eventTypes = [
   'user.deleted',
   'token.created',
   'token.revoked',
+  'audit.chain_broken',
+  'audit.reanchored',
   'stream.gap',
 ] as const;
 

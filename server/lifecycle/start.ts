@@ -1,19 +1,19 @@
 /**
- * Brings vigosrv up in a fixed order — lock, store, PKI, listeners — and takes it down in reverse with a
- * drain. Each start-up failure carries its documented exit code; nothing is opened before the config
- * has been validated, and nothing is touched before the data directory's lock is held.
+ * Brings vigosrv up in a fixed order — lock, data-dir checks, store, PKI, listeners — and takes it down in
+ * reverse with a drain. Each start-up failure carries its documented exit code; nothing is opened before the
+ * config has been validated, nothing is touched before the data directory's lock is held, and no part of the
+ * data directory is created anew while the others show an established server (data-dir-checks.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { appendAudit } from '../audit/index.ts';
 import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
 import { resolvePaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
-import { ensurePrivateDir, isVigoError } from '../core/index.ts';
+import { ensurePrivateDir } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
-import { advertisedSans, agentDialAddress, createEnrollService } from '../enroll/index.ts';
+import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
@@ -38,11 +38,7 @@ import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import type { Pki } from '../pki/index.ts';
-import { loadOrCreatePki } from '../pki/index.ts';
-import { openVault } from '../secrets/index.ts';
-import type { Vault } from '../secrets/index.ts';
 import type { Store } from '../store/index.ts';
-import { openStore } from '../store/index.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
@@ -51,6 +47,11 @@ import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
 import { StartupError } from './startup-error.ts';
+import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
+import { checkpointSettings, createAuditRuntime } from './audit-runtime.ts';
+import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir-checks.ts';
+import { vaultFileName } from '../secrets/index.ts';
+import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
 
 export interface RunningServer {
@@ -63,6 +64,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pki: Pki;
   readonly readiness: Readiness;
+  /** The audit chain's alarm and the server's own entries (start, stop, reloads). */
+  readonly audit: AuditRuntime;
   /** The one-time secret that creates the first admin, while no admin exists. */
   readonly adminBootstrapSecret: string | undefined;
   /** Graceful drain: stop accepting, finish in-flight work, flush, checkpoint, release the lock. */
@@ -72,71 +75,6 @@ export interface RunningServer {
 }
 
 const grpcMaxMessageBytes = protocolLimits.messageMaxBytes;
-
-function isAddressInUse(err: unknown): boolean {
-  const text =
-    err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}` : String(err);
-  return /EADDRINUSE|address already in use|EACCES|EADDRNOTAVAIL|No address added/i.test(text);
-}
-
-function listenFailure(what: string, address: string, err: unknown): StartupError {
-  const detail = err instanceof Error ? err.message : String(err);
-  return new StartupError(
-    isAddressInUse(err) ? 'portInUse' : 'internal',
-    `cannot listen for ${what} on ${address}: ${detail}`,
-    { cause: err },
-  );
-}
-
-function openStoreOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Store {
-  try {
-    return openStore({
-      file: paths.dbFile,
-      log: log.child({ component: 'store' }),
-      busyTimeoutMs: loaded.config['database.busy_timeout'],
-    });
-  } catch (err) {
-    throw new StartupError('store', isVigoError(err) ? err.message : `cannot open database: ${String(err)}`, {
-      cause: err,
-    });
-  }
-}
-
-async function loadPkiOrFail(paths: ResolvedPaths, loaded: LoadedConfig, log: Logger): Promise<Pki> {
-  try {
-    return await loadOrCreatePki({
-      tlsDir: paths.tlsDir,
-      hostname: loaded.config['server.hostname'],
-      extraSans: [
-        ...loaded.config['server.tls_sans'],
-        ...advertisedSans(loaded.config['server.grpc_advertise']),
-      ],
-      log: log.child({ component: 'pki' }),
-    });
-  } catch (err) {
-    throw new StartupError(
-      'pki',
-      isVigoError(err) ? err.message : `cannot prepare TLS material: ${String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
-
-function openVaultOrFail(paths: ResolvedPaths, log: Logger): Vault {
-  try {
-    return openVault({ dir: paths.secretsDir, log: log.child({ component: 'secrets' }) });
-  } catch (err) {
-    throw new StartupError(
-      'pki',
-      isVigoError(err) ? err.message : `cannot open the secrets vault: ${String(err)}`,
-      {
-        cause: err,
-      },
-    );
-  }
-}
 
 /** Live view of the reloadable part of the config: SIGHUP swaps `current`, readers see it at once. */
 export interface ConfigView {
@@ -167,9 +105,10 @@ export async function startServer(
   };
 
   try {
+    checkDatabaseFile(paths, log);
     const store = openStoreOrFail(paths, loaded, log);
     cleanups.push(() => store.close());
-    const pki = await loadPkiOrFail(paths, loaded, log);
+    const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
@@ -178,6 +117,9 @@ export async function startServer(
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
+    const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
+    const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
+    cleanups.push(() => audit.close());
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
@@ -221,6 +163,7 @@ export async function startServer(
           run.envoyId,
         ),
     });
+    checkVaultPresence(paths, store.db, vaultFileName);
     const vault = openVaultOrFail(paths, log);
     const policy = createPolicyRuntime({
       store,
@@ -304,7 +247,9 @@ export async function startServer(
     const sessionPruner = setInterval(() => identity.pruneExpiredSessions(), 3_600_000);
     sessionPruner.unref();
     cleanups.push(() => clearInterval(sessionPruner));
-    const adminBootstrap = identity.prepareAdminBootstrap();
+    const adminBootstrap = audit.unlessChainBroken('minting the admin bootstrap secret', () =>
+      identity.prepareAdminBootstrap(),
+    );
     if (adminBootstrap !== undefined) {
       // Printed, never stored in clear: whoever reads the server's output at first start creates the first admin.
       log.warn(
@@ -356,7 +301,12 @@ export async function startServer(
       ...runRoutes({ runs }),
       ...configRoutes({ publish }),
       ...secretRoutes({ vault, store }),
-      ...auditRoutes({ store }),
+      ...auditRoutes({
+        store,
+        monitor: audit.monitor,
+        checkpointKey: pki.bundleSigningKey,
+        checkpointPublicKeyRaw: pki.bundlePublicKeyRaw,
+      }),
       ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
       ...bootstrapRoutes({ bootstrap }),
       ...webRoutes({
@@ -394,20 +344,18 @@ export async function startServer(
     cleanups.push(() => https.destroy());
     boundApiPort = https.port;
 
-    store.tx((db) =>
-      appendAudit(db, {
-        actor: 'system',
-        action: 'server.start',
-        target: 'vigosrv',
-        details: {
-          bootId,
-          version: serverVersion,
-          mode: loaded.mode,
-          grpcPort: grpc.port,
-          apiPort: https.port,
-        },
-      }),
-    );
+    audit.appendSystem({
+      action: 'server.start',
+      target: 'vigosrv',
+      details: {
+        bootId,
+        version: serverVersion,
+        mode: loaded.mode,
+        grpcPort: grpc.port,
+        apiPort: https.port,
+      },
+    });
+    audit.startCheckpoints();
     flusher.start();
     readiness.markReady();
 
@@ -421,15 +369,9 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      await audit.stopCheckpoints();
       flusher.flush();
-      store.tx((db) =>
-        appendAudit(db, {
-          actor: 'system',
-          action: 'server.stop',
-          target: 'vigosrv',
-          details: { bootId, reason },
-        }),
-      );
+      audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
       store.checkpoint();
       store.close();
       lock.release();
@@ -446,6 +388,7 @@ export async function startServer(
       store,
       pki,
       readiness,
+      audit,
       adminBootstrapSecret: adminBootstrap?.secret,
       drain: (reason) => (drained ??= drain(reason)),
       abort: () => {

@@ -8,7 +8,7 @@ import { createPublicKey } from 'node:crypto';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JsonGeneralName } from '@peculiar/x509';
-import { ensurePrivateDir, writePrivateFile, type Logger } from '../core/index.ts';
+import { VigoError, ensurePrivateDir, writePrivateFile, type Logger } from '../core/index.ts';
 import { createCaCert, issueServerCert, type CaMaterial } from './issue.ts';
 import {
   ecPrivateKeyToPem,
@@ -62,12 +62,19 @@ export interface MaterialOptions {
   sans: JsonGeneralName[];
   log: Logger;
   now: Date;
+  /**
+   * Why the CA and bundle key must already exist (say, "the database records 3 enrolled envoys"): when set,
+   * missing ones are never created, whatever else is or is not in the directory.
+   */
+  mustExistBecause?: string;
 }
 
 type FileKey = Exclude<keyof PkiPaths, 'dir'>;
 type FileTexts = Record<FileKey, string | undefined>;
 
 const fileKeys: readonly FileKey[] = ['caCert', 'caKey', 'serverCert', 'serverKey', 'bundleKey'];
+/** What every enrolled envoy trusts: never regenerated once a fleet depends on it. */
+const pinnedKeys = ['caCert', 'caKey', 'bundleKey'] as const;
 
 function pinnedFix(paths: PkiPaths): string {
   return (
@@ -237,15 +244,39 @@ function tightenModes(paths: PkiPaths, log: Logger): void {
   }
 }
 
+/**
+ * Missing pinned files, named together with the way back. With `mustExistBecause` the message says what
+ * depends on them; otherwise the directory is partly there, which vigosrv never completes on its own.
+ */
+function missingPinned(missing: readonly string[], options: MaterialOptions): VigoError {
+  const { paths, mustExistBecause } = options;
+  const files = missing.join(', ');
+  const because =
+    mustExistBecause === undefined
+      ? `the rest of ${paths.dir} is there, so this is not a first start`
+      : `${mustExistBecause}, and every envoy trusts this CA and bundle-signing key: a new PKI would cut the ` +
+        'whole fleet off';
+  return new VigoError(
+    'pki.material_missing',
+    `PKI material is missing: ${files}. It cannot be re-created: ${because}. Restore ${missing.length === 1 ? 'it' : 'them'} ` +
+      `from a backup of ${paths.dir} (taken together with the database) and start vigosrv again; nothing was created. ` +
+      `Only on a server without enrolled envoys or published configuration may you delete every file in ${paths.dir} ` +
+      'to start a new PKI.',
+    { files: [...missing], dir: paths.dir },
+  );
+}
+
 export async function loadOrCreateMaterial(options: MaterialOptions): Promise<PkiMaterial> {
   const { paths } = options;
-  ensurePrivateDir(paths.dir);
   const texts = Object.fromEntries(fileKeys.map((key) => [key, readOptional(paths[key])])) as FileTexts;
-  if (fileKeys.every((key) => texts[key] === undefined)) return createFresh(options);
+  const missing = pinnedKeys.filter((key) => texts[key] === undefined).map((key) => paths[key]);
+  const firstStart = fileKeys.every((key) => texts[key] === undefined);
+  if (missing.length > 0 && (options.mustExistBecause !== undefined || !firstStart))
+    throw missingPinned(missing, options);
+  // Created only now, so a refused start leaves no trace of itself in a directory that was removed.
+  ensurePrivateDir(paths.dir);
+  if (firstStart) return createFresh(options);
 
-  for (const key of ['caCert', 'caKey', 'bundleKey'] as const) {
-    if (texts[key] === undefined) throw materialInvalid(paths[key], 'is missing', pinnedFix(paths));
-  }
   const ca = await loadCa(texts, options);
   const bundle = loadBundleKeys(texts.bundleKey ?? '', paths.bundleKey, pinnedFix(paths));
   const server = await loadServerPair(texts, options, ca);

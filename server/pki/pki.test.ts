@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, sign, verify } from 'node:crypto';
 import {
   chmodSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -277,8 +278,23 @@ describe('loadOrCreatePki, damaged material', () => {
     );
   });
 
-  it('refuses a missing ca.key instead of making a new CA', async () => {
-    await refusesUntouched((dir) => unlinkSync(join(dir, 'ca.key')), 'ca.key', /ca\.key: is missing/);
+  it('refuses missing pinned files instead of making a new CA, naming every one', async () => {
+    const dir = tlsDir();
+    await loadOrCreatePki(options(dir));
+    unlinkSync(join(dir, 'ca.key'));
+    unlinkSync(join(dir, 'bundle-signing.key'));
+    const before = snapshot(dir);
+    await assert.rejects(loadOrCreatePki(options(dir)), (err: unknown) => {
+      assert.ok(isVigoError(err));
+      assert.equal(err.code, 'pki.material_missing');
+      assert.deepEqual(err.details['files'], [join(dir, 'ca.key'), join(dir, 'bundle-signing.key')]);
+      assert.match(
+        err.message,
+        /^PKI material is missing: .*ca\.key, .*bundle-signing\.key\. .*Restore them from a backup of /,
+      );
+      return true;
+    });
+    assert.deepEqual(snapshot(dir), before);
   });
 
   it('refuses a ca.key that belongs to another CA', async () => {
@@ -313,5 +329,33 @@ describe('loadOrCreatePki, damaged material', () => {
       'server.key',
       /server\.key: is missing\. Delete both .*server\.crt and .*server\.key and restart/,
     );
+  });
+});
+
+describe('loadOrCreatePki, when something depends on the PKI', () => {
+  const because = 'the database records 2 enrolled envoys';
+
+  it('refuses to create one in a directory that is gone, and leaves no trace', async () => {
+    const dir = tlsDir();
+    await assert.rejects(loadOrCreatePki(options(dir, { mustExistBecause: because })), (err: unknown) => {
+      assert.ok(isVigoError(err));
+      assert.equal(err.code, 'pki.material_missing');
+      assert.match(
+        err.message,
+        /ca\.crt, .*ca\.key, .*bundle-signing\.key\. It cannot be re-created: the database records 2 enrolled envoys, and every envoy trusts/,
+      );
+      return true;
+    });
+    assert.equal(existsSync(dir), false, 'the TLS directory was re-created');
+  });
+
+  it('still loads an existing PKI and re-issues a missing server pair', async () => {
+    const dir = tlsDir();
+    const first = await loadOrCreatePki(options(dir));
+    unlinkSync(join(dir, 'server.crt'));
+    unlinkSync(join(dir, 'server.key'));
+    const again = await loadOrCreatePki(options(dir, { mustExistBecause: because }));
+    assert.equal(again.caCertPem, first.caCertPem);
+    assert.ok(again.bundlePublicKeyRaw.equals(first.bundlePublicKeyRaw));
   });
 });

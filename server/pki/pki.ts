@@ -20,6 +20,11 @@ export interface PkiOptions {
   extraSans: string[];
   log: Logger;
   now?: () => Date;
+  /**
+   * Set when something already depends on this PKI (enrolled envoys, published configuration): a missing CA
+   * or bundle-signing key is then `pki.material_missing`, never a new PKI. Says what depends on it.
+   */
+  mustExistBecause?: string;
 }
 
 export interface SignEnvoyCsrInput {
@@ -101,8 +106,9 @@ function envoyCsrSigner(ca: CaMaterial, now: () => Date): Pki['signEnvoyCsr'] {
 }
 
 /**
- * Loads the PKI from `tlsDir`, creating it on first start. Damaged or partly missing CA or bundle-key
- * files fail with `pki.material_invalid` naming the file; nothing is regenerated over them. A server
+ * Loads the PKI from `tlsDir`, creating it on first start. Damaged CA or bundle-key files fail with
+ * `pki.material_invalid` naming the file, missing ones with `pki.material_missing` naming all of them (as
+ * does an empty directory when `mustExistBecause` is set); nothing is regenerated over them. A server
  * certificate that lacks a configured name, expires within 30 days or no longer matches its key or CA
  * is re-issued from the same CA (and logged).
  */
@@ -115,6 +121,7 @@ export async function loadOrCreatePki(options: PkiOptions): Promise<Pki> {
     sans: requiredServerSans(options.hostname, options.extraSans),
     log: options.log,
     now: now(),
+    mustExistBecause: options.mustExistBecause,
   });
   return {
     caCertPem: material.caCertPem,

@@ -1,13 +1,35 @@
 /**
  * The audit hash chain (audit.read; Vigo keeps the compliance role out of it):
- *   GET /api/v1/audit          entries, newest first by default (before=SEQ) or oldest first (after=SEQ)
- *   GET /api/v1/audit/verify   walk the whole chain and report the first break
+ *   GET  /api/v1/audit             entries, newest first by default (before=SEQ) or oldest first (after=SEQ)
+ *   GET  /api/v1/audit/verify      walk the whole chain and report the first break
+ *   POST /api/v1/audit/verify      the same, and check that the chain still holds checkpoint anchors
+ *   GET  /api/v1/audit/checkpoint  a signed checkpoint of the current head
+ *   POST /api/v1/audit/reanchor    (admin) record a broken head and continue the chain after it
  */
-import type { AuditRecord } from '../../audit/index.ts';
-import { auditHead, listAudit, maxAuditListLimit, verifyAudit } from '../../audit/index.ts';
+import type { KeyObject } from 'node:crypto';
+import type { AuditHead, AuditMonitor, AuditRecord, AuditVerification } from '../../audit/index.ts';
+import {
+  auditHead,
+  checkpointKeyId,
+  createAuditCheckpoint,
+  listAudit,
+  maxAuditListLimit,
+  maxReanchorReasonLength,
+  reanchorAudit,
+  verifyAudit,
+} from '../../audit/index.ts';
+import { VigoError, actorName } from '../../core/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { AnyRoute, JsonSchema } from '../route-table.ts';
 import { route } from '../route-table.ts';
+
+export interface AuditRoutesDeps {
+  readonly store: Store;
+  readonly monitor: AuditMonitor;
+  /** The ed25519 key checkpoints are signed with (the bundle-signing key, under its own signature domain). */
+  readonly checkpointKey: KeyObject;
+  readonly checkpointPublicKeyRaw: Buffer;
+}
 
 export function auditView(r: AuditRecord): Record<string, unknown> {
   return {
@@ -55,7 +77,90 @@ const listQuery = {
   limit: { type: 'integer', min: 1, max: maxAuditListLimit },
 } as const;
 
-export function auditRoutes(deps: { store: Store }): AnyRoute[] {
+/** Anchors per verify request: a year of hourly checkpoints fits in two requests, and the body stays small. */
+export const maxAuditAnchors = 5000;
+const anchorPattern = /^(\d{1,16}):([0-9a-f]{64})$/;
+
+const verifyBody = {
+  anchors: { type: 'string-array', maxItems: maxAuditAnchors, maxItemLength: 90 },
+} as const;
+const reanchorBody = { reason: { type: 'string', maxLength: maxReanchorReasonLength } } as const;
+
+function parseAnchors(items: readonly string[]): AuditHead[] {
+  return items.map((item, index) => {
+    const match = anchorPattern.exec(item);
+    const seq = Number(match?.[1]);
+    if (!match?.[2] || !Number.isSafeInteger(seq)) {
+      throw new VigoError(
+        'request.invalid',
+        `anchors[${index}] must be "SEQ:HASH" (a checkpoint's seq and its 64-hex head hash), got ${JSON.stringify(item.slice(0, 90))}`,
+        { field: 'anchors' },
+      );
+    }
+    return { seq, hash: match[2] };
+  });
+}
+
+const verificationSchema: JsonSchema = {
+  type: 'object',
+  required: ['ok', 'count', 'checkpointKey'],
+  properties: {
+    ok: { type: 'boolean' },
+    count: { type: 'integer', description: 'entries that verified' },
+    headHash: { type: 'string' },
+    brokenSeq: { type: 'integer' },
+    reason: { type: 'string' },
+    anchorsChecked: { type: 'integer' },
+    reanchored: {
+      type: 'array',
+      description:
+        'every re-anchoring the walk passed (at most 100): each records a break that was acknowledged',
+      items: {
+        type: 'object',
+        required: ['seq', 'at', 'actor', 'reason', 'problem'],
+        properties: {
+          seq: { type: 'integer' },
+          at: { type: 'string', format: 'date-time' },
+          actor: { type: 'string' },
+          reason: { type: 'string' },
+          problem: { type: 'string' },
+        },
+      },
+    },
+    checkpointKey: {
+      type: 'object',
+      description: 'the key checkpoints are signed with: its id and raw ed25519 public key (base64)',
+      required: ['keyId', 'publicKey'],
+      properties: { keyId: { type: 'string' }, publicKey: { type: 'string' } },
+    },
+  },
+};
+
+const checkpointSchema: JsonSchema = {
+  type: 'object',
+  required: ['format', 'seq', 'headHash', 'at', 'keyId', 'signature'],
+  properties: {
+    format: { const: 'vigo-audit-checkpoint/1' },
+    seq: { type: 'integer' },
+    headHash: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    keyId: { type: 'string' },
+    signature: { type: 'string', description: 'base64 ed25519 signature, see docs/vigocli.md' },
+  },
+};
+
+export function auditRoutes(deps: AuditRoutesDeps): AnyRoute[] {
+  const key = {
+    keyId: checkpointKeyId(deps.checkpointKey),
+    publicKey: deps.checkpointPublicKeyRaw.toString('base64'),
+  };
+  const verificationView = (result: AuditVerification): Record<string, unknown> => ({
+    ...result,
+    ...(result.reanchored === undefined
+      ? {}
+      : { reanchored: result.reanchored.map((note) => ({ ...note, at: new Date(note.at).toISOString() })) }),
+    checkpointKey: key,
+  });
   return [
     route<Record<never, never>, typeof listQuery>({
       method: 'GET',
@@ -90,18 +195,44 @@ export function auditRoutes(deps: { store: Store }): AnyRoute[] {
       summary: 'Verify the whole hash chain; reports the first broken entry',
       tag: 'audit',
       access: 'audit.read',
-      response: {
-        type: 'object',
-        required: ['ok', 'count'],
-        properties: {
-          ok: { type: 'boolean' },
-          count: { type: 'integer' },
-          headHash: { type: 'string' },
-          brokenSeq: { type: 'integer' },
-          reason: { type: 'string' },
-        },
+      response: verificationSchema,
+      handler: ({ c }) => c.json(verificationView(verifyAudit(deps.store.db))),
+    }),
+    route<typeof verifyBody>({
+      method: 'POST',
+      path: '/api/v1/audit/verify',
+      summary: 'Verify the whole hash chain and that it still holds each checkpoint anchor ("SEQ:HASH")',
+      tag: 'audit',
+      access: 'audit.read',
+      body: verifyBody,
+      response: verificationSchema,
+      handler: ({ c, body }) =>
+        c.json(verificationView(verifyAudit(deps.store.db, { anchors: parseAnchors(body.anchors) }))),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/audit/checkpoint',
+      summary: 'A signed checkpoint of the chain head (412 audit.chain_broken while the head is damaged)',
+      tag: 'audit',
+      access: 'audit.read',
+      response: checkpointSchema,
+      handler: ({ c }) => c.json(createAuditCheckpoint(deps.store.db, deps.checkpointKey)),
+    }),
+    route<typeof reanchorBody>({
+      method: 'POST',
+      path: '/api/v1/audit/reanchor',
+      summary: 'Record a damaged chain head in the chain and continue it after the newest entry',
+      tag: 'audit',
+      access: 'admin',
+      body: reanchorBody,
+      response: entrySchema,
+      handler: ({ c, ctx, body }) => {
+        const record = deps.store.tx((db) =>
+          reanchorAudit(db, { actor: actorName(ctx.actor), reason: body.reason }),
+        );
+        deps.monitor.reanchored(record);
+        return c.json(auditView(record));
       },
-      handler: ({ c }) => c.json(verifyAudit(deps.store.db)),
     }),
   ];
 }

@@ -6,7 +6,7 @@
  *   DELETE /api/v1/secrets/{path+}      remove one
  *   POST   /api/v1/secrets/rotate-key   re-encrypt everything under a new master key
  */
-import { appendAudit } from '../../audit/index.ts';
+import { appendAudit, assertAuditWritable } from '../../audit/index.ts';
 import { actorName } from '../../core/index.ts';
 import type { Vault } from '../../secrets/index.ts';
 import { maxSecretPathLength, maxSecretValueBytes } from '../../secrets/index.ts';
@@ -62,6 +62,8 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       response: { type: 'object', required: ['path', 'version', 'created', 'epoch'] },
       handler: ({ c, ctx, body }) => {
         const result = deps.store.tx((db) => {
+          // The vault file changes outside this transaction: refuse before it does if the change cannot be audited.
+          assertAuditWritable(db, 'secrets.set');
           const set = deps.vault.set(body.path, body.value);
           appendAudit(db, {
             actor: actorName(ctx.actor),
@@ -92,6 +94,7 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       response: epochSchema,
       handler: ({ c, ctx }) => {
         const rotation = deps.store.tx((db) => {
+          assertAuditWritable(db, 'secrets.master_key_rotated');
           const r = deps.vault.rotateMasterKey();
           appendAudit(db, {
             actor: actorName(ctx.actor),
@@ -113,6 +116,7 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       response: epochSchema,
       handler: ({ c, ctx, param }) => {
         const deleted = deps.store.tx((db) => {
+          assertAuditWritable(db, 'secrets.deleted');
           const d = deps.vault.delete(param('path'));
           appendAudit(db, {
             actor: actorName(ctx.actor),

@@ -1,0 +1,106 @@
+/**
+ * The alarm for a broken chain head. It is raised wherever the break is first seen: at start-up, on a
+ * refused append, or when Prometheus scrapes (the gauge inspects the head on every scrape,
+ * so an alert fires even on a server where nothing is being audited). Raising it logs at error level and
+ * calls `onBroken` once per break; the server keeps serving throughout.
+ */
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../core/index.ts';
+import type { Db } from '../store/index.ts';
+import { watchAuditRefusals } from './chain.ts';
+import type { AuditRecord } from './chain.ts';
+import { inspectAuditHead } from './head.ts';
+import type { AuditChainBreak } from './head.ts';
+
+export interface AuditAlarmHandlers {
+  /** A new break was found (once per distinct break, until the head is intact again). */
+  onBroken(damage: AuditChainBreak): void;
+  /** A re-anchoring committed. */
+  onReanchored(record: AuditRecord): void;
+}
+
+export interface AuditMonitorOptions {
+  readonly db: Db;
+  readonly log: Logger;
+  readonly registry: Registry;
+  readonly handlers: AuditAlarmHandlers;
+}
+
+export interface AuditMonitor {
+  /** Inspects the head now, raising the alarm on a new break; returns the damage, or undefined when intact. */
+  check(): AuditChainBreak | undefined;
+  /** Called after a re-anchoring committed: records it in the log and the handlers, then re-checks. */
+  reanchored(record: AuditRecord): void;
+  /** The break last seen, if the head was broken at the last look. */
+  readonly broken: AuditChainBreak | undefined;
+  /** Stops listening for refusals. */
+  close(): void;
+}
+
+function damageFields(damage: AuditChainBreak): Record<string, unknown> {
+  return { problem: damage.problem, recordedHead: damage.recordedHead, lastEntry: damage.lastEntry };
+}
+
+export function createAuditMonitor(options: AuditMonitorOptions): AuditMonitor {
+  const { db, log, handlers } = options;
+  let current: AuditChainBreak | undefined;
+
+  const observe = (damage: AuditChainBreak | undefined): void => {
+    if (damage === undefined) {
+      if (current !== undefined) log.warn('the audit chain head matches its newest entry again');
+      current = undefined;
+      return;
+    }
+    if (current?.problem === damage.problem) return;
+    current = damage;
+    log.error(
+      'the audit chain is broken: privileged actions are refused until an admin runs "vigocli audit reanchor"',
+      damageFields(damage),
+    );
+    handlers.onBroken(damage);
+  };
+
+  const check = (): AuditChainBreak | undefined => {
+    const inspection = db.transaction(() => inspectAuditHead(db)).deferred();
+    observe(inspection.intact ? undefined : inspection.damage);
+    return current;
+  };
+
+  const refused = new Counter({
+    name: 'vigo_audit_appends_refused_total',
+    help: 'Audited actions refused because the audit chain head did not match its newest entry.',
+    registers: [options.registry],
+  });
+  new Gauge({
+    name: 'vigo_audit_chain_broken',
+    help: 'Whether the audit chain head fails to match its newest entry (1) or holds (0), checked at each scrape.',
+    registers: [options.registry],
+    collect() {
+      this.set(check() === undefined ? 0 : 1);
+    },
+  });
+  const stopWatching = watchAuditRefusals(db, (damage, action) => {
+    refused.inc();
+    log.error('audited action refused: the audit chain is broken', { action, problem: damage.problem });
+    observe(damage);
+  });
+
+  return {
+    check,
+    reanchored(record) {
+      log.warn('the audit chain was re-anchored; the break stays recorded in the chain', {
+        seq: record.seq,
+        actor: record.actor,
+        details: record.details,
+      });
+      handlers.onReanchored(record);
+      current = undefined;
+      check();
+    },
+    get broken() {
+      return current;
+    },
+    close: stopWatching,
+  };
+}
