@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createEnvelopeClock, signRequest } from '../protocol/index.ts';
+import { createEnvelopeClock, errorCodeOf, signRequest } from '../protocol/index.ts';
 import { canonicalJson, computeAuditHash } from '../server/audit/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
@@ -174,6 +174,19 @@ async function assertStillServing(): Promise<void> {
       }),
     );
     assert.ok(reply.outcome.case !== undefined, 'check-in answered');
+    // A secret outside the envoy's bundle is still refused with the code the agent acts on, although the
+    // refusal cannot be audited while the chain is broken.
+    const refused = await client.methods
+      .resolveSecrets(
+        signRequest('ResolveSecrets', agent.signingKey, agent.envoyId, Number(clock()), {
+          refs: ['vigo/not/in/the/bundle'],
+        }),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => errorCodeOf(err as { details?: unknown; metadata?: unknown }),
+      );
+    assert.equal(refused, 'secrets.not_entitled');
   } finally {
     client.close();
   }

@@ -116,6 +116,23 @@ export function registerAgentService(
     onRefused: (code) => deps.metrics.rejections.inc({ rpc: 'AgentStream', code }),
   });
 
+  // The refusal stands even when it cannot be audited (a damaged audit chain refuses appends): answering
+  // anything else would hand the envoy an INTERNAL error instead of the code it acts on.
+  const auditDenied = (entry: EnvoyEntry, denied: readonly string[]): void => {
+    try {
+      deps.store.tx((db) =>
+        appendAudit(db, {
+          actor: `envoy:${entry.id}`,
+          action: 'secrets.denied',
+          target: `envoy:${entry.id}`,
+          details: { refs: denied.slice(0, 32), reason: 'not in the envoy bundle' },
+        }),
+      );
+    } catch (err) {
+      deps.log.error('a refused secrets request could not be audited', { envoyId: entry.id, err });
+    }
+  };
+
   const implementation: ServiceImplementation<typeof VigoAgent.method> = {
     checkIn: (call, callback) => {
       try {
@@ -187,14 +204,7 @@ export function registerAgentService(
         const result = deps.secrets.resolve(deps.secrets.allowedFor(entry), payload.refs);
         if (result.denied.length > 0) {
           // All or nothing: one reference outside the envoy's own bundle refuses the whole call.
-          deps.store.tx((db) =>
-            appendAudit(db, {
-              actor: `envoy:${entry.id}`,
-              action: 'secrets.denied',
-              target: `envoy:${entry.id}`,
-              details: { refs: result.denied.slice(0, 32), reason: 'not in the envoy bundle' },
-            }),
-          );
+          auditDenied(entry, result.denied);
           deps.metrics.rejections.inc({ rpc: 'ResolveSecrets', code: 'secrets.not_entitled' });
           callback(
             rejection(
