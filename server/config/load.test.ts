@@ -125,6 +125,16 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['4096', fixed(4096)],
     flag: ['', fixed(undefined)],
   },
+  'http.max_body_bytes_in_flight_per_client': {
+    file: ['65536', fixed(65536)],
+    env: ['131072', fixed(131072)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_body_bytes_in_flight': {
+    file: ['262144', fixed(262144)],
+    env: ['524288', fixed(524288)],
+    flag: ['', fixed(undefined)],
+  },
   'publish.approval': {
     file: ['required', fixed('required')],
     env: ['none', fixed('none')],

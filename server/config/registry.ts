@@ -122,9 +122,21 @@ export const configRegistry = {
     allowZero: true,
   }),
   'http.max_body_bytes': integerOption({
-    doc: 'Largest request body the HTTPS API accepts, in bytes; larger requests get 413.',
+    doc: 'Largest request body the HTTPS API accepts, in bytes; larger requests get 413 (public routes: 64 KiB at most).',
     env: 'VIGO_HTTP_MAX_BODY_BYTES',
     default: 1_048_576,
+    min: 1,
+  }),
+  'http.max_body_bytes_in_flight_per_client': integerOption({
+    doc: 'Request-body bytes one client address (IPv4, or IPv6 /64) may have in flight at once; beyond it 429.',
+    env: 'VIGO_HTTP_MAX_BODY_BYTES_IN_FLIGHT_PER_CLIENT',
+    default: 134_217_728,
+    min: 1,
+  }),
+  'http.max_body_bytes_in_flight': integerOption({
+    doc: 'Request-body bytes all clients together may have in flight at once; beyond it 503.',
+    env: 'VIGO_HTTP_MAX_BODY_BYTES_IN_FLIGHT',
+    default: 268_435_456,
     min: 1,
   }),
   'publish.approval': choiceOption({

@@ -17,8 +17,10 @@ import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
+import { createConnectionMetrics } from '../net/index.ts';
 import { buildOpenApiDocument } from '../http/openapi.ts';
 import type { AnyRoute } from '../http/route-table.ts';
+import { withBodyCap } from '../http/route-table.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
@@ -172,6 +174,7 @@ export async function startServer(
     const readiness = new Readiness();
     const metricsRegistry = new Registry();
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
+    const connectionMetrics = createConnectionMetrics(metricsRegistry);
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
@@ -345,7 +348,7 @@ export async function startServer(
       ...enrollRoutes({ enroll }),
       ...envoyRoutes({ fleet, admin: fleetAdmin, runs }),
       ...runRoutes({ runs }),
-      ...configRoutes({ publish }),
+      ...withBodyCap(configRoutes({ publish }), configUploadPaths, 'upload'),
       ...secretRoutes({ vault, store }),
       ...auditRoutes({ store }),
       ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
@@ -365,7 +368,11 @@ export async function startServer(
     const app = createHttpApp({
       log,
       maxBodyBytes: config['http.max_body_bytes'],
-      largeBodyRoutes: { paths: configUploadPaths, maxBytes: () => view.current['publish.max_upload_bytes'] },
+      maxUploadBytes: () => view.current['publish.max_upload_bytes'],
+      bodyBudget: {
+        perClientBytes: config['http.max_body_bytes_in_flight_per_client'],
+        totalBytes: config['http.max_body_bytes_in_flight'],
+      },
       auth,
       routes,
     });
@@ -383,6 +390,7 @@ export async function startServer(
       throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
     }
     cleanups.push(() => https.destroy());
+    connectionMetrics.countHttpsBytes(() => https.receivedBytes());
     boundApiPort = https.port;
 
     store.tx((db) =>
