@@ -80,6 +80,31 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['warn', fixed('warn')],
     flag: ['error', fixed('error')],
   },
+  'server.tls_handshake_timeout': {
+    file: ["'5s'", fixed(5_000)],
+    env: ['20s', fixed(20_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_connections_per_address': {
+    file: ['64', fixed(64)],
+    env: ['1000', fixed(1000)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.first_request_timeout': {
+    file: ["'15s'", fixed(15_000)],
+    env: ['1m', fixed(60_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'grpc.max_handshakes_per_address': {
+    file: ['32', fixed(32)],
+    env: ['512', fixed(512)],
+    flag: ['', fixed(undefined)],
+  },
+  'grpc.max_concurrent_streams': {
+    file: ['16', fixed(16)],
+    env: ['200', fixed(200)],
+    flag: ['', fixed(undefined)],
+  },
   'shutdown.budget': {
     file: ["'30s'", fixed(30_000)],
     env: ['1m', fixed(60_000)],

@@ -17,7 +17,7 @@ import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
-import { createConnectionMetrics } from '../net/index.ts';
+import { createConnectionMetrics, listenerEvents, logOpenFileLimits } from '../net/index.ts';
 import { buildOpenApiDocument } from '../http/openapi.ts';
 import type { AnyRoute } from '../http/route-table.ts';
 import { withBodyCap } from '../http/route-table.ts';
@@ -185,6 +185,7 @@ export async function startServer(
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
+    logOpenFileLimits(log, fleet.size);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -244,6 +245,12 @@ export async function startServer(
         serverCertPem: pki.serverCertPem,
         serverKeyPem: pki.serverKeyPem,
         maxMessageBytes: grpcMaxMessageBytes,
+        limits: {
+          maxHandshakesPerAddress: config['grpc.max_handshakes_per_address'],
+          handshakeTimeoutMs: config['server.tls_handshake_timeout'],
+          maxConcurrentStreams: config['grpc.max_concurrent_streams'],
+        },
+        events: listenerEvents('grpc', connectionMetrics, log),
         register: (server) =>
           registerAgentService(
             server,
@@ -385,6 +392,12 @@ export async function startServer(
         keyPem: pki.serverKeyPem,
         certPem: pki.serverCertPem,
         fetch: app.fetch,
+        limits: {
+          maxConnectionsPerAddress: config['http.max_connections_per_address'],
+          handshakeTimeoutMs: config['server.tls_handshake_timeout'],
+          firstRequestTimeoutMs: config['http.first_request_timeout'],
+        },
+        events: listenerEvents('https', connectionMetrics, log),
       });
     } catch (err) {
       throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
