@@ -13,7 +13,7 @@ import { ensurePrivateDir, isVigoError } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
-import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
+import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
@@ -277,6 +277,8 @@ export async function startServer(
     }
     cleanups.push(() => grpc.destroy());
 
+    // One bcrypt budget for logins and enrollments: both burn the same thread pool.
+    const bcryptQueue = new FairQueue(defaultBcryptQueue);
     const localAdmin = mintLocalAdminCredential(paths.localAdminTokenFile);
     log.info('local-admin token written', { file: localAdmin.file });
     const enroll = createEnrollService({
@@ -284,6 +286,7 @@ export async function startServer(
       pki,
       log: log.child({ component: 'enroll' }),
       grpcAddress: agentDialAddress(config['server.hostname'], grpc.port),
+      bcryptQueue,
       onEnrolled: (envoy) => {
         fleet.recordEnrollment(envoy);
         bus.publish(
@@ -298,6 +301,7 @@ export async function startServer(
         store,
         log: log.child({ component: 'identity' }),
         sessionIdleTimeoutMs: () => view.current['auth.session_idle_timeout'],
+        bcryptQueue,
       }),
       bus,
     );
