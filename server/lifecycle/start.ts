@@ -17,7 +17,7 @@ import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } 
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
-import { createConnectionMetrics, listenerEvents, logOpenFileLimits } from '../net/index.ts';
+import { createConnectionMetrics, logOpenFileLimits } from '../net/index.ts';
 import { buildOpenApiDocument } from '../http/openapi.ts';
 import type { AnyRoute } from '../http/route-table.ts';
 import { withBodyCap } from '../http/route-table.ts';
@@ -52,6 +52,7 @@ import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
+import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
 import { serverVersion } from './version.ts';
 
@@ -245,12 +246,7 @@ export async function startServer(
         serverCertPem: pki.serverCertPem,
         serverKeyPem: pki.serverKeyPem,
         maxMessageBytes: grpcMaxMessageBytes,
-        limits: {
-          maxHandshakesPerAddress: config['grpc.max_handshakes_per_address'],
-          handshakeTimeoutMs: config['server.tls_handshake_timeout'],
-          maxConcurrentStreams: config['grpc.max_concurrent_streams'],
-        },
-        events: listenerEvents('grpc', connectionMetrics, log),
+        ...grpcListenerSettings(config, connectionMetrics, log),
         register: (server) =>
           registerAgentService(
             server,
@@ -378,12 +374,7 @@ export async function startServer(
     );
     const app = createHttpApp({
       log,
-      maxBodyBytes: config['http.max_body_bytes'],
-      maxUploadBytes: () => view.current['publish.max_upload_bytes'],
-      bodyBudget: {
-        perClientBytes: config['http.max_body_bytes_in_flight_per_client'],
-        totalBytes: config['http.max_body_bytes_in_flight'],
-      },
+      ...httpBodySettings(config, () => view.current),
       auth,
       routes,
     });
@@ -396,12 +387,7 @@ export async function startServer(
         keyPem: pki.serverKeyPem,
         certPem: pki.serverCertPem,
         fetch: app.fetch,
-        limits: {
-          maxConnectionsPerAddress: config['http.max_connections_per_address'],
-          handshakeTimeoutMs: config['server.tls_handshake_timeout'],
-          firstRequestTimeoutMs: config['http.first_request_timeout'],
-        },
-        events: listenerEvents('https', connectionMetrics, log),
+        ...httpsListenerSettings(config, connectionMetrics, log),
       });
     } catch (err) {
       throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
