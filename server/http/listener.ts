@@ -150,9 +150,15 @@ export function startHttpsListener(options: HttpsListenerOptions): Promise<Https
     deadline.met(socket);
     inFlight += 1;
     // Runs before node's own 'finish' handler, which closes a `Connection: close` response's socket with
-    // destroySoon(): an answer sent before its body arrived (a refusal) lingers instead.
+    // destroySoon(): an answer sent before its body arrived (a refusal) lingers instead. Should such an
+    // answer lack `Connection: close`, node would keep reading the body for the next request: it is closed
+    // all the same.
     res.prependOnceListener('finish', () => {
-      if (!req.complete) socket.destroySoon = () => lingerAndClose(socket);
+      if (req.complete) return;
+      socket.destroySoon = () => lingerAndClose(socket);
+      setImmediate(() => {
+        if (!socket.writableEnded && !socket.destroyed) lingerAndClose(socket);
+      });
     });
     res.once('close', () => {
       inFlight -= 1;
