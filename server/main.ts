@@ -7,7 +7,7 @@ import { writeSync } from 'node:fs';
 import type { ConfigReload, LoadedConfig } from './config/index.ts';
 import { loadConfig, reloadConfig, renderHelp } from './config/index.ts';
 import type { LogLevelRef, Logger } from './core/index.ts';
-import { createLogger, exitCodes, isVigoError } from './core/index.ts';
+import { createLogger, exitCodes, guardStandardStreams, isVigoError } from './core/index.ts';
 import type { ConfigView, RunningServer } from './lifecycle/start.ts';
 import { startServer } from './lifecycle/start.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
@@ -183,6 +183,9 @@ async function main(): Promise<void> {
   printBanner(server, loaded);
   notifyReady(loaded.notifyFd, log);
 }
+
+// Before anything is written: a full disk or a closed pipe on stdout/stderr must not end the server.
+guardStandardStreams();
 
 process.on('uncaughtException', (err) => {
   process.stderr.write(`vigosrv: unexpected error: ${err.stack ?? err.message}\n`);

@@ -73,7 +73,9 @@ const badgeTones: Readonly<Record<string, string>> = {
 
 /** A status word with a colour that also reads without colour (the word itself carries the meaning). */
 export function badge(status: string): Html {
-  return html`<span class="badge badge-${badgeTones[status] ?? 'muted'}">${status}</span>`;
+  // Own keys only: a status such as "constructor" must not pick up Object.prototype's.
+  const tone = Object.hasOwn(badgeTones, status) ? badgeTones[status] : 'muted';
+  return html`<span class="badge badge-${tone}">${status}</span>`;
 }
 
 /** Long identifiers (hashes) shortened for tables, whole in the tooltip. */

@@ -85,6 +85,31 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['warn', fixed('warn')],
     flag: ['error', fixed('error')],
   },
+  'server.tls_handshake_timeout': {
+    file: ["'5s'", fixed(5_000)],
+    env: ['20s', fixed(20_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_connections_per_address': {
+    file: ['64', fixed(64)],
+    env: ['1000', fixed(1000)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.first_request_timeout': {
+    file: ["'15s'", fixed(15_000)],
+    env: ['1m', fixed(60_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'grpc.max_handshakes_per_address': {
+    file: ['32', fixed(32)],
+    env: ['512', fixed(512)],
+    flag: ['', fixed(undefined)],
+  },
+  'grpc.max_concurrent_streams': {
+    file: ['16', fixed(16)],
+    env: ['200', fixed(200)],
+    flag: ['', fixed(undefined)],
+  },
   'shutdown.budget': {
     file: ["'30s'", fixed(30_000)],
     env: ['1m', fixed(60_000)],
@@ -128,6 +153,16 @@ const samples: Record<ConfigKey, Sample> = {
   'http.max_body_bytes': {
     file: ['2048', fixed(2048)],
     env: ['4096', fixed(4096)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_body_bytes_in_flight_per_client': {
+    file: ['65536', fixed(65536)],
+    env: ['131072', fixed(131072)],
+    flag: ['', fixed(undefined)],
+  },
+  'http.max_body_bytes_in_flight': {
+    file: ['262144', fixed(262144)],
+    env: ['524288', fixed(524288)],
     flag: ['', fixed(undefined)],
   },
   'publish.approval': {

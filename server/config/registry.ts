@@ -57,6 +57,11 @@ export const configRegistry = {
     default: [],
     item: { item: 'a DNS name or IP address', items: 'DNS names or IP addresses', accepts: isSubjectAltName },
   }),
+  'server.tls_handshake_timeout': durationOption({
+    doc: 'A new connection on either port that has not finished its TLS handshake within this long is closed.',
+    env: 'VIGO_SERVER_TLS_HANDSHAKE_TIMEOUT',
+    default: '10s',
+  }),
   'server.data_dir': pathOption({
     doc: 'Directory for the database, TLS material, secrets and the lock file.',
     env: 'VIGO_DATA_DIR',
@@ -117,6 +122,18 @@ export const configRegistry = {
     greaterThan: 1,
     reloadable: true,
   }),
+  'grpc.max_handshakes_per_address': integerOption({
+    doc: 'Connections one client address (IPv4, or IPv6 /64) may hold to the gRPC port before presenting a valid client certificate.',
+    env: 'VIGO_GRPC_MAX_HANDSHAKES_PER_ADDRESS',
+    default: 256,
+    min: 1,
+  }),
+  'grpc.max_concurrent_streams': integerOption({
+    doc: 'Calls (HTTP/2 streams) open at once on one agent connection; an agent needs a handful.',
+    env: 'VIGO_GRPC_MAX_CONCURRENT_STREAMS',
+    default: 100,
+    min: 1,
+  }),
   'fleet.flush_interval': durationOption({
     doc: 'How often the in-memory fleet index writes changed envoy rows to the database.',
     env: 'VIGO_FLEET_FLUSH_INTERVAL',
@@ -130,9 +147,32 @@ export const configRegistry = {
     allowZero: true,
   }),
   'http.max_body_bytes': integerOption({
-    doc: 'Largest request body the HTTPS API accepts, in bytes; larger requests get 413.',
+    doc: 'Largest request body the HTTPS API accepts, in bytes; larger requests get 413 (public routes: 64 KiB at most).',
     env: 'VIGO_HTTP_MAX_BODY_BYTES',
     default: 1_048_576,
+    min: 1,
+  }),
+  'http.max_connections_per_address': integerOption({
+    doc: 'Connections one client address (IPv4, or IPv6 /64) may hold open to the HTTPS port; more are closed at once.',
+    env: 'VIGO_HTTP_MAX_CONNECTIONS_PER_ADDRESS',
+    default: 256,
+    min: 1,
+  }),
+  'http.first_request_timeout': durationOption({
+    doc: 'An HTTPS connection that has sent no request this long after its TLS handshake is closed.',
+    env: 'VIGO_HTTP_FIRST_REQUEST_TIMEOUT',
+    default: '30s',
+  }),
+  'http.max_body_bytes_in_flight_per_client': integerOption({
+    doc: 'Request-body bytes one client address (IPv4, or IPv6 /64) may have in flight at once; beyond it 429.',
+    env: 'VIGO_HTTP_MAX_BODY_BYTES_IN_FLIGHT_PER_CLIENT',
+    default: 134_217_728,
+    min: 1,
+  }),
+  'http.max_body_bytes_in_flight': integerOption({
+    doc: 'Request-body bytes all clients together may have in flight at once; beyond it 503.',
+    env: 'VIGO_HTTP_MAX_BODY_BYTES_IN_FLIGHT',
+    default: 268_435_456,
     min: 1,
   }),
   'publish.approval': choiceOption({

@@ -29,6 +29,10 @@ export const errorCatalog = {
   internal: 'internal',
   unavailable: 'unavailable',
   rate_limited: 'exhausted',
+  // http: request bodies
+  'request.aborted': 'invalid',
+  'request.busy': 'exhausted',
+  'server.busy': 'unavailable',
   // configuration
   'config.invalid': 'invalid',
   'config.unknown_key': 'invalid',

@@ -1,6 +1,14 @@
 export { VigoError, errorCatalog, isVigoError, toPublicError } from './errors.ts';
 export type { ErrorCode, ErrorKind } from './errors.ts';
-export { createLogger, isLogLevel, silentLogger } from './log.ts';
+export {
+  createLogger,
+  droppedLogLines,
+  guardStandardStreams,
+  guardStream,
+  isLogLevel,
+  silentLogger,
+  streamSink,
+} from './log.ts';
 export type { LogFields, LogLevel, LogLevelRef, LogSink, Logger } from './log.ts';
 export { actorName, newRequestId, systemCtx } from './ctx.ts';
 export type { Actor, Ctx, Role } from './ctx.ts';

@@ -1,7 +1,12 @@
 /**
  * Structured JSON logs, one object a line. Bound fields (request id, component) ride along on child
  * loggers so every line of a request can be correlated.
+ *
+ * Logging never takes the server down: a line that cannot be written (full disk, stderr on /dev/full, a
+ * closed pipe) or cannot be encoded is dropped and counted (`droppedLogLines`), never thrown at the caller
+ * nor left as an unhandled stream 'error' that would end the process.
  */
+import type { Writable } from 'node:stream';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -38,20 +43,74 @@ export interface LogLevelRef {
   value: LogLevel;
 }
 
+let dropped = 0;
+
+/** Log lines lost since start because they could not be encoded or written. */
+export function droppedLogLines(): number {
+  return dropped;
+}
+
+const guardedStreams = new WeakSet<Writable>();
+
+/**
+ * Gives `stream` an 'error' listener, once: without one, a failed write to stdout or stderr (ENOSPC, EIO,
+ * EPIPE) is re-thrown as an uncaught exception and ends the process.
+ */
+export function guardStream(stream: Writable): void {
+  if (guardedStreams.has(stream)) return;
+  guardedStreams.add(stream);
+  stream.on('error', () => {
+    // Counted per line by the write callback below; nothing else to do with a broken stream.
+  });
+}
+
+/** Wraps stdout and stderr so that nothing written to them can crash the process (call first thing). */
+export function guardStandardStreams(): void {
+  guardStream(process.stdout);
+  guardStream(process.stderr);
+}
+
+/** A sink over `stream` that drops (and counts) what the stream refuses instead of throwing. */
+export function streamSink(stream: Writable): LogSink {
+  guardStream(stream);
+  return {
+    write(line) {
+      if (stream.destroyed || stream.writableEnded) {
+        dropped += 1;
+        return;
+      }
+      try {
+        stream.write(line, (err) => {
+          if (err) dropped += 1;
+        });
+      } catch {
+        dropped += 1;
+      }
+    },
+  };
+}
+
+let stderrSink: LogSink | undefined;
+
 export function createLogger(options: {
   level: LogLevel | LogLevelRef;
   sink?: LogSink;
   fields?: LogFields;
 }): Logger {
-  const sink = options.sink ?? process.stderr;
+  const sink = options.sink ?? (stderrSink ??= streamSink(process.stderr));
   const levelRef = typeof options.level === 'string' ? { value: options.level } : options.level;
   const bound = options.fields ?? {};
 
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (levelRank[level] < levelRank[levelRef.value]) return;
-    const record: LogFields = { time: new Date().toISOString(), level, msg, ...bound };
-    if (fields) for (const [k, v] of Object.entries(fields)) record[k] = encode(v);
-    sink.write(`${JSON.stringify(record)}\n`);
+    try {
+      const record: LogFields = { time: new Date().toISOString(), level, msg, ...bound };
+      if (fields) for (const [k, v] of Object.entries(fields)) record[k] = encode(v);
+      sink.write(`${JSON.stringify(record)}\n`);
+    } catch {
+      // A field JSON cannot encode (a BigInt, a cycle) or a sink that throws: the line is lost, not the request.
+      dropped += 1;
+    }
   };
 
   return {

@@ -12,6 +12,8 @@ export type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListin
 export type { EnrollTokenStatus } from './token-store.ts';
 export { enrollTokenPrefix } from './token-secret.ts';
 export { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
-export type { FailureLimiterOptions } from './rate-limiter.ts';
+export type { AttemptReservation, FailureLimiterOptions } from './rate-limiter.ts';
+export { FairQueue, defaultBcryptQueue } from './fair-queue.ts';
+export type { FairQueueOptions } from './fair-queue.ts';
 export { compileGlobs, normalizeGlob } from './glob.ts';
 export { normalizeHostname } from './hostname.ts';

@@ -37,6 +37,19 @@ describe('FailureLimiter', () => {
     assert.ok(limiter.retryAfterMs('d') > 0);
   });
 
+  it('reserves attempts before their work: concurrent ones cannot overtake the limit', () => {
+    const limiter = new FailureLimiter({ maxFailures: 3, windowMs: 60_000 });
+    const reserved = Array.from({ length: 10 }, () => limiter.reserve('a'));
+    assert.equal(reserved.filter((r) => r !== undefined).length, 3, 'only 3 of 10 at once get an attempt');
+    assert.ok(limiter.retryAfterMs('a') > 0);
+    // An attempt that did not fail is given back (once), and another may go.
+    reserved[0]?.giveBack();
+    reserved[0]?.giveBack();
+    assert.equal(limiter.retryAfterMs('a'), 0);
+    assert.ok(limiter.reserve('a') !== undefined);
+    assert.equal(limiter.reserve('a'), undefined);
+  });
+
   it('refuses nonsensical limits', () => {
     assert.throws(() => new FailureLimiter({ maxFailures: 0, windowMs: 1 }), RangeError);
     assert.throws(() => new FailureLimiter({ maxFailures: 1, windowMs: 0 }), RangeError);

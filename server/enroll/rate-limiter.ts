@@ -3,7 +3,18 @@
  * network, so this is what keeps a caller from guessing tokens (or burning the bcrypt thread pool) at
  * full speed. State is bounded: at most `maxFailures` timestamps per address and `maxAddresses`
  * addresses, the oldest forgotten first.
+ *
+ * An attempt is reserved before its slow work starts and counts as a failure from that moment; it is
+ * given back only when it turns out not to have failed. Checking first and recording the failure after
+ * the work would let a caller start any number of attempts at once before the first one fails (200
+ * concurrent guesses got 209 tries through a limit of 10).
  */
+
+/** One reserved attempt: a failure unless given back. */
+export interface AttemptReservation {
+  /** The attempt did not fail (it succeeded, or its refusal was not the caller's doing). */
+  giveBack(): void;
+}
 
 export interface FailureLimiterOptions {
   readonly maxFailures: number;
@@ -51,7 +62,29 @@ export class FailureLimiter {
     return Math.max(1, oldestCounted + this.windowMs - nowMs);
   }
 
-  recordFailure(address: string): void {
+  /**
+   * Takes one of `address`'s attempts now, counted as a failure until given back; undefined (nothing
+   * taken) when the address has none left — `retryAfterMs` then says for how long.
+   */
+  reserve(address: string): AttemptReservation | undefined {
+    if (this.retryAfterMs(address) > 0) return undefined;
+    const at = this.recordFailure(address);
+    let given = false;
+    return {
+      giveBack: () => {
+        if (given) return;
+        given = true;
+        const times = this.#failures.get(address);
+        const index = times?.lastIndexOf(at) ?? -1;
+        if (times === undefined || index < 0) return;
+        times.splice(index, 1);
+        if (times.length === 0) this.#failures.delete(address);
+      },
+    };
+  }
+
+  /** Records a failure now and returns its time. */
+  recordFailure(address: string): number {
     const nowMs = this.#nowMs();
     const times = this.#recent(address, nowMs);
     times.push(nowMs);
@@ -63,6 +96,7 @@ export class FailureLimiter {
       if (stalest === undefined) break;
       this.#failures.delete(stalest);
     }
+    return nowMs;
   }
 
   /** Number of addresses currently tracked (for tests and metrics). */

@@ -10,6 +10,7 @@ import { parseDialAddress } from '../config/index.ts';
 import type { Store } from '../store/index.ts';
 import { enrollEnvoy } from './enroll.ts';
 import type { EnrollInput, EnrollPki, EnrollResult, EnrolledEnvoy } from './enroll.ts';
+import { FairQueue } from './fair-queue.ts';
 import { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
 import { createToken, listEnrollTokens, revokeToken } from './tokens.ts';
 import type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListing } from './tokens.ts';
@@ -32,6 +33,8 @@ export interface EnrollServiceDeps {
   readonly nowMs?: () => number;
   readonly bcryptCost?: number;
   readonly failureLimit?: { readonly maxFailures: number; readonly windowMs: number };
+  /** Where token comparisons wait their turn; share the identity service's. Its own queue without it. */
+  readonly bcryptQueue?: FairQueue;
 }
 
 export interface EnrollRequest {
@@ -42,8 +45,8 @@ export interface EnrollRequest {
   /** The request-scoped logger. */
   readonly log: Logger;
   /**
-   * Parses the transport's request into the input. Called after the rate-limit check, and its
-   * failures count as failed attempts like any other refusal.
+   * Parses the transport's request into the input. Called once the attempt has been reserved against
+   * the rate limit, and its failures count as failed attempts like any other refusal.
    */
   readInput(): Promise<EnrollInput>;
 }
@@ -77,6 +80,7 @@ export function createEnrollService(deps: EnrollServiceDeps): EnrollService {
   const bcryptCost = deps.bcryptCost ?? enrollBcryptCost;
   const limit = deps.failureLimit ?? defaultEnrollFailureLimit;
   const limiter = new FailureLimiter({ ...limit, nowMs });
+  const queue = deps.bcryptQueue ?? new FairQueue();
   let decoy: Promise<string> | undefined;
   const useCaseDeps = {
     store: deps.store,
@@ -90,19 +94,21 @@ export function createEnrollService(deps: EnrollServiceDeps): EnrollService {
   return {
     enroll: async (request) => {
       const limitKey = rateLimitKey(request.sourceIp);
-      const retryAfterMs = limiter.retryAfterMs(limitKey);
-      // Refused before any work and not logged, so a flood costs neither bcrypt time nor log volume.
-      if (retryAfterMs > 0) throw rateLimited(request.sourceIp, retryAfterMs);
+      // Reserved before any work, a failure until it turns out otherwise: concurrent guesses cannot
+      // overtake the limit. Refused before any work and not logged, so a flood costs neither bcrypt time
+      // nor log volume.
+      const attempt = limiter.reserve(limitKey);
+      if (attempt === undefined) throw rateLimited(request.sourceIp, limiter.retryAfterMs(limitKey));
       try {
         const grpcAddress = deps.grpcAddress(request.requestHost);
-        return await enrollEnvoy(
-          { ...useCaseDeps, grpcAddress },
-          await request.readInput(),
-          request.sourceIp,
-          request.log,
+        const input = await request.readInput();
+        const result = await queue.run(limitKey, () =>
+          enrollEnvoy({ ...useCaseDeps, grpcAddress }, input, request.sourceIp, request.log),
         );
+        attempt.giveBack();
+        return result;
       } catch (err) {
-        if (countsAsFailure(err)) limiter.recordFailure(limitKey);
+        if (!countsAsFailure(err)) attempt.giveBack();
         // Logged, never audited: the audit chain records privileged changes, and letting an
         // unauthenticated caller append to it would let anyone grow (and flood) the chain.
         const code = isVigoError(err) ? err.code : 'internal';

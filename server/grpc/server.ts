@@ -1,8 +1,43 @@
 /**
  * The agent-facing gRPC listener: TLS with client certificates required, issued by our own CA. Feature
  * services are registered by their modules before `start`.
+ *
+ * The TLS listener is ours, not grpc-js's: grpc-js gets each connection only once its TLS handshake has
+ * finished and the agent's certificate has been verified (`createConnectionInjector`). That lets the
+ * listener close a connection that does not finish its handshake within `handshakeTimeoutMs`, and cap the
+ * connections one address may hold while still in their handshake (`maxHandshakesPerAddress`). Verified
+ * agent connections are never capped per address, so a fleet of any size behind one NAT address keeps its
+ * held connections. HTTP/2 streams per connection are bounded by `maxConcurrentStreams`.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
+import { gateConnections } from '../net/index.ts';
+
+export interface GrpcConnectionLimits {
+  /** Connections from one address (IPv4, or IPv6 /64) still in their TLS handshake at once. */
+  readonly maxHandshakesPerAddress: number;
+  readonly handshakeTimeoutMs: number;
+  /** HTTP/2 streams (calls) open at once on one connection. */
+  readonly maxConcurrentStreams: number;
+}
+
+export const defaultGrpcConnectionLimits: GrpcConnectionLimits = {
+  maxHandshakesPerAddress: 256,
+  handshakeTimeoutMs: 10_000,
+  maxConcurrentStreams: 100,
+};
+
+/** What the listener reports, for metrics. */
+export interface GrpcListenerEvents {
+  /** A connection was closed at accept: its address already had the most handshakes allowed. */
+  refused?(): void;
+  /** A connection was closed because it did not finish its TLS handshake in time. */
+  timedOut?(phase: 'handshake'): void;
+  /** The listening socket failed to accept a connection (e.g. EMFILE: out of file descriptors). */
+  acceptFailed?(err: Error): void;
+}
 
 export interface GrpcListenerOptions {
   host: string;
@@ -11,6 +46,9 @@ export interface GrpcListenerOptions {
   serverCertPem: string;
   serverKeyPem: string;
   maxMessageBytes: number;
+  /** Defaults: `defaultGrpcConnectionLimits`. */
+  limits?: GrpcConnectionLimits;
+  events?: GrpcListenerEvents;
   register(server: grpc.Server): void;
 }
 
@@ -21,12 +59,7 @@ export interface GrpcListener {
   destroy(): void;
 }
 
-function bindAddress(host: string, port: number): string {
-  if (host === '') return `[::]:${port}`;
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
+function createGrpcServer(options: GrpcListenerOptions, limits: GrpcConnectionLimits): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
@@ -34,27 +67,73 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 30_000,
+    'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
     // Nothing reads channelz, and its per-call bookkeeping is measurable at thousands of check-ins/s.
     'grpc.enable_channelz': 0,
   });
   options.register(server);
-  const credentials = grpc.ServerCredentials.createSsl(
-    Buffer.from(options.caCertPem),
-    [{ private_key: Buffer.from(options.serverKeyPem), cert_chain: Buffer.from(options.serverCertPem) }],
-    true,
-  );
+  return server;
+}
+
+export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
+  const limits = options.limits ?? defaultGrpcConnectionLimits;
+  const server = createGrpcServer(options, limits);
+  // The TLS below is the connection's security; grpc-js reads the verified peer from the TLS socket.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const tls = createTlsServer({
+    ca: options.caCertPem,
+    cert: options.serverCertPem,
+    key: options.serverKeyPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    ALPNProtocols: ['h2'],
+    handshakeTimeout: limits.handshakeTimeoutMs,
+  });
+  const gate = gateConnections(tls, {
+    maxPerAddress: limits.maxHandshakesPerAddress,
+    onRefused: () => options.events?.refused?.(),
+  });
+  let closing = false;
+  tls.on('secureConnection', (socket: TLSSocket) => {
+    gate.release(socket);
+    // Errors after the handshake end the HTTP/2 session, which grpc-js handles; none may go uncaught.
+    socket.on('error', () => {});
+    if (closing) socket.destroy();
+    else injector.injectConnection(socket);
+  });
+  tls.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    // With a listener here, node leaves closing the failed connection to it.
+    socket.destroy();
+    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') options.events?.timedOut?.('handshake');
+  });
+  const stopAccepting = (): void => {
+    closing = true;
+    tls.close();
+    gate.destroyCounted();
+  };
   return new Promise((resolve, reject) => {
-    server.bindAsync(bindAddress(options.host, options.port), credentials, (err, port) => {
-      if (err) {
-        server.forceShutdown();
-        reject(err);
-        return;
-      }
-      resolve({
-        port,
-        close: () => new Promise<void>((done) => server.tryShutdown(() => done())),
-        destroy: () => server.forceShutdown(),
-      });
+    tls.once('error', (err: Error) => {
+      server.forceShutdown();
+      reject(err);
     });
+    const onListening = (): void => {
+      tls.removeAllListeners('error');
+      // Without a listener, a failed accept (EMFILE when out of file descriptors) would end the process.
+      tls.on('error', (err: Error) => options.events?.acceptFailed?.(err));
+      resolve({
+        port: (tls.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            stopAccepting();
+            server.tryShutdown(() => done());
+          }),
+        destroy: () => {
+          stopAccepting();
+          server.forceShutdown();
+        },
+      });
+    };
+    if (options.host === '') tls.listen(options.port, onListening);
+    else tls.listen(options.port, options.host, onListening);
   });
 }

@@ -1,14 +1,17 @@
 /**
- * The HTTPS application: request ids, access logs, security headers, bounded bodies, one error envelope,
- * and the route table (every route, with the access it needs).
+ * The HTTPS application: request ids, access logs, security headers, one error envelope, and the route
+ * table (every route, with the access it needs and the largest body it takes).
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import type { Logger } from '../core/index.ts';
-import { VigoError, newRequestId } from '../core/index.ts';
+import { VigoError, isVigoError, newRequestId } from '../core/index.ts';
 import type { AuthDeps } from './auth.ts';
+import { BodyBudget } from './body-budget.ts';
+import type { BodyBudgetOptions } from './body-budget.ts';
 import { errorResponseBody, retryAfterSeconds } from './error-map.ts';
-import type { AnyRoute } from './route-table.ts';
+import { nodeExchange } from './request-body.ts';
+import type { AnyRoute, BodyCap } from './route-table.ts';
 import { mountRouteTable } from './route-table.ts';
 
 export interface SystemInfo {
@@ -24,9 +27,12 @@ export interface HttpEnv {
 
 export interface HttpAppDeps {
   log: Logger;
+  /** The `standard` body cap (http.max_body_bytes); `small` is the lesser of this and 64 KiB. */
   maxBodyBytes: number;
-  /** Routes that take larger bodies than maxBodyBytes (stack uploads), by exact path. */
-  largeBodyRoutes?: { readonly paths: readonly string[]; readonly maxBytes: () => number };
+  /** The `upload` body cap (publish.max_upload_bytes), read per request; maxBodyBytes without it. */
+  maxUploadBytes?: () => number;
+  /** Body bytes in flight per client and in all; defaultBodyBudget without it. */
+  bodyBudget?: BodyBudgetOptions;
   auth: AuthDeps;
   /** Every route the server answers; checked at startup (see route-table.ts). */
   routes: readonly AnyRoute[];
@@ -38,6 +44,33 @@ const contentSecurityPolicy =
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+const smallBodyMaxBytes = 64 * 1024;
+
+function capBytesFor(deps: HttpAppDeps): (cap: BodyCap) => number {
+  return (cap) => {
+    if (cap === 'small') return Math.min(smallBodyMaxBytes, deps.maxBodyBytes);
+    if (cap === 'upload') return deps.maxUploadBytes?.() ?? deps.maxBodyBytes;
+    return deps.maxBodyBytes;
+  };
+}
+
+/**
+ * A response sent before its request body has fully arrived (any refusal) ends the connection: the rest
+ * of the body is never read, and the client is told so instead of finding the connection gone.
+ */
+function closeIfBodyUnread(c: Context): void {
+  const incoming = nodeExchange(c)?.incoming;
+  if (incoming !== undefined && !incoming.complete) c.header('Connection', 'close');
+}
+
+function logFailure(c: Context<HttpEnv>, log: Logger, err: unknown, status: number): void {
+  if (isVigoError(err) && err.code === 'request.aborted') {
+    // The client went away mid-body: nobody is waiting for this answer and nothing is wrong here.
+    log.debug('client closed the connection mid-request', { method: c.req.method, path: c.req.path });
+  } else if (status >= 500) {
+    log.error('unhandled error', { err });
+  }
+}
 
 export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
   const app = new Hono<HttpEnv>();
@@ -54,6 +87,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     c.header('Content-Security-Policy', contentSecurityPolicy);
     const startedAt = performance.now();
     await next();
+    closeIfBodyUnread(c);
     if (log.enabled('debug') || c.res.status >= 500) {
       const fields = {
         method: c.req.method,
@@ -66,27 +100,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     }
   });
 
-  const limitOf = (max: number) =>
-    bodyLimit({
-      maxSize: max,
-      onError: () => {
-        throw new VigoError('request.too_large', `request body exceeds the limit of ${max} bytes`);
-      },
-    });
-  const defaultLimit = limitOf(deps.maxBodyBytes);
-  const large = deps.largeBodyRoutes;
-  app.use((c, next) =>
-    large !== undefined && large.paths.includes(c.req.path)
-      ? limitOf(large.maxBytes())(c, next)
-      : defaultLimit(c, next),
-  );
-
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? newRequestId();
     const { status, body } = errorResponseBody(err, requestId);
     const retryAfter = retryAfterSeconds(err);
     if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter));
-    if (status >= 500) (c.get('log') ?? deps.log).error('unhandled error', { err });
+    logFailure(c, c.get('log') ?? deps.log, err, status);
     return c.json(body, status as 500);
   });
 
@@ -98,6 +117,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     return c.json(body, status as 404);
   });
 
-  mountRouteTable(app, deps.routes, deps.auth);
+  mountRouteTable(app, deps.routes, deps.auth, {
+    capBytes: capBytesFor(deps),
+    budget: new BodyBudget(deps.bodyBudget),
+  });
   return app;
 }

@@ -102,52 +102,60 @@ export function sessionIdOf(c: Context): string | undefined {
   return undefined;
 }
 
-async function presentedCsrf(c: Context<AuthEnv>): Promise<string | undefined> {
-  const header = c.req.header(csrfHeaderName);
-  if (header !== undefined) return header;
-  const type = c.req.header('content-type') ?? '';
-  if (/^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(type)) {
-    const field = (await c.req.parseBody())['_csrf'];
-    return typeof field === 'string' ? field : undefined;
-  }
-  return undefined;
+function csrfRefused(): VigoError {
+  return new VigoError(
+    'auth.csrf',
+    "this request changes something but does not carry the session's CSRF token " +
+      '(send it as the X-CSRF-Token header); reload the page and try again',
+  );
 }
 
+const formTypePattern = /^(application\/x-www-form-urlencoded|multipart\/form-data)/i;
+
 /**
- * Names the caller: a bearer token (local admin or API token) or a web session cookie. Never refuses
- * by itself — except that a cookie-authenticated request that changes something must carry the
- * session's CSRF token (header `X-CSRF-Token` or form field `_csrf`), or it is refused here.
+ * Names the caller from the request's headers alone — a bearer token (local admin or API token) or a web
+ * session cookie — and never reads the body. Never refuses by itself, except that a cookie-authenticated
+ * request that changes something must carry the session's CSRF token: in the `X-CSRF-Token` header
+ * (checked here) or, for a plain form post, in the form field `_csrf`. For the latter it returns the
+ * token the form must carry, and the route table calls `checkFormCsrf` once the caller has been
+ * authorized and the body may be read.
  */
-export async function identifyRequest(deps: AuthDeps, c: Context<AuthEnv>): Promise<void> {
+export function identifyRequest(deps: AuthDeps, c: Context<AuthEnv>): { formCsrf?: string } {
   const header = c.req.header('authorization');
   if (header !== undefined && header.trim() !== '') {
     const { actor, problem } = identifyBearer(deps, header);
     if (actor !== undefined) c.set('actor', actor);
     else c.set('authProblem', problem);
-    return;
+    return {};
   }
   const sessionId = sessionIdOf(c);
   if (sessionId === undefined || deps.identity === undefined) {
     c.set('authProblem', 'no Authorization header or session cookie was sent');
-    return;
+    return {};
   }
   const session = deps.identity.authenticateSession(sessionId);
   if (session === undefined) {
     c.set('authProblem', 'the session has ended (signed out, idle too long or expired); sign in again');
-    return;
-  }
-  if (!safeMethods.has(c.req.method)) {
-    const presented = await presentedCsrf(c);
-    if (presented === undefined || !deps.identity.csrfMatches(session.csrfToken, presented)) {
-      throw new VigoError(
-        'auth.csrf',
-        "this request changes something but does not carry the session's CSRF token " +
-          '(send it as the X-CSRF-Token header); reload the page and try again',
-      );
-    }
+    return {};
   }
   c.set('actor', session.actor);
   c.set('csrfToken', session.csrfToken);
+  if (safeMethods.has(c.req.method)) return {};
+  const presented = c.req.header(csrfHeaderName);
+  if (presented === undefined && formTypePattern.test(c.req.header('content-type') ?? '')) {
+    return { formCsrf: session.csrfToken };
+  }
+  if (presented === undefined || !deps.identity.csrfMatches(session.csrfToken, presented))
+    throw csrfRefused();
+  return {};
+}
+
+/** Checks the `_csrf` field of a form post against the session's token; the body is read within its cap. */
+export async function checkFormCsrf(deps: AuthDeps, c: Context<AuthEnv>, expected: string): Promise<void> {
+  const field = (await c.req.parseBody())['_csrf'];
+  const presented = typeof field === 'string' ? field : undefined;
+  if (presented === undefined || deps.identity?.csrfMatches(expected, presented) !== true)
+    throw csrfRefused();
 }
 
 /** The 401 for a request without a valid credential, with the reason it had none. */

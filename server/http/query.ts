@@ -54,7 +54,8 @@ export function parseQuery<Q extends QueryRules>(c: Context, rules: Q, ignoreUnk
   const raw = c.req.queries();
   const out: Record<string, string | number | boolean> = {};
   for (const [name, values] of Object.entries(raw)) {
-    const rule = rules[name];
+    // Own keys only: "?constructor=1" must be an unknown parameter, not Object.prototype.constructor.
+    const rule = Object.hasOwn(rules, name) ? rules[name] : undefined;
     if (rule === undefined) {
       if (ignoreUnknown) continue;
       const known = Object.keys(rules);

@@ -4,6 +4,11 @@
  * Mounting wraps each handler so that the caller is authenticated and authorized before the handler runs,
  * and the same definitions produce the OpenAPI document. A route without a declared access fails at
  * startup, so no handler can forget to authorize.
+ *
+ * Bodies: the caller is identified and authorized from the headers alone, so a request without the right
+ * credential is refused (401/403) before any byte of its body is read. Each route declares the largest
+ * body it takes (`bodyCap`), enforced as the body streams in, and every body counts against its client's
+ * share of the server's body budget (see body-budget.ts).
  */
 import type { Context, Hono } from 'hono';
 import type { Ctx } from '../core/index.ts';
@@ -11,12 +16,16 @@ import { VigoError } from '../core/index.ts';
 import type { Permission } from '../identity/index.ts';
 import { allPermissions, hasPermission } from '../identity/index.ts';
 import type { HttpEnv } from './app.ts';
+import { addressKey } from '../net/index.ts';
 import type { AuthDeps, AuthEnv } from './auth.ts';
-import { authRequired, identifyRequest } from './auth.ts';
+import { authRequired, checkFormCsrf, identifyRequest } from './auth.ts';
+import type { BodyBudget, BodyReservation } from './body-budget.ts';
 import type { BodyOf, BodyRules } from './json-body.ts';
 import { readJsonBody } from './json-body.ts';
+import { sourceAddress } from './peer.ts';
 import type { QueryOf, QueryRules } from './query.ts';
 import { parseQuery } from './query.ts';
+import { boundRequestBody } from './request-body.ts';
 
 /**
  * Who may call a route: a permission, `authenticated` (any identity: whoami, one's own API tokens) or
@@ -25,6 +34,20 @@ import { parseQuery } from './query.ts';
 export type Access = Permission | 'authenticated' | 'public';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * The largest body a route takes: `small` (public routes by default: login, setup, enrollment; 64 KiB at
+ * most), `standard` (every other route by default: `http.max_body_bytes`) or `upload` (stack uploads:
+ * `publish.max_upload_bytes`).
+ */
+export type BodyCap = 'small' | 'standard' | 'upload';
+
+/** What the mounted table needs to bound bodies. */
+export interface RouteBodies {
+  /** Bytes a cap allows, asked per request (the upload cap follows config reloads). */
+  capBytes(cap: BodyCap): number;
+  readonly budget: BodyBudget;
+}
 
 /** A JSON Schema (2020-12, as OpenAPI 3.1 uses it). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -52,6 +75,8 @@ export interface RouteDef<B extends BodyRules = BodyRules, Q extends QueryRules 
   readonly body?: B;
   /** The handler reads the body itself with `readBody()` (after its own rate limiting, say). */
   readonly deferBody?: boolean;
+  /** The largest body accepted; `small` for public routes and `standard` for the others unless declared. */
+  readonly bodyCap?: BodyCap;
   /** Schema of the success body; `produces` other than JSON document the media type instead. */
   readonly response?: JsonSchema;
   /** Success statuses (default 200). */
@@ -146,28 +171,67 @@ function describeActor(actor: Ctx['actor']): string {
   }
 }
 
+/** The cap that applies to `r`. */
+export function bodyCapOf(r: AnyRoute): BodyCap {
+  return r.bodyCap ?? (r.access === 'public' ? 'small' : 'standard');
+}
+
+/** `routes` with the routes at `paths` taking bodies up to `cap` (wiring for tables declared elsewhere). */
+export function withBodyCap(routes: readonly AnyRoute[], paths: readonly string[], cap: BodyCap): AnyRoute[] {
+  return routes.map((r) => (paths.includes(r.path) ? { ...r, bodyCap: cap } : r));
+}
+
+/**
+ * Everything that happens before the handler, in this order: the caller is named from the headers and
+ * authorized, the query is parsed, the body is bounded (not read), and a form post's CSRF field is
+ * checked. A Response is the login redirect for a page.
+ */
+async function admit(
+  c: Context<AuthEnv>,
+  r: AnyRoute,
+  auth: AuthDeps,
+  bodies: RouteBodies,
+  reservation: BodyReservation,
+): Promise<{ ctx: Ctx; query: QueryOf<QueryRules> } | Response> {
+  const { formCsrf } = identifyRequest(auth, c);
+  const ctx = authorize(c, r);
+  if (ctx instanceof Response) return ctx;
+  const query = parseQuery(c, r.query ?? {}, r.ignoreUnknownQuery === true);
+  boundRequestBody(c, { maxBytes: bodies.capBytes(bodyCapOf(r)), reservation });
+  if (formCsrf !== undefined) await checkFormCsrf(auth, c, formCsrf);
+  return { ctx, query };
+}
+
 /** Registers every route of the table on `app`, each behind authentication and its access check. */
-export function mountRouteTable(app: Hono<HttpEnv>, routes: readonly AnyRoute[], auth: AuthDeps): void {
+export function mountRouteTable(
+  app: Hono<HttpEnv>,
+  routes: readonly AnyRoute[],
+  auth: AuthDeps,
+  bodies: RouteBodies,
+): void {
   checkRouteTable(routes);
   const authed = app as unknown as Hono<AuthEnv>;
   for (const r of routes) {
     authed.on(r.method, honoPath(r.path), async (c) => {
-      let ctx: Ctx | Response;
-      let query: QueryOf<QueryRules>;
+      const reservation = bodies.budget.open(addressKey(sourceAddress(c)));
       try {
-        await identifyRequest(auth, c);
-        ctx = authorize(c, r);
-        if (ctx instanceof Response) return ctx;
-        query = parseQuery(c, r.query ?? {}, r.ignoreUnknownQuery === true);
-      } catch (err) {
-        if (r.renderError === undefined) throw err;
-        return r.renderError(c, err);
+        let admitted: Awaited<ReturnType<typeof admit>>;
+        try {
+          admitted = await admit(c, r, auth, bodies, reservation);
+        } catch (err) {
+          if (r.renderError === undefined) throw err;
+          return r.renderError(c, err);
+        }
+        if (admitted instanceof Response) return admitted;
+        const rules = r.body ?? {};
+        const readBody = (): Promise<BodyOf<BodyRules>> => readJsonBody(c, rules);
+        const body =
+          r.body === undefined || r.deferBody === true ? ({} as BodyOf<BodyRules>) : await readBody();
+        const { ctx, query } = admitted;
+        return await r.handler({ c, ctx, body, readBody, query, param: (name) => c.req.param(name) ?? '' });
+      } finally {
+        reservation.release();
       }
-      const rules = r.body ?? {};
-      const readBody = (): Promise<BodyOf<BodyRules>> => readJsonBody(c, rules);
-      const body =
-        r.body === undefined || r.deferBody === true ? ({} as BodyOf<BodyRules>) : await readBody();
-      return r.handler({ c, ctx, body, readBody, query, param: (name) => c.req.param(name) ?? '' });
     });
   }
 }

@@ -4,6 +4,9 @@
  * single indexed read and takes no time that depends on how much of the token was right. A token acts as its
  * owner with the owner's role at the moment of the call: demoting, disabling or deleting the owner applies
  * to every token at once.
+ *
+ * A token never outlives the token that minted it: a token created with an API token expires no later
+ * than that token (see `mintedExpiry`). Password sessions and the local admin mint any lifetime.
  */
 import type { Actor, Ctx } from '../core/index.ts';
 import { VigoError, actorName } from '../core/index.ts';
@@ -167,15 +170,31 @@ function checkCanHoldToken(db: Db, user: UserRecord, nowMs: number): void {
   }
 }
 
+/**
+ * When a token minted by `ctx.actor` expires. An API token cannot hand out more time than it has left:
+ * the new token expires when asked or with its minter, whichever comes first, and the reply's expiresAt
+ * says which. Clamped rather than refused, so that clients that always ask for a lifetime (vigocli sends
+ * its 720h default) keep working and show the real expiry. A password session (a person who just proved
+ * they know the password) and the local admin (readable only on the server host by the service account,
+ * which can read the database anyway) mint any lifetime, as before.
+ */
+function mintedExpiry(db: Db, ctx: Ctx, expiresInMs: number | null, nowMs: number): number | null {
+  const requested = expiresInMs === null ? null : nowMs + expiresInMs;
+  if (ctx.actor.kind !== 'api-token') return requested;
+  const minterExpiry = findTokenById(db, ctx.actor.tokenId)?.expiresAtMs ?? null;
+  if (minterExpiry === null) return requested;
+  return requested === null ? minterExpiry : Math.min(requested, minterExpiry);
+}
+
 export function createApiToken(deps: IdentityDeps, ctx: Ctx, input: CreateApiTokenInput): CreatedApiToken {
   const name = checkName(input.name);
   const expiresInMs = checkExpiresInMs(input.expiresInMs);
   const token = prefixedSecret(apiTokenPrefix);
   const id = randomId('tok_');
   const nowMs = deps.nowMs();
-  const expiresAtMs = expiresInMs === null ? null : nowMs + expiresInMs;
-  const owner = deps.store.tx((db) => {
+  const { owner, expiresAtMs } = deps.store.tx((db) => {
     const user = tokenOwner(db, ctx, input.userId, 'create');
+    const expiry = mintedExpiry(db, ctx, expiresInMs, nowMs);
     checkCanHoldToken(db, user, nowMs);
     insertApiToken(db, {
       id,
@@ -183,16 +202,16 @@ export function createApiToken(deps: IdentityDeps, ctx: Ctx, input: CreateApiTok
       name,
       tokenHash: sha256Hex(token),
       createdAtMs: nowMs,
-      expiresAtMs,
+      expiresAtMs: expiry,
     });
     appendAudit(db, {
       actor: actorName(ctx.actor),
       action: 'api_token.created',
       target: `api-token:${id}`,
       at: nowMs,
-      details: { userId: user.id, username: user.username, name, expiresAt: isoOrNull(expiresAtMs) },
+      details: { userId: user.id, username: user.username, name, expiresAt: isoOrNull(expiry) },
     });
-    return user;
+    return { owner: user, expiresAtMs: expiry };
   });
   ctx.log.info('API token created', { tokenId: id, userId: owner.id, username: owner.username });
   const record = {

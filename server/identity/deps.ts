@@ -1,7 +1,8 @@
 /** What the identity use cases share: the store, the clock, the bcrypt cost, the login limiter. */
 import type { Logger } from '../core/index.ts';
-import type { FailureLimiter } from '../enroll/index.ts';
+import type { FailureLimiter, FairQueue } from '../enroll/index.ts';
 import type { Db, Store } from '../store/index.ts';
+import type { KnownAddresses } from './known-addresses.ts';
 
 export interface IdentityDeps {
   readonly store: Store;
@@ -10,6 +11,10 @@ export interface IdentityDeps {
   readonly bcryptRounds: number;
   /** Failed logins and bootstrap claims, per source address. */
   readonly loginLimiter: FailureLimiter;
+  /** Where login comparisons wait their turn (shared with enrollment: one bcrypt budget). */
+  readonly bcryptQueue: FairQueue;
+  /** Addresses that signed in lately: their comparisons go first. */
+  readonly knownAddresses: KnownAddresses;
   /** A bcrypt hash of nothing anyone knows, at `bcryptRounds`, for constant work on unknown users. */
   readonly decoyHash: () => Promise<string>;
   readonly sessionIdleTimeoutMs: () => number;

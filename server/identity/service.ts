@@ -4,13 +4,14 @@
  */
 import type { Actor, Ctx, Logger } from '../core/index.ts';
 import { VigoError } from '../core/index.ts';
-import { FailureLimiter } from '../enroll/index.ts';
+import { FailureLimiter, FairQueue } from '../enroll/index.ts';
 import type { Store } from '../store/index.ts';
 import { authenticateApiToken, createApiToken, listApiTokens, revokeApiToken } from './api-tokens.ts';
 import type { ApiTokenListing, ApiTokenView, CreateApiTokenInput, CreatedApiToken } from './api-tokens.ts';
 import { claimAdminBootstrap, prepareAdminBootstrap } from './bootstrap-admin.ts';
 import type { ClaimAdminBootstrapInput } from './bootstrap-admin.ts';
 import type { IdentityDeps } from './deps.ts';
+import { KnownAddresses } from './known-addresses.ts';
 import { verifyPassword } from './login.ts';
 import { hashPassword, isBcryptRounds, productionBcryptRounds } from './passwords.ts';
 import { randomSecret } from './secret-text.ts';
@@ -46,6 +47,8 @@ export interface IdentityServiceOptions {
   /** Absolute session lifetime, however active (default 12 h). */
   readonly sessionMaxAgeMs?: number;
   readonly loginFailures?: { readonly max: number; readonly windowMs: number };
+  /** The bcrypt queue login comparisons wait in; give enrollment the same one. Its own default queue without it. */
+  readonly bcryptQueue?: FairQueue;
 }
 
 export interface IdentityService {
@@ -129,6 +132,8 @@ function buildDeps(options: IdentityServiceOptions): IdentityDeps {
     nowMs,
     bcryptRounds,
     loginLimiter: new FailureLimiter({ maxFailures: failures.max, windowMs: failures.windowMs, nowMs }),
+    bcryptQueue: options.bcryptQueue ?? new FairQueue(),
+    knownAddresses: new KnownAddresses({ nowMs }),
     decoyHash: () => decoy,
     sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
     sessionMaxAgeMs,

@@ -13,12 +13,14 @@ import { ensurePrivateDir } from '../core/index.ts';
 import { Registry } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
-import { agentDialAddress, createEnrollService } from '../enroll/index.ts';
+import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
+import { createConnectionMetrics, logOpenFileLimits } from '../net/index.ts';
 import { buildOpenApiDocument } from '../http/openapi.ts';
 import type { AnyRoute } from '../http/route-table.ts';
+import { withBodyCap } from '../http/route-table.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
@@ -46,6 +48,7 @@ import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
+import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
 import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
 import { checkpointSettings, createAuditRuntime } from './audit-runtime.ts';
@@ -114,6 +117,7 @@ export async function startServer(
     const readiness = new Readiness();
     const metricsRegistry = new Registry();
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
+    const connectionMetrics = createConnectionMetrics(metricsRegistry);
 
     const bus = createEventBus({ retain: 10_000 });
     cleanups.push(() => bus.close());
@@ -127,6 +131,7 @@ export async function startServer(
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
+    logOpenFileLimits(log, fleet.size);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -187,6 +192,7 @@ export async function startServer(
         serverCertPem: pki.serverCertPem,
         serverKeyPem: pki.serverKeyPem,
         maxMessageBytes: grpcMaxMessageBytes,
+        ...grpcListenerSettings(config, connectionMetrics, log),
         register: (server) =>
           registerAgentService(
             server,
@@ -213,6 +219,8 @@ export async function startServer(
     }
     cleanups.push(() => grpc.destroy());
 
+    // One bcrypt budget for logins and enrollments: both burn the same thread pool.
+    const bcryptQueue = new FairQueue(defaultBcryptQueue);
     const localAdmin = mintLocalAdminCredential(paths.localAdminTokenFile);
     log.info('local-admin token written', { file: localAdmin.file });
     const enroll = createEnrollService({
@@ -226,6 +234,7 @@ export async function startServer(
           fallbackHost: config['server.hostname'],
           grpcPort: grpc.port,
         }),
+      bcryptQueue,
       onEnrolled: (envoy) => {
         fleet.recordEnrollment(envoy);
         bus.publish(
@@ -240,6 +249,7 @@ export async function startServer(
         store,
         log: log.child({ component: 'identity' }),
         sessionIdleTimeoutMs: () => view.current['auth.session_idle_timeout'],
+        bcryptQueue,
       }),
       bus,
     );
@@ -299,7 +309,7 @@ export async function startServer(
       ...enrollRoutes({ enroll }),
       ...envoyRoutes({ fleet, admin: fleetAdmin, runs }),
       ...runRoutes({ runs }),
-      ...configRoutes({ publish }),
+      ...withBodyCap(configRoutes({ publish }), configUploadPaths, 'upload'),
       ...secretRoutes({ vault, store }),
       ...auditRoutes({
         store,
@@ -323,8 +333,7 @@ export async function startServer(
     );
     const app = createHttpApp({
       log,
-      maxBodyBytes: config['http.max_body_bytes'],
-      largeBodyRoutes: { paths: configUploadPaths, maxBytes: () => view.current['publish.max_upload_bytes'] },
+      ...httpBodySettings(config, () => view.current),
       auth,
       routes,
     });
@@ -337,11 +346,13 @@ export async function startServer(
         keyPem: pki.serverKeyPem,
         certPem: pki.serverCertPem,
         fetch: app.fetch,
+        ...httpsListenerSettings(config, connectionMetrics, log),
       });
     } catch (err) {
       throw listenFailure('the API (HTTPS)', `${apiAddress.host}:${apiAddress.port}`, err);
     }
     cleanups.push(() => https.destroy());
+    connectionMetrics.countHttpsBytes(() => https.receivedBytes());
     boundApiPort = https.port;
 
     audit.appendSystem({

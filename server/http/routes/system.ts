@@ -26,11 +26,12 @@ export interface SystemRoutesDeps {
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-const swaggerAssets: Readonly<Record<string, string>> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
-};
+// A Map, not an object literal: a path segment such as "constructor" must not find Object.prototype's.
+const swaggerAssets: ReadonlyMap<string, string> = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'text/javascript; charset=utf-8'],
+]);
 
 const docsPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Vigo API</title>
@@ -192,7 +193,7 @@ export function systemRoutes(deps: SystemRoutesDeps): AnyRoute[] {
         const name = param('name');
         if (name === 'init.js')
           return c.body(docsInit, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-        const type = swaggerAssets[name];
+        const type = swaggerAssets.get(name);
         if (type === undefined) return c.notFound();
         return c.body(new Uint8Array(asset(name)), 200, { 'Content-Type': type, ...cacheFor(86_400) });
       },

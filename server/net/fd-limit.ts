@@ -1,0 +1,54 @@
+/**
+ * The open-file limit. Every agent connection (held mode keeps one per agent), every HTTPS client and
+ * the database use a file descriptor. Node raises its soft limit to the hard limit by itself when it
+ * starts, so the hard limit the supervisor grants (systemd LimitNOFILE, `ulimit -Hn`, a container's
+ * nofile) is what the server gets; vigosrv logs it at start and warns when the fleet it serves needs more.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../core/index.ts';
+
+export interface OpenFileLimits {
+  readonly soft: number;
+  readonly hard: number;
+}
+
+/** Parses the "Max open files" line of /proc/<pid>/limits; Infinity for "unlimited". */
+export function parseOpenFileLimits(limitsText: string): OpenFileLimits | undefined {
+  const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limitsText);
+  if (match === null) return undefined;
+  const value = (text: string | undefined): number => (text === 'unlimited' ? Infinity : Number(text));
+  const soft = value(match[1]);
+  const hard = value(match[2]);
+  return Number.isNaN(soft) || Number.isNaN(hard) ? undefined : { soft, hard };
+}
+
+/** This process's limits, where the platform tells (Linux); undefined elsewhere. */
+export function openFileLimits(): OpenFileLimits | undefined {
+  try {
+    return parseOpenFileLimits(readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Descriptors a fleet of `envoys` needs: one per held agent connection, twice over, and room for the rest. */
+export function descriptorsNeeded(envoys: number): number {
+  return 2 * envoys + 4096;
+}
+
+/** Logs the limit in force, and warns when it is short of what a fleet of `envoys` needs. */
+export function logOpenFileLimits(log: Logger, envoys: number): void {
+  const limits = openFileLimits();
+  if (limits === undefined) return;
+  const needed = descriptorsNeeded(envoys);
+  const fields = { soft: limits.soft, hard: limits.hard, envoys, recommended: needed };
+  if (limits.soft >= needed) {
+    log.info('open-file limit', fields);
+    return;
+  }
+  log.warn(
+    'the open-file limit is low for this fleet: each connected agent holds a file descriptor; raise the ' +
+      'hard limit (systemd LimitNOFILE, see deploy/vigosrv.service)',
+    fields,
+  );
+}
