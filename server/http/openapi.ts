@@ -3,6 +3,8 @@
  * requests describe them here, so the document cannot drift from what the server accepts.
  */
 import { errorCatalog } from '../core/index.ts';
+import type { ErrorCode } from '../core/index.ts';
+import { httpStatusByKind } from './error-map.ts';
 import type { FieldRule } from './json-body.ts';
 import type { QueryRule } from './query.ts';
 import type { AnyRoute, JsonSchema } from './route-table.ts';
@@ -61,12 +63,66 @@ function bodySchema(rules: Readonly<Record<string, FieldRule>>): JsonSchema {
   };
 }
 
-const errorResponses: Record<string, string> = {
+const statusDescriptions: Readonly<Record<string, string>> = {
   '400': 'The request is invalid: a field, a parameter or the body (see code and message)',
   '401': 'No valid credential was presented',
-  '403': 'The caller lacks the permission this route needs',
+  '403': 'The caller may not do this',
+  '404': 'What the request names does not exist',
+  '409': 'The request conflicts with the current state',
+  '412': 'A precondition does not hold',
   '413': 'The body is larger than allowed',
+  '429': 'Too many requests: wait for Retry-After seconds',
+  '500': 'An internal error (logged on the server, never detailed)',
+  '503': 'The server cannot take this now: retry after Retry-After seconds',
 };
+
+/**
+ * Every code a route can answer: the refusals the route table itself raises before the handler runs,
+ * derived from the route's declaration (so they cannot drift), and the codes its handler declares.
+ */
+export function routeErrorCodes(r: AnyRoute): ErrorCode[] {
+  const codes = new Set<ErrorCode>(['request.invalid']);
+  if (r.access !== 'public') codes.add('auth.required');
+  if (r.access !== 'public' && r.method !== 'GET') codes.add('auth.csrf');
+  if (r.access !== 'public' && r.access !== 'authenticated') codes.add('auth.forbidden');
+  // Every privileged change is audited in its own transaction: a damaged chain refuses it.
+  if (r.method !== 'GET' && r.access !== 'public' && r.access !== 'authenticated')
+    codes.add('audit.chain_broken');
+  if (r.body !== undefined) {
+    codes.add('request.too_large');
+    codes.add('request.busy');
+    codes.add('server.busy');
+  }
+  for (const code of r.errors ?? []) codes.add(code);
+  codes.add('internal');
+  return [...codes];
+}
+
+function errorResponses(r: AnyRoute): Record<string, unknown> {
+  const byStatus = new Map<string, ErrorCode[]>();
+  for (const code of routeErrorCodes(r)) {
+    const status = String(httpStatusByKind[errorCatalog[code]]);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      status,
+      {
+        description: `${statusDescriptions[status] ?? 'Refused'}: ${codes.map((c) => `\`${c}\``).join(', ')}`,
+        content: {
+          'application/json': {
+            schema: {
+              allOf: [
+                { $ref: '#/components/schemas/Error' },
+                { type: 'object', properties: { code: { enum: codes } } },
+              ],
+            },
+          },
+        },
+      },
+    ]),
+  );
+}
 
 function operation(r: AnyRoute): Record<string, unknown> {
   const pathParams = [...r.path.matchAll(/\{([a-zA-Z]+)\+?\}/g)].map((m) => ({
@@ -92,14 +148,6 @@ function operation(r: AnyRoute): Record<string, unknown> {
       },
     ]),
   );
-  const errors = Object.fromEntries(
-    Object.entries(errorResponses)
-      .filter(([status]) => r.access !== 'public' || (status !== '401' && status !== '403'))
-      .map(([status, description]) => [
-        status,
-        { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      ]),
-  );
   return {
     operationId: `${r.method.toLowerCase()}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
     summary: r.summary,
@@ -110,7 +158,7 @@ function operation(r: AnyRoute): Record<string, unknown> {
     ...(r.body === undefined
       ? {}
       : { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(r.body) } } } }),
-    responses: { ...success, ...errors },
+    responses: { ...success, ...errorResponses(r) },
   };
 }
 

@@ -11,7 +11,7 @@
  * share of the server's body budget (see body-budget.ts).
  */
 import type { Context, Hono } from 'hono';
-import type { Ctx } from '../core/index.ts';
+import type { Ctx, ErrorCode } from '../core/index.ts';
 import { VigoError } from '../core/index.ts';
 import type { Permission } from '../identity/index.ts';
 import { allPermissions, hasPermission } from '../identity/index.ts';
@@ -81,6 +81,12 @@ export interface RouteDef<B extends BodyRules = BodyRules, Q extends QueryRules 
   readonly response?: JsonSchema;
   /** Success statuses (default 200). */
   readonly success?: readonly number[];
+  /**
+   * The codes the handler itself may answer with, for the OpenAPI document. The refusals the table raises
+   * before a handler runs (credentials, permission, CSRF, query and body limits, a damaged audit chain on a
+   * privileged change) are added by the document itself; see openapi.ts.
+   */
+  readonly errors?: readonly ErrorCode[];
   /** Media type of the success body (default application/json). */
   readonly produces?: string;
   /** Undeclared query parameters are ignored instead of refused (the bootstrap script's `?os=`). */

@@ -215,6 +215,7 @@ export function auditRoutes(deps: AuditRoutesDeps): AnyRoute[] {
       summary: 'A signed checkpoint of the chain head (412 audit.chain_broken while the head is damaged)',
       tag: 'audit',
       access: 'audit.read',
+      errors: ['audit.chain_broken'],
       response: checkpointSchema,
       handler: ({ c }) => c.json(createAuditCheckpoint(deps.store.db, deps.checkpointKey)),
     }),
@@ -224,6 +225,7 @@ export function auditRoutes(deps: AuditRoutesDeps): AnyRoute[] {
       summary: 'Record a damaged chain head in the chain and continue it after the newest entry',
       tag: 'audit',
       access: 'admin',
+      errors: ['audit.not_broken'],
       body: reanchorBody,
       response: entrySchema,
       handler: ({ c, ctx, body }) => {

@@ -42,6 +42,7 @@ export function bootstrapRoutes(deps: BootstrapRoutesDeps): AnyRoute[] {
       method: 'GET',
       path: `/bootstrap/${agentModuleName}`,
       summary: 'The agent as one ES module (checksum in X-Checksum-Sha256)',
+      errors: ['bootstrap.agent_unavailable'],
       produces: 'text/javascript',
       handler: async ({ c }) => {
         const artifact = await bootstrap.artifact();
@@ -59,6 +60,7 @@ export function bootstrapRoutes(deps: BootstrapRoutesDeps): AnyRoute[] {
       method: 'GET',
       path: `/bootstrap/${agentModuleName}.sha256`,
       summary: "The agent's SHA-256 in sha256sum format",
+      errors: ['bootstrap.agent_unavailable'],
       produces: 'text/plain',
       handler: async ({ c }) => {
         const artifact = await bootstrap.artifact();

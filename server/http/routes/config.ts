@@ -99,7 +99,113 @@ const versionSchema: JsonSchema = {
     source: { type: ['string', 'null'] },
   },
 };
-const anyObject: JsonSchema = { type: 'object' };
+const diagnosticSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['severity', 'code', 'file', 'line', 'col', 'message', 'hint'],
+  properties: {
+    severity: { enum: ['error', 'warning', 'info'] },
+    code: { type: 'string', description: 'stable diagnostic code (docs/stacks.md)' },
+    file: { type: 'string', description: 'relative to the stacks directory' },
+    line: { type: 'integer' },
+    col: { type: 'integer' },
+    message: { type: 'string' },
+    hint: { type: 'string', description: 'how to fix it; empty when the message says everything' },
+  },
+};
+const diagnostics: JsonSchema = { type: 'array', items: diagnosticSchema };
+const idList: JsonSchema = { type: 'array', items: { type: 'string' } };
+const impactSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entries', 'envoysTotal', 'envoysChanging', 'groups'],
+  properties: {
+    entries: {
+      type: 'array',
+      description: 'match entries whose resources change',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['entryId', 'status', 'added', 'changed', 'removed'],
+        properties: {
+          entryId: { type: 'string' },
+          status: { enum: ['added', 'removed', 'changed', 'unchanged'] },
+          added: idList,
+          changed: idList,
+          removed: idList,
+        },
+      },
+    },
+    envoysTotal: { type: 'integer' },
+    envoysChanging: { type: 'integer' },
+    groups: {
+      type: 'array',
+      description: 'envoys grouped by the entry they match before and after',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['entryBefore', 'entryAfter', 'envoys', 'hostnames', 'added', 'changed', 'removed'],
+        properties: {
+          entryBefore: { type: ['string', 'null'] },
+          entryAfter: { type: ['string', 'null'] },
+          envoys: { type: 'integer' },
+          hostnames: { ...idList, description: 'at most 1000 listed; envoys is exact' },
+          added: idList,
+          changed: idList,
+          removed: idList,
+        },
+      },
+    },
+  },
+};
+const validateSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ok', 'diagnostics', 'snapshotHash', 'entries'],
+  properties: {
+    ok: { type: 'boolean', description: 'no diagnostic is an error' },
+    diagnostics,
+    snapshotHash: { type: ['string', 'null'], description: 'content hash of the compiled snapshot when ok' },
+    entries: { type: 'integer', description: 'match entries compiled' },
+  },
+};
+function publishOutcome(outcome: string, fields: Record<string, JsonSchema>): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['outcome', ...Object.keys(fields)],
+    properties: { outcome: { const: outcome }, ...fields },
+  };
+}
+const publishSchema: JsonSchema = {
+  description:
+    '201 activated, 202 pending (waits for a second admin under publish.approval: required), ' +
+    '200 dry_run or unchanged (the tree compiles to the active snapshot)',
+  oneOf: [
+    publishOutcome('dry_run', {
+      snapshotHash: { type: 'string' },
+      unchanged: { type: 'boolean' },
+      diagnostics,
+      impact: impactSchema,
+    }),
+    publishOutcome('unchanged', {
+      version: { type: 'integer' },
+      snapshotHash: { type: 'string' },
+      diagnostics,
+    }),
+    ...['pending', 'activated'].map((outcome) =>
+      publishOutcome(outcome, {
+        version: { type: 'integer' },
+        snapshotHash: { type: 'string' },
+        diagnostics,
+        impact: impactSchema,
+      }),
+    ),
+  ],
+};
+function objectOf(fields: Record<string, JsonSchema>): JsonSchema {
+  return { type: 'object', additionalProperties: false, required: Object.keys(fields), properties: fields };
+}
 const historyQuery = {
   limit: { type: 'integer', min: 1, max: historyLimits.maxLimit },
   before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
@@ -114,8 +220,9 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'Validate an uploaded stacks tree: every diagnostic, never a change',
       tag,
       access: 'config.publish',
+      errors: ['publish.upload_invalid'],
       body: uploadBody,
-      response: anyObject,
+      response: validateSchema,
       handler: async ({ c, body }) =>
         c.json(await deps.publish.validate({ kind: 'files', files: body.files })),
     }),
@@ -125,9 +232,15 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'Publish a stacks tree (dryRun: report which envoys would change)',
       tag,
       access: 'config.publish',
+      errors: [
+        'publish.upload_invalid',
+        'publish.stacks_invalid',
+        'publish.frozen',
+        'publish.pending_exists',
+      ],
       body: publishBody,
       success: [200, 201, 202],
-      response: anyObject,
+      response: publishSchema,
       handler: async ({ c, ctx, body }) => {
         const result = await deps.publish.publish(
           ctx,
@@ -206,6 +319,7 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'One version with its diff against the previous one',
       tag,
       access: 'fleet.read',
+      errors: ['publish.version_not_found'],
       response: { ...versionSchema, required: [...(versionSchema['required'] as string[]), 'diff'] },
       handler: ({ c, param }) => {
         const detail = deps.publish.show(versionNumber(param('version')));
@@ -223,7 +337,8 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'Approve a pending publish (a different person than its author)',
       tag,
       access: 'config.publish',
-      response: anyObject,
+      errors: ['publish.version_not_found', 'publish.not_pending', 'publish.self_approval'],
+      response: objectOf({ version: { type: 'integer' } }),
       handler: ({ c, ctx, param }) => c.json(deps.publish.approve(ctx, versionNumber(param('version')))),
     }),
     route<typeof rejectBody>({
@@ -232,8 +347,9 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'Drop a pending publish',
       tag,
       access: 'config.publish',
+      errors: ['publish.version_not_found', 'publish.not_pending'],
       body: rejectBody,
-      response: anyObject,
+      response: objectOf({ version: { type: 'integer' } }),
       handler: ({ c, ctx, body, param }) =>
         c.json(deps.publish.reject(ctx, versionNumber(param('version')), body.reason ?? '')),
     }),
@@ -243,9 +359,13 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: "Serve an earlier version's snapshot again, as a new version",
       tag,
       access: 'config.rollback',
+      errors: ['publish.version_not_found', 'publish.rollback_invalid'],
       body: rollbackBody,
       success: [201],
-      response: anyObject,
+      response: objectOf({
+        version: { type: 'integer', description: 'the new active version' },
+        restored: { type: 'integer', description: 'the version whose snapshot it serves' },
+      }),
       handler: ({ c, ctx, body }) => c.json(deps.publish.rollback(ctx, body.version, body.message), 201),
     }),
     route<typeof freezeBody>({
@@ -267,7 +387,7 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       summary: 'Allow publishes again',
       tag,
       access: 'config.publish',
-      response: anyObject,
+      response: objectOf({ wasFrozen: { type: 'boolean' } }),
       handler: ({ c, ctx }) => c.json(deps.publish.unfreeze(ctx)),
     }),
   ];

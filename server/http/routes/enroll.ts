@@ -30,6 +30,36 @@ const createTokenBody = {
 } as const;
 
 const tokenSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
+const enrollResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'envoyId',
+    'hostname',
+    'clientCertPem',
+    'caCertPem',
+    'bundlePublicKey',
+    'bundleKeyId',
+    'grpcAddress',
+    'reenrolled',
+  ],
+  properties: {
+    envoyId: { type: 'string', description: 'the envoy id (UUID text); every signed envelope names it' },
+    hostname: { type: 'string', description: 'the hostname as stored (lower case)' },
+    clientCertPem: {
+      type: 'string',
+      description: 'TLS client certificate: CN = envoy id, SAN URI urn:vigo:envoy:<id>, EKU clientAuth',
+    },
+    caCertPem: { type: 'string', description: 'the CA to trust for the gRPC connection' },
+    bundlePublicKey: {
+      type: 'string',
+      description: "base64 of the server's raw 32-byte Ed25519 bundle-signing key: pin it",
+    },
+    bundleKeyId: { type: 'string', description: 'first 16 hex characters of SHA-256 over that key' },
+    grpcAddress: { type: 'string', description: 'host:port to dial for gRPC (docs/agent-protocol.md)' },
+    reenrolled: { type: 'boolean', description: 'an envoy of this hostname existed: same id, new keys' },
+  },
+} as const;
 const listQuery = { limit: { type: 'integer', min: 1, max: tokenLimits.maxListLimit } } as const;
 
 export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
@@ -41,9 +71,22 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
         'Enroll a host with a one-time token: envoy id, client certificate, CA, signing key, gRPC address',
       tag: 'enroll',
       access: 'public',
+      errors: [
+        'enroll.hostname_invalid',
+        'enroll.key_invalid',
+        'pki.csr_invalid',
+        'enroll.token_invalid',
+        'enroll.token_expired',
+        'enroll.token_used_up',
+        'enroll.token_revoked',
+        'enroll.hostname_not_allowed',
+        'enroll.conflict',
+        'rate_limited',
+        'audit.chain_broken',
+      ],
       body: enrollBody,
       deferBody: true,
-      response: { type: 'object', required: ['envoyId'] },
+      response: enrollResponse,
       handler: async ({ c, readBody }) =>
         c.json(
           await deps.enroll.enroll({
@@ -62,6 +105,7 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
       summary: 'Create an enrollment token (its secret is in this reply only)',
       tag: 'enroll',
       access: 'fleet.write',
+      errors: ['enroll.glob_invalid'],
       body: createTokenBody,
       success: [201],
       response: { type: 'object', required: ['id', 'token'] },
@@ -87,6 +131,7 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
       summary: 'Revoke an enrollment token',
       tag: 'enroll',
       access: 'fleet.write',
+      errors: ['enroll.token_not_found'],
       response: tokenSchema,
       handler: ({ c, ctx, param }) => c.json(deps.enroll.revokeToken(ctx, param('id'))),
     }),

@@ -86,6 +86,7 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
       summary: 'List envoys (filter by status, hostname glob, traits; paged)',
       tag: 'envoys',
       access: 'fleet.read',
+      errors: ['fleet.trait_filter'],
       query: listQuery,
       response: {
         type: 'object',
@@ -126,6 +127,7 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
       summary: 'One envoy with its traits, last runs and the outcome of each resource in its last run',
       tag: 'envoys',
       access: 'fleet.read',
+      errors: ['fleet.envoy_not_found'],
       response: {
         type: 'object',
         required: [...(envoySchema['required'] as string[]), 'traits', 'runs', 'resources'],
@@ -153,6 +155,7 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
       summary: 'Revoke an envoy: its check-ins are refused from now on',
       tag: 'envoys',
       access: 'fleet.write',
+      errors: ['fleet.envoy_not_found'],
       body: { reason: { type: 'string', optional: true, maxLength: 1024 } },
       response: {
         type: 'object',
@@ -167,6 +170,7 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
       summary: 'Force-push: send the full bundle at the next check-in',
       tag: 'envoys',
       access: 'fleet.write',
+      errors: ['fleet.envoy_not_found', 'fleet.envoy_revoked'],
       response: {
         type: 'object',
         required: ['envoyId', 'forcePush'],

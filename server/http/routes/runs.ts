@@ -65,6 +65,7 @@ export function runRoutes(deps: { runs: RunsReader }): AnyRoute[] {
       summary: 'One run with every resource outcome',
       tag: 'runs',
       access: 'fleet.read',
+      errors: ['not_found'],
       response: {
         ...runSchema,
         required: [...(runSchema['required'] as string[]), 'results'],

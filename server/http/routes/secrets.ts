@@ -57,6 +57,12 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       summary: 'Set a secret value',
       tag,
       access: 'admin',
+      errors: [
+        'secrets.path_invalid',
+        'secrets.value_invalid',
+        'secrets.value_too_large',
+        'secrets.vault_corrupt',
+      ],
       body: setBody,
       success: [200, 201],
       response: { type: 'object', required: ['path', 'version', 'created', 'epoch'] },
@@ -91,6 +97,7 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       summary: 'Re-encrypt every secret under a new master key',
       tag,
       access: 'admin',
+      errors: ['secrets.vault_corrupt'],
       response: epochSchema,
       handler: ({ c, ctx }) => {
         const rotation = deps.store.tx((db) => {
@@ -113,6 +120,7 @@ export function secretRoutes(deps: SecretRoutesDeps): AnyRoute[] {
       summary: 'Delete a secret',
       tag,
       access: 'admin',
+      errors: ['secrets.path_invalid', 'secrets.not_found'],
       response: epochSchema,
       handler: ({ c, ctx, param }) => {
         const deleted = deps.store.tx((db) => {

@@ -1,0 +1,255 @@
+/**
+ * The OpenAPI document is a contract: a real server's answers, success and refusal alike, must match the
+ * schema the document gives for that route and status, and every refusal's code must be one the document
+ * lists there. Driven through enrollment and the whole publish pipeline (validate, dry run, publish,
+ * approve, reject, rollback, freeze, unfreeze) with two-person approval on.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { rawFromPublicKey } from '../protocol/index.ts';
+import { generateAgentKeyAndCsr } from '../server/pki/index.ts';
+import { createEnrollToken } from './helpers/agent-client.ts';
+import type { HttpsResponse } from './helpers/https-client.ts';
+import type { ReadyServer } from './helpers/server-process.ts';
+import { makeTempDir, startServer } from './helpers/server-process.ts';
+
+const temp = makeTempDir('vigo-openapi-contract-');
+let server: ReadyServer;
+let localAdmin: string;
+let secondAdmin: string;
+let openApi: { paths: Record<string, Record<string, Operation>>; components: Record<string, unknown> };
+
+interface Operation {
+  responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>;
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+
+before(async () => {
+  server = await startServer({ dataDir: temp.path, env: { VIGO_PUBLISH_APPROVAL: 'required' } });
+  localAdmin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+  const user = await call(localAdmin, 'POST', '/api/v1/users', { username: 'second', role: 'admin' });
+  assert.equal(user.status, 201, user.body);
+  const token = await call(localAdmin, 'POST', '/api/v1/tokens', { name: 'contract', user: 'second' });
+  assert.equal(token.status, 201, token.body);
+  secondAdmin = token.json<{ token: string }>().token;
+  const doc = await call(localAdmin, 'GET', '/api/v1/openapi.json');
+  openApi = doc.json();
+});
+
+after(async () => {
+  await server?.stop();
+  temp.remove();
+});
+
+function call(
+  bearer: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<HttpsResponse> {
+  return server.request(path, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+/** Asserts `reply` is what the document promises for `method path` at its status; returns the body. */
+function conforms<T>(method: string, path: string, reply: HttpsResponse): T {
+  const operation = openApi.paths[path]?.[method.toLowerCase()];
+  assert.ok(operation, `the document describes ${method} ${path}`);
+  const response = operation.responses[String(reply.status)];
+  assert.ok(
+    response,
+    `${method} ${path} documents status ${reply.status} (body: ${reply.body.slice(0, 300)})`,
+  );
+  const schema = response.content?.['application/json']?.schema;
+  assert.ok(schema, `${method} ${path} ${reply.status} has a JSON schema`);
+  const validate = ajv.compile({ ...schema, components: openApi.components });
+  const body = reply.json<T>();
+  assert.ok(
+    validate(body),
+    `${method} ${path} ${reply.status} does not match its schema: ${ajv.errorsText(validate.errors)}\n${reply.body.slice(0, 500)}`,
+  );
+  return body;
+}
+
+function stack(content: string, extra: Record<string, string> = {}): { path: string; content: string }[] {
+  const files: Record<string, string> = {
+    'configcrates/motd.vgo': `name: motd\nresources:\n  - name: motd\n    type: file\n    target_path: /tmp/vigo-contract-motd\n    content: "${content}"\n`,
+    'roles.vgo': 'roles:\n  base:\n    configcrates: [motd]\n',
+    'envoys.vgo': 'envoys:\n  - match: "web-*"\n    roles: [base]\n',
+    ...extra,
+  };
+  return Object.entries(files).map(([path, text]) => ({ path, content: text }));
+}
+
+async function enrollBody(
+  token: string,
+  hostname: string,
+  publicKey?: string,
+): Promise<Record<string, string>> {
+  const { csrPem } = await generateAgentKeyAndCsr(hostname);
+  return {
+    token,
+    hostname,
+    publicKey: publicKey ?? rawFromPublicKey(generateKeyPairSync('ed25519').publicKey).toString('base64'),
+    csr: csrPem,
+  };
+}
+
+describe('the OpenAPI document as a contract', () => {
+  it('describes enrollment: the full reply, and each refusal under a status that lists its code', async () => {
+    const token = await createEnrollToken(server, ['web-*'], 5);
+    const path = '/api/v1/enroll';
+    const ok = conforms<{ envoyId: string }>(
+      'POST',
+      path,
+      await call(undefined, 'POST', path, await enrollBody(token, 'web-1')),
+    );
+    assert.match(ok.envoyId, /^[0-9a-f-]{36}$/);
+    const weak = Buffer.alloc(32);
+    weak[0] = 1;
+    const refusals: [Record<string, string>, string][] = [
+      [await enrollBody(token, 'web-2', weak.toString('base64')), 'enroll.key_invalid'],
+      [await enrollBody(token, 'db-1'), 'enroll.hostname_not_allowed'],
+      [await enrollBody(`vget_${'0'.repeat(16)}_${'A'.repeat(43)}`, 'web-3'), 'enroll.token_invalid'],
+      [{ ...(await enrollBody(token, 'web-4')), extra: 'x' }, 'request.invalid'],
+    ];
+    for (const [body, code] of refusals) {
+      const refused = conforms<{ code: string }>('POST', path, await call(undefined, 'POST', path, body));
+      assert.equal(refused.code, code);
+    }
+  });
+
+  it('describes validate, dry run and publish, held for approval, with their refusals', async () => {
+    const valid = conforms<{ ok: boolean }>(
+      'POST',
+      '/api/v1/config/validate',
+      await call(localAdmin, 'POST', '/api/v1/config/validate', { files: stack('one') }),
+    );
+    assert.equal(valid.ok, true);
+    const broken = stack('one', { 'envoys.vgo': 'envoys:\n  - match: "web-*"\n    roles: [nosuch]\n' });
+    const invalid = conforms<{ ok: boolean; diagnostics: unknown[] }>(
+      'POST',
+      '/api/v1/config/validate',
+      await call(localAdmin, 'POST', '/api/v1/config/validate', { files: broken }),
+    );
+    assert.equal(invalid.ok, false);
+    assert.ok(invalid.diagnostics.length > 0);
+    const dry = conforms<{ outcome: string }>(
+      'POST',
+      '/api/v1/config/publish',
+      await call(localAdmin, 'POST', '/api/v1/config/publish', { files: stack('one'), dryRun: true }),
+    );
+    assert.equal(dry.outcome, 'dry_run');
+    const refused = conforms<{ code: string }>(
+      'POST',
+      '/api/v1/config/publish',
+      await call(localAdmin, 'POST', '/api/v1/config/publish', { files: broken }),
+    );
+    assert.equal(refused.code, 'publish.stacks_invalid');
+    const forbidden = conforms<{ code: string }>(
+      'POST',
+      '/api/v1/config/publish',
+      await call(undefined, 'POST', '/api/v1/config/publish', { files: stack('one') }),
+    );
+    assert.equal(forbidden.code, 'auth.required');
+  });
+
+  it('describes approve, reject, rollback, freeze and unfreeze, and their refusals', async () => {
+    const publish = (content: string, bearer = localAdmin) =>
+      call(bearer, 'POST', '/api/v1/config/publish', { files: stack(content), message: content });
+    const pending = conforms<{ outcome: string; version: number }>(
+      'POST',
+      '/api/v1/config/publish',
+      await publish('two'),
+    );
+    assert.equal(pending.outcome, 'pending');
+    const approvePath = '/api/v1/config/versions/{version}/approve';
+    const rejectPath = '/api/v1/config/versions/{version}/reject';
+    const at = (template: string, version: number) => template.replace('{version}', String(version));
+    const self = conforms<{ code: string }>(
+      'POST',
+      approvePath,
+      await call(localAdmin, 'POST', at(approvePath, pending.version)),
+    );
+    assert.equal(self.code, 'publish.self_approval');
+    const second = conforms<{ code: string }>('POST', '/api/v1/config/publish', await publish('three'));
+    assert.equal(second.code, 'publish.pending_exists');
+    const approved = conforms<{ version: number }>(
+      'POST',
+      approvePath,
+      await call(secondAdmin, 'POST', at(approvePath, pending.version)),
+    );
+    assert.equal(approved.version, pending.version);
+    const again = conforms<{ code: string }>(
+      'POST',
+      approvePath,
+      await call(secondAdmin, 'POST', at(approvePath, pending.version)),
+    );
+    assert.equal(again.code, 'publish.not_pending');
+    const missing = conforms<{ code: string }>(
+      'POST',
+      rejectPath,
+      await call(secondAdmin, 'POST', at(rejectPath, 999), {}),
+    );
+    assert.equal(missing.code, 'publish.version_not_found');
+
+    const toReject = conforms<{ version: number }>('POST', '/api/v1/config/publish', await publish('four'));
+    const rejected = conforms<{ version: number }>(
+      'POST',
+      rejectPath,
+      await call(secondAdmin, 'POST', at(rejectPath, toReject.version), { reason: 'not now' }),
+    );
+    assert.equal(rejected.version, toReject.version);
+
+    const rollback = conforms<{ version: number; restored: number }>(
+      'POST',
+      '/api/v1/config/rollback',
+      await call(localAdmin, 'POST', '/api/v1/config/rollback', { version: 1 }),
+    );
+    assert.equal(rollback.restored, 1);
+    const badRollback = conforms<{ code: string }>(
+      'POST',
+      '/api/v1/config/rollback',
+      await call(localAdmin, 'POST', '/api/v1/config/rollback', { version: rollback.version }),
+    );
+    assert.equal(badRollback.code, 'publish.rollback_invalid');
+
+    conforms(
+      'POST',
+      '/api/v1/config/freeze',
+      await call(localAdmin, 'POST', '/api/v1/config/freeze', { until: '1h' }),
+    );
+    const frozen = conforms<{ code: string }>('POST', '/api/v1/config/publish', await publish('five'));
+    assert.equal(frozen.code, 'publish.frozen');
+    const unfrozen = conforms<{ wasFrozen: boolean }>(
+      'POST',
+      '/api/v1/config/unfreeze',
+      await call(localAdmin, 'POST', '/api/v1/config/unfreeze'),
+    );
+    assert.equal(unfrozen.wasFrozen, true);
+  });
+
+  it('documents 401 and 403 on every route that needs a credential, and 404 where a route names one thing', () => {
+    for (const [path, methods] of Object.entries(openApi.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const access = (operation as unknown as { 'x-vigo-access': string })['x-vigo-access'];
+        if (access !== 'public') assert.ok(operation.responses['401'], `${method} ${path} documents 401`);
+        if (access !== 'public' && access !== 'authenticated')
+          assert.ok(operation.responses['403'], `${method} ${path} documents 403`);
+        if (/\{[a-z]+\}$/i.test(path) && path.startsWith('/api/') && method !== 'post')
+          assert.ok(operation.responses['404'], `${method} ${path} documents 404`);
+      }
+    }
+  });
+});
