@@ -33,4 +33,20 @@ export {
   rawFromPublicKey,
   weakEd25519KeyProblem,
 } from './keys.ts';
+export {
+  addService,
+  createServiceClient,
+  grpcMessageSizeOptions,
+  toGrpcService,
+  undecodableReason,
+} from './grpc-adapter.ts';
+export type {
+  ClientCallOptions,
+  ClientMethod,
+  MethodHandler,
+  ServiceAdapterOptions,
+  ServiceClient,
+  ServiceClientOptions,
+  ServiceImplementation,
+} from './grpc-adapter.ts';
 export { errorCodeOf, errorStatusMessage, errorStatusMetadata, retryAfterMsOf } from './status.ts';

@@ -4,10 +4,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
-import { ResourceOutcome, VigoAgent, createEnvelopeClock, signRequest } from '../../protocol/index.ts';
-import type { CheckInResponse, ReportResultsResponse } from '../../protocol/index.ts';
-import { createServiceClient } from '../../server/grpc/index.ts';
-import type { ServiceClient } from '../../server/grpc/index.ts';
+import {
+  ResourceOutcome,
+  VigoAgent,
+  createEnvelopeClock,
+  createServiceClient,
+  signRequest,
+} from '../../protocol/index.ts';
+import type { CheckInResponse, ReportResultsResponse, ServiceClient } from '../../protocol/index.ts';
 import type { ResourceOutcome as Outcome, RunRecord } from '../engine/index.ts';
 import type { LoadedIdentity } from './state-dir.ts';
 

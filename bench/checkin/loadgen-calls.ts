@@ -16,9 +16,8 @@ import {
   retryAfterMsOf,
   signRequest,
 } from '../../protocol/index.ts';
-import type { RequestOf } from '../../protocol/index.ts';
-import { createServiceClient } from '../../server/grpc/index.ts';
-import type { ServiceClient } from '../../server/grpc/index.ts';
+import { createServiceClient } from '../../protocol/index.ts';
+import type { RequestOf, ServiceClient } from '../../protocol/index.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { LoadgenInit, PhaseReport, Target } from './loadgen-protocol.ts';
 import { hostnameOf, readEnvoySlice } from './seed.ts';

@@ -12,12 +12,11 @@ import {
   agentRpcs,
   decodePayload,
 } from '../../protocol/index.ts';
-import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
+import { addService } from '../../protocol/index.ts';
+import type { AgentRpc, PayloadOf, ServiceImplementation, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
-import { addService } from '../grpc/index.ts';
-import type { ServiceImplementation } from '../grpc/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAgentStreams } from './agent-stream.ts';
 import { answerCheckIn } from './checkin-answer.ts';

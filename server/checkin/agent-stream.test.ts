@@ -1,10 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { VigoAgent, decodePayload, errorCodeOf } from '../../protocol/index.ts';
+import {
+  VigoAgent,
+  addService,
+  createServiceClient,
+  decodePayload,
+  errorCodeOf,
+} from '../../protocol/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { FleetIndex } from '../fleet/index.ts';
-import { addService, createServiceClient } from '../grpc/index.ts';
 import { createAgentStreams } from './agent-stream.ts';
 import { rejection } from './rejection.ts';
 import { storeWithEnvoy } from './test-fixtures.ts';

@@ -20,15 +20,10 @@ import {
   errorStatusMetadata,
   signRequest,
   verifyEnvelopeSignature,
-} from '../../protocol/index.ts';
-import type {
-  AgentStreamRequest,
-  AgentStreamResponse,
-  CheckInRequest,
-  CheckInResponse,
-} from '../../protocol/index.ts';
-import { addService, createServiceClient, toGrpcService, undecodableReason } from './service-adapter.ts';
-import type { ServiceImplementation } from './service-adapter.ts';
+} from './index.ts';
+import type { AgentStreamRequest, AgentStreamResponse, CheckInRequest, CheckInResponse } from './index.ts';
+import { addService, createServiceClient, toGrpcService, undecodableReason } from './grpc-adapter.ts';
+import type { ServiceImplementation } from './grpc-adapter.ts';
 
 const agentKey = generateKeyPairSync('ed25519');
 const envoyId = '0b7c6f0e-2d4f-4c61-8a1e-5c0f3e9d2a77';
