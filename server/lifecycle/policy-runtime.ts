@@ -94,7 +94,11 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     store,
     log,
     fleet,
-    validateOptions: () => ({ ...guardrailTargets(deps.paths), secretExists: deps.secretExists }),
+    validateOptions: () => ({
+      ...guardrailTargets(deps.paths),
+      dataDir: deps.paths.dataDir,
+      secretExists: deps.secretExists,
+    }),
     approvalRequired: () => view.current['publish.approval'] === 'required',
     activate,
     scratchDir: path.join(deps.paths.dataDir, 'tmp'),

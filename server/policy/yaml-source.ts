@@ -83,7 +83,7 @@ export class SourceMap {
   }
 }
 
-const maxFileBytes = 4 * 1024 * 1024;
+export const maxYamlBytes = 4 * 1024 * 1024;
 const maxNodes = 500_000;
 
 const friendlyYamlErrors: Record<string, string> = {
@@ -112,8 +112,8 @@ export function loadYaml(
   map: SourceMap,
   options: { fast?: boolean } = {},
 ): { value: unknown } | undefined {
-  if (rawText.length > maxFileBytes) {
-    sink.error('yaml.too_large', { file, line: 1, col: 1 }, `file is larger than ${maxFileBytes} bytes`);
+  if (rawText.length > maxYamlBytes) {
+    sink.error('yaml.too_large', { file, line: 1, col: 1 }, `file is larger than ${maxYamlBytes} bytes`);
     return undefined;
   }
   const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
