@@ -47,6 +47,7 @@ export const errorCatalog = {
   'audit.invalid_entry': 'invalid',
   // policy
   'policy.template': 'invalid',
+  'policy.template_limit': 'too_large',
   'policy.when_syntax': 'invalid',
   'policy.when_eval': 'invalid',
   'policy.snapshot_invalid': 'invalid',

@@ -85,6 +85,15 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       snapshot,
       secretsEpoch: deps.secretsEpoch,
       traitsJson: (hash) => fleet.pendingTraitsJson(hash) ?? (traitsRow.get(hash) as string | undefined),
+      onBundleFailure: ({ entryId, traitsHash, error }) =>
+        log.warn('bundle render failed', {
+          version,
+          entryId,
+          traitsHash,
+          code: error.code,
+          limit: error.details['limit'] ?? null,
+          message: error.message,
+        }),
     });
     current = policy;
     secretPathsFor = (envoy) => policy.secretPathsFor(envoy);

@@ -5,7 +5,7 @@
  */
 import { sortKeys, sortedClone } from './canonical.ts';
 import type { DiagnosticInput, Pos } from './diagnostics.ts';
-import { evaluateWhen, renderField } from './engines.ts';
+import { RenderBudget, evaluateWhen, renderField } from './engines.ts';
 import type { CompiledTemplate, TemplateData } from './engines.ts';
 import type { ResourceDef, TemplatedRef } from './model.ts';
 import { guard } from './guardrails.ts';
@@ -19,6 +19,14 @@ export interface StampEnv {
   protectedServices: string[];
   /** Compile with configcrate defaults only: missing variables are not errors. */
   lint: boolean;
+  /** Resources stamped so far in this whole validation (shared by every instance, see limits.ts). */
+  stamped: StampCount;
+}
+
+export interface StampCount {
+  count: number;
+  /** Where the whole-validation limit was crossed, reported again by every instance compiled after it. */
+  exceededAt?: Pos;
 }
 
 export interface Stamped {
@@ -117,6 +125,8 @@ export function stampResource(
 
 class Renderer {
   failed = false;
+  /** Every template of one stamped resource shares one budget. */
+  private readonly budget = new RenderBudget();
 
   constructor(
     private readonly vars: Record<string, unknown>,
@@ -125,7 +135,8 @@ class Renderer {
   ) {}
 
   render(tpl: CompiledTemplate, at: Pos): string {
-    const out = renderField(tpl, templateData(this.vars, this.item), at, this.report);
+    if (this.budget.exhausted) return '';
+    const out = renderField(tpl, templateData(this.vars, this.item), at, this.report, this.budget);
     if (out === undefined) this.failed = true;
     return out ?? '';
   }

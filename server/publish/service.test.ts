@@ -296,6 +296,57 @@ describe('publish service', () => {
 });
 
 describe('snapshot policy', () => {
+  it('a bundle over its render budget for some traits fails alone, once, and is not rendered again', async () => {
+    const h = harness();
+    try {
+      const files: StackFile[] = [
+        {
+          path: 'configcrates/t.vgo',
+          content:
+            "name: t\nresources:\n  - name: t\n    type: file\n    target_path: /etc/t\n    content: '{{ range .Traits.n }}x{{ end }}'\n",
+        },
+        { path: 'envoys.vgo', content: 'envoys:\n  - match: "*"\n    configcrates: [t]\n' },
+      ];
+      await h.service.publish(alice, { kind: 'files', files }, {});
+      const snapshot = h.activations[0]?.snapshot;
+      assert.ok(snapshot);
+      const traits: Record<string, string> = { small: '{"n":3}', huge: '{"n":1000000000}' };
+      const failures: { entryId: string; traitsHash: string; code: string }[] = [];
+      const policy = createSnapshotPolicy({
+        version: 2,
+        snapshot,
+        signingKey: generateKeyPairSync('ed25519').privateKey,
+        maxAgeMs: () => 3_600_000,
+        observeOnly: () => false,
+        secretsEpoch: () => 0,
+        traitsJson: (hash) => traits[hash],
+        onBundleFailure: ({ entryId, traitsHash, error }) =>
+          failures.push({ entryId, traitsHash, code: error.code }),
+      });
+      const [web1, web2] = [...h.fleet.values()].filter((e) => e.hostname.startsWith('web-'));
+      assert.ok(web1 && web2);
+      web1.traitsHash = 'huge';
+      web2.traitsHash = 'small';
+      const overBudget = (err: unknown): boolean =>
+        err instanceof VigoError &&
+        err.code === 'policy.template_limit' &&
+        err.details.limit === 'iterations';
+      assert.throws(() => policy.bundleFor(web1, 1_000), overBudget);
+      assert.throws(() => policy.bundleFor(web1, 2_000), overBudget);
+      assert.deepEqual(failures, [
+        { entryId: snapshot.entries[0]!.id, traitsHash: 'huge', code: 'policy.template_limit' },
+      ]);
+      assert.equal(policy.secretPathsFor(web1).size, 0);
+      const served = JSON.parse(Buffer.from(policy.bundleFor(web2, 1_000).bundle.payload).toString()) as {
+        resources: { params: { content: string } }[];
+      };
+      assert.equal(served.resources[0]?.params.content, 'xxx');
+    } finally {
+      h.store.close();
+      fs.rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves each envoy its entry, signs once per entry and falls back to the empty bundle', async () => {
     const h = harness();
     try {
