@@ -45,7 +45,7 @@ class Compiler {
       protectedPaths: env.protectedPaths,
       protectedServices: env.protectedServices,
       lint: false,
-      stamped: { count: 0 },
+      stamped: { count: 0, renderedChars: 0 },
     };
   }
 
@@ -113,6 +113,8 @@ class Compiler {
 
   /** An entry's bundle must fit in one gRPC message; its instances' JSON is what it carries. */
   private checkSize(e: LeafEntry, results: { name: string; result: InstanceResult }[]): void {
+    // A failed instance is already reported (possibly for being too large itself).
+    if (results.some((r) => r.result.failed)) return;
     let chars = 0;
     for (const r of results) chars += r.result.chars;
     if (chars <= stackLimits.entryMaxChars) return;

@@ -114,6 +114,7 @@ function stampAll(
 ): { list: Stamped[]; dropped: Set<string>; failed: boolean } {
   const list: Stamped[] = [];
   const dropped = new Set<string>(crate.brokenResourceNames);
+  env.stamped.renderedChars = 0;
   const budget = new StampBudget(crate, env.stamped, report);
   if (!budget.ok()) return { list, dropped, failed: true };
   let failed = false;
@@ -156,6 +157,16 @@ class StampBudget {
         at,
         message: `configcrate ${this.crate.name} stamps more than ${stackLimits.foreachMaxResources} resources for one set of variables (its foreach loops multiplied)`,
         hint: 'shorten the lists, or split the configcrate so that fewer resources are stamped per entry',
+      });
+      return false;
+    }
+    // Templates are what can make an instance large; past an entry's limit it can never be served.
+    if (this.total.renderedChars > stackLimits.entryMaxChars) {
+      this.report({
+        code: 'entry.too_large',
+        at: this.crate.at,
+        message: `configcrate ${this.crate.name} renders more than ${stackLimits.entryMaxChars} characters for one set of variables; an entry may compile to at most that (its bundle travels in one message)`,
+        hint: 'move large file contents out of the stack (source: an https:// URL the agent downloads), or split the configcrate',
       });
       return false;
     }

@@ -186,16 +186,30 @@ describe('template limits', () => {
 
 describe('entry and when limits', () => {
   it('an entry that compiles to more than a bundle can carry is entry.too_large at the match block', async () => {
-    const chunk = Math.ceil(stackLimits.entryMaxChars / 4);
+    const crate = (name: string): string =>
+      `name: ${name}\nresources:\n  - name: f\n    type: file\n    target_path: /srv/${name}\n    content: "{{ .Vars.big }}"\n`;
     const d = only(
       await validateFiles({
-        'common.vgo': `vars:\n  big: "${'x'.repeat(chunk)}"\n`,
-        'configcrates/big.vgo': `name: big\nresources:\n  - name: "f{{ .Item }}"\n    type: file\n    foreach: [1, 2, 3, 4, 5]\n    target_path: "/srv/{{ .Item }}"\n    content: "{{ .Vars.big }}"\n`,
-        'envoys.vgo': envoys('big'),
+        'common.vgo': `vars:\n  big: "${'x'.repeat(Math.ceil(stackLimits.entryMaxChars * 0.6))}"\n`,
+        'configcrates/a.vgo': crate('a'),
+        'configcrates/b.vgo': crate('b'),
+        'envoys.vgo': envoys('a, b'),
       }),
       'entry.too_large',
     );
     assert.equal(at(d), 'envoys.vgo:2:5');
+  });
+
+  it('a configcrate whose templates render more than an entry may carry stops at entry.too_large', async () => {
+    const d = only(
+      await validateFiles({
+        'configcrates/big.vgo': `name: big\nforeach: [${Array.from({ length: 100 }, (_, i) => i).join(', ')}]\nresources:\n  - name: "f{{ .Item }}"\n    type: file\n    target_path: "/srv/{{ .Item }}"\n    content: '{{ printf "%100000s" "x" }}'\n`,
+        'envoys.vgo': envoys('big'),
+      }),
+      'entry.too_large',
+    );
+    assert.equal(d.file, 'configcrates/big.vgo');
+    assert.match(d.message, /configcrate big renders more than/);
   });
 
   it('a when: chain too long to evaluate is when.syntax, not a stack overflow', async () => {

@@ -25,6 +25,8 @@ export interface StampEnv {
 
 export interface StampCount {
   count: number;
+  /** Characters templates rendered for the instance being stamped (reset per instance). */
+  renderedChars: number;
   /** Where the whole-validation limit was crossed, reported again by every instance compiled after it. */
   exceededAt?: Pos;
 }
@@ -84,7 +86,7 @@ export function stampResource(
     ? (d: DiagnosticInput): void => (d.code === 'var.undefined' ? undefined : rawReport(d))
     : rawReport;
   if (!checkWhenVars(def, vars, report)) return { kind: 'failed' };
-  const r = new Renderer(vars, item, report);
+  const r = new Renderer(vars, item, report, env.stamped);
   const name = def.name ? (def.name.tpl ? r.render(def.name.tpl, def.name.at) : def.name.text) : undefined;
   const { body, deferred } = renderBody(def, r);
   const refs = def.refs.map((x) => ({
@@ -132,12 +134,14 @@ class Renderer {
     private readonly vars: Record<string, unknown>,
     private readonly item: unknown,
     private readonly report: (d: DiagnosticInput) => void,
+    private readonly counts: StampCount,
   ) {}
 
   render(tpl: CompiledTemplate, at: Pos): string {
     if (this.budget.exhausted) return '';
     const out = renderField(tpl, templateData(this.vars, this.item), at, this.report, this.budget);
     if (out === undefined) this.failed = true;
+    this.counts.renderedChars += out?.length ?? 0;
     return out ?? '';
   }
 }
