@@ -85,6 +85,10 @@ export const errorCatalog = {
   'publish.pending_exists': 'conflict',
   'publish.self_approval': 'forbidden',
   'publish.rollback_invalid': 'conflict',
+  'publish.validator_busy': 'unavailable',
+  'publish.validator_timeout': 'too_large',
+  'publish.validator_out_of_memory': 'too_large',
+  'publish.validator_crashed': 'internal',
   // secrets
   'secrets.path_invalid': 'invalid',
   'secrets.value_invalid': 'invalid',

@@ -12,7 +12,7 @@ import { createEmptyPolicy, ensureActiveVersion } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
-import { createPublishService, createSnapshotPolicy } from '../publish/index.ts';
+import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ConfigView } from './start.ts';
@@ -46,6 +46,8 @@ export interface PolicyRuntime {
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
   publishAtStart(): Promise<void>;
+  /** Refuses validations still queued or running and stops the validator worker (drain). */
+  close(): Promise<void>;
 }
 
 export interface PolicyRuntimeDeps {
@@ -55,7 +57,8 @@ export interface PolicyRuntimeDeps {
   paths: ResolvedPaths;
   view: ConfigView;
   log: Logger;
-  secretExists: (secretPath: string) => boolean;
+  /** Every path the secrets provider holds, for `secret.unresolved` (paths only, never values). */
+  secretPaths: () => readonly string[];
   secretsEpoch: () => number;
 }
 
@@ -99,14 +102,23 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     secretPathsFor = (envoy) => policy.secretPathsFor(envoy);
   };
 
+  const validator = createValidatorPool({
+    log,
+    limits: () => ({
+      timeoutMs: view.current['publish.validate_timeout'],
+      maxHeapMb: view.current['publish.validate_max_heap_mb'],
+      maxQueued: view.current['publish.validate_queue'],
+    }),
+  });
   const publish = createPublishService({
     store,
     log,
     fleet,
-    validateOptions: () => ({
+    validator,
+    validatorOptions: () => ({
       ...guardrailTargets(deps.paths),
       dataDir: deps.paths.dataDir,
-      secretExists: deps.secretExists,
+      knownSecrets: deps.secretPaths(),
     }),
     approvalRequired: () => view.current['publish.approval'] === 'required',
     activate,
@@ -123,6 +135,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
 
   return {
     publish,
+    close: () => validator.close(),
     current: () => current,
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async publishAtStart() {

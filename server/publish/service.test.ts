@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { rawFromPublicKey, verifyBundle } from '../../protocol/index.ts';
 import { verifyAudit } from '../audit/index.ts';
 import { VigoError, silentLogger } from '../core/index.ts';
@@ -13,7 +13,7 @@ import type { CompiledSnapshot } from '../policy/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { ensureActiveVersion } from '../checkin/index.ts';
-import { createPublishService, createSnapshotPolicy } from './index.ts';
+import { createPublishService, createSnapshotPolicy, createValidatorPool } from './index.ts';
 import type { PublishService, StackFile } from './index.ts';
 
 const alice: Ctx = {
@@ -50,6 +50,13 @@ interface Harness {
   clock: { nowMs: number };
 }
 
+// One validator worker serves every harness of this file, as one serves the whole server.
+const validator = createValidatorPool({
+  log: silentLogger,
+  limits: () => ({ timeoutMs: 60_000, maxHeapMb: 512, maxQueued: 4 }),
+});
+after(() => validator.close());
+
 function harness(): Harness {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-publish-'));
   const store = openStore({ file: path.join(dir, 'vigo.db'), log: silentLogger, busyTimeoutMs: 1000 });
@@ -72,11 +79,8 @@ function harness(): Harness {
     store,
     log: silentLogger,
     fleet,
-    validateOptions: () => ({
-      protectedPaths: ['/var/lib/vigo'],
-      protectedServices: [],
-      secretExists: () => false,
-    }),
+    validator,
+    validatorOptions: () => ({ protectedPaths: ['/var/lib/vigo'], protectedServices: [], knownSecrets: [] }),
     approvalRequired: () => approval.required,
     activate: (version, snapshot) => activations.push({ version, snapshot }),
     scratchDir: path.join(dir, 'tmp'),
