@@ -19,6 +19,8 @@ export interface CompileEnv {
   protectedPaths: string[];
   protectedServices: string[];
   nowMs: number;
+  /** The snapshot is only serialized (see ValidateOptions.forTransfer): it need not be frozen. */
+  forTransfer?: boolean;
 }
 
 class Compiler {
@@ -245,10 +247,14 @@ export function compileStacks(
   const configcrateControls: Record<string, Record<string, string[]>> = {};
   for (const c of stacks.crates.values())
     if (Object.keys(c.compliance).length > 0) configcrateControls[c.name] = c.compliance;
-  return new SnapshotImpl({
-    compiledAtMs: env.nowMs,
-    instances: compiler.usedInstances(entries),
-    entries,
-    compliance: { documents: stacks.compliance, configcrateControls },
-  });
+  return new SnapshotImpl(
+    {
+      compiledAtMs: env.nowMs,
+      instances: compiler.usedInstances(entries),
+      entries,
+      compliance: { documents: stacks.compliance, configcrateControls },
+    },
+    undefined,
+    { freeze: env.forTransfer !== true },
+  );
 }

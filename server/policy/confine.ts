@@ -109,6 +109,14 @@ export class StacksTree {
   read(rel: string, maxBytes: number): ConfinedRead {
     const refused = this.refusal(rel);
     if (refused !== undefined) return { kind: 'refused', reason: refused };
+    return this.readWalked(rel, maxBytes);
+  }
+
+  /**
+   * Reads a file the layout walk found, which lstat-ed every component on the way without following
+   * any: only what can have changed since is checked again (the opened file and where it really is).
+   */
+  readWalked(rel: string, maxBytes: number): ConfinedRead {
     const abs = this.abs(rel);
     let fd: number;
     try {

@@ -107,7 +107,7 @@ function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
 }
 
 function readYaml(f: StackFile, stacks: Stacks, ctx: LoadCtx): { value: unknown } | undefined {
-  const read = ctx.tree.read(f.rel, maxYamlBytes);
+  const read = ctx.tree.readWalked(f.rel, maxYamlBytes);
   if (read.kind === 'too_large') {
     ctx.sink.error(
       'yaml.too_large',

@@ -35,6 +35,11 @@ export interface ValidateOptions {
   checkUrls?: { timeoutMs: number };
   /** Clock for `compiledAtMs`; fixed in golden tests. */
   now?: () => number;
+  /**
+   * The caller only serializes the snapshot (the server's validator worker sends it to the main thread,
+   * which indexes and freezes its own copy): skip freezing this one.
+   */
+  forTransfer?: boolean;
 }
 
 export interface ValidateResult {

@@ -22,6 +22,7 @@ export async function validateStacks(dir: string, options: ValidateOptions): Pro
     protectedPaths: options.protectedPaths,
     protectedServices: options.protectedServices,
     nowMs: (options.now ?? Date.now)(),
+    forTransfer: options.forTransfer === true,
   });
   const diagnostics = sink.list();
   return snapshot && !diagnostics.some((d) => d.severity === 'error')

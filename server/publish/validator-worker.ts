@@ -17,6 +17,7 @@ async function run(job: ValidateJob): Promise<Omit<WorkerReply & { kind: 'done' 
     ...(job.options.dataDir === undefined ? {} : { dataDir: job.options.dataDir }),
     secretExists: (secretPath) => known.has(secretPath),
     now: () => job.nowMs,
+    forTransfer: true,
   });
   const snapshot = result.snapshot;
   if (snapshot === undefined) return { kind: 'done', diagnostics: result.diagnostics };
