@@ -24,7 +24,7 @@ export interface ValidatorLimits {
 export interface ValidatorPoolOptions {
   log: Logger;
   limits: () => ValidatorLimits;
-  /** An idle worker is stopped after this long. */
+  /** An idle worker is stopped after this long (10 minutes): a publish soon after another finds it warm. */
   idleMs?: number;
   /** The worker body; validator-worker.ts unless a test says otherwise. */
   workerUrl?: URL;
@@ -240,7 +240,7 @@ class Pool implements ValidatorPool {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (!this.running && this.worker) this.retire(this.worker);
-    }, this.options.idleMs ?? 60_000);
+    }, this.options.idleMs ?? 600_000);
     this.idleTimer.unref();
   }
 }
