@@ -180,6 +180,21 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['4096', fixed(4096)],
     flag: ['', fixed(undefined)],
   },
+  'publish.validate_timeout': {
+    file: ["'90s'", fixed(90_000)],
+    env: ['2m', fixed(120_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.validate_max_heap_mb': {
+    file: ['512', fixed(512)],
+    env: ['256', fixed(256)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.validate_queue': {
+    file: ['2', fixed(2)],
+    env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
   'auth.session_idle_timeout': {
     file: ["'15m'", fixed(900_000)],
     env: ['0s', fixed(0)],
@@ -399,13 +414,14 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval and publish.approval', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, publish.approval and publish.validate_*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
         k.startsWith('checkin.') ||
         k === 'fleet.flush_interval' ||
         k === 'publish.approval' ||
+        k.startsWith('publish.validate_') ||
         k === 'auth.session_idle_timeout',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());

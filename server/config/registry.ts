@@ -194,6 +194,26 @@ export const configRegistry = {
     default: 67_108_864,
     min: 1024,
   }),
+  'publish.validate_timeout': durationOption({
+    doc: 'Longest one stacks validation (validate, publish, start-up publish) may run in its worker before it is stopped.',
+    env: 'VIGO_PUBLISH_VALIDATE_TIMEOUT',
+    default: '60s',
+    reloadable: true,
+  }),
+  'publish.validate_max_heap_mb': integerOption({
+    doc: 'Heap of the worker thread that validates and compiles stacks, in MiB; a stack that needs more is refused.',
+    env: 'VIGO_PUBLISH_VALIDATE_MAX_HEAP_MB',
+    default: 1024,
+    min: 32,
+    reloadable: true,
+  }),
+  'publish.validate_queue': integerOption({
+    doc: 'Validations that may wait behind the running one; more are refused as busy with Retry-After.',
+    env: 'VIGO_PUBLISH_VALIDATE_QUEUE',
+    default: 4,
+    min: 0,
+    reloadable: true,
+  }),
   'auth.session_idle_timeout': durationOption({
     doc: 'A web session unused for this long ends (Vigo\'s key; "15m" suits HIPAA); "0s" keeps sessions until they expire.',
     env: 'VIGO_AUTH_SESSION_IDLE_TIMEOUT',

@@ -56,6 +56,7 @@ export const errorCatalog = {
   'audit.checkpoint_invalid': 'invalid',
   // policy
   'policy.template': 'invalid',
+  'policy.template_limit': 'too_large',
   'policy.when_syntax': 'invalid',
   'policy.when_eval': 'invalid',
   'policy.snapshot_invalid': 'invalid',
@@ -93,6 +94,10 @@ export const errorCatalog = {
   'publish.pending_exists': 'conflict',
   'publish.self_approval': 'forbidden',
   'publish.rollback_invalid': 'conflict',
+  'publish.validator_busy': 'unavailable',
+  'publish.validator_timeout': 'too_large',
+  'publish.validator_out_of_memory': 'too_large',
+  'publish.validator_crashed': 'internal',
   // secrets
   'secrets.path_invalid': 'invalid',
   'secrets.value_invalid': 'invalid',

@@ -12,7 +12,7 @@ import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../check
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
-import { createPublishService, createSnapshotPolicy } from '../publish/index.ts';
+import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ConfigView } from './start.ts';
@@ -46,6 +46,8 @@ export interface PolicyRuntime {
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
   publishAtStart(): Promise<void>;
+  /** Refuses validations still queued or running and stops the validator worker (drain). */
+  close(): Promise<void>;
 }
 
 export interface PolicyRuntimeDeps {
@@ -55,7 +57,8 @@ export interface PolicyRuntimeDeps {
   paths: ResolvedPaths;
   view: ConfigView;
   log: Logger;
-  secretExists: (secretPath: string) => boolean;
+  /** Every path the secrets provider holds, for `secret.unresolved` (paths only, never values). */
+  secretPaths: () => readonly string[];
   secretsEpoch: () => number;
 }
 
@@ -85,16 +88,38 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       snapshot,
       secretsEpoch: deps.secretsEpoch,
       traitsJson: (hash) => fleet.pendingTraitsJson(hash) ?? (traitsRow.get(hash) as string | undefined),
+      onBundleFailure: ({ entryId, traitsHash, error }) =>
+        log.warn('bundle render failed', {
+          version,
+          entryId,
+          traitsHash,
+          code: error.code,
+          limit: error.details['limit'] ?? null,
+          message: error.message,
+        }),
     });
     current = withTraitNeeds(policy, (envoy) => snapshot.matchEntry(envoy.hostname)?.usesTraits === true);
     secretPathsFor = (envoy) => policy.secretPathsFor(envoy);
   };
 
+  const validator = createValidatorPool({
+    log,
+    limits: () => ({
+      timeoutMs: view.current['publish.validate_timeout'],
+      maxHeapMb: view.current['publish.validate_max_heap_mb'],
+      maxQueued: view.current['publish.validate_queue'],
+    }),
+  });
   const publish = createPublishService({
     store,
     log,
     fleet,
-    validateOptions: () => ({ ...guardrailTargets(deps.paths), secretExists: deps.secretExists }),
+    validator,
+    validatorOptions: () => ({
+      ...guardrailTargets(deps.paths),
+      dataDir: deps.paths.dataDir,
+      knownSecrets: deps.secretPaths(),
+    }),
     approvalRequired: () => view.current['publish.approval'] === 'required',
     activate,
     scratchDir: path.join(deps.paths.dataDir, 'tmp'),
@@ -110,6 +135,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
 
   return {
     publish,
+    close: () => validator.close(),
     current: () => current,
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async publishAtStart() {

@@ -177,9 +177,10 @@ export async function startServer(
       paths,
       view,
       log,
-      secretExists: (secretPath) => vault.has(secretPath),
+      secretPaths: () => vault.list().map((secret) => secret.path),
       secretsEpoch: () => vault.epoch,
     });
+    cleanups.push(() => void policy.close());
     if (config['publish.at_start']) await policy.publishAtStart();
 
     const grpcAddress = config['server.grpc_listen'];
@@ -377,6 +378,8 @@ export async function startServer(
       // Open event streams would hold the HTTPS close open; end them first.
       bus.close();
       clearInterval(sessionPruner);
+      // A validation still running would hold its request (and the HTTPS close) open until its budget.
+      await policy.close();
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();

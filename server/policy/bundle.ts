@@ -6,7 +6,7 @@
  */
 import { VigoError } from '../core/index.ts';
 import { canonicalJson, cloneJson, sha256Hex } from './canonical.ts';
-import { compileTemplate } from './template/index.ts';
+import { RenderBudget, compileTemplate } from './template/index.ts';
 import type { CompiledTemplate } from './template/index.ts';
 import { parseWhen, partialEvaluateWhen } from './when/index.ts';
 import type { WhenExpr } from './when/index.ts';
@@ -77,13 +77,16 @@ function setAt(root: Record<string, unknown>, p: (string | number)[], value: unk
     (cur as Record<string | number, unknown>)[p[p.length - 1]!] = value;
 }
 
-function render(
-  snap: SnapshotImpl,
-  d: DeferredTemplate,
-  entry: CompiledEntry,
-  r: CompiledResource,
-  traits: Record<string, unknown>,
-): string {
+interface RenderContext {
+  snap: SnapshotImpl;
+  entry: CompiledEntry;
+  traits: Record<string, unknown>;
+  /** Shared by every template of the bundle: check-in runs on the main thread (limits.ts). */
+  budget: RenderBudget;
+}
+
+function render(ctx: RenderContext, d: DeferredTemplate, r: CompiledResource): string {
+  const { snap, entry, traits } = ctx;
   const tpl = cached<CompiledTemplate>(
     snap,
     `tpl\0${d.source.file}:${d.source.line}:${d.source.col}\0${d.text}`,
@@ -93,29 +96,27 @@ function render(
     r.item === undefined
       ? { Vars: entry.vars, Traits: traits }
       : { Vars: entry.vars, Traits: traits, Item: r.item, Each: r.item };
-  return replaceSecretRefs(tpl.render(data));
+  return replaceSecretRefs(tpl.render(data, ctx.budget));
 }
 
 /** Params and on_revert of one resource for these traits (or as compiled, without traits). */
 function paramsFor(
-  snap: SnapshotImpl,
   r: CompiledResource,
-  entry: CompiledEntry,
-  traits?: Record<string, unknown>,
+  ctx: RenderContext | undefined,
 ): { params: Record<string, unknown>; onRevert: Record<string, unknown> | null } {
   const body: Record<string, unknown> = { params: cloneJson(r.params), onRevert: cloneJson(r.onRevert) };
-  if (!traits)
+  if (!ctx)
     return {
       params: body.params as Record<string, unknown>,
       onRevert: body.onRevert as Record<string, unknown> | null,
     };
-  const chosen = r.case ? selectCase(Object.keys(r.case), traits) : undefined;
+  const chosen = r.case ? selectCase(Object.keys(r.case), ctx.traits) : undefined;
   const override = chosen !== undefined && r.case ? cloneJson(r.case[chosen]!) : {};
   for (const d of r.deferred) {
     const [head, ...rest] = d.path;
     if (head === 'case') {
-      if (rest[0] === chosen) setAt(override, rest.slice(1), render(snap, d, entry, r, traits));
-    } else setAt(body, d.path, render(snap, d, entry, r, traits));
+      if (rest[0] === chosen) setAt(override, rest.slice(1), render(ctx, d, r));
+    } else setAt(body, d.path, render(ctx, d, r));
   }
   const params = { ...(body.params as Record<string, unknown>), ...override };
   normalizeParams(r.type, params, r.name);
@@ -156,13 +157,14 @@ function bundleResources(
   traits?: Record<string, unknown>,
 ): BundleResource[] {
   const byId = placed(snap, entry, traits);
+  const ctx = traits ? { snap, entry, traits, budget: new RenderBudget() } : undefined;
   const built: BundleResource[] = [];
   for (const id of entry.order) {
     const hit = byId.get(id);
     if (!hit) continue;
     const own = decide(snap, hit.r.when, hit.r.whenUsesTraits, entry, traits);
     if (own.drop) continue;
-    const { params, onRevert } = paramsFor(snap, hit.r, entry, traits);
+    const { params, onRevert } = paramsFor(hit.r, ctx);
     built.push({
       id,
       name: hit.r.name,

@@ -3,6 +3,7 @@ import type { DiagnosticInput, DiagnosticSink, Pos } from './diagnostics.ts';
 import { evaluateWhen, parseWhenAt } from './engines.ts';
 import { compileInstance, instanceKey } from './instance.ts';
 import type { InstanceResult } from './instance.ts';
+import { stackLimits } from './limits.ts';
 import { linkEntry } from './link-entry.ts';
 import { StaticNames } from './lint-refs.ts';
 import { MerkleBuilder, graphLeaf } from './merkle.ts';
@@ -18,6 +19,8 @@ export interface CompileEnv {
   protectedPaths: string[];
   protectedServices: string[];
   nowMs: number;
+  /** The snapshot is only serialized (see ValidateOptions.forTransfer): it need not be frozen. */
+  forTransfer?: boolean;
 }
 
 class Compiler {
@@ -44,6 +47,7 @@ class Compiler {
       protectedPaths: env.protectedPaths,
       protectedServices: env.protectedServices,
       lint: false,
+      stamped: { count: 0, renderedChars: 0 },
     };
   }
 
@@ -96,6 +100,7 @@ class Compiler {
       return { name: c.name, result };
     });
     results.forEach((r) => r.result.diagnostics.forEach(replay));
+    this.checkSize(e, results);
     // Linking depends only on the shape of the resource graph, shared by entries whose params differ.
     const linkKey = results.map((r) => this.shapeId(r.result)).join(',');
     let link = this.links.get(linkKey);
@@ -106,6 +111,22 @@ class Compiler {
     }
     link.diagnostics.forEach(replay);
     return this.assemble(id, index, e, resolved, results, link);
+  }
+
+  /** An entry's bundle must fit in one gRPC message; its instances' JSON is what it carries. */
+  private checkSize(e: LeafEntry, results: { name: string; result: InstanceResult }[]): void {
+    // A failed instance is already reported (possibly for being too large itself).
+    if (results.some((r) => r.result.failed)) return;
+    let chars = 0;
+    for (const r of results) chars += r.result.chars;
+    if (chars <= stackLimits.entryMaxChars) return;
+    const largest = [...results].sort((a, b) => b.result.chars - a.result.chars)[0];
+    this.sink.error(
+      'entry.too_large',
+      e.at,
+      `this match entry compiles to ${chars} characters of resources; an entry may compile to at most ${stackLimits.entryMaxChars} (its bundle travels in one message)${largest ? `; the largest part is configcrate ${largest.name} (${largest.result.chars})` : ''}`,
+      'move large file contents out of the stack (source: an https:// URL the agent downloads), or split the entry',
+    );
   }
 
   private assemble(
@@ -226,10 +247,14 @@ export function compileStacks(
   const configcrateControls: Record<string, Record<string, string[]>> = {};
   for (const c of stacks.crates.values())
     if (Object.keys(c.compliance).length > 0) configcrateControls[c.name] = c.compliance;
-  return new SnapshotImpl({
-    compiledAtMs: env.nowMs,
-    instances: compiler.usedInstances(entries),
-    entries,
-    compliance: { documents: stacks.compliance, configcrateControls },
-  });
+  return new SnapshotImpl(
+    {
+      compiledAtMs: env.nowMs,
+      instances: compiler.usedInstances(entries),
+      entries,
+      compliance: { documents: stacks.compliance, configcrateControls },
+    },
+    undefined,
+    { freeze: env.forTransfer !== true },
+  );
 }

@@ -3,7 +3,7 @@
  * position the engine reported (template file:line inside a `source:` file, or the YAML value).
  */
 import { isVigoError } from '../core/index.ts';
-import { compileTemplate, isTemplate } from './template/index.ts';
+import { RenderBudget, compileTemplate, isTemplate } from './template/index.ts';
 import type { CompiledTemplate, TemplateData } from './template/index.ts';
 import { parseWhen, partialEvaluateWhen } from './when/index.ts';
 import type { PartialResult, WhenExpr } from './when/index.ts';
@@ -46,15 +46,31 @@ export function compileField(text: string, at: Pos, report: Report): CompiledTem
   }
 }
 
+const limitCodes: Record<string, string> = {
+  iterations: 'template.iteration_limit',
+  output: 'template.output_limit',
+  work: 'template.work_limit',
+};
+
 export function renderField(
   tpl: CompiledTemplate,
   data: TemplateData,
   at: Pos,
   report: Report,
+  budget?: RenderBudget,
 ): string | undefined {
   try {
-    return tpl.render(data);
+    return tpl.render(data, budget);
   } catch (err) {
+    if (isVigoError(err) && err.code === 'policy.template_limit') {
+      report({
+        code: limitCodes[String(err.details.limit)] ?? 'template.output_limit',
+        at: positionOf(err, at),
+        message: `template stopped: ${reasonOf(err)}; the templates of one resource share this budget`,
+        hint: 'loop over less data, or move large generated files out of the stack (docs/stacks.md "Limits")',
+      });
+      return undefined;
+    }
     if (!isVigoError(err) || err.code !== 'policy.template') throw err;
     const reason = reasonOf(err);
     if (/^var "[^"]*" is not defined/.test(reason)) {
@@ -120,5 +136,5 @@ export function evaluateWhen(
   }
 }
 
-export { isTemplate };
+export { RenderBudget, isTemplate };
 export type { CompiledTemplate, PartialResult, TemplateData, WhenExpr };

@@ -5,6 +5,7 @@
  */
 import { Schema, isScalar } from 'yaml';
 import type { ScalarTag } from 'yaml';
+import { stackLimits } from './limits.ts';
 
 export type Key = string | number;
 
@@ -25,6 +26,18 @@ export type Register = (obj: object, self: number) => FastContainer;
 const scalarTags = new Schema({}).tags.filter(
   (t): t is ScalarTag => !('collection' in t && t.collection) && t.default === true && t.test !== undefined,
 );
+
+/**
+ * Thrown when nesting goes deeper than stackLimits.yamlMaxDepth: the text up to there is exactly what
+ * the general parser would read as well, so the answer is final (and the general parser, which recurses,
+ * never sees it).
+ */
+export class TooDeep extends Error {
+  constructor(readonly offset: number) {
+    super('YAML nested too deeply');
+    this.name = 'TooDeep';
+  }
+}
 
 /** Thrown (one shared instance, no allocation) when the input leaves the supported subset. */
 export const giveUp = new Error('fast YAML path does not apply');
@@ -109,7 +122,9 @@ export function parseFlow(
   at: number,
   end: number,
   register: Register,
+  depth: number,
 ): { value: unknown; next: number } {
+  if (depth > stackLimits.yamlMaxDepth) throw new TooDeep(at);
   const open = text[at];
   const close = open === '[' ? ']' : '}';
   const seq: unknown[] = [];
@@ -126,7 +141,7 @@ export function parseFlow(
     ws();
     if (open === '{') {
       const keyAt = i;
-      const k = flowItem(text, i, end, register, true);
+      const k = flowItem(text, i, end, register, depth, true);
       if (typeof k.value !== 'string' && typeof k.value !== 'number') bail();
       const key = String(k.value);
       if (Object.hasOwn(map, key)) bail();
@@ -135,13 +150,13 @@ export function parseFlow(
       i += 1;
       ws();
       const slot: FastSlot = { key: keyAt, value: i, text: -1 };
-      const v = flowItem(text, i, end, register, false, slot);
+      const v = flowItem(text, i, end, register, depth, false, slot);
       map[key] = v.value;
       c.slots.set(key, slot);
       i = v.next;
     } else {
       const slot: FastSlot = { key: -1, value: i, text: -1 };
-      const v = flowItem(text, i, end, register, false, slot);
+      const v = flowItem(text, i, end, register, depth, false, slot);
       seq.push(v.value);
       c.slots.set(seq.length - 1, slot);
       i = v.next;
@@ -163,13 +178,14 @@ function flowItem(
   at: number,
   end: number,
   register: Register,
+  depth: number,
   isKey: boolean,
   slot?: FastSlot,
 ): { value: unknown; next: number } {
   const ch = text[at];
   if (ch === '[' || ch === '{') {
     if (isKey) bail();
-    return parseFlow(text, at, end, register);
+    return parseFlow(text, at, end, register, depth + 1);
   }
   if (ch === '"' || ch === "'") {
     const r = quoted(text, at, end);

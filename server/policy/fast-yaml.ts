@@ -9,7 +9,17 @@
  * two paths agree.
  */
 import { LineCounter } from 'yaml';
-import { bail, giveUp, parseFlow, plainStart, quoted, quotedEnd, resolvePlain } from './fast-yaml-scalars.ts';
+import { stackLimits } from './limits.ts';
+import {
+  TooDeep,
+  bail,
+  giveUp,
+  parseFlow,
+  plainStart,
+  quoted,
+  quotedEnd,
+  resolvePlain,
+} from './fast-yaml-scalars.ts';
 import type { FastContainer, FastSlot } from './fast-yaml-scalars.ts';
 
 export type { FastContainer, FastSlot };
@@ -23,6 +33,8 @@ export interface FastResult {
 class FastParser {
   private readonly starts: number[] = [];
   private line = 0;
+  /** Block collections open around the current line (flow collections count on top of it). */
+  private depth = 0;
   readonly containers: [object, FastContainer][] = [];
 
   constructor(private readonly text: string) {
@@ -92,8 +104,13 @@ class FastParser {
     );
   }
 
+  private enter(at: number): void {
+    if (++this.depth > stackLimits.yamlMaxDepth) throw new TooDeep(at);
+  }
+
   /** A block sequence whose first dash is at `firstDash` (possibly mid-line: `- - a`). */
   private seq(indent: number, firstDash: number): unknown[] {
+    this.enter(firstDash);
     const out: unknown[] = [];
     const c = this.register(out, firstDash);
     for (let first = true; ; first = false) {
@@ -119,10 +136,12 @@ class FastParser {
       }
       c.slots.set(out.length - 1, slot);
     }
+    this.depth--;
     return out;
   }
 
   private map(indent: number, firstAt: number): Record<string, unknown> {
+    this.enter(firstAt);
     const out: Record<string, unknown> = {};
     const c = this.register(out, firstAt);
     let at = firstAt;
@@ -148,6 +167,7 @@ class FastParser {
       at = this.starts[this.line]! + indent;
       if (this.isDash(at)) break;
     }
+    this.depth--;
     return out;
   }
 
@@ -207,7 +227,7 @@ class FastParser {
       next = r.next;
       slot.text = at + 1;
     } else if (ch === '[' || ch === '{') {
-      const r = parseFlow(this.text, at, end, (obj, self) => this.register(obj, self));
+      const r = parseFlow(this.text, at, end, (obj, self) => this.register(obj, self), this.depth + 1);
       value = r.value;
       next = r.next;
     } else {
@@ -289,8 +309,11 @@ class FastParser {
   }
 }
 
-/** Parses `text` if it stays inside the supported subset; undefined otherwise. */
-export function fastParseYaml(text: string): FastResult | undefined {
+/**
+ * Parses `text` if it stays inside the supported subset; undefined otherwise; `{ tooDeepAt }` when its
+ * nesting goes beyond stackLimits.yamlMaxDepth at that offset.
+ */
+export function fastParseYaml(text: string): FastResult | { tooDeepAt: number } | undefined {
   try {
     const p = new FastParser(text);
     const value = p.parse();
@@ -301,6 +324,7 @@ export function fastParseYaml(text: string): FastResult | undefined {
     return { value, lc, containers: p.containers };
   } catch (err) {
     if (err === giveUp) return undefined;
+    if (err instanceof TooDeep) return { tooDeepAt: err.offset };
     throw err;
   }
 }

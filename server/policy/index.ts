@@ -7,7 +7,7 @@
 export { validateStacks } from './validate.ts';
 export { buildBundleDocument, selectCase } from './bundle.ts';
 export { diffEntries, diffResources } from './diff.ts';
-export { deserializeSnapshot, serializeSnapshot } from './snapshot.ts';
+export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snapshot.ts';
 export { canonicalJson } from './canonical.ts';
 export { secretMarker } from './secrets.ts';
 export { commonResourceProperties, knownResourceTypes, resourceSchemas } from './schemas/resource-schemas.ts';

@@ -6,10 +6,11 @@
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import type { DiagnosticInput, Pos } from './diagnostics.ts';
 import { findCycles, formatCycle } from './dag.ts';
-import type { CrateDef, ForeachSpec, RefKind } from './model.ts';
+import type { CrateDef, ForeachSpec, RefKind, ResourceDef } from './model.ts';
 import { collectMarkers, findSecretRefs } from './secrets.ts';
 import { stampResource } from './stamp.ts';
-import type { StampEnv, Stamped } from './stamp.ts';
+import type { StampCount, StampEnv, Stamped } from './stamp.ts';
+import { stackLimits } from './limits.ts';
 import type { CompiledResource, CrateInstance } from './types.ts';
 
 export interface ExternalRef {
@@ -28,6 +29,8 @@ export interface InstanceResult {
   failed: boolean;
   /** The resource graph (ids, edges, unresolved references, dropped names) as a string, for link caching. */
   shape: string;
+  /** Length of the instance's JSON: what it adds to the bundle of every entry that uses it. */
+  chars: number;
 }
 
 /** Cache key: the configcrate plus the values of exactly the variables it reads. */
@@ -44,10 +47,10 @@ function foreachItems(
   report: (d: DiagnosticInput) => void,
 ): unknown[] | undefined {
   if (!spec) return [undefined];
-  if (spec.list) return spec.list;
+  if (spec.list) return checkItemCount(spec.list, spec, report);
   const name = spec.varName ?? '';
   const value = vars[name];
-  if (Array.isArray(value)) return value as unknown[];
+  if (Array.isArray(value)) return checkItemCount(value as unknown[], spec, report);
   if (value === undefined && env.lint) return [];
   report({
     code: value === undefined ? 'var.undefined' : 'foreach.not_list',
@@ -57,6 +60,21 @@ function foreachItems(
         ? `foreach: reads variable "${name}", which is not defined`
         : `foreach: variable "${name}" must be a list, got ${typeof value === 'object' && value !== null ? 'a mapping' : JSON.stringify(value)}`,
     hint: `define ${name} as a YAML list, e.g. ${name}: [a, b]`,
+  });
+  return undefined;
+}
+
+function checkItemCount(
+  items: unknown[],
+  spec: ForeachSpec,
+  report: (d: DiagnosticInput) => void,
+): unknown[] | undefined {
+  if (items.length <= stackLimits.foreachMaxItems) return items;
+  report({
+    code: 'foreach.too_many_items',
+    at: spec.at,
+    message: `foreach: ${spec.varName === undefined ? 'the list' : `variable "${spec.varName}"`} has ${items.length} items; one foreach may loop over at most ${stackLimits.foreachMaxItems}`,
+    hint: 'split the list over several resources or configcrates, or manage the items with one resource that takes a list',
   });
   return undefined;
 }
@@ -75,8 +93,9 @@ export function compileInstance(
   const stamped = stampAll(crate, vars, env, report);
   if (stamped.failed) failed = true;
   const { resources, externals } = link(crate, stamped.list, stamped.dropped, report);
+  const json = JSON.stringify({ configcrate: crate.name, resources });
   const instance: CrateInstance = {
-    hash: sha256Hex(JSON.stringify({ configcrate: crate.name, resources })),
+    hash: sha256Hex(json),
     configcrate: crate.name,
     resources,
     origins: originsOf(crate, stamped.list),
@@ -84,7 +103,7 @@ export function compileInstance(
     usesTraits: resources.some((r) => r.deferred.length > 0 || r.case !== null),
   };
   const shape = shapeOf(crate, resources, externals, stamped.dropped);
-  return { instance, externals, dropped: stamped.dropped, diagnostics, failed, shape };
+  return { instance, externals, dropped: stamped.dropped, diagnostics, failed, shape, chars: json.length };
 }
 
 function stampAll(
@@ -95,11 +114,15 @@ function stampAll(
 ): { list: Stamped[]; dropped: Set<string>; failed: boolean } {
   const list: Stamped[] = [];
   const dropped = new Set<string>(crate.brokenResourceNames);
+  env.stamped.renderedChars = 0;
+  const budget = new StampBudget(crate, env.stamped, report);
+  if (!budget.ok()) return { list, dropped, failed: true };
   let failed = false;
   for (const crateItem of foreachItems(crate.foreach, vars, env, report) ?? []) {
     for (const def of crate.resources) {
       const items = def.foreach ? (foreachItems(def.foreach, vars, env, report) ?? []) : [crateItem];
       for (const item of items) {
+        if (!budget.take(def)) return { list, dropped, failed: true };
         const r = stampResource(def, item, vars, env, report);
         if (r.kind === 'ok') list.push(r.stamped);
         else if (r.kind === 'dropped' && r.name !== undefined) dropped.add(r.name);
@@ -108,6 +131,61 @@ function stampAll(
     }
   }
   return { list, dropped, failed };
+}
+
+/** Counts stamps against the per-instance and whole-validation limits (limits.ts). */
+class StampBudget {
+  private taken = 0;
+
+  constructor(
+    private readonly crate: CrateDef,
+    private readonly total: StampCount,
+    private readonly report: (d: DiagnosticInput) => void,
+  ) {}
+
+  ok(): boolean {
+    if (this.total.exceededAt === undefined) return true;
+    this.reportTotal(this.total.exceededAt);
+    return false;
+  }
+
+  take(def: ResourceDef): boolean {
+    const at = def.foreach?.at ?? this.crate.foreach?.at ?? def.at;
+    if (++this.taken > stackLimits.foreachMaxResources) {
+      this.report({
+        code: 'foreach.too_many_resources',
+        at,
+        message: `configcrate ${this.crate.name} stamps more than ${stackLimits.foreachMaxResources} resources for one set of variables (its foreach loops multiplied)`,
+        hint: 'shorten the lists, or split the configcrate so that fewer resources are stamped per entry',
+      });
+      return false;
+    }
+    // Templates are what can make an instance large; past an entry's limit it can never be served.
+    if (this.total.renderedChars > stackLimits.entryMaxChars) {
+      this.report({
+        code: 'entry.too_large',
+        at: this.crate.at,
+        message: `configcrate ${this.crate.name} renders more than ${stackLimits.entryMaxChars} characters for one set of variables; an entry may compile to at most that (its bundle travels in one message)`,
+        hint: 'move large file contents out of the stack (source: an https:// URL the agent downloads), or split the configcrate',
+      });
+      return false;
+    }
+    if (++this.total.count > stackLimits.compileMaxResources) {
+      this.total.exceededAt ??= at;
+      this.reportTotal(this.total.exceededAt);
+      return false;
+    }
+    return true;
+  }
+
+  private reportTotal(at: Pos): void {
+    this.report({
+      code: 'compile.too_many_resources',
+      at,
+      message: `the stacks stamp more than ${stackLimits.compileMaxResources} resources in all; validation stopped here`,
+      hint: 'configcrates compiled per entry (per-host variables, foreach over large lists) multiply: share instances or shorten the lists',
+    });
+  }
 }
 
 function secretPathsOf(

@@ -1,10 +1,12 @@
 /**
  * Finds and classifies the files of a stacks tree (docs/stacks.md "Layout"). Hidden files and
- * directories are skipped; files that are not YAML are ignored except under templates/.
+ * directories are skipped, symbolic links are neither followed nor read, and the server's data dir is
+ * skipped when it lies inside the tree; files that are not YAML are ignored except under templates/.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { compareText } from './diagnostics.ts';
+import type { StacksTree } from './confine.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 
 export type FileKind =
@@ -55,7 +57,7 @@ export function classify(rel: string): FileKind | undefined {
 }
 
 /** Every relevant file, sorted: shallower paths first, then by path (byte order). */
-export function discoverStacks(root: string, sink: DiagnosticSink): StackFile[] {
+export function discoverStacks(tree: StacksTree, sink: DiagnosticSink): StackFile[] {
   const out: StackFile[] = [];
   const walk = (absDir: string, relDir: string): void => {
     let dirents: fs.Dirent[];
@@ -77,8 +79,15 @@ export function discoverStacks(root: string, sink: DiagnosticSink): StackFile[] 
         sink.warning(
           'layout.symlink',
           { file: rel, line: 1, col: 1 },
-          'symbolic links are not followed; this entry is ignored',
+          'symbolic link: not followed and never read (a source: naming it, or a path through it, is refused)',
           'copy the file into the stacks tree instead',
+        );
+      } else if (tree.isDataDir(abs)) {
+        sink.warning(
+          'layout.data_dir',
+          { file: rel, line: 1, col: 1 },
+          "this is the server's data directory: it is skipped and nothing in it is read",
+          'keep the data dir outside the stacks tree (server.data_dir, server.stacks_dir)',
         );
       } else if (d.isDirectory()) {
         walk(abs, rel);
@@ -91,7 +100,7 @@ export function discoverStacks(root: string, sink: DiagnosticSink): StackFile[] 
       }
     }
   };
-  walk(root, '');
+  walk(tree.root, '');
   return out.sort(compareFiles);
 }
 

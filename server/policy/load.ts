@@ -1,13 +1,13 @@
 /** Reads a stacks dir into the model, reporting YAML and structure problems of every file. */
-import fs from 'node:fs';
 import path from 'node:path';
+import { StacksTree } from './confine.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { compileField } from './engines.ts';
-import type { CompiledTemplate } from './engines.ts';
 import { discoverStacks } from './layout.ts';
 import type { StackFile } from './layout.ts';
 import type { CrateDef, RoleDef, Stacks } from './model.ts';
 import { parseCrate } from './parse-crate.ts';
+import type { SourceRead, SourceReader } from './parse-resource.ts';
 import {
   parseCommonFile,
   parseEnvironmentsFile,
@@ -17,7 +17,7 @@ import {
 } from './parse-hosts.ts';
 import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
 import type { SecretChecker } from './secrets.ts';
-import { loadYaml } from './yaml-source.ts';
+import { loadYaml, maxYamlBytes } from './yaml-source.ts';
 import type { SourceMap } from './yaml-source.ts';
 
 const maxTemplateBytes = 4 * 1024 * 1024;
@@ -42,15 +42,11 @@ export function loadStacks(
   sink: DiagnosticSink,
   map: SourceMap,
   secrets: SecretChecker,
+  dataDir?: string,
 ): Stacks {
   const stacks = emptyStacks(root);
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    stat = undefined;
-  }
-  if (!stat?.isDirectory()) {
+  const tree = StacksTree.open(root, dataDir);
+  if (!tree) {
     sink.error(
       'layout.missing',
       { file: '', line: 1, col: 1 },
@@ -58,45 +54,47 @@ export function loadStacks(
     );
     return stacks;
   }
-  const files = discoverStacks(root, sink);
-  const readSource = sourceReader(root, sink, secrets);
-  const ctx = { sink, map };
+  if (tree.isDataDir(tree.root)) {
+    sink.error(
+      'layout.missing',
+      { file: '', line: 1, col: 1 },
+      `stacks directory ${root} is the server's data directory, which is never read as stacks`,
+      'keep the stacks in their own directory (server.stacks_dir)',
+    );
+    return stacks;
+  }
+  const files = discoverStacks(tree, sink);
+  const readSource = sourceReader(tree, sink, secrets);
+  const ctx = { sink, map, tree };
   for (const f of files) loadFile(f, stacks, ctx, readSource, secrets);
   return stacks;
 }
 
-function sourceReader(
-  root: string,
-  sink: DiagnosticSink,
-  secrets: SecretChecker,
-): (rel: string) => { text: string; tpl: CompiledTemplate | null | undefined } | undefined {
-  const cache = new Map<string, { text: string; tpl: CompiledTemplate | null | undefined } | undefined>();
+function sourceReader(tree: StacksTree, sink: DiagnosticSink, secrets: SecretChecker): SourceReader {
+  const cache = new Map<string, SourceRead>();
   return (rel) => {
-    if (cache.has(rel)) return cache.get(rel);
-    let loaded: { text: string; tpl: CompiledTemplate | null | undefined } | undefined;
-    try {
-      const abs = path.join(root, rel);
-      const st = fs.statSync(abs);
-      if (st.isFile() && st.size <= maxTemplateBytes) {
-        const text = fs.readFileSync(abs, 'utf8');
-        checkSecretsInText(text, rel, secrets);
-        loaded = { text, tpl: compileField(text, { file: rel, line: 1, col: 1 }, (d) => sink.add(d)) };
-      } else if (st.isFile()) {
-        sink.error(
-          'source.too_large',
-          { file: rel, line: 1, col: 1 },
-          `template is larger than ${maxTemplateBytes} bytes`,
-        );
-      }
-    } catch {
-      loaded = undefined;
-    }
+    const known = cache.get(rel);
+    if (known) return known;
+    const read = tree.read(rel, maxTemplateBytes);
+    let loaded: SourceRead;
+    if (read.kind === 'ok') {
+      checkSecretsInText(read.text, rel, secrets);
+      const tpl = compileField(read.text, { file: rel, line: 1, col: 1 }, (d) => sink.add(d));
+      loaded = { kind: 'ok', text: read.text, tpl };
+    } else if (read.kind === 'too_large') {
+      sink.error(
+        'source.too_large',
+        { file: rel, line: 1, col: 1 },
+        `template is larger than ${maxTemplateBytes} bytes`,
+      );
+      loaded = { kind: 'missing' };
+    } else loaded = read;
     cache.set(rel, loaded);
     return loaded;
   };
 }
 
-type LoadCtx = { sink: DiagnosticSink; map: SourceMap };
+type LoadCtx = { sink: DiagnosticSink; map: SourceMap; tree: StacksTree };
 
 function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
   const legacy = f.kind === 'legacy-vars';
@@ -109,18 +107,23 @@ function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
 }
 
 function readYaml(f: StackFile, stacks: Stacks, ctx: LoadCtx): { value: unknown } | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(f.abs, 'utf8');
-  } catch (err) {
+  const read = ctx.tree.readWalked(f.rel, maxYamlBytes);
+  if (read.kind === 'too_large') {
     ctx.sink.error(
-      'layout.unreadable',
+      'yaml.too_large',
       { file: f.rel, line: 1, col: 1 },
-      `cannot read file: ${(err as Error).message}`,
+      `file is larger than ${maxYamlBytes} bytes`,
     );
+  } else if (read.kind !== 'ok') {
+    const why = read.kind === 'refused' ? read.reason : 'it is gone or not a regular file';
+    ctx.sink.error('layout.unreadable', { file: f.rel, line: 1, col: 1 }, `cannot read file: ${why}`);
+  }
+  if (read.kind !== 'ok') {
+    if (f.kind === 'configcrate')
+      stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
     return undefined;
   }
-  const loaded = loadYaml(f.rel, text, ctx.sink, ctx.map);
+  const loaded = loadYaml(f.rel, read.text, ctx.sink, ctx.map);
   if (!loaded && f.kind === 'configcrate')
     stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
   return loaded;
@@ -130,7 +133,7 @@ function loadFile(
   f: StackFile,
   stacks: Stacks,
   ctx: LoadCtx,
-  readSource: ReturnType<typeof sourceReader>,
+  readSource: SourceReader,
   secrets: SecretChecker,
 ): void {
   if (f.kind === 'template') return;
@@ -173,7 +176,7 @@ function addCrate(
   value: unknown,
   stacks: Stacks,
   ctx: LoadCtx,
-  readSource: ReturnType<typeof sourceReader>,
+  readSource: SourceReader,
 ): void {
   const crate: CrateDef | undefined = parseCrate(f.rel, value, { ...ctx, readSource, urls: stacks.urls });
   if (!crate) {

@@ -2,10 +2,9 @@
 import path from 'node:path';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { parseWhenAt, readsAllVars } from './engines.ts';
-import type { CompiledTemplate } from './engines.ts';
 import type { CrateDef, Ref, ResourceDef } from './model.ts';
 import { parseForeach, parseResource } from './parse-resource.ts';
-import type { CrateContext } from './parse-resource.ts';
+import type { CrateContext, SourceReader } from './parse-resource.ts';
 import { checkSchema } from './schema-check.ts';
 import { configcrateFileSchema } from './schemas/file-schemas.ts';
 import { commonResourceProperties, resourceTypeSpecs } from './schemas/resource-schemas.ts';
@@ -15,7 +14,7 @@ import type { SourceMap } from './yaml-source.ts';
 export interface CrateLoadContext {
   sink: DiagnosticSink;
   map: SourceMap;
-  readSource(rel: string): { text: string; tpl: CompiledTemplate | null | undefined } | undefined;
+  readSource: SourceReader;
   urls: Ref[];
 }
 

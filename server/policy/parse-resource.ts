@@ -19,6 +19,14 @@ import {
 import { isRecord } from './yaml-source.ts';
 import type { SourceMap } from './yaml-source.ts';
 
+/** A `source:` file as read for a resource: its text and compiled template, or why there is none. */
+export type SourceRead =
+  | { kind: 'ok'; text: string; tpl: CompiledTemplate | null | undefined }
+  | { kind: 'missing' }
+  | { kind: 'refused'; reason: string };
+
+export type SourceReader = (rel: string) => SourceRead;
+
 export interface CrateContext {
   crate: string;
   file: string;
@@ -27,8 +35,8 @@ export interface CrateContext {
   defaults: Record<string, unknown>;
   crateWhen?: { text: string; at: Pos };
   crateForeach: boolean;
-  /** Reads `source:` files relative to the stacks dir (cached); undefined when missing. */
-  readSource(rel: string): { text: string; tpl: CompiledTemplate | null | undefined } | undefined;
+  /** Reads `source:` files relative to the stacks dir, confined to it (cached). */
+  readSource: SourceReader;
   urls: { text: string; at: Pos }[];
 }
 

@@ -59,17 +59,17 @@ export function attachSource(
     return;
   }
   const rel = source.replace(/^\.\//, '');
-  if (rel.startsWith('/') || rel.split('/').includes('..')) {
+  const loaded = ctx.readSource(rel);
+  if (loaded.kind === 'refused') {
     t.report({
-      code: 'source.bad_path',
+      code: 'source.outside_stacks',
       at,
-      message: `source: ${JSON.stringify(source)} must be a path inside the stacks dir`,
-      hint: 'write it relative to the stacks dir, e.g. source: templates/motd.tmpl',
+      message: `source: ${JSON.stringify(source)} points outside the stacks tree (${loaded.reason}); nothing was read from it`,
+      hint: 'source: files must be regular files inside the stacks tree, named relative to it (e.g. source: templates/motd.tmpl); copy the file into templates/ instead of linking to it',
     });
     return;
   }
-  const loaded = ctx.readSource(rel);
-  if (!loaded) {
+  if (loaded.kind === 'missing') {
     t.report({
       code: 'source.missing',
       at,

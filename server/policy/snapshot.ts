@@ -76,25 +76,30 @@ export class SnapshotImpl implements CompiledSnapshot {
   readonly entries: readonly CompiledEntry[];
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
-  private readonly matcher: HostMatcher;
+  private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
   readonly engineCache = new Map<string, unknown>();
 
-  constructor(data: SnapshotData, knownHash?: string) {
+  /**
+   * `freeze: false` only for a snapshot that is serialized and dropped at once (the validator worker's):
+   * every snapshot that is served or handed to callers is deeply frozen.
+   */
+  constructor(data: SnapshotData, knownHash?: string, options: { freeze: boolean } = { freeze: true }) {
     this.compiledAtMs = data.compiledAtMs;
     this.instances = data.instances;
-    this.entries = deepFreeze(data.entries);
-    for (const i of data.instances.values()) deepFreeze(i);
-    this.compliance = deepFreeze(data.compliance);
+    this.entries = options.freeze ? deepFreeze(data.entries) : data.entries;
+    if (options.freeze) for (const i of data.instances.values()) deepFreeze(i);
+    this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
     this.hash = knownHash ?? contentHash(data);
-    this.matcher = new HostMatcher(data.entries.map((e) => e.patterns));
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
     Object.freeze(this.instances);
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {
+    // Built on first use: a snapshot that is only serialized never needs it.
+    this.matcher ??= new HostMatcher(this.entries.map((e) => e.patterns));
     const i = this.matcher.match(hostname);
     return i === undefined ? undefined : this.entries[i];
   }
@@ -127,6 +132,25 @@ export function snapshotOf(entry: CompiledEntry): SnapshotImpl {
 
 export function serializeSnapshot(snapshot: CompiledSnapshot): string {
   return JSON.stringify(snapshot.toJSON());
+}
+
+/**
+ * A snapshot this process's own validator just serialized (in its worker thread): parsed and indexed,
+ * without re-hashing every instance and entry as a stored snapshot is, since nothing else wrote it.
+ */
+export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
+  const json = JSON.parse(body) as SnapshotJson;
+  if (json.hash !== hash)
+    throw invalid(`the validator answered hash ${hash} for a snapshot hashed ${json.hash}`);
+  return new SnapshotImpl(
+    {
+      compiledAtMs: json.compiledAtMs,
+      instances: new Map(Object.entries(json.instances)),
+      entries: json.entries,
+      compliance: json.compliance,
+    },
+    hash,
+  );
 }
 
 function invalid(why: string): VigoError {

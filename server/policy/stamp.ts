@@ -5,7 +5,7 @@
  */
 import { sortKeys, sortedClone } from './canonical.ts';
 import type { DiagnosticInput, Pos } from './diagnostics.ts';
-import { evaluateWhen, renderField } from './engines.ts';
+import { RenderBudget, evaluateWhen, renderField } from './engines.ts';
 import type { CompiledTemplate, TemplateData } from './engines.ts';
 import type { ResourceDef, TemplatedRef } from './model.ts';
 import { guard } from './guardrails.ts';
@@ -19,6 +19,16 @@ export interface StampEnv {
   protectedServices: string[];
   /** Compile with configcrate defaults only: missing variables are not errors. */
   lint: boolean;
+  /** Resources stamped so far in this whole validation (shared by every instance, see limits.ts). */
+  stamped: StampCount;
+}
+
+export interface StampCount {
+  count: number;
+  /** Characters templates rendered for the instance being stamped (reset per instance). */
+  renderedChars: number;
+  /** Where the whole-validation limit was crossed, reported again by every instance compiled after it. */
+  exceededAt?: Pos;
 }
 
 export interface Stamped {
@@ -76,7 +86,7 @@ export function stampResource(
     ? (d: DiagnosticInput): void => (d.code === 'var.undefined' ? undefined : rawReport(d))
     : rawReport;
   if (!checkWhenVars(def, vars, report)) return { kind: 'failed' };
-  const r = new Renderer(vars, item, report);
+  const r = new Renderer(vars, item, report, env.stamped);
   const name = def.name ? (def.name.tpl ? r.render(def.name.tpl, def.name.at) : def.name.text) : undefined;
   const { body, deferred } = renderBody(def, r);
   const refs = def.refs.map((x) => ({
@@ -117,16 +127,21 @@ export function stampResource(
 
 class Renderer {
   failed = false;
+  /** Every template of one stamped resource shares one budget. */
+  private readonly budget = new RenderBudget();
 
   constructor(
     private readonly vars: Record<string, unknown>,
     private readonly item: unknown,
     private readonly report: (d: DiagnosticInput) => void,
+    private readonly counts: StampCount,
   ) {}
 
   render(tpl: CompiledTemplate, at: Pos): string {
-    const out = renderField(tpl, templateData(this.vars, this.item), at, this.report);
+    if (this.budget.exhausted) return '';
+    const out = renderField(tpl, templateData(this.vars, this.item), at, this.report, this.budget);
     if (out === undefined) this.failed = true;
+    this.counts.renderedChars += out?.length ?? 0;
     return out ?? '';
   }
 }

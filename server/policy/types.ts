@@ -24,12 +24,22 @@ export interface ValidateOptions {
   protectedPaths: string[];
   /** Service units no resource may manage (e.g. `vigosrv.service`, `vigo-envoy.service`). */
   protectedServices: string[];
+  /**
+   * The server's data directory. When it lies inside the stacks tree (`--stacks .` with the user-mode
+   * `./.vigo`), nothing in it is read: the layout walk skips it and a `source:` into it is refused.
+   */
+  dataDir?: string;
   /** Whether the secrets provider holds `path` (the text after `secret:`). */
   secretExists(path: string): boolean;
   /** When set, every literal `source:` URL gets a HEAD request with this timeout. Off by default. */
   checkUrls?: { timeoutMs: number };
   /** Clock for `compiledAtMs`; fixed in golden tests. */
   now?: () => number;
+  /**
+   * The caller only serializes the snapshot (the server's validator worker sends it to the main thread,
+   * which indexes and freezes its own copy): skip freezing this one.
+   */
+  forTransfer?: boolean;
 }
 
 export interface ValidateResult {

@@ -14,13 +14,15 @@ import { SourceMap } from './yaml-source.ts';
 export async function validateStacks(dir: string, options: ValidateOptions): Promise<ValidateResult> {
   const sink = new DiagnosticSink();
   const map = new SourceMap();
-  const stacks = loadStacks(dir, sink, map, { exists: (p) => options.secretExists(p), sink });
+  const secrets = { exists: (p: string) => options.secretExists(p), sink };
+  const stacks = loadStacks(dir, sink, map, secrets, options.dataDir);
   checkReferences(stacks, sink);
   if (options.checkUrls) await checkUrls(stacks.urls, options.checkUrls.timeoutMs, sink);
   const snapshot = compileStacks(stacks, sink, {
     protectedPaths: options.protectedPaths,
     protectedServices: options.protectedServices,
     nowMs: (options.now ?? Date.now)(),
+    forTransfer: options.forTransfer === true,
   });
   const diagnostics = sink.list();
   return snapshot && !diagnostics.some((d) => d.severity === 'error')

@@ -2,10 +2,12 @@
  * YAML → plain values, remembering where every key and value came from so a schema error can point
  * at the offending key (file:line:col) rather than at the file.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode, Pair, Scalar } from 'yaml';
+import { LineCounter, Parser, isAlias, isMap, isScalar, isSeq } from 'yaml';
+import type { Alias, Document, Node as YamlNode, Pair, Scalar } from 'yaml';
 import type { DiagnosticSink, Pos } from './diagnostics.ts';
 import { fastParseYaml } from './fast-yaml.ts';
+import { stackLimits } from './limits.ts';
+import { aliasTargets, composeDocument, tooDeepOffset } from './yaml-compose.ts';
 
 type Key = string | number;
 
@@ -83,7 +85,7 @@ export class SourceMap {
   }
 }
 
-const maxFileBytes = 4 * 1024 * 1024;
+export const maxYamlBytes = 4 * 1024 * 1024;
 const maxNodes = 500_000;
 
 const friendlyYamlErrors: Record<string, string> = {
@@ -112,19 +114,31 @@ export function loadYaml(
   map: SourceMap,
   options: { fast?: boolean } = {},
 ): { value: unknown } | undefined {
-  if (rawText.length > maxFileBytes) {
-    sink.error('yaml.too_large', { file, line: 1, col: 1 }, `file is larger than ${maxFileBytes} bytes`);
+  if (rawText.length > maxYamlBytes) {
+    sink.error('yaml.too_large', { file, line: 1, col: 1 }, `file is larger than ${maxYamlBytes} bytes`);
     return undefined;
   }
   const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
   const fast = options.fast === false ? undefined : fastParseYaml(text);
+  if (fast && 'tooDeepAt' in fast) {
+    reportTooDeep(sink, { file, ...positionIn(text, fast.tooDeepAt) });
+    return undefined;
+  }
   if (fast) {
     for (const [obj, c] of fast.containers)
       map.register(obj, { file, lc: fast.lc, self: c.self, slots: c.slots });
     return { value: fast.value };
   }
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, merge: true, prettyErrors: false, uniqueKeys: true });
+  // Parsed to a syntax tree first (the parser does not recurse), so that nesting too deep for the
+  // composer's recursion is refused before the composer sees it.
+  const tokens = Array.from(new Parser(lc.addNewLine).parse(text));
+  const deep = tooDeepOffset(tokens, stackLimits.yamlMaxDepth);
+  if (deep !== undefined) {
+    reportTooDeep(sink, { file, ...lc.linePos(deep) });
+    return undefined;
+  }
+  const doc = composeDocument(tokens, text.length);
   if (doc.errors.length > 0) {
     reportYamlErrors(file, text, doc, lc, sink);
     return undefined;
@@ -135,8 +149,28 @@ export function loadYaml(
   }
   if (doc.contents === null) return { value: null };
   const walker = new Walker(file, text, lc, doc, map, sink);
-  const value = walker.walk(doc.contents);
+  const value = walker.walk(doc.contents, 1);
   return walker.failed ? undefined : { value };
+}
+
+function reportTooDeep(sink: DiagnosticSink, at: Pos): void {
+  sink.error(
+    'yaml.too_deep',
+    at,
+    `mappings and sequences are nested more than ${stackLimits.yamlMaxDepth} levels deep here`,
+    'flatten this value; stacks never need this much nesting',
+  );
+}
+
+/** line:col of an offset, for the rare diagnostic of the fast path (which keeps no line table). */
+function positionIn(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, col: offset - start + 1 };
 }
 
 function reportYamlErrors(
@@ -171,9 +205,21 @@ function reportYamlErrors(
   }
 }
 
+/**
+ * Turns the composed document into plain values. Aliases and `<<` merge keys are expanded by copying,
+ * so they are budgeted: nodes reached through aliases (yaml.alias_limit) and nesting with alias hops
+ * counted as levels (yaml.too_deep), which is what keeps a few lines of merge keys from expanding
+ * exponentially.
+ */
 class Walker {
   failed = false;
+  /** A limit was hit: nothing more is walked or reported. */
+  private stopped = false;
   private nodes = 0;
+  private aliasNodes = 0;
+  /** The alias being expanded (outermost), where an expansion over budget is reported. */
+  private expanding: Alias | undefined;
+  private readonly targets: Map<Alias, YamlNode>;
 
   constructor(
     private readonly file: string,
@@ -182,39 +228,71 @@ class Walker {
     private readonly doc: Document,
     private readonly map: SourceMap,
     private readonly sink: DiagnosticSink,
-  ) {}
+  ) {
+    this.targets = aliasTargets(doc);
+  }
 
   at(offset: number): Pos {
     return { file: this.file, ...this.lc.linePos(offset) };
   }
 
-  walk(node: YamlNode | null | undefined): unknown {
-    if (node === null || node === undefined) return null;
-    if (++this.nodes > maxNodes) {
-      if (!this.failed)
-        this.sink.error('yaml.too_large', this.at(0), 'document expands to too many nodes (alias loop?)');
-      this.failed = true;
-      return null;
+  walk(node: YamlNode | null | undefined, depth: number): unknown {
+    if (node === null || node === undefined || this.stopped) return null;
+    if (++this.nodes > maxNodes) return this.stop('yaml.too_large', 0, 'document expands to too many nodes');
+    if (this.expanding && ++this.aliasNodes > stackLimits.yamlMaxAliasNodes) {
+      return this.stop(
+        'yaml.alias_limit',
+        this.expanding.range?.[0] ?? 0,
+        `aliases and "<<" merge keys expand to more than ${stackLimits.yamlMaxAliasNodes} nodes in this file`,
+        'write the repeated values out, or use fewer levels of merge keys',
+      );
     }
-    if (isAlias(node)) return this.walk(node.resolve(this.doc));
+    if (isAlias(node)) return this.alias(node, depth);
     if (isScalar(node)) return this.scalar(node);
+    if (depth > stackLimits.yamlMaxDepth) {
+      return this.stop(
+        'yaml.too_deep',
+        node.range?.[0] ?? 0,
+        `mappings and sequences (alias hops included) are nested more than ${stackLimits.yamlMaxDepth} levels deep here`,
+        'flatten this value, or use fewer levels of aliases and merge keys',
+      );
+    }
     if (isSeq(node)) {
       const out: unknown[] = [];
       const loc = this.located(node.range?.[0] ?? 0);
       node.items.forEach((item, i) => {
         this.note(loc, i, -1, item as YamlNode);
-        out.push(this.walk(item as YamlNode));
+        out.push(this.walk(item as YamlNode, depth + 1));
       });
       this.map.register(out, loc);
       return out;
     }
-    if (isMap(node)) return this.mapping(node.items, node.range?.[0] ?? 0);
-    this.sink.error('yaml.syntax', this.at(0), 'unsupported YAML construct');
+    if (isMap(node)) return this.mapping(node.items, node.range?.[0] ?? 0, depth);
+    return this.stop('yaml.syntax', 0, 'unsupported YAML construct');
+  }
+
+  private alias(node: Alias, depth: number): unknown {
+    const target = this.targets.get(node);
+    if (target === undefined)
+      return this.stop('yaml.syntax', node.range?.[0] ?? 0, `alias *${node.source} has no anchor before it`);
+    const outer = this.expanding;
+    this.expanding ??= node;
+    try {
+      return this.walk(target, depth + 1);
+    } finally {
+      this.expanding = outer;
+    }
+  }
+
+  /** Reports once and stops the walk: the value of a file over a limit is not used. */
+  private stop(code: string, offset: number, message: string, hint = ''): null {
+    if (!this.stopped) this.sink.error(code, this.at(offset), message, hint);
+    this.stopped = true;
     this.failed = true;
     return null;
   }
 
-  private mapping(items: Pair[], offset: number): Record<string, unknown> {
+  private mapping(items: Pair[], offset: number, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const loc = this.located(offset);
     const merges: Pair[] = [];
@@ -227,18 +305,20 @@ class Walker {
       const key = this.keyOf(keyNode);
       if (key === undefined) continue;
       this.note(loc, key, keyNode?.range?.[0] ?? -1, pair.value as YamlNode | null);
-      out[key] = this.walk(pair.value as YamlNode | null);
+      out[key] = this.walk(pair.value as YamlNode | null, depth + 1);
     }
-    for (const pair of merges) this.merge(out, loc, pair.value as YamlNode | null);
+    for (const pair of merges) this.merge(out, loc, pair.value as YamlNode | null, depth);
     this.map.register(out, loc);
     return out;
   }
 
   /** `<<: *anchor` — explicit keys win over merged ones, as in YAML 1.1 merge keys. */
-  private merge(out: Record<string, unknown>, loc: Located, source: YamlNode | null): void {
+  private merge(out: Record<string, unknown>, loc: Located, source: YamlNode | null, depth: number): void {
     const sources = isSeq(source) ? (source.items as YamlNode[]) : [source];
     for (const s of sources) {
-      const value = this.walk(s);
+      // The merged mapping's keys land at this level: it is not one level deeper.
+      const value = this.walk(s, depth);
+      if (this.stopped) return;
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         this.sink.error(
           'yaml.syntax',

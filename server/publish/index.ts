@@ -15,6 +15,14 @@ export type {
 export { createSnapshotPolicy, tracedMerkleRoot } from './snapshot-policy.ts';
 export type { SnapshotPolicy, SnapshotPolicyOptions } from './snapshot-policy.ts';
 export { checkUpload, uploadLimits } from './stack-source.ts';
+export { createValidatorPool } from './validator-pool.ts';
+export type {
+  ValidatorLimits,
+  ValidatorPool,
+  ValidatorPoolOptions,
+  ValidatorResult,
+} from './validator-pool.ts';
+export type { ValidateJob, ValidatedSnapshot, ValidatorOptions } from './validator-protocol.ts';
 export type { StackFile, StackSource } from './stack-source.ts';
 export type { ImpactGroup, PublishImpact } from './impact.ts';
 export type { FreezeState, VersionRow, VersionStatus } from './versions.ts';

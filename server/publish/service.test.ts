@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { rawFromPublicKey, verifyBundle } from '../../protocol/index.ts';
 import { verifyAudit } from '../audit/index.ts';
 import { VigoError, silentLogger } from '../core/index.ts';
@@ -13,7 +13,7 @@ import type { CompiledSnapshot } from '../policy/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { ensureActiveVersion } from '../checkin/index.ts';
-import { createPublishService, createSnapshotPolicy } from './index.ts';
+import { createPublishService, createSnapshotPolicy, createValidatorPool } from './index.ts';
 import type { PublishService, StackFile } from './index.ts';
 
 const alice: Ctx = {
@@ -50,6 +50,13 @@ interface Harness {
   clock: { nowMs: number };
 }
 
+// One validator worker serves every harness of this file, as one serves the whole server.
+const validator = createValidatorPool({
+  log: silentLogger,
+  limits: () => ({ timeoutMs: 60_000, maxHeapMb: 512, maxQueued: 4 }),
+});
+after(() => validator.close());
+
 function harness(): Harness {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-publish-'));
   const store = openStore({ file: path.join(dir, 'vigo.db'), log: silentLogger, busyTimeoutMs: 1000 });
@@ -72,11 +79,8 @@ function harness(): Harness {
     store,
     log: silentLogger,
     fleet,
-    validateOptions: () => ({
-      protectedPaths: ['/var/lib/vigo'],
-      protectedServices: [],
-      secretExists: () => false,
-    }),
+    validator,
+    validatorOptions: () => ({ protectedPaths: ['/var/lib/vigo'], protectedServices: [], knownSecrets: [] }),
     approvalRequired: () => approval.required,
     activate: (version, snapshot) => activations.push({ version, snapshot }),
     scratchDir: path.join(dir, 'tmp'),
@@ -296,6 +300,57 @@ describe('publish service', () => {
 });
 
 describe('snapshot policy', () => {
+  it('a bundle over its render budget for some traits fails alone, once, and is not rendered again', async () => {
+    const h = harness();
+    try {
+      const files: StackFile[] = [
+        {
+          path: 'configcrates/t.vgo',
+          content:
+            "name: t\nresources:\n  - name: t\n    type: file\n    target_path: /etc/t\n    content: '{{ range .Traits.n }}x{{ end }}'\n",
+        },
+        { path: 'envoys.vgo', content: 'envoys:\n  - match: "*"\n    configcrates: [t]\n' },
+      ];
+      await h.service.publish(alice, { kind: 'files', files }, {});
+      const snapshot = h.activations[0]?.snapshot;
+      assert.ok(snapshot);
+      const traits: Record<string, string> = { small: '{"n":3}', huge: '{"n":1000000000}' };
+      const failures: { entryId: string; traitsHash: string; code: string }[] = [];
+      const policy = createSnapshotPolicy({
+        version: 2,
+        snapshot,
+        signingKey: generateKeyPairSync('ed25519').privateKey,
+        maxAgeMs: () => 3_600_000,
+        observeOnly: () => false,
+        secretsEpoch: () => 0,
+        traitsJson: (hash) => traits[hash],
+        onBundleFailure: ({ entryId, traitsHash, error }) =>
+          failures.push({ entryId, traitsHash, code: error.code }),
+      });
+      const [web1, web2] = [...h.fleet.values()].filter((e) => e.hostname.startsWith('web-'));
+      assert.ok(web1 && web2);
+      web1.traitsHash = 'huge';
+      web2.traitsHash = 'small';
+      const overBudget = (err: unknown): boolean =>
+        err instanceof VigoError &&
+        err.code === 'policy.template_limit' &&
+        err.details.limit === 'iterations';
+      assert.throws(() => policy.bundleFor(web1, 1_000), overBudget);
+      assert.throws(() => policy.bundleFor(web1, 2_000), overBudget);
+      assert.deepEqual(failures, [
+        { entryId: snapshot.entries[0]!.id, traitsHash: 'huge', code: 'policy.template_limit' },
+      ]);
+      assert.equal(policy.secretPathsFor(web1).size, 0);
+      const served = JSON.parse(Buffer.from(policy.bundleFor(web2, 1_000).bundle.payload).toString()) as {
+        resources: { params: { content: string } }[];
+      };
+      assert.equal(served.resources[0]?.params.content, 'xxx');
+    } finally {
+      h.store.close();
+      fs.rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves each envoy its entry, signs once per entry and falls back to the empty bundle', async () => {
     const h = harness();
     try {

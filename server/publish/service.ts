@@ -8,13 +8,15 @@ import type { Ctx, Logger } from '../core/index.ts';
 import { VigoError, actorName } from '../core/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
-import { deserializeSnapshot, diffEntries, serializeSnapshot, validateStacks } from '../policy/index.ts';
-import type { CompiledSnapshot, Diagnostic, EntryDiff, ValidateOptions } from '../policy/index.ts';
+import { deserializeSnapshot, diffEntries } from '../policy/index.ts';
+import type { CompiledSnapshot, Diagnostic, EntryDiff } from '../policy/index.ts';
 import type { Store } from '../store/index.ts';
 import { computeImpact } from './impact.ts';
 import type { PublishImpact } from './impact.ts';
-import { withStackDir } from './stack-source.ts';
+import { createStacksCompiler } from './compile-stacks.ts';
 import type { StackSource } from './stack-source.ts';
+import type { ValidatorPool } from './validator-pool.ts';
+import type { ValidatorOptions } from './validator-protocol.ts';
 import * as versions from './versions.ts';
 import type { FreezeState, VersionRow } from './versions.ts';
 
@@ -22,7 +24,9 @@ export interface PublishServiceDeps {
   store: Store;
   log: Logger;
   fleet: FleetIndex;
-  validateOptions: () => Omit<ValidateOptions, 'now'>;
+  /** Where every validation and compilation runs (a worker thread with its own limits). */
+  validator: ValidatorPool;
+  validatorOptions: () => ValidatorOptions;
   approvalRequired: () => boolean;
   /**
    * Swaps what check-in serves; called after the activating transaction has committed. No snapshot means
@@ -100,17 +104,6 @@ export interface PublishService {
   loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };
 }
 
-function stacksInvalid(diagnostics: Diagnostic[]): VigoError {
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  const first = errors[0];
-  const where = first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : '';
-  return new VigoError(
-    'publish.stacks_invalid',
-    `the stacks do not validate (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing was published. First: ${where}`,
-    { diagnostics },
-  );
-}
-
 export function createPublishService(deps: PublishServiceDeps): PublishService {
   const now = deps.now ?? Date.now;
   const snapshots = new Map<string, CompiledSnapshot>();
@@ -135,8 +128,13 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
     return active === undefined ? undefined : loadSnapshot(active.snapshotHash);
   };
 
-  const compile = (source: StackSource) =>
-    withStackDir(source, deps.scratchDir, (dir) => validateStacks(dir, { ...deps.validateOptions(), now }));
+  const stacks = createStacksCompiler({
+    validator: deps.validator,
+    validatorOptions: deps.validatorOptions,
+    scratchDir: deps.scratchDir,
+    now,
+    storedSnapshot: loadSnapshot,
+  });
 
   const assertNotFrozen = (action: string): void => {
     const frozen = versions.readFreeze(deps.store.db);
@@ -182,21 +180,23 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
 
   return {
     async validate(source) {
-      const result = await compile(source);
+      const result = await stacks.check(source);
       return {
         ok: result.snapshot !== undefined,
         diagnostics: result.diagnostics,
         snapshotHash: result.snapshot?.hash ?? null,
-        entries: result.snapshot?.entries.length ?? 0,
+        entries: result.snapshot?.entries ?? 0,
       };
     },
 
     async publish(ctx, source, options) {
       if (!options.dryRun) assertNotFrozen('publish');
-      const result = await compile(source);
-      const candidate = result.snapshot;
-      if (candidate === undefined) throw stacksInvalid(result.diagnostics);
-      const diagnostics = result.diagnostics;
+      const activeHash = versions.activeVersion(deps.store.db)?.snapshotHash;
+      const {
+        snapshot: candidate,
+        body: compiledBody,
+        diagnostics,
+      } = await stacks.compile(source, activeHash);
       const current = activeSnapshot();
       const currentRow = versions.activeVersion(deps.store.db);
       const unchanged = currentRow !== undefined && currentRow.snapshotHash === candidate.hash;
@@ -212,7 +212,6 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           diagnostics,
         };
       const impact = computeImpact(deps.fleet, current, candidate);
-      const body = serializeSnapshot(candidate);
       const by = actorName(ctx.actor);
       const pending = deps.approvalRequired();
       const version = deps.store.tx((db) => {
@@ -226,7 +225,8 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           );
         const next = versions.nextVersion(db);
         const nowMs = now();
-        versions.storeSnapshot(db, candidate.hash, body, nowMs);
+        // Without a body the candidate is a snapshot already stored (it equalled the active one).
+        if (compiledBody !== undefined) versions.storeSnapshot(db, candidate.hash, compiledBody, nowMs);
         versions.insertVersion(db, {
           version: next,
           snapshotHash: candidate.hash,

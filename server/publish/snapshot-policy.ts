@@ -11,6 +11,8 @@ import { canonicalJson } from '../audit/index.ts';
 import type { PolicySource, ServedBundle } from '../checkin/index.ts';
 import { bundleLifetime, createEmptyPolicy } from '../checkin/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
+import { isVigoError } from '../core/index.ts';
+import type { VigoError } from '../core/index.ts';
 import { buildBundleDocument } from '../policy/index.ts';
 import type { CompiledEntry, CompiledSnapshot } from '../policy/index.ts';
 
@@ -25,6 +27,12 @@ export interface SnapshotPolicyOptions {
   traitsJson: (hash: string) => string | undefined;
   /** Most bundles kept; trait-rendered bundles are per envoy, so the cache must not grow with the fleet. */
   maxCachedBundles?: number;
+  /**
+   * A bundle rendered with an envoy's traits failed (a template over its budget, or one that cannot
+   * render these traits). Called once per entry and traits hash; the failure is remembered, so the
+   * check-ins that follow cost nothing and get the same refusal.
+   */
+  onBundleFailure?: (failure: { entryId: string; traitsHash: string; error: VigoError }) => void;
 }
 
 export interface SnapshotPolicy extends PolicySource {
@@ -50,6 +58,10 @@ export function tracedMerkleRoot(entryRoot: string, traitsHash: string): string 
 
 const noSecrets: ReadonlySet<string> = new Set();
 
+function isRenderFailure(err: unknown): err is VigoError {
+  return isVigoError(err) && (err.code === 'policy.template_limit' || err.code === 'policy.template');
+}
+
 export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPolicy {
   const empty = createEmptyPolicy({
     version: options.version,
@@ -59,6 +71,8 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
   });
   const maxCached = options.maxCachedBundles ?? 20_000;
   const cache = new Map<string, CachedBundle>();
+  // Rendering is deterministic for one snapshot, entry and traits: a failure stays a failure.
+  const failures = new Map<string, VigoError>();
   const parsedTraits = new Map<string, Record<string, unknown>>();
 
   const traitsOf = (hash: string): Record<string, unknown> | undefined => {
@@ -105,7 +119,18 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
     const key = traitsHash === undefined ? compiled.id : `${compiled.id}\0${traitsHash}`;
     const hit = cache.get(key);
     if (hit && nowMs < hit.refreshAtMs && hit.epoch === options.secretsEpoch()) return hit;
-    const fresh = build(compiled, traitsHash, nowMs);
+    const failed = failures.get(key);
+    if (failed) throw failed;
+    let fresh: CachedBundle;
+    try {
+      fresh = build(compiled, traitsHash, nowMs);
+    } catch (err) {
+      if (traitsHash === undefined || !isRenderFailure(err)) throw err;
+      if (failures.size >= maxCached) failures.delete(failures.keys().next().value as string);
+      failures.set(key, err);
+      options.onBundleFailure?.({ entryId: compiled.id, traitsHash, error: err });
+      throw err;
+    }
     cache.delete(key);
     if (cache.size >= maxCached) cache.delete(cache.keys().next().value as string);
     cache.set(key, fresh);
@@ -119,6 +144,14 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
     },
     snapshot: options.snapshot,
     bundleFor: (envoy, nowMs) => cachedFor(envoy, nowMs)?.served ?? empty.bundleFor(envoy, nowMs),
-    secretPathsFor: (envoy) => cachedFor(envoy, Date.now())?.secretPaths ?? noSecrets,
+    secretPathsFor: (envoy) => {
+      try {
+        return cachedFor(envoy, Date.now())?.secretPaths ?? noSecrets;
+      } catch (err) {
+        // No bundle could be built for this envoy, so it may resolve no secrets.
+        if (isRenderFailure(err)) return noSecrets;
+        throw err;
+      }
+    },
   };
 }

@@ -57,8 +57,10 @@ export function checkUpload(files: readonly StackFile[]): void {
 }
 
 /**
- * Runs `use` on a directory holding the stacks: the directory itself, or a scratch copy of the upload
- * that is removed afterwards whatever happens.
+ * Runs `use` on a directory holding the stacks: the directory itself, or a copy of the upload written
+ * into a fresh private directory under `scratchRoot` and removed afterwards whatever happens. Every
+ * file operation is asynchronous: a 50,000-file upload must not hold the event loop that answers
+ * check-ins (the validator worker then reads the copy).
  */
 export async function withStackDir<T>(
   source: StackSource,
@@ -66,22 +68,32 @@ export async function withStackDir<T>(
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
   if (source.kind === 'dir') {
-    if (!fs.existsSync(source.dir) || !fs.statSync(source.dir).isDirectory())
-      throw invalid(`stacks directory ${source.dir} does not exist`);
+    const st = await fs.promises.stat(source.dir).catch(() => undefined);
+    if (!st?.isDirectory()) throw invalid(`stacks directory ${source.dir} does not exist`);
     return use(source.dir);
   }
   checkUpload(source.files);
   ensurePrivateDir(scratchRoot);
   const dir = path.join(scratchRoot, `upload-${randomUUID()}`);
-  fs.mkdirSync(dir, { mode: 0o700 });
   try {
-    for (const file of source.files) {
-      const target = path.join(dir, file.path);
-      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(target, file.content, { mode: 0o600 });
-    }
+    await fs.promises.mkdir(dir, { mode: 0o700 });
+    const dirs = new Set(source.files.map((file) => path.dirname(path.join(dir, file.path))));
+    for (const d of [...dirs].sort()) await fs.promises.mkdir(d, { recursive: true, mode: 0o700 });
+    await writeAll(dir, source.files);
     return await use(dir);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fs.promises.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A few writes in flight at a time: enough to keep the thread pool busy, never 50,000 open files. */
+async function writeAll(dir: string, files: readonly StackFile[]): Promise<void> {
+  let next = 0;
+  const writer = async (): Promise<void> => {
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i]!;
+      await fs.promises.writeFile(path.join(dir, file.path), file.content, { mode: 0o600 });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, writer));
 }

@@ -271,9 +271,18 @@ export function typeFieldNames(type: string): string[] {
 
 /** Fields ajv knows as plain strings, where YAML numbers like `0644` are read back as their source text. */
 /** Boolean fields of `type` (common ones included), where YAML 1.1 words like `yes` are accepted. */
-export function booleanFieldNames(type: string): Set<string> {
-  const props = { ...commonResourceProperties, ...(resourceTypeSpecs[type]?.properties ?? {}) };
-  return new Set(Object.entries(props).flatMap(([k, s]) => (s.type === 'boolean' ? [k] : [])));
+// Asked for every resource of a stacks tree: computed once per type.
+const booleanFields = new Map<string, ReadonlySet<string>>();
+const stringFields = new Map<string, ReadonlySet<string>>();
+
+export function booleanFieldNames(type: string): ReadonlySet<string> {
+  let names = booleanFields.get(type);
+  if (!names) {
+    const props = { ...commonResourceProperties, ...(resourceTypeSpecs[type]?.properties ?? {}) };
+    names = new Set(Object.entries(props).flatMap(([k, s]) => (s.type === 'boolean' ? [k] : [])));
+    if (resourceTypeSpecs[type]) booleanFields.set(type, names);
+  }
+  return names;
 }
 
 /** YAML 1.1 booleans (yes/no/on/off), which Vigo's loader accepts for boolean fields. */
@@ -283,10 +292,14 @@ export function yaml11Boolean(v: unknown): boolean | undefined {
   return w === 'yes' || w === 'on' ? true : w === 'no' || w === 'off' ? false : undefined;
 }
 
-export function stringFieldNames(type: string): Set<string> {
-  const out = new Set<string>();
-  const spec = resourceTypeSpecs[type];
-  if (!spec) return out;
-  for (const [k, s] of Object.entries(spec.properties)) if (s.type === 'string') out.add(k);
-  return out;
+export function stringFieldNames(type: string): ReadonlySet<string> {
+  let names = stringFields.get(type);
+  if (!names) {
+    const out = new Set<string>();
+    const spec = resourceTypeSpecs[type];
+    if (!spec) return out;
+    for (const [k, s] of Object.entries(spec.properties)) if (s.type === 'string') out.add(k);
+    stringFields.set(type, (names = out));
+  }
+  return names;
 }

@@ -1,4 +1,6 @@
 import type { Operand, Pipe, RangeNode, TemplateNode } from './ast.ts';
+import { BudgetExceeded, costOf } from './budget.ts';
+import type { RenderBudget } from './budget.ts';
 import { formatValue } from './format.ts';
 import type { CallContext } from './funcs.ts';
 import type { Locator } from './locate.ts';
@@ -24,14 +26,27 @@ interface Slot {
   value: unknown;
 }
 
-export function execute(nodes: readonly TemplateNode[], root: TemplateMap, locator: Locator): string {
-  const state = new Exec(root, locator);
-  state.walk(nodes, root);
+export function execute(
+  nodes: readonly TemplateNode[],
+  root: TemplateMap,
+  locator: Locator,
+  budget: RenderBudget,
+): string {
+  const state = new Exec(root, locator, budget);
+  try {
+    state.walk(nodes, root);
+  } catch (err) {
+    // Over budget: located at the action, range or function that was running.
+    if (err instanceof BudgetExceeded) throw locator.limitError(state.at, err.kind, err.message);
+    throw err;
+  }
   return state.out;
 }
 
 class Exec {
   out = '';
+  /** Offset of the action being evaluated, where a budget overrun is reported. */
+  at = 0;
   private readonly vars: Slot[];
   private readonly varsMap: unknown;
   private readonly traitsMap: unknown;
@@ -39,6 +54,7 @@ class Exec {
   constructor(
     private readonly root: TemplateMap,
     private readonly locator: Locator,
+    private readonly budget: RenderBudget,
   ) {
     this.vars = [{ name: '$', value: root }];
     this.varsMap = lookupKey(root, 'Vars');
@@ -50,15 +66,23 @@ class Exec {
       let flow: Flow;
       switch (node.kind) {
         case 'text':
+          this.budget.write(node.text.length);
           this.out += node.text;
           break;
         case 'action': {
+          this.at = node.pos;
           const value = this.pipe(node.pipe, dot, false);
-          if (node.pipe.decl.length === 0) this.out += this.printable(value, node.pipe);
+          if (node.pipe.decl.length === 0) {
+            const text = this.printable(value, node.pipe);
+            this.at = node.pos;
+            this.budget.write(text.length);
+            this.out += text;
+          }
           break;
         }
         case 'if':
         case 'with': {
+          this.at = node.pos;
           const mark = this.vars.length;
           const value = this.pipe(node.pipe, dot, true);
           if (isTrue(value)) flow = this.walk(node.list, node.kind === 'with' ? value : dot);
@@ -99,6 +123,7 @@ class Exec {
   }
 
   private range(node: RangeNode, dot: unknown): void {
+    this.at = node.pos;
     const mark = this.vars.length;
     const { decl, isAssign } = node.pipe;
     const collection = this.pipe(node.pipe, dot, false, false);
@@ -120,7 +145,11 @@ class Exec {
       return flow;
     };
     const entries = this.rangeEntries(collection, node);
+    // Sorting a map's keys costs its size even when the body breaks at once.
+    if (isMap(collection)) this.budget.spend(entries.size);
     for (let i = 0; i < entries.size; i++) {
+      this.at = node.pos;
+      this.budget.iterate();
       const [key, element] = entries.entry(i);
       if (iteration(key, element) === 'break') break;
     }
@@ -231,13 +260,26 @@ class Exec {
       }
     }
     const ctx: CallContext = { missing: (explain) => new Missing(fn.pos, explain) };
+    this.at = fn.pos;
+    let spent = 1;
+    for (const value of values) spent += costOf(value);
+    this.budget.spend(spent);
+    let result: unknown;
     try {
-      return def.call(values, ctx);
+      result = def.call(values, ctx);
     } catch (err) {
+      if (err instanceof BudgetExceeded) {
+        this.at = fn.pos;
+        this.budget.exhausted = true;
+      }
       if (!(err instanceof FuncError)) throw err;
       if (firstMissing) throw this.refuse(firstMissing);
       throw this.fail(fn.pos, `${def.name}: ${err.message}`);
     }
+    this.at = fn.pos;
+    this.budget.checkValue(result);
+    this.budget.spend(costOf(result));
+    return result;
   }
 
   private field(operand: Operand & { kind: 'field' }, dot: unknown, lenient: boolean): unknown {

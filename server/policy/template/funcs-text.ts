@@ -1,3 +1,5 @@
+import { templateLimits } from '../limits.ts';
+import { outputLimitError } from './budget.ts';
 import { formatNumber, formatValue, goQuote } from './format.ts';
 import type { FuncDef } from './funcs.ts';
 import { FuncError, isMap, isTrue, kindName } from './values.ts';
@@ -28,10 +30,31 @@ function join([a, b]: unknown[]): string {
     throw new FuncError(`needs a list and a separator, got ${kindName(a)} and ${kindName(b)}`);
   }
   const sep = text(separator, 'separator');
-  return list
+  const items = list
     .filter((item) => item !== null && item !== undefined)
-    .map((item) => text(item, 'list item'))
-    .join(sep);
+    .map((item) => text(item, 'list item'));
+  let size = Math.max(0, items.length - 1) * sep.length;
+  for (const item of items) size += item.length;
+  refuseLarger(size);
+  return items.join(sep);
+}
+
+/** Functions whose result can be far larger than their arguments check the size before building it. */
+function refuseLarger(size: number): void {
+  if (size > templateLimits.maxOutputChars) throw outputLimitError(size);
+}
+
+function occurrences(haystack: string, needle: string): number {
+  if (needle === '') return haystack.length + 1;
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+function replace(from: string, to: string, value: string): string {
+  if (to.length > from.length)
+    refuseLarger(value.length + occurrences(value, from) * (to.length - from.length));
+  return value.replaceAll(from, to);
 }
 
 /** `contains "x" .Vars.s` is substring search; with a list on either side it is membership. */
@@ -42,8 +65,11 @@ function contains([needle, haystack]: unknown[]): boolean {
 }
 
 function indent(spaces: unknown, value: unknown): string {
-  const pad = ' '.repeat(wholeNumber(spaces, 'the indent width'));
-  return pad + text(value).replaceAll('\n', `\n${pad}`);
+  const width = wholeNumber(spaces, 'the indent width');
+  const body = text(value);
+  refuseLarger(body.length + width * (occurrences(body, '\n') + 1));
+  const pad = ' '.repeat(width);
+  return pad + body.replaceAll('\n', `\n${pad}`);
 }
 
 function jsonString(value: string): string {
@@ -101,7 +127,7 @@ export const textFuncs: FuncDef[] = [
       .join(' '),
   ),
   def('replace', 3, 3, ([from, to, value]) =>
-    text(value).replaceAll(text(from, 'pattern'), text(to, 'replacement')),
+    replace(text(from, 'pattern'), text(to, 'replacement'), text(value)),
   ),
   def('split', 2, 2, ([separator, value]) => {
     const sep = text(separator, 'separator');

@@ -1,4 +1,5 @@
 import { analyze } from './analyze.ts';
+import { RenderBudget } from './budget.ts';
 import type { TemplateNode } from './ast.ts';
 import { execute } from './exec.ts';
 import { Locator, TemplateFault } from './locate.ts';
@@ -29,6 +30,8 @@ import { isMap } from './values.ts';
  */
 
 export type { TemplateSource } from './locate.ts';
+export { RenderBudget } from './budget.ts';
+export type { BudgetKind } from './budget.ts';
 
 export interface CompiledTemplate {
   readonly source: TemplateSource;
@@ -42,8 +45,12 @@ export interface CompiledTemplate {
    * on every var, not only on varsUsed.
    */
   readonly readsAllVars: boolean;
-  /** Throws VigoError 'policy.template' with details {file,line,col} and a message naming the problem. */
-  render(data: TemplateData): string;
+  /**
+   * Throws VigoError 'policy.template' with details {file,line,col} and a message naming the problem,
+   * or 'policy.template_limit' (details.limit: iterations, output or work) when the render goes over
+   * `budget` (a fresh one with the default limits when not given).
+   */
+  render(data: TemplateData, budget?: RenderBudget): string;
 }
 
 export interface TemplateData {
@@ -73,9 +80,9 @@ class Template implements CompiledTemplate {
     }
   }
 
-  render(data: TemplateData): string {
+  render(data: TemplateData, budget: RenderBudget = new RenderBudget()): string {
     if (!isMap(data.Vars)) throw this.locator.error(0, 'template data has no .Vars map');
-    return execute(this.nodes, data as unknown as Record<string, unknown>, this.locator);
+    return execute(this.nodes, data as unknown as Record<string, unknown>, this.locator, budget);
   }
 }
 

@@ -33,6 +33,10 @@ export class Locator {
     return { line: this.source.line + lo, col };
   }
 
+  limitError(offset: number, limit: string, reason: string): VigoError {
+    return limitErrorOf(this, offset, limit, reason);
+  }
+
   /** The error every template failure becomes: message prefixed with file:line:col, details for tools. */
   error(offset: number, reason: string): VigoError {
     const { line, col } = this.position(offset);
@@ -44,6 +48,22 @@ export class Locator {
       reason,
     });
   }
+}
+
+/**
+ * Over a render budget (budget.ts): its own error code, so a stack that is merely too expensive is told
+ * so with the limit it went over, not with a template error.
+ */
+export function limitErrorOf(locator: Locator, offset: number, limit: string, reason: string): VigoError {
+  const { line, col } = locator.position(offset);
+  const file = locator.source.file;
+  return new VigoError('policy.template_limit', `${file}:${line}:${col}: ${reason}`, {
+    file,
+    line,
+    col,
+    reason,
+    limit,
+  });
 }
 
 /** A failure found before its position is known; the caller that knows the offset converts it. */

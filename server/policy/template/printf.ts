@@ -27,10 +27,18 @@ interface Spec {
   prec: number | undefined;
 }
 
+/**
+ * Go's parsenum: a width or precision above a million is "crazy long", and Go then treats the rest of
+ * the format as consumed (printing %!(NOVERB)); that also keeps padding from allocating gigabytes.
+ */
 function readDigits(format: string, start: number): [number | undefined, number] {
   let end = start;
-  while (end < format.length && /[0-9]/.test(format[end] ?? '')) end++;
-  return end === start ? [undefined, start] : [Number(format.slice(start, end)), end];
+  let num = 0;
+  for (; end < format.length && /[0-9]/.test(format[end] ?? ''); end++) {
+    if (num > 1e6) return [undefined, format.length];
+    num = num * 10 + Number(format[end]);
+  }
+  return end === start ? [undefined, start] : [num, end];
 }
 
 export function sprintf(format: string, args: readonly unknown[]): string {

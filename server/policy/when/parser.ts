@@ -18,6 +18,8 @@ import { WhenFault, closestName } from './locate.ts';
 
 const compareOps = new Set<TokenKind>(['==', '!=', '<', '<=', '>', '>=']);
 const maxDepth = 100;
+/** `&&` and `||` build left-deep trees that evaluation walks recursively: keep chains within reach. */
+const maxOperators = 1000;
 
 function describe(token: Token): string {
   if (token.kind === 'eof') return 'end of expression';
@@ -32,6 +34,7 @@ export function parseExpression(text: string): WhenNode {
 class Parser {
   private i = 0;
   private depth = 0;
+  private operators = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -62,7 +65,7 @@ class Parser {
   private or(): WhenNode {
     let left = this.and();
     while (this.peek().kind === '||') {
-      this.next();
+      this.operator(this.next());
       left = { k: 'or', pos: left.pos, left, right: this.and() };
     }
     return left;
@@ -71,7 +74,7 @@ class Parser {
   private and(): WhenNode {
     let left = this.compare();
     while (this.peek().kind === '&&') {
-      this.next();
+      this.operator(this.next());
       left = { k: 'and', pos: left.pos, left, right: this.compare() };
     }
     return left;
@@ -96,6 +99,11 @@ class Parser {
     const arg = this.unary();
     this.depth--;
     return { k: 'not', pos: token.pos, arg };
+  }
+
+  private operator(token: Token): void {
+    if (++this.operators > maxOperators)
+      throw new WhenFault(`expression has more than ${maxOperators} && and || operators`, token.pos);
   }
 
   private enter(token: Token): void {

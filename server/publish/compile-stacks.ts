@@ -1,0 +1,84 @@
+/**
+ * The publish service's way to its validator: refuse early what can be refused early, hand the stacks
+ * tree (a server directory, or a private copy of an upload) to the validator worker, and bring a
+ * compiled snapshot back onto this thread.
+ */
+import { VigoError } from '../core/index.ts';
+import { trustedSnapshot } from '../policy/index.ts';
+import type { CompiledSnapshot, Diagnostic } from '../policy/index.ts';
+import { checkUpload, withStackDir } from './stack-source.ts';
+import type { StackSource } from './stack-source.ts';
+import type { ValidatorPool, ValidatorResult } from './validator-pool.ts';
+import type { ValidatorOptions } from './validator-protocol.ts';
+
+export interface StacksCompilerDeps {
+  validator: ValidatorPool;
+  validatorOptions: () => ValidatorOptions;
+  scratchDir: string;
+  now: () => number;
+  /** A snapshot already stored under this hash (the active one, when the stacks did not change). */
+  storedSnapshot: (hash: string) => CompiledSnapshot | undefined;
+}
+
+export interface CompiledStacks {
+  diagnostics: Diagnostic[];
+  snapshot: CompiledSnapshot;
+  /** Its serialized form, to store; absent when it is a snapshot already stored. */
+  body?: string;
+}
+
+export interface StacksCompiler {
+  /** Every diagnostic, and the hash and size of the snapshot when nothing is an error. */
+  check(source: StackSource): Promise<ValidatorResult>;
+  /** The compiled snapshot, or publish.stacks_invalid with every diagnostic. */
+  compile(source: StackSource, activeHash: string | undefined): Promise<CompiledStacks>;
+}
+
+export function stacksInvalid(diagnostics: Diagnostic[]): VigoError {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  const where = first ? `${first.file}:${first.line}:${first.col}: ${first.message}` : '';
+  return new VigoError(
+    'publish.stacks_invalid',
+    `the stacks do not validate (${errors.length} error${errors.length === 1 ? '' : 's'}); nothing was published. First: ${where}`,
+    { diagnostics },
+  );
+}
+
+export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
+  const run = (source: StackSource, wantSnapshot: boolean, unlessHash?: string): Promise<ValidatorResult> => {
+    // Refused before anything is written: a full validator queue, unsafe upload paths.
+    deps.validator.assertAccepting();
+    if (source.kind === 'files') checkUpload(source.files);
+    return withStackDir(source, deps.scratchDir, (dir) =>
+      deps.validator.run({
+        dir,
+        options: deps.validatorOptions(),
+        nowMs: deps.now(),
+        wantSnapshot,
+        ...(unlessHash === undefined ? {} : { unlessHash }),
+      }),
+    );
+  };
+
+  return {
+    check: (source) => run(source, false),
+
+    async compile(source, activeHash) {
+      // When the result equals the active snapshot the worker does not send it back: it is stored.
+      const result = await run(source, true, activeHash);
+      const validated = result.snapshot;
+      if (validated === undefined) throw stacksInvalid(result.diagnostics);
+      if (validated.body !== undefined)
+        return {
+          diagnostics: result.diagnostics,
+          snapshot: trustedSnapshot(validated.body, validated.hash),
+          body: validated.body,
+        };
+      const stored = deps.storedSnapshot(validated.hash);
+      if (stored === undefined)
+        throw new VigoError('internal', `compiled snapshot ${validated.hash} is not stored`);
+      return { diagnostics: result.diagnostics, snapshot: stored };
+    },
+  };
+}
