@@ -26,8 +26,8 @@ export function publishWithEvents(inner: PublishService, bus: EventBus): Publish
       }
       return result;
     },
-    approve(ctx, version) {
-      const result = inner.approve(ctx, version);
+    async approve(ctx, version) {
+      const result = await inner.approve(ctx, version);
       bus.publish('config.approved', { version: result.version, by: by(ctx) }, `config:${result.version}`);
       bus.publish('config.published', { version: result.version, by: by(ctx) }, `config:${result.version}`);
       return result;
@@ -37,8 +37,8 @@ export function publishWithEvents(inner: PublishService, bus: EventBus): Publish
       bus.publish('config.rejected', { version: result.version, by: by(ctx), reason }, `config:${version}`);
       return result;
     },
-    rollback(ctx, toVersion, message) {
-      const result = inner.rollback(ctx, toVersion, message);
+    async rollback(ctx, toVersion, message) {
+      const result = await inner.rollback(ctx, toVersion, message);
       bus.publish(
         'config.rolled_back',
         { version: result.version, restored: result.restored, by: by(ctx) },

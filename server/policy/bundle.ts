@@ -13,7 +13,7 @@ import type { WhenExpr } from './when/index.ts';
 import { normalizeParams } from './names.ts';
 import { collectMarkers, replaceSecretRefs } from './secrets.ts';
 import { snapshotOf } from './snapshot.ts';
-import type { SnapshotImpl } from './snapshot.ts';
+import type { EntryOwner } from './snapshot.ts';
 import type {
   BundleDocument,
   BundleOptions,
@@ -26,7 +26,7 @@ import { isRecord } from './yaml-source.ts';
 
 type Decision = { drop: true } | { drop: false; when: string | null };
 
-function cached<T>(snap: SnapshotImpl, key: string, make: () => T): T {
+function cached<T>(snap: EntryOwner, key: string, make: () => T): T {
   const hit = snap.engineCache.get(key);
   if (hit !== undefined) return hit as T;
   const made = make();
@@ -34,12 +34,12 @@ function cached<T>(snap: SnapshotImpl, key: string, make: () => T): T {
   return made;
 }
 
-function whenOf(snap: SnapshotImpl, text: string): WhenExpr {
+function whenOf(snap: EntryOwner, text: string): WhenExpr {
   return cached(snap, `when\0${text}`, () => parseWhen(text, { file: '<bundle>', line: 1, col: 1 }));
 }
 
 function decide(
-  snap: SnapshotImpl,
+  snap: EntryOwner,
   text: string | null,
   usesTraits: boolean,
   entry: CompiledEntry,
@@ -78,7 +78,7 @@ function setAt(root: Record<string, unknown>, p: (string | number)[], value: unk
 }
 
 interface RenderContext {
-  snap: SnapshotImpl;
+  snap: EntryOwner;
   entry: CompiledEntry;
   traits: Record<string, unknown>;
   /** Shared by every template of the bundle: check-in runs on the main thread (limits.ts). */
@@ -137,7 +137,7 @@ interface Placed {
 
 /** The entry's resources whose configcrate applies to these traits, with the crate's guard. */
 function placed(
-  snap: SnapshotImpl,
+  snap: EntryOwner,
   entry: CompiledEntry,
   traits?: Record<string, unknown>,
 ): Map<string, Placed> {
@@ -152,7 +152,7 @@ function placed(
 }
 
 function bundleResources(
-  snap: SnapshotImpl,
+  snap: EntryOwner,
   entry: CompiledEntry,
   traits?: Record<string, unknown>,
 ): BundleResource[] {

@@ -4,34 +4,59 @@ import { compareText } from './diagnostics.ts';
 import { snapshotOf } from './snapshot.ts';
 import type { CompiledEntry, CompiledSnapshot, EntryDiff } from './types.ts';
 
-/** resource id → canonical encoding of everything that reaches an envoy about it. */
+/** Canonical encodings of resources, which instances share between entries: each is encoded once. */
+const encoded = new WeakMap<object, string>();
+
+function encodeOnce(value: object): string {
+  let text = encoded.get(value);
+  if (text === undefined) {
+    text = canonicalJson(value);
+    encoded.set(value, text);
+  }
+  return text;
+}
+
+/** resource id → an encoding of everything that reaches an envoy about it (equal views, equal resources). */
 function resourceViews(entry: CompiledEntry): Map<string, string> {
   const snap = snapshotOf(entry);
   const linksOf = new Map<string, unknown[]>();
   for (const l of entry.links) linksOf.set(l.from, [...(linksOf.get(l.from) ?? []), l]);
   const out = new Map<string, string>();
+  let varsText: string | undefined;
   for (const c of entry.configcrates) {
     for (const r of snap.instances.get(c.instance)?.resources ?? []) {
+      const links = linksOf.get(r.id);
+      const vars = r.deferred.length > 0 ? (varsText ??= canonicalJson(entry.vars)) : '';
+      // NUL cannot occur in canonical JSON, so the parts cannot run into each other.
       out.set(
         r.id,
-        canonicalJson({
-          r,
-          guard: c.when,
-          links: linksOf.get(r.id) ?? [],
-          vars: r.deferred.length > 0 ? entry.vars : null,
-        }),
+        `${encodeOnce(r)}\0${JSON.stringify(c.when)}\0${links ? canonicalJson(links) : ''}\0${vars}`,
       );
     }
   }
   return out;
 }
 
+function resourceIds(entry: CompiledEntry): string[] {
+  const snap = snapshotOf(entry);
+  return entry.configcrates.flatMap((c) => (snap.instances.get(c.instance)?.resources ?? []).map((r) => r.id));
+}
+
 export function diffResources(
   before: CompiledEntry | undefined,
   after: CompiledEntry | undefined,
 ): { added: string[]; changed: string[]; removed: string[] } {
-  const a = before ? resourceViews(before) : new Map<string, string>();
-  const b = after ? resourceViews(after) : new Map<string, string>();
+  // Cheap answers first: a side that is missing has only ids to compare, and equal Merkle roots cover
+  // everything a view encodes (vars, graph, every instance).
+  if (before === undefined || after === undefined)
+    return {
+      added: after ? resourceIds(after).sort(compareText) : [],
+      changed: [],
+      removed: before ? resourceIds(before).sort(compareText) : [],
+    };
+  if (before.merkleRoot === after.merkleRoot) return { added: [], changed: [], removed: [] };
+  const a = resourceViews(before);
+  const b = resourceViews(after);
   const added: string[] = [];
   const changed: string[] = [];
   const removed: string[] = [];

@@ -19,9 +19,21 @@ export interface SnapshotData {
   compliance: ComplianceData;
 }
 
-const owners = new WeakMap<CompiledEntry, SnapshotImpl>();
+/** What bundle building needs from the snapshot an entry belongs to. */
+export interface EntryOwner {
+  readonly instances: ReadonlyMap<string, CrateInstance>;
+  /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
+  readonly engineCache: Map<string, unknown>;
+}
 
-function deepFreeze<T>(value: T): T {
+const owners = new WeakMap<CompiledEntry, EntryOwner>();
+
+/** Records which snapshot an entry belongs to (every snapshot does this for the entries it hands out). */
+export function adoptEntry(entry: CompiledEntry, owner: EntryOwner): void {
+  owners.set(entry, owner);
+}
+
+export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   Object.freeze(value);
   if (Array.isArray(value)) {
@@ -70,7 +82,7 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
   );
 }
 
-export class SnapshotImpl implements CompiledSnapshot {
+export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly hash: string;
   readonly compiledAtMs: number;
   readonly entries: readonly CompiledEntry[];
@@ -97,6 +109,10 @@ export class SnapshotImpl implements CompiledSnapshot {
     Object.freeze(this.instances);
   }
 
+  get entryCount(): number {
+    return this.entries.length;
+  }
+
   matchEntry(hostname: string): CompiledEntry | undefined {
     // Built on first use: a snapshot that is only serialized never needs it.
     this.matcher ??= new HostMatcher(this.entries.map((e) => e.patterns));
@@ -121,7 +137,7 @@ export class SnapshotImpl implements CompiledSnapshot {
 }
 
 /** The snapshot an entry belongs to (entries are only ever created by a snapshot). */
-export function snapshotOf(entry: CompiledEntry): SnapshotImpl {
+export function snapshotOf(entry: CompiledEntry): EntryOwner {
   const s = owners.get(entry);
   if (!s)
     throw new VigoError('policy.entry_unknown', 'this entry does not belong to a compiled snapshot', {

@@ -158,7 +158,9 @@ export interface CompiledSnapshot {
   /** SHA-256 of the canonical encoding of instances, entries and compliance (no time, no version). */
   readonly hash: string;
   readonly compiledAtMs: number;
+  /** Every entry in first-match order (a served snapshot parses them all for this: prefer the lookups). */
   readonly entries: readonly CompiledEntry[];
+  readonly entryCount: number;
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
   /** First entry (in first-match order) whose patterns match `hostname`. */

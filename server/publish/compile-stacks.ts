@@ -1,11 +1,12 @@
 /**
  * The publish service's way to its validator: refuse early what can be refused early, hand the stacks
- * tree (a server directory, or a private copy of an upload) to the validator worker, and bring a
- * compiled snapshot back onto this thread.
+ * tree (a server directory, or a private copy of an upload) to the validator worker, and bring the
+ * compiled snapshot back onto this thread as its encoded body, parsed only as bundles need it.
  */
 import { VigoError } from '../core/index.ts';
-import { trustedSnapshot } from '../policy/index.ts';
+import { LazySnapshot } from '../policy/index.ts';
 import type { CompiledSnapshot, Diagnostic } from '../policy/index.ts';
+import type { PublishImpact } from './impact.ts';
 import { checkUpload, withStackDir } from './stack-source.ts';
 import type { StackSource } from './stack-source.ts';
 import type { ValidatorPool, ValidatorResult } from './validator-pool.ts';
@@ -17,21 +18,31 @@ export interface StacksCompilerDeps {
   scratchDir: string;
   now: () => number;
   /** A snapshot already stored under this hash (the active one, when the stacks did not change). */
-  storedSnapshot: (hash: string) => CompiledSnapshot | undefined;
+  storedSnapshot: (hash: string) => Promise<CompiledSnapshot | undefined>;
 }
 
 export interface CompiledStacks {
   diagnostics: Diagnostic[];
   snapshot: CompiledSnapshot;
-  /** Its serialized form, to store; absent when it is a snapshot already stored. */
-  body?: string;
+  /** Its stored form, to store; absent when it is a snapshot already stored. */
+  body?: Buffer;
+  /** What it changes for the fleet, compared with the active snapshot. */
+  impact: PublishImpact;
+}
+
+/** What a publish is compared with: the active snapshot and every envoy that is not revoked. */
+export interface ImpactBase {
+  activeHash: string | undefined;
+  hostnames: readonly string[];
+  /** Where the active snapshot is stored. */
+  dbFile: string;
 }
 
 export interface StacksCompiler {
   /** Every diagnostic, and the hash and size of the snapshot when nothing is an error. */
   check(source: StackSource): Promise<ValidatorResult>;
-  /** The compiled snapshot, or publish.stacks_invalid with every diagnostic. */
-  compile(source: StackSource, activeHash: string | undefined): Promise<CompiledStacks>;
+  /** The compiled snapshot and its impact, or publish.stacks_invalid with every diagnostic. */
+  compile(source: StackSource, base: ImpactBase): Promise<CompiledStacks>;
 }
 
 export function stacksInvalid(diagnostics: Diagnostic[]): VigoError {
@@ -46,7 +57,7 @@ export function stacksInvalid(diagnostics: Diagnostic[]): VigoError {
 }
 
 export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
-  const run = (source: StackSource, wantSnapshot: boolean, unlessHash?: string): Promise<ValidatorResult> => {
+  const run = (source: StackSource, wantSnapshot: boolean, base?: ImpactBase): Promise<ValidatorResult> => {
     // Refused before anything is written: a full validator queue, unsafe upload paths.
     deps.validator.assertAccepting();
     if (source.kind === 'files') checkUpload(source.files);
@@ -56,7 +67,8 @@ export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
         options: deps.validatorOptions(),
         nowMs: deps.now(),
         wantSnapshot,
-        ...(unlessHash === undefined ? {} : { unlessHash }),
+        ...(base === undefined ? {} : { impact: base }),
+        ...(base?.activeHash === undefined ? {} : { unlessHash: base.activeHash }),
       }),
     );
   };
@@ -64,21 +76,20 @@ export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
   return {
     check: (source) => run(source, false),
 
-    async compile(source, activeHash) {
+    async compile(source, base) {
       // When the result equals the active snapshot the worker does not send it back: it is stored.
-      const result = await run(source, true, activeHash);
+      const result = await run(source, true, base);
       const validated = result.snapshot;
-      if (validated === undefined) throw stacksInvalid(result.diagnostics);
-      if (validated.body !== undefined)
-        return {
-          diagnostics: result.diagnostics,
-          snapshot: trustedSnapshot(validated.body, validated.hash),
-          body: validated.body,
-        };
-      const stored = deps.storedSnapshot(validated.hash);
+      if (validated === undefined || result.impact === undefined) throw stacksInvalid(result.diagnostics);
+      const { diagnostics, impact } = result;
+      if (validated.encoded !== undefined) {
+        const { body, index } = validated.encoded;
+        return { diagnostics, impact, snapshot: new LazySnapshot(body, index), body };
+      }
+      const stored = await deps.storedSnapshot(validated.hash);
       if (stored === undefined)
         throw new VigoError('internal', `compiled snapshot ${validated.hash} is not stored`);
-      return { diagnostics: result.diagnostics, snapshot: stored };
+      return { diagnostics, impact, snapshot: stored };
     },
   };
 }

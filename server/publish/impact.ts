@@ -1,9 +1,9 @@
 /**
  * What a publish would change for the fleet: every enrolled envoy is matched against the active and
  * the candidate snapshot, and envoys that move between the same pair of entries are grouped, so the
- * report stays readable (and cheap) for a fleet of any size.
+ * report stays readable (and cheap) for a fleet of any size. It walks every envoy and every entry, so
+ * it runs in the validator worker, never on the thread that answers check-ins.
  */
-import type { FleetIndex } from '../fleet/index.ts';
 import { diffEntries, diffResources } from '../policy/index.ts';
 import type { CompiledEntry, CompiledSnapshot, EntryDiff } from '../policy/index.ts';
 
@@ -34,19 +34,19 @@ function changes(before: CompiledEntry | undefined, after: CompiledEntry | undef
   return before.id !== after.id || before.merkleRoot !== after.merkleRoot;
 }
 
+/** `hostnames`: every envoy that is not revoked. */
 export function computeImpact(
-  fleet: FleetIndex,
+  hostnames: Iterable<string>,
   active: CompiledSnapshot | undefined,
   candidate: CompiledSnapshot,
 ): PublishImpact {
   const groups = new Map<string, ImpactGroup>();
   let total = 0;
   let changing = 0;
-  for (const envoy of fleet.values()) {
-    if (envoy.status === 'revoked') continue;
+  for (const hostname of hostnames) {
     total++;
-    const before = active?.matchEntry(envoy.hostname);
-    const after = candidate.matchEntry(envoy.hostname);
+    const before = active?.matchEntry(hostname);
+    const after = candidate.matchEntry(hostname);
     if (!changes(before, after)) continue;
     changing++;
     const key = `${before?.id ?? ''}\0${before?.merkleRoot ?? ''}\0${after?.id ?? ''}`;
@@ -62,7 +62,7 @@ export function computeImpact(
       groups.set(key, group);
     }
     group.envoys++;
-    if (group.hostnames.length < maxHostnamesPerGroup) group.hostnames.push(envoy.hostname);
+    if (group.hostnames.length < maxHostnamesPerGroup) group.hostnames.push(hostname);
   }
   return {
     entries: diffEntries(active, candidate).filter((d) => d.status !== 'unchanged'),

@@ -14,7 +14,7 @@ import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { ensureActiveVersion } from '../checkin/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from './index.ts';
-import type { PublishService, StackFile } from './index.ts';
+import type { PublishService, StackFile, ValidatorPool } from './index.ts';
 
 const alice: Ctx = {
   requestId: 'r1',
@@ -48,6 +48,8 @@ interface Harness {
   activations: { version: number; snapshot: CompiledSnapshot | undefined }[];
   approval: { required: boolean };
   clock: { nowMs: number };
+  /** A new service over the same database, as after a server restart (nothing cached). */
+  restart(): PublishService;
 }
 
 // One validator worker serves every harness of this file, as one serves the whole server.
@@ -55,7 +57,11 @@ const validator = createValidatorPool({
   log: silentLogger,
   limits: () => ({ timeoutMs: 60_000, maxHeapMb: 512, maxQueued: 4 }),
 });
-after(() => validator.close());
+const restartedPools: ValidatorPool[] = [];
+after(async () => {
+  await validator.close();
+  await Promise.all(restartedPools.map((p) => p.close()));
+});
 
 function harness(): Harness {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-publish-'));
@@ -75,18 +81,32 @@ function harness(): Harness {
   const activations: Harness['activations'] = [];
   const approval = { required: false };
   const clock = { nowMs: 1_700_000_000_000 };
-  const service = createPublishService({
-    store,
-    log: silentLogger,
-    fleet,
-    validator,
-    validatorOptions: () => ({ protectedPaths: ['/var/lib/vigo'], protectedServices: [], knownSecrets: [] }),
-    approvalRequired: () => approval.required,
-    activate: (version, snapshot) => activations.push({ version, snapshot }),
-    scratchDir: path.join(dir, 'tmp'),
-    now: () => clock.nowMs,
-  });
-  return { dir, store, fleet, service, activations, approval, clock };
+  const make = (pool: ValidatorPool): PublishService =>
+    createPublishService({
+      store,
+      log: silentLogger,
+      fleet,
+      validator: pool,
+      validatorOptions: () => ({
+        protectedPaths: ['/var/lib/vigo'],
+        protectedServices: [],
+        knownSecrets: [],
+      }),
+      approvalRequired: () => approval.required,
+      activate: (version, snapshot) => activations.push({ version, snapshot }),
+      scratchDir: path.join(dir, 'tmp'),
+      now: () => clock.nowMs,
+    });
+  // A restarted server has a new validator worker too: nothing it compiled before is cached anywhere.
+  const restart = (): PublishService => {
+    const pool = createValidatorPool({
+      log: silentLogger,
+      limits: () => ({ timeoutMs: 60_000, maxHeapMb: 512, maxQueued: 4 }),
+    });
+    restartedPools.push(pool);
+    return make(pool);
+  };
+  return { dir, store, fleet, service: make(validator), activations, approval, clock, restart };
 }
 
 function auditActions(store: Store): string[] {
@@ -188,12 +208,12 @@ describe('publish service', () => {
       h.service.publish(bob, { kind: 'files', files: stack('another') }, {}),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.pending_exists',
     );
-    assert.throws(
-      () => h.service.approve(alice, 2),
+    await assert.rejects(
+      h.service.approve(alice, 2),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.self_approval',
     );
     assert.equal(h.service.status().active?.version, 1);
-    h.service.approve(bob, 2);
+    await h.service.approve(bob, 2);
     assert.equal(h.service.status().active?.version, 2);
     assert.equal(h.service.status().active?.approvedBy, 'user:bob');
     assert.equal(h.activations.at(-1)?.version, 2);
@@ -206,8 +226,8 @@ describe('publish service', () => {
       requestedBy: 'user:alice',
       snapshotHash: result.snapshotHash,
     });
-    assert.throws(
-      () => h.service.approve(bob, 2),
+    await assert.rejects(
+      h.service.approve(bob, 2),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.not_pending',
     );
   });
@@ -217,17 +237,48 @@ describe('publish service', () => {
     await h.service.publish(alice, { kind: 'files', files: stack('nope') }, {});
     h.service.reject(bob, 2, 'not today');
     assert.equal(h.service.history()[0]?.status, 'rejected');
-    assert.throws(
-      () => h.service.rollback(bob, 2),
+    await assert.rejects(
+      h.service.rollback(bob, 2),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.rollback_invalid',
     );
     assert.deepEqual(auditActions(h.store).slice(1), ['config.publish_requested', 'config.rejected']);
   });
 
+  it('after a restart, loads stored snapshots in the worker, verified, before it switches anything', async () => {
+    h.approval.required = true;
+    const pending = await h.service.publish(alice, { kind: 'files', files: stack('approved later') }, {});
+    assert.equal(pending.outcome, 'pending');
+    const fresh = h.restart();
+    await fresh.approve(bob, 2);
+    const served = h.activations.at(-1)?.snapshot;
+    assert.equal(served?.hash, pending.snapshotHash);
+    assert.equal(served?.matchEntry('web-1')?.merkleRoot.length, 64);
+    const detail = await h.restart().show(2);
+    assert.deepEqual(
+      detail.diff.map((d) => d.status),
+      ['added'],
+    );
+    // A stored snapshot altered behind the server's back is refused, and nothing is switched.
+    h.approval.required = false;
+    await h.service.publish(alice, { kind: 'files', files: stack('newer') }, {});
+    h.store.db
+      .prepare(
+        "UPDATE config_snapshots SET body = CAST(replace(CAST(body AS TEXT), 'approved later', 'tampered!!!!!!') AS BLOB) WHERE hash = ?",
+      )
+      .run(pending.snapshotHash);
+    const before = h.activations.length;
+    await assert.rejects(
+      h.restart().rollback(bob, 2),
+      (err: unknown) => err instanceof VigoError && err.code === 'policy.snapshot_invalid',
+    );
+    assert.equal(h.activations.length, before);
+    assert.equal(h.service.status().active?.version, 3);
+  });
+
   it('rollback serves an earlier snapshot as a new version', async () => {
     const first = await h.service.publish(alice, { kind: 'files', files: stack('v-one') }, {});
     await h.service.publish(alice, { kind: 'files', files: stack('v-two') }, {});
-    const rolled = h.service.rollback(bob, 2, 'v-two broke things');
+    const rolled = await h.service.rollback(bob, 2, 'v-two broke things');
     assert.deepEqual(rolled, { version: 4, restored: 2 });
     const statuses = h.service.history().map((r) => [r.version, r.status]);
     assert.deepEqual(statuses, [
@@ -238,18 +289,18 @@ describe('publish service', () => {
     ]);
     assert.equal(h.activations.at(-1)?.snapshot?.hash, first.snapshotHash);
     assert.equal(h.service.status().active?.snapshotHash, first.snapshotHash);
-    assert.throws(
-      () => h.service.rollback(bob, 4),
+    await assert.rejects(
+      h.service.rollback(bob, 4),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.rollback_invalid',
     );
-    assert.throws(
-      () => h.service.rollback(bob, 99),
+    await assert.rejects(
+      h.service.rollback(bob, 99),
       (err: unknown) => err instanceof VigoError && err.code === 'publish.version_not_found',
     );
     // Rolling back to the initial empty configuration serves nothing again.
-    h.service.rollback(bob, 1);
+    await h.service.rollback(bob, 1);
     assert.equal(h.activations.at(-1)?.snapshot, undefined);
-    const detail = h.service.show(2);
+    const detail = await h.service.show(2);
     assert.equal(detail.comparedWith, 1);
     assert.deepEqual(
       detail.diff.map((d) => d.status),
@@ -271,7 +322,7 @@ describe('publish service', () => {
       { dryRun: true },
     );
     assert.equal(dry.outcome, 'dry_run', 'a dry run is allowed while frozen');
-    h.service.rollback(alice, 1);
+    await h.service.rollback(alice, 1);
     h.clock.nowMs += 3_600_001;
     assert.equal(h.service.status().frozen, undefined, 'the freeze ends by itself');
     h.service.freeze(alice, h.clock.nowMs + 60_000, '');

@@ -8,10 +8,10 @@ import type { Ctx, Logger } from '../core/index.ts';
 import { VigoError, actorName } from '../core/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
-import { deserializeSnapshot, diffEntries } from '../policy/index.ts';
+import { deserializeSnapshot } from '../policy/index.ts';
 import type { CompiledSnapshot, Diagnostic, EntryDiff } from '../policy/index.ts';
+import { LazySnapshot } from '../policy/index.ts';
 import type { Store } from '../store/index.ts';
-import { computeImpact } from './impact.ts';
 import type { PublishImpact } from './impact.ts';
 import { createStacksCompiler } from './compile-stacks.ts';
 import type { StackSource } from './stack-source.ts';
@@ -92,13 +92,13 @@ export interface PublishService {
     source: StackSource,
     options: { message?: string; dryRun?: boolean },
   ): Promise<PublishResult>;
-  approve(ctx: Ctx, version: number): { version: number };
+  approve(ctx: Ctx, version: number): Promise<{ version: number }>;
   reject(ctx: Ctx, version: number, reason: string): { version: number };
-  rollback(ctx: Ctx, toVersion: number, message?: string): { version: number; restored: number };
+  rollback(ctx: Ctx, toVersion: number, message?: string): Promise<{ version: number; restored: number }>;
   freeze(ctx: Ctx, untilMs: number, reason: string): FreezeState;
   unfreeze(ctx: Ctx): { wasFrozen: boolean };
   history(limit?: number, beforeVersion?: number): VersionRow[];
-  show(version: number): VersionDetail;
+  show(version: number): Promise<VersionDetail>;
   status(): PublishStatus;
   /** Loads the active version's snapshot (none for the empty configuration) and activates it. */
   loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };
@@ -106,11 +106,16 @@ export interface PublishService {
 
 export function createPublishService(deps: PublishServiceDeps): PublishService {
   const now = deps.now ?? Date.now;
+  /** The active snapshot, a pending one and one more, most recent last. */
   const snapshots = new Map<string, CompiledSnapshot>();
+  const keep = (snapshot: CompiledSnapshot): void => {
+    snapshots.delete(snapshot.hash);
+    snapshots.set(snapshot.hash, snapshot);
+    while (snapshots.size > 3) snapshots.delete(snapshots.keys().next().value!);
+  };
 
-  const loadSnapshot = (hash: string): CompiledSnapshot | undefined => {
-    const known = snapshots.get(hash);
-    if (known) return known;
+  /** At start-up only, before anything is served: parsed and verified on this thread. */
+  const loadSnapshotNow = (hash: string): CompiledSnapshot | undefined => {
     const body = versions.snapshotBody(deps.store.db, hash);
     if (body === undefined) return undefined;
     const parsed = JSON.parse(body) as { entries?: unknown };
@@ -118,14 +123,25 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
     if (Array.isArray(parsed.entries) && parsed.entries.length === 0 && !('instances' in parsed))
       return undefined;
     const snapshot = deserializeSnapshot(body);
-    snapshots.clear();
-    snapshots.set(hash, snapshot);
+    keep(snapshot);
     return snapshot;
   };
 
-  const activeSnapshot = (): CompiledSnapshot | undefined => {
-    const active = versions.activeVersion(deps.store.db);
-    return active === undefined ? undefined : loadSnapshot(active.snapshotHash);
+  /** While serving: loaded and verified in the worker, parsed here only as bundles need it. */
+  const loadSnapshot = async (hash: string): Promise<CompiledSnapshot | undefined> => {
+    const known = snapshots.get(hash);
+    if (known) return known;
+    const { encoded } = await deps.validator.load(hash, deps.store.db.name);
+    if (encoded === undefined) return undefined;
+    const snapshot = new LazySnapshot(encoded.body, encoded.index);
+    keep(snapshot);
+    return snapshot;
+  };
+
+  const servedHostnames = (): string[] => {
+    const out: string[] = [];
+    for (const envoy of deps.fleet.values()) if (envoy.status !== 'revoked') out.push(envoy.hostname);
+    return out;
   };
 
   const stacks = createStacksCompiler({
@@ -169,12 +185,12 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
   };
 
   const activateInMemory = (version: number, snapshot: CompiledSnapshot | undefined): void => {
-    if (snapshot !== undefined) snapshots.set(snapshot.hash, snapshot);
+    if (snapshot !== undefined) keep(snapshot);
     deps.activate(version, snapshot);
     deps.log.info('config activated', {
       version,
       snapshotHash: snapshot?.hash ?? null,
-      entries: snapshot?.entries.length ?? 0,
+      entries: snapshot?.entryCount ?? 0,
     });
   };
 
@@ -196,14 +212,16 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
         snapshot: candidate,
         body: compiledBody,
         diagnostics,
-      } = await stacks.compile(source, activeHash);
-      const current = activeSnapshot();
+        impact,
+      } = await stacks.compile(source, {
+        activeHash,
+        hostnames: servedHostnames(),
+        dbFile: deps.store.db.name,
+      });
       const currentRow = versions.activeVersion(deps.store.db);
       const unchanged = currentRow !== undefined && currentRow.snapshotHash === candidate.hash;
-      if (options.dryRun) {
-        const impact = computeImpact(deps.fleet, current, candidate);
+      if (options.dryRun)
         return { outcome: 'dry_run', snapshotHash: candidate.hash, unchanged, diagnostics, impact };
-      }
       if (unchanged && currentRow !== undefined)
         return {
           outcome: 'unchanged',
@@ -211,7 +229,6 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           snapshotHash: candidate.hash,
           diagnostics,
         };
-      const impact = computeImpact(deps.fleet, current, candidate);
       const by = actorName(ctx.actor);
       const pending = deps.approvalRequired();
       const version = deps.store.tx((db) => {
@@ -244,21 +261,24 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           details: {
             snapshotHash: candidate.hash,
             message: options.message ?? null,
-            entries: candidate.entries.length,
+            entries: candidate.entryCount,
             envoysChanging: impact.envoysChanging,
           },
         });
         return next;
       });
-      if (pending) return { outcome: 'pending', version, snapshotHash: candidate.hash, diagnostics, impact };
+      if (pending) {
+        // Kept so that its approval activates it without loading it again.
+        keep(candidate);
+        return { outcome: 'pending', version, snapshotHash: candidate.hash, diagnostics, impact };
+      }
       activateInMemory(version, candidate);
       return { outcome: 'activated', version, snapshotHash: candidate.hash, diagnostics, impact };
     },
 
-    approve(ctx, version) {
+    async approve(ctx, version) {
       const by = actorName(ctx.actor);
-      const row = deps.store.tx((db) => {
-        const target = requireVersion(version);
+      const approvable = (target: VersionRow): void => {
         if (target.status !== 'pending')
           throw new VigoError('publish.not_pending', `version ${version} is ${target.status}, not pending`, {
             version,
@@ -270,6 +290,15 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
             { version },
           );
         assertNotFrozen('approval');
+      };
+      const requested = requireVersion(version);
+      approvable(requested);
+      // Loaded before the transaction (in the worker when not at hand), so the commit and the switch of
+      // what check-in serves follow each other with nothing in between.
+      const snapshot = await loadSnapshot(requested.snapshotHash);
+      deps.store.tx((db) => {
+        const target = requireVersion(version);
+        approvable(target);
         versions.markApproved(db, version, by, now());
         switchActive(version, 'superseded');
         appendAudit(db, {
@@ -278,9 +307,8 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           target: `config:${version}`,
           details: { requestedBy: target.createdBy, approvedBy: by, snapshotHash: target.snapshotHash },
         });
-        return target;
       });
-      activateInMemory(version, loadSnapshot(row.snapshotHash));
+      activateInMemory(version, snapshot);
       return { version };
     },
 
@@ -303,10 +331,9 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       return { version };
     },
 
-    rollback(ctx, toVersion, message) {
+    async rollback(ctx, toVersion, message) {
       const by = actorName(ctx.actor);
-      const result = deps.store.tx((db) => {
-        const target = requireVersion(toVersion);
+      const restorable = (target: VersionRow): void => {
         if (target.status === 'active')
           throw new VigoError(
             'publish.rollback_invalid',
@@ -321,9 +348,16 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
             `version ${toVersion} was never active (${target.status}); only a version that was served can be restored`,
             { version: toVersion },
           );
-        const next = versions.nextVersion(db);
+      };
+      const requested = requireVersion(toVersion);
+      restorable(requested);
+      const snapshot = await loadSnapshot(requested.snapshotHash);
+      const next = deps.store.tx((db) => {
+        const target = requireVersion(toVersion);
+        restorable(target);
+        const created = versions.nextVersion(db);
         versions.insertVersion(db, {
-          version: next,
+          version: created,
           snapshotHash: target.snapshotHash,
           createdAtMs: now(),
           createdBy: by,
@@ -331,17 +365,17 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           message: message ?? `rollback to version ${toVersion}`,
           source: `rollback:${toVersion}`,
         });
-        const from = switchActive(next, 'rolled_back');
+        const from = switchActive(created, 'rolled_back');
         appendAudit(db, {
           actor: by,
           action: 'config.rolled_back',
-          target: `config:${next}`,
+          target: `config:${created}`,
           details: { fromVersion: from ?? null, toVersion, snapshotHash: target.snapshotHash },
         });
-        return { version: next, restored: toVersion, hash: target.snapshotHash };
+        return created;
       });
-      activateInMemory(result.version, loadSnapshot(result.hash));
-      return { version: result.version, restored: result.restored };
+      activateInMemory(next, snapshot);
+      return { version: next, restored: toVersion };
     },
 
     freeze(ctx, untilMs, reason) {
@@ -380,27 +414,16 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       return versions.listVersions(deps.store.db, Math.min(limit, historyLimits.maxLimit), beforeVersion);
     },
 
-    show(version) {
+    async show(version) {
       const row = requireVersion(version);
-      const snapshot = loadSnapshot(row.snapshotHash);
       const previous = versions.listVersions(deps.store.db, 1, version)[0];
-      const before = previous === undefined ? undefined : loadSnapshot(previous.snapshotHash);
-      const diff =
-        snapshot === undefined
-          ? (before?.entries ?? []).map((e) => ({
-              entryId: e.id,
-              status: 'removed' as const,
-              added: [],
-              changed: [],
-              removed: [],
-            }))
-          : diffEntries(before, snapshot).filter((d) => d.status !== 'unchanged');
-      return {
-        version: row,
-        entries: snapshot?.entries.length ?? 0,
-        diff,
-        comparedWith: previous?.version ?? null,
-      };
+      // A diff walks every entry of two snapshots: the worker does it.
+      const { entries, diff } = await deps.validator.diff(
+        previous?.snapshotHash,
+        row.snapshotHash,
+        deps.store.db.name,
+      );
+      return { version: row, entries, diff, comparedWith: previous?.version ?? null };
     },
 
     status() {
@@ -415,7 +438,7 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
     loadActive() {
       const active = versions.activeVersion(deps.store.db);
       if (active === undefined) throw new VigoError('internal', 'no active config version');
-      return { version: active.version, snapshot: loadSnapshot(active.snapshotHash) };
+      return { version: active.version, snapshot: loadSnapshotNow(active.snapshotHash) };
     },
   };
 }

@@ -9,8 +9,17 @@ import { Worker } from 'node:worker_threads';
 import type { WorkerOptions } from 'node:worker_threads';
 import { VigoError, errorCatalog } from '../core/index.ts';
 import type { ErrorCode, Logger } from '../core/index.ts';
-import type { Diagnostic } from '../policy/index.ts';
-import type { ValidateJob, ValidatedSnapshot, WorkerReply } from './validator-protocol.ts';
+import type { EncodedSnapshot } from '../policy/index.ts';
+import type {
+  DiffOutcome,
+  WorkerOutcome,
+  LoadOutcome,
+  OutcomeOf,
+  ValidateJob,
+  ValidateOutcome,
+  ValidatorJob,
+  WorkerReply,
+} from './validator-protocol.ts';
 
 export interface ValidatorLimits {
   /** Wall-clock budget of one validation (publish.validate_timeout). */
@@ -30,13 +39,14 @@ export interface ValidatorPoolOptions {
   workerUrl?: URL;
 }
 
-export interface ValidatorResult {
-  diagnostics: Diagnostic[];
-  snapshot?: ValidatedSnapshot;
-}
+export type ValidatorResult = ValidateOutcome;
 
 export interface ValidatorPool {
-  run(job: ValidateJob): Promise<ValidatorResult>;
+  run(job: Omit<ValidateJob, 'kind'>): Promise<ValidatorResult>;
+  /** A snapshot stored in `dbFile`, verified and encoded (nothing for the empty configuration). */
+  load(hash: string, dbFile: string): Promise<LoadOutcome>;
+  /** What changed between two snapshots stored in `dbFile`. */
+  diff(beforeHash: string | undefined, afterHash: string, dbFile: string): Promise<DiffOutcome>;
   /** Throws publish.validator_busy now if `run` would: checked before an upload is written. */
   assertAccepting(): void;
   /** Refuses queued and running validations and stops the worker (server drain). */
@@ -45,8 +55,8 @@ export interface ValidatorPool {
 
 interface Pending {
   id: number;
-  job: ValidateJob;
-  resolve: (result: ValidatorResult) => void;
+  job: ValidatorJob;
+  resolve: (outcome: WorkerOutcome) => void;
   reject: (err: VigoError) => void;
 }
 
@@ -69,6 +79,19 @@ function startWorker(url: URL, options: WorkerOptions): Worker {
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(code, { ...options, eval: true });
+}
+
+/** A transferred body arrives as a plain Uint8Array over the moved memory: view it as a Buffer again. */
+function withBuffers(outcome: WorkerOutcome): WorkerOutcome {
+  let carrier: { encoded?: EncodedSnapshot } | undefined;
+  if ('encoded' in outcome) carrier = outcome;
+  else if ('snapshot' in outcome) carrier = outcome.snapshot;
+  const encoded = carrier?.encoded;
+  if (carrier !== undefined && encoded !== undefined && !Buffer.isBuffer(encoded.body)) {
+    const body: Uint8Array = encoded.body;
+    carrier.encoded = { ...encoded, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+  }
+  return outcome;
 }
 
 function knownCode(code: string): ErrorCode {
@@ -101,14 +124,32 @@ class Pool implements ValidatorPool {
     );
   }
 
-  run(job: ValidateJob): Promise<ValidatorResult> {
+  run(job: Omit<ValidateJob, 'kind'>): Promise<ValidatorResult> {
+    return this.submit({ kind: 'validate', ...job });
+  }
+
+  load(hash: string, dbFile: string): Promise<LoadOutcome> {
+    return this.submit({ kind: 'load', hash, dbFile });
+  }
+
+  diff(beforeHash: string | undefined, afterHash: string, dbFile: string): Promise<DiffOutcome> {
+    return this.submit({ kind: 'diff', beforeHash, afterHash, dbFile });
+  }
+
+  private submit<J extends ValidatorJob>(job: J): Promise<OutcomeOf[J['kind']]> {
     try {
       this.assertAccepting();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, resolve, reject });
+      const pending: Pending = {
+        id: this.nextId++,
+        job,
+        resolve: (outcome) => resolve(outcome as OutcomeOf[J['kind']]),
+        reject,
+      };
+      this.queue.push(pending);
       this.pump();
     });
   }
@@ -156,10 +197,7 @@ class Pool implements ValidatorPool {
     if (!running || running.worker !== worker || running.pending.id !== reply.id) return;
     this.settle(running);
     if (reply.kind === 'done') {
-      running.pending.resolve({
-        diagnostics: reply.diagnostics,
-        ...(reply.snapshot ? { snapshot: reply.snapshot } : {}),
-      });
+      running.pending.resolve(withBuffers(reply.outcome));
     } else if (reply.kind === 'refused') {
       running.pending.reject(new VigoError(knownCode(reply.code), reply.message, reply.details));
     } else {

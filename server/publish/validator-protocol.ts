@@ -1,8 +1,15 @@
 /**
  * Messages between the publish service and the validator worker (validator-pool.ts runs it,
- * validator-worker.ts is its body). Everything here crosses a worker boundary: plain data only.
+ * validator-worker.ts is its body). Everything here crosses a worker boundary: plain data only, and the
+ * snapshot body as a transferred buffer.
+ *
+ * Besides validating, the worker does every other whole-snapshot job of the publish service — the
+ * impact of a publish on the fleet, loading and verifying a stored snapshot, the diff between two
+ * versions — so that none of them, whatever the size of the stacks, runs on the thread that answers
+ * check-ins.
  */
-import type { Diagnostic } from '../policy/index.ts';
+import type { Diagnostic, EncodedSnapshot, EntryDiff } from '../policy/index.ts';
+import type { PublishImpact } from './impact.ts';
 
 /** The serializable part of the policy module's ValidateOptions. */
 export interface ValidatorOptions {
@@ -15,29 +22,78 @@ export interface ValidatorOptions {
 }
 
 export interface ValidateJob {
+  kind: 'validate';
   /** The stacks tree: a server directory, or the private copy of an upload (publish/stack-source.ts). */
   dir: string;
   options: ValidatorOptions;
   nowMs: number;
-  /** Send the serialized snapshot back (publish), not only its hash (validate). */
+  /** Send the encoded snapshot back (publish), not only its hash (validate). */
   wantSnapshot: boolean;
   /** The active snapshot's hash: when the result equals it, its body is not sent back. */
   unlessHash?: string;
+  /** Compute what this publish changes for these hostnames against the active snapshot. */
+  impact?: { activeHash: string | undefined; hostnames: readonly string[]; dbFile: string };
 }
+
+/** Loads a stored snapshot, verifies every hash in it and sends it back encoded. */
+export interface LoadJob {
+  kind: 'load';
+  hash: string;
+  /** The database the snapshot is stored in (opened read-only). */
+  dbFile: string;
+}
+
+/** Compares two stored snapshots (either may be the empty configuration: undefined). */
+export interface DiffJob {
+  kind: 'diff';
+  beforeHash: string | undefined;
+  afterHash: string;
+  dbFile: string;
+}
+
+export type ValidatorJob = ValidateJob | LoadJob | DiffJob;
 
 export interface ValidatedSnapshot {
   hash: string;
   entries: number;
-  /** `serializeSnapshot` of it; absent when not wanted or equal to `unlessHash`. */
-  body?: string;
+  /** Absent when not wanted or equal to `unlessHash`. */
+  encoded?: EncodedSnapshot;
 }
 
+export interface ValidateOutcome {
+  diagnostics: Diagnostic[];
+  snapshot?: ValidatedSnapshot;
+  impact?: PublishImpact;
+  /** Where the worker's time went, in milliseconds (for logs and benchmarks). */
+  timingsMs: { validate: number; impact: number; encode: number };
+}
+
+export interface LoadOutcome {
+  /** Undefined for the empty configuration a fresh server starts with. */
+  encoded?: EncodedSnapshot;
+}
+
+export interface DiffOutcome {
+  /** Entries of the `after` snapshot. */
+  entries: number;
+  /** Entries added, removed or changed (unchanged ones are left out). */
+  diff: EntryDiff[];
+}
+
+export interface OutcomeOf {
+  validate: ValidateOutcome;
+  load: LoadOutcome;
+  diff: DiffOutcome;
+}
+
+export type WorkerOutcome = ValidateOutcome | LoadOutcome | DiffOutcome;
+
 export type WorkerReply =
-  | { id: number; kind: 'done'; diagnostics: Diagnostic[]; snapshot?: ValidatedSnapshot }
+  | { id: number; kind: 'done'; outcome: WorkerOutcome }
   | { id: number; kind: 'refused'; code: string; message: string; details: Record<string, unknown> }
   | { id: number; kind: 'failed'; message: string; stack: string };
 
 export interface WorkerRequest {
   id: number;
-  job: ValidateJob;
+  job: ValidatorJob;
 }

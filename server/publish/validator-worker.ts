@@ -1,15 +1,75 @@
 /**
- * The body of the validator worker: validates and compiles a stacks tree and answers with the
- * diagnostics and (for a publish) the serialized snapshot. It runs in its
- * own V8 heap with its own limits, so a stack that exhausts memory or time ends this thread, never the
- * server (validator-pool.ts).
+ * The body of the validator worker: validates and compiles a stacks tree, and does the publish service's
+ * other whole-snapshot jobs (impact, loading a stored snapshot, diffs). It runs in its own V8 heap with its
+ * own limits, so a stack that exhausts memory or time ends this thread, never the server
+ * (validator-pool.ts). Snapshots go back encoded, their body buffer transferred, not copied.
  */
+import Database from 'better-sqlite3';
 import { parentPort } from 'node:worker_threads';
-import { isVigoError } from '../core/index.ts';
-import { serializeSnapshot, validateStacks } from '../policy/index.ts';
-import type { ValidateJob, ValidatedSnapshot, WorkerReply, WorkerRequest } from './validator-protocol.ts';
+import type { TransferListItem } from 'node:worker_threads';
+import { VigoError, isVigoError } from '../core/index.ts';
+import { deserializeSnapshot, diffEntries, encodeSnapshot, validateStacks } from '../policy/index.ts';
+import type { CompiledSnapshot } from '../policy/index.ts';
+import { computeImpact } from './impact.ts';
+import type {
+  DiffJob,
+  DiffOutcome,
+  LoadJob,
+  LoadOutcome,
+  ValidateJob,
+  ValidateOutcome,
+  ValidatorJob,
+  WorkerReply,
+  WorkerRequest,
+} from './validator-protocol.ts';
 
-async function run(job: ValidateJob): Promise<Omit<WorkerReply & { kind: 'done' }, 'id'>> {
+let db: Database.Database | undefined;
+
+function database(file: string): Database.Database {
+  if (db?.name !== file) {
+    db?.close();
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  }
+  return db;
+}
+
+/** The last snapshots this worker compiled or loaded: the next publish diffs against one of them. */
+const recent = new Map<string, CompiledSnapshot | undefined>();
+
+function remember(hash: string, snapshot: CompiledSnapshot | undefined): void {
+  recent.delete(hash);
+  recent.set(hash, snapshot);
+  while (recent.size > 2) recent.delete(recent.keys().next().value!);
+}
+
+/** A stored snapshot, verified; undefined for the empty configuration. */
+function stored(hash: string, dbFile: string): CompiledSnapshot | undefined {
+  if (recent.has(hash)) return recent.get(hash);
+  const body = database(dbFile)
+    .prepare('SELECT body FROM config_snapshots WHERE hash = ?')
+    .pluck()
+    .get(hash) as Buffer | undefined;
+  if (body === undefined) throw new VigoError('publish.version_not_found', `snapshot ${hash} is not stored`);
+  const text = body.toString('utf8');
+  const parsed = JSON.parse(text) as { entries?: unknown; instances?: unknown };
+  // The empty configuration a fresh server starts with is stored as {format, entries: []} without instances.
+  const snapshot =
+    Array.isArray(parsed.entries) && parsed.entries.length === 0 && parsed.instances === undefined
+      ? undefined
+      : deserializeSnapshot(text);
+  remember(hash, snapshot);
+  return snapshot;
+}
+
+async function validate(job: ValidateJob): Promise<ValidateOutcome> {
+  const timingsMs = { validate: 0, impact: 0, encode: 0 };
+  let started = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = Math.round(now - started);
+    started = now;
+    return ms;
+  };
   const known = new Set(job.options.knownSecrets);
   const result = await validateStacks(job.dir, {
     protectedPaths: job.options.protectedPaths,
@@ -19,32 +79,94 @@ async function run(job: ValidateJob): Promise<Omit<WorkerReply & { kind: 'done' 
     now: () => job.nowMs,
     forTransfer: true,
   });
+  timingsMs.validate = lap();
   const snapshot = result.snapshot;
-  if (snapshot === undefined) return { kind: 'done', diagnostics: result.diagnostics };
-  const out: ValidatedSnapshot = { hash: snapshot.hash, entries: snapshot.entries.length };
-  if (job.wantSnapshot && snapshot.hash !== job.unlessHash) out.body = serializeSnapshot(snapshot);
-  return { kind: 'done', diagnostics: result.diagnostics, snapshot: out };
+  if (snapshot === undefined) return { diagnostics: result.diagnostics, timingsMs };
+  const out: ValidateOutcome = {
+    diagnostics: result.diagnostics,
+    snapshot: { hash: snapshot.hash, entries: snapshot.entryCount },
+    timingsMs,
+  };
+  if (job.impact !== undefined) {
+    const { activeHash, dbFile } = job.impact;
+    const active = activeHash === undefined ? undefined : stored(activeHash, dbFile);
+    out.impact = computeImpact(job.impact.hostnames, active, snapshot);
+    timingsMs.impact = lap();
+  }
+  if (job.wantSnapshot && snapshot.hash !== job.unlessHash) {
+    out.snapshot!.encoded = encodeSnapshot(snapshot);
+    timingsMs.encode = lap();
+    // Published, it becomes the active snapshot the next publish is compared with.
+    remember(snapshot.hash, snapshot);
+  }
+  return out;
 }
 
-async function answer(request: WorkerRequest): Promise<WorkerReply> {
+function load(job: LoadJob): LoadOutcome {
+  const snapshot = stored(job.hash, job.dbFile);
+  return snapshot === undefined ? {} : { encoded: encodeSnapshot(snapshot) };
+}
+
+function diff(job: DiffJob): DiffOutcome {
+  const after = stored(job.afterHash, job.dbFile);
+  const before = job.beforeHash === undefined ? undefined : stored(job.beforeHash, job.dbFile);
+  if (after === undefined)
+    return {
+      entries: 0,
+      diff: (before?.entries ?? []).map((e) => ({
+        entryId: e.id,
+        status: 'removed',
+        added: [],
+        changed: [],
+        removed: [],
+      })),
+    };
+  return {
+    entries: after.entryCount,
+    diff: diffEntries(before, after).filter((d) => d.status !== 'unchanged'),
+  };
+}
+
+async function perform(job: ValidatorJob): Promise<ValidateOutcome | LoadOutcome | DiffOutcome> {
+  switch (job.kind) {
+    case 'validate':
+      return validate(job);
+    case 'load':
+      return load(job);
+    case 'diff':
+      return diff(job);
+  }
+}
+
+function transfers(outcome: ValidateOutcome | LoadOutcome | DiffOutcome): TransferListItem[] {
+  const encoded =
+    'encoded' in outcome ? outcome.encoded : 'snapshot' in outcome ? outcome.snapshot?.encoded : undefined;
+  return encoded === undefined ? [] : [encoded.body.buffer as ArrayBuffer];
+}
+
+async function answer(request: WorkerRequest): Promise<[WorkerReply, TransferListItem[]]> {
   try {
-    return { id: request.id, ...(await run(request.job)) };
+    const outcome = await perform(request.job);
+    return [{ id: request.id, kind: 'done', outcome }, transfers(outcome)];
   } catch (err) {
     if (isVigoError(err))
-      return {
-        id: request.id,
-        kind: 'refused',
-        code: err.code,
-        message: err.message,
-        details: { ...err.details },
-      };
+      return [
+        {
+          id: request.id,
+          kind: 'refused',
+          code: err.code,
+          message: err.message,
+          details: { ...err.details },
+        },
+        [],
+      ];
     const e = err instanceof Error ? err : new Error(String(err));
-    return { id: request.id, kind: 'failed', message: e.message, stack: e.stack ?? '' };
+    return [{ id: request.id, kind: 'failed', message: e.message, stack: e.stack ?? '' }, []];
   }
 }
 
 const port = parentPort;
 if (port === null) throw new Error('validator-worker.ts runs only as a worker thread');
 port.on('message', (request: WorkerRequest) => {
-  void answer(request).then((reply) => port.postMessage(reply));
+  void answer(request).then(([reply, transferList]) => port.postMessage(reply, transferList));
 });

@@ -79,10 +79,10 @@ export function nextVersion(db: Db): number {
   return ((db.prepare('SELECT max(version) FROM config_versions').pluck().get() as number | null) ?? 0) + 1;
 }
 
-export function storeSnapshot(db: Db, hash: string, body: string, nowMs: number): void {
+export function storeSnapshot(db: Db, hash: string, body: string | Buffer, nowMs: number): void {
   db.prepare('INSERT OR IGNORE INTO config_snapshots (hash, body, created_at) VALUES (?, ?, ?)').run(
     hash,
-    Buffer.from(body),
+    typeof body === 'string' ? Buffer.from(body) : body,
     nowMs,
   );
 }

@@ -194,10 +194,16 @@ function diffList(label: string, ids: readonly string[]): Html {
   </p>`;
 }
 
-function versionPage(deps: ConfigPagesDeps, c: WebContext, ctx: Ctx, version: number, view: View): Response {
+async function versionPage(
+  deps: ConfigPagesDeps,
+  c: WebContext,
+  ctx: Ctx,
+  version: number,
+  view: View,
+): Promise<Response> {
   const nowMs = Date.now();
   const viewer = requireViewer(c, ctx);
-  const detail = deps.publish.show(version);
+  const detail = await deps.publish.show(version);
   const v = detail.version;
   const changed = detail.diff.filter((d) => d.status !== 'unchanged');
   const unchanged = detail.diff.length - changed.length;
@@ -259,11 +265,11 @@ function decisionRoute(deps: ConfigPagesDeps, decision: 'approve' | 'reject'): A
       const version = versionNumber(pathParam(c, 'version'));
       const form = await readForm(c);
       try {
-        if (decision === 'approve') deps.publish.approve(ctx, version);
+        if (decision === 'approve') await deps.publish.approve(ctx, version);
         else deps.publish.reject(ctx, version, optionalField(form, 'reason', 1024, 'Reason') ?? '');
         return seeOther(c, `/config?notice=${decision === 'approve' ? 'approved' : 'rejected'}`);
       } catch (err) {
-        return versionPage(deps, c, ctx, version, { error: errorView(c, err) });
+        return await versionPage(deps, c, ctx, version, { error: errorView(c, err) });
       }
     },
   });

@@ -333,8 +333,8 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       access: 'fleet.read',
       errors: ['publish.version_not_found'],
       response: { ...versionSchema, required: [...(versionSchema['required'] as string[]), 'diff'] },
-      handler: ({ c, param }) => {
-        const detail = deps.publish.show(versionNumber(param('version')));
+      handler: async ({ c, param }) => {
+        const detail = await deps.publish.show(versionNumber(param('version')));
         return c.json({
           ...versionView(detail.version),
           entries: detail.entries,
@@ -351,7 +351,8 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       access: 'config.publish',
       errors: ['publish.version_not_found', 'publish.not_pending', 'publish.self_approval'],
       response: objectOf({ version: { type: 'integer' } }),
-      handler: ({ c, ctx, param }) => c.json(deps.publish.approve(ctx, versionNumber(param('version')))),
+      handler: async ({ c, ctx, param }) =>
+        c.json(await deps.publish.approve(ctx, versionNumber(param('version')))),
     }),
     route<typeof rejectBody>({
       method: 'POST',
@@ -378,7 +379,8 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
         version: { type: 'integer', description: 'the new active version' },
         restored: { type: 'integer', description: 'the version whose snapshot it serves' },
       }),
-      handler: ({ c, ctx, body }) => c.json(deps.publish.rollback(ctx, body.version, body.message), 201),
+      handler: async ({ c, ctx, body }) =>
+        c.json(await deps.publish.rollback(ctx, body.version, body.message), 201),
     }),
     route<typeof freezeBody>({
       method: 'POST',
