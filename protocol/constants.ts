@@ -89,5 +89,6 @@ export const rpcErrorCodes = {
   'stream.pending_limit': status.RESOURCE_EXHAUSTED,
   'server.draining': status.UNAVAILABLE,
   'server.unavailable': status.UNAVAILABLE,
+  'checkin.bundle_unavailable': status.FAILED_PRECONDITION,
 } as const satisfies Record<string, status>;
 export type RpcErrorCode = keyof typeof rpcErrorCodes;

@@ -155,18 +155,23 @@ describe('bytes that are not protobuf', () => {
 describe('CheckIn', () => {
   let tpl: EnrolledAgent;
   let stray: EnrolledAgent;
+  let heavy: EnrolledAgent;
 
   before(async () => {
     tpl = await enrollAgent(server, token, 'tpl-1.example.com');
     stray = await enrollAgent(server, token, 'stray-1.example.com');
+    heavy = await enrollAgent(server, token, 'heavy-1.example.com');
     const files: Record<string, string> = {
+      'configcrates/heavy.vgo':
+        'name: heavy\nresources:\n  - name: grid\n    type: file\n    target_path: /tmp/vigo-contract-grid\n    content: "{{ range .Traits.items }}{{ range .Traits.items }}x{{ end }}{{ end }}"\n',
       'configcrates/plain.vgo':
         'name: plain\nresources:\n  - name: motd\n    type: file\n    target_path: /tmp/vigo-contract-plain\n    content: "hello"\n',
       'configcrates/rendered.vgo':
         'name: rendered\nresources:\n  - name: os\n    type: file\n    target_path: /tmp/vigo-contract-os\n    content: "os {{ .Traits.os.family }}"\n',
-      'roles.vgo': 'roles:\n  plain:\n    configcrates: [plain]\n  rendered:\n    configcrates: [rendered]\n',
+      'roles.vgo':
+        'roles:\n  plain:\n    configcrates: [plain]\n  rendered:\n    configcrates: [rendered]\n  heavy:\n    configcrates: [heavy]\n',
       'envoys.vgo':
-        'envoys:\n  - match: "web-*"\n    roles: [plain]\n  - match: "tpl-*"\n    roles: [rendered]\n',
+        'envoys:\n  - match: "web-*"\n    roles: [plain]\n  - match: "tpl-*"\n    roles: [rendered]\n  - match: "heavy-*"\n    roles: [heavy]\n',
     };
     await admin('/api/v1/secrets', { path: 'contract/unused', value: 'moves the secrets epoch' });
     await admin('/api/v1/config/publish', {
@@ -218,6 +223,14 @@ describe('CheckIn', () => {
     const sent = await checkIn(tpl, { traitsHash: sha256(traits), traitsJson: traits });
     assert.equal(sent.sendTraits, false);
     assert.equal(documentOf(sent).resources[0]?.params['content'], 'os debian');
+  });
+
+  it('answers a bundle its traits make too costly to render with a stable code, not INTERNAL', async () => {
+    const traits = Buffer.from(JSON.stringify({ items: Array.from({ length: 1000 }, (_, i) => i) }));
+    const refused = await refusal(checkIn(heavy, { traitsHash: sha256(traits), traitsJson: traits }));
+    assert.deepEqual(refused, { code: grpc.status.FAILED_PRECONDITION, vigo: 'checkin.bundle_unavailable' });
+    // Other envoys are served as before.
+    assert.equal((await checkIn(web, {})).outcome.case, 'bundle');
   });
 
   it('refuses traits_json that is not a JSON object, and stores none of it', async () => {

@@ -15,6 +15,7 @@ import {
 import { addService } from '../../protocol/index.ts';
 import type { AgentRpc, PayloadOf, ServiceImplementation, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
+import { isVigoError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
@@ -100,6 +101,15 @@ export function registerAgentService(
     if (err instanceof WatermarkNotDurableError) {
       deps.metrics.rejections.inc({ rpc, code: 'server.unavailable' });
       return rejection('server.unavailable', err.message);
+    }
+    if (isVigoError(err) && (err.code === 'policy.template_limit' || err.code === 'policy.template')) {
+      // The stacks, not the agent or the server, are at fault: logged (once) where the bundle was built.
+      deps.metrics.rejections.inc({ rpc, code: 'checkin.bundle_unavailable' });
+      return rejection(
+        'checkin.bundle_unavailable',
+        `this envoy's bundle cannot be built from the published stacks (${err.message}); ` +
+          'keep enforcing the cached bundle until an operator publishes a fix',
+      );
     }
     deps.log.error('agent rpc failed', { rpc, err });
     return { code: grpc.status.INTERNAL, details: 'internal error', metadata: new grpc.Metadata() };

@@ -1312,7 +1312,9 @@ export const VigoAgent: GenService<{
    *
    * Errors: the envelope codes of the file comment. checkin.payload_invalid also covers any field beyond its
    * documented limit, traits_json whose SHA-256 does not equal traits_hash, and traits_json that is not a
-   * JSON object; nothing of a refused payload is stored.
+   * JSON object; nothing of a refused payload is stored. FAILED_PRECONDITION checkin.bundle_unavailable: the
+   * envoy's bundle cannot be built from the published stacks with its traits (a template fails or goes over
+   * its render budget); the agent keeps enforcing its cached bundle and checks in again at its interval.
    *
    * @generated from rpc vigo.agent.v1.VigoAgent.CheckIn
    */
