@@ -39,7 +39,9 @@ function resourceViews(entry: CompiledEntry): Map<string, string> {
 
 function resourceIds(entry: CompiledEntry): string[] {
   const snap = snapshotOf(entry);
-  return entry.configcrates.flatMap((c) => (snap.instances.get(c.instance)?.resources ?? []).map((r) => r.id));
+  return entry.configcrates.flatMap((c) =>
+    (snap.instances.get(c.instance)?.resources ?? []).map((r) => r.id),
+  );
 }
 
 export function diffResources(
