@@ -18,15 +18,7 @@ import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics, logOpenFileLimits } from '../net/index.ts';
-import { buildOpenApiDocument } from '../http/openapi.ts';
-import type { AnyRoute } from '../http/route-table.ts';
-import { withBodyCap } from '../http/route-table.ts';
-import { auditRoutes } from '../http/routes/audit.ts';
-import { eventRoutes } from '../http/routes/events.ts';
-import { identityRoutes } from '../http/routes/identity.ts';
-import { systemRoutes } from '../http/routes/system.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { webRoutes } from '../../web/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -36,18 +28,13 @@ import { mintLocalAdminCredential } from '../http/auth.ts';
 import { startHttpsListener } from '../http/listener.ts';
 import type { HttpsListener } from '../http/listener.ts';
 import { Readiness } from '../http/readiness.ts';
-import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
-import { enrollRoutes } from '../http/routes/enroll.ts';
-import { envoyRoutes } from '../http/routes/envoys.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
-import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
-import { runRoutes } from '../http/routes/runs.ts';
-import { secretRoutes } from '../http/routes/secrets.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
+import { assembleRoutes } from './http-routes.ts';
 import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
 import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
@@ -287,51 +274,25 @@ export async function startServer(
       cacheDir: join(paths.dataDir, 'bootstrap'),
       log: log.child({ component: 'bootstrap' }),
     });
-    const ping = store.db.prepare('SELECT 1').pluck();
     const auth = { localAdmin, identity };
-    const routes: AnyRoute[] = [];
-    let openApi: Record<string, unknown> | undefined;
-    routes.push(
-      ...systemRoutes({
-        systemInfo: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
-        readiness,
-        metrics: metricsRegistry,
-        databaseReady: () => {
-          try {
-            return ping.get() === 1;
-          } catch {
-            return false;
-          }
-        },
-        openApi: () => (openApi ??= buildOpenApiDocument(routes, { version: serverVersion })),
-        table: () => routes,
-      }),
-      ...identityRoutes({ identity }),
-      ...enrollRoutes({ enroll }),
-      ...envoyRoutes({ fleet, admin: fleetAdmin, runs }),
-      ...runRoutes({ runs }),
-      ...withBodyCap(configRoutes({ publish }), configUploadPaths, 'upload'),
-      ...secretRoutes({ vault, store }),
-      ...auditRoutes({
-        store,
-        monitor: audit.monitor,
-        checkpointKey: pki.bundleSigningKey,
-        checkpointPublicKeyRaw: pki.bundlePublicKeyRaw,
-      }),
-      ...eventRoutes({ bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
-      ...bootstrapRoutes({ bootstrap }),
-      ...webRoutes({
-        identity,
-        fleet,
-        fleetAdmin,
-        runs,
-        publish,
-        store,
-        enroll,
-        events: bus,
-        version: serverVersion,
-      }),
-    );
+    const routes = assembleRoutes({
+      system: { version: serverVersion, bootId, mode: loaded.mode, startedAtMs },
+      readiness,
+      metrics: metricsRegistry,
+      store,
+      pki,
+      identity,
+      enroll,
+      fleet,
+      fleetAdmin,
+      runs,
+      publish,
+      vault,
+      auditMonitor: audit.monitor,
+      bus,
+      bootstrap,
+      version: serverVersion,
+    });
     const app = createHttpApp({
       log,
       ...httpBodySettings(config, () => view.current),

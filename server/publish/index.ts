@@ -3,15 +3,16 @@
  * `createPublishService` holds the use cases; `createSnapshotPolicy` turns an activated snapshot into
  * what check-in serves.
  */
-export { createPublishService, historyLimits } from './service.ts';
+export { createPublishService } from './service.ts';
+export type { PublishServiceDeps } from './service.ts';
+export { historyLimits } from './service-types.ts';
 export type {
   PublishResult,
   PublishService,
-  PublishServiceDeps,
   PublishStatus,
   ValidateReport,
   VersionDetail,
-} from './service.ts';
+} from './service-types.ts';
 export { createSnapshotPolicy, tracedMerkleRoot } from './snapshot-policy.ts';
 export type { SnapshotPolicy, SnapshotPolicyOptions } from './snapshot-policy.ts';
 export { checkUpload, uploadLimits } from './stack-source.ts';

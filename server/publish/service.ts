@@ -4,21 +4,20 @@
  * swap in check-in) happens only after that transaction commits, so the fleet is never served a
  * version the database does not record as active.
  */
-import type { Ctx, Logger } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
 import { VigoError, actorName } from '../core/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
-import { deserializeSnapshot } from '../policy/index.ts';
-import type { CompiledSnapshot, Diagnostic, EntryDiff } from '../policy/index.ts';
-import { LazySnapshot } from '../policy/index.ts';
+import type { CompiledSnapshot } from '../policy/index.ts';
 import type { Store } from '../store/index.ts';
-import type { PublishImpact } from './impact.ts';
 import { createStacksCompiler } from './compile-stacks.ts';
-import type { StackSource } from './stack-source.ts';
+import { createSnapshotCache } from './snapshot-cache.ts';
 import type { ValidatorPool } from './validator-pool.ts';
 import type { ValidatorOptions } from './validator-protocol.ts';
 import * as versions from './versions.ts';
-import type { FreezeState, VersionRow } from './versions.ts';
+import { historyLimits } from './service-types.ts';
+import type { PublishService } from './service-types.ts';
+import type { VersionRow } from './versions.ts';
 
 export interface PublishServiceDeps {
   store: Store;
@@ -38,105 +37,13 @@ export interface PublishServiceDeps {
   now?: () => number;
 }
 
-export interface ValidateReport {
-  ok: boolean;
-  diagnostics: Diagnostic[];
-  snapshotHash: string | null;
-  entries: number;
-}
-
-export type PublishResult =
-  | {
-      outcome: 'dry_run';
-      snapshotHash: string;
-      unchanged: boolean;
-      diagnostics: Diagnostic[];
-      impact: PublishImpact;
-    }
-  | { outcome: 'unchanged'; version: number; snapshotHash: string; diagnostics: Diagnostic[] }
-  | {
-      outcome: 'pending';
-      version: number;
-      snapshotHash: string;
-      diagnostics: Diagnostic[];
-      impact: PublishImpact;
-    }
-  | {
-      outcome: 'activated';
-      version: number;
-      snapshotHash: string;
-      diagnostics: Diagnostic[];
-      impact: PublishImpact;
-    };
-
-export interface PublishStatus {
-  active: VersionRow | undefined;
-  pending: VersionRow | undefined;
-  frozen: FreezeState | undefined;
-}
-
-export interface VersionDetail {
-  version: VersionRow;
-  entries: number;
-  /** Compared with the version just before it, when there is one. */
-  diff: EntryDiff[];
-  comparedWith: number | null;
-}
-
-export const historyLimits = { defaultLimit: 50, maxLimit: 500 } as const;
-
-export interface PublishService {
-  validate(source: StackSource): Promise<ValidateReport>;
-  publish(
-    ctx: Ctx,
-    source: StackSource,
-    options: { message?: string; dryRun?: boolean },
-  ): Promise<PublishResult>;
-  approve(ctx: Ctx, version: number): Promise<{ version: number }>;
-  reject(ctx: Ctx, version: number, reason: string): { version: number };
-  rollback(ctx: Ctx, toVersion: number, message?: string): Promise<{ version: number; restored: number }>;
-  freeze(ctx: Ctx, untilMs: number, reason: string): FreezeState;
-  unfreeze(ctx: Ctx): { wasFrozen: boolean };
-  history(limit?: number, beforeVersion?: number): VersionRow[];
-  show(version: number): Promise<VersionDetail>;
-  status(): PublishStatus;
-  /** Loads the active version's snapshot (none for the empty configuration) and activates it. */
-  loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };
-}
-
 export function createPublishService(deps: PublishServiceDeps): PublishService {
   const now = deps.now ?? Date.now;
-  /** The active snapshot, a pending one and one more, most recent last. */
-  const snapshots = new Map<string, CompiledSnapshot>();
-  const keep = (snapshot: CompiledSnapshot): void => {
-    snapshots.delete(snapshot.hash);
-    snapshots.set(snapshot.hash, snapshot);
-    while (snapshots.size > 3) snapshots.delete(snapshots.keys().next().value!);
-  };
-
-  /** At start-up only, before anything is served: parsed and verified on this thread. */
-  const loadSnapshotNow = (hash: string): CompiledSnapshot | undefined => {
-    const body = versions.snapshotBody(deps.store.db, hash);
-    if (body === undefined) return undefined;
-    const parsed = JSON.parse(body) as { entries?: unknown };
-    // The empty configuration a fresh server starts with is stored as {format, entries: []} with no instances.
-    if (Array.isArray(parsed.entries) && parsed.entries.length === 0 && !('instances' in parsed))
-      return undefined;
-    const snapshot = deserializeSnapshot(body);
-    keep(snapshot);
-    return snapshot;
-  };
-
-  /** While serving: loaded and verified in the worker, parsed here only as bundles need it. */
-  const loadSnapshot = async (hash: string): Promise<CompiledSnapshot | undefined> => {
-    const known = snapshots.get(hash);
-    if (known) return known;
-    const { encoded } = await deps.validator.load(hash, deps.store.db.name);
-    if (encoded === undefined) return undefined;
-    const snapshot = new LazySnapshot(encoded.body, encoded.index);
-    keep(snapshot);
-    return snapshot;
-  };
+  const {
+    keep,
+    load: loadSnapshot,
+    loadNow: loadSnapshotNow,
+  } = createSnapshotCache(deps.store, deps.validator);
 
   const servedHostnames = (): string[] => {
     const out: string[] = [];

@@ -14,7 +14,8 @@
 import { VigoError, parseDurationMs } from '../../core/index.ts';
 import type { PublishResult, PublishService, VersionRow } from '../../publish/index.ts';
 import { historyLimits, uploadLimits } from '../../publish/index.ts';
-import type { AnyRoute, JsonSchema } from '../route-table.ts';
+import type { AnyRoute } from '../route-table.ts';
+import { objectOf, publishSchema, validateSchema, versionSchema } from './config-schemas.ts';
 import { route } from '../route-table.ts';
 
 export interface ConfigRoutesDeps {
@@ -84,128 +85,6 @@ function publishStatus(result: PublishResult): 200 | 201 | 202 {
   return 200;
 }
 
-const versionSchema: JsonSchema = {
-  type: 'object',
-  required: ['version', 'status', 'snapshotHash', 'createdAt', 'createdBy'],
-  properties: {
-    version: { type: 'integer' },
-    status: { type: 'string' },
-    snapshotHash: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-    createdBy: { type: 'string' },
-    message: { type: ['string', 'null'] },
-    approvedBy: { type: ['string', 'null'] },
-    approvedAt: { type: ['string', 'null'] },
-    source: { type: ['string', 'null'] },
-  },
-};
-const diagnosticSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['severity', 'code', 'file', 'line', 'col', 'message', 'hint'],
-  properties: {
-    severity: { enum: ['error', 'warning', 'info'] },
-    code: { type: 'string', description: 'stable diagnostic code (docs/stacks.md)' },
-    file: { type: 'string', description: 'relative to the stacks directory' },
-    line: { type: 'integer' },
-    col: { type: 'integer' },
-    message: { type: 'string' },
-    hint: { type: 'string', description: 'how to fix it; empty when the message says everything' },
-  },
-};
-const diagnostics: JsonSchema = { type: 'array', items: diagnosticSchema };
-const idList: JsonSchema = { type: 'array', items: { type: 'string' } };
-const impactSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['entries', 'envoysTotal', 'envoysChanging', 'groups'],
-  properties: {
-    entries: {
-      type: 'array',
-      description: 'match entries whose resources change',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['entryId', 'status', 'added', 'changed', 'removed'],
-        properties: {
-          entryId: { type: 'string' },
-          status: { enum: ['added', 'removed', 'changed', 'unchanged'] },
-          added: idList,
-          changed: idList,
-          removed: idList,
-        },
-      },
-    },
-    envoysTotal: { type: 'integer' },
-    envoysChanging: { type: 'integer' },
-    groups: {
-      type: 'array',
-      description: 'envoys grouped by the entry they match before and after',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['entryBefore', 'entryAfter', 'envoys', 'hostnames', 'added', 'changed', 'removed'],
-        properties: {
-          entryBefore: { type: ['string', 'null'] },
-          entryAfter: { type: ['string', 'null'] },
-          envoys: { type: 'integer' },
-          hostnames: { ...idList, description: 'at most 1000 listed; envoys is exact' },
-          added: idList,
-          changed: idList,
-          removed: idList,
-        },
-      },
-    },
-  },
-};
-const validateSchema: JsonSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['ok', 'diagnostics', 'snapshotHash', 'entries'],
-  properties: {
-    ok: { type: 'boolean', description: 'no diagnostic is an error' },
-    diagnostics,
-    snapshotHash: { type: ['string', 'null'], description: 'content hash of the compiled snapshot when ok' },
-    entries: { type: 'integer', description: 'match entries compiled' },
-  },
-};
-function publishOutcome(outcome: string, fields: Record<string, JsonSchema>): JsonSchema {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['outcome', ...Object.keys(fields)],
-    properties: { outcome: { const: outcome }, ...fields },
-  };
-}
-const publishSchema: JsonSchema = {
-  description:
-    '201 activated, 202 pending (waits for a second admin under publish.approval: required), ' +
-    '200 dry_run or unchanged (the tree compiles to the active snapshot)',
-  oneOf: [
-    publishOutcome('dry_run', {
-      snapshotHash: { type: 'string' },
-      unchanged: { type: 'boolean' },
-      diagnostics,
-      impact: impactSchema,
-    }),
-    publishOutcome('unchanged', {
-      version: { type: 'integer' },
-      snapshotHash: { type: 'string' },
-      diagnostics,
-    }),
-    ...['pending', 'activated'].map((outcome) =>
-      publishOutcome(outcome, {
-        version: { type: 'integer' },
-        snapshotHash: { type: 'string' },
-        diagnostics,
-        impact: impactSchema,
-      }),
-    ),
-  ],
-};
-function objectOf(fields: Record<string, JsonSchema>): JsonSchema {
-  return { type: 'object', additionalProperties: false, required: Object.keys(fields), properties: fields };
-}
 const historyQuery = {
   limit: { type: 'integer', min: 1, max: historyLimits.maxLimit },
   before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },

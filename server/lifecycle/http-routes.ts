@@ -1,0 +1,93 @@
+/**
+ * The server's whole HTTP route table, assembled from each module's routes: the API, the web pages and the
+ * operational endpoints (start.ts mounts it). One list, so the OpenAPI document and /api/v1/system/routes
+ * describe exactly what is served.
+ */
+import type { Registry } from 'prom-client';
+import { buildOpenApiDocument } from '../http/openapi.ts';
+import type { Readiness } from '../http/readiness.ts';
+import type { AnyRoute } from '../http/route-table.ts';
+import { withBodyCap } from '../http/route-table.ts';
+import { auditRoutes } from '../http/routes/audit.ts';
+import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
+import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
+import { enrollRoutes } from '../http/routes/enroll.ts';
+import { envoyRoutes } from '../http/routes/envoys.ts';
+import { eventRoutes } from '../http/routes/events.ts';
+import { identityRoutes } from '../http/routes/identity.ts';
+import { runRoutes } from '../http/routes/runs.ts';
+import { secretRoutes } from '../http/routes/secrets.ts';
+import { systemRoutes } from '../http/routes/system.ts';
+import type { SystemInfo } from '../http/app.ts';
+import type { Pki } from '../pki/index.ts';
+import type { Store } from '../store/index.ts';
+import { webRoutes } from '../../web/index.ts';
+
+type Dep<F extends (deps: never) => unknown, K extends keyof Parameters<F>[0]> = Parameters<F>[0][K];
+
+export interface RouteParts {
+  readonly system: SystemInfo;
+  readonly readiness: Readiness;
+  readonly metrics: Registry;
+  readonly store: Store;
+  readonly pki: Pick<Pki, 'bundleSigningKey' | 'bundlePublicKeyRaw'>;
+  readonly identity: Dep<typeof webRoutes, 'identity'>;
+  readonly enroll: Dep<typeof webRoutes, 'enroll'>;
+  readonly fleet: Dep<typeof webRoutes, 'fleet'>;
+  readonly fleetAdmin: Dep<typeof webRoutes, 'fleetAdmin'>;
+  readonly runs: Dep<typeof webRoutes, 'runs'>;
+  readonly publish: Dep<typeof webRoutes, 'publish'>;
+  readonly vault: Dep<typeof secretRoutes, 'vault'>;
+  readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
+  readonly bus: Dep<typeof eventRoutes, 'bus'>;
+  readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
+  readonly version: string;
+}
+
+export function assembleRoutes(p: RouteParts): AnyRoute[] {
+  const ping = p.store.db.prepare('SELECT 1').pluck();
+  const routes: AnyRoute[] = [];
+  let openApi: Record<string, unknown> | undefined;
+  routes.push(
+    ...systemRoutes({
+      systemInfo: p.system,
+      readiness: p.readiness,
+      metrics: p.metrics,
+      databaseReady: () => {
+        try {
+          return ping.get() === 1;
+        } catch {
+          return false;
+        }
+      },
+      openApi: () => (openApi ??= buildOpenApiDocument(routes, { version: p.version })),
+      table: () => routes,
+    }),
+    ...identityRoutes({ identity: p.identity }),
+    ...enrollRoutes({ enroll: p.enroll }),
+    ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
+    ...runRoutes({ runs: p.runs }),
+    ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
+    ...secretRoutes({ vault: p.vault, store: p.store }),
+    ...auditRoutes({
+      store: p.store,
+      monitor: p.auditMonitor,
+      checkpointKey: p.pki.bundleSigningKey,
+      checkpointPublicKeyRaw: p.pki.bundlePublicKeyRaw,
+    }),
+    ...eventRoutes({ bus: p.bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
+    ...bootstrapRoutes({ bootstrap: p.bootstrap }),
+    ...webRoutes({
+      identity: p.identity,
+      fleet: p.fleet,
+      fleetAdmin: p.fleetAdmin,
+      runs: p.runs,
+      publish: p.publish,
+      store: p.store,
+      enroll: p.enroll,
+      events: p.bus,
+      version: p.version,
+    }),
+  );
+  return routes;
+}

@@ -1,0 +1,73 @@
+/** What the publish service offers and answers (service.ts implements it). */
+import type { Ctx } from '../core/index.ts';
+import type { Diagnostic, EntryDiff } from '../policy/index.ts';
+import type { PublishImpact } from './impact.ts';
+import type { StackSource } from './stack-source.ts';
+import type { FreezeState, VersionRow } from './versions.ts';
+import type { CompiledSnapshot } from '../policy/index.ts';
+
+export interface ValidateReport {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  snapshotHash: string | null;
+  entries: number;
+}
+
+export type PublishResult =
+  | {
+      outcome: 'dry_run';
+      snapshotHash: string;
+      unchanged: boolean;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    }
+  | { outcome: 'unchanged'; version: number; snapshotHash: string; diagnostics: Diagnostic[] }
+  | {
+      outcome: 'pending';
+      version: number;
+      snapshotHash: string;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    }
+  | {
+      outcome: 'activated';
+      version: number;
+      snapshotHash: string;
+      diagnostics: Diagnostic[];
+      impact: PublishImpact;
+    };
+
+export interface PublishStatus {
+  active: VersionRow | undefined;
+  pending: VersionRow | undefined;
+  frozen: FreezeState | undefined;
+}
+
+export interface VersionDetail {
+  version: VersionRow;
+  entries: number;
+  /** Compared with the version just before it, when there is one. */
+  diff: EntryDiff[];
+  comparedWith: number | null;
+}
+
+export const historyLimits = { defaultLimit: 50, maxLimit: 500 } as const;
+
+export interface PublishService {
+  validate(source: StackSource): Promise<ValidateReport>;
+  publish(
+    ctx: Ctx,
+    source: StackSource,
+    options: { message?: string; dryRun?: boolean },
+  ): Promise<PublishResult>;
+  approve(ctx: Ctx, version: number): Promise<{ version: number }>;
+  reject(ctx: Ctx, version: number, reason: string): { version: number };
+  rollback(ctx: Ctx, toVersion: number, message?: string): Promise<{ version: number; restored: number }>;
+  freeze(ctx: Ctx, untilMs: number, reason: string): FreezeState;
+  unfreeze(ctx: Ctx): { wasFrozen: boolean };
+  history(limit?: number, beforeVersion?: number): VersionRow[];
+  show(version: number): Promise<VersionDetail>;
+  status(): PublishStatus;
+  /** Loads the active version's snapshot (none for the empty configuration) and activates it. */
+  loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };
+}
