@@ -135,7 +135,12 @@ async function main(): Promise<void> {
     // this one the same way, on the demo stacks, and report that separately.
     t = performance.now();
     const demo = path.join(import.meta.dirname, '..', 'policies', 'demo');
-    await pool.run({ dir: demo, options: validatorOptions, nowMs: Date.now(), wantSnapshot: false });
+    await pool.run({
+      tree: { kind: 'dir', dir: demo },
+      options: validatorOptions,
+      nowMs: Date.now(),
+      wantSnapshot: false,
+    });
     console.log(
       `validator worker started and warmed on policies/demo in ${(performance.now() - t).toFixed(0)} ms (not counted below)`,
     );
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
       let t = performance.now();
       const cpu = process.cpuUsage();
       const result = await pool.run({
-        dir: root,
+        tree: { kind: 'dir', dir: root },
         options: validatorOptions,
         nowMs: Date.now(),
         wantSnapshot: true,
@@ -192,7 +197,7 @@ async function main(): Promise<void> {
     loop.enable();
     t = performance.now();
     const dry = await pool.run({
-      dir: root,
+      tree: { kind: 'dir', dir: root },
       options: validatorOptions,
       nowMs: Date.now(),
       wantSnapshot: false,

@@ -17,3 +17,5 @@ export { ensurePrivateDir, writePrivateFile } from './fs-secure.ts';
 export { exitCodes } from './exit-codes.ts';
 export type { ExitCodeName } from './exit-codes.ts';
 export { closestName, editDistance, listNames } from './suggest.ts';
+export { parseBody, parseJsonBody } from './body-rules.ts';
+export type { BodyOf, BodyRules, FieldRule, UploadedFile } from './body-rules.ts';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hono } from 'hono';
-import { VigoError } from '../core/index.ts';
-import { parseBody, readJsonBody } from './json-body.ts';
+import { VigoError, parseBody } from '../core/index.ts';
+import { readJsonBody } from './json-body.ts';
 
 const rules = {
   name: { type: 'string', maxLength: 5 },

@@ -21,7 +21,7 @@ import type { AuthDeps, AuthEnv } from './auth.ts';
 import { authRequired, checkFormCsrf, identifyRequest } from './auth.ts';
 import type { BodyBudget, BodyReservation } from './body-budget.ts';
 import type { BodyOf, BodyRules } from './json-body.ts';
-import { readJsonBody } from './json-body.ts';
+import { readJsonBody, readRawJsonBody } from './json-body.ts';
 import { sourceAddress } from './peer.ts';
 import type { QueryOf, QueryRules } from './query.ts';
 import { parseQuery } from './query.ts';
@@ -60,6 +60,8 @@ export interface RouteRequest<B extends BodyRules, Q extends QueryRules> {
   readonly body: BodyOf<B>;
   /** Reads and checks the body now, for routes that must refuse some callers before parsing it. */
   readonly readBody: () => Promise<BodyOf<B>>;
+  /** The JSON body's bytes, bounded like any body but neither decoded nor parsed (`rawBody` routes). */
+  readonly readRawBody: () => Promise<Buffer>;
   readonly query: QueryOf<Q>;
   readonly param: (name: string) => string;
 }
@@ -75,6 +77,11 @@ export interface RouteDef<B extends BodyRules = BodyRules, Q extends QueryRules 
   readonly body?: B;
   /** The handler reads the body itself with `readBody()` (after its own rate limiting, say). */
   readonly deferBody?: boolean;
+  /**
+   * The handler takes the body's bytes with `readRawBody()` and has them parsed elsewhere — a stacks
+   * upload is parsed by the validator worker against the same `body` rules, never on this thread.
+   */
+  readonly rawBody?: boolean;
   /** The largest body accepted; `small` for public routes and `standard` for the others unless declared. */
   readonly bodyCap?: BodyCap;
   /** Schema of the success body; `produces` other than JSON document the media type instead. */
@@ -231,10 +238,12 @@ export function mountRouteTable(
         if (admitted instanceof Response) return admitted;
         const rules = r.body ?? {};
         const readBody = (): Promise<BodyOf<BodyRules>> => readJsonBody(c, rules);
-        const body =
-          r.body === undefined || r.deferBody === true ? ({} as BodyOf<BodyRules>) : await readBody();
+        const readRawBody = (): Promise<Buffer> => readRawJsonBody(c);
+        const deferred = r.deferBody === true || r.rawBody === true;
+        const body = r.body === undefined || deferred ? ({} as BodyOf<BodyRules>) : await readBody();
         const { ctx, query } = admitted;
-        return await r.handler({ c, ctx, body, readBody, query, param: (name) => c.req.param(name) ?? '' });
+        const param = (name: string): string => c.req.param(name) ?? '';
+        return await r.handler({ c, ctx, body, readBody, readRawBody, query, param });
       } finally {
         reservation.release();
       }

@@ -8,8 +8,9 @@ import { LazySnapshot } from '../policy/index.ts';
 import type { CompiledSnapshot, Diagnostic } from '../policy/index.ts';
 import type { PublishImpact } from './impact.ts';
 import { checkUpload, withStackDir } from './stack-source.ts';
-import type { StackSource } from './stack-source.ts';
+import type { StackSource, UploadRequest } from './stack-source.ts';
 import type { ValidatorPool, ValidatorResult } from './validator-pool.ts';
+import type { StacksTree } from './validator-protocol.ts';
 import type { ValidatorOptions } from './validator-protocol.ts';
 
 export interface StacksCompilerDeps {
@@ -28,6 +29,8 @@ export interface CompiledStacks {
   body?: Buffer;
   /** What it changes for the fleet, compared with the active snapshot. */
   impact: PublishImpact;
+  /** What an upload said besides its files. */
+  request: UploadRequest;
 }
 
 /** What a publish is compared with: the active snapshot and every envoy that is not revoked. */
@@ -60,17 +63,21 @@ export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
   const run = (source: StackSource, wantSnapshot: boolean, base?: ImpactBase): Promise<ValidatorResult> => {
     // Refused before anything is written: a full validator queue, unsafe upload paths.
     deps.validator.assertAccepting();
+    const job = (tree: StacksTree) => ({
+      tree,
+      options: deps.validatorOptions(),
+      nowMs: deps.now(),
+      wantSnapshot,
+      ...(base === undefined ? {} : { impact: base }),
+      ...(base?.activeHash === undefined ? {} : { unlessHash: base.activeHash }),
+    });
+    // An upload body goes to the worker as it arrived: parsed, checked and written there.
+    if (source.kind === 'upload')
+      return deps.validator.run(
+        job({ kind: 'upload', body: source.body, form: source.form, scratchRoot: deps.scratchDir }),
+      );
     if (source.kind === 'files') checkUpload(source.files);
-    return withStackDir(source, deps.scratchDir, (dir) =>
-      deps.validator.run({
-        dir,
-        options: deps.validatorOptions(),
-        nowMs: deps.now(),
-        wantSnapshot,
-        ...(base === undefined ? {} : { impact: base }),
-        ...(base?.activeHash === undefined ? {} : { unlessHash: base.activeHash }),
-      }),
-    );
+    return withStackDir(source, deps.scratchDir, (dir) => deps.validator.run(job({ kind: 'dir', dir })));
   };
 
   return {
@@ -82,14 +89,15 @@ export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
       const validated = result.snapshot;
       if (validated === undefined || result.impact === undefined) throw stacksInvalid(result.diagnostics);
       const { diagnostics, impact } = result;
+      const request = result.request ?? {};
       if (validated.encoded !== undefined) {
         const { body, index } = validated.encoded;
-        return { diagnostics, impact, snapshot: new LazySnapshot(body, index), body };
+        return { diagnostics, impact, request, snapshot: new LazySnapshot(body, index), body };
       }
       const stored = await deps.storedSnapshot(validated.hash);
       if (stored === undefined)
         throw new VigoError('internal', `compiled snapshot ${validated.hash} is not stored`);
-      return { diagnostics, impact, snapshot: stored };
+      return { diagnostics, impact, request, snapshot: stored };
     },
   };
 }

@@ -15,7 +15,7 @@ export type {
 } from './service-types.ts';
 export { createSnapshotPolicy, tracedMerkleRoot } from './snapshot-policy.ts';
 export type { SnapshotPolicy, SnapshotPolicyOptions } from './snapshot-policy.ts';
-export { checkUpload, uploadLimits } from './stack-source.ts';
+export { checkUpload, uploadForms, uploadLimits } from './stack-source.ts';
 export { createValidatorPool } from './validator-pool.ts';
 export type {
   ValidatorLimits,

@@ -308,6 +308,38 @@ describe('publish service', () => {
     );
   });
 
+  it('takes an upload body as it arrived: the worker parses it against its form, refusing what breaks it', async () => {
+    const upload = (body: unknown, form: 'validate' | 'publish' = 'publish') => ({
+      kind: 'upload' as const,
+      body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+      form,
+    });
+    const code = (expected: string) => (err: unknown) => err instanceof VigoError && err.code === expected;
+    await assert.rejects(h.service.publish(alice, upload('{"files": ['), {}), code('request.invalid'));
+    await assert.rejects(
+      h.service.publish(alice, upload({ files: stack('x'), extra: 1 }), {}),
+      code('request.invalid'),
+    );
+    await assert.rejects(
+      h.service.validate(upload({ files: stack('x'), message: 'validate takes no message' }, 'validate')),
+      code('request.invalid'),
+    );
+    await assert.rejects(
+      h.service.publish(alice, upload({ files: [{ path: '../escape.vgo', content: 'x' }] }), {}),
+      code('publish.upload_invalid'),
+    );
+    assert.equal(h.activations.length, 0, 'nothing refused was activated');
+    h.service.freeze(alice, h.clock.nowMs + 60_000, 'window');
+    const dry = await h.service.publish(alice, upload({ files: stack('x'), dryRun: true }), {});
+    assert.equal(dry.outcome, 'dry_run', 'the body says it is a dry run, allowed while frozen');
+    await assert.rejects(h.service.publish(alice, upload({ files: stack('x') }), {}), code('publish.frozen'));
+    h.service.unfreeze(alice);
+    const done = await h.service.publish(alice, upload({ files: stack('x'), message: 'from the body' }), {});
+    assert.equal(done.outcome, 'activated');
+    assert.equal(h.service.history(1)[0]?.message, 'from the body');
+    assert.deepEqual(fs.readdirSync(path.join(h.dir, 'tmp')), [], 'the worker removes its copies');
+  });
+
   it('freeze blocks publish and approval until it ends or is lifted; rollback still works', async () => {
     await h.service.publish(alice, { kind: 'files', files: stack('before freeze') }, {});
     h.service.freeze(alice, h.clock.nowMs + 3_600_000, 'holiday');

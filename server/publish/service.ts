@@ -112,19 +112,23 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       };
     },
 
-    async publish(ctx, source, options) {
-      if (!options.dryRun) assertNotFrozen('publish');
+    async publish(ctx, source, given) {
+      // An upload body says itself whether it is a dry run: known once the worker has parsed it.
+      if (source.kind !== 'upload' && !given.dryRun) assertNotFrozen('publish');
       const activeHash = versions.activeVersion(deps.store.db)?.snapshotHash;
       const {
         snapshot: candidate,
         body: compiledBody,
         diagnostics,
         impact,
+        request,
       } = await stacks.compile(source, {
         activeHash,
         hostnames: servedHostnames(),
         dbFile: deps.store.db.name,
       });
+      const options = { ...given, ...request };
+      if (!options.dryRun) assertNotFrozen('publish');
       const currentRow = versions.activeVersion(deps.store.db);
       const unchanged = currentRow !== undefined && currentRow.snapshotHash === candidate.hash;
       if (options.dryRun)

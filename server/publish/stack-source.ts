@@ -6,18 +6,81 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { VigoError, ensurePrivateDir } from '../core/index.ts';
+import { VigoError, ensurePrivateDir, parseJsonBody } from '../core/index.ts';
+import type { BodyRules } from '../core/index.ts';
 
 export interface StackFile {
   readonly path: string;
   readonly content: string;
 }
 
+/**
+ * `upload` is a request body as it arrived (JSON bytes): the validator worker parses it against the rules
+ * of `form` and writes its files, so a large upload is never decoded or parsed on the serving thread.
+ */
 export type StackSource =
   | { readonly kind: 'dir'; readonly dir: string }
-  | { readonly kind: 'files'; readonly files: readonly StackFile[] };
+  | { readonly kind: 'files'; readonly files: readonly StackFile[] }
+  | { readonly kind: 'upload'; readonly body: Buffer; readonly form: UploadForm };
 
 export const uploadLimits = { maxFiles: 50_000, maxPathLength: 1024 } as const;
+
+/** The request bodies that carry a stacks tree: validate takes the files, publish a message and dryRun too. */
+export const uploadForms = {
+  validate: { files: { type: 'files', maxItems: uploadLimits.maxFiles } },
+  publish: {
+    files: { type: 'files', maxItems: uploadLimits.maxFiles },
+    message: { type: 'string', optional: true, maxLength: 4096 },
+    dryRun: { type: 'boolean', optional: true },
+  },
+} as const satisfies Record<string, BodyRules>;
+
+export type UploadForm = keyof typeof uploadForms;
+
+/** What a publish upload says besides its files. */
+export interface UploadRequest {
+  message?: string;
+  dryRun?: boolean;
+}
+
+/** Parses an upload body against its form: `request.invalid` or `publish.upload_invalid`, never half a tree. */
+export function parseUpload(
+  body: Uint8Array,
+  form: UploadForm,
+): { files: StackFile[]; request: UploadRequest } {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  const parsed: { files: StackFile[]; message?: string; dryRun?: boolean } = parseJsonBody(
+    text,
+    uploadForms[form],
+  );
+  checkUpload(parsed.files);
+  const request: UploadRequest = {};
+  if (parsed.message !== undefined) request.message = parsed.message;
+  if (parsed.dryRun !== undefined) request.dryRun = parsed.dryRun;
+  return { files: parsed.files, request };
+}
+
+/**
+ * Writes an upload's files into a fresh private directory under `scratchRoot` (synchronously: the
+ * validator worker does this, never the serving thread), runs `use` on it, and removes it whatever happens.
+ */
+export async function withUploadDir<T>(
+  files: readonly StackFile[],
+  scratchRoot: string,
+  use: (dir: string) => Promise<T>,
+): Promise<T> {
+  ensurePrivateDir(scratchRoot);
+  const dir = path.join(scratchRoot, `upload-${randomUUID()}`);
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    for (const d of new Set(files.map((file) => path.dirname(path.join(dir, file.path)))))
+      fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const file of files) fs.writeFileSync(path.join(dir, file.path), file.content, { mode: 0o600 });
+    return await use(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function invalid(message: string, file?: string): VigoError {
   return new VigoError('publish.upload_invalid', message, file === undefined ? {} : { file });
@@ -63,7 +126,7 @@ export function checkUpload(files: readonly StackFile[]): void {
  * check-ins (the validator worker then reads the copy).
  */
 export async function withStackDir<T>(
-  source: StackSource,
+  source: Exclude<StackSource, { kind: 'upload' }>,
   scratchRoot: string,
   use: (dir: string) => Promise<T>,
 ): Promise<T> {

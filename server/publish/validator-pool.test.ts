@@ -61,7 +61,7 @@ function job(files: readonly StackFile[], wantSnapshot = false): Omit<ValidateJo
     fs.writeFileSync(path.join(dir, file.path), file.content);
   }
   return {
-    dir,
+    tree: { kind: 'dir', dir },
     options: { protectedPaths: [], protectedServices: [], knownSecrets: [] },
     nowMs: 1_700_000_000_000,
     wantSnapshot,

@@ -81,6 +81,17 @@ function startWorker(url: URL, options: WorkerOptions): Worker {
   return new Worker(code, { ...options, eval: true });
 }
 
+/**
+ * An upload body that owns its memory moves to the worker instead of being copied (the request is done
+ * with it); a body that shares a pooled buffer is copied.
+ */
+function transferable(job: ValidatorJob): ArrayBuffer[] {
+  if (job.kind !== 'validate' || job.tree.kind !== 'upload') return [];
+  const body = job.tree.body;
+  const owns = body.byteOffset === 0 && body.buffer.byteLength === body.byteLength;
+  return owns && body.buffer instanceof ArrayBuffer ? [body.buffer] : [];
+}
+
 /** A transferred body arrives as a plain Uint8Array over the moved memory: view it as a Buffer again. */
 function withBuffers(outcome: WorkerOutcome): WorkerOutcome {
   let carrier: { encoded?: EncodedSnapshot } | undefined;
@@ -176,7 +187,7 @@ class Pool implements ValidatorPool {
     this.running = { pending, worker, limits, startedMs: performance.now(), timer };
     // Someone awaits this validation (maybe the start-up publish, before any listener exists).
     worker.ref();
-    worker.postMessage({ id: pending.id, job: pending.job });
+    worker.postMessage({ id: pending.id, job: pending.job }, transferable(pending.job));
   }
 
   private spawn(limits: ValidatorLimits): Worker {

@@ -10,6 +10,7 @@
  */
 import type { Diagnostic, EncodedSnapshot, EntryDiff } from '../policy/index.ts';
 import type { PublishImpact } from './impact.ts';
+import type { UploadForm, UploadRequest } from './stack-source.ts';
 
 /** The serializable part of the policy module's ValidateOptions. */
 export interface ValidatorOptions {
@@ -21,10 +22,16 @@ export interface ValidatorOptions {
   knownSecrets: readonly string[];
 }
 
+/**
+ * The stacks tree: a directory (on the server, or the private copy of files a caller wrote), or an upload
+ * body that the worker parses against its form and writes into a private directory under `scratchRoot`.
+ */
+export type StacksTree =
+  { kind: 'dir'; dir: string } | { kind: 'upload'; body: Uint8Array; form: UploadForm; scratchRoot: string };
+
 export interface ValidateJob {
   kind: 'validate';
-  /** The stacks tree: a server directory, or the private copy of an upload (publish/stack-source.ts). */
-  dir: string;
+  tree: StacksTree;
   options: ValidatorOptions;
   nowMs: number;
   /** Send the encoded snapshot back (publish), not only its hash (validate). */
@@ -61,6 +68,8 @@ export interface ValidatedSnapshot {
 }
 
 export interface ValidateOutcome {
+  /** What an upload said besides its files (message, dryRun). */
+  request?: UploadRequest;
   diagnostics: Diagnostic[];
   snapshot?: ValidatedSnapshot;
   impact?: PublishImpact;

@@ -11,6 +11,7 @@ import { VigoError, isVigoError } from '../core/index.ts';
 import { deserializeSnapshot, diffEntries, encodeSnapshot, validateStacks } from '../policy/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
 import { computeImpact } from './impact.ts';
+import { parseUpload, withUploadDir } from './stack-source.ts';
 import type {
   DiffJob,
   DiffOutcome,
@@ -61,7 +62,16 @@ function stored(hash: string, dbFile: string): CompiledSnapshot | undefined {
   return snapshot;
 }
 
+/** Validates the job's tree; an upload is parsed and written to a private directory first. */
 async function validate(job: ValidateJob): Promise<ValidateOutcome> {
+  const tree = job.tree;
+  if (tree.kind === 'dir') return validateDir(job, tree.dir);
+  const { files, request } = parseUpload(tree.body, tree.form);
+  const outcome = await withUploadDir(files, tree.scratchRoot, (dir) => validateDir(job, dir));
+  return { ...outcome, request };
+}
+
+async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutcome> {
   const timingsMs = { validate: 0, impact: 0, encode: 0 };
   let started = performance.now();
   const lap = (): number => {
@@ -71,7 +81,7 @@ async function validate(job: ValidateJob): Promise<ValidateOutcome> {
     return ms;
   };
   const known = new Set(job.options.knownSecrets);
-  const result = await validateStacks(job.dir, {
+  const result = await validateStacks(dir, {
     protectedPaths: job.options.protectedPaths,
     protectedServices: job.options.protectedServices,
     ...(job.options.dataDir === undefined ? {} : { dataDir: job.options.dataDir }),

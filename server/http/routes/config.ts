@@ -13,7 +13,7 @@
  */
 import { VigoError, parseDurationMs } from '../../core/index.ts';
 import type { PublishResult, PublishService, VersionRow } from '../../publish/index.ts';
-import { historyLimits, uploadLimits } from '../../publish/index.ts';
+import { historyLimits, uploadForms } from '../../publish/index.ts';
 import type { AnyRoute } from '../route-table.ts';
 import { objectOf, publishSchema, validateSchema, versionSchema } from './config-schemas.ts';
 import { route } from '../route-table.ts';
@@ -25,12 +25,6 @@ export interface ConfigRoutesDeps {
 /** Paths that accept stack uploads larger than the general body limit. */
 export const configUploadPaths = ['/api/v1/config/validate', '/api/v1/config/publish'] as const;
 
-const uploadBody = { files: { type: 'files', maxItems: uploadLimits.maxFiles } } as const;
-const publishBody = {
-  files: { type: 'files', maxItems: uploadLimits.maxFiles },
-  message: { type: 'string', optional: true, maxLength: 4096 },
-  dryRun: { type: 'boolean', optional: true },
-} as const;
 const rollbackBody = {
   version: { type: 'integer' },
   message: { type: 'string', optional: true, maxLength: 4096 },
@@ -93,7 +87,7 @@ const historyQuery = {
 export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
   const tag = 'config';
   return [
-    route<typeof uploadBody>({
+    route<typeof uploadForms.validate>({
       method: 'POST',
       path: '/api/v1/config/validate',
       summary: 'Validate an uploaded stacks tree: every diagnostic, never a change',
@@ -107,12 +101,14 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
         'publish.validator_crashed',
         'unavailable',
       ],
-      body: uploadBody,
+      body: uploadForms.validate,
+      // Parsed against the same rules by the validator worker, never on this thread.
+      rawBody: true,
       response: validateSchema,
-      handler: async ({ c, body }) =>
-        c.json(await deps.publish.validate({ kind: 'files', files: body.files })),
+      handler: async ({ c, readRawBody }) =>
+        c.json(await deps.publish.validate({ kind: 'upload', body: await readRawBody(), form: 'validate' })),
     }),
-    route<typeof publishBody>({
+    route<typeof uploadForms.publish>({
       method: 'POST',
       path: '/api/v1/config/publish',
       summary: 'Publish a stacks tree (dryRun: report which envoys would change)',
@@ -129,15 +125,13 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
         'publish.validator_crashed',
         'unavailable',
       ],
-      body: publishBody,
+      body: uploadForms.publish,
+      rawBody: true,
       success: [200, 201, 202],
       response: publishSchema,
-      handler: async ({ c, ctx, body }) => {
-        const result = await deps.publish.publish(
-          ctx,
-          { kind: 'files', files: body.files },
-          { message: body.message, dryRun: body.dryRun },
-        );
+      handler: async ({ c, ctx, readRawBody }) => {
+        const body = await readRawBody();
+        const result = await deps.publish.publish(ctx, { kind: 'upload', body, form: 'publish' }, {});
         return c.json(result, publishStatus(result));
       },
     }),
