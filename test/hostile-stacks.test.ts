@@ -8,16 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { createEnvelopeClock, signRequest } from '../protocol/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
+import { httpsRequest } from './helpers/https-client.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
+import { heapHungryStack, mergeBombYaml } from '../server/policy/hostile.fixture.ts';
 
 interface StackFile {
   path: string;
@@ -55,19 +56,6 @@ function padding(): StackFile[] {
   return files;
 }
 
-function mergeBomb(): StackFile[] {
-  const lines = ['vars:', '  a0: &a0 {k0: v}'];
-  for (let i = 1; i < 40; i++)
-    lines.push(
-      `  a${i}: &a${i}`,
-      `    <<: [*a${i - 1}]`,
-      `    k${i}: x`,
-      `    m${i}:`,
-      `      <<: *a${i - 1}`,
-    );
-  return [{ path: 'bomb/common.vgo', content: lines.join('\n') + '\n' }];
-}
-
 function foreachBlowUp(): StackFile[] {
   const list = `[${Array.from({ length: 440_000 }, (_, i) => i).join(', ')}]`;
   const resource = (n: number): string =>
@@ -89,27 +77,6 @@ function nested(): StackFile[] {
   return [{ path: 'nested/hosts.vgo', content: `envoys: ${'['.repeat(200_000)}\n` }];
 }
 
-/**
- * Within every stack limit (each configcrate renders just under what one entry may carry, each entry
- * uses one), from some 70 KB of YAML: 200 × 3.8 MB of rendered text, more than the validator's heap.
- */
-function heapHungry(): StackFile[] {
-  const files: StackFile[] = [];
-  const items = Array.from({ length: 38 }, (_, i) => i).join(', ');
-  const lines = ['envoys:'];
-  for (let c = 0; c < 200; c++) {
-    files.push({
-      path: `configcrates/hungry${c}.vgo`,
-      content:
-        `name: hungry${c}\nforeach: [${items}]\nresources:\n  - name: "f{{ .Item }}"\n    type: file\n` +
-        `    target_path: "/srv/${c}/{{ .Item }}"\n    content: '{{ printf "%100000s" "x" }}'\n`,
-    });
-    lines.push(`  - match: "hungry-${c}"`, `    configcrates: [hungry${c}]`);
-  }
-  files.push({ path: 'hungry/hosts.vgo', content: lines.join('\n') + '\n' });
-  return files;
-}
-
 function adminHeaders(): Record<string, string> {
   const token = readFileSync(join(server.dataDir, 'local-admin.token'), 'utf8').trim();
   return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -124,28 +91,12 @@ interface Sent {
 function post(route: string, files: StackFile[]): Sent {
   let markSent: () => void = () => undefined;
   const sent = new Promise<void>((resolve) => (markSent = resolve));
-  const response = new Promise<HttpsResponse>((resolve, reject) => {
-    const req = httpsRequest(
-      `${server.apiUrl}/api/v1/config/${route}`,
-      { method: 'POST', ca: server.ca, headers: adminHeaders(), agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            json: <T>() => JSON.parse(body) as T,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.on('finish', markSent);
-    req.end(JSON.stringify({ files }));
+  const response = httpsRequest(`${server.apiUrl}/api/v1/config/${route}`, {
+    method: 'POST',
+    ca: server.ca,
+    headers: adminHeaders(),
+    body: JSON.stringify({ files }),
+    onSent: markSent,
   });
   return { sent, response };
 }
@@ -238,7 +189,11 @@ after(async () => {
 });
 
 const hostile: { name: string; files: () => StackFile[]; code: string }[] = [
-  { name: 'merge-key bomb', files: mergeBomb, code: 'yaml.alias_limit' },
+  {
+    name: 'merge-key bomb',
+    files: () => [{ path: 'bomb/common.vgo', content: mergeBombYaml() }],
+    code: 'yaml.alias_limit',
+  },
   { name: 'foreach over 3 × 440,000 items', files: foreachBlowUp, code: 'foreach.too_many_items' },
   { name: '200,000 nested "["', files: nested, code: 'yaml.too_deep' },
 ];
@@ -266,7 +221,7 @@ describe('hostile stacks are validated off the event loop', () => {
 
   it('a stack that exhausts the validator heap is refused with publish.validator_out_of_memory', async (t) => {
     for (const route of ['validate', 'publish']) {
-      const seen = await whileInFlight(post(route, heapHungry()));
+      const seen = await whileInFlight(post(route, heapHungryStack(200)));
       assert.equal(seen.response.status, 413, seen.response.body.slice(0, 500));
       assert.equal(seen.response.json<{ code: string }>().code, 'publish.validator_out_of_memory');
       report(t, `${route}, heap exhaustion`, seen);

@@ -12,7 +12,13 @@ import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-cli
 import { waitFor } from './helpers/deadline.ts';
 import { httpsRequest } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
-import { freeLoopbackPort, makeTempDir, spawnServer, startServer } from './helpers/server-process.ts';
+import {
+  freeLoopbackPort,
+  makeTempDir,
+  readyServer,
+  spawnServer,
+  startServer,
+} from './helpers/server-process.ts';
 
 const temp = makeTempDir('vigo-devfull-');
 const pipeTemp = makeTempDir('vigo-epipe-');
@@ -52,18 +58,7 @@ async function startOnDevFull(): Promise<ReadyServer> {
     },
     30_000,
   );
-  return {
-    ...proc,
-    apiPort,
-    grpcPort,
-    ca,
-    apiUrl,
-    request: (path, options) => httpsRequest(`${apiUrl}${path}`, { ...options, ca }),
-    stop: async () => {
-      if (proc.exitCode() === undefined) proc.child.kill('SIGTERM');
-      return proc.exited();
-    },
-  };
+  return readyServer(proc, { apiPort, grpcPort, ca });
 }
 
 describe('log writes that fail', () => {

@@ -9,6 +9,7 @@ import { buildBundleDocument } from './bundle.ts';
 import { stackLimits, templateLimits } from './limits.ts';
 import { validateFiles } from './testing.ts';
 import type { Diagnostic, ValidateResult } from './types.ts';
+import { mergeBombYaml } from './hostile.fixture.ts';
 
 const envoys = (crates: string): string => `envoys:\n  - match: "*"\n    configcrates: [${crates}]\n`;
 const motd = `name: motd\nresources:\n  - name: motd\n    type: file\n    target_path: /etc/motd\n    content: hi\n`;
@@ -25,23 +26,9 @@ function at(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col}`;
 }
 
-/** 40 levels of `<<` merges, each doubling: 2^40 nodes if expanded naively, ~2 KB of text. */
-function mergeBomb(): string {
-  const lines = ['vars:', '  a0: &a0 {k0: v}'];
-  for (let i = 1; i < 40; i++)
-    lines.push(
-      `  a${i}: &a${i}`,
-      `    <<: [*a${i - 1}]`,
-      `    k${i}: x`,
-      `    m${i}:`,
-      `      <<: *a${i - 1}`,
-    );
-  return lines.join('\n') + '\n';
-}
-
 describe('YAML limits', () => {
   it('a merge-key bomb stops at yaml.alias_limit', async () => {
-    const text = mergeBomb();
+    const text = mergeBombYaml();
     assert.ok(text.length < 4096);
     const d = only(
       await validateFiles({

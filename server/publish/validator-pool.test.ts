@@ -12,6 +12,7 @@ import type { StackFile } from './stack-source.ts';
 import { createValidatorPool } from './validator-pool.ts';
 import type { ValidatorLimits } from './validator-pool.ts';
 import type { ValidateJob } from './validator-protocol.ts';
+import { heapHungryStack } from '../policy/hostile.fixture.ts';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-validator-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -24,27 +25,6 @@ const small: StackFile[] = [
   },
   { path: 'envoys.vgo', content: 'envoys:\n  - match: "web-*"\n    configcrates: [motd]\n' },
 ];
-
-/**
- * Within every stack limit (each configcrate renders just under what one entry may carry, each entry
- * uses one), from a few kilobytes of YAML: 60 × 3.8 MB of rendered text, more than the validator's heap.
- */
-function heapHungry(): StackFile[] {
-  const files: StackFile[] = [];
-  const items = Array.from({ length: 38 }, (_, i) => i).join(', ');
-  const lines = ['envoys:'];
-  for (let c = 0; c < 60; c++) {
-    files.push({
-      path: `configcrates/hungry${c}.vgo`,
-      content:
-        `name: hungry${c}\nforeach: [${items}]\nresources:\n  - name: "f{{ .Item }}"\n    type: file\n` +
-        `    target_path: "/srv/${c}/{{ .Item }}"\n    content: '{{ printf "%100000s" "x" }}'\n`,
-    });
-    lines.push(`  - match: "hungry-${c}"`, `    configcrates: [hungry${c}]`);
-  }
-  files.push({ path: 'hungry/hosts.vgo', content: lines.join('\n') + '\n' });
-  return files;
-}
 
 /** The general YAML parser (an anchor sends the file there) reads a 400,000-item flow list for seconds. */
 const slow: StackFile[] = [
@@ -104,7 +84,7 @@ describe('validator pool', () => {
   it('a stack that exhausts the worker heap is refused, and the next one gets a fresh worker', async () => {
     const p = pool({ maxHeapMb: 64 });
     try {
-      await assert.rejects(p.run(job(heapHungry())), code('publish.validator_out_of_memory'));
+      await assert.rejects(p.run(job(heapHungryStack(60))), code('publish.validator_out_of_memory'));
       assert.deepEqual((await p.run(job(small))).diagnostics, []);
     } finally {
       await p.close();

@@ -16,6 +16,8 @@ export interface HttpsRequestOptions {
   servername?: string;
   /** The local address to connect from (a 127.0.0.x address gives a test its own rate-limit budget). */
   localAddress?: string;
+  /** Called once the whole body has been handed to the network. */
+  onSent?: () => void;
 }
 
 export function httpsRequest(url: string, options: HttpsRequestOptions): Promise<HttpsResponse> {
@@ -46,6 +48,7 @@ export function httpsRequest(url: string, options: HttpsRequestOptions): Promise
       },
     );
     req.on('error', reject);
+    if (options.onSent !== undefined) req.on('finish', options.onSent);
     req.end(options.body);
   });
 }

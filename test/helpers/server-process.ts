@@ -152,14 +152,20 @@ export async function startServer(options: SpawnOptions): Promise<ReadyServer> {
   const apiPort = ready['apiPort'] as number;
   const grpcPort = ready['grpcPort'] as number;
   const ca = readFileSync(ready['caFile'] as string, 'utf8');
-  const apiUrl = `https://127.0.0.1:${apiPort}`;
+  return readyServer(proc, { apiPort, grpcPort, ca });
+}
+
+/** A spawned server, once it is known to listen on these ports with this CA. */
+export function readyServer(
+  proc: ServerProcess,
+  where: { apiPort: number; grpcPort: number; ca: string },
+): ReadyServer {
+  const apiUrl = `https://127.0.0.1:${where.apiPort}`;
   return {
     ...proc,
-    apiPort,
-    grpcPort,
-    ca,
+    ...where,
     apiUrl,
-    request: (path, requestOptions) => httpsRequest(`${apiUrl}${path}`, { ...requestOptions, ca }),
+    request: (path, requestOptions) => httpsRequest(`${apiUrl}${path}`, { ...requestOptions, ca: where.ca }),
     stop: async () => {
       if (proc.exitCode() === undefined) proc.child.kill('SIGTERM');
       return proc.exited();
