@@ -1,7 +1,7 @@
 /**
  * Launches Debian's chromium through playwright-core for the browser tests. CI installs chromium when it
- * is missing (.ci/run); a machine without it fails here with that message instead of skipping, so a
- * green run always means the browser tests ran.
+ * is missing (.ci/run) and sets VIGO_REQUIRE_BROWSER=1, so there a missing browser fails the run; on a
+ * machine without chromium and without that variable the browser tests are skipped, saying why.
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -24,7 +24,16 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
-/** Throws, with what to do, when Chromium is not installed: browser tests fail rather than skip. */
+/**
+ * Why the browser tests are skipped here, or undefined when they run: chromium is missing and nobody asked
+ * for them with VIGO_REQUIRE_BROWSER=1 (which makes requireChromium fail instead).
+ */
+export function browserSkipReason(): string | undefined {
+  if (existsSync(chromiumPath) || process.env['VIGO_REQUIRE_BROWSER'] === '1') return undefined;
+  return `no browser at ${chromiumPath}: install it with "apt-get install chromium" to run these tests (VIGO_REQUIRE_BROWSER=1 makes its absence a failure)`;
+}
+
+/** Throws, with what to do, when Chromium is not installed. */
 export function requireChromium(): void {
   if (!existsSync(chromiumPath)) {
     throw new Error(

@@ -12,7 +12,13 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { createEnrollToken } from '../helpers/agent-client.ts';
-import { laptopContext, launchChromium, requireChromium, screenshot } from '../helpers/browser.ts';
+import {
+  browserSkipReason,
+  laptopContext,
+  launchChromium,
+  requireChromium,
+  screenshot,
+} from '../helpers/browser.ts';
 import type { ReadyServer } from '../helpers/server-process.ts';
 import { makeTempDir, repoRoot, startServer } from '../helpers/server-process.ts';
 import { cleanCliEnv, runVigocli } from '../helpers/vigocli.ts';
@@ -110,7 +116,10 @@ async function signIn(p: Page, who: { username: string; password: string }): Pro
   return submit(p, p.getByRole('button', { name: 'Sign in' }));
 }
 
+const skip = browserSkipReason();
+
 before(async () => {
+  if (skip !== undefined) return;
   requireChromium();
   server = await startServer({ dataDir: serverDir.path, env: { VIGO_PUBLISH_APPROVAL: 'required' } });
   const token = await createEnrollToken(server, ['ui-*'], 5);
@@ -130,7 +139,7 @@ after(async () => {
   work.remove();
 });
 
-describe('web UI against a real server and real agents', () => {
+describe('web UI against a real server and real agents', { skip }, () => {
   it('creates the first admin with the bootstrap secret and signs in; a wrong password is refused', async () => {
     const line = await server.waitForLog('the admin bootstrap secret', (l) =>
       l.msg.startsWith('admin bootstrap secret'),
