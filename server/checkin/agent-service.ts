@@ -15,7 +15,6 @@ import {
 import { addService } from '../../protocol/index.ts';
 import type { AgentRpc, PayloadOf, ServiceImplementation, SignedEnvelope } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
-import { isVigoError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
@@ -25,6 +24,7 @@ import type { CheckinMetrics } from './metrics.ts';
 import { rejection } from './rejection.ts';
 import type { Rejection } from './rejection.ts';
 import { resolveSecretsProblem } from './payload-limits.ts';
+import { isBundleRenderFailure } from './policy.ts';
 import type { PolicySource } from './policy.ts';
 import { QueueFullError } from './results-committer.ts';
 import type { ResultsCommitter } from './results-committer.ts';
@@ -102,7 +102,7 @@ export function registerAgentService(
       deps.metrics.rejections.inc({ rpc, code: 'server.unavailable' });
       return rejection('server.unavailable', err.message);
     }
-    if (isVigoError(err) && (err.code === 'policy.template_limit' || err.code === 'policy.template')) {
+    if (isBundleRenderFailure(err)) {
       // The stacks, not the agent or the server, are at fault: logged (once) where the bundle was built.
       deps.metrics.rejections.inc({ rpc, code: 'checkin.bundle_unavailable' });
       return rejection(

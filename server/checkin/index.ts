@@ -2,7 +2,13 @@ export { registerAgentService } from './agent-service.ts';
 export type { AgentServiceDeps } from './agent-service.ts';
 export { createCheckinMetrics } from './metrics.ts';
 export type { CheckinMetrics } from './metrics.ts';
-export { bundleLifetime, createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from './policy.ts';
+export {
+  bundleLifetime,
+  createEmptyPolicy,
+  ensureActiveVersion,
+  isBundleRenderFailure,
+  withTraitNeeds,
+} from './policy.ts';
 export type { PolicySource, ServedBundle } from './policy.ts';
 export { createResultsCommitter, QueueFullError } from './results-committer.ts';
 export type { ResultsCommitter, RunRecord } from './results-committer.ts';

@@ -7,12 +7,23 @@ import type { KeyObject } from 'node:crypto';
 import { signBundle } from '../../protocol/index.ts';
 import type { SignedBundle } from '../../protocol/index.ts';
 import { appendAudit, canonicalJson } from '../audit/index.ts';
+import { isVigoError } from '../core/index.ts';
+import type { VigoError } from '../core/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface ServedBundle {
   merkleRoot: string;
   bundle: SignedBundle;
+}
+
+/**
+ * Whether `err` says an envoy's bundle cannot be rendered from the published stacks with its traits (a
+ * template fails or goes over its render budget): the stacks are at fault, not the server or the agent, and
+ * check-in answers checkin.bundle_unavailable. PolicySource.bundleFor throws such errors.
+ */
+export function isBundleRenderFailure(err: unknown): err is VigoError {
+  return isVigoError(err) && (err.code === 'policy.template_limit' || err.code === 'policy.template');
 }
 
 export interface PolicySource {

@@ -9,9 +9,8 @@ import type { KeyObject } from 'node:crypto';
 import { signBundle } from '../../protocol/index.ts';
 import { canonicalJson } from '../audit/index.ts';
 import type { PolicySource, ServedBundle } from '../checkin/index.ts';
-import { bundleLifetime, createEmptyPolicy } from '../checkin/index.ts';
+import { bundleLifetime, createEmptyPolicy, isBundleRenderFailure } from '../checkin/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
-import { isVigoError } from '../core/index.ts';
 import type { VigoError } from '../core/index.ts';
 import { buildBundleDocument } from '../policy/index.ts';
 import type { CompiledEntry, CompiledSnapshot } from '../policy/index.ts';
@@ -57,10 +56,6 @@ export function tracedMerkleRoot(entryRoot: string, traitsHash: string): string 
 }
 
 const noSecrets: ReadonlySet<string> = new Set();
-
-function isRenderFailure(err: unknown): err is VigoError {
-  return isVigoError(err) && (err.code === 'policy.template_limit' || err.code === 'policy.template');
-}
 
 export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPolicy {
   const empty = createEmptyPolicy({
@@ -125,7 +120,7 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
     try {
       fresh = build(compiled, traitsHash, nowMs);
     } catch (err) {
-      if (traitsHash === undefined || !isRenderFailure(err)) throw err;
+      if (traitsHash === undefined || !isBundleRenderFailure(err)) throw err;
       if (failures.size >= maxCached) failures.delete(failures.keys().next().value as string);
       failures.set(key, err);
       options.onBundleFailure?.({ entryId: compiled.id, traitsHash, error: err });
@@ -149,7 +144,7 @@ export function createSnapshotPolicy(options: SnapshotPolicyOptions): SnapshotPo
         return cachedFor(envoy, Date.now())?.secretPaths ?? noSecrets;
       } catch (err) {
         // No bundle could be built for this envoy, so it may resolve no secrets.
-        if (isRenderFailure(err)) return noSecrets;
+        if (isBundleRenderFailure(err)) return noSecrets;
         throw err;
       }
     },
