@@ -333,3 +333,31 @@ describe('vigocli audit reanchor', () => {
     );
   });
 });
+
+describe('the audit routes refuse hostile bodies', () => {
+  const post = (path: string, body: unknown) =>
+    server.request(path, {
+      method: 'POST',
+      headers: { ...adminHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const codeOf = (reply: { body: string }): string => (JSON.parse(reply.body) as { code: string }).code;
+
+  it('takes at most 5,000 well-formed SEQ:HASH anchors, and a reason of at most 500 characters', async () => {
+    const anchor = `1:${'a'.repeat(64)}`;
+    for (const body of [
+      { anchors: ['not-an-anchor'] },
+      { anchors: [`1:${'A'.repeat(64)}`] },
+      { anchors: [`${'9'.repeat(17)}:${'a'.repeat(64)}`] },
+      { anchors: Array.from({ length: 5001 }, () => anchor) },
+      { anchors: [anchor], extra: true },
+    ]) {
+      const reply = await post('/api/v1/audit/verify', body);
+      assert.equal(reply.status, 400, reply.body);
+      assert.equal(codeOf(reply), 'request.invalid');
+    }
+    const tooLong = await post('/api/v1/audit/reanchor', { reason: 'r'.repeat(501) });
+    assert.equal(tooLong.status, 400, tooLong.body);
+    assert.equal(codeOf(tooLong), 'request.invalid');
+  });
+});
