@@ -54,7 +54,6 @@ export function sha256Hex(data: string | Buffer): string {
   return hash('sha256', data, 'hex');
 }
 
-const leafPrefix = Buffer.from([0]);
 const innerPrefix = Buffer.from([1]);
 
 function sha256(data: Buffer | string): Buffer {
@@ -64,7 +63,8 @@ function sha256(data: Buffer | string): Buffer {
 
 /** Leaf hash: SHA-256(0x00 || label || 0x00 || canonical JSON). */
 export function leafHash(label: string, value: unknown): Buffer {
-  return sha256(Buffer.concat([leafPrefix, Buffer.from(`${label}\0${canonicalJson(value)}`)]));
+  // NUL is one byte in UTF-8: the string below encodes to exactly those bytes.
+  return sha256(`\0${label}\0${canonicalJson(value)}`);
 }
 
 /** Children per inner node: wide enough that a typical entry's root is a single hash. */

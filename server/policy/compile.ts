@@ -13,6 +13,7 @@ import { entryVars, resolveShape, shapeKey } from './resolve-entry.ts';
 import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
 import { SnapshotImpl } from './snapshot.ts';
 import type { StampEnv } from './stamp.ts';
+import { CompileCache } from './stamp-cache.ts';
 import type { CompiledEntry, CompiledSnapshot, CrateInstance } from './types.ts';
 
 export interface CompileEnv {
@@ -48,6 +49,7 @@ class Compiler {
       protectedServices: env.protectedServices,
       lint: false,
       stamped: { count: 0, renderedChars: 0 },
+      cache: new CompileCache(),
     };
   }
 

@@ -33,6 +33,16 @@ export interface InstanceResult {
   chars: number;
 }
 
+/**
+ * The JSON of each compiled instance's resources, exactly as hashed: encoding a snapshot writes it
+ * instead of serializing the resources a second time. Instances parsed from a stored body have none.
+ */
+const resourcesJson = new WeakMap<CrateInstance, string>();
+
+export function compiledResourcesJson(instance: CrateInstance): string | undefined {
+  return resourcesJson.get(instance);
+}
+
 /** Cache key: the configcrate plus the values of exactly the variables it reads. */
 export function instanceKey(crate: CrateDef, vars: Record<string, unknown>): string {
   if (crate.readsAllVars) return `${crate.name}\0*\0${canonicalJson(vars)}`;
@@ -92,17 +102,35 @@ export function compileInstance(
   };
   const stamped = stampAll(crate, vars, env, report);
   if (stamped.failed) failed = true;
-  const { resources, externals } = link(crate, stamped.list, stamped.dropped, report);
-  const json = JSON.stringify({ configcrate: crate.name, resources });
+  const { resources, externals, kept } = link(crate, stamped.list, stamped.dropped, report);
+  const shape = shapeOf(crate, resources, externals, stamped.dropped);
+  // A fixed graph already checked in this compile, for instances that failed nothing: same origins,
+  // and no cycle (one would have failed that instance).
+  const cache = env.lint || !crate.fixedShape ? undefined : env.cache;
+  let origins = failed ? undefined : cache?.byShape.get(shape);
+  if (origins === undefined) {
+    checkCycles(
+      crate,
+      resources,
+      kept.map((k) => k.s),
+      report,
+    );
+    origins = originsOf(crate, stamped.list);
+    if (!failed) cache?.byShape.set(shape, origins);
+  }
+  // Equal to JSON.stringify({ configcrate, resources }), with the resources' part kept for the encoder.
+  const resourcesText = JSON.stringify(resources);
+  const json = `{"configcrate":${JSON.stringify(crate.name)},"resources":${resourcesText}}`;
+  // The encoder writes these members in this order (snapshot-encoded.ts instanceJson).
   const instance: CrateInstance = {
     hash: sha256Hex(json),
     configcrate: crate.name,
     resources,
-    origins: originsOf(crate, stamped.list),
+    origins,
     secretPaths: secretPathsOf(crate, resources, vars),
     usesTraits: resources.some((r) => r.deferred.length > 0 || r.case !== null),
   };
-  const shape = shapeOf(crate, resources, externals, stamped.dropped);
+  resourcesJson.set(instance, resourcesText);
   return { instance, externals, dropped: stamped.dropped, diagnostics, failed, shape, chars: json.length };
 }
 
@@ -123,7 +151,9 @@ function stampAll(
       const items = def.foreach ? (foreachItems(def.foreach, vars, env, report) ?? []) : [crateItem];
       for (const item of items) {
         if (!budget.take(def)) return { list, dropped, failed: true };
-        const r = stampResource(def, item, vars, env, report);
+        const r = env.cache
+          ? env.cache.stamp(def, item, vars, env, report)
+          : stampResource(def, item, vars, env, report);
         if (r.kind === 'ok') list.push(r.stamped);
         else if (r.kind === 'dropped' && r.name !== undefined) dropped.add(r.name);
         else if (r.kind === 'failed') failed = true;
@@ -259,7 +289,7 @@ function link(
   stamped: Stamped[],
   dropped: Set<string>,
   report: (d: DiagnosticInput) => void,
-): { resources: CompiledResource[]; externals: ExternalRef[] } {
+): { resources: CompiledResource[]; externals: ExternalRef[]; kept: Kept[] } {
   const kept = unique(crate, stamped, report);
   const externals = connect(crate, kept, dropped, report);
   const resources = kept.map((k) => k.r);
@@ -267,13 +297,7 @@ function link(
     r.dependsOn = [...new Set(r.dependsOn)];
     r.notify = [...new Set(r.notify)];
   }
-  checkCycles(
-    crate,
-    resources,
-    kept.map((k) => k.s),
-    report,
-  );
-  return { resources, externals };
+  return { resources, externals, kept };
 }
 
 /** One resource per name; stamped duplicates are reported (literal ones were, at load). */

@@ -44,6 +44,9 @@ describe('encoded snapshots', () => {
         JSON.parse(JSON.stringify(snap.instances.get(hash))),
       );
     assert.equal(deserializeSnapshot(body.toString('utf8')).hash, snap.hash);
+    // A stored snapshot, parsed back, encodes to the same bytes as the one just compiled.
+    const stored = deserializeSnapshot(body.toString('utf8'));
+    assert.equal(encodeSnapshot(stored).body.toString('utf8'), body.toString('utf8'));
   });
 
   it('serve lazily what the full snapshot serves, parsing an entry only when it is first needed', async () => {

@@ -6,6 +6,7 @@
  * costs the event loop only its hostname index, never a parse of megabytes of JSON.
  */
 import { HostMatcher } from './host-matcher.ts';
+import { compiledResourcesJson } from './instance.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
 import type { EntryOwner } from './snapshot.ts';
 import type {
@@ -59,8 +60,12 @@ class BodyWriter {
   }
 
   value(v: unknown): Span {
+    return this.json(JSON.stringify(v));
+  }
+
+  json(text: string): Span {
     const start = this.length;
-    this.text(JSON.stringify(v));
+    this.text(text);
     return [start, this.length];
   }
 
@@ -77,6 +82,38 @@ class BodyWriter {
   }
 }
 
+/**
+ * JSON.stringify(instance), reusing the JSON its resources were hashed as when this process compiled
+ * it: the members in the order compileInstance creates them.
+ */
+function instanceJson(instance: CrateInstance): string {
+  const resources = compiledResourcesJson(instance);
+  if (resources === undefined) return JSON.stringify(instance);
+  return `{"hash":${JSON.stringify(instance.hash)},"configcrate":${JSON.stringify(instance.configcrate)},"resources":${resources},"origins":${JSON.stringify(instance.origins)},"secretPaths":${JSON.stringify(instance.secretPaths)},"usesTraits":${instance.usesTraits}}`;
+}
+
+/**
+ * JSON.stringify(entry), writing each array the entry shares with others (entries of one resource
+ * graph share its `order` and `links`) from one serialization of it.
+ */
+function entryJson(entry: CompiledEntry, shared: WeakMap<object, string>): string {
+  let out = '{';
+  for (const key of Object.keys(entry)) {
+    const value = (entry as unknown as Record<string, unknown>)[key];
+    if (value === undefined) continue;
+    let json: string | undefined;
+    if (Array.isArray(value) && value.length > 0) {
+      json = shared.get(value);
+      if (json === undefined) {
+        json = JSON.stringify(value);
+        shared.set(value, json);
+      }
+    } else json = JSON.stringify(value);
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${json}`;
+  }
+  return out + '}';
+}
+
 /** The snapshot's stored body and its index, built piece by piece (equal to serializeSnapshot's output). */
 export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
   // Roughly 4 KiB of JSON per entry and instance: a first guess the writer grows from if it must.
@@ -87,12 +124,13 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
   const instances: (readonly [string, Span])[] = [];
   [...snapshot.instances.keys()].sort().forEach((hash, i) => {
     w.text(`${i === 0 ? '' : ','}${JSON.stringify(hash)}:`);
-    instances.push([hash, w.value(snapshot.instances.get(hash))]);
+    instances.push([hash, w.json(instanceJson(snapshot.instances.get(hash)!))]);
   });
   w.text('},"entries":[');
+  const shared = new WeakMap<object, string>();
   const entries = snapshot.entries.map((e, i) => {
     if (i > 0) w.text(',');
-    return { id: e.id, patterns: e.patterns, span: w.value(e) };
+    return { id: e.id, patterns: e.patterns, span: w.json(entryJson(e, shared)) };
   });
   w.text('],"compliance":');
   const compliance = w.value(snapshot.compliance);

@@ -9,6 +9,7 @@ import { RenderBudget, evaluateWhen, renderField } from './engines.ts';
 import type { CompiledTemplate, TemplateData } from './engines.ts';
 import type { ResourceDef, TemplatedRef } from './model.ts';
 import { guard } from './guardrails.ts';
+import type { CompileCache } from './stamp-cache.ts';
 import { deriveName, normalizeParams } from './names.ts';
 import { resourceTypeSpecs } from './schemas/resource-schemas.ts';
 import { withMarkers } from './secrets.ts';
@@ -21,6 +22,8 @@ export interface StampEnv {
   lint: boolean;
   /** Resources stamped so far in this whole validation (shared by every instance, see limits.ts). */
   stamped: StampCount;
+  /** What instances of this compile share (stamp-cache.ts); absent: every resource is stamped anew. */
+  cache?: CompileCache;
 }
 
 export interface StampCount {
