@@ -8,7 +8,7 @@ export { validateStacks } from './validate.ts';
 export { buildBundleDocument, selectCase } from './bundle.ts';
 export { diffEntries, diffResources } from './diff.ts';
 export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snapshot.ts';
-export { LazySnapshot, encodeSnapshot } from './snapshot-encoded.ts';
+export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded.ts';
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
 export { secretMarker } from './secrets.ts';

@@ -35,14 +35,22 @@ describe('encoded snapshots', () => {
     assert.equal(body.byteOffset, 0);
     assert.equal(body.buffer.byteLength >= body.length, true);
     assert.deepEqual(
-      index.entries.map((e) => [e.id, e.patterns]),
+      JSON.parse(index.entries),
       snap.entries.map((e) => [e.id, e.patterns]),
     );
-    for (const [hash, [start, end]] of index.instances)
+    const hashes = [...snap.instances.keys()].sort();
+    assert.equal(index.instanceHashes, hashes.join(''));
+    hashes.forEach((hash, i) => {
+      const [start, end] = index.instanceSpans.subarray(i * 2, i * 2 + 2);
       assert.deepEqual(
         JSON.parse(body.toString('utf8', start, end)),
         JSON.parse(JSON.stringify(snap.instances.get(hash))),
       );
+    });
+    snap.entries.forEach((e, i) => {
+      const [start, end] = index.entrySpans.subarray(i * 2, i * 2 + 2);
+      assert.deepEqual(JSON.parse(body.toString('utf8', start, end)), JSON.parse(JSON.stringify(e)));
+    });
     assert.equal(deserializeSnapshot(body.toString('utf8')).hash, snap.hash);
     // A stored snapshot, parsed back, encodes to the same bytes as the one just compiled.
     const stored = deserializeSnapshot(body.toString('utf8'));
@@ -56,6 +64,16 @@ describe('encoded snapshots', () => {
     assert.equal(lazy.hash, snap.hash);
     assert.equal(lazy.entryCount, snap.entryCount);
     assert.equal(lazy.instances.size, snap.instances.size);
+    // Instances are found by binary search over the sorted hashes.
+    const hashes = [...snap.instances.keys()].sort();
+    assert.deepEqual([...lazy.instances.keys()], hashes);
+    for (const hash of hashes) {
+      assert.equal(lazy.instances.has(hash), true);
+      assert.deepEqual(lazy.instances.get(hash), JSON.parse(JSON.stringify(snap.instances.get(hash))));
+      assert.equal(lazy.instances.get(hash), lazy.instances.get(hash), 'parsed once');
+    }
+    for (const missing of ['0'.repeat(64), 'f'.repeat(64), hashes[0]!.slice(1), ''])
+      assert.equal(lazy.instances.get(missing), undefined);
     for (const host of ['db-1', 'web-7', 'other', 'DB-1']) {
       const a = snap.matchEntry(host);
       const b = lazy.matchEntry(host);

@@ -20,19 +20,28 @@ import type {
 /** Byte range [start, end) of one JSON value inside the body. */
 export type Span = readonly [start: number, end: number];
 
+/**
+ * Where everything sits in the body, packed so that it crosses to another thread as a few strings and
+ * typed arrays rather than tens of thousands of small objects.
+ */
 export interface SnapshotIndex {
   readonly hash: string;
   readonly compiledAtMs: number;
   readonly compliance: Span;
-  /** In first-match order, with what matching needs, so no entry is parsed to route a hostname. */
-  readonly entries: readonly {
-    readonly id: string;
-    readonly patterns: readonly string[];
-    readonly span: Span;
-  }[];
-  /** Instance hash → its span, in the body's (sorted) order. */
-  readonly instances: readonly (readonly [hash: string, span: Span])[];
+  /**
+   * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
+   * is parsed to route a hostname.
+   */
+  readonly entries: string;
+  /** [start, end) of entry i at 2i, 2i + 1. */
+  readonly entrySpans: Uint32Array;
+  /** Instance hashes, 64 hex characters each, concatenated in the body's (sorted) order. */
+  readonly instanceHashes: string;
+  /** [start, end) of instance i at 2i, 2i + 1. */
+  readonly instanceSpans: Uint32Array;
 }
+
+const hashChars = 64;
 
 export interface EncodedSnapshot {
   /** The stored body, byte for byte what serializeSnapshot writes. */
@@ -121,66 +130,99 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
   w.text(
     `{"format":1,"hash":${JSON.stringify(snapshot.hash)},"compiledAtMs":${JSON.stringify(snapshot.compiledAtMs)},"instances":{`,
   );
-  const instances: (readonly [string, Span])[] = [];
-  [...snapshot.instances.keys()].sort().forEach((hash, i) => {
+  const hashes = [...snapshot.instances.keys()].sort();
+  if (hashes.some((h) => h.length !== hashChars))
+    throw new Error('an instance hash is not 64 hex characters');
+  const instanceSpans = new Uint32Array(hashes.length * 2);
+  hashes.forEach((hash, i) => {
     w.text(`${i === 0 ? '' : ','}${JSON.stringify(hash)}:`);
-    instances.push([hash, w.json(instanceJson(snapshot.instances.get(hash)!))]);
+    instanceSpans.set(w.json(instanceJson(snapshot.instances.get(hash)!)), i * 2);
   });
   w.text('},"entries":[');
   const shared = new WeakMap<object, string>();
+  const entrySpans = new Uint32Array(snapshot.entryCount * 2);
   const entries = snapshot.entries.map((e, i) => {
     if (i > 0) w.text(',');
-    return { id: e.id, patterns: e.patterns, span: w.json(entryJson(e, shared)) };
+    entrySpans.set(w.json(entryJson(e, shared)), i * 2);
+    return [e.id, e.patterns];
   });
   w.text('],"compliance":');
   const compliance = w.value(snapshot.compliance);
   w.text('}');
   return {
     body: w.finish(),
-    index: { hash: snapshot.hash, compiledAtMs: snapshot.compiledAtMs, compliance, entries, instances },
+    index: {
+      hash: snapshot.hash,
+      compiledAtMs: snapshot.compiledAtMs,
+      compliance,
+      entries: JSON.stringify(entries),
+      entrySpans,
+      instanceHashes: hashes.join(''),
+      instanceSpans,
+    },
   };
 }
 
-/** Instances parsed from the body on first use; iteration parses them all. */
+/** The memory an index holds besides strings, to transfer with it instead of copying. */
+export function indexTransfers(index: SnapshotIndex): ArrayBuffer[] {
+  return [index.entrySpans.buffer as ArrayBuffer, index.instanceSpans.buffer as ArrayBuffer];
+}
+
+/** Instances parsed from the body on first use, found by binary search; iteration parses them all. */
 class LazyInstances implements ReadonlyMap<string, CrateInstance> {
   private readonly parsed = new Map<string, CrateInstance>();
-  private readonly spans: ReadonlyMap<string, Span>;
+  readonly size: number;
 
   constructor(
-    private readonly read: (span: Span) => unknown,
-    spans: SnapshotIndex['instances'],
+    private readonly read: (start: number, end: number) => unknown,
+    private readonly hashes: string,
+    private readonly spans: Uint32Array,
   ) {
-    this.spans = new Map(spans);
+    this.size = hashes.length / hashChars;
   }
 
-  get size(): number {
-    return this.spans.size;
+  private keyAt(i: number): string {
+    return this.hashes.slice(i * hashChars, (i + 1) * hashChars);
+  }
+
+  private find(key: string): number {
+    if (key.length !== hashChars) return -1;
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.keyAt(mid);
+      if (at === key) return mid;
+      if (at < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   has(key: string): boolean {
-    return this.spans.has(key);
+    return this.parsed.has(key) || this.find(key) >= 0;
   }
 
   get(key: string): CrateInstance | undefined {
     const known = this.parsed.get(key);
     if (known !== undefined) return known;
-    const span = this.spans.get(key);
-    if (span === undefined) return undefined;
-    const instance = deepFreeze(this.read(span) as CrateInstance);
+    const i = this.find(key);
+    if (i < 0) return undefined;
+    const instance = deepFreeze(this.read(this.spans[i * 2]!, this.spans[i * 2 + 1]!) as CrateInstance);
     this.parsed.set(key, instance);
     return instance;
   }
 
-  keys(): MapIterator<string> {
-    return this.spans.keys();
+  *keys(): MapIterator<string> {
+    for (let i = 0; i < this.size; i++) yield this.keyAt(i);
   }
 
   *entries(): MapIterator<[string, CrateInstance]> {
-    for (const key of this.spans.keys()) yield [key, this.get(key)!];
+    for (const key of this.keys()) yield [key, this.get(key)!];
   }
 
   *values(): MapIterator<CrateInstance> {
-    for (const key of this.spans.keys()) yield this.get(key)!;
+    for (const key of this.keys()) yield this.get(key)!;
   }
 
   [Symbol.iterator](): MapIterator<[string, CrateInstance]> {
@@ -203,7 +245,8 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly engineCache = new Map<string, unknown>();
   private readonly parsedEntries: (CompiledEntry | undefined)[];
-  private readonly byId: ReadonlyMap<string, number>;
+  private readonly ids: readonly string[];
+  private byId: ReadonlyMap<string, number> | undefined;
   private readonly matcher: HostMatcher;
   private parsedCompliance: ComplianceData | undefined;
 
@@ -217,24 +260,30 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     this.body = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     this.hash = index.hash;
     this.compiledAtMs = index.compiledAtMs;
-    this.instances = new LazyInstances((span) => this.read(span), index.instances);
-    this.parsedEntries = new Array<CompiledEntry | undefined>(index.entries.length);
-    this.byId = new Map(index.entries.map((e, i) => [e.id, i]));
-    this.matcher = new HostMatcher(index.entries.map((e) => e.patterns));
+    this.instances = new LazyInstances(
+      (start, end) => this.read(start, end),
+      index.instanceHashes,
+      index.instanceSpans,
+    );
+    const entries = JSON.parse(index.entries) as [string, string[]][];
+    this.ids = entries.map((e) => e[0]);
+    this.parsedEntries = new Array<CompiledEntry | undefined>(entries.length);
+    this.matcher = new HostMatcher(entries.map((e) => e[1]));
   }
 
-  private read(span: Span): unknown {
-    return JSON.parse(this.body.toString('utf8', span[0], span[1]));
+  private read(start: number, end: number): unknown {
+    return JSON.parse(this.body.toString('utf8', start, end));
   }
 
   get entryCount(): number {
-    return this.index.entries.length;
+    return this.ids.length;
   }
 
   private entryAt(i: number): CompiledEntry {
     let entry = this.parsedEntries[i];
     if (entry === undefined) {
-      entry = deepFreeze(this.read(this.index.entries[i]!.span) as CompiledEntry);
+      const spans = this.index.entrySpans;
+      entry = deepFreeze(this.read(spans[i * 2]!, spans[i * 2 + 1]!) as CompiledEntry);
       this.parsedEntries[i] = entry;
       adoptEntry(entry, this);
     }
@@ -242,11 +291,12 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   }
 
   get entries(): readonly CompiledEntry[] {
-    return this.index.entries.map((_, i) => this.entryAt(i));
+    return this.ids.map((_, i) => this.entryAt(i));
   }
 
   get compliance(): ComplianceData {
-    this.parsedCompliance ??= deepFreeze(this.read(this.index.compliance) as ComplianceData);
+    const [start, end] = this.index.compliance;
+    this.parsedCompliance ??= deepFreeze(this.read(start, end) as ComplianceData);
     return this.parsedCompliance;
   }
 
@@ -256,6 +306,7 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   }
 
   entryById(id: string): CompiledEntry | undefined {
+    this.byId ??= new Map(this.ids.map((entryId, i) => [entryId, i]));
     const i = this.byId.get(id);
     return i === undefined ? undefined : this.entryAt(i);
   }

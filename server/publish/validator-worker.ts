@@ -8,7 +8,13 @@ import Database from 'better-sqlite3';
 import { parentPort } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { VigoError, isVigoError } from '../core/index.ts';
-import { deserializeSnapshot, diffEntries, encodeSnapshot, validateStacks } from '../policy/index.ts';
+import {
+  deserializeSnapshot,
+  diffEntries,
+  encodeSnapshot,
+  indexTransfers,
+  validateStacks,
+} from '../policy/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
 import { computeImpact } from './impact.ts';
 import { parseUpload, withUploadDir } from './stack-source.ts';
@@ -151,7 +157,7 @@ async function perform(job: ValidatorJob): Promise<ValidateOutcome | LoadOutcome
 function transfers(outcome: ValidateOutcome | LoadOutcome | DiffOutcome): TransferListItem[] {
   const encoded =
     'encoded' in outcome ? outcome.encoded : 'snapshot' in outcome ? outcome.snapshot?.encoded : undefined;
-  return encoded === undefined ? [] : [encoded.body.buffer as ArrayBuffer];
+  return encoded === undefined ? [] : [encoded.body.buffer as ArrayBuffer, ...indexTransfers(encoded.index)];
 }
 
 async function answer(request: WorkerRequest): Promise<[WorkerReply, TransferListItem[]]> {
