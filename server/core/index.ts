@@ -19,3 +19,4 @@ export type { ExitCodeName } from './exit-codes.ts';
 export { closestName, editDistance, listNames } from './suggest.ts';
 export { parseBody, parseJsonBody } from './body-rules.ts';
 export type { BodyOf, BodyRules, FieldRule, UploadedFile } from './body-rules.ts';
+export { startModuleWorker } from './worker.ts';

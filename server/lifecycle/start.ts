@@ -30,6 +30,7 @@ import type { HttpsListener } from '../http/listener.ts';
 import { Readiness } from '../http/readiness.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
+import { startWalCheckpointer } from '../store/index.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
@@ -98,6 +99,12 @@ export async function startServer(
     checkDatabaseFile(paths, log);
     const store = openStoreOrFail(paths, loaded, log);
     cleanups.push(() => store.close());
+    // Checkpoints run on their own thread, never inside a commit on the serving thread.
+    const walCheckpointer = startWalCheckpointer(store, {
+      log: log.child({ component: 'store' }),
+      busyTimeoutMs: loaded.config['database.busy_timeout'],
+    });
+    cleanups.push(() => void walCheckpointer.stop());
     const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
     const bootId = randomUUID();
     const startedAtMs = Date.now();
@@ -345,6 +352,7 @@ export async function startServer(
       flusher.stop();
       await results.drain();
       await audit.stopCheckpoints();
+      await walCheckpointer.stop();
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
       store.checkpoint();

@@ -5,9 +5,8 @@
  * needs one), a small bounded queue behind it, and a stable refusal for each way it can end badly.
  * A dead worker is replaced by the next job; an idle one is stopped to give its heap back.
  */
-import { Worker } from 'node:worker_threads';
-import type { WorkerOptions } from 'node:worker_threads';
-import { VigoError, errorCatalog } from '../core/index.ts';
+import type { Worker } from 'node:worker_threads';
+import { VigoError, errorCatalog, startModuleWorker } from '../core/index.ts';
 import type { ErrorCode, Logger } from '../core/index.ts';
 import type { EncodedSnapshot } from '../policy/index.ts';
 import type {
@@ -69,17 +68,6 @@ interface Running {
 }
 
 const defaultWorkerUrl = new URL('./validator-worker.ts', import.meta.url);
-
-/**
- * Under tsx (bin/vigosrv, tests) the sources are TypeScript, and on Node 20 a worker does not inherit the
- * main thread's loader: the worker registers tsx itself before it loads its body.
- */
-function startWorker(url: URL, options: WorkerOptions): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(code, { ...options, eval: true });
-}
 
 /**
  * An upload body that owns its memory moves to the worker instead of being copied (the request is done
@@ -191,7 +179,7 @@ class Pool implements ValidatorPool {
   }
 
   private spawn(limits: ValidatorLimits): Worker {
-    const worker = startWorker(this.options.workerUrl ?? defaultWorkerUrl, {
+    const worker = startModuleWorker(this.options.workerUrl ?? defaultWorkerUrl, {
       resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb },
       stdout: false,
       stderr: false,

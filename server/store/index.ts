@@ -9,3 +9,5 @@ export {
 } from './migrations.ts';
 export type { AppliedMigration, Db, MigrationFile, RunMigrationsOptions } from './migrations.ts';
 export { dumpSchema, schemaSnapshotHeader, schemaSnapshotPath } from './schema-snapshot.ts';
+export { startWalCheckpointer } from './wal-checkpointer.ts';
+export type { CheckpointerStats, WalCheckpointer, WalCheckpointerOptions } from './wal-checkpointer.ts';
