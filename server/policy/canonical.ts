@@ -17,6 +17,13 @@ function quoteKey(k: string): string {
   return q;
 }
 
+/** The object's own keys in sorted order (most objects here already have them so: no sort then). */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+}
+
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case 'string':
@@ -38,7 +45,7 @@ export function canonicalJson(value: unknown): string {
     return out + ']';
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   let out = '{';
   let first = true;
   for (const k of keys) {
@@ -95,14 +102,14 @@ export function sortedClone<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => sortedClone(v) as unknown) as T;
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(record).sort()) out[k] = sortedClone(record[k]);
+  for (const k of sortedKeys(record)) out[k] = sortedClone(record[k]);
   return out as T;
 }
 
 /** Same object with its own keys re-inserted in sorted order (values untouched). */
 export function sortKeys<T extends Record<string, unknown>>(record: T): T {
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(record).sort()) out[k] = record[k];
+  for (const k of sortedKeys(record)) out[k] = record[k];
   return out as T;
 }
 

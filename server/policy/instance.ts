@@ -294,10 +294,19 @@ function link(
   const externals = connect(crate, kept, dropped, report);
   const resources = kept.map((k) => k.r);
   for (const r of resources) {
-    r.dependsOn = [...new Set(r.dependsOn)];
-    r.notify = [...new Set(r.notify)];
+    r.dependsOn = distinct(r.dependsOn);
+    r.notify = distinct(r.notify);
   }
   return { resources, externals, kept };
+}
+
+/** The list without repeats, in first-seen order (edge lists are short: no Set for them). */
+function distinct(list: string[]): string[] {
+  if (list.length < 2) return list;
+  if (list.length > 16) return [...new Set(list)];
+  const out: string[] = [];
+  for (const x of list) if (!out.includes(x)) out.push(x);
+  return out;
 }
 
 /** One resource per name; stamped duplicates are reported (literal ones were, at load). */

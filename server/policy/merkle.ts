@@ -29,7 +29,7 @@ export class MerkleBuilder {
       const key = c.when === null ? c.instance : `${c.instance}\0${c.when}`;
       let leaf = this.crateLeaves.get(key);
       if (!leaf) {
-        leaf = leafHash('configcrate', { name: c.name, instance: c.instance, when: c.when });
+        leaf = leafHash('configcrate', { instance: c.instance, name: c.name, when: c.when });
         this.crateLeaves.set(key, leaf);
       }
       leaves.push(leaf);

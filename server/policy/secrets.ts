@@ -41,7 +41,8 @@ export function withMarkers<T>(value: T): T {
   }
   if (isRecord(value)) {
     let out: Record<string, unknown> | undefined;
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of Object.keys(value)) {
+      const v = value[k];
       const m = withMarkers(v);
       if (m !== v && !out) out = { ...value };
       if (out) out[k] = m;

@@ -65,6 +65,21 @@ class BodyWriter {
   text(s: string): void {
     // A UTF-8 encoding is at most three bytes per UTF-16 code unit.
     if (this.out.length - this.length < s.length * 3) this.reserve(Buffer.byteLength(s, 'utf8'));
+    // Short ASCII pieces (keys, hashes, names) are copied here: a call into Buffer#write costs more.
+    if (s.length <= 96) {
+      const out = this.out;
+      let at = this.length;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        out[at++] = c;
+      }
+      if (i === s.length) {
+        this.length = at;
+        return;
+      }
+    }
     this.length += this.out.write(s, this.length, 'utf8');
   }
 
@@ -76,6 +91,11 @@ class BodyWriter {
     const start = this.length;
     this.text(text);
     return [start, this.length];
+  }
+
+  /** Bytes written so far. */
+  get offset(): number {
+    return this.length;
   }
 
   private reserve(bytes: number): void {
@@ -91,36 +111,64 @@ class BodyWriter {
   }
 }
 
-/**
- * JSON.stringify(instance), reusing the JSON its resources were hashed as when this process compiled
- * it: the members in the order compileInstance creates them.
- */
-function instanceJson(instance: CrateInstance): string {
-  const resources = compiledResourcesJson(instance);
-  if (resources === undefined) return JSON.stringify(instance);
-  return `{"hash":${JSON.stringify(instance.hash)},"configcrate":${JSON.stringify(instance.configcrate)},"resources":${resources},"origins":${JSON.stringify(instance.origins)},"secretPaths":${JSON.stringify(instance.secretPaths)},"usesTraits":${instance.usesTraits}}`;
+/** JSON of a value several entries or instances share (an entry graph's order, a fixed graph's origins). */
+function sharedJson(value: object, shared: WeakMap<object, string>): string {
+  let json = shared.get(value);
+  if (json === undefined) {
+    json = JSON.stringify(value);
+    shared.set(value, json);
+  }
+  return json;
 }
 
 /**
- * JSON.stringify(entry), writing each array the entry shares with others (entries of one resource
- * graph share its `order` and `links`) from one serialization of it.
+ * Writes JSON.stringify(instance), reusing the JSON its resources were hashed as when this process
+ * compiled it: the members in the order compileInstance creates them, each piece written as it is (no
+ * string of the whole instance is built).
  */
-function entryJson(entry: CompiledEntry, shared: WeakMap<object, string>): string {
-  let out = '{';
+function writeInstance(w: BodyWriter, instance: CrateInstance, shared: WeakMap<object, string>): Span {
+  const resources = compiledResourcesJson(instance);
+  if (resources === undefined) return w.value(instance);
+  const start = w.offset;
+  w.text('{"hash":');
+  w.text(JSON.stringify(instance.hash));
+  w.text(',"configcrate":');
+  w.text(JSON.stringify(instance.configcrate));
+  w.text(',"resources":');
+  w.text(resources);
+  w.text(',"origins":');
+  w.text(sharedJson(instance.origins, shared));
+  w.text(',"secretPaths":');
+  w.text(JSON.stringify(instance.secretPaths));
+  w.text(instance.usesTraits ? ',"usesTraits":true}' : ',"usesTraits":false}');
+  return [start, w.offset];
+}
+
+const quotedKeys = new Map<string, { first: string; next: string }>();
+/** Entry members that are one array for every entry of a resource graph (compile.ts assemble). */
+const sharedMembers = new Set(['order', 'links']);
+
+/**
+ * Writes JSON.stringify(entry), each array the entry shares with others (entries of one resource graph
+ * share its `order` and `links`) from one serialization of it.
+ */
+function writeEntry(w: BodyWriter, entry: CompiledEntry, shared: WeakMap<object, string>): Span {
+  const start = w.offset;
+  let first = true;
   for (const key of Object.keys(entry)) {
     const value = (entry as unknown as Record<string, unknown>)[key];
     if (value === undefined) continue;
-    let json: string | undefined;
-    if (Array.isArray(value) && value.length > 0) {
-      json = shared.get(value);
-      if (json === undefined) {
-        json = JSON.stringify(value);
-        shared.set(value, json);
-      }
-    } else json = JSON.stringify(value);
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${json}`;
+    let quoted = quotedKeys.get(key);
+    if (quoted === undefined) {
+      quoted = { first: `{${JSON.stringify(key)}:`, next: `,${JSON.stringify(key)}:` };
+      if (quotedKeys.size < 64) quotedKeys.set(key, quoted);
+    }
+    w.text(first ? quoted.first : quoted.next);
+    first = false;
+    w.text(sharedMembers.has(key) ? sharedJson(value as object, shared) : JSON.stringify(value));
   }
-  return out + '}';
+  w.text(first ? '{}' : '}');
+  return [start, w.offset];
 }
 
 /** The snapshot's stored body and its index, built piece by piece (equal to serializeSnapshot's output). */
@@ -134,16 +182,16 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
   if (hashes.some((h) => h.length !== hashChars))
     throw new Error('an instance hash is not 64 hex characters');
   const instanceSpans = new Uint32Array(hashes.length * 2);
+  const shared = new WeakMap<object, string>();
   hashes.forEach((hash, i) => {
     w.text(`${i === 0 ? '' : ','}${JSON.stringify(hash)}:`);
-    instanceSpans.set(w.json(instanceJson(snapshot.instances.get(hash)!)), i * 2);
+    instanceSpans.set(writeInstance(w, snapshot.instances.get(hash)!, shared), i * 2);
   });
   w.text('},"entries":[');
-  const shared = new WeakMap<object, string>();
   const entrySpans = new Uint32Array(snapshot.entryCount * 2);
   const entries = snapshot.entries.map((e, i) => {
     if (i > 0) w.text(',');
-    entrySpans.set(w.json(entryJson(e, shared)), i * 2);
+    entrySpans.set(writeEntry(w, e, shared), i * 2);
     return [e.id, e.patterns];
   });
   w.text('],"compliance":');
