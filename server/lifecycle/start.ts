@@ -10,7 +10,7 @@ import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
 import { resolvePaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
 import { ensurePrivateDir } from '../core/index.ts';
-import { Registry } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
@@ -110,6 +110,8 @@ export async function startServer(
     const startedAtMs = Date.now();
     const readiness = new Readiness();
     const metricsRegistry = new Registry();
+    // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes).
+    collectDefaultMetrics({ register: metricsRegistry, eventLoopMonitoringPrecision: 10 });
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
     const connectionMetrics = createConnectionMetrics(metricsRegistry);
 
