@@ -18,7 +18,12 @@ import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } 
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
-import { createConnectionMetrics, logOpenFileLimits } from '../net/index.ts';
+import {
+  createConnectionMetrics,
+  heldFleetLimitProblem,
+  logOpenFileLimits,
+  openFileLimits,
+} from '../net/index.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
@@ -74,6 +79,19 @@ export interface ConfigView {
   current: LoadedConfig['config'];
 }
 
+/**
+ * Logs the open-file limit and, in held mode, refuses to start when it cannot hold the enrolled fleet's
+ * connections. Poll mode only warns: agents then hold a connection for a check-in, not all the time.
+ */
+function checkOpenFileLimit(config: LoadedConfig['config'], fleet: FleetIndex, log: Logger): void {
+  const limits = openFileLimits();
+  const envoys = fleet.activeCount();
+  logOpenFileLimits(log, envoys, limits);
+  if (config['checkin.connection'] !== 'held') return;
+  const problem = heldFleetLimitProblem(limits, envoys);
+  if (problem !== undefined) throw new StartupError('openFileLimit', problem);
+}
+
 export async function startServer(
   loaded: LoadedConfig,
   log: Logger,
@@ -121,7 +139,7 @@ export async function startServer(
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
-    logOpenFileLimits(log, fleet.size);
+    checkOpenFileLimit(config, fleet, log);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
