@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rawFromPublicKey } from '../protocol/index.ts';
@@ -19,10 +20,11 @@ const dataDir = makeTempDir('vigo-nofile-');
 const running: ServerProcess[] = [];
 
 /** vigosrv under `ulimit -n limit` (soft and hard). */
-function spawnLimited(limit: number, env: Record<string, string> = {}): ServerProcess {
+function spawnLimited(limit: number, env: Record<string, string> = {}, args: string[] = []): ServerProcess {
   const server = spawnServer({
     dataDir: dataDir.path,
     env,
+    args,
     wrapper: ['bash', '-c', `ulimit -n ${limit} && exec "$0" "$@"`],
   });
   running.push(server);
@@ -77,6 +79,25 @@ describe('the open-file limit and the enrolled fleet', () => {
     assert.equal(warned['envoys'], envoys);
     assert.equal(warned['soft'], 512);
     await server.waitForLog('ready', (line) => line.msg === 'ready', 30_000);
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited(), exitCodes.ok);
+  });
+
+  it('refuses a reload that would switch such a server to held mode, and keeps polling', async () => {
+    const configFile = join(dataDir.path, 'poll.yaml');
+    writeFileSync(configFile, 'checkin:\n  connection: poll\n');
+    const server = spawnLimited(512, {}, ['--config', configFile]);
+    await server.waitForLog('ready', (line) => line.msg === 'ready', 30_000);
+    writeFileSync(configFile, 'checkin:\n  connection: held\n');
+    server.child.kill('SIGHUP');
+    const refused = await server.waitForLog('the reload refusal', (line) =>
+      line.msg.startsWith('config reload refused'),
+    );
+    assert.match(String(refused['error']), /600 envoys are enrolled and checkin\.connection is "held"/);
+    assert.equal(
+      server.logs.some((line) => line.msg === 'config reloaded'),
+      false,
+    );
     server.child.kill('SIGTERM');
     assert.equal(await server.exited(), exitCodes.ok);
   });
