@@ -6,7 +6,13 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { KeyObject } from 'node:crypto';
-import { ResourceOutcome, VigoAgent, createServiceClient, signRequest } from '../../protocol/index.ts';
+import {
+  ResourceOutcome,
+  VigoAgent,
+  createServiceClient,
+  errorCodeOf,
+  signRequest,
+} from '../../protocol/index.ts';
 import type {
   AgentStreamRequest,
   AgentStreamResponse,
@@ -80,48 +86,67 @@ export class ServerLink {
     return { deadline: Date.now() + callTimeoutMs };
   }
 
+  /**
+   * Signs and sends a request; on checkin.replayed signs it again with a fresh timestamp and sends it
+   * once more (agent.proto): a stream message signed just before it may have overtaken it.
+   */
+  async #signed<T>(send: (tsMs: bigint) => Promise<T>): Promise<T> {
+    try {
+      return await send(this.#clock());
+    } catch (err) {
+      if (errorCodeOf(err as grpc.ServiceError) !== 'checkin.replayed') throw err;
+      return send(this.#clock());
+    }
+  }
+
   checkIn(input: CheckInInput): Promise<CheckInResponse> {
-    return this.#client.methods.checkIn(
-      signRequest('CheckIn', this.#key, this.#envoyId, this.#clock(), {
-        agentVersion,
-        hostname: input.hostname,
-        policyVersion: BigInt(input.policyVersion),
-        stateFingerprint: input.stateFingerprint,
-        traitsHash: input.traitsHash,
-        traitsJson: input.traitsJson === undefined ? new Uint8Array() : Buffer.from(input.traitsJson),
-        secretsEpoch: BigInt(input.secretsEpoch),
-      }),
-      this.#deadline(),
+    return this.#signed((tsMs) =>
+      this.#client.methods.checkIn(
+        signRequest('CheckIn', this.#key, this.#envoyId, tsMs, {
+          agentVersion,
+          hostname: input.hostname,
+          policyVersion: BigInt(input.policyVersion),
+          stateFingerprint: input.stateFingerprint,
+          traitsHash: input.traitsHash,
+          traitsJson: input.traitsJson === undefined ? new Uint8Array() : Buffer.from(input.traitsJson),
+          secretsEpoch: BigInt(input.secretsEpoch),
+        }),
+        this.#deadline(),
+      ),
     );
   }
 
   reportResults(runs: readonly RunRecord[]): Promise<ReportResultsResponse> {
-    return this.#client.methods.reportResults(
-      signRequest('ReportResults', this.#key, this.#envoyId, this.#clock(), {
-        runs: runs.map((run) => ({
-          runId: run.runId,
-          policyVersion: BigInt(run.policyVersion),
-          startedAtMs: BigInt(run.startedAtMs),
-          finishedAtMs: BigInt(run.finishedAtMs),
-          dryRun: run.dryRun,
-          results: run.results.map((r) => ({
-            resourceId: r.resourceId,
-            resourceType: r.resourceType,
-            configcrate: r.configcrate,
-            outcome: outcomeCodes[r.outcome],
-            message: r.message,
-            durationMs: Math.min(r.durationMs, 0xffffffff),
+    return this.#signed((tsMs) =>
+      this.#client.methods.reportResults(
+        signRequest('ReportResults', this.#key, this.#envoyId, tsMs, {
+          runs: runs.map((run) => ({
+            runId: run.runId,
+            policyVersion: BigInt(run.policyVersion),
+            startedAtMs: BigInt(run.startedAtMs),
+            finishedAtMs: BigInt(run.finishedAtMs),
+            dryRun: run.dryRun,
+            results: run.results.map((r) => ({
+              resourceId: r.resourceId,
+              resourceType: r.resourceType,
+              configcrate: r.configcrate,
+              outcome: outcomeCodes[r.outcome],
+              message: r.message,
+              durationMs: Math.min(r.durationMs, 0xffffffff),
+            })),
           })),
-        })),
-      }),
-      this.#deadline(),
+        }),
+        this.#deadline(),
+      ),
     );
   }
 
   async resolveSecrets(refs: readonly string[]): Promise<{ values: Map<string, string>; epoch: number }> {
-    const response = await this.#client.methods.resolveSecrets(
-      signRequest('ResolveSecrets', this.#key, this.#envoyId, this.#clock(), { refs: [...refs] }),
-      this.#deadline(),
+    const response = await this.#signed((tsMs) =>
+      this.#client.methods.resolveSecrets(
+        signRequest('ResolveSecrets', this.#key, this.#envoyId, tsMs, { refs: [...refs] }),
+        this.#deadline(),
+      ),
     );
     const values = new Map<string, string>();
     for (const [k, v] of Object.entries(response.values)) values.set(k, Buffer.from(v).toString('utf8'));
