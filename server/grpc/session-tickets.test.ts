@@ -170,6 +170,43 @@ describe('session tickets', () => {
   });
 });
 
+describe('the session lifetime', () => {
+  it('ends resumption of a ticket older than it: a full handshake instead', async () => {
+    const options = { rotationMs: 3_600_000, lifetimeMs: 1_000 };
+    const short = createServer({
+      ca: pki.caCertPem,
+      cert: pki.serverCertPem,
+      key: pki.serverKeyPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      sessionTimeout: sessionTimeoutSeconds(options),
+    });
+    const shortRing = installSessionTickets(short, options);
+    short.on('secureConnection', (socket: TLSSocket) => socket.end('bye'));
+    await new Promise<void>((resolve) => short.listen(0, '127.0.0.1', resolve));
+    const mainPort = port;
+    port = (short.address() as AddressInfo).port;
+    try {
+      const first = await connectAs(alice);
+      const issuedAtMs = Date.now();
+      assert.equal((await connectAs(alice, first.session)).reused, true, 'within its lifetime');
+      // OpenSSL counts session age in whole seconds.
+      await new Promise<void>((resolve) => {
+        const poll = (): void => {
+          if (Date.now() > issuedAtMs + 2_100) resolve();
+          else setTimeout(poll, 50);
+        };
+        poll();
+      });
+      assert.equal((await connectAs(alice, first.session)).reused, false, 'past its lifetime');
+    } finally {
+      port = mainPort;
+      shortRing.stop();
+      short.close();
+    }
+  });
+});
+
 describe('sessionTimeoutSeconds', () => {
   it('is the lifetime in whole seconds, at least one', () => {
     assert.equal(sessionTimeoutSeconds({ rotationMs: 1, lifetimeMs: 3_600_000 }), 3600);
