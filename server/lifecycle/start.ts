@@ -18,12 +18,8 @@ import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } 
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
-import {
-  createConnectionMetrics,
-  heldFleetLimitProblem,
-  logOpenFileLimits,
-  openFileLimits,
-} from '../net/index.ts';
+import { createConnectionMetrics } from '../net/index.ts';
+import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
@@ -77,19 +73,6 @@ const grpcMaxMessageBytes = protocolLimits.messageMaxBytes;
 /** Live view of the reloadable part of the config: SIGHUP swaps `current`, readers see it at once. */
 export interface ConfigView {
   current: LoadedConfig['config'];
-}
-
-/**
- * Logs the open-file limit and, in held mode, refuses to start when it cannot hold the enrolled fleet's
- * connections. Poll mode only warns: agents then hold a connection for a check-in, not all the time.
- */
-function checkOpenFileLimit(config: LoadedConfig['config'], fleet: FleetIndex, log: Logger): void {
-  const limits = openFileLimits();
-  const envoys = fleet.activeCount();
-  logOpenFileLimits(log, envoys, limits);
-  if (config['checkin.connection'] !== 'held') return;
-  const problem = heldFleetLimitProblem(limits, envoys);
-  if (problem !== undefined) throw new StartupError('openFileLimit', problem);
 }
 
 export async function startServer(
