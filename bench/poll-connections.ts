@@ -9,7 +9,8 @@
  *
  * Each phase runs once with a fresh session per connection (full handshakes) and once offering the newest
  * session (resumed), and reports the server's CPU per connection from /proc (user + system, all threads).
- * Figures, not tests: never part of npm test.
+ * A bare node TLS server with the same key and CA (bench/poll/bare-tls-server.ts) is the floor: what the
+ * TLS handshakes alone cost in node. Figures, not tests: never part of npm test.
  *
  *   npm run bench:poll -- [--quick] [--connections N] [--concurrency C]
  */
@@ -17,7 +18,10 @@ import { createEnvelopeClock } from '../protocol/index.ts';
 import { ServerLink } from '../agent/runtime/server-link.ts';
 import { TlsSessionCache, resumingCredentials } from '../agent/runtime/tls-session.ts';
 import type { LoadedIdentity } from '../agent/runtime/state-dir.ts';
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { createEnrollToken, enrollAgent } from '../test/helpers/agent-client.ts';
@@ -52,14 +56,12 @@ function say(text: string): void {
 
 /**
  * Runs `connections` connections, envoy i of `concurrency` connecting again whenever its last one is done;
- * returns the server's CPU, the wall time and how many resumed.
+ * returns the CPU of the server process `pid`, the wall time and how many resumed.
  */
 async function measure(
-  server: ReadyServer,
+  pid: number,
   one: (envoy: number) => Promise<boolean>,
 ): Promise<{ cpuUs: number; wallMs: number; resumed: number }> {
-  const pid = server.child.pid;
-  if (pid === undefined) throw new Error('the server has no pid');
   let started = 0;
   let resumed = 0;
   const cpuBefore = processCpuUs(pid);
@@ -75,11 +77,33 @@ async function measure(
   return { cpuUs: processCpuUs(pid) - cpuBefore, wallMs: performance.now() - wallStart, resumed };
 }
 
-function tlsOnce(server: ReadyServer, agent: EnrolledAgent, sessions: TlsSessionCache): Promise<boolean> {
+/** The bare TLS server, started on vigosrv's TLS material; resolves with its pid and port. */
+function startBareTls(tlsDir: string): Promise<{ child: ChildProcess; pid: number; port: number }> {
+  const child = fork(join(import.meta.dirname, 'poll', 'bare-tls-server.ts'), [tlsDir], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the bare TLS server exited with ${code}`)));
+    child.once('message', (port) => {
+      if (child.pid === undefined || typeof port !== 'number')
+        reject(new Error('no port from the bare server'));
+      else resolve({ child, pid: child.pid, port });
+    });
+  });
+}
+
+function tlsOnce(
+  server: ReadyServer,
+  port: number,
+  agent: EnrolledAgent,
+  sessions: TlsSessionCache,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: '127.0.0.1',
-      port: server.grpcPort,
+      port,
       ca: server.ca,
       cert: agent.certPem,
       key: agent.tlsKeyPem,
@@ -143,6 +167,7 @@ async function pollOnce(identity: LoadedIdentity, clock: () => bigint, sessions:
 async function main(): Promise<void> {
   const temp = makeTempDir('vigo-bench-poll-');
   let server: ReadyServer | undefined;
+  let bare: { child: ChildProcess } | undefined;
   try {
     server = await startServer({
       dataDir: temp.path,
@@ -166,20 +191,49 @@ async function main(): Promise<void> {
       if (found === undefined) throw new Error(`no envoy ${i}`);
       return found;
     };
+    const vigosrvPid = running.child.pid;
+    if (vigosrvPid === undefined) throw new Error('vigosrv has no pid');
+    const floor = await startBareTls(join(temp.path, 'tls'));
+    bare = floor;
+    const barePort = floor.port;
+    const bareSessions = envoys.map(() => new TlsSessionCache());
     const figures: PhaseFigures[] = [];
-    const phases: [string, (i: number) => Promise<boolean>][] = [
-      ['tls, full handshake', (i) => tlsOnce(running, envoy(i).agent, new TlsSessionCache())],
-      ['tls, resumed session', (i) => tlsOnce(running, envoy(i).agent, envoy(i).sessions)],
+    const phases: [string, number, (i: number) => Promise<boolean>][] = [
+      [
+        'bare node tls, full',
+        floor.pid,
+        (i) => tlsOnce(running, barePort, envoy(i).agent, new TlsSessionCache()),
+      ],
+      [
+        'bare node tls, resumed',
+        floor.pid,
+        (i) => tlsOnce(running, barePort, envoy(i).agent, bareSessions[i] ?? new TlsSessionCache()),
+      ],
+      [
+        'tls, full handshake',
+        vigosrvPid,
+        (i) => tlsOnce(running, running.grpcPort, envoy(i).agent, new TlsSessionCache()),
+      ],
+      [
+        'tls, resumed session',
+        vigosrvPid,
+        (i) => tlsOnce(running, running.grpcPort, envoy(i).agent, envoy(i).sessions),
+      ],
       [
         'poll cycle, full handshake',
+        vigosrvPid,
         (i) => pollOnce(envoy(i).identity, envoy(i).clock, new TlsSessionCache()),
       ],
-      ['poll cycle, resumed session', (i) => pollOnce(envoy(i).identity, envoy(i).clock, envoy(i).sessions)],
+      [
+        'poll cycle, resumed session',
+        vigosrvPid,
+        (i) => pollOnce(envoy(i).identity, envoy(i).clock, envoy(i).sessions),
+      ],
     ];
     say(`${connections} connections per phase, ${concurrency} at a time`);
-    for (const [phase, one] of phases) {
-      await measure(running, one); // warm-up: JIT, the session to share, the envoy's parsed key
-      const { cpuUs, wallMs, resumed } = await measure(running, one);
+    for (const [phase, pid, one] of phases) {
+      await measure(pid, one); // warm-up: JIT, the session to share, the envoy's parsed key
+      const { cpuUs, wallMs, resumed } = await measure(pid, one);
       figures.push({
         phase,
         resumed,
@@ -200,7 +254,8 @@ async function main(): Promise<void> {
         `${'phase'.padEnd(30)} ${'resumed'.padStart(8)} ${'conns/s'.padStart(10)} ${'server µs/conn'.padStart(14)}`,
         ...rows,
         '',
-        `full / resumed server CPU: tls ${(cost('tls, full handshake') / cost('tls, resumed session')).toFixed(1)}x, ` +
+        `full / resumed server CPU: bare ${(cost('bare node tls, full') / cost('bare node tls, resumed')).toFixed(1)}x, ` +
+          `tls ${(cost('tls, full handshake') / cost('tls, resumed session')).toFixed(1)}x, ` +
           `poll cycle ${(cost('poll cycle, full handshake') / cost('poll cycle, resumed session')).toFixed(1)}x`,
         `limits: one machine, client and server share its ${loadavg().length > 0 ? 'cores' : 'CPU'} ` +
           `(load average ${loadavg()[0]?.toFixed(2)}); conns/s is bounded by the client side as much as the server`,
@@ -209,6 +264,8 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
+    bare?.child.removeAllListeners('exit');
+    bare?.child.kill();
     if (server !== undefined) await server.stop();
     temp.remove();
   }
