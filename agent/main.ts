@@ -13,11 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, isLogLevel } from '../server/core/index.ts';
 import type { Logger } from '../server/core/index.ts';
 import { createAgentRunner } from './runtime/agent-runner.ts';
 import { BundleCache } from './runtime/bundle-cache.ts';
+import { runDaemon } from './runtime/daemon.ts';
 import { EnrollError, enroll } from './runtime/enroll.ts';
 import { ResultsQueue } from './runtime/results-queue.ts';
 import { agentVersion } from './runtime/server-link.ts';
@@ -127,10 +127,6 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
   }
 }
 
-function jittered(ms: number): number {
-  return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
   const controller = new AbortController();
   const stop = (): void => {
@@ -139,32 +135,14 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const runner = runnerFor(paths, log, controller.signal);
-  const dryRun = parsed.values['dry-run'] === true;
-  let intervalMs = 5 * 60_000;
-  let backoffMs = 5_000;
   log.info('vigo daemon started', { version: agentVersion, stateDir: paths.root });
-  try {
-    // A fleet restarted together must not hit the server in the same second.
-    await sleep(Math.random() * 5_000, undefined, { signal: controller.signal });
-    while (!controller.signal.aborted) {
-      const result = await runner.cycle(dryRun);
-      if (result.intervalMs !== undefined) intervalMs = result.intervalMs;
-      let delayMs: number;
-      if (result.reachable) {
-        backoffMs = 5_000;
-        delayMs = jittered(intervalMs);
-      } else {
-        delayMs = jittered(Math.min(backoffMs, intervalMs));
-        backoffMs = Math.min(backoffMs * 2, intervalMs);
-      }
-      await sleep(delayMs, undefined, { signal: controller.signal });
-    }
-  } catch (err) {
-    if (!controller.signal.aborted) throw err;
-  } finally {
-    runner.close();
-  }
+  await runDaemon({
+    paths,
+    loaded: loadIdentity(paths),
+    log,
+    signal: controller.signal,
+    dryRun: parsed.values['dry-run'] === true,
+  });
   return exit.ok;
 }
 

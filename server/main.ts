@@ -11,6 +11,7 @@ import { createLogger, exitCodes, guardStandardStreams, isVigoError } from './co
 import type { ConfigView, RunningServer } from './lifecycle/start.ts';
 import { startServer } from './lifecycle/start.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
+import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
 
 function loadOrExit(): LoadedConfig {
@@ -81,6 +82,21 @@ function reload(
       action: 'server.config_reload_failed',
       target,
       details: { error: message, code: isVigoError(err) ? err.code : 'internal' },
+    });
+    return;
+  }
+  // The start-up refusal of held mode for a fleet the open-file limit cannot hold applies to a reload too:
+  // agents switched to held would run the server out of descriptors, and the HTTPS port with it.
+  const heldProblem =
+    result.applied.includes('checkin.connection') && result.loaded.config['checkin.connection'] === 'held'
+      ? heldFleetLimitProblem(openFileLimits(), server.fleet.activeCount())
+      : undefined;
+  if (heldProblem !== undefined) {
+    log.error('config reload refused: the running configuration is unchanged', { error: heldProblem });
+    server.audit.appendSystem({
+      action: 'server.config_reload_failed',
+      target,
+      details: { error: heldProblem, code: 'server.open_file_limit' },
     });
     return;
   }

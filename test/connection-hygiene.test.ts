@@ -1,6 +1,6 @@
 /**
  * Connection hygiene on both ports of the real vigosrv: connections that never finish their TLS handshake
- * or never send a request are closed; an address beyond its connection cap is refused while others are
+ * or never send a request are closed (agent connections in either connection mode); an address beyond its connection cap is refused while others are
  * not (and verified agents never count on the gRPC port); HTTP/2 streams per agent connection are
  * bounded; and with 5,000 idle anonymous connections open, agents still enroll and check in.
  */
@@ -133,6 +133,44 @@ describe('connections that say nothing', () => {
     // A connection that does send its request in time is served as usual.
     assert.equal((await server.request('/healthz')).status, 200);
   });
+});
+
+describe('agent connections that call nothing', () => {
+  for (const mode of ['held', 'poll']) {
+    it(`are closed after grpc.connection_idle_timeout in ${mode} mode, while one holding a stream stays`, async () => {
+      const server = await serverWith({
+        VIGO_GRPC_CONNECTION_IDLE_TIMEOUT: '1s',
+        VIGO_CHECKIN_CONNECTION: mode,
+      });
+      const token = await createEnrollToken(server, [`idle-*.${mode}.example.com`]);
+      const quiet = await enrollAgent(server, token, `idle-1.${mode}.example.com`);
+      const holder = await enrollAgent(server, token, `idle-2.${mode}.example.com`);
+      const silent = await openIdleTls(server, server.grpcPort, {
+        cert: quiet.certPem,
+        key: quiet.tlsKeyPem,
+        alpn: ['h2'],
+      });
+      // It reads what the server sends (its HTTP/2 settings, then the GOAWAY and the end), as any client.
+      silent.socket.resume();
+      const client = agentClient(server, holder);
+      try {
+        const stream = client.methods.agentStream();
+        let ended = false;
+        stream.on('status', () => (ended = true));
+        stream.on('error', () => undefined);
+        stream.write(
+          signRequest('AgentStream', holder.signingKey, holder.envoyId, Date.now(), {
+            kind: { case: 'hello', value: { agentVersion: 'test' } },
+          }),
+        );
+        await closedSoon('the connection that never called to be closed', silent);
+        assert.equal(ended, false, 'the connection with a stream open is not idle');
+        stream.end();
+      } finally {
+        client.close();
+      }
+    });
+  }
 });
 
 describe('the per-address connection cap', () => {

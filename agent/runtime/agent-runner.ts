@@ -2,7 +2,8 @@
  * One agent cycle: collect traits, check in (sending full traits only when asked), take a new signed
  * bundle or keep the cached one, converge, queue the run durably and drain the queue. When the server
  * cannot be reached the agent converges from its cached bundle — verified, and never once expired —
- * and the results wait on disk until the server acknowledges them.
+ * and the results wait on disk until the server acknowledges them. The connection follows each reply's
+ * mode (connection.ts): held keeps the channel and the stream, poll closes the channel after the cycle.
  */
 import type { Logger } from '../../server/core/index.ts';
 import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/index.ts';
@@ -14,9 +15,10 @@ import { runCommand } from '../system/run-command.ts';
 import { createTraitCollector, traitsPayload } from '../traits/index.ts';
 import type { TraitSource } from '../traits/index.ts';
 import { BundleCache } from './bundle-cache.ts';
+import { AgentConnection } from './connection.ts';
+import type { AgentConnectionOptions } from './connection.ts';
 import { ResultsQueue } from './results-queue.ts';
-import type { CheckInInput } from './server-link.ts';
-import { ServerLink } from './server-link.ts';
+import type { CheckInInput, ServerLink } from './server-link.ts';
 import type { LastRunStatus, LoadedIdentity, StatePaths } from './state-dir.ts';
 import { writeStatus } from './state-dir.ts';
 
@@ -37,6 +39,11 @@ export interface AgentRunnerOptions {
   customExecutorDir?: string;
   /** Replaces the trait collector (tests on machines without the usual /proc files). */
   traits?: TraitSource;
+  /** Whether the agent holds its AgentStream between cycles (the daemon); default false. */
+  holdStreams?: boolean;
+  /** The server asked for a check-in now (ForcePush on the stream). */
+  onForcePush?: (reason: string) => void;
+  streamTimings?: AgentConnectionOptions['streamTimings'];
 }
 
 const reportBatchRuns = 50;
@@ -59,8 +66,24 @@ function refreshDue(document: BundleDocument, nowMs: number): boolean {
 
 export function createAgentRunner(options: AgentRunnerOptions) {
   const { paths, loaded, log, signal } = options;
-  const link = new ServerLink(loaded);
   const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
+  const connection = new AgentConnection({
+    loaded,
+    log,
+    holdStreams: options.holdStreams ?? false,
+    policyVersion: () => {
+      const held = cache.read(Date.now());
+      return held.state === 'valid' ? held.document.policy_version : 0;
+    },
+    onForcePush: options.onForcePush,
+    streamTimings: options.streamTimings,
+  });
+  // The channel of the running cycle; resolveSecrets (during apply) and reporting use it.
+  let link: ServerLink | undefined;
+  const currentLink = (): ServerLink => {
+    if (link === undefined) throw new Error('the server is called only within a cycle');
+    return link;
+  };
   const queue = new ResultsQueue(paths.queueDir);
   const snapshots = createFileSnapshotStore(paths.snapshotDir);
   const probes = createProbes();
@@ -69,23 +92,23 @@ export function createAgentRunner(options: AgentRunnerOptions) {
 
   const resolveSecrets = async (wanted: string[]): Promise<Map<string, string>> => {
     if (wanted.every((p) => secrets.values.has(p))) return secrets.values;
-    const resolved = await link.resolveSecrets(wanted);
+    const resolved = await currentLink().resolveSecrets(wanted);
     secrets = { epoch: resolved.epoch, values: resolved.values };
     return resolved.values;
   };
 
   const checkIn = async (input: CheckInInput, traitsJson: string) => {
-    const first = await link.checkIn(input);
+    const first = await currentLink().checkIn(input);
     if (!first.sendTraits) return first;
     log.debug('server asked for full traits');
-    return link.checkIn({ ...input, traitsJson });
+    return currentLink().checkIn({ ...input, traitsJson });
   };
 
   const drainQueue = async (): Promise<void> => {
     for (;;) {
       const runs = queue.oldest(reportBatchRuns);
       if (runs.length === 0) return;
-      const ack = await link.reportResults(runs);
+      const ack = await currentLink().reportResults(runs);
       const done = new Set([...ack.acceptedRunIds, ...ack.rejectedRunIds]);
       for (const id of ack.rejectedRunIds)
         log.warn('server rejected a run report; dropping it', { runId: id });
@@ -95,6 +118,16 @@ export function createAgentRunner(options: AgentRunnerOptions) {
   };
 
   const cycle = async (dryRun: boolean): Promise<CycleResult> => {
+    link = connection.beginCycle();
+    try {
+      return await converge(dryRun);
+    } finally {
+      link = undefined;
+      connection.endCycle();
+    }
+  };
+
+  const converge = async (dryRun: boolean): Promise<CycleResult> => {
     const nowMs = Date.now();
     const { traits, errors } = await traitSource.collect();
     for (const e of errors)
@@ -121,6 +154,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
         payload.json,
       );
       reachable = true;
+      connection.followReply(response);
       intervalMs = response.intervalMs > 0 ? response.intervalMs : undefined;
       observe = response.observeOnly;
       if (Number(response.secretsEpoch) !== secrets.epoch) secrets = { epoch: -1, values: new Map() };
@@ -189,7 +223,8 @@ export function createAgentRunner(options: AgentRunnerOptions) {
   return {
     cycle,
     queuedRuns: () => queue.size(),
-    close: () => link.close(),
+    connection,
+    close: () => connection.close(),
   };
 }
 

@@ -19,6 +19,7 @@ import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { createAgentStreams } from './agent-stream.ts';
+import type { AgentStreams } from './agent-stream.ts';
 import { answerCheckIn } from './checkin-answer.ts';
 import type { CheckinMetrics } from './metrics.ts';
 import { rejection } from './rejection.ts';
@@ -47,6 +48,8 @@ export interface AgentServiceDeps {
   intervalMs: () => number;
   clockSkewMs: () => number;
   observeOnly: () => boolean;
+  connection: () => 'held' | 'poll';
+  streamIdleReleaseMs: () => number;
   secrets: SecretResolver;
   now?: () => number;
 }
@@ -62,11 +65,16 @@ export interface SecretResolver {
   ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
+/** What the server keeps of the registered service: its AgentStreams, for metrics and the drain. */
+export interface AgentService {
+  readonly streams: Pick<AgentStreams, 'openCount' | 'drain'>;
+}
+
 export function registerAgentService(
   server: grpc.Server,
   deps: AgentServiceDeps,
   maxMessageBytes: number,
-): void {
+): AgentService {
   const now = deps.now ?? Date.now;
   const watermarks = createWatermarkCommitter({
     store: deps.store,
@@ -152,6 +160,8 @@ export function registerAgentService(
           policy: deps.policy(),
           intervalMs: deps.intervalMs(),
           observeOnly: deps.observeOnly(),
+          connection: deps.connection(),
+          streamIdleReleaseMs: deps.streamIdleReleaseMs(),
           nowMs: now(),
         });
         deps.metrics.checkins.inc({ status: answer.outcome });
@@ -258,4 +268,5 @@ export function registerAgentService(
       return rejection('checkin.payload_invalid', `the request is not a valid ${typeName}: ${reason}`);
     },
   });
+  return { streams };
 }

@@ -4,13 +4,16 @@ import { after, before, describe, it } from 'node:test';
 import {
   VigoAgent,
   addService,
+  createEnvelopeClock,
   createServiceClient,
   decodePayload,
   errorCodeOf,
+  signRequest,
 } from '../../protocol/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { FleetIndex } from '../fleet/index.ts';
 import { createAgentStreams } from './agent-stream.ts';
+import type { AgentStreams } from './agent-stream.ts';
 import { rejection } from './rejection.ts';
 import { storeWithEnvoy } from './test-fixtures.ts';
 import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
@@ -20,15 +23,19 @@ const fixture = storeWithEnvoy();
 const server = new grpc.Server();
 const refused: string[] = [];
 let client: ReturnType<typeof createServiceClient<(typeof VigoAgent)['method']>>;
+let index: FleetIndex;
+let streams: AgentStreams;
 
 before(async () => {
-  const index = FleetIndex.load(fixture.store.db);
+  index = FleetIndex.load(fixture.store.db);
   const watermarks = createWatermarkCommitter({ store: fixture.store, log: silentLogger, maxDelayMs: 1 });
-  const streams = createAgentStreams({
+  streams = createAgentStreams({
     index,
     now: Date.now,
+    // The channel below has no TLS: a stream without a certificate stands for the fixture's envoy, so
+    // that Hellos verify. Identity binding itself is verify.ts's (and its tests').
     verify: (rpc, envelope, call) =>
-      verifyEnvelope(rpc, envelope, peerFingerprint(call), {
+      verifyEnvelope(rpc, envelope, peerFingerprint(call) ?? fixture.certFingerprintHex, {
         index,
         clockSkewMs: 300_000,
         nowMs: Date.now(),
@@ -80,5 +87,80 @@ describe('agent streams', () => {
     // Had the four kept their places, a fifth would be refused with stream.pending_limit at once.
     const status = await ended(client.methods.agentStream());
     assert.equal(errorCodeOf(status), 'stream.hello_required');
+  });
+});
+
+const clock = createEnvelopeClock();
+
+function hello(): ReturnType<typeof signRequest<'AgentStream'>> {
+  return signRequest('AgentStream', fixture.privateKey, fixture.envoyId, clock(), {
+    kind: { case: 'hello', value: { agentVersion: 'test', policyVersion: 0n } },
+  });
+}
+
+function entry() {
+  const found = index.get(fixture.envoyId);
+  assert.ok(found);
+  return found;
+}
+
+function until(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(poll, 10);
+    };
+    poll();
+  });
+}
+
+describe('an envoy stream after its Hello', () => {
+  it("marks the envoy's stream open and clears the server's wish for it, until it ends", async () => {
+    assert.equal(index.requestStream(fixture.envoyId), 'requested');
+    const stream = client.methods.agentStream();
+    const status = ended(stream);
+    stream.write(hello());
+    await until('the Hello to take effect', () => entry().streamOpen);
+    assert.equal(entry().streamRequested, false);
+    assert.equal(streams.openCount(), 1);
+    assert.equal(index.requestStream(fixture.envoyId), 'open');
+    stream.end();
+    await status;
+    await until('the stream to be forgotten', () => !entry().streamOpen);
+    assert.equal(streams.openCount(), 0);
+  });
+
+  it('keeps the envoy marked open when a newer stream replaces the older', async () => {
+    const older = client.methods.agentStream();
+    const olderStatus = ended(older);
+    older.write(hello());
+    await until('the first stream to open', () => entry().streamOpen);
+    const newer = client.methods.agentStream();
+    const newerStatus = ended(newer);
+    newer.write(hello());
+    assert.equal(errorCodeOf(await olderStatus), 'stream.replaced');
+    assert.equal(entry().streamOpen, true);
+    assert.equal(streams.openCount(), 1);
+    newer.end();
+    await newerStatus;
+    await until('the stream to be forgotten', () => !entry().streamOpen);
+  });
+
+  it('ends every stream with server.draining on drain, and refuses new ones', async () => {
+    const open = client.methods.agentStream();
+    const openStatus = ended(open);
+    open.write(hello());
+    await until('the stream to open', () => entry().streamOpen);
+    const waiting = client.methods.agentStream();
+    const waitingStatus = ended(waiting);
+    streams.drain();
+    for (const status of await Promise.all([openStatus, waitingStatus])) {
+      assert.equal(status.code, grpc.status.UNAVAILABLE);
+      assert.equal(errorCodeOf(status), 'server.draining');
+    }
+    assert.equal(entry().streamOpen, false);
+    assert.equal(errorCodeOf(await ended(client.methods.agentStream())), 'server.draining');
   });
 });

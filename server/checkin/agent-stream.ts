@@ -7,6 +7,8 @@
  *   the older, which is ended with stream.replaced.
  *
  * Every message is verified as it arrives, and takes effect, in order, once its replay watermark is durable.
+ * A stream that has said Hello marks its envoy's entry (streamOpen), and clears the server's wish for it
+ * (streamRequested); a drain ends every stream with server.draining, so that no stream holds the drain up.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { protocolLimits, streamTimings } from '../../protocol/index.ts';
@@ -36,6 +38,10 @@ export interface AgentStreamDeps {
 
 export interface AgentStreams {
   handle(call: StreamCall): void;
+  /** Streams that have said Hello and are open. */
+  openCount(): number;
+  /** Ends every stream with UNAVAILABLE server.draining (the server is stopping), and any opened later. */
+  drain(): void;
 }
 
 export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
@@ -58,7 +64,16 @@ export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
     };
   };
 
+  const sessions = new Set<StreamSession>();
+  let draining = false;
+  const drainingRefusal = (): Rejection =>
+    rejection('server.draining', 'the server is stopping; open the stream again with backoff');
+
   const handle = (call: StreamCall): void => {
+    if (draining) {
+      call.emit('error', drainingRefusal());
+      return;
+    }
     const release = admit(peerFingerprint(call) ?? '');
     if (release === undefined) {
       deps.onRefused('stream.pending_limit');
@@ -72,10 +87,18 @@ export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
       );
       return;
     }
-    new StreamSession(call, release, deps, byEnvoy);
+    const session = new StreamSession(call, release, deps, byEnvoy, () => sessions.delete(session));
+    sessions.add(session);
   };
 
-  return { handle };
+  return {
+    handle,
+    openCount: () => byEnvoy.size,
+    drain: () => {
+      draining = true;
+      for (const session of [...sessions]) session.end(drainingRefusal());
+    },
+  };
 }
 
 /** One stream's life: Hello first (within its deadline), then messages until it ends or goes idle. */
@@ -92,6 +115,7 @@ class StreamSession {
     private readonly releasePending: () => void,
     private readonly deps: AgentStreamDeps,
     private readonly byEnvoy: Map<string, StreamCall>,
+    private readonly onClosed: () => void,
   ) {
     const helloTimeoutMs = deps.helloTimeoutMs ?? streamTimings.helloTimeoutMs;
     this.#arm(helloTimeoutMs, () =>
@@ -147,6 +171,8 @@ class StreamSession {
         .get(verified.id)
         ?.emit('error', rejection('stream.replaced', 'a newer stream from the same envoy replaced this one'));
       this.byEnvoy.set(verified.id, this.call);
+      verified.streamOpen = true;
+      verified.streamRequested = false;
     }
     verified.lastSeenAtMs = this.deps.now();
     this.deps.index.markDirty(verified);
@@ -166,6 +192,11 @@ class StreamSession {
     this.#timer.unref();
   }
 
+  /** Ends the stream with `refusal` (once). */
+  end(refusal: Rejection): void {
+    this.#end(refusal);
+  }
+
   #end(refusal: Rejection): void {
     if (this.#closed) return;
     this.#cleanup();
@@ -175,7 +206,11 @@ class StreamSession {
   #cleanup(): void {
     this.#closed = true;
     this.releasePending();
+    this.onClosed();
     if (this.#timer) clearTimeout(this.#timer);
-    if (this.#entry && this.byEnvoy.get(this.#entry.id) === this.call) this.byEnvoy.delete(this.#entry.id);
+    if (this.#entry && this.byEnvoy.get(this.#entry.id) === this.call) {
+      this.byEnvoy.delete(this.#entry.id);
+      this.#entry.streamOpen = false;
+    }
   }
 }

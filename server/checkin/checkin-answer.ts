@@ -7,11 +7,13 @@
  * - no_change needs the agent's secrets_epoch to be the epoch of the bundle it would get, so a rotated
  *   secret reaches every agent as a bundle to re-apply;
  * - an entry that renders traits gets no bundle before the server has the agent's traits: the reply asks
- *   for them (send_traits) instead of signing a bundle built without them.
+ *   for them (send_traits) instead of signing a bundle built without them;
+ * - every reply carries the fleet's connection mode, and open_stream while the server wants the envoy's
+ *   stream (FleetIndex.requestStream) and no stream of it has said Hello.
  */
 import { create } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
-import { CheckInResponseSchema, NoChangeSchema } from '../../protocol/index.ts';
+import { CheckInResponseSchema, ConnectionMode, NoChangeSchema } from '../../protocol/index.ts';
 import type { CheckInResponse, PayloadOf } from '../../protocol/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { checkInProblem, parseTraits } from './payload-limits.ts';
@@ -24,8 +26,15 @@ export interface CheckInContext {
   policy: PolicySource;
   intervalMs: number;
   observeOnly: boolean;
+  /** checkin.connection. */
+  connection: 'held' | 'poll';
+  /** checkin.stream_idle_release, sent with open_stream. */
+  streamIdleReleaseMs: number;
   nowMs: number;
 }
+
+const connectionModes = { held: ConnectionMode.HELD, poll: ConnectionMode.POLL } as const;
+const uint32Max = 0xffff_ffff;
 
 export interface CheckInAnswer {
   response: CheckInResponse;
@@ -72,7 +81,12 @@ export function answerCheckIn(
     observeOnly: context.observeOnly,
     serverTimeMs: BigInt(nowMs),
     secretsEpoch: BigInt(policy.secretsEpoch),
+    connection: connectionModes[context.connection],
   });
+  if (entry.streamRequested && !entry.streamOpen) {
+    response.openStream = true;
+    response.streamIdleReleaseMs = Math.min(context.streamIdleReleaseMs, uint32Max);
+  }
   if (sendTraits && needsTraits) {
     // The agent keeps what it holds and comes straight back with its traits.
     response.policyVersion = payload.policyVersion;

@@ -1,5 +1,5 @@
 export { registerAgentService } from './agent-service.ts';
-export type { AgentServiceDeps } from './agent-service.ts';
+export type { AgentService, AgentServiceDeps } from './agent-service.ts';
 export { createCheckinMetrics } from './metrics.ts';
 export type { CheckinMetrics } from './metrics.ts';
 export {

@@ -1,5 +1,5 @@
 /** Check-in counters, registered on the server's Prometheus registry. */
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 
 export interface CheckinMetrics {
@@ -7,10 +7,24 @@ export interface CheckinMetrics {
   rejections: Counter<'rpc' | 'code'>;
   resultsAccepted: Counter;
   stateTransitions: Counter<'transition'>;
+  /** Where the number of open AgentStreams comes from (read at every scrape). */
+  countOpenStreams(read: () => number): void;
 }
 
 export function createCheckinMetrics(registry: Registry): CheckinMetrics {
+  let readOpenStreams: () => number = () => 0;
+  new Gauge({
+    name: 'vigo_agent_streams_open',
+    help: 'AgentStreams open that have said Hello (at most one per envoy).',
+    registers: [registry],
+    collect() {
+      this.set(readOpenStreams());
+    },
+  });
   return {
+    countOpenStreams: (read) => {
+      readOpenStreams = read;
+    },
     checkins: new Counter({
       name: 'vigo_checkins_total',
       help: 'Agent check-ins answered, by reply (no_change or bundle).',

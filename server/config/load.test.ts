@@ -105,6 +105,11 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['512', fixed(512)],
     flag: ['', fixed(undefined)],
   },
+  'grpc.connection_idle_timeout': {
+    file: ["'30s'", fixed(30_000)],
+    env: ['10m', fixed(600_000)],
+    flag: ['', fixed(undefined)],
+  },
   'grpc.max_concurrent_streams': {
     file: ['16', fixed(16)],
     env: ['200', fixed(200)],
@@ -133,6 +138,16 @@ const samples: Record<ConfigKey, Sample> = {
   'checkin.clock_skew': {
     file: ['30s', fixed(30_000)],
     env: ['2m', fixed(120_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.connection': {
+    file: ['poll', fixed('poll')],
+    env: ['held', fixed('held')],
+    flag: ['', fixed(undefined)],
+  },
+  'checkin.stream_idle_release': {
+    file: ["'30s'", fixed(30_000)],
+    env: ['5m', fixed(300_000)],
     flag: ['', fixed(undefined)],
   },
   'checkin.stale_factor': {
@@ -368,6 +383,24 @@ describe('environment', () => {
     const loaded = loadConfig({ argv: [], env: { VIGO_NOT_AN_OPTION: 'x', VIGO_LOG_LEVEL: '' }, cwd: '/' });
     assert.equal(loaded.config['log.level'], 'info');
     assert.equal(loaded.sources['log.level'], 'default');
+  });
+
+  it('a connection mode other than held or poll is config.wrong_type naming the key', (t) => {
+    const err = loadError({ argv: [], env: { VIGO_CHECKIN_CONNECTION: 'hold' }, cwd: '/' });
+    assert.equal(err.code, 'config.wrong_type');
+    assert.match(
+      err.message,
+      /environment variable VIGO_CHECKIN_CONNECTION: checkin\.connection: expected one of held, poll/,
+    );
+    const dir = tempDir(t);
+    const file = path.join(dir, 'server.yaml');
+    fs.writeFileSync(file, 'checkin:\n  connection: always\n');
+    const fromFile = loadError({ argv: ['--config', file], env: {}, cwd: dir });
+    assert.equal(fromFile.code, 'config.wrong_type');
+    assert.match(
+      fromFile.message,
+      /server\.yaml:2:15: checkin\.connection: expected one of held, poll, got "always"/,
+    );
   });
 
   it('a checkpoint webhook must be an http(s) URL', () => {

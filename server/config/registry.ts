@@ -122,6 +122,24 @@ export const configRegistry = {
     greaterThan: 1,
     reloadable: true,
   }),
+  'checkin.connection': choiceOption({
+    doc: 'How agents connect: "held" keeps a connection and stream per agent open; "poll" connects for each check-in, then closes.',
+    env: 'VIGO_CHECKIN_CONNECTION',
+    values: ['held', 'poll'],
+    default: 'held',
+    reloadable: true,
+  }),
+  'checkin.stream_idle_release': durationOption({
+    doc: 'In poll mode, an agent told to open its stream closes it after the server has sent nothing on it for this long.',
+    env: 'VIGO_CHECKIN_STREAM_IDLE_RELEASE',
+    default: '1m',
+    reloadable: true,
+  }),
+  'grpc.connection_idle_timeout': durationOption({
+    doc: 'An agent connection with no call open for this long is closed (agents connect again when they next call).',
+    env: 'VIGO_GRPC_CONNECTION_IDLE_TIMEOUT',
+    default: '2m',
+  }),
   'grpc.max_handshakes_per_address': integerOption({
     doc: 'Connections one client address (IPv4, or IPv6 /64) may hold to the gRPC port before presenting a valid client certificate.',
     env: 'VIGO_GRPC_MAX_HANDSHAKES_PER_ADDRESS',

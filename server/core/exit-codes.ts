@@ -7,6 +7,8 @@ export const exitCodes = {
   ok: 0,
   /** An unexpected internal error. */
   internal: 70,
+  /** The open-file limit cannot hold the enrolled fleet's held connections (checkin.connection: held). */
+  openFileLimit: 71,
   /** The database could not be opened, a migration failed, or it is an empty file where a database was. */
   store: 74,
   /** The drain did not finish within shutdown.budget; the process stopped anyway. */

@@ -59,6 +59,13 @@ export class EnvoyEntry {
   forcePush: boolean;
   agentVersion: string;
   stale: boolean;
+  /** A stream of this envoy has said Hello and is open (in memory only: streams end with the process). */
+  streamOpen: boolean;
+  /**
+   * The server has work for this envoy and wants its stream open: CheckIn replies say open_stream until a
+   * stream says Hello. In memory only; whoever asked asks again after a restart.
+   */
+  streamRequested: boolean;
 
   constructor(row: EnvoyRow) {
     this.id = row.id;
@@ -79,6 +86,8 @@ export class EnvoyEntry {
     this.forcePush = row.force_push === 1;
     this.agentVersion = row.agent_version ?? '';
     this.stale = false;
+    this.streamOpen = false;
+    this.streamRequested = false;
   }
 
   /** Throws `pki.key_invalid` when `keyProblem` is set: callers check it first. */

@@ -92,6 +92,28 @@ export class FleetIndex {
     return this.#byId.get(id);
   }
 
+  /** Envoys that are not revoked: the agents that may connect. One pass over the fleet; not for hot paths. */
+  activeCount(): number {
+    let active = 0;
+    for (const entry of this.#byId.values()) if (entry.status !== 'revoked') active += 1;
+    return active;
+  }
+
+  /**
+   * Says that the server has work for envoy `id` (orchestration: a task, a live query, a push): until a
+   * stream of it says Hello, its CheckIn replies set open_stream, so a polling agent opens its stream at
+   * its next check-in. 'open' when its stream is already open (send on it), 'requested' when the next
+   * check-in will ask for it; unknown and revoked envoys are never asked.
+   */
+  requestStream(id: string): 'open' | 'requested' | 'unknown' | 'revoked' {
+    const entry = this.#byId.get(id);
+    if (entry === undefined) return 'unknown';
+    if (entry.status === 'revoked') return 'revoked';
+    if (entry.streamOpen) return 'open';
+    entry.streamRequested = true;
+    return 'requested';
+  }
+
   /** Adds or replaces an entry after its row was committed. */
   put(entry: EnvoyEntry): void {
     this.#byId.set(entry.id, entry);

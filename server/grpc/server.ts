@@ -7,13 +7,21 @@
  * listener close a connection that does not finish its handshake within `handshakeTimeoutMs`, and cap the
  * connections one address may hold while still in their handshake (`maxHandshakesPerAddress`). Verified
  * agent connections are never capped per address, so a fleet of any size behind one NAT address keeps its
- * held connections. HTTP/2 streams per connection are bounded by `maxConcurrentStreams`.
+ * held connections. HTTP/2 streams per connection are bounded by `maxConcurrentStreams`, and a connection
+ * with no call open for `idleTimeoutMs` is closed. Sessions resume with TLS 1.3 tickets (session-tickets.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { gateConnections } from '../net/index.ts';
+import {
+  defaultSessionTickets,
+  installSessionTickets,
+  resumedCertificateExpired,
+  sessionTimeoutSeconds,
+} from './session-tickets.ts';
+import type { SessionTicketOptions } from './session-tickets.ts';
 
 export interface GrpcConnectionLimits {
   /** Connections from one address (IPv4, or IPv6 /64) still in their TLS handshake at once. */
@@ -21,12 +29,15 @@ export interface GrpcConnectionLimits {
   readonly handshakeTimeoutMs: number;
   /** HTTP/2 streams (calls) open at once on one connection. */
   readonly maxConcurrentStreams: number;
+  /** A connection with no call open for this long is closed (GOAWAY). */
+  readonly idleTimeoutMs: number;
 }
 
 export const defaultGrpcConnectionLimits: GrpcConnectionLimits = {
   maxHandshakesPerAddress: 256,
   handshakeTimeoutMs: 10_000,
   maxConcurrentStreams: 100,
+  idleTimeoutMs: 120_000,
 };
 
 /** What the listener reports, for metrics. */
@@ -37,6 +48,10 @@ export interface GrpcListenerEvents {
   timedOut?(phase: 'handshake'): void;
   /** The listening socket failed to accept a connection (e.g. EMFILE: out of file descriptors). */
   acceptFailed?(err: Error): void;
+  /** An agent connection finished its TLS handshake, resuming a session or not. */
+  handshake?(session: 'full' | 'resumed'): void;
+  /** A resumed connection was closed: the client certificate its session carries has expired. */
+  expiredSessionRefused?(): void;
 }
 
 export interface GrpcListenerOptions {
@@ -48,12 +63,18 @@ export interface GrpcListenerOptions {
   maxMessageBytes: number;
   /** Defaults: `defaultGrpcConnectionLimits`. */
   limits?: GrpcConnectionLimits;
+  /** Defaults: `defaultSessionTickets`. */
+  sessionTickets?: SessionTicketOptions;
   events?: GrpcListenerEvents;
   register(server: grpc.Server): void;
 }
 
 export interface GrpcListener {
   readonly port: number;
+  /** Agent connections (TLS handshake done) open now. */
+  openConnections(): number;
+  /** Replaces the session-ticket key now (it also rotates on its period). */
+  rotateTicketKeys(): void;
   /** Stops accepting new calls and resolves when in-flight calls have finished. */
   close(): Promise<void>;
   destroy(): void;
@@ -68,6 +89,7 @@ function createGrpcServer(options: GrpcListenerOptions, limits: GrpcConnectionLi
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 30_000,
     'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
     // Nothing reads channelz, and its per-call bookkeeping is measurable at thousands of check-ins/s.
     'grpc.enable_channelz': 0,
   });
@@ -88,18 +110,32 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
     rejectUnauthorized: true,
     ALPNProtocols: ['h2'],
     handshakeTimeout: limits.handshakeTimeoutMs,
+    sessionTimeout: sessionTimeoutSeconds(options.sessionTickets ?? defaultSessionTickets),
   });
+  const tickets = installSessionTickets(tls, options.sessionTickets ?? defaultSessionTickets);
   const gate = gateConnections(tls, {
     maxPerAddress: limits.maxHandshakesPerAddress,
     onRefused: () => options.events?.refused?.(),
   });
   let closing = false;
+  let open = 0;
   tls.on('secureConnection', (socket: TLSSocket) => {
     gate.release(socket);
     // Errors after the handshake end the HTTP/2 session, which grpc-js handles; none may go uncaught.
     socket.on('error', () => {});
-    if (closing) socket.destroy();
-    else injector.injectConnection(socket);
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    if (resumedCertificateExpired(socket, Date.now())) {
+      options.events?.expiredSessionRefused?.();
+      socket.destroy();
+      return;
+    }
+    options.events?.handshake?.(socket.isSessionReused() ? 'resumed' : 'full');
+    open += 1;
+    socket.once('close', () => (open -= 1));
+    injector.injectConnection(socket);
   });
   tls.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     // With a listener here, node leaves closing the failed connection to it.
@@ -108,11 +144,13 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
   });
   const stopAccepting = (): void => {
     closing = true;
+    tickets.stop();
     tls.close();
     gate.destroyCounted();
   };
   return new Promise((resolve, reject) => {
     tls.once('error', (err: Error) => {
+      tickets.stop();
       server.forceShutdown();
       reject(err);
     });
@@ -122,6 +160,8 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
       tls.on('error', (err: Error) => options.events?.acceptFailed?.(err));
       resolve({
         port: (tls.address() as AddressInfo).port,
+        openConnections: () => open,
+        rotateTicketKeys: () => tickets.rotate(),
         close: () =>
           new Promise<void>((done) => {
             stopAccepting();

@@ -13,11 +13,13 @@ import { ensurePrivateDir } from '../core/index.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
 import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
+import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
-import { createConnectionMetrics, logOpenFileLimits } from '../net/index.ts';
+import { createConnectionMetrics } from '../net/index.ts';
+import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
@@ -55,6 +57,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly pki: Pki;
   readonly readiness: Readiness;
+  /** Replaces the agent port's session-ticket key now (it also rotates every 30 minutes). */
+  rotateTicketKeys(): void;
   /** The audit chain's alarm and the server's own entries (start, stop, reloads). */
   readonly audit: AuditRuntime;
   /** The one-time secret that creates the first admin, while no admin exists. */
@@ -127,7 +131,7 @@ export async function startServer(
       envoys: fleet.size,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
-    logOpenFileLimits(log, fleet.size);
+    checkOpenFileLimit(config, fleet, log);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -181,6 +185,7 @@ export async function startServer(
 
     const grpcAddress = config['server.grpc_listen'];
     let grpc: GrpcListener;
+    let agentService: AgentService | undefined;
     try {
       grpc = await startGrpcListener({
         host: grpcAddress.host,
@@ -190,8 +195,8 @@ export async function startServer(
         serverKeyPem: pki.serverKeyPem,
         maxMessageBytes: grpcMaxMessageBytes,
         ...grpcListenerSettings(config, connectionMetrics, log),
-        register: (server) =>
-          registerAgentService(
+        register: (server) => {
+          agentService = registerAgentService(
             server,
             {
               index: fleet,
@@ -203,18 +208,25 @@ export async function startServer(
               intervalMs: () => view.current['checkin.interval'],
               clockSkewMs: () => view.current['checkin.clock_skew'],
               observeOnly: () => view.current['checkin.observe_only'],
+              connection: () => view.current['checkin.connection'],
+              streamIdleReleaseMs: () => view.current['checkin.stream_idle_release'],
               secrets: {
                 allowedFor: policy.secretPathsFor,
                 resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
               },
             },
             grpcMaxMessageBytes,
-          ),
+          );
+        },
       });
     } catch (err) {
       throw listenFailure('agents (gRPC)', `${grpcAddress.host}:${grpcAddress.port}`, err);
     }
     cleanups.push(() => grpc.destroy());
+    const agentStreams = agentService?.streams;
+    if (agentStreams === undefined) throw new Error('the agent service was not registered');
+    checkinMetrics.countOpenStreams(() => agentStreams.openCount());
+    connectionMetrics.countGrpcConnections(() => grpc.openConnections());
 
     // One bcrypt budget for logins and enrollments: both burn the same thread pool.
     const bcryptQueue = new FairQueue(defaultBcryptQueue);
@@ -350,6 +362,8 @@ export async function startServer(
       clearInterval(sessionPruner);
       // A validation still running would hold its request (and the HTTPS close) open until its budget.
       await policy.close();
+      // A held stream is a call in flight that would hold the gRPC close open until its idle timeout.
+      agentStreams.drain();
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
@@ -373,6 +387,7 @@ export async function startServer(
       store,
       pki,
       readiness,
+      rotateTicketKeys: () => grpc.rotateTicketKeys(),
       audit,
       adminBootstrapSecret: adminBootstrap?.secret,
       drain: (reason) => (drained ??= drain(reason)),

@@ -22,8 +22,13 @@ export function grpcListenerSettings(
       maxHandshakesPerAddress: config['grpc.max_handshakes_per_address'],
       handshakeTimeoutMs: config['server.tls_handshake_timeout'],
       maxConcurrentStreams: config['grpc.max_concurrent_streams'],
+      idleTimeoutMs: config['grpc.connection_idle_timeout'],
     },
-    events: listenerEvents('grpc', metrics, log),
+    events: {
+      ...listenerEvents('grpc', metrics, log),
+      handshake: (session) => metrics.grpcHandshake(session),
+      expiredSessionRefused: () => metrics.grpcExpiredSessionRefused(),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { descriptorsNeeded, openFileLimits, parseOpenFileLimits } from './fd-limit.ts';
+import { descriptorsNeeded, heldFleetLimitProblem, openFileLimits, parseOpenFileLimits } from './fd-limit.ts';
 
 describe('open-file limits', () => {
   it('reads soft and hard limits from /proc/<pid>/limits', () => {
@@ -25,6 +25,19 @@ describe('open-file limits', () => {
       assert.equal(limits.soft, limits.hard);
     },
   );
+
+  it('refuses held mode only when the fleet cannot possibly connect: one per envoy and 1024 besides', () => {
+    assert.equal(heldFleetLimitProblem({ soft: 2024, hard: 2024 }, 1000), undefined);
+    const problem = heldFleetLimitProblem({ soft: 2023, hard: 4096 }, 1000);
+    assert.ok(problem !== undefined);
+    assert.match(problem, /1000 envoys are enrolled/);
+    assert.match(problem, /only 2023 files \(hard limit 4096\)/);
+    assert.match(problem, /at least 6096/);
+    assert.match(problem, /LimitNOFILE=/);
+    assert.match(problem, /checkin\.connection: poll/);
+    assert.equal(heldFleetLimitProblem(undefined, 1_000_000), undefined, 'no limit known, nothing refused');
+    assert.equal(heldFleetLimitProblem({ soft: Infinity, hard: Infinity }, 1_000_000), undefined);
+  });
 
   it('asks for two descriptors per envoy and headroom', () => {
     assert.equal(descriptorsNeeded(0), 4096);

@@ -36,9 +36,38 @@ export function descriptorsNeeded(envoys: number): number {
   return 2 * envoys + 4096;
 }
 
-/** Logs the limit in force, and warns when it is short of what a fleet of `envoys` needs. */
-export function logOpenFileLimits(log: Logger, envoys: number): void {
-  const limits = openFileLimits();
+/** Descriptors the server needs besides agent connections at the least: database, logs, HTTPS, workers. */
+export const descriptorsBesidesAgents = 1024;
+
+/**
+ * Why a server holding agent connections (checkin.connection: held) must not start with `limits`, or
+ * undefined when it may. It must not when the fleet cannot possibly connect: even with every descriptor
+ * beyond `descriptorsBesidesAgents` spent on agents, some of the `envoys` would find no descriptor and be
+ * refused over and over (a limit that is merely short of `descriptorsNeeded` only gets a warning).
+ */
+export function heldFleetLimitProblem(
+  limits: OpenFileLimits | undefined,
+  envoys: number,
+): string | undefined {
+  if (limits === undefined) return undefined;
+  const required = envoys + descriptorsBesidesAgents;
+  if (limits.soft >= required) return undefined;
+  return (
+    `${envoys} envoys are enrolled and checkin.connection is "held" (each agent keeps a connection open), ` +
+    `but this process may open only ${limits.soft} files (hard limit ${limits.hard}), fewer than the ` +
+    `${required} the fleet cannot do without. Raise the hard open-file limit to at least ` +
+    `${descriptorsNeeded(envoys)} (systemd: LimitNOFILE= in the unit, see deploy/vigosrv.service; a ` +
+    `container: its nofile ulimit; a shell: ulimit -Hn), or set checkin.connection: poll ` +
+    `(VIGO_CHECKIN_CONNECTION=poll), where agents connect only to check in.`
+  );
+}
+
+/** Logs `limits` (this process's by default), and warns when they are short of what a fleet of `envoys` needs. */
+export function logOpenFileLimits(
+  log: Logger,
+  envoys: number,
+  limits: OpenFileLimits | undefined = openFileLimits(),
+): void {
   if (limits === undefined) return;
   const needed = descriptorsNeeded(envoys);
   const fields = { soft: limits.soft, hard: limits.hard, envoys, recommended: needed };

@@ -6,5 +6,12 @@ export { addressKey, gateConnections } from './connection-gate.ts';
 export type { ConnectionGate, ConnectionGateOptions } from './connection-gate.ts';
 export { createConnectionMetrics, listenerEvents } from './metrics.ts';
 export type { ConnectionMetrics, ListenerName, TimeoutPhase } from './metrics.ts';
-export { descriptorsNeeded, logOpenFileLimits, openFileLimits, parseOpenFileLimits } from './fd-limit.ts';
+export {
+  descriptorsBesidesAgents,
+  descriptorsNeeded,
+  heldFleetLimitProblem,
+  logOpenFileLimits,
+  openFileLimits,
+  parseOpenFileLimits,
+} from './fd-limit.ts';
 export type { OpenFileLimits } from './fd-limit.ts';

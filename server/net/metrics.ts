@@ -1,5 +1,5 @@
 /** Connection metrics for both listeners, registered on the server's Prometheus registry. */
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/index.ts';
 
@@ -13,6 +13,12 @@ export interface ConnectionMetrics {
   timedOut(listener: ListenerName, phase: TimeoutPhase): void;
   /** Where the byte count of the HTTPS port comes from (read at every scrape). */
   countHttpsBytes(read: () => number): void;
+  /** An agent connection finished its TLS handshake: a full one, or a resumed session. */
+  grpcHandshake(session: 'full' | 'resumed'): void;
+  /** A resumed agent connection was closed because its session's client certificate has expired. */
+  grpcExpiredSessionRefused(): void;
+  /** Where the number of open agent connections comes from (read at every scrape). */
+  countGrpcConnections(read: () => number): void;
 }
 
 export function createConnectionMetrics(registry: Registry): ConnectionMetrics {
@@ -38,11 +44,36 @@ export function createConnectionMetrics(registry: Registry): ConnectionMetrics {
       this.inc(readHttpsBytes());
     },
   });
+  const handshakes = new Counter({
+    name: 'vigo_grpc_tls_handshakes_total',
+    help: 'Agent connections whose TLS handshake finished, by session: full, or resumed from a session ticket.',
+    labelNames: ['session'],
+    registers: [registry],
+  });
+  const expiredSessions = new Counter({
+    name: 'vigo_grpc_expired_sessions_refused_total',
+    help: 'Resumed agent connections closed because the client certificate of their session has expired.',
+    registers: [registry],
+  });
+  let readGrpcConnections: () => number = () => 0;
+  new Gauge({
+    name: 'vigo_grpc_connections_open',
+    help: 'Agent connections open on the gRPC port (TLS handshake done).',
+    registers: [registry],
+    collect() {
+      this.set(readGrpcConnections());
+    },
+  });
   return {
     refused: (listener) => refused.inc({ listener }),
     timedOut: (listener, phase) => timedOut.inc({ listener, phase }),
     countHttpsBytes: (read) => {
       readHttpsBytes = read;
+    },
+    grpcHandshake: (session) => handshakes.inc({ session }),
+    grpcExpiredSessionRefused: () => expiredSessions.inc(),
+    countGrpcConnections: (read) => {
+      readGrpcConnections = read;
     },
   };
 }

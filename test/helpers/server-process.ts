@@ -42,6 +42,8 @@ export interface SpawnOptions {
   args?: string[];
   env?: Record<string, string>;
   stdio?: StdioOptions;
+  /** A command that runs vigosrv, e.g. a shell that lowers a limit first: it gets the binary and its arguments. */
+  wrapper?: readonly string[];
 }
 
 /** A loopback port nothing listens on right now (bound once, then released). */
@@ -72,7 +74,9 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('VIGO_')) env[key] = value;
   }
-  const child = spawn(vigosrvBin, args, {
+  const [command, ...prefix] = options.wrapper ?? [vigosrvBin];
+  const commandArgs = options.wrapper === undefined ? args : [...prefix, vigosrvBin, ...args];
+  const child = spawn(command ?? vigosrvBin, commandArgs, {
     cwd: options.dataDir,
     env: { ...env, ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],

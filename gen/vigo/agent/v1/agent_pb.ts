@@ -7,10 +7,39 @@
 //
 // gRPC over HTTP/2 with mutual TLS, port 1530 by default. There is no plaintext transport. The agent
 // presents the client certificate issued to it at enrollment; that certificate names the envoy id (subject
-// CN and a SAN). The agent keeps one long-lived connection and multiplexes every RPC on it. The server
-// refuses any gRPC message larger than 4 MiB + 64 KiB (4,259,840 bytes) with RESOURCE_EXHAUSTED, and a
-// request message that is not valid protobuf with INVALID_ARGUMENT checkin.payload_invalid (on AgentStream
-// the stream ends with that status), before any of the checks below.
+// CN and a SAN). The agent multiplexes every RPC on one connection. The server refuses any gRPC message
+// larger than 4 MiB + 64 KiB (4,259,840 bytes) with RESOURCE_EXHAUSTED, and a request message that is not
+// valid protobuf with INVALID_ARGUMENT checkin.payload_invalid (on AgentStream the stream ends with that
+// status), before any of the checks below.
+//
+// ## Connection modes
+//
+// Every CheckInResponse says how the agent connects until its next check-in (`connection`; the server's
+// checkin.connection setting, the same for the whole fleet, so an operator switches every agent from one
+// place):
+//
+//   HELD  the agent keeps its connection open and holds an AgentStream on it, reopening the stream with
+//         exponential backoff and jitter whenever it ends. Pushed work arrives at once; no handshake is
+//         paid per check-in. This is the default, and what an agent does before its first reply.
+//   POLL  the agent connects, checks in, reports its results and resolves its secrets, then closes the
+//         connection until its next check-in. It holds no AgentStream unless a reply sets `open_stream`:
+//         then it opens one at once and closes it (and the connection) after `stream_idle_release_ms`
+//         without a message from the server.
+//
+// The server closes a connection on which no call has been open for grpc.connection_idle_timeout (2
+// minutes by default) with an HTTP/2 GOAWAY; an agent simply connects again when it next calls.
+//
+// ## TLS session resumption
+//
+// The server issues TLS 1.3 session tickets. An agent should keep the newest ticket it received and offer
+// it on its next connection: a resumed handshake skips the certificate exchange and signatures, which is
+// most of what a connection costs in poll mode. A resumed session carries the client certificate of the
+// handshake that first created it, so every check below applies to it unchanged, and the server refuses a
+// resumed connection whose certificate has expired since. Tickets are encrypted with keys that live only
+// in the server's memory: they rotate every 30 minutes, a ticket is accepted for at most one rotation
+// after the one it was issued under (the server then issues a fresh one), and a ticket is good for at
+// most one hour. A ticket the server does not accept (too old, or from before a server restart) costs a
+// full handshake and nothing else.
 //
 // # Signed envelopes
 //
@@ -123,7 +152,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vigo/agent/v1/agent.proto.
  */
 export const file_vigo_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Chl2aWdvL2FnZW50L3YxL2FnZW50LnByb3RvEg12aWdvLmFnZW50LnYxIlIKDlNpZ25lZEVudmVsb3BlEhAKCGVudm95X2lkGAEgASgJEg0KBXRzX21zGAIgASgDEgwKBGJvZHkYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMIkEKDkNoZWNrSW5SZXF1ZXN0Ei8KCGVudmVsb3BlGAEgASgLMh0udmlnby5hZ2VudC52MS5TaWduZWRFbnZlbG9wZSLCAQoOQ2hlY2tJblBheWxvYWQSFQoNYWdlbnRfdmVyc2lvbhgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgDIAEoBBIZChFzdGF0ZV9maW5nZXJwcmludBgEIAEoCRITCgt0cmFpdHNfaGFzaBgFIAEoCRITCgt0cmFpdHNfanNvbhgGIAEoDBIVCg1zZWNyZXRzX2Vwb2NoGAcgASgEEhMKC3RyYWNlcGFyZW50GAggASgJIoACCg9DaGVja0luUmVzcG9uc2USLAoJbm9fY2hhbmdlGAEgASgLMhcudmlnby5hZ2VudC52MS5Ob0NoYW5nZUgAEi0KBmJ1bmRsZRgCIAEoCzIbLnZpZ28uYWdlbnQudjEuU2lnbmVkQnVuZGxlSAASFgoOcG9saWN5X3ZlcnNpb24YAyABKAQSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLc2VuZF90cmFpdHMYBSABKAgSFAoMb2JzZXJ2ZV9vbmx5GAYgASgIEhYKDnNlcnZlcl90aW1lX21zGAcgASgDEhUKDXNlY3JldHNfZXBvY2gYCCABKARCCQoHb3V0Y29tZSIKCghOb0NoYW5nZSJCCgxTaWduZWRCdW5kbGUSDwoHcGF5bG9hZBgBIAEoDBIRCglzaWduYXR1cmUYAiABKAwSDgoGa2V5X2lkGAMgASgJIkcKFFJlcG9ydFJlc3VsdHNSZXF1ZXN0Ei8KCGVudmVsb3BlGAEgASgLMh0udmlnby5hZ2VudC52MS5TaWduZWRFbnZlbG9wZSI+ChRSZXBvcnRSZXN1bHRzUGF5bG9hZBImCgRydW5zGAEgAygLMhgudmlnby5hZ2VudC52MS5SdW5SZXBvcnQiuAEKCVJ1blJlcG9ydBIOCgZydW5faWQYASABKAkSFgoOcG9saWN5X3ZlcnNpb24YAiABKAQSFQoNc3RhcnRlZF9hdF9tcxgDIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgEIAEoAxIPCgdkcnlfcnVuGAUgASgIEhMKC3RyYWNlcGFyZW50GAYgASgJEi4KB3Jlc3VsdHMYByADKAsyHS52aWdvLmFnZW50LnYxLlJlc291cmNlUmVzdWx0IqgBCg5SZXNvdXJjZVJlc3VsdBITCgtyZXNvdXJjZV9pZBgBIAEoCRIVCg1yZXNvdXJjZV90eXBlGAIgASgJEhMKC2NvbmZpZ2NyYXRlGAMgASgJEi8KB291dGNvbWUYBCABKA4yHi52aWdvLmFnZW50LnYxLlJlc291cmNlT3V0Y29tZRIPCgdtZXNzYWdlGAUgASgJEhMKC2R1cmF0aW9uX21zGAYgASgNImMKFVJlcG9ydFJlc3VsdHNSZXNwb25zZRIYChBhY2NlcHRlZF9ydW5faWRzGAEgAygJEhgKEHJlamVjdGVkX3J1bl9pZHMYAiADKAkSFgoOcmV0cnlfYWZ0ZXJfbXMYAyABKA0iSAoVUmVzb2x2ZVNlY3JldHNSZXF1ZXN0Ei8KCGVudmVsb3BlGAEgASgLMh0udmlnby5hZ2VudC52MS5TaWduZWRFbnZlbG9wZSI6ChVSZXNvbHZlU2VjcmV0c1BheWxvYWQSDAoEcmVmcxgBIAMoCRITCgt0cmFjZXBhcmVudBgCIAEoCSKhAQoWUmVzb2x2ZVNlY3JldHNSZXNwb25zZRJBCgZ2YWx1ZXMYASADKAsyMS52aWdvLmFnZW50LnYxLlJlc29sdmVTZWNyZXRzUmVzcG9uc2UuVmFsdWVzRW50cnkSFQoNc2VjcmV0c19lcG9jaBgCIAEoBBotCgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAw6AjgBIkUKEkFnZW50U3RyZWFtUmVxdWVzdBIvCghlbnZlbG9wZRgBIAEoCzIdLnZpZ28uYWdlbnQudjEuU2lnbmVkRW52ZWxvcGUi2AEKEkFnZW50U3RyZWFtUGF5bG9hZBItCgloZWFydGJlYXQYASABKAsyGC52aWdvLmFnZW50LnYxLkhlYXJ0YmVhdEgAEjAKC3Rhc2tfcmVzdWx0GAIgASgLMhkudmlnby5hZ2VudC52MS5UYXNrUmVzdWx0SAASMgoMcXVlcnlfcmVzdWx0GAMgASgLMhoudmlnby5hZ2VudC52MS5RdWVyeVJlc3VsdEgAEiUKBWhlbGxvGAQgASgLMhQudmlnby5hZ2VudC52MS5IZWxsb0gAQgYKBGtpbmQiNgoFSGVsbG8SFQoNYWdlbnRfdmVyc2lvbhgBIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoBCIcCglIZWFydGJlYXQSDwoHcGluZ19pZBgBIAEoBCKTAgoKVGFza1Jlc3VsdBIPCgd0YXNrX2lkGAEgASgJEikKBnN0YXR1cxgCIAEoDjIZLnZpZ28uYWdlbnQudjEuVGFza1N0YXR1cxIRCglleGl0X2NvZGUYAyABKAUSDgoGc3Rkb3V0GAQgASgMEg4KBnN0ZGVychgFIAEoDBIRCgl0cnVuY2F0ZWQYBiABKAgSFQoNc3RhcnRlZF9hdF9tcxgHIAEoAxIWCg5maW5pc2hlZF9hdF9tcxgIIAEoAxIPCgdtZXNzYWdlGAkgASgJEi4KB3Jlc3VsdHMYCiADKAsyHS52aWdvLmFnZW50LnYxLlJlc291cmNlUmVzdWx0EhMKC3RyYWNlcGFyZW50GAsgASgJIkIKC1F1ZXJ5UmVzdWx0EhAKCHF1ZXJ5X2lkGAEgASgJEhIKCnZhbHVlX2pzb24YAiABKAwSDQoFZXJyb3IYAyABKAki2AEKE0FnZW50U3RyZWFtUmVzcG9uc2USNAoNdGFza19kaXNwYXRjaBgBIAEoCzIbLnZpZ28uYWdlbnQudjEuVGFza0Rpc3BhdGNoSAASLgoKZm9yY2VfcHVzaBgCIAEoCzIYLnZpZ28uYWdlbnQudjEuRm9yY2VQdXNoSAASLgoKbGl2ZV9xdWVyeRgDIAEoCzIYLnZpZ28uYWdlbnQudjEuTGl2ZVF1ZXJ5SAASIwoEcGluZxgEIAEoCzITLnZpZ28uYWdlbnQudjEuUGluZ0gAQgYKBGtpbmQihgIKDFRhc2tEaXNwYXRjaBIPCgd0YXNrX2lkGAEgASgJEhEKB2NvbW1hbmQYAiABKAlIABITCgl0YXNrX25hbWUYAyABKAlIABI3CgZwYXJhbXMYBCADKAsyJy52aWdvLmFnZW50LnYxLlRhc2tEaXNwYXRjaC5QYXJhbXNFbnRyeRIXCg90aW1lb3V0X3NlY29uZHMYBSABKA0SDAoEbmljZRgGIAEoBRIPCgdkcnlfcnVuGAcgASgIEhMKC3RyYWNlcGFyZW50GAggASgJGi0KC1BhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCCAoGYWN0aW9uIjAKCUZvcmNlUHVzaBIOCgZyZWFzb24YASABKAkSEwoLdHJhY2VwYXJlbnQYAiABKAkiMQoJTGl2ZVF1ZXJ5EhAKCHF1ZXJ5X2lkGAEgASgJEhIKCnRyYWl0X3BhdGgYAiABKAkiFwoEUGluZxIPCgdwaW5nX2lkGAEgASgEKoECCg9SZXNvdXJjZU91dGNvbWUSIAocUkVTT1VSQ0VfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFU09VUkNFX09VVENPTUVfTk9ORRABEhwKGFJFU09VUkNFX09VVENPTUVfQ1JFQVRFRBACEhwKGFJFU09VUkNFX09VVENPTUVfVVBEQVRFRBADEhwKGFJFU09VUkNFX09VVENPTUVfREVMRVRFRBAEEhwKGFJFU09VUkNFX09VVENPTUVfU0tJUFBFRBAFEhwKGFJFU09VUkNFX09VVENPTUVfQkxPQ0tFRBAGEhsKF1JFU09VUkNFX09VVENPTUVfRkFJTEVEEAcqkQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVUQVNLX1NUQVRVU19TVUNDRUVERUQQARIWChJUQVNLX1NUQVRVU19GQUlMRUQQAhIZChVUQVNLX1NUQVRVU19USU1FRF9PVVQQAxIYChRUQVNLX1NUQVRVU19SRUpFQ1RFRBAEMuoCCglWaWdvQWdlbnQSSAoHQ2hlY2tJbhIdLnZpZ28uYWdlbnQudjEuQ2hlY2tJblJlcXVlc3QaHi52aWdvLmFnZW50LnYxLkNoZWNrSW5SZXNwb25zZRJaCg1SZXBvcnRSZXN1bHRzEiMudmlnby5hZ2VudC52MS5SZXBvcnRSZXN1bHRzUmVxdWVzdBokLnZpZ28uYWdlbnQudjEuUmVwb3J0UmVzdWx0c1Jlc3BvbnNlEl0KDlJlc29sdmVTZWNyZXRzEiQudmlnby5hZ2VudC52MS5SZXNvbHZlU2VjcmV0c1JlcXVlc3QaJS52aWdvLmFnZW50LnYxLlJlc29sdmVTZWNyZXRzUmVzcG9uc2USWAoLQWdlbnRTdHJlYW0SIS52aWdvLmFnZW50LnYxLkFnZW50U3RyZWFtUmVxdWVzdBoiLnZpZ28uYWdlbnQudjEuQWdlbnRTdHJlYW1SZXNwb25zZSgBMAFiBnByb3RvMw");
+  fileDesc("Chl2aWdvL2FnZW50L3YxL2FnZW50LnByb3RvEg12aWdvLmFnZW50LnYxIlIKDlNpZ25lZEVudmVsb3BlEhAKCGVudm95X2lkGAEgASgJEg0KBXRzX21zGAIgASgDEgwKBGJvZHkYAyABKAwSEQoJc2lnbmF0dXJlGAQgASgMIkEKDkNoZWNrSW5SZXF1ZXN0Ei8KCGVudmVsb3BlGAEgASgLMh0udmlnby5hZ2VudC52MS5TaWduZWRFbnZlbG9wZSLCAQoOQ2hlY2tJblBheWxvYWQSFQoNYWdlbnRfdmVyc2lvbhgBIAEoCRIQCghob3N0bmFtZRgCIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgDIAEoBBIZChFzdGF0ZV9maW5nZXJwcmludBgEIAEoCRITCgt0cmFpdHNfaGFzaBgFIAEoCRITCgt0cmFpdHNfanNvbhgGIAEoDBIVCg1zZWNyZXRzX2Vwb2NoGAcgASgEEhMKC3RyYWNlcGFyZW50GAggASgJIugCCg9DaGVja0luUmVzcG9uc2USLAoJbm9fY2hhbmdlGAEgASgLMhcudmlnby5hZ2VudC52MS5Ob0NoYW5nZUgAEi0KBmJ1bmRsZRgCIAEoCzIbLnZpZ28uYWdlbnQudjEuU2lnbmVkQnVuZGxlSAASFgoOcG9saWN5X3ZlcnNpb24YAyABKAQSEwoLaW50ZXJ2YWxfbXMYBCABKA0SEwoLc2VuZF90cmFpdHMYBSABKAgSFAoMb2JzZXJ2ZV9vbmx5GAYgASgIEhYKDnNlcnZlcl90aW1lX21zGAcgASgDEhUKDXNlY3JldHNfZXBvY2gYCCABKAQSMQoKY29ubmVjdGlvbhgJIAEoDjIdLnZpZ28uYWdlbnQudjEuQ29ubmVjdGlvbk1vZGUSEwoLb3Blbl9zdHJlYW0YCiABKAgSHgoWc3RyZWFtX2lkbGVfcmVsZWFzZV9tcxgLIAEoDUIJCgdvdXRjb21lIgoKCE5vQ2hhbmdlIkIKDFNpZ25lZEJ1bmRsZRIPCgdwYXlsb2FkGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDBIOCgZrZXlfaWQYAyABKAkiRwoUUmVwb3J0UmVzdWx0c1JlcXVlc3QSLwoIZW52ZWxvcGUYASABKAsyHS52aWdvLmFnZW50LnYxLlNpZ25lZEVudmVsb3BlIj4KFFJlcG9ydFJlc3VsdHNQYXlsb2FkEiYKBHJ1bnMYASADKAsyGC52aWdvLmFnZW50LnYxLlJ1blJlcG9ydCK4AQoJUnVuUmVwb3J0Eg4KBnJ1bl9pZBgBIAEoCRIWCg5wb2xpY3lfdmVyc2lvbhgCIAEoBBIVCg1zdGFydGVkX2F0X21zGAMgASgDEhYKDmZpbmlzaGVkX2F0X21zGAQgASgDEg8KB2RyeV9ydW4YBSABKAgSEwoLdHJhY2VwYXJlbnQYBiABKAkSLgoHcmVzdWx0cxgHIAMoCzIdLnZpZ28uYWdlbnQudjEuUmVzb3VyY2VSZXN1bHQiqAEKDlJlc291cmNlUmVzdWx0EhMKC3Jlc291cmNlX2lkGAEgASgJEhUKDXJlc291cmNlX3R5cGUYAiABKAkSEwoLY29uZmlnY3JhdGUYAyABKAkSLwoHb3V0Y29tZRgEIAEoDjIeLnZpZ28uYWdlbnQudjEuUmVzb3VyY2VPdXRjb21lEg8KB21lc3NhZ2UYBSABKAkSEwoLZHVyYXRpb25fbXMYBiABKA0iYwoVUmVwb3J0UmVzdWx0c1Jlc3BvbnNlEhgKEGFjY2VwdGVkX3J1bl9pZHMYASADKAkSGAoQcmVqZWN0ZWRfcnVuX2lkcxgCIAMoCRIWCg5yZXRyeV9hZnRlcl9tcxgDIAEoDSJIChVSZXNvbHZlU2VjcmV0c1JlcXVlc3QSLwoIZW52ZWxvcGUYASABKAsyHS52aWdvLmFnZW50LnYxLlNpZ25lZEVudmVsb3BlIjoKFVJlc29sdmVTZWNyZXRzUGF5bG9hZBIMCgRyZWZzGAEgAygJEhMKC3RyYWNlcGFyZW50GAIgASgJIqEBChZSZXNvbHZlU2VjcmV0c1Jlc3BvbnNlEkEKBnZhbHVlcxgBIAMoCzIxLnZpZ28uYWdlbnQudjEuUmVzb2x2ZVNlY3JldHNSZXNwb25zZS5WYWx1ZXNFbnRyeRIVCg1zZWNyZXRzX2Vwb2NoGAIgASgEGi0KC1ZhbHVlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoDDoCOAEiRQoSQWdlbnRTdHJlYW1SZXF1ZXN0Ei8KCGVudmVsb3BlGAEgASgLMh0udmlnby5hZ2VudC52MS5TaWduZWRFbnZlbG9wZSLYAQoSQWdlbnRTdHJlYW1QYXlsb2FkEi0KCWhlYXJ0YmVhdBgBIAEoCzIYLnZpZ28uYWdlbnQudjEuSGVhcnRiZWF0SAASMAoLdGFza19yZXN1bHQYAiABKAsyGS52aWdvLmFnZW50LnYxLlRhc2tSZXN1bHRIABIyCgxxdWVyeV9yZXN1bHQYAyABKAsyGi52aWdvLmFnZW50LnYxLlF1ZXJ5UmVzdWx0SAASJQoFaGVsbG8YBCABKAsyFC52aWdvLmFnZW50LnYxLkhlbGxvSABCBgoEa2luZCI2CgVIZWxsbxIVCg1hZ2VudF92ZXJzaW9uGAEgASgJEhYKDnBvbGljeV92ZXJzaW9uGAIgASgEIhwKCUhlYXJ0YmVhdBIPCgdwaW5nX2lkGAEgASgEIpMCCgpUYXNrUmVzdWx0Eg8KB3Rhc2tfaWQYASABKAkSKQoGc3RhdHVzGAIgASgOMhkudmlnby5hZ2VudC52MS5UYXNrU3RhdHVzEhEKCWV4aXRfY29kZRgDIAEoBRIOCgZzdGRvdXQYBCABKAwSDgoGc3RkZXJyGAUgASgMEhEKCXRydW5jYXRlZBgGIAEoCBIVCg1zdGFydGVkX2F0X21zGAcgASgDEhYKDmZpbmlzaGVkX2F0X21zGAggASgDEg8KB21lc3NhZ2UYCSABKAkSLgoHcmVzdWx0cxgKIAMoCzIdLnZpZ28uYWdlbnQudjEuUmVzb3VyY2VSZXN1bHQSEwoLdHJhY2VwYXJlbnQYCyABKAkiQgoLUXVlcnlSZXN1bHQSEAoIcXVlcnlfaWQYASABKAkSEgoKdmFsdWVfanNvbhgCIAEoDBINCgVlcnJvchgDIAEoCSLYAQoTQWdlbnRTdHJlYW1SZXNwb25zZRI0Cg10YXNrX2Rpc3BhdGNoGAEgASgLMhsudmlnby5hZ2VudC52MS5UYXNrRGlzcGF0Y2hIABIuCgpmb3JjZV9wdXNoGAIgASgLMhgudmlnby5hZ2VudC52MS5Gb3JjZVB1c2hIABIuCgpsaXZlX3F1ZXJ5GAMgASgLMhgudmlnby5hZ2VudC52MS5MaXZlUXVlcnlIABIjCgRwaW5nGAQgASgLMhMudmlnby5hZ2VudC52MS5QaW5nSABCBgoEa2luZCKGAgoMVGFza0Rpc3BhdGNoEg8KB3Rhc2tfaWQYASABKAkSEQoHY29tbWFuZBgCIAEoCUgAEhMKCXRhc2tfbmFtZRgDIAEoCUgAEjcKBnBhcmFtcxgEIAMoCzInLnZpZ28uYWdlbnQudjEuVGFza0Rpc3BhdGNoLlBhcmFtc0VudHJ5EhcKD3RpbWVvdXRfc2Vjb25kcxgFIAEoDRIMCgRuaWNlGAYgASgFEg8KB2RyeV9ydW4YByABKAgSEwoLdHJhY2VwYXJlbnQYCCABKAkaLQoLUGFyYW1zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIICgZhY3Rpb24iMAoJRm9yY2VQdXNoEg4KBnJlYXNvbhgBIAEoCRITCgt0cmFjZXBhcmVudBgCIAEoCSIxCglMaXZlUXVlcnkSEAoIcXVlcnlfaWQYASABKAkSEgoKdHJhaXRfcGF0aBgCIAEoCSIXCgRQaW5nEg8KB3BpbmdfaWQYASABKAQqZQoOQ29ubmVjdGlvbk1vZGUSHwobQ09OTkVDVElPTl9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUQ09OTkVDVElPTl9NT0RFX0hFTEQQARIYChRDT05ORUNUSU9OX01PREVfUE9MTBACKoECCg9SZXNvdXJjZU91dGNvbWUSIAocUkVTT1VSQ0VfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFVJFU09VUkNFX09VVENPTUVfTk9ORRABEhwKGFJFU09VUkNFX09VVENPTUVfQ1JFQVRFRBACEhwKGFJFU09VUkNFX09VVENPTUVfVVBEQVRFRBADEhwKGFJFU09VUkNFX09VVENPTUVfREVMRVRFRBAEEhwKGFJFU09VUkNFX09VVENPTUVfU0tJUFBFRBAFEhwKGFJFU09VUkNFX09VVENPTUVfQkxPQ0tFRBAGEhsKF1JFU09VUkNFX09VVENPTUVfRkFJTEVEEAcqkQEKClRhc2tTdGF0dXMSGwoXVEFTS19TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVUQVNLX1NUQVRVU19TVUNDRUVERUQQARIWChJUQVNLX1NUQVRVU19GQUlMRUQQAhIZChVUQVNLX1NUQVRVU19USU1FRF9PVVQQAxIYChRUQVNLX1NUQVRVU19SRUpFQ1RFRBAEMuoCCglWaWdvQWdlbnQSSAoHQ2hlY2tJbhIdLnZpZ28uYWdlbnQudjEuQ2hlY2tJblJlcXVlc3QaHi52aWdvLmFnZW50LnYxLkNoZWNrSW5SZXNwb25zZRJaCg1SZXBvcnRSZXN1bHRzEiMudmlnby5hZ2VudC52MS5SZXBvcnRSZXN1bHRzUmVxdWVzdBokLnZpZ28uYWdlbnQudjEuUmVwb3J0UmVzdWx0c1Jlc3BvbnNlEl0KDlJlc29sdmVTZWNyZXRzEiQudmlnby5hZ2VudC52MS5SZXNvbHZlU2VjcmV0c1JlcXVlc3QaJS52aWdvLmFnZW50LnYxLlJlc29sdmVTZWNyZXRzUmVzcG9uc2USWAoLQWdlbnRTdHJlYW0SIS52aWdvLmFnZW50LnYxLkFnZW50U3RyZWFtUmVxdWVzdBoiLnZpZ28uYWdlbnQudjEuQWdlbnRTdHJlYW1SZXNwb25zZSgBMAFiBnByb3RvMw");
 
 /**
  * SignedEnvelope wraps every message the agent sends; see the file comment for the exact signed bytes and
@@ -348,6 +377,31 @@ export type CheckInResponse = Message<"vigo.agent.v1.CheckInResponse"> & {
    * @generated from field: uint64 secrets_epoch = 8;
    */
   secretsEpoch: bigint;
+
+  /**
+   * How the agent connects until its next check-in (see "Connection modes" in the file comment).
+   * CONNECTION_MODE_UNSPECIFIED (a server that predates the field) means held.
+   *
+   * @generated from field: vigo.agent.v1.ConnectionMode connection = 9;
+   */
+  connection: ConnectionMode;
+
+  /**
+   * The server has work for this envoy: an agent that holds no AgentStream opens one now (in poll mode it
+   * keeps its connection open for it). The server sets it on every reply until the envoy's stream has said
+   * Hello.
+   *
+   * @generated from field: bool open_stream = 10;
+   */
+  openStream: boolean;
+
+  /**
+   * With open_stream in poll mode: the agent ends the stream (and closes its connection) once the server
+   * has sent nothing on it for this many milliseconds. 0 means the agent's default, 60,000.
+   *
+   * @generated from field: uint32 stream_idle_release_ms = 11;
+   */
+  streamIdleReleaseMs: number;
 };
 
 /**
@@ -1162,6 +1216,40 @@ export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
   messageDesc(file_vigo_agent_v1_agent, 24);
 
 /**
+ * ConnectionMode is how an agent connects between check-ins.
+ *
+ * @generated from enum vigo.agent.v1.ConnectionMode
+ */
+export enum ConnectionMode {
+  /**
+   * Not set: treated as CONNECTION_MODE_HELD.
+   *
+   * @generated from enum value: CONNECTION_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Keep the connection and an AgentStream open.
+   *
+   * @generated from enum value: CONNECTION_MODE_HELD = 1;
+   */
+  HELD = 1,
+
+  /**
+   * Connect for each check-in, then close; open AgentStream only when told to (open_stream).
+   *
+   * @generated from enum value: CONNECTION_MODE_POLL = 2;
+   */
+  POLL = 2,
+}
+
+/**
+ * Describes the enum vigo.agent.v1.ConnectionMode.
+ */
+export const ConnectionModeSchema: GenEnum<ConnectionMode> = /*@__PURE__*/
+  enumDesc(file_vigo_agent_v1_agent, 0);
+
+/**
  * ResourceOutcome says what a run did to one resource.
  *
  * @generated from enum vigo.agent.v1.ResourceOutcome
@@ -1228,7 +1316,7 @@ export enum ResourceOutcome {
  * Describes the enum vigo.agent.v1.ResourceOutcome.
  */
 export const ResourceOutcomeSchema: GenEnum<ResourceOutcome> = /*@__PURE__*/
-  enumDesc(file_vigo_agent_v1_agent, 0);
+  enumDesc(file_vigo_agent_v1_agent, 1);
 
 /**
  * TaskStatus says how a dispatched task ended.
@@ -1276,7 +1364,7 @@ export enum TaskStatus {
  * Describes the enum vigo.agent.v1.TaskStatus.
  */
 export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
-  enumDesc(file_vigo_agent_v1_agent, 1);
+  enumDesc(file_vigo_agent_v1_agent, 2);
 
 /**
  * VigoAgent is the only service an agent talks to. Every request is a signed envelope (see the file
@@ -1379,8 +1467,9 @@ export const VigoAgent: GenService<{
   /**
    * AgentStream is the agent's long-lived channel for work the server pushes.
    *
-   * Caller: the agent, after its first successful CheckIn, and again with exponential backoff whenever the
-   * stream ends. Each message the agent sends is an AgentStreamRequest with its own envelope (RpcName
+   * Caller: in held mode (CheckInResponse.connection), the agent, after its first successful CheckIn, and
+   * again with exponential backoff whenever the stream ends; in poll mode, only after a CheckInResponse
+   * with open_stream, until the stream has been idle for stream_idle_release_ms. Each message the agent sends is an AgentStreamRequest with its own envelope (RpcName
    * "AgentStream"); the first one carries Hello, then Heartbeat at least every 30 seconds and TaskResult or
    * QueryResult as work finishes.
    *

@@ -1,0 +1,180 @@
+/**
+ * Holds the agent's AgentStream on one channel: a signed Hello first, a Heartbeat at least every
+ * heartbeat interval and in answer to each Ping; a ForcePush wakes the agent for a check-in now.
+ *
+ * - held (no release): the stream is reopened with exponential backoff and jitter whenever it ends
+ *   (server restart, stream.replaced, a broken connection); the backoff starts over once a stream has
+ *   lasted a heartbeat interval.
+ * - released after `releaseAfterMs` (a polling agent told to open_stream): the stream is ended once the
+ *   server has sent nothing on it for that long, or when it ends by itself; it is not reopened (the next
+ *   check-in says open_stream again if the server still wants it).
+ */
+import type { Logger } from '../../server/core/index.ts';
+import { errorCodeOf, streamTimings } from '../../protocol/index.ts';
+import type { AgentStreamResponse } from '../../protocol/index.ts';
+import type { LinkStream, ServerLink } from './server-link.ts';
+import { agentVersion } from './server-link.ts';
+
+export interface StreamKeeperTimings {
+  /** A Heartbeat goes out this often (the server ends a stream silent for 90 s). */
+  readonly heartbeatMs: number;
+  /** First and longest wait before a held stream is opened again. */
+  readonly reopenInitialMs: number;
+  readonly reopenMaxMs: number;
+}
+
+export const defaultStreamKeeperTimings: StreamKeeperTimings = {
+  heartbeatMs: streamTimings.heartbeatIntervalMs,
+  reopenInitialMs: 1_000,
+  reopenMaxMs: 60_000,
+};
+
+export interface StreamKeeperOptions {
+  readonly link: ServerLink;
+  readonly log: Logger;
+  readonly timings: StreamKeeperTimings;
+  /** The policy_version the Hello reports: the bundle the agent holds. */
+  readonly policyVersion: () => number;
+  /** The server asked for a check-in now. */
+  readonly onForcePush: (reason: string) => void;
+  /** A stream that is released ended (idle, or by itself); the keeper is done. */
+  readonly onReleased: () => void;
+}
+
+function jittered(ms: number): number {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
+}
+
+export class StreamKeeper {
+  readonly #options: StreamKeeperOptions;
+  /** undefined: held, never released. */
+  #releaseAfterMs: number | undefined;
+  #stream: LinkStream | undefined;
+  #openedAtMs = 0;
+  #backoffMs: number;
+  #stopped = false;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  #reopen: NodeJS.Timeout | undefined;
+
+  constructor(options: StreamKeeperOptions, releaseAfterMs: number | undefined) {
+    this.#options = options;
+    this.#releaseAfterMs = releaseAfterMs;
+    this.#backoffMs = options.timings.reopenInitialMs;
+    this.#open();
+  }
+
+  /** Whether the stream is held for good (not released when idle). */
+  get held(): boolean {
+    return this.#releaseAfterMs === undefined;
+  }
+
+  /** Whether a stream is open now (not between a drop and its reopening). */
+  get open(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  /** Holds the stream for good (undefined), or releases it after `ms` without a message from the server. */
+  setRelease(ms: number | undefined): void {
+    this.#releaseAfterMs = ms;
+    this.#armIdle();
+  }
+
+  /** Ends the stream for good. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#reopen);
+    this.#end();
+  }
+
+  #open(): void {
+    const { link, log } = this.#options;
+    const stream = link.openStream();
+    this.#stream = stream;
+    this.#openedAtMs = Date.now();
+    stream.call.on('data', (message: AgentStreamResponse) => this.#receive(message));
+    // The outcome arrives as 'status'; 'error' repeats it for a non-OK status.
+    stream.call.on('error', () => undefined);
+    stream.call.on('status', (status) => {
+      if (this.#stream !== stream) return;
+      this.#stream = undefined;
+      this.#clearTimers();
+      log.debug('agent stream ended', { code: errorCodeOf(status) ?? status.code, details: status.details });
+      this.#ended();
+    });
+    stream.send({ kind: { case: 'hello', value: { agentVersion, policyVersion: this.#policyVersion() } } });
+    this.#heartbeat = setInterval(
+      () => stream.send({ kind: { case: 'heartbeat', value: { pingId: 0n } } }),
+      this.#options.timings.heartbeatMs,
+    );
+    this.#heartbeat.unref();
+    this.#armIdle();
+    log.debug('agent stream opened', { held: this.held });
+  }
+
+  #policyVersion(): bigint {
+    return BigInt(Math.max(0, Math.trunc(this.#options.policyVersion())));
+  }
+
+  #receive(message: AgentStreamResponse): void {
+    this.#armIdle();
+    const { kind } = message;
+    switch (kind.case) {
+      case 'ping':
+        this.#stream?.send({ kind: { case: 'heartbeat', value: { pingId: kind.value.pingId } } });
+        return;
+      case 'forcePush':
+        this.#options.log.info('the server asked for a check-in now', { reason: kind.value.reason });
+        this.#options.onForcePush(kind.value.reason);
+        return;
+      default:
+        this.#options.log.warn('the server sent work this agent does not run; ignored', {
+          kind: kind.case ?? 'empty',
+        });
+    }
+  }
+
+  /** (Re)starts the idle release of a released stream; a held stream has none. */
+  #armIdle(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    const releaseAfterMs = this.#releaseAfterMs;
+    if (releaseAfterMs === undefined || this.#stream === undefined) return;
+    this.#idle = setTimeout(() => {
+      this.#options.log.debug('releasing the agent stream: the server sent nothing', { releaseAfterMs });
+      this.#end();
+    }, releaseAfterMs);
+    this.#idle.unref();
+  }
+
+  #ended(): void {
+    if (this.#stopped) return;
+    if (!this.held) {
+      this.#stopped = true;
+      this.#options.onReleased();
+      return;
+    }
+    if (Date.now() - this.#openedAtMs >= this.#options.timings.heartbeatMs) {
+      this.#backoffMs = this.#options.timings.reopenInitialMs;
+    }
+    const waitMs = jittered(this.#backoffMs);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.timings.reopenMaxMs);
+    this.#reopen = setTimeout(() => {
+      if (!this.#stopped) this.#open();
+    }, waitMs);
+    this.#reopen.unref();
+  }
+
+  /** Cancels the open stream, if any; its 'status' then runs #ended. */
+  #end(): void {
+    this.#clearTimers();
+    this.#stream?.call.cancel();
+  }
+
+  #clearTimers(): void {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#idle);
+    this.#heartbeat = undefined;
+    this.#idle = undefined;
+  }
+}
