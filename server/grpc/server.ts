@@ -75,6 +75,16 @@ function createGrpcServer(options: GrpcListenerOptions, limits: GrpcConnectionLi
   return server;
 }
 
+/**
+ * ALPN: h2 or nothing (a client that offers only other protocols gets a no_application_protocol alert).
+ * A callback rather than `ALPNProtocols`, because node copies `ALPNProtocols` into a small Buffer for
+ * every connection and keeps it for the connection's life; a small Buffer is a slice of a shared 8 KiB
+ * pool, so each held connection can pin up to a whole 8 KiB slab that other allocations filled meanwhile.
+ */
+function selectH2({ protocols }: { protocols: string[] }): string | undefined {
+  return protocols.includes('h2') ? 'h2' : undefined;
+}
+
 export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
   const limits = options.limits ?? defaultGrpcConnectionLimits;
   const server = createGrpcServer(options, limits);
@@ -86,7 +96,7 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
     key: options.serverKeyPem,
     requestCert: true,
     rejectUnauthorized: true,
-    ALPNProtocols: ['h2'],
+    ALPNCallback: selectH2,
     handshakeTimeout: limits.handshakeTimeoutMs,
   });
   const gate = gateConnections(tls, {
