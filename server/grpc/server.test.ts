@@ -4,6 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as http2Connect } from 'node:http2';
+import type { Settings } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +14,7 @@ import type { TLSSocket } from 'node:tls';
 import { silentLogger } from '../core/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../pki/index.ts';
 import type { Pki } from '../pki/index.ts';
-import { startGrpcListener } from './server.ts';
+import { defaultGrpcConnectionLimits, startGrpcListener } from './server.ts';
 import type { GrpcListener } from './server.ts';
 
 let root = '';
@@ -78,5 +80,25 @@ describe('ALPN on the agent port', () => {
 
   it('refuses a client that offers protocols but not h2', async () => {
     await assert.rejects(handshake(['http/1.1']), { code: 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' });
+  });
+});
+
+describe('HTTP/2 SETTINGS on the agent port', () => {
+  it('turn off the HPACK dynamic table for what agents send and bound the streams per connection', async () => {
+    const session = http2Connect(`https://127.0.0.1:${listener.port}`, {
+      servername: 'localhost',
+      ca: pki.caCertPem,
+      ...agent,
+    });
+    try {
+      const settings = await new Promise<Settings>((resolve, reject) => {
+        session.once('remoteSettings', resolve);
+        session.once('error', reject);
+      });
+      assert.equal(settings.headerTableSize, 0);
+      assert.equal(settings.maxConcurrentStreams, defaultGrpcConnectionLimits.maxConcurrentStreams);
+    } finally {
+      session.close();
+    }
   });
 });
