@@ -32,8 +32,11 @@ export class EnvoyConnections {
   readonly #keyPem: string;
   readonly #certPems: string[];
   readonly #contexts: (SecureContext | undefined)[];
-  /** The latest TLS session each envoy got from the server, offered on its next poll with resumption. */
-  readonly #sessions: (Buffer | undefined)[];
+  /**
+   * The latest TLS session each envoy got from each target, offered on its next poll with resumption
+   * (a session is only good with the server that issued it).
+   */
+  readonly #sessions = new Map<Target, (Buffer | undefined)[]>();
   readonly #held: (EnvoyLink | undefined)[];
   readonly #ports = new Map<Target, number>();
 
@@ -44,11 +47,13 @@ export class EnvoyConnections {
     this.#certPems = readCertSlice(files.certsFile, fleet.first, fleet.ids.length);
     const count = fleet.ids.length;
     this.#contexts = new Array<SecureContext | undefined>(count);
-    this.#sessions = new Array<Buffer | undefined>(count);
     this.#held = new Array<EnvoyLink | undefined>(count);
   }
 
   setPort(target: Target, port: number): void {
+    // A new server (the echo server is started afresh) cannot resume the old one's sessions.
+    if (this.#ports.get(target) !== port)
+      this.#sessions.set(target, new Array<Buffer | undefined>(this.#fleet.ids.length));
     this.#ports.set(target, port);
   }
 
@@ -69,14 +74,16 @@ export class EnvoyConnections {
 
   /** Opens `envoy`'s own connection to `target`, offering its last TLS session when `resume` is set. */
   async #open(target: Target, envoy: number, resume: boolean, stats?: PhaseStats): Promise<EnvoyLink> {
-    const session = resume ? this.#sessions[envoy] : undefined;
+    const port = this.#port(target);
+    const sessions = this.#sessions.get(target)!;
+    const session = resume ? sessions[envoy] : undefined;
     const link = await EnvoyLink.open({
       host,
-      port: this.#port(target),
+      port,
       servername,
       secureContext: this.#context(envoy),
       session,
-      onSession: (ticket) => (this.#sessions[envoy] = ticket),
+      onSession: (ticket) => (sessions[envoy] = ticket),
       timeoutMs: connectTimeoutMs,
     });
     stats?.connected(session !== undefined, link.resumed);

@@ -101,7 +101,10 @@ function say(text: string): void {
 }
 
 export function line(name: string, f: PhaseFigures): string {
-  const resumed = f.connections === 0 ? '' : `, ${f.sessionsResumed}/${f.connections} connections resumed`;
+  const resumed =
+    f.connections === 0
+      ? ''
+      : `, ${f.sessionsResumed} of ${f.connections} connections resumed (${f.sessionsOffered} offered a session)`;
   return (
     `${name}: ${Math.round(f.callsPerSecond)} calls/s, ${Math.round(f.serverCpuUsPerCall)} µs server CPU/call, ` +
     `p99 ${f.p99Ms.toFixed(1)} ms, ${f.errorCount} errors${resumed}; server ${Math.round(f.serverCores * 100)}%, ` +
