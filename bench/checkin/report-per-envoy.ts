@@ -29,6 +29,8 @@ interface Fleet {
   failed: CadenceStep | undefined;
   /** The passing fleet was as large as the search could go (seeded envoys, descriptors). */
   capped: boolean;
+  /** This cadence's fleet per fleet of the searched cadence (a poll fleet is a rate × the cadence). */
+  scale: number;
 }
 
 const pct = (share: number): string => `${fixed(share * 100)}%`;
@@ -51,7 +53,14 @@ function fleetOf(
     undefined,
   );
   const envoys = Math.round((passed?.envoys ?? 0) * scale);
-  return { intervalSeconds, envoys, passed, failed, capped: passed !== undefined && passed.envoys >= cap };
+  return {
+    intervalSeconds,
+    envoys,
+    passed,
+    failed,
+    capped: passed !== undefined && passed.envoys >= cap,
+    scale,
+  };
 }
 
 function pollFleets(run: PerEnvoyRun): Fleet[] {
@@ -77,7 +86,7 @@ export function limitOf(f: PhaseFigures, loadgens: number): string {
 
 function fleetValue(fleet: Fleet, unit: string): string {
   if (fleet.passed === undefined) {
-    return `none passed (tried ${fixed(fleet.failed?.envoys ?? 0)} ${unit})`;
+    return `none passed (tried ${fixed((fleet.failed?.envoys ?? 0) * fleet.scale)} ${unit})`;
   }
   const size = `${fleet.capped ? '>= ' : ''}${fixed(fleet.envoys)}`;
   return `${size}, p99 ${fixed(fleet.passed.figures.p99Ms, 1)} ms`;
@@ -88,7 +97,9 @@ function fleetLimit(kind: string, fleet: Fleet, run: PerEnvoyRun, cap: string): 
   if (fleet.capped) return `${name}: ${cap} (no larger fleet was tried)`;
   const failed = fleet.failed;
   if (failed === undefined) return `${name}: the search ran out of steps`;
-  return `${name}: ${fixed(failed.envoys)} missed (${failed.why}); ${limitOf(failed.figures, run.loadgens)}`;
+  const rate = `${fixed(failed.envoys / failed.intervalSeconds)} polls/s`;
+  const size = `${fixed(failed.envoys * fleet.scale)}${kind === 'poll' ? ` (${rate})` : ''}`;
+  return `${name}: ${size} missed (${failed.why}); ${limitOf(failed.figures, run.loadgens)}`;
 }
 
 function resumedValue(f: PhaseFigures): string {
