@@ -7,6 +7,7 @@
  * Each envoy's TLS context (CA, its certificate, the key) is built on its first connection and kept, as
  * an agent builds its credentials once per process: building one costs ~1.7 ms of load generator CPU
  * with OpenSSL 3, about as much as the handshake itself, and would otherwise be charged to every poll.
+ * Each holds ~33 KB outside the V8 heap: 1.6 GB for the 50,000 envoys of a load generator at full size.
  */
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { readFileSync } from 'node:fs';
