@@ -148,6 +148,7 @@ async function runPerEnvoy(
       stepSeconds: options.stepSeconds,
       held: options.held,
       searchSteps: options.searchSteps,
+      firstPollSeconds: options.firstPollSeconds,
       cadenceIntervalsSeconds: perEnvoyIntervalsSeconds,
       p99TargetMs,
       tlsDir: join(bootOptions.dataDir, 'tls'),

@@ -38,9 +38,18 @@ export type Workload =
    * Per-envoy poll, closed loop: `concurrency` envoys at a time each connect over their own mTLS
    * connection, check in once and close; with `resume` they offer the TLS session of their previous
    * connection. The envoys taken in turn are the first `envoys` of the slice (all when undefined); with
-   * `once`, each of them polls exactly once and the phase then ends by itself.
+   * `once`, each of them polls exactly once and the phase then ends by itself, or after `maxSeconds`
+   * (no poll starts later) if that comes first.
    */
-  | { kind: 'poll'; target: Target; concurrency: number; resume: boolean; envoys?: number; once?: boolean }
+  | {
+      kind: 'poll';
+      target: Target;
+      concurrency: number;
+      resume: boolean;
+      envoys?: number;
+      once?: boolean;
+      maxSeconds?: number;
+    }
   /** Per-envoy poll, open loop: `ratePerSecond` polls, the first `envoys` of the slice in turn. */
   | { kind: 'poll-cadence'; envoys: number; ratePerSecond: number; resume: boolean; maxInFlight: number }
   /** Closed loop: each held envoy checks in once over its own open connection, `concurrency` at a time. */

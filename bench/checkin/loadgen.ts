@@ -41,6 +41,7 @@ function closedLoop(
   envoyCount: number,
   op: (envoy: number) => Promise<void>,
   calls = Number.POSITIVE_INFINITY,
+  untilMs = Number.POSITIVE_INFINITY,
 ): void {
   if (envoyCount < concurrency * 2) {
     // Fewer envoys than that would put two calls of one envoy in flight, and the later timestamp could
@@ -50,7 +51,7 @@ function closedLoop(
   const next = cycle(envoyCount);
   let started = 0;
   const worker = async (): Promise<void> => {
-    while (!running.stopping && started < calls) {
+    while (!running.stopping && started < calls && performance.now() < untilMs) {
       started += 1;
       await op(next());
     }
@@ -131,6 +132,7 @@ function start(workload: Workload): void {
         count,
         (envoy) => connections.poll(stats, workload.target, envoy, workload.resume),
         workload.once === true ? count : Number.POSITIVE_INFINITY,
+        performance.now() + (workload.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000,
       );
       break;
     }

@@ -43,6 +43,8 @@ export interface BenchOptions {
   held: number;
   /** Most cadence steps each per-envoy fleet search runs. */
   searchSteps: number;
+  /** The first polls after boot stop after this long; undefined = every envoy polls. */
+  firstPollSeconds: number | undefined;
   /** Where the server writes a V8 CPU profile (.cpuprofile) when it stops; undefined = no profile. */
   serverCpuProfDir: string | undefined;
   quick: boolean;
@@ -69,6 +71,8 @@ export const usage = `usage: npm run bench:checkin -- [options]
   --held N                     held connections asked for, at most the server's descriptor limit - 1000
                                (default 19000; --quick 500)
   --search-steps K             most cadence steps per fleet search (default 5; --quick 1)
+  --first-poll-seconds S       stop the first polls after boot after S seconds, for a machine too busy for
+                               every envoy to poll once in good time (default: every envoy polls)
   --server-cpu-prof DIR        write a V8 CPU profile of vigosrv into DIR when it stops
   --quick                      small smoke run (1,000 envoys, short phases)
   --help`;
@@ -125,6 +129,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'step-seconds': { type: 'string' },
       held: { type: 'string' },
       'search-steps': { type: 'string' },
+      'first-poll-seconds': { type: 'string' },
       'server-cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -157,6 +162,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     stepSeconds: positiveInteger('step-seconds', values['step-seconds'], base.stepSeconds),
     held: positiveInteger('held', values.held, base.held),
     searchSteps: positiveInteger('search-steps', values['search-steps'], base.searchSteps),
+    firstPollSeconds:
+      values['first-poll-seconds'] === undefined
+        ? undefined
+        : positiveInteger('first-poll-seconds', values['first-poll-seconds'], 1),
     serverCpuProfDir: values['server-cpu-prof'],
     quick: values.quick,
   };

@@ -4,7 +4,8 @@
  * agent. Phases, in order:
  *
  * - first polls: every seeded envoy connects (full TLS 1.3 mTLS handshake), checks in once and closes,
- *   as a polling fleet does after a server restart; then the server's RSS per enrolled envoy.
+ *   as a polling fleet does after a server restart (new ticket keys: no session resumes); then the
+ *   server's RSS per enrolled envoy. --first-poll-seconds bounds it on a machine too busy for 100,000.
  * - poll, full handshake / poll, resumed: closed loops of connect + check-in + close, without and with
  *   the TLS session the envoy's previous connection got; server CPU per check-in all-in.
  * - echo: the same full-handshake polls against a bare grpc-js mTLS server (the ceiling).
@@ -32,6 +33,8 @@ export interface PerEnvoyOptions {
   seconds: number;
   /** Measured seconds of each cadence step of the fleet searches. */
   stepSeconds: number;
+  /** The first polls stop after this long even if not every envoy has polled; undefined = all poll. */
+  firstPollSeconds: number | undefined;
   /** Held connections asked for; the server's descriptor limit may lower it. */
   held: number;
   /** Most cadence steps per fleet search. */
@@ -76,8 +79,8 @@ export interface PerEnvoyFigures {
   pollConcurrency: number;
   pollEnvoys: number;
   firstPolls: PhaseFigures;
-  /** Server RSS once every envoy has polled once and every connection is closed. */
-  rssAllPolledBytes: number;
+  /** Server RSS once every envoy (`firstPolls.calls` of them when time-bounded) has polled once and every connection is closed. */
+  rssAfterFirstPollsBytes: number;
   pollFull: PhaseFigures;
   pollResumed: PhaseFigures;
   echoFull: PhaseFigures;
@@ -164,19 +167,28 @@ export function serverFdLimit(pid: number): number {
 
 async function pollPhases(loadgens: LoadgenProcess[], options: PerEnvoyOptions, serverPid: number) {
   const { pollConcurrency: concurrency, warmupSeconds, seconds } = options;
+  const bound = options.firstPollSeconds === undefined ? '' : ` (at most ${options.firstPollSeconds} s)`;
   say(
-    `first poll of each of the ${options.envoys} envoys: own connection, full handshake, ${concurrency} connecting per load generator`,
+    `first poll of each of the ${options.envoys} envoys${bound}: own connection, full handshake, ` +
+      `${concurrency} connecting per load generator`,
   );
   const descriptorsBefore = openDescriptors(serverPid);
   const firstPolls = await runPhase(loadgens, {
-    workload: { kind: 'poll', target: 'vigosrv', concurrency, resume: false, once: true },
+    workload: {
+      kind: 'poll',
+      target: 'vigosrv',
+      concurrency,
+      resume: false,
+      once: true,
+      maxSeconds: options.firstPollSeconds,
+    },
     serverPid,
     warmupSeconds: 0,
     seconds: undefined,
   });
   // The memory of a polling fleet is measured with every connection closed on the server's side too.
   await waitForDescriptors(serverPid, (open) => open <= descriptorsBefore + descriptorSlack);
-  const rssAllPolledBytes = processRssBytes(serverPid);
+  const rssAfterFirstPollsBytes = processRssBytes(serverPid);
   say(line('first polls', firstPolls));
   const closedLoop = { serverPid, warmupSeconds, seconds };
   const envoys = options.pollEnvoys;
@@ -190,7 +202,7 @@ async function pollPhases(loadgens: LoadgenProcess[], options: PerEnvoyOptions, 
     ...closedLoop,
   });
   say(line('poll, resumed', pollResumed));
-  return { firstPolls, rssAllPolledBytes, pollFull, pollResumed };
+  return { firstPolls, rssAfterFirstPollsBytes, pollFull, pollResumed };
 }
 
 async function echoPhase(

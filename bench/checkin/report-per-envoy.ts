@@ -110,8 +110,34 @@ function resumedValue(f: PhaseFigures): string {
   return text;
 }
 
+/** The first poll of every envoy, or of as many as polled in the time allowed (--first-poll-seconds). */
+function firstPollRows(run: PerEnvoyRun): Row[] {
+  const first = run.firstPolls;
+  const polled = first.calls;
+  const all = polled >= run.envoys;
+  const perEnrolled = (run.rssAfterFirstPollsBytes - run.emptyBootRssBytes) / run.envoys;
+  const perPolled = (run.rssAfterFirstPollsBytes - run.boot.rssBytes) / Math.max(1, polled);
+  return [
+    all
+      ? row(
+          `first poll of every envoy after boot (${fixed(run.envoys)})`,
+          `${fixed(first.callsPerSecond)}/s, ${fixed(first.measuredSeconds, 1)} s`,
+        )
+      : row(
+          `first polls after boot, time-bounded (${fixed(polled)} of ${fixed(run.envoys)})`,
+          `${fixed(first.callsPerSecond)}/s, ${fixed(first.measuredSeconds, 1)} s; all: ~${fixed(run.envoys / first.callsPerSecond)} s`,
+        ),
+    row('server CPU µs per first poll (handshake, key parsed)', fixed(first.serverCpuUsPerCall)),
+    row(
+      `server RSS per enrolled envoy, polling (${all ? 'all' : fixed(polled)} polled; - RSS empty)`,
+      fixed(perEnrolled),
+    ),
+    row('  of which each polled envoy added (- RSS at boot)', fixed(perPolled)),
+  ];
+}
+
 export function perEnvoyRows(run: PerEnvoyRun): Row[] {
-  const { pollFull: full, pollResumed: resumed, echoFull: echo, firstPolls: first, held } = run;
+  const { pollFull: full, pollResumed: resumed, echoFull: echo, held } = run;
   const ratio = full.callsPerSecond / echo.callsPerSecond;
   const heldCount = Math.max(1, held.held);
   const rows: Row[] = [
@@ -129,15 +155,7 @@ export function perEnvoyRows(run: PerEnvoyRun): Row[] {
       '  by server CPU per call (echo / vigosrv)',
       fixed(echo.serverCpuUsPerCall / full.serverCpuUsPerCall, 2),
     ),
-    row(
-      `first poll of every envoy after boot (${fixed(run.envoys)})`,
-      `${fixed(first.callsPerSecond)}/s, ${fixed(first.measuredSeconds, 1)} s`,
-    ),
-    row('server CPU µs per first poll (handshake, key parsed)', fixed(first.serverCpuUsPerCall)),
-    row(
-      'server RSS per enrolled envoy, polling (all polled, - RSS empty)',
-      fixed((run.rssAllPolledBytes - run.emptyBootRssBytes) / run.envoys),
-    ),
+    ...firstPollRows(run),
     row(
       'held connections (server descriptors opened; its limit)',
       `${fixed(held.held)} of ${fixed(held.requested)} (${fixed(held.serverDescriptors)}; ${fixed(held.serverFdLimit)})`,
@@ -270,7 +288,13 @@ export function perEnvoyJson(run: PerEnvoyRun): Record<string, unknown> {
     echoFull: phaseJson(run.echoFull),
     ratioToEcho: round(run.pollFull.callsPerSecond / run.echoFull.callsPerSecond, 2),
     firstPolls: { ...phaseJson(run.firstPolls), seconds: round(run.firstPolls.measuredSeconds, 1) },
-    rssBytesPerEnrolledEnvoyPolling: round((run.rssAllPolledBytes - run.emptyBootRssBytes) / run.envoys),
+    firstPolled: run.firstPolls.calls,
+    rssBytesPerEnrolledEnvoyPolling: round(
+      (run.rssAfterFirstPollsBytes - run.emptyBootRssBytes) / run.envoys,
+    ),
+    rssBytesPerPolledEnvoy: round(
+      (run.rssAfterFirstPollsBytes - run.boot.rssBytes) / Math.max(1, run.firstPolls.calls),
+    ),
     held: {
       connections: run.held.held,
       serverDescriptors: run.held.serverDescriptors,
