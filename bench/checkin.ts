@@ -1,14 +1,19 @@
 /**
  * The check-in benchmark: the real vigosrv in its own process with N seeded envoys, driven by load
- * generator processes that sign every request with each envoy's own key over a few shared mTLS HTTP/2
- * connections, and compared in the same run with a bare grpc-js mTLS server answering the same bytes
- * (the ceiling). Phases: boot (index rebuild, RSS), every envoy's first check-in since boot (its key gets
- * parsed), cadence (every envoy once per interval, open loop, latency), saturation (closed loop,
- * no-change check-ins/s and server CPU per check-in), echo, results ingest (durable results/s, verified
- * against run_results). Prints a table with targets and one JSON line.
+ * generator processes that sign every request with each envoy's own key, in two modes (--mode):
+ *
+ * - per-envoy (the headline, bench/checkin/per-envoy.ts): each envoy has its own client certificate and
+ *   opens its own mTLS connection, as real agents do: polls with full and resumed TLS handshakes, the
+ *   bare grpc-js echo ceiling under the same polls, the largest poll and held fleets at the 60 s and
+ *   15 s cadences, RSS per enrolled envoy and per held connection.
+ * - shared (bench/checkin/shared.ts): a few shared mTLS HTTP/2 connections speak for every envoy, which
+ *   bounds the protocol's cost alone: every envoy's first check-in since boot, cadence, saturation,
+ *   the echo ceiling, results ingest (verified against run_results).
+ *
+ * Prints a table with targets, what limited each figure, and one JSON line.
  * Figures, not tests: never part of npm test.
  *
- *   npm run bench:checkin -- [--quick] [--envoys N] [--seconds S] [--loadgens P] … (--help)
+ *   npm run bench:checkin -- [--quick] [--mode both|per-envoy|shared] [--envoys N] … (--help)
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
@@ -17,20 +22,24 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ReadyServer } from '../test/helpers/server-process.ts';
 import { makeTempDir } from '../test/helpers/server-process.ts';
-import { killChildren, startEchoServer, startLoadgens } from './checkin/children.ts';
-import type { LoadgenProcess } from './checkin/children.ts';
+import { killChildren, startLoadgens } from './checkin/children.ts';
+import type { LoadgenIdentityFiles } from './checkin/loadgen-protocol.ts';
 import { parseOptions, usage } from './checkin/options.ts';
 import type { BenchOptions } from './checkin/options.ts';
-import { bootServer, runPhase } from './checkin/phases.ts';
-import type { PhaseFigures } from './checkin/phases.ts';
-import { processRssBytes } from './checkin/proc-stats.ts';
+import { drivePerEnvoy } from './checkin/per-envoy.ts';
+import { bootServer } from './checkin/phases.ts';
+import type { BootFigures, BootOptions } from './checkin/phases.ts';
 import { formatReport, jsonLine } from './checkin/report.ts';
-import type { IndexMemory, RunFigures } from './checkin/report.ts';
-import { issueLoadgenIdentity, seedEnvoys } from './checkin/seed.ts';
+import type { IndexMemory, RunFigures, SharedRun } from './checkin/report.ts';
+import type { PerEnvoyRun } from './checkin/report-per-envoy.ts';
+import { bindAllTo, issueLoadgenIdentity, openBenchPki, seedEnvoys } from './checkin/seed.ts';
+import type { LoadgenIdentity, SeededEnvoys } from './checkin/seed.ts';
+import { driveCheckins, driveEchoAndResults } from './checkin/shared.ts';
 
 const serverStopBudgetMs = 30_000;
-// Open loop: beyond this many calls waiting, the server is not keeping up and more would only queue.
-const cadenceMaxInFlight = 10_000;
+/** The cadences the per-envoy fleet searches run at, and their latency target. */
+const perEnvoyIntervalsSeconds = [60, 15];
+const p99TargetMs = 50;
 
 let server: ReadyServer | undefined;
 const temp = makeTempDir('vigo-bench-checkin-');
@@ -86,73 +95,136 @@ function indexMemory(dbFile: string): IndexMemory {
   return JSON.parse(result.stdout) as IndexMemory;
 }
 
-function phaseLine(name: string, figures: PhaseFigures): string {
-  return (
-    `${name}: ${Math.round(figures.callsPerSecond)} calls/s, ${Math.round(figures.serverCpuUsPerCall)} µs server CPU/call, ` +
-    `p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.errorCount} errors`
-  );
+interface Booted {
+  server: ReadyServer;
+  boot: BootFigures;
 }
 
-/** vigosrv's own check-in phases: every envoy's first check-in after boot, the cadence, saturation. */
-async function driveCheckins(options: BenchOptions, loadgens: LoadgenProcess[], serverPid: number) {
-  const { concurrency } = options;
-  say(`first check-in of each of the ${options.envoys} envoys since boot, ${concurrency} in flight`);
-  const firstCheckins = await runPhase(loadgens, {
-    workload: { kind: 'checkins', target: 'vigosrv', concurrency, once: true },
-    serverPid,
-    warmupSeconds: 0,
-    seconds: undefined,
-  });
-  const rssAllSeenBytes = processRssBytes(serverPid);
-  say(phaseLine('first check-ins', firstCheckins));
-  say(`cadence: every envoy once per ${options.cadenceIntervalSeconds} s for ${options.cadenceSeconds} s`);
-  const cadence = await runPhase(loadgens, {
-    workload: {
-      kind: 'cadence',
-      intervalSeconds: options.cadenceIntervalSeconds,
-      maxInFlight: cadenceMaxInFlight,
+async function boot(options: BootOptions): Promise<Booted> {
+  const booted = await bootServer(options);
+  server = booted.server;
+  say(
+    `booted with ${booted.boot.indexEnvoys} envoys: index ${booted.boot.indexMs} ms, ready ${Math.round(booted.boot.readyMs)} ms`,
+  );
+  return booted;
+}
+
+/** Every envoy on its own connection with its own certificate, on a fresh boot. */
+async function runPerEnvoy(
+  options: BenchOptions,
+  bootOptions: BootOptions,
+  seeded: SeededEnvoys,
+  caFile: string,
+  emptyBoot: BootFigures,
+): Promise<PerEnvoyRun> {
+  const certs = seeded.certs;
+  if (certs === undefined) throw new Error('per-envoy mode needs envoys seeded with their own certificates');
+  const booted = await boot(bootOptions);
+  const serverPid = booted.server.child.pid!;
+  const identity: LoadgenIdentityFiles = {
+    kind: 'per-envoy',
+    certsFile: certs.certsFile,
+    keyFile: certs.keyFile,
+  };
+  const { loadgens, keysMs } = await startLoadgens(
+    options.envoyLoadgens,
+    { keysFile: seeded.envoysFile, caFile, identity },
+    options.envoys,
+  );
+  say(
+    `${options.envoyLoadgens} per-envoy load generator(s) read their keys and certificates in ${Math.round(keysMs)} ms`,
+  );
+  const port = booted.server.grpcPort;
+  await Promise.all(loadgens.map((l) => l.ask({ type: 'connect', target: 'vigosrv', port }, 'connected')));
+  const [probe] = await Promise.all(loadgens.map((l) => l.ask({ type: 'probe' }, 'probed')));
+  const figures = await drivePerEnvoy(
+    loadgens,
+    {
+      envoys: options.envoys,
+      pollConcurrency: options.pollConcurrency,
+      pollEnvoys: options.pollEnvoys,
+      warmupSeconds: options.warmupSeconds,
+      seconds: options.seconds,
+      stepSeconds: options.stepSeconds,
+      held: options.held,
+      searchSteps: options.searchSteps,
+      firstPollSeconds: options.firstPollSeconds,
+      cadenceIntervalsSeconds: perEnvoyIntervalsSeconds,
+      p99TargetMs,
+      tlsDir: join(bootOptions.dataDir, 'tls'),
     },
     serverPid,
-    warmupSeconds: 0,
-    seconds: options.cadenceSeconds,
-  });
-  say(phaseLine('cadence', cadence));
-  const saturation = await runPhase(loadgens, {
-    workload: { kind: 'checkins', target: 'vigosrv', concurrency },
-    serverPid,
-    warmupSeconds: options.warmupSeconds,
-    seconds: options.seconds,
-  });
-  say(phaseLine('saturation', saturation));
-  return { firstCheckins, rssAllSeenBytes, cadence, saturation };
+    probe!.noChangeReply,
+  );
+  await Promise.all(loadgens.map((l) => l.exit()));
+  const serverExitCode = await stopServer();
+  return {
+    ...figures,
+    envoys: options.envoys,
+    boot: booted.boot,
+    emptyBootRssBytes: emptyBoot.rssBytes,
+    cadenceIntervalsSeconds: perEnvoyIntervalsSeconds,
+    p99TargetMs,
+    serverExitCode,
+  };
 }
 
-/** The echo ceiling with the same load, then results ingest into vigosrv. */
-async function driveEchoAndResults(
+/** A few shared connections speak for every envoy, on a fresh boot. */
+async function runShared(
   options: BenchOptions,
-  loadgens: LoadgenProcess[],
-  serverPid: number,
-  noChangeReply: Uint8Array,
-) {
-  const closedLoop = { warmupSeconds: options.warmupSeconds, seconds: options.seconds };
-  const echoServer = await startEchoServer(join(temp.path, 'data', 'tls'), noChangeReply);
-  await Promise.all(
-    loadgens.map((l) => l.ask({ type: 'connect', target: 'echo', port: echoServer.port }, 'connected')),
+  bootOptions: BootOptions,
+  seeded: SeededEnvoys,
+  identity: LoadgenIdentity,
+): Promise<SharedRun> {
+  const booted = await boot(bootOptions);
+  const serverPid = booted.server.child.pid!;
+  const { loadgens, keysMs } = await startLoadgens(
+    options.loadgens,
+    {
+      keysFile: seeded.envoysFile,
+      caFile: identity.caFile,
+      identity: {
+        kind: 'shared',
+        clientKeyFile: identity.clientKeyFile,
+        clientCertFile: identity.clientCertFile,
+        connections: options.connections,
+      },
+    },
+    options.envoys,
   );
-  const echo = await runPhase(loadgens, {
-    workload: { kind: 'checkins', target: 'echo', concurrency: options.concurrency },
-    serverPid: echoServer.pid,
-    ...closedLoop,
-  });
-  await echoServer.stop();
-  say(phaseLine('echo ceiling', echo));
-  const results = await runPhase(loadgens, {
-    workload: { kind: 'results', concurrency: options.concurrency, resultsPerRun: options.resultsPerRun },
+  say(`${options.loadgens} load generator(s) read their keys in ${Math.round(keysMs)} ms`);
+  const grpcPort = booted.server.grpcPort;
+  await Promise.all(
+    loadgens.map((l) => l.ask({ type: 'connect', target: 'vigosrv', port: grpcPort }, 'connected')),
+  );
+  const [probe] = await Promise.all(loadgens.map((l) => l.ask({ type: 'probe' }, 'probed')));
+  const checkins = await driveCheckins(options, loadgens, serverPid);
+  const tlsDir = join(bootOptions.dataDir, 'tls');
+  const ceilingAndResults = await driveEchoAndResults(
+    options,
+    loadgens,
     serverPid,
-    ...closedLoop,
-  });
-  say(`${phaseLine('results', results)}, ${Math.round(results.itemsPerSecond)} results/s`);
-  return { echo, echoResponseBytes: echoServer.responseBytes, results };
+    tlsDir,
+    probe!.noChangeReply,
+  );
+  await Promise.all(loadgens.map((l) => l.exit()));
+  const serverExitCode = await stopServer();
+  const db = new Database(join(bootOptions.dataDir, 'db', 'vigo.db'), { readonly: true });
+  const storedResults = db.prepare('SELECT count(*) FROM run_results').pluck().get() as number;
+  db.close();
+  return {
+    envoys: options.envoys,
+    loadgens: options.loadgens,
+    connections: options.connections,
+    concurrency: options.concurrency,
+    resultsPerRun: options.resultsPerRun,
+    cadenceIntervalSeconds: options.cadenceIntervalSeconds,
+    boot: booted.boot,
+    storedResults,
+    serverExitCode,
+    ...checkins,
+    ...ceilingAndResults,
+  };
 }
 
 async function run(options: BenchOptions): Promise<RunFigures> {
@@ -168,66 +240,49 @@ async function run(options: BenchOptions): Promise<RunFigures> {
   };
 
   // The PKI exists before the first boot so that both measured boots do the same work but for the envoys.
-  const identity = await issueLoadgenIdentity(dataDir, temp.path);
+  const pki = await openBenchPki(dataDir);
+  const identity = await issueLoadgenIdentity(pki, temp.path);
   say(`data in ${temp.path}; booting vigosrv with no envoys`);
-  let booted = await bootServer(bootOptions);
-  server = booted.server;
-  const emptyBoot = booted.boot;
+  const emptyBoot = (await boot(bootOptions)).boot;
   if ((await stopServer()) !== 0) throw new Error('vigosrv did not stop cleanly after the empty boot');
 
-  say(`seeding ${options.envoys} envoys`);
-  const seeded = seedEnvoys({ dataDir, envoys: options.envoys, outDir: temp.path, identity });
-  say(`seeded: keys ${Math.round(seeded.keysMs)} ms, rows ${Math.round(seeded.insertMs)} ms`);
+  const perEnvoyCerts = options.mode !== 'shared';
+  say(`seeding ${options.envoys} envoys${perEnvoyCerts ? ', each with its own client certificate' : ''}`);
+  const seeded = await seedEnvoys({
+    dataDir,
+    envoys: options.envoys,
+    outDir: temp.path,
+    identity,
+    perEnvoyCerts: perEnvoyCerts ? pki : undefined,
+  });
+  say(
+    `seeded: keys ${Math.round(seeded.keysMs)} ms, rows ${Math.round(seeded.insertMs)} ms` +
+      (seeded.certs === undefined ? '' : `, certificates ${Math.round(seeded.certs.mintMs)} ms`),
+  );
   const memory = indexMemory(dbFile);
   say(`FleetIndex per envoy, keys parsed: ${Math.round(memory.rssBytesPerEnvoy)} bytes RSS`);
 
-  booted = await bootServer({ ...bootOptions, cpuProfDir: options.serverCpuProfDir });
-  server = booted.server;
-  say(
-    `booted with ${booted.boot.indexEnvoys} envoys: index ${booted.boot.indexMs} ms, ready ${Math.round(booted.boot.readyMs)} ms`,
-  );
-  const serverPid = server.child.pid!;
-
-  const { loadgens, keysMs } = await startLoadgens(
-    options.loadgens,
-    {
-      keysFile: seeded.envoysFile,
-      caFile: identity.caFile,
-      clientKeyFile: identity.clientKeyFile,
-      clientCertFile: identity.clientCertFile,
-      connections: options.connections,
-    },
-    options.envoys,
-  );
-  say(`${options.loadgens} load generator(s) read their keys in ${Math.round(keysMs)} ms`);
-  const grpcPort = server.grpcPort;
-  await Promise.all(
-    loadgens.map((l) => l.ask({ type: 'connect', target: 'vigosrv', port: grpcPort }, 'connected')),
-  );
-  const [probe] = await Promise.all(loadgens.map((l) => l.ask({ type: 'probe' }, 'probed')));
-  const checkins = await driveCheckins(options, loadgens, serverPid);
-  const ceilingAndResults = await driveEchoAndResults(options, loadgens, serverPid, probe!.noChangeReply);
-  await Promise.all(loadgens.map((l) => l.exit()));
-
-  const serverExitCode = await stopServer();
-  const db = new Database(dbFile, { readonly: true });
-  const storedResults = db.prepare('SELECT count(*) FROM run_results').pluck().get() as number;
-  db.close();
+  const measuredBoot = { ...bootOptions, cpuProfDir: options.serverCpuProfDir };
+  const perEnvoy = perEnvoyCerts
+    ? await runPerEnvoy(options, measuredBoot, seeded, pki.caFile, emptyBoot)
+    : undefined;
+  let shared: SharedRun | undefined;
+  if (options.mode !== 'per-envoy') {
+    if (perEnvoyCerts) {
+      say('binding every envoy to the one shared client certificate for the shared-connection phases');
+      bindAllTo(dataDir, identity);
+    }
+    shared = await runShared(options, measuredBoot, seeded, identity);
+  }
   return {
     envoys: options.envoys,
-    loadgens: options.loadgens,
-    connections: options.connections,
-    concurrency: options.concurrency,
-    resultsPerRun: options.resultsPerRun,
-    cadenceIntervalSeconds: options.cadenceIntervalSeconds,
     loadAverageAtStart,
     emptyBoot,
-    boot: booted.boot,
     indexMemory: memory,
-    storedResults,
-    serverExitCode,
-    ...checkins,
-    ...ceilingAndResults,
+    seedKeysMs: seeded.keysMs,
+    certsMintMs: seeded.certs?.mintMs,
+    perEnvoy,
+    shared,
   };
 }
 

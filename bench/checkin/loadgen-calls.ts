@@ -1,7 +1,8 @@
 /**
  * What one load generator does per call, as a real agent would: sign a fresh envelope with the envoy's
  * own key and a strictly increasing timestamp (ts_ms = max(now, last + 1)), send it over one of a few
- * shared mTLS connections, and account for the answer.
+ * shared mTLS connections (or, through loadgen-envoys.ts, over the envoy's own), and account for the
+ * answer.
  */
 import { toBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -17,7 +18,7 @@ import {
   signRequest,
 } from '../../protocol/index.ts';
 import { createServiceClient } from '../../protocol/index.ts';
-import type { RequestOf, ServiceClient } from '../../protocol/index.ts';
+import type { CheckInResponse, RequestOf, ServiceClient } from '../../protocol/index.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { LoadgenInit, PhaseReport, Target } from './loadgen-protocol.ts';
 import { hostnameOf, readEnvoySlice } from './seed.ts';
@@ -38,6 +39,10 @@ export class PhaseStats {
   ackedResultsTotal = 0;
   unresolvedRuns = 0;
   dropped = 0;
+  /** Per-envoy connections opened in the measured window, and how many of them offered / resumed a TLS session. */
+  connections = 0;
+  sessionsOffered = 0;
+  sessionsResumed = 0;
   readonly errors: Record<string, number> = {};
   readonly histogram = new LatencyHistogram();
   #markMs = 0;
@@ -47,6 +52,9 @@ export class PhaseStats {
     this.measuring = true;
     this.calls = 0;
     this.items = 0;
+    this.connections = 0;
+    this.sessionsOffered = 0;
+    this.sessionsResumed = 0;
     this.histogram.reset();
     this.#markMs = performance.now();
     this.#markCpu = process.cpuUsage();
@@ -68,6 +76,14 @@ export class PhaseStats {
     this.errors[key] = (this.errors[key] ?? 0) + 1;
   }
 
+  /** Counts a per-envoy connection opened (in the measured window only, as calls are). */
+  connected(offered: boolean, resumed: boolean): void {
+    if (!this.measuring) return;
+    this.connections += 1;
+    if (offered) this.sessionsOffered += 1;
+    if (resumed) this.sessionsResumed += 1;
+  }
+
   /** Closes the measured window; the report is sent after the calls still in flight have finished. */
   close(): Omit<PhaseReport, 'errors' | 'bundles' | 'ackedResultsTotal' | 'unresolvedRuns' | 'dropped'> {
     this.measuring = false;
@@ -75,6 +91,9 @@ export class PhaseStats {
     return {
       calls: this.calls,
       items: this.items,
+      connections: this.connections,
+      sessionsOffered: this.sessionsOffered,
+      sessionsResumed: this.sessionsResumed,
       elapsedMs: performance.now() - this.#markMs,
       histogram: this.histogram.toData(),
       cpuUs: cpu.user + cpu.system,
@@ -89,34 +108,38 @@ export interface CheckInTemplate {
   secretsEpoch: bigint;
 }
 
+/** Sends one CheckIn request and resolves with the answer, over whatever connection the caller chose. */
+export type CheckInCall = (request: RequestOf<'CheckIn'>) => Promise<CheckInResponse>;
+
 export class LoadgenFleet {
   readonly first: number;
   readonly ids: string[];
   readonly keys: KeyObject[];
   readonly #lastTsMs: Float64Array;
   readonly #clients = new Map<Target, AgentClient[]>();
-  readonly #credentials: grpc.ChannelCredentials;
-  readonly #connections: number;
+  readonly #init: LoadgenInit;
   #cursor = -1;
   #clientCursor = 0;
   template: CheckInTemplate = { policyVersion: 0n, stateFingerprint: '', secretsEpoch: 0n };
 
   constructor(init: LoadgenInit) {
     this.first = init.first;
+    this.#init = init;
     ({ ids: this.ids, keys: this.keys } = readEnvoySlice(init.keysFile, init.first, init.count));
     this.#lastTsMs = new Float64Array(init.count);
-    this.#connections = init.connections;
-    this.#credentials = grpc.credentials.createSsl(
-      readFileSync(init.caFile),
-      readFileSync(init.clientKeyFile),
-      readFileSync(init.clientCertFile),
-    );
   }
 
-  /** Opens the target's connections and waits until each is ready. */
+  /** Opens the target's shared connections and waits until each is ready. */
   async connect(target: Target, port: number): Promise<void> {
-    const clients = Array.from({ length: this.#connections }, () =>
-      createServiceClient(VigoAgent, `127.0.0.1:${port}`, this.#credentials, {
+    const { identity } = this.#init;
+    if (identity.kind !== 'shared') throw new Error('shared connections need the shared client certificate');
+    const credentials = grpc.credentials.createSsl(
+      readFileSync(this.#init.caFile),
+      readFileSync(identity.clientKeyFile),
+      readFileSync(identity.clientCertFile),
+    );
+    const clients = Array.from({ length: identity.connections }, () =>
+      createServiceClient(VigoAgent, `127.0.0.1:${port}`, credentials, {
         channelOptions: {
           // Without a local pool grpc-js would share one subchannel (one TCP connection) between clients.
           'grpc.use_local_subchannel_pool': 1,
@@ -158,19 +181,25 @@ export class LoadgenFleet {
     return clients[this.#clientCursor]!;
   }
 
+  /** A check-in call over the shared connections to `target`. */
+  sharedCall(target: Target): CheckInCall {
+    return (request) =>
+      this.#client(target).methods.checkIn(request, { deadline: Date.now() + callDeadlineMs });
+  }
+
   /**
    * The first check-ins of this slice: one sends traits and learns the policy version and Merkle root
-   * served, the next is no-change and its reply's bytes are what the echo server will answer.
+   * served, the next is no-change and its reply's bytes are what the echo server will answer. `call`
+   * carries them (the first envoy's own connection, or the shared ones).
    */
-  async probe(): Promise<{ template: CheckInTemplate; noChangeReply: Uint8Array }> {
-    const response = await this.#client('vigosrv').methods.checkIn(
+  async probe(call: CheckInCall): Promise<{ template: CheckInTemplate; noChangeReply: Uint8Array }> {
+    const response = await call(
       signRequest('CheckIn', this.keys[0]!, this.ids[0]!, this.#nextTsMs(0), {
         agentVersion: '0.1.0',
         hostname: hostnameOf(this.first),
         traitsHash,
         traitsJson,
       }),
-      { deadline: Date.now() + callDeadlineMs },
     );
     if (response.outcome.case !== 'bundle')
       throw new Error('the first check-in was not answered with a bundle');
@@ -183,14 +212,13 @@ export class LoadgenFleet {
       stateFingerprint: document.merkle_root,
       secretsEpoch: BigInt(document.secrets_epoch),
     };
-    const noChange = await this.#client('vigosrv').methods.checkIn(this.#checkInRequest(0), {
-      deadline: Date.now() + callDeadlineMs,
-    });
+    const noChange = await call(this.checkInRequest(0));
     if (noChange.outcome.case !== 'noChange') throw new Error('a current agent was not answered no-change');
     return { template: this.template, noChangeReply: toBinary(CheckInResponseSchema, noChange) };
   }
 
-  #checkInRequest(envoy: number): RequestOf<'CheckIn'> {
+  /** A no-change CheckIn of `envoy`, signed now with its next timestamp. */
+  checkInRequest(envoy: number): RequestOf<'CheckIn'> {
     return signRequest('CheckIn', this.keys[envoy]!, this.ids[envoy]!, this.#nextTsMs(envoy), {
       agentVersion: '0.1.0',
       hostname: hostnameOf(this.first + envoy),
@@ -203,7 +231,7 @@ export class LoadgenFleet {
 
   /** One no-change check-in; latency runs from `startedMs` (the scheduled time in open-loop runs). */
   async checkIn(stats: PhaseStats, target: Target, envoy: number, scheduledMs?: number): Promise<void> {
-    const request = this.#checkInRequest(envoy);
+    const request = this.checkInRequest(envoy);
     const startedMs = scheduledMs ?? performance.now();
     try {
       const response = await this.#client(target).methods.checkIn(request, {

@@ -7,14 +7,17 @@ import type { HistogramData } from './histogram.ts';
 export interface LoadgenInit {
   keysFile: string;
   caFile: string;
-  clientKeyFile: string;
-  clientCertFile: string;
   /** This generator drives envoys [first, first + count) of the keys file. */
   first: number;
   count: number;
-  /** mTLS HTTP/2 connections this generator opens to each target. */
-  connections: number;
+  identity: LoadgenIdentityFiles;
 }
+
+export type LoadgenIdentityFiles =
+  /** Every envoy is bound to one client certificate: `connections` shared connections per target. */
+  | { kind: 'shared'; clientKeyFile: string; clientCertFile: string; connections: number }
+  /** Each envoy has its own certificate (envoy-certs.ts) and opens its own connection. */
+  | { kind: 'per-envoy'; certsFile: string; keyFile: string };
 
 export type Target = 'vigosrv' | 'echo';
 
@@ -30,12 +33,39 @@ export type Workload =
    */
   | { kind: 'cadence'; intervalSeconds: number; maxInFlight: number }
   /** Closed loop of ReportResults, one run of `resultsPerRun` results each, resent until acknowledged. */
-  | { kind: 'results'; concurrency: number; resultsPerRun: number };
+  | { kind: 'results'; concurrency: number; resultsPerRun: number }
+  /**
+   * Per-envoy poll, closed loop: `concurrency` envoys at a time each connect over their own mTLS
+   * connection, check in once and close; with `resume` they offer the TLS session of their previous
+   * connection. The envoys taken in turn are the first `envoys` of the slice (all when undefined); with
+   * `once`, each of them polls exactly once and the phase then ends by itself, or after `maxSeconds`
+   * (no poll starts later) if that comes first.
+   */
+  | {
+      kind: 'poll';
+      target: Target;
+      concurrency: number;
+      resume: boolean;
+      envoys?: number;
+      once?: boolean;
+      maxSeconds?: number;
+    }
+  /** Per-envoy poll, open loop: `ratePerSecond` polls, the first `envoys` of the slice in turn. */
+  | { kind: 'poll-cadence'; envoys: number; ratePerSecond: number; resume: boolean; maxInFlight: number }
+  /** Closed loop: each held envoy checks in once over its own open connection, `concurrency` at a time. */
+  | { kind: 'held-checkins'; concurrency: number }
+  /** Each held envoy checks in over its own open connection once per `intervalSeconds`, open loop. */
+  | { kind: 'held-cadence'; intervalSeconds: number; maxInFlight: number };
 
 export type ParentMessage =
   | { type: 'init'; init: LoadgenInit }
+  /** Shared mode: opens the shared connections; per-envoy mode: records where `target` listens. */
   | { type: 'connect'; target: Target; port: number }
   | { type: 'probe' }
+  /** Per-envoy: the first `envoys` of the slice each open their own connection to vigosrv and keep it. */
+  | { type: 'hold'; envoys: number; concurrency: number }
+  /** Per-envoy: closes held connections beyond the first `keep`. */
+  | { type: 'release'; keep: number }
   | { type: 'start'; workload: Workload }
   /** Starts the measured window (everything before it is warm-up). */
   | { type: 'mark' }
@@ -64,6 +94,11 @@ export interface PhaseReport {
   unresolvedRuns: number;
   /** Cadence: scheduled check-ins not started because `maxInFlight` calls were already waiting. */
   dropped: number;
+  /** Per-envoy connections opened in the measured window. */
+  connections: number;
+  /** Of those, how many offered a TLS session from a previous connection, and how many were resumed. */
+  sessionsOffered: number;
+  sessionsResumed: number;
 }
 
 export type LoadgenMessage =
@@ -71,6 +106,8 @@ export type LoadgenMessage =
   | { type: 'connected'; target: Target }
   /** `noChangeReply`: the serialized CheckInResponse vigosrv gave a current agent. */
   | { type: 'probed'; policyVersion: number; merkleRoot: string; noChangeReply: Uint8Array }
+  | { type: 'holding'; held: number; failed: number; errors: Record<string, number>; ms: number }
+  | { type: 'released'; held: number }
   | { type: 'started' }
   | { type: 'marked' }
   | { type: 'stopped'; report: PhaseReport }

@@ -1,11 +1,13 @@
 /**
  * A load generator process, started by bench/checkin.ts with an IPC channel: it speaks for a slice of the
- * seeded envoys over a few shared mTLS HTTP/2 connections and runs the workloads its parent asks for,
- * reporting counts and a latency histogram per phase.
+ * seeded envoys, over a few shared mTLS HTTP/2 connections or over one connection per envoy
+ * (loadgen-envoys.ts), and runs the workloads its parent asks for, reporting counts and a latency
+ * histogram per phase.
  *
  *   (forked by bench/checkin.ts; not meant to be run by hand)
  */
 import { LoadgenFleet, PhaseStats } from './loadgen-calls.ts';
+import { EnvoyConnections } from './loadgen-envoys.ts';
 import type { LoadgenMessage, ParentMessage, PhaseReport, Workload } from './loadgen-protocol.ts';
 
 interface RunningPhase {
@@ -15,6 +17,7 @@ interface RunningPhase {
 }
 
 let fleet: LoadgenFleet | undefined;
+let envoys: EnvoyConnections | undefined;
 let phase: RunningPhase | undefined;
 
 function send(message: LoadgenMessage): void {
@@ -26,30 +29,43 @@ function track(running: RunningPhase, task: Promise<void>): void {
   void task.finally(() => running.tasks.delete(task));
 }
 
+/** Envoys 0 … count − 1 in turn, from 0, for ever. */
+function cycle(count: number): () => number {
+  let cursor = -1;
+  return () => (cursor = (cursor + 1) % count);
+}
+
 function closedLoop(
   running: RunningPhase,
   concurrency: number,
+  envoyCount: number,
   op: (envoy: number) => Promise<void>,
   calls = Number.POSITIVE_INFINITY,
+  untilMs = Number.POSITIVE_INFINITY,
 ): void {
-  const agents = fleet!;
-  if (agents.ids.length < concurrency * 2) {
+  if (envoyCount < concurrency * 2) {
     // Fewer envoys than that would put two calls of one envoy in flight, and the later timestamp could
     // arrive first and make the other a replay.
-    throw new Error(`${agents.ids.length} envoys cannot sustain ${concurrency} calls in flight; seed more`);
+    throw new Error(`${envoyCount} envoys cannot sustain ${concurrency} calls in flight; seed more`);
   }
+  const next = cycle(envoyCount);
   let started = 0;
   const worker = async (): Promise<void> => {
-    while (!running.stopping && started < calls) {
+    while (!running.stopping && started < calls && performance.now() < untilMs) {
       started += 1;
-      await op(agents.nextEnvoy());
+      await op(next());
     }
   };
   for (let i = 0; i < concurrency; i++) track(running, worker());
 }
 
-function openLoop(running: RunningPhase, ratePerSecond: number, maxInFlight: number): void {
-  const agents = fleet!;
+/** Starts `op` at `ratePerSecond`, on schedule whatever the latency, with at most `maxInFlight` waiting. */
+function openLoop(
+  running: RunningPhase,
+  ratePerSecond: number,
+  maxInFlight: number,
+  op: (scheduledMs: number) => Promise<void>,
+): void {
   const startMs = performance.now();
   let started = 0;
   let inFlight = 0;
@@ -63,8 +79,7 @@ function openLoop(running: RunningPhase, ratePerSecond: number, maxInFlight: num
         continue;
       }
       inFlight += 1;
-      const scheduledMs = startMs + (started * 1000) / ratePerSecond;
-      const call = agents.checkIn(running.stats, 'vigosrv', agents.nextEnvoy(), scheduledMs);
+      const call = op(startMs + (started * 1000) / ratePerSecond);
       track(
         running,
         call.finally(() => (inFlight -= 1)),
@@ -75,27 +90,82 @@ function openLoop(running: RunningPhase, ratePerSecond: number, maxInFlight: num
   tick();
 }
 
+function perEnvoy(): EnvoyConnections {
+  if (envoys === undefined) throw new Error('this load generator has no per-envoy certificates');
+  return envoys;
+}
+
 function start(workload: Workload): void {
   if (phase !== undefined) throw new Error('a phase is already running');
   const agents = fleet!;
   const running: RunningPhase = { stats: new PhaseStats(), stopping: false, tasks: new Set() };
+  const { stats } = running;
+  const all = agents.ids.length;
   switch (workload.kind) {
     case 'checkins':
       closedLoop(
         running,
         workload.concurrency,
-        (envoy) => agents.checkIn(running.stats, workload.target, envoy),
-        workload.once === true ? agents.ids.length : Number.POSITIVE_INFINITY,
+        all,
+        (envoy) => agents.checkIn(stats, workload.target, envoy),
+        workload.once === true ? all : Number.POSITIVE_INFINITY,
       );
       break;
-    case 'cadence':
-      openLoop(running, agents.ids.length / workload.intervalSeconds, workload.maxInFlight);
+    case 'cadence': {
+      const next = cycle(all);
+      openLoop(running, all / workload.intervalSeconds, workload.maxInFlight, (scheduledMs) =>
+        agents.checkIn(stats, 'vigosrv', next(), scheduledMs),
+      );
       break;
+    }
     case 'results':
-      closedLoop(running, workload.concurrency, (envoy) =>
-        agents.reportRun(running.stats, envoy, workload.resultsPerRun),
+      closedLoop(running, workload.concurrency, all, (envoy) =>
+        agents.reportRun(stats, envoy, workload.resultsPerRun),
       );
       break;
+    case 'poll': {
+      const connections = perEnvoy();
+      const count = Math.min(workload.envoys ?? all, all);
+      closedLoop(
+        running,
+        workload.concurrency,
+        count,
+        (envoy) => connections.poll(stats, workload.target, envoy, workload.resume),
+        workload.once === true ? count : Number.POSITIVE_INFINITY,
+        performance.now() + (workload.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000,
+      );
+      break;
+    }
+    case 'poll-cadence': {
+      const connections = perEnvoy();
+      const next = cycle(Math.min(workload.envoys, all));
+      openLoop(running, workload.ratePerSecond, workload.maxInFlight, (scheduledMs) =>
+        connections.poll(stats, 'vigosrv', next(), workload.resume, scheduledMs),
+      );
+      break;
+    }
+    case 'held-checkins': {
+      const connections = perEnvoy();
+      const held = connections.heldEnvoys();
+      closedLoop(
+        running,
+        Math.min(workload.concurrency, Math.floor(held.length / 2)),
+        held.length,
+        (at) => connections.heldCheckIn(stats, held[at]!, performance.now()),
+        held.length,
+      );
+      break;
+    }
+    case 'held-cadence': {
+      const connections = perEnvoy();
+      const held = connections.heldEnvoys();
+      if (held.length === 0) throw new Error('no envoy holds a connection');
+      const next = cycle(held.length);
+      openLoop(running, held.length / workload.intervalSeconds, workload.maxInFlight, (scheduledMs) =>
+        connections.heldCheckIn(stats, held[next()]!, scheduledMs),
+      );
+      break;
+    }
   }
   phase = running;
 }
@@ -128,16 +198,22 @@ async function handle(message: ParentMessage): Promise<void> {
   switch (message.type) {
     case 'init': {
       const keysStart = performance.now();
-      fleet = new LoadgenFleet(message.init);
+      const { init } = message;
+      fleet = new LoadgenFleet(init);
+      if (init.identity.kind === 'per-envoy') {
+        envoys = new EnvoyConnections(fleet, { caFile: init.caFile, ...init.identity });
+      }
       send({ type: 'ready', envoys: fleet.ids.length, keysMs: performance.now() - keysStart });
       return;
     }
     case 'connect':
-      await fleet!.connect(message.target, message.port);
+      if (envoys !== undefined) envoys.setPort(message.target, message.port);
+      else await fleet!.connect(message.target, message.port);
       send({ type: 'connected', target: message.target });
       return;
     case 'probe': {
-      const { template, noChangeReply } = await fleet!.probe();
+      const { template, noChangeReply } =
+        envoys !== undefined ? await envoys.probe() : await fleet!.probe(fleet!.sharedCall('vigosrv'));
       send({
         type: 'probed',
         policyVersion: Number(template.policyVersion),
@@ -146,6 +222,15 @@ async function handle(message: ParentMessage): Promise<void> {
       });
       return;
     }
+    case 'hold': {
+      const holdStart = performance.now();
+      const outcome = await perEnvoy().hold(message.envoys, message.concurrency);
+      send({ type: 'holding', ...outcome, ms: performance.now() - holdStart });
+      return;
+    }
+    case 'release':
+      send({ type: 'released', held: perEnvoy().release(message.keep) });
+      return;
     case 'start':
       start(message.workload);
       send({ type: 'started' });
@@ -159,6 +244,7 @@ async function handle(message: ParentMessage): Promise<void> {
       send({ type: 'stopped', report: await stop(message.type) });
       return;
     case 'exit':
+      envoys?.close();
       fleet?.close();
       process.disconnect?.();
       return;

@@ -93,10 +93,15 @@ export interface PhaseFigures {
   ackedResultsTotal: number;
   unresolvedRuns: number;
   dropped: number;
+  /** Per-envoy connections opened in the window, and how many offered / resumed a TLS session. */
+  connections: number;
+  sessionsOffered: number;
+  sessionsResumed: number;
 }
 
 export interface PhasePlan {
-  workload: Workload;
+  /** What every load generator runs, or what load generator `i` runs. */
+  workload: Workload | ((loadgen: number) => Workload);
   /** The process whose CPU time is charged to the calls (vigosrv or the echo server). */
   serverPid: number;
   warmupSeconds: number;
@@ -145,12 +150,20 @@ function combine(reports: PhaseReport[], window: Window): PhaseFigures {
     ackedResultsTotal: sum((r) => r.ackedResultsTotal),
     unresolvedRuns: sum((r) => r.unresolvedRuns),
     dropped: sum((r) => r.dropped),
+    connections: sum((r) => r.connections),
+    sessionsOffered: sum((r) => r.sessionsOffered),
+    sessionsResumed: sum((r) => r.sessionsResumed),
   };
 }
 
 /** Runs one workload on every load generator: warm-up, measured window, drain. */
 export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Promise<PhaseFigures> {
-  await Promise.all(loadgens.map((l) => l.ask({ type: 'start', workload: plan.workload }, 'started')));
+  const { workload } = plan;
+  await Promise.all(
+    loadgens.map((l, i) =>
+      l.ask({ type: 'start', workload: typeof workload === 'function' ? workload(i) : workload }, 'started'),
+    ),
+  );
   if (plan.warmupSeconds > 0) await delay(plan.warmupSeconds * 1000);
   const cpuBefore = processCpuUs(plan.serverPid);
   const busyBefore = machineBusyUs();

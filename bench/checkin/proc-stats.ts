@@ -1,9 +1,10 @@
 /**
- * What the kernel says about a process: CPU time (user + system, every thread) and resident memory, read
- * from /proc so the figures are the server's own and include grpc-js, libuv and SQLite work alike.
+ * What the kernel says about a process: CPU time (user + system, every thread), resident memory and open
+ * descriptors, read from /proc so the figures are the server's own and include grpc-js, libuv and SQLite
+ * work alike.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -52,4 +53,26 @@ export function machineBusyUs(): number {
     throw new Error(`cannot read the cpu line of /proc/stat: ${line}`);
   }
   return (busy.reduce((sum, ticks) => sum + ticks, 0) * 1e6) / clockTicksPerSecond();
+}
+
+/** File descriptors the process has open now (its sockets included). */
+export function openDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * Waits until the process's open descriptors satisfy `settled` (connections a load generator closed are
+ * closed by the server's event loop a moment later), polling with a deadline; returns the last count.
+ */
+export async function waitForDescriptors(
+  pid: number,
+  settled: (open: number) => boolean,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = openDescriptors(pid);
+    if (settled(open) || Date.now() > deadline) return open;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

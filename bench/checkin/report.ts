@@ -1,8 +1,13 @@
 /**
  * Turns a run's figures into the printed table (each figure with its target and PASS/MISS) and the one
- * JSON line the README quotes.
+ * JSON line the README quotes: the per-envoy section (report-per-envoy.ts) first, then the shared
+ * connections, then memory.
  */
 import type { BootFigures, PhaseFigures } from './phases.ts';
+import { perEnvoyHeader, perEnvoyJson, perEnvoyProblems, perEnvoyRows } from './report-per-envoy.ts';
+import type { PerEnvoyRun } from './report-per-envoy.ts';
+import { cores, fixed, latency, mib, phaseProblems, round, row } from './report-rows.ts';
+import type { Row } from './report-rows.ts';
 
 /** FleetIndex memory per envoy with every key parsed (bench/checkin/index-memory.ts). */
 export interface IndexMemory {
@@ -15,15 +20,25 @@ export interface IndexMemory {
 
 export interface RunFigures {
   envoys: number;
+  loadAverageAtStart: number[];
+  emptyBoot: BootFigures;
+  indexMemory: IndexMemory;
+  seedKeysMs: number;
+  /** Issuing a client certificate per envoy (per-envoy mode). */
+  certsMintMs: number | undefined;
+  perEnvoy: PerEnvoyRun | undefined;
+  shared: SharedRun | undefined;
+}
+
+/** The shared-connection phases (shared.ts) and the boot they ran on. */
+export interface SharedRun {
+  envoys: number;
   loadgens: number;
   connections: number;
   concurrency: number;
   resultsPerRun: number;
   cadenceIntervalSeconds: number;
-  loadAverageAtStart: number[];
-  emptyBoot: BootFigures;
   boot: BootFigures;
-  indexMemory: IndexMemory;
   /** Server RSS once every envoy has checked in (every key parsed). */
   rssAllSeenBytes: number;
   firstCheckins: PhaseFigures;
@@ -36,28 +51,12 @@ export interface RunFigures {
   serverExitCode: number | null;
 }
 
-interface Row {
-  figure: string;
-  value: string;
-  target: string;
-  pass?: boolean | undefined;
-}
-
 const targetEnvoys = 100_000;
-const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-const fixed = (value: number, digits = 0): string =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : 'n/a';
-const latency = (phase: PhaseFigures): string => `${fixed(phase.p50Ms, 1)} / ${fixed(phase.p99Ms, 1)} ms`;
-const row = (figure: string, value: string, target = '', pass?: boolean): Row => ({
-  figure,
-  value,
-  target,
-  pass,
-});
 
-function derived(run: RunFigures): {
+function derived(
+  run: SharedRun,
+  emptyBoot: BootFigures,
+): {
   ratio: number;
   rssBytesPerEnvoy: number;
   rssBytesPerEnvoyAllSeen: number;
@@ -65,15 +64,15 @@ function derived(run: RunFigures): {
 } {
   return {
     ratio: run.saturation.callsPerSecond / run.echo.callsPerSecond,
-    rssBytesPerEnvoy: (run.boot.rssBytes - run.emptyBoot.rssBytes) / run.envoys,
-    rssBytesPerEnvoyAllSeen: (run.rssAllSeenBytes - run.emptyBoot.rssBytes) / run.envoys,
+    rssBytesPerEnvoy: (run.boot.rssBytes - emptyBoot.rssBytes) / run.envoys,
+    rssBytesPerEnvoyAllSeen: (run.rssAllSeenBytes - emptyBoot.rssBytes) / run.envoys,
     cadenceTarget: run.envoys / run.cadenceIntervalSeconds,
   };
 }
 
-function checkinRows(run: RunFigures): Row[] {
+function checkinRows(run: SharedRun, emptyBoot: BootFigures): Row[] {
   const { saturation: sat, echo, cadence, firstCheckins: first } = run;
-  const { ratio, cadenceTarget } = derived(run);
+  const { ratio, cadenceTarget } = derived(run, emptyBoot);
   const atScale = run.envoys === targetEnvoys ? '' : ' (target is for 100,000 envoys)';
   return [
     row('no-change check-ins/s, saturated', fixed(sat.callsPerSecond)),
@@ -113,18 +112,23 @@ function checkinRows(run: RunFigures): Row[] {
   ];
 }
 
-function capacityRows(run: RunFigures): Row[] {
-  const { results } = run;
-  const d = derived(run);
+function memoryRows(run: RunFigures): Row[] {
   const { rssBytesPerEnvoy: indexRss, heapBytesPerEnvoy: indexHeap } = run.indexMemory;
   return [
     row('bytes per envoy in the FleetIndex, keys parsed (RSS)', fixed(indexRss), '<= 3072', indexRss <= 3072),
     row('  of which V8 heap + external', fixed(indexHeap)),
+  ];
+}
+
+function resultsRows(run: SharedRun, emptyBoot: BootFigures): Row[] {
+  const { results } = run;
+  const d = derived(run, emptyBoot);
+  return [
     row('bytes per envoy, server RSS at boot - RSS empty', fixed(d.rssBytesPerEnvoy)),
     row('bytes per envoy, RSS all seen - RSS empty', fixed(d.rssBytesPerEnvoyAllSeen)),
     row(
       'server RSS: empty / booted / every envoy seen',
-      `${mib(run.emptyBoot.rssBytes)} / ${mib(run.boot.rssBytes)} / ${mib(run.rssAllSeenBytes)}`,
+      `${mib(emptyBoot.rssBytes)} / ${mib(run.boot.rssBytes)} / ${mib(run.rssAllSeenBytes)}`,
     ),
     row(
       `results ingest, durable results/s (runs of ${run.resultsPerRun})`,
@@ -142,27 +146,7 @@ function capacityRows(run: RunFigures): Row[] {
   ];
 }
 
-function phaseProblems(name: string, phase: PhaseFigures): string[] {
-  const lines = Object.entries(phase.errors).map(([key, count]) => `${name}: ${count} × ${key}`);
-  if (phase.bundles > 0)
-    lines.push(`${name}: ${phase.bundles} check-ins answered with a bundle, not no-change`);
-  if (phase.dropped > 0)
-    lines.push(`${name}: ${phase.dropped} scheduled check-ins not sent (too many in flight)`);
-  if (phase.unresolvedRuns > 0) lines.push(`${name}: ${phase.unresolvedRuns} runs never acknowledged`);
-  if (phase.loadgenCores > 0.9) {
-    lines.push(
-      `${name}: load generators at ${fixed(phase.loadgenCores * 100)}% of a core: the client may be the limit`,
-    );
-  }
-  if (phase.otherCores > 0.25) {
-    lines.push(
-      `${name}: other processes used ${fixed(phase.otherCores, 2)} cores meanwhile: figures understated`,
-    );
-  }
-  return lines;
-}
-
-function problems(run: RunFigures): string[] {
+function sharedProblems(run: SharedRun): string[] {
   const phases = {
     'first check-ins': run.firstCheckins,
     cadence: run.cadence,
@@ -170,7 +154,7 @@ function problems(run: RunFigures): string[] {
     echo: run.echo,
     results: run.results,
   };
-  const lines = Object.entries(phases).flatMap(([name, phase]) => phaseProblems(name, phase));
+  const lines = Object.entries(phases).flatMap(([name, phase]) => phaseProblems(`shared ${name}`, phase));
   if (run.echo.loadgenCores > 0.9) {
     lines.push(
       'echo: the ceiling was set by the load generators, not the echo server: the ratio is an upper bound ' +
@@ -182,47 +166,73 @@ function problems(run: RunFigures): string[] {
   return lines;
 }
 
-function cores(phase: PhaseFigures): string {
-  return (
-    `server ${fixed(phase.serverCores * 100)}%, load generators ${fixed(phase.loadgenCores * 100)}% each, ` +
-    `others ${fixed(phase.otherCores * 100)}%`
-  );
+function formatTable(table: (Row | string)[]): string[] {
+  const rows = table.filter((r): r is Row => typeof r !== 'string');
+  const width = Math.max(...rows.map((r) => r.figure.length));
+  const valueWidth = Math.max(...rows.map((r) => r.value.length));
+  const targetWidth = Math.max(...rows.map((r) => r.target.length)) + 2;
+  return table.map((r) => {
+    if (typeof r === 'string') return r;
+    const status = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
+    return `${r.figure.padEnd(width)}  ${r.value.padStart(valueWidth)}  ${r.target.padEnd(targetWidth)}${status}`.trimEnd();
+  });
 }
 
-export function formatReport(run: RunFigures): string {
-  const table = [...checkinRows(run), ...capacityRows(run)];
-  const width = Math.max(...table.map((r) => r.figure.length));
-  const valueWidth = Math.max(...table.map((r) => r.value.length));
-  const targetWidth = Math.max(...table.map((r) => r.target.length)) + 2;
-  const lines = table.map((r) => {
-    const status = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
-    return `${r.figure.padEnd(width)}  ${r.value.padStart(valueWidth)}  ${r.target.padEnd(targetWidth)}${status}`;
-  });
-  const notes = problems(run);
+function sharedHeader(run: SharedRun): string[] {
   return [
-    `check-in benchmark: ${run.envoys.toLocaleString('en-US')} envoys, ${run.loadgens} load generator(s) × ` +
-      `${run.connections} mTLS connections × ${run.concurrency} in flight; echo reply ${run.echoResponseBytes} bytes`,
-    `load average at start ${run.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}; share of a core:`,
+    `shared connections: ${run.loadgens} load generator(s) × ${run.connections} mTLS connections × ` +
+      `${run.concurrency} in flight speak for all envoys; echo reply ${run.echoResponseBytes} bytes; share of a core:`,
     `  first check-ins: ${cores(run.firstCheckins)}`,
     `  cadence:         ${cores(run.cadence)}`,
     `  saturation:      ${cores(run.saturation)}`,
     `  echo:            ${cores(run.echo)}`,
     `  results:         ${cores(run.results)}`,
+  ];
+}
+
+export function formatReport(run: RunFigures): string {
+  const { shared, perEnvoy } = run;
+  const table: (Row | string)[] = [];
+  if (perEnvoy !== undefined) {
+    table.push(
+      '',
+      '— per-envoy connections (each envoy its own mTLS connection and certificate, as real agents) —',
+    );
+    table.push(...perEnvoyRows(perEnvoy));
+  }
+  if (shared !== undefined) {
+    table.push(
+      '',
+      '— shared connections (a few connections speak for every envoy: the protocol cost alone) —',
+    );
+    table.push(...checkinRows(shared, run.emptyBoot), ...resultsRows(shared, run.emptyBoot));
+  }
+  table.push('', '— memory —', ...memoryRows(run));
+  const notes = [
+    ...(perEnvoy === undefined ? [] : perEnvoyProblems(perEnvoy)),
+    ...(shared === undefined ? [] : sharedProblems(shared)),
+  ];
+  const seeding =
+    `seeded ${run.envoys.toLocaleString('en-US')} envoys: ed25519 keys ${fixed(run.seedKeysMs / 1000, 1)} s` +
+    (run.certsMintMs === undefined
+      ? ''
+      : `, a client certificate each ${fixed(run.certsMintMs / 1000, 1)} s`);
+  return [
+    `check-in benchmark: ${run.envoys.toLocaleString('en-US')} envoys; ${seeding}`,
+    `load average at start ${run.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+    ...(perEnvoy === undefined ? [] : perEnvoyHeader(perEnvoy)),
+    ...(shared === undefined ? [] : sharedHeader(shared)),
     'the machine is shared with other work: figures are noisy ("others" is what the rest of the machine used)',
     'bytes per envoy are judged on the FleetIndex alone (fresh process, keys parsed, after GC); the server RSS ' +
       'deltas also hold garbage, caches and buffers',
-    '',
-    ...lines,
+    ...formatTable(table),
     ...(notes.length > 0 ? ['', 'problems:', ...notes.map((n) => `  ${n}`)] : []),
   ].join('\n');
 }
 
-export function jsonLine(run: RunFigures): string {
-  const d = derived(run);
-  const round = (n: number, digits = 0): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : -1);
-  return JSON.stringify({
-    bench: 'checkin',
-    envoys: run.envoys,
+function sharedJson(run: SharedRun, emptyBoot: BootFigures): Record<string, unknown> {
+  const d = derived(run, emptyBoot);
+  return {
     loadgens: run.loadgens,
     connections: run.connections,
     concurrency: run.concurrency,
@@ -238,8 +248,6 @@ export function jsonLine(run: RunFigures): string {
     cadenceServerCpuUsPerCheckin: round(run.cadence.serverCpuUsPerCall),
     bootIndexMs: run.boot.indexMs,
     bootReadyMs: round(run.boot.readyMs),
-    indexBytesPerEnvoy: round(run.indexMemory.rssBytesPerEnvoy),
-    indexHeapBytesPerEnvoy: round(run.indexMemory.heapBytesPerEnvoy),
     rssBytesPerEnvoy: round(d.rssBytesPerEnvoy),
     serverRssMiB: round(run.boot.rssBytes / 1024 / 1024),
     serverRssAllSeenMiB: round(run.rssAllSeenBytes / 1024 / 1024),
@@ -247,8 +255,20 @@ export function jsonLine(run: RunFigures): string {
     firstCheckinServerCpuUs: round(run.firstCheckins.serverCpuUsPerCall),
     resultsPerSecond: round(run.results.itemsPerSecond),
     resultsVerified: run.results.ackedResultsTotal === run.storedResults,
-    loadAverage: run.loadAverageAtStart.map((l) => round(l, 2)),
     otherCoresSaturated: round(run.saturation.otherCores, 2),
     otherCoresEcho: round(run.echo.otherCores, 2),
+  };
+}
+
+export function jsonLine(run: RunFigures): string {
+  return JSON.stringify({
+    bench: 'checkin',
+    envoys: run.envoys,
+    loadAverage: run.loadAverageAtStart.map((l) => round(l, 2)),
+    indexBytesPerEnvoy: round(run.indexMemory.rssBytesPerEnvoy),
+    indexHeapBytesPerEnvoy: round(run.indexMemory.heapBytesPerEnvoy),
+    certsMintMs: run.certsMintMs === undefined ? undefined : round(run.certsMintMs),
+    perEnvoy: run.perEnvoy === undefined ? undefined : perEnvoyJson(run.perEnvoy),
+    shared: run.shared === undefined ? undefined : sharedJson(run.shared, run.emptyBoot),
   });
 }

@@ -1,11 +1,14 @@
 /**
  * Seeding tool: inserts N envoys straight into a vigosrv data directory, each with its own ed25519 key,
- * all bound to ONE client certificate issued by the server's CA. The server only checks that the TLS
- * client certificate's fingerprint equals the envoy's recorded one, so a load generator can speak for
- * every envoy over a few shared connections. Private keys go to a file (seed, public key and id per
- * envoy) that the load generators read, so no process regenerates or re-enrolls 100,000 keys.
+ * bound either to its own client certificate (as enrollment leaves it: per-envoy connections) or all to
+ * ONE client certificate issued by the server's CA. The server only checks that the TLS client
+ * certificate's fingerprint equals the envoy's recorded one, so with the shared certificate a load
+ * generator can speak for every envoy over a few shared connections; `bindAllTo` rebinds a seeded fleet
+ * that way. Private keys go to a file (seed, public key and id per envoy) that the load generators read,
+ * so no process regenerates or re-enrolls 100,000 keys; per-envoy certificates go to another
+ * (envoy-certs.ts).
  *
- *   node --import tsx bench/checkin/seed.ts <data-dir> <envoys>
+ *   node --import tsx bench/checkin/seed.ts <data-dir> <envoys> [--per-envoy-certs]
  */
 import { createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -13,10 +16,13 @@ import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { silentLogger } from '../../server/core/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../../server/pki/index.ts';
+import type { Pki } from '../../server/pki/index.ts';
 import { openStore } from '../../server/store/index.ts';
+import { mintEnvoyCerts } from './envoy-certs.ts';
+import type { EnvoyCertBinding } from './envoy-certs.ts';
 
 const seedBytes = 32;
 const publicKeyBytes = 32;
@@ -32,6 +38,10 @@ export interface SeedOptions {
   envoys: number;
   /** Where the keys file and the load generator's client certificate are written. */
   outDir: string;
+  /** The shared client certificate; every envoy is bound to it unless `perEnvoyCerts` is set. */
+  identity: LoadgenIdentity;
+  /** Issue each envoy its own client certificate from this PKI and bind the envoy to it. */
+  perEnvoyCerts?: Pki | undefined;
 }
 
 /** The one client certificate every simulated envoy is bound to, and the CA to trust the server by. */
@@ -49,6 +59,8 @@ export interface SeededEnvoys {
   envoysFile: string;
   keysMs: number;
   insertMs: number;
+  /** Set when each envoy has its own client certificate. */
+  certs?: { certsFile: string; keyFile: string; mintMs: number } | undefined;
 }
 
 /** The hostname of the envoy at `index` in the keys file. */
@@ -138,17 +150,18 @@ export function readEnvoySlice(
   return { ids, keys };
 }
 
-/**
- * Creates the data directory's PKI if missing (as vigosrv's first start would) and issues the load
- * generator's client certificate from its CA.
- */
-export async function issueLoadgenIdentity(dataDir: string, outDir: string): Promise<LoadgenIdentity> {
-  const pki = await loadOrCreatePki({
+/** The data directory's PKI, created if missing as vigosrv's first start would. */
+export function openBenchPki(dataDir: string): Promise<Pki> {
+  return loadOrCreatePki({
     tlsDir: join(dataDir, 'tls'),
     hostname: machineHostname(),
     extraSans: [],
     log: silentLogger,
   });
+}
+
+/** Issues the load generator's shared client certificate from the CA of `pki`. */
+export async function issueLoadgenIdentity(pki: Pki, outDir: string): Promise<LoadgenIdentity> {
   const { keyPem, csrPem } = await generateAgentKeyAndCsr(loadgenIdentity);
   const issued = await pki.signEnvoyCsr({ csrPem, envoyId: loadgenIdentity });
   const identity = {
@@ -163,8 +176,11 @@ export async function issueLoadgenIdentity(dataDir: string, outDir: string): Pro
   return identity;
 }
 
-/** Generates `envoys` keys into the keys file and inserts their rows, bound to `identity`, in one transaction. */
-export function seedEnvoys(options: SeedOptions & { identity: LoadgenIdentity }): SeededEnvoys {
+/**
+ * Generates `envoys` keys into the keys file (and, with `perEnvoyCerts`, a certificate per envoy) and
+ * inserts their rows, bound to their certificates, in one transaction.
+ */
+export async function seedEnvoys(options: SeedOptions): Promise<SeededEnvoys> {
   if (!Number.isSafeInteger(options.envoys) || options.envoys < 1) {
     throw new Error(`envoys must be a whole number of at least 1, got ${options.envoys}`);
   }
@@ -172,37 +188,85 @@ export function seedEnvoys(options: SeedOptions & { identity: LoadgenIdentity })
   const keysStart = performance.now();
   const { ids, publicKeys } = writeKeysFile(envoysFile, options.envoys);
   const keysMs = performance.now() - keysStart;
+  const pki = options.perEnvoyCerts;
+  const minted =
+    pki === undefined
+      ? undefined
+      : await mintEnvoyCerts({
+          pki,
+          caKeyFile: join(dirname(pki.caFile), 'ca.key'),
+          ids,
+          certsFile: join(options.outDir, 'envoy-certs.bin'),
+          keyFile: join(options.outDir, 'envoy-tls.key'),
+        });
+  const shared: EnvoyCertBinding = {
+    serial: options.identity.serial,
+    fingerprintSha256: options.identity.fingerprintSha256,
+  };
 
   const insertStart = performance.now();
-  const store = openStore({
-    file: join(options.dataDir, 'db', 'vigo.db'),
-    log: silentLogger,
-    busyTimeoutMs: 5000,
-  });
+  const store = openStore({ file: dbFileOf(options.dataDir), log: silentLogger, busyTimeoutMs: 5000 });
   try {
     const insert = store.db.prepare(
       `INSERT INTO envoys (id, hostname, public_key, cert_serial, cert_fingerprint, status, enrolled_at)
        VALUES (?, ?, ?, ?, ?, 'active', ?)`,
     );
     const now = Date.now();
-    const { serial, fingerprintSha256 } = options.identity;
     store.tx(() => {
-      ids.forEach((id, i) => insert.run(id, hostnameOf(i), publicKeys[i], serial, fingerprintSha256, now));
+      ids.forEach((id, i) => {
+        const cert = minted?.bindings[i] ?? shared;
+        insert.run(id, hostnameOf(i), publicKeys[i], cert.serial, cert.fingerprintSha256, now);
+      });
     });
     store.checkpoint();
   } finally {
     store.close();
   }
-  return { envoys: options.envoys, envoysFile, keysMs, insertMs: performance.now() - insertStart };
+  return {
+    envoys: options.envoys,
+    envoysFile,
+    keysMs,
+    insertMs: performance.now() - insertStart,
+    certs: minted && { certsFile: minted.certsFile, keyFile: minted.keyFile, mintMs: minted.mintMs },
+  };
+}
+
+/**
+ * Binds every seeded envoy to the one shared client certificate (vigosrv must not be running): what
+ * lets a few shared connections speak for the whole fleet once the per-envoy phases are done.
+ */
+export function bindAllTo(dataDir: string, identity: LoadgenIdentity): void {
+  const store = openStore({ file: dbFileOf(dataDir), log: silentLogger, busyTimeoutMs: 5000 });
+  try {
+    store.db
+      .prepare('UPDATE envoys SET cert_serial = ?, cert_fingerprint = ?')
+      .run(identity.serial, identity.fingerprintSha256);
+    store.checkpoint();
+  } finally {
+    store.close();
+  }
+}
+
+function dbFileOf(dataDir: string): string {
+  return join(dataDir, 'db', 'vigo.db');
 }
 
 if (process.argv[1] === import.meta.filename) {
-  const [dataDir, envoys] = process.argv.slice(2);
-  if (dataDir === undefined || envoys === undefined) {
-    process.stderr.write('usage: node --import tsx bench/checkin/seed.ts <data-dir> <envoys>\n');
+  const [dataDir, envoys, flag] = process.argv.slice(2);
+  if (dataDir === undefined || envoys === undefined || (flag !== undefined && flag !== '--per-envoy-certs')) {
+    process.stderr.write(
+      'usage: node --import tsx bench/checkin/seed.ts <data-dir> <envoys> [--per-envoy-certs]\n',
+    );
     process.exit(2);
   }
-  const identity = await issueLoadgenIdentity(dataDir, dataDir);
-  const seeded = seedEnvoys({ dataDir, envoys: Number(envoys), outDir: dataDir, identity });
+  const pki = await openBenchPki(dataDir);
+  const identity = await issueLoadgenIdentity(pki, dataDir);
+  const seeded = await seedEnvoys({
+    dataDir,
+    envoys: Number(envoys),
+    outDir: dataDir,
+    identity,
+    perEnvoyCerts: flag === undefined ? undefined : pki,
+  });
   process.stdout.write(`${JSON.stringify({ ...identity, ...seeded })}\n`);
 }
