@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ReadyServer } from '../test/helpers/server-process.ts';
 import { makeTempDir, startServer } from '../test/helpers/server-process.ts';
-import { issueLoadgenIdentity, seedEnvoys } from './checkin/seed.ts';
+import { issueLoadgenIdentity, openBenchPki, seedEnvoys } from './checkin/seed.ts';
 import type {
   ClientInit,
   FromClient,
@@ -215,8 +215,13 @@ function kb(bytes: number): string {
 async function run(options: Options): Promise<void> {
   const dataDir = join(temp.path, 'data');
   mkdirSync(dataDir, { mode: 0o700 });
-  const identity = await issueLoadgenIdentity(dataDir, temp.path);
-  const seeded = seedEnvoys({ dataDir, envoys: options.clients * concurrency, outDir: temp.path, identity });
+  const identity = await issueLoadgenIdentity(await openBenchPki(dataDir), temp.path);
+  const seeded = await seedEnvoys({
+    dataDir,
+    envoys: options.clients * concurrency,
+    outDir: temp.path,
+    identity,
+  });
   const probe = pathToFileURL(join(import.meta.dirname, 'held-connections', 'probe.ts')).href;
   // vigosrv runs in its data directory, so tsx is named by its resolved location, not by package name.
   const tsx = import.meta.resolve('tsx');

@@ -20,11 +20,13 @@ import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { ServerLink } from '../agent/runtime/server-link.ts';
 import type { CheckInInput } from '../agent/runtime/server-link.ts';
+import { TlsSessionCache, resumingCredentials } from '../agent/runtime/tls-session.ts';
 import { CallError, EnvoyLink } from '../bench/checkin/envoy-link.ts';
 import {
   CheckInRequestSchema,
   CheckInResponseSchema,
   VigoAgent,
+  createEnvelopeClock,
   errorCodeOf,
   errorStatusMessage,
   signRequest,
@@ -139,7 +141,7 @@ after(async () => {
 });
 
 async function viaReferenceAgent(): Promise<Received> {
-  const link = new ServerLink({
+  const loaded = {
     identity: {
       envoyId,
       hostname: input.hostname,
@@ -152,6 +154,16 @@ async function viaReferenceAgent(): Promise<Received> {
     tlsKeyPem,
     tlsCertPem,
     caPem: pki.caCertPem,
+  };
+  const link = new ServerLink(loaded, {
+    credentials: resumingCredentials({
+      caPem: pki.caCertPem,
+      keyPem: tlsKeyPem,
+      certPem: tlsCertPem,
+      host: '127.0.0.1',
+      sessions: new TlsSessionCache(),
+    }),
+    clock: createEnvelopeClock(),
   });
   try {
     await link.checkIn(input);
