@@ -319,7 +319,13 @@ async function heldPhases(
   for (const intervalSeconds of options.cadenceIntervalsSeconds) {
     const steps = await search(fleet, fleet, options.searchSteps, async (envoys) => {
       const keep = shares(envoys, loadgens.length);
-      await Promise.all(loadgens.map((l, i) => l.ask({ type: 'release', keep: keep[i]! }, 'released')));
+      const left = await Promise.all(
+        loadgens.map((l, i) => l.ask({ type: 'release', keep: keep[i]! }, 'released')),
+      );
+      // Closing thousands of connections keeps the server busy for seconds: a step measured meanwhile
+      // would charge that to the check-ins of the fleet that stays.
+      const stillHeld = left.reduce((n, r) => n + r.held, 0);
+      await waitForDescriptors(serverPid, (open) => open <= descriptorsBefore + stillHeld + descriptorSlack);
       const figures = await runPhase(loadgens, {
         workload: { kind: 'held-cadence', intervalSeconds, maxInFlight: heldMaxInFlight },
         serverPid,
