@@ -5,19 +5,17 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
-import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   CheckInResponseSchema,
   VigoAgent,
   addService,
-  createEnvelopeClock,
   errorCodeOf,
   errorStatusMessage,
   errorStatusMetadata,
 } from '../../protocol/index.ts';
-import { ServerLink } from './server-link.ts';
-import type { LoadedIdentity } from './state-dir.ts';
+import type { ServerLink } from './server-link.ts';
+import { linkToTestServer } from './server-link.fixture.ts';
 
 const server = new grpc.Server();
 /** Timestamps of the CheckIns received, and how many of the next ones to refuse as replayed. */
@@ -47,29 +45,7 @@ before(async () => {
     resolveSecrets: unused,
     agentStream: unused,
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
-  );
-  const loaded: LoadedIdentity = {
-    identity: {
-      envoyId: '5c0ffee0-1234-4abc-8def-0123456789ab',
-      hostname: 'link.example.com',
-      grpcAddress: `127.0.0.1:${port}`,
-      apiUrl: 'https://127.0.0.1:1',
-      bundlePublicKey: '',
-      enrolledAtMs: 0,
-    },
-    signingKey: generateKeyPairSync('ed25519').privateKey,
-    tlsKeyPem: '',
-    tlsCertPem: '',
-    caPem: '',
-  };
-  link = new ServerLink(loaded, {
-    credentials: grpc.credentials.createInsecure(),
-    clock: createEnvelopeClock(),
-  });
+  link = await linkToTestServer(server, 'link.example.com');
 });
 
 after(() => {

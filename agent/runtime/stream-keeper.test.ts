@@ -5,21 +5,14 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  AgentStreamResponseSchema,
-  VigoAgent,
-  addService,
-  createEnvelopeClock,
-  decodePayload,
-} from '../../protocol/index.ts';
+import { AgentStreamResponseSchema, VigoAgent, addService, decodePayload } from '../../protocol/index.ts';
 import type { AgentStreamRequest, AgentStreamResponse, PayloadOf } from '../../protocol/index.ts';
 import { create } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { silentLogger } from '../../server/core/index.ts';
-import { ServerLink } from './server-link.ts';
-import type { LoadedIdentity } from './state-dir.ts';
+import type { ServerLink } from './server-link.ts';
+import { linkToTestServer } from './server-link.fixture.ts';
 import { StreamKeeper } from './stream-keeper.ts';
 
 type ServerStream = grpc.ServerDuplexStream<AgentStreamRequest, AgentStreamResponse>;
@@ -56,29 +49,7 @@ before(async () => {
       call.on('error', end);
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
-  );
-  const loaded: LoadedIdentity = {
-    identity: {
-      envoyId: '5c0ffee0-1234-4abc-8def-0123456789ab',
-      hostname: 'keeper.example.com',
-      grpcAddress: `127.0.0.1:${port}`,
-      apiUrl: 'https://127.0.0.1:1',
-      bundlePublicKey: '',
-      enrolledAtMs: 0,
-    },
-    signingKey: generateKeyPairSync('ed25519').privateKey,
-    tlsKeyPem: '',
-    tlsCertPem: '',
-    caPem: '',
-  };
-  link = new ServerLink(loaded, {
-    credentials: grpc.credentials.createInsecure(),
-    clock: createEnvelopeClock(),
-  });
+  link = await linkToTestServer(server, 'keeper.example.com');
 });
 
 after(() => {
