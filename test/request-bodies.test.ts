@@ -94,6 +94,47 @@ describe('a stack upload without the right credential', () => {
   });
 });
 
+describe('a refused client that is slow to read its answer', () => {
+  it('is not reset before it reads the 401, though it sent more than the server lingers for', async () => {
+    const lingerCapBytes = 256 * 1024;
+    const before = await receivedBytes();
+    const socket = connect({
+      host: '127.0.0.1',
+      port: server.apiPort,
+      ca: server.ca,
+      servername: 'localhost',
+    });
+    const seen = { data: '', ended: false, error: undefined as string | undefined };
+    socket.on('error', (err: NodeJS.ErrnoException) => (seen.error ??= err.code ?? err.message));
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    // Not reading until the server has refused the upload and read past its linger cap: a client
+    // descheduled under load, or one that writes before it looks for an answer.
+    socket.pause();
+    socket.write(
+      'POST /api/v1/config/validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n' +
+        `content-length: ${uploadCap}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(4 * mib, 0x20));
+    await waitFor('the server to read past its linger cap', async () =>
+      (await receivedBytes()) - before > lingerCapBytes ? true : undefined,
+    );
+    socket.on('data', (part: Buffer) => (seen.data += part.toString('latin1')));
+    socket.on('end', () => (seen.ended = true));
+    socket.resume();
+    await waitFor('the answer and the end of the connection', () =>
+      seen.ended || seen.error !== undefined ? true : undefined,
+    );
+    socket.destroy();
+    assert.equal(
+      seen.error,
+      undefined,
+      `the connection failed before the answer was read: ${seen.data.slice(0, 40)}`,
+    );
+    assert.match(seen.data, /^HTTP\/1\.1 401 /);
+    assert.match(seen.data, /"code":"auth\.required"/);
+  });
+});
+
 describe('a body above its route cap', () => {
   it('is cut off with 413 request.too_large when it streams chunked, even from an admin', async () => {
     const result = await upload(server, '/api/v1/config/validate', {

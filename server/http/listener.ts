@@ -97,8 +97,9 @@ function connectionTracker() {
  * After a response sent before its request body had arrived: close the connection without reading the
  * rest of the body, but gracefully. Closing at once would make the kernel answer the client's next body
  * bytes with a reset, and many clients (node's among them) then report the reset instead of the answer
- * already waiting in their receive buffer. So the connection is half-closed (the answer, then FIN) and
- * whatever still arrives is discarded for at most `lingerMs` or `lingerBytes`, then it is closed.
+ * already waiting in their receive buffer. So the connection is half-closed (the answer, then FIN), up to
+ * `lingerBytes` of what still arrives is read and discarded, and it is closed `lingerMs` after the answer
+ * (sooner if the client closes while it is still being read).
  */
 const lingerMs = 1_000;
 const lingerBytes = 256 * 1024;
@@ -108,9 +109,14 @@ function lingerAndClose(socket: Socket): void {
   const timer = setTimeout(() => socket.destroy(), lingerMs);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
-  socket.on('data', () => {
-    if (socket.bytesRead - startBytes > lingerBytes) socket.destroy();
-  });
+  // Past the byte cap the connection stops reading rather than closing: closing with unread bytes would
+  // reset it at once, and the client may not have read its answer yet. The timer still ends it.
+  const discard = (): void => {
+    if (socket.bytesRead - startBytes <= lingerBytes) return;
+    socket.off('data', discard);
+    socket.pause();
+  };
+  socket.on('data', discard);
   socket.end();
 }
 
