@@ -65,9 +65,9 @@ export interface SecretResolver {
   ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
-/** What the server keeps of the registered service: its AgentStreams, for metrics and the drain. */
+/** What the server keeps of the registered service: its AgentStreams, for work, metrics and the drain. */
 export interface AgentService {
-  readonly streams: Pick<AgentStreams, 'openCount' | 'drain'>;
+  readonly streams: Omit<AgentStreams, 'handle'>;
 }
 
 export function registerAgentService(
@@ -131,6 +131,7 @@ export function registerAgentService(
     durable: (entry) => watermarks.durable(entry),
     fail,
     onRefused: (code) => deps.metrics.rejections.inc({ rpc: 'AgentStream', code }),
+    onWorkError: (err) => deps.log.error('handling a message from an agent stream failed', { err }),
   });
 
   // The refusal stands even when it cannot be audited (a damaged audit chain refuses appends): answering

@@ -1,15 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { create } from '@bufbuild/protobuf';
 import {
+  AgentStreamResponseSchema,
+  TaskStatus,
   VigoAgent,
   addService,
   createEnvelopeClock,
   createServiceClient,
   decodePayload,
   errorCodeOf,
+  protocolLimits,
   signRequest,
 } from '../../protocol/index.ts';
+import type { AgentStreamResponse } from '../../protocol/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { FleetIndex } from '../fleet/index.ts';
 import { createAgentStreams } from './agent-stream.ts';
@@ -146,6 +151,76 @@ describe('an envoy stream after its Hello', () => {
     newer.end();
     await newerStatus;
     await until('the stream to be forgotten', () => !entry().streamOpen);
+  });
+
+  it('carries work both ways: send reaches the open stream, results reach attached handlers in order', async () => {
+    const heard: string[] = [];
+    const detach = streams.attach({
+      opened: (e) => heard.push(`opened ${e.id}`),
+      taskResult: (_e, r) => heard.push(`task ${r.taskId} ${r.exitCode}`),
+      queryResult: (_e, r) => heard.push(`query ${r.queryId} ${Buffer.from(r.valueJson).toString()}`),
+      closed: (e) => heard.push(`closed ${e.id}`),
+    });
+    assert.equal(streams.send(fixture.envoyId, create(AgentStreamResponseSchema, {})), false);
+    const stream = client.methods.agentStream();
+    const status = ended(stream);
+    const received: AgentStreamResponse[] = [];
+    stream.on('data', (message: AgentStreamResponse) => received.push(message));
+    stream.write(hello());
+    await until('the stream to open', () => streams.isOpen(fixture.envoyId));
+    const ping = create(AgentStreamResponseSchema, { kind: { case: 'ping', value: { pingId: 7n } } });
+    assert.equal(streams.send(fixture.envoyId, ping), true);
+    await until('the ping to arrive', () => received.length === 1);
+    assert.equal(received[0]?.kind.case, 'ping');
+    const taskId = '0b6e2c4a-8f1d-4e5b-9a7c-3d2e1f0a9b8c';
+    const queryId = '1c7f3d5b-9a2e-4f6c-8b8d-4e3f2a1b0c9d';
+    stream.write(
+      signRequest('AgentStream', fixture.privateKey, fixture.envoyId, clock(), {
+        kind: { case: 'taskResult', value: { taskId, status: TaskStatus.SUCCEEDED, exitCode: 0 } },
+      }),
+    );
+    stream.write(
+      signRequest('AgentStream', fixture.privateKey, fixture.envoyId, clock(), {
+        kind: { case: 'queryResult', value: { queryId, valueJson: Buffer.from('"24.04"') } },
+      }),
+    );
+    await until('both results to be heard', () => heard.length === 3);
+    stream.end();
+    await status;
+    await until('the close to be heard', () => heard.length === 4);
+    detach();
+    assert.deepEqual(heard, [
+      `opened ${fixture.envoyId}`,
+      `task ${taskId} 0`,
+      `query ${queryId} "24.04"`,
+      `closed ${fixture.envoyId}`,
+    ]);
+  });
+
+  it('ends a stream whose task result breaks its limits, and hands nothing of it on', async () => {
+    const heard: string[] = [];
+    const detach = streams.attach({ taskResult: (_e, r) => heard.push(r.taskId) });
+    const stream = client.methods.agentStream();
+    const status = ended(stream);
+    stream.write(hello());
+    await until('the stream to open', () => streams.isOpen(fixture.envoyId));
+    stream.write(
+      signRequest('AgentStream', fixture.privateKey, fixture.envoyId, clock(), {
+        kind: {
+          case: 'taskResult',
+          value: {
+            taskId: '2d8a4e6c-0b3f-4a7d-9c9e-5f4a3b2c1d0e',
+            status: TaskStatus.FAILED,
+            stdout: Buffer.alloc(protocolLimits.taskOutputMaxBytes + 1, 0x61),
+          },
+        },
+      }),
+    );
+    const ending = await status;
+    detach();
+    assert.equal(errorCodeOf(ending), 'checkin.payload_invalid');
+    assert.match(ending.details, /stdout is 65537 bytes; the limit is 65536/);
+    assert.deepEqual(heard, []);
   });
 
   it('ends every stream with server.draining on drain, and refuses new ones', async () => {

@@ -9,11 +9,23 @@
  * Every message is verified as it arrives, and takes effect, in order, once its replay watermark is durable.
  * A stream that has said Hello marks its envoy's entry (streamOpen), and clears the server's wish for it
  * (streamRequested); a drain ends every stream with server.draining, so that no stream holds the drain up.
+ *
+ * Work travels over the streams through `send` (server to agent) and the attached `StreamWork` handlers
+ * (agent to server: TaskResult and QueryResult, each within its documented limits, and the news that an
+ * envoy's stream opened so unfinished work can be dispatched again).
  */
 import type * as grpc from '@grpc/grpc-js';
 import { protocolLimits, streamTimings } from '../../protocol/index.ts';
-import type { AgentRpc, PayloadOf, SignedEnvelope } from '../../protocol/index.ts';
+import type {
+  AgentRpc,
+  AgentStreamResponse,
+  PayloadOf,
+  QueryResult,
+  SignedEnvelope,
+  TaskResult,
+} from '../../protocol/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
+import { streamProblem } from './payload-limits.ts';
 import { rejection } from './rejection.ts';
 import type { Rejection } from './rejection.ts';
 import { EnvelopeRejection, peerFingerprint } from './verify.ts';
@@ -32,12 +44,30 @@ export interface AgentStreamDeps {
   fail(rpc: AgentRpc, err: unknown): Rejection;
   /** Told each time a stream is ended for a stream.* reason (for the rejection metric). */
   onRefused(code: StreamRefusal): void;
+  /** A StreamWork handler threw; the stream goes on. */
+  onWorkError?(err: unknown): void;
   /** Default streamTimings.helloTimeoutMs. */
   helloTimeoutMs?: number;
 }
 
+/** What the orchestration side hears from the streams; every handler runs after the message is durable. */
+export interface StreamWork {
+  /** The envoy's stream said Hello: work it has not finished may be sent again. */
+  opened?(entry: EnvoyEntry): void;
+  /** The envoy's stream ended (its envoy may still open another). */
+  closed?(entry: EnvoyEntry): void;
+  taskResult?(entry: EnvoyEntry, result: TaskResult): void;
+  queryResult?(entry: EnvoyEntry, result: QueryResult): void;
+}
+
 export interface AgentStreams {
   handle(call: StreamCall): void;
+  /** Writes `message` to the envoy's open stream; false when it has none (nothing is queued). */
+  send(envoyId: string, message: AgentStreamResponse): boolean;
+  /** Whether the envoy has a stream that said Hello. */
+  isOpen(envoyId: string): boolean;
+  /** Adds handlers for what agents send; returns how to remove them. */
+  attach(work: StreamWork): () => void;
   /** Streams that have said Hello and are open. */
   openCount(): number;
   /** Ends every stream with UNAVAILABLE server.draining (the server is stopping), and any opened later. */
@@ -65,6 +95,16 @@ export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
   };
 
   const sessions = new Set<StreamSession>();
+  const workers = new Set<StreamWork>();
+  const tell = (deliver: (work: StreamWork) => void): void => {
+    for (const work of workers) {
+      try {
+        deliver(work);
+      } catch (err) {
+        deps.onWorkError?.(err);
+      }
+    }
+  };
   let draining = false;
   const drainingRefusal = (): Rejection =>
     rejection('server.draining', 'the server is stopping; open the stream again with backoff');
@@ -87,13 +127,24 @@ export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
       );
       return;
     }
-    const session = new StreamSession(call, release, deps, byEnvoy, () => sessions.delete(session));
+    const session = new StreamSession(call, release, deps, byEnvoy, tell, () => sessions.delete(session));
     sessions.add(session);
   };
 
   return {
     handle,
     openCount: () => byEnvoy.size,
+    send: (envoyId, message) => {
+      const call = byEnvoy.get(envoyId);
+      if (call === undefined || call.cancelled || call.destroyed) return false;
+      call.write(message);
+      return true;
+    },
+    isOpen: (envoyId) => byEnvoy.has(envoyId),
+    attach: (work) => {
+      workers.add(work);
+      return () => workers.delete(work);
+    },
     drain: () => {
       draining = true;
       for (const session of [...sessions]) session.end(drainingRefusal());
@@ -115,6 +166,7 @@ class StreamSession {
     private readonly releasePending: () => void,
     private readonly deps: AgentStreamDeps,
     private readonly byEnvoy: Map<string, StreamCall>,
+    private readonly tell: (deliver: (work: StreamWork) => void) => void,
     private readonly onClosed: () => void,
   ) {
     const helloTimeoutMs = deps.helloTimeoutMs ?? streamTimings.helloTimeoutMs;
@@ -149,6 +201,8 @@ class StreamSession {
       );
     if (this.#helloSeen && hello)
       throw new EnvelopeRejection('checkin.payload_invalid', 'hello is sent once, as the first message');
+    const problem = streamProblem(payload);
+    if (problem !== undefined) throw new EnvelopeRejection('checkin.payload_invalid', problem);
     if (hello) {
       this.#helloSeen = true;
       this.releasePending();
@@ -157,15 +211,16 @@ class StreamSession {
     this.#applied = this.#applied
       .then(() => durable)
       .then(
-        () => this.#takeEffect(verified, hello),
+        () => this.#takeEffect(verified, payload),
         (err: unknown) => this.#end(this.deps.fail('AgentStream', err)),
       );
     return undefined;
   }
 
-  #takeEffect(verified: EnvoyEntry, hello: boolean): void {
+  #takeEffect(verified: EnvoyEntry, payload: PayloadOf<'AgentStream'>): void {
     if (this.#closed) return;
-    if (hello) {
+    const { kind } = payload;
+    if (kind.case === 'hello') {
       this.#entry = verified;
       this.byEnvoy
         .get(verified.id)
@@ -173,6 +228,11 @@ class StreamSession {
       this.byEnvoy.set(verified.id, this.call);
       verified.streamOpen = true;
       verified.streamRequested = false;
+      this.tell((work) => work.opened?.(verified));
+    } else if (kind.case === 'taskResult') {
+      this.tell((work) => work.taskResult?.(verified, kind.value));
+    } else if (kind.case === 'queryResult') {
+      this.tell((work) => work.queryResult?.(verified, kind.value));
     }
     verified.lastSeenAtMs = this.deps.now();
     this.deps.index.markDirty(verified);
@@ -209,8 +269,10 @@ class StreamSession {
     this.onClosed();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#entry && this.byEnvoy.get(this.#entry.id) === this.call) {
-      this.byEnvoy.delete(this.#entry.id);
-      this.#entry.streamOpen = false;
+      const entry = this.#entry;
+      this.byEnvoy.delete(entry.id);
+      entry.streamOpen = false;
+      this.tell((work) => work.closed?.(entry));
     }
   }
 }

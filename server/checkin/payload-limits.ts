@@ -2,8 +2,8 @@
  * Check 8 of agent.proto: a decoded payload respects the limits documented on its fields. Each function
  * returns why a payload (or one run of it) breaks them, or undefined; nothing is stored before these pass.
  */
-import { ResourceOutcome, protocolLimits } from '../../protocol/index.ts';
-import type { PayloadOf, ResourceResult, RunReport } from '../../protocol/index.ts';
+import { ResourceOutcome, TaskStatus, protocolLimits } from '../../protocol/index.ts';
+import type { PayloadOf, ResourceResult, RunReport, TaskResult } from '../../protocol/index.ts';
 
 const hexDigest = /^[0-9a-f]{64}$/;
 const uuidText = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -150,4 +150,67 @@ export function resolveSecretsProblem(payload: PayloadOf<'ResolveSecrets'>): str
     seen.add(ref);
   }
   return sizeProblem('traceparent', payload.traceparent, protocolLimits.traceparentMaxBytes);
+}
+
+const validTaskStatuses: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.SUCCEEDED,
+  TaskStatus.FAILED,
+  TaskStatus.TIMED_OUT,
+  TaskStatus.REJECTED,
+]);
+
+/** An AgentStreamPayload's TaskResult or QueryResult (Hello and Heartbeat carry nothing unbounded but the version). */
+export function streamProblem(payload: PayloadOf<'AgentStream'>): string | undefined {
+  const { kind } = payload;
+  switch (kind.case) {
+    case 'hello':
+      return sizeProblem('hello.agent_version', kind.value.agentVersion, protocolLimits.agentVersionMaxBytes);
+    case 'taskResult':
+      return taskResultProblem(kind.value);
+    case 'queryResult': {
+      const result = kind.value;
+      return firstProblem(
+        uuidText.test(result.queryId) ? undefined : 'query_result.query_id is not a UUID in its text form',
+        result.valueJson.length > protocolLimits.queryValueMaxBytes
+          ? `query_result.value_json is ${result.valueJson.length} bytes; the limit is ${protocolLimits.queryValueMaxBytes}`
+          : undefined,
+        sizeProblem('query_result.error', result.error, protocolLimits.messageTextMaxBytes),
+      );
+    }
+    case 'heartbeat':
+      return undefined;
+    default:
+      return 'the message sets none of hello, heartbeat, task_result, query_result';
+  }
+}
+
+function taskResultProblem(result: TaskResult): string | undefined {
+  const outputMax = protocolLimits.taskOutputMaxBytes;
+  const problem = firstProblem(
+    uuidText.test(result.taskId) ? undefined : 'task_result.task_id is not a UUID in its text form',
+    validTaskStatuses.has(result.status) ? undefined : 'task_result.status is not a valid TaskStatus',
+    result.stdout.length > outputMax
+      ? `task_result.stdout is ${result.stdout.length} bytes; the limit is ${outputMax}`
+      : undefined,
+    result.stderr.length > outputMax
+      ? `task_result.stderr is ${result.stderr.length} bytes; the limit is ${outputMax}`
+      : undefined,
+    result.startedAtMs < 0n || result.startedAtMs > BigInt(Number.MAX_SAFE_INTEGER)
+      ? 'task_result.started_at_ms is not Unix milliseconds'
+      : undefined,
+    result.finishedAtMs < 0n || result.finishedAtMs > BigInt(Number.MAX_SAFE_INTEGER)
+      ? 'task_result.finished_at_ms is not Unix milliseconds'
+      : undefined,
+    sizeProblem('task_result.message', result.message, protocolLimits.messageTextMaxBytes),
+    sizeProblem('task_result.traceparent', result.traceparent, protocolLimits.traceparentMaxBytes),
+    result.results.length > protocolLimits.resultsPerRunMax
+      ? `task_result.results holds ${result.results.length} entries; the limit is ${protocolLimits.resultsPerRunMax}`
+      : undefined,
+  );
+  if (problem !== undefined) return problem;
+  for (let i = 0; i < result.results.length; i++) {
+    const found = resultProblem(result.results[i]!, i);
+    if (found !== undefined) return `task_result.${found}`;
+  }
+  return undefined;
 }
