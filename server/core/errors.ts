@@ -85,6 +85,10 @@ export const errorCatalog = {
   'fleet.envoy_not_found': 'not_found',
   'fleet.envoy_revoked': 'precondition',
   'fleet.trait_filter': 'invalid',
+  // orchestration
+  'orchestration.target_invalid': 'invalid',
+  'orchestration.target_unknown': 'not_found',
+  'orchestration.targets_empty': 'invalid',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',
