@@ -14,6 +14,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createLogger, isLogLevel } from '../server/core/index.ts';
+import { AgentConfigError, defaultAgentConfigFile, loadAgentConfig } from './config/index.ts';
+import type { AgentConfig } from './config/index.ts';
 import type { Logger } from '../server/core/index.ts';
 import { createAgentRunner } from './runtime/agent-runner.ts';
 import { BundleCache } from './runtime/bundle-cache.ts';
@@ -43,7 +45,8 @@ Usage:
   vigo traits
   vigo version
 
-Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error
+Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error,
+  --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
 Exit codes: 0 converged, 1 some resources failed, 2 usage, 3 nothing applied, 4 not enrolled, 5 unreachable
 `;
 
@@ -56,6 +59,7 @@ function parse(argv: string[]) {
       allowPositionals: true,
       options: {
         'state-dir': { type: 'string' },
+        config: { type: 'string' },
         'log-level': { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
@@ -127,7 +131,19 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
   }
 }
 
+/** The agent's config file: --config, else $VIGO_AGENT_CONFIG (both must exist), else the default path if present. */
+function agentConfig(parsed: Parsed): AgentConfig {
+  const named = parsed.values.config ?? process.env['VIGO_AGENT_CONFIG'];
+  try {
+    return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
+  const config = agentConfig(parsed);
   const controller = new AbortController();
   const stop = (): void => {
     log.info('stopping');
@@ -135,13 +151,20 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  log.info('vigo daemon started', { version: agentVersion, stateDir: paths.root });
+  log.info('vigo daemon started', {
+    version: agentVersion,
+    stateDir: paths.root,
+    config: config.file ?? 'defaults',
+    adhocTasks: config.tasks.adhoc,
+    namedTasks: [...config.tasks.allow].join(','),
+  });
   await runDaemon({
     paths,
     loaded: loadIdentity(paths),
     log,
     signal: controller.signal,
     dryRun: parsed.values['dry-run'] === true,
+    taskPolicy: { ...config.tasks, configFile: config.file ?? defaultAgentConfigFile },
   });
   return exit.ok;
 }
