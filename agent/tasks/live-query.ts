@@ -120,13 +120,17 @@ export class LiveQueries {
     clearTimeout(timer);
     if (run === 'timeout') return { error: `collecting ${top} timed out after ${budgetMs} ms` };
     const owner = run.owners?.[top];
-    const failed = run.errors.filter(
-      (e) => e.collector !== 'cache' && (owner === undefined || e.collector === owner),
-    );
+    const failed = run.errors
+      .filter((e) => e.collector !== 'cache' && (owner === undefined || e.collector === owner))
+      .map((e) => `${e.collector}: ${e.message}`)
+      .join('; ');
     const value = traitAt(run.traits, parts);
-    if (failed.length > 0 && (owner !== undefined || value === undefined))
-      return { error: `trait collector ${failed.map((e) => `${e.collector}: ${e.message}`).join('; ')}` };
-    if (value === undefined) return { error: `no trait at ${tp}` };
+    // The owner failed: its last good value is not passed off as current.
+    if (owner !== undefined && failed !== '') return { error: `trait collector ${failed}` };
+    if (value === undefined)
+      return {
+        error: failed === '' ? `no trait at ${tp}` : `no trait at ${tp} (trait collectors failed: ${failed})`,
+      };
     const json = Buffer.from(JSON.stringify(value), 'utf8');
     if (json.length > protocolLimits.queryValueMaxBytes)
       return {

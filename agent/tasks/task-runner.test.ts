@@ -14,6 +14,9 @@ import type { TaskResult } from '../../protocol/index.ts';
 import { waitFor } from '../../test/helpers/deadline.ts';
 import { startAgentStreamServer, taskResultsOf } from '../runtime/agent-stream-server.fixture.ts';
 import type { AgentStreamServer, OpenedStream } from '../runtime/agent-stream-server.fixture.ts';
+import { silentLogger } from '../../server/core/index.ts';
+import { StreamKeeper } from '../runtime/stream-keeper.ts';
+import type { StreamWork } from '../runtime/stream-keeper.ts';
 import { agentUnderTest } from './stream-tasks.fixture.ts';
 import type { AgentSetup, AgentUnderTest } from './stream-tasks.fixture.ts';
 
@@ -254,5 +257,57 @@ describe('TaskRunner on AgentStream', () => {
       .map((r) => r.taskId)
       .filter((id) => [running, ...queued].includes(id));
     assert.deepEqual(order, [running, ...queued], 'tasks run in arrival order');
+  });
+
+  it('keeps a stream it would release open while a task runs, until the result has gone out', async () => {
+    const agent = start();
+    const gate = path.join(agent.dir, 'gate');
+    const started = path.join(agent.dir, 'started');
+    let busyChecks = 0;
+    const { work } = agent;
+    const counting: StreamWork = {
+      opened: (send) => work.opened(send),
+      closed: (send) => work.closed(send),
+      taskDispatch: (d) => work.taskDispatch(d),
+      liveQuery: (q, send) => work.liveQuery(q, send),
+      get busy() {
+        busyChecks += 1;
+        return work.busy;
+      },
+    };
+    let released = 0;
+    const count = server.opened.length;
+    const keeper = new StreamKeeper(
+      {
+        link: server.link,
+        log: silentLogger,
+        timings: { heartbeatMs: 60_000, reopenInitialMs: 20, reopenMaxMs: 100 },
+        policyVersion: () => 0,
+        onForcePush: () => undefined,
+        onReleased: () => (released += 1),
+        work: counting,
+      },
+      100,
+    );
+    try {
+      const stream = await waitFor('the stream', () => server.opened[count]);
+      await waitFor('its Hello', () => stream.received[0]);
+      const id = dispatch(
+        stream,
+        command(`touch ${started}; while [ ! -e ${gate} ]; do sleep 0.02; done; echo out`),
+      );
+      await waitFor('the task to run', () => (fs.existsSync(started) ? true : undefined));
+      // The idle time ran out at least twice while the task ran, and the stream stayed.
+      await waitFor('two idle checks', () => (busyChecks >= 2 ? true : undefined));
+      assert.equal(released, 0);
+      assert.equal(stream.ended, false);
+      fs.writeFileSync(gate, '');
+      const result = await resultFor(stream, id);
+      assert.equal(Buffer.from(result.stdout).toString(), 'out\n');
+      await waitFor('the release once the result is out', () => (released === 1 ? true : undefined));
+      await waitFor('the server to see the stream end', () => (stream.ended ? true : undefined));
+    } finally {
+      keeper.stop();
+    }
   });
 });
