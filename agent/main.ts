@@ -164,7 +164,11 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
     log,
     signal: controller.signal,
     dryRun: parsed.values['dry-run'] === true,
-    taskPolicy: { ...config.tasks, configFile: config.file ?? defaultAgentConfigFile },
+    taskPolicy: {
+      ...config.tasks,
+      observeOnly: parsed.values['dry-run'] === true,
+      configFile: config.file ?? defaultAgentConfigFile,
+    },
   });
   return exit.ok;
 }

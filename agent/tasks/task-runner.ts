@@ -27,6 +27,8 @@ export interface TaskPolicy {
   readonly adhoc: boolean;
   /** Named tasks that run; any other known one is refused. */
   readonly allow: ReadonlySet<string>;
+  /** The agent runs with --dry-run: named tasks only observe, command tasks are refused. */
+  readonly observeOnly?: boolean;
 }
 
 /** Sends one result on the open stream; throws when it cannot. */
@@ -179,6 +181,8 @@ export class TaskRunner {
       if (task.dryRun)
         return 'a command task cannot be dry-run: the agent cannot know what a command would change';
       if (!policy.adhoc) return `ad-hoc command tasks are disabled on this host (tasks.adhoc: false${where})`;
+      if (policy.observeOnly === true)
+        return 'the agent runs with --dry-run and changes nothing; command tasks are refused';
       return undefined;
     }
     const named = namedTasks.get(action.name);
@@ -244,7 +248,8 @@ export class TaskRunner {
     params: ReadonlyMap<string, string>,
     task: TaskRequest,
   ): Promise<{ ran: NamedTaskOutcome | TimedOut; finishing: Promise<unknown> }> {
-    const settled = named.run({ params, dryRun: task.dryRun }).then(
+    const dryRun = task.dryRun || this.#options.policy.observeOnly === true;
+    const settled = named.run({ params, dryRun }).then(
       (outcome) => outcome,
       (err: unknown): NamedTaskOutcome => ({
         status: 'failed',

@@ -214,4 +214,34 @@ describe('tasks and convergence under one lock', () => {
     assert.equal(failed.status, TaskStatus.FAILED);
     assert.equal(failed.message, 'trait collector packages: timed out; check-in failed: UNAVAILABLE');
   });
+
+  it('in a --dry-run agent, named tasks only observe and command tasks are refused', async () => {
+    const dryRuns: boolean[] = [];
+    const { agent, stream } = await started({
+      policy: { observeOnly: true },
+      hooks: {
+        converge: async (dryRun) => {
+          dryRuns.push(dryRun);
+          return { policyVersion: 1, blockedReason: null, results: [] };
+        },
+      },
+    });
+    const marker = path.join(agent.dir, 'ran');
+    const converge = randomUUID();
+    stream.push({
+      case: 'taskDispatch',
+      value: { taskId: converge, action: { case: 'taskName', value: 'vigo.converge' } },
+    });
+    assert.equal((await resultOf(stream, converge)).status, TaskStatus.SUCCEEDED);
+    assert.deepEqual(dryRuns, [true]);
+    const cmd = randomUUID();
+    stream.push({
+      case: 'taskDispatch',
+      value: { taskId: cmd, action: { case: 'command', value: `touch ${marker}` } },
+    });
+    const refused = await resultOf(stream, cmd);
+    assert.equal(refused.status, TaskStatus.REJECTED);
+    assert.match(refused.message, /--dry-run/);
+    assert.equal(fs.existsSync(marker), false);
+  });
 });
