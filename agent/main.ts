@@ -3,7 +3,8 @@
  *
  *   vigo enroll --server HOST:8443 --token T --ca FILE [--hostname H] [--state-dir DIR]
  *   vigo run --once [--dry-run]     one check-in and convergence, then exit
- *   vigo daemon                     check in and converge every interval until SIGTERM
+ *   vigo daemon [--config FILE]     check in and converge every interval until SIGTERM; runs the tasks
+ *                                   and live queries the server pushes (agent.yaml decides which tasks)
  *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
  *   vigo traits                     the traits this host reports, as JSON
  *
@@ -40,7 +41,7 @@ const usage = `vigo ${agentVersion}: the Vigo reference agent
 Usage:
   vigo enroll --server HOST:PORT --token TOKEN --ca FILE [--hostname NAME]
   vigo run --once [--dry-run]
-  vigo daemon [--dry-run]
+  vigo daemon [--dry-run] [--config FILE]
   vigo status [--json]
   vigo traits
   vigo version
