@@ -17,6 +17,7 @@ import type { TaskDispatch } from '../../protocol/index.ts';
 import type { NamedTask, NamedTaskOutcome } from './builtin-tasks.ts';
 import { runCommandTask } from './command-task.ts';
 import { checkDispatch, clipText } from './dispatch-check.ts';
+import { fitResults } from './result-budget.ts';
 import type { TaskResultStore } from './result-store.ts';
 import type { TaskOutcome, TaskRequest } from './types.ts';
 import type { WorkLock } from './work-lock.ts';
@@ -223,6 +224,8 @@ export class TaskRunner {
     const named = this.#options.namedTasks.get(action.name);
     if (named === undefined) throw new Error(`task ${action.name} is not known`);
     const { ran, finishing } = await this.#runNamed(named, action.params, task);
+    const fitted = fitResults(ran.results);
+    const message = [ran.message, fitted.note].filter((m) => m !== undefined && m !== '').join('; ');
     return {
       outcome: {
         ...base,
@@ -231,8 +234,8 @@ export class TaskRunner {
         stdout: Buffer.alloc(0),
         stderr: Buffer.alloc(0),
         truncated: false,
-        message: clipText(ran.message),
-        results: ran.results.slice(0, protocolLimits.resultsPerRunMax),
+        message: clipText(message),
+        results: fitted.results,
         finishedAtMs: Date.now(),
       },
       finishing,
