@@ -244,15 +244,12 @@ export class TaskResultStore {
     this.#write({ ...record, sent: true });
   }
 
-  /** Finished results not yet sent on any stream, oldest first. */
-  unsent(): TaskOutcome[] {
+  /** Task ids of finished results not yet sent on any stream, oldest first (read each with result()). */
+  unsentIds(): string[] {
     return [...this.#index]
       .filter(([, e]) => e.state === 'finished' && !e.sent)
       .sort(([, a], [, b]) => a.recordedAtMs - b.recordedAtMs)
-      .flatMap(([id]) => {
-        const result = this.result(id);
-        return result === undefined ? [] : [result];
-      });
+      .map(([id]) => id);
   }
 
   get size(): number {

@@ -82,7 +82,12 @@ export class TaskRunner {
   /** A stream said Hello: results go out on it, starting with those that waited. */
   attach(sender: ResultSender): void {
     this.#sender = sender;
-    for (const outcome of this.#options.store.unsent()) if (!this.#send(outcome)) return;
+    const { store } = this.#options;
+    // One at a time from disk: a long outage's results are never all in memory at once.
+    for (const id of store.unsentIds()) {
+      const outcome = store.result(id);
+      if (outcome !== undefined && !this.#send(outcome)) return;
+    }
   }
 
   /** That stream ended. */
