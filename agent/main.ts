@@ -8,7 +8,7 @@
  *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
  *   vigo traits                     the traits this host reports, as JSON
  *
- * Exit codes: 0 converged, 1 some resources failed, 2 usage error, 3 nothing applied (no bundle,
+ * Exit codes: 0 converged, 1 some resources failed, 2 usage error or invalid agent config, 3 nothing applied (no bundle,
  * expired or tampered bundle), 4 not enrolled or enrollment refused, 5 server unreachable (enroll).
  */
 import fs from 'node:fs';
@@ -48,7 +48,7 @@ Usage:
 
 Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error,
   --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
-Exit codes: 0 converged, 1 some resources failed, 2 usage, 3 nothing applied, 4 not enrolled, 5 unreachable
+Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied, 4 not enrolled, 5 unreachable
 `;
 
 class UsageError extends Error {}
@@ -135,12 +135,7 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
 /** The agent's config file: --config, else $VIGO_AGENT_CONFIG (both must exist), else the default path if present. */
 function agentConfig(parsed: Parsed): AgentConfig {
   const named = parsed.values.config ?? process.env['VIGO_AGENT_CONFIG'];
-  try {
-    return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
-  } catch (err) {
-    if (err instanceof AgentConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
 }
 
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
@@ -270,6 +265,10 @@ if (isEntry || process.env['VIGO_AGENT_MAIN'] === '1') {
     (err: unknown) => {
       if (err instanceof UsageError) {
         process.stderr.write(`vigo: ${err.message}\n${usage}`);
+        process.exit(exit.usage);
+      }
+      if (err instanceof AgentConfigError) {
+        process.stderr.write(`vigo: ${err.message}\n`);
         process.exit(exit.usage);
       }
       if (err instanceof NotEnrolledError) {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
+import { VigoError } from '../../server/core/index.ts';
 import { builtinTaskNames } from '../tasks/index.ts';
 
 export const defaultAgentConfigFile = '/etc/vigo/agent.yaml';
@@ -26,9 +27,10 @@ export const defaultAgentConfig: AgentConfig = {
   tasks: { adhoc: true, allow: new Set(builtinTaskNames) },
 };
 
-export class AgentConfigError extends Error {
+/** A config file the agent cannot start with: code config.invalid, the message names file, line and key. */
+export class AgentConfigError extends VigoError {
   constructor(message: string) {
-    super(message);
+    super('config.invalid', message);
     this.name = 'AgentConfigError';
   }
 }
