@@ -18,6 +18,8 @@ export const taskLimits = {
   niceMax: 19,
   /** timeout_seconds 0 means this. */
   defaultTimeoutMs: 300_000,
+  /** The longest timer Node.js keeps (about 24.8 days); a longer timeout_seconds is held to it. */
+  maxTimeoutMs: 2 ** 31 - 1,
 } as const;
 
 const uuidText = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -114,7 +116,10 @@ export function checkDispatch(dispatch: TaskDispatch): CheckedDispatch {
     task: {
       taskId,
       action,
-      timeoutMs: dispatch.timeoutSeconds === 0 ? taskLimits.defaultTimeoutMs : dispatch.timeoutSeconds * 1000,
+      timeoutMs:
+        dispatch.timeoutSeconds === 0
+          ? taskLimits.defaultTimeoutMs
+          : Math.min(dispatch.timeoutSeconds * 1000, taskLimits.maxTimeoutMs),
       nice: dispatch.nice,
       dryRun: dispatch.dryRun,
       traceparent,
