@@ -11,7 +11,7 @@ import { checkSchema } from './schema-check.ts';
 import { isRecord } from './yaml-source.ts';
 import type { SourceMap } from './yaml-source.ts';
 
-export const taskLimits = {
+export const namedTaskLimits = {
   tasks: 256,
   paramsPerTask: 64,
   /** The agent protocol's bound on a command, and so on a script. */
@@ -81,11 +81,11 @@ const paramSchema = {
   type: 'object',
   properties: {
     type: { enum: ['string', 'integer', 'boolean', 'enum'] },
-    description: { type: 'string', maxLength: taskLimits.descriptionBytes },
+    description: { type: 'string', maxLength: namedTaskLimits.descriptionBytes },
     default: { type: ['string', 'integer', 'boolean'] },
     values: { type: 'array', items: { type: 'string', maxLength: 1024 }, minItems: 1, maxItems: 256 },
     format: { enum: Object.keys(taskParamFormats) },
-    max_length: { type: 'integer', minimum: 1, maximum: taskLimits.stringMaxLength },
+    max_length: { type: 'integer', minimum: 1, maximum: namedTaskLimits.stringMaxLength },
     min: { type: 'integer' },
     max: { type: 'integer' },
   },
@@ -97,12 +97,12 @@ const taskBodySchema = {
   $id: 'https://vigo.invalid/schemas/task.json',
   type: 'object',
   properties: {
-    description: { type: 'string', maxLength: taskLimits.descriptionBytes },
+    description: { type: 'string', maxLength: namedTaskLimits.descriptionBytes },
     command: { type: 'string', minLength: 1 },
     script: { type: 'string', minLength: 1 },
     params: {
       type: 'object',
-      maxProperties: taskLimits.paramsPerTask,
+      maxProperties: namedTaskLimits.paramsPerTask,
       propertyNames: { pattern: paramName },
       additionalProperties: paramSchema,
     },
@@ -116,7 +116,7 @@ const taskBodySchema = {
 export const tasksFileSchema = {
   $id: 'https://vigo.invalid/schemas/tasks.json',
   type: 'object',
-  properties: { tasks: { type: 'object', maxProperties: taskLimits.tasks } },
+  properties: { tasks: { type: 'object', maxProperties: namedTaskLimits.tasks } },
   required: ['tasks'],
   additionalProperties: false,
 };
@@ -177,11 +177,11 @@ function compileTask(
       'give exactly one of command: (a command line) or script: (a shell script)',
     );
   const text = command ?? script!;
-  if (Buffer.byteLength(text) > taskLimits.commandBytes)
+  if (Buffer.byteLength(text) > namedTaskLimits.commandBytes)
     return error(
       'task.command_too_large',
       command === undefined ? 'script' : 'command',
-      `the ${command === undefined ? 'script' : 'command'} is ${Buffer.byteLength(text)} bytes; at most ${taskLimits.commandBytes}`,
+      `the ${command === undefined ? 'script' : 'command'} is ${Buffer.byteLength(text)} bytes; at most ${namedTaskLimits.commandBytes}`,
       'ship a long script as a file resource and run that file',
     );
   const timeoutSeconds = timeoutOf(body.timeout);
@@ -223,14 +223,15 @@ function compileTask(
 }
 
 function timeoutOf(value: unknown): number | undefined {
-  if (value === undefined) return taskLimits.defaultTimeoutSeconds;
+  if (value === undefined) return namedTaskLimits.defaultTimeoutSeconds;
   const seconds =
     typeof value === 'number'
       ? value
       : typeof value === 'string'
         ? (parseDurationMs(value) ?? NaN) / 1000
         : NaN;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > taskLimits.timeoutMaxSeconds) return undefined;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > namedTaskLimits.timeoutMaxSeconds)
+    return undefined;
   return seconds;
 }
 
