@@ -1,13 +1,15 @@
 /**
  * Holds the agent's AgentStream on one channel: a signed Hello first, a Heartbeat at least every
- * heartbeat interval and in answer to each Ping; a ForcePush wakes the agent for a check-in now.
+ * heartbeat interval and in answer to each Ping; a ForcePush wakes the agent for a check-in now. Tasks
+ * and live queries go to the StreamWork (tasks/), which answers on the stream once it has said Hello.
  *
  * - held (no release): the stream is reopened with exponential backoff and jitter whenever it ends
  *   (server restart, stream.replaced, a broken connection); the backoff starts over once a stream has
  *   lasted a heartbeat interval.
  * - released after `releaseAfterMs` (a polling agent told to open_stream): the stream is ended once the
  *   server has sent nothing on it for that long, or when it ends by itself; it is not reopened (the next
- *   check-in says open_stream again if the server still wants it).
+ *   check-in says open_stream again if the server still wants it). Work in flight (a task queued or
+ *   running, a live query being answered) holds the release until its answer has gone out.
  */
 import type { Logger } from '../../server/core/index.ts';
 import { errorCodeOf, streamTimings } from '../../protocol/index.ts';
