@@ -113,4 +113,10 @@ describe('TaskResultStore', () => {
     assert.equal(store.size, 0);
     assert.deepEqual(fs.readdirSync(dir), []);
   });
+
+  it('takes only UUIDs as task ids, so no id names a file outside its directory', () => {
+    const store = new TaskResultStore(tempDir());
+    assert.throws(() => store.markRunning('../../etc/passwd', 1, ''), /is not a UUID/);
+    assert.equal(store.result('../x'), undefined);
+  });
 });

@@ -257,6 +257,9 @@ export class TaskResultStore {
   }
 
   #file(taskId: string): string {
+    // The id names a file: only a UUID ever does, so no id can point outside the directory.
+    if (!uuidText.test(taskId))
+      throw new Error(`task id ${JSON.stringify(taskId.slice(0, 64))} is not a UUID`);
     return path.join(this.#dir, `${taskId}${fileSuffix}`);
   }
 
