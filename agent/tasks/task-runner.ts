@@ -192,7 +192,8 @@ export class TaskRunner {
       return undefined;
     }
     const named = namedTasks.get(action.name);
-    if (named === undefined) return `unknown task ${JSON.stringify(clipText(action.name, 256))}`;
+    if (named === undefined)
+      return `unknown task ${JSON.stringify(clipText(action.name, 256))}; this agent knows ${[...namedTasks.keys()].join(', ')}`;
     if (!policy.allow.has(action.name))
       return `task ${action.name} is not allowed on this host (not in tasks.allow${where})`;
     const unknown = [...action.params.keys()].filter((k) => !named.params.includes(k));
