@@ -18,6 +18,8 @@ import { makeTempDir, startServer } from './helpers/server-process.ts';
 import { StreamAgent, succeedWith } from './helpers/stream-agent.ts';
 import type { Responder } from './helpers/stream-agent.ts';
 import { TasksApi, followEvents } from './helpers/tasks-api.ts';
+import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
+import type { CliRun } from './helpers/vigocli.ts';
 
 const temp = makeTempDir('vigo-tasks-');
 let server: ReadyServer;
@@ -150,7 +152,7 @@ describe('tasks', () => {
     const id = await api.start({ command: 'false', targets: ['flaky-*'], batchSize: 1, maxFailures: 1 });
     const run = await api.finished(id);
     assert.equal(run.status, 'aborted');
-    assert.match(run.message, /2 targets failed; at most 1 may/);
+    assert.match(run.message, /2 target\(s\) failed, more than the 1 that maxFailures 1 allows/);
     assert.deepEqual(
       run.items.map((t) => t.state),
       ['failed', 'failed', 'aborted', 'aborted'],
@@ -305,6 +307,49 @@ describe('tasks', () => {
     );
     assert.equal(serverCommand.json<{ code: string }>().code, 'task.health_check_forbidden');
     assert.equal(host.dispatches.length, 0);
+  });
+});
+
+describe('vigocli task', () => {
+  const cli = (args: string[]): Promise<CliRun> =>
+    runVigocli(
+      ['--server', server.apiUrl, '--data-dir', temp.path, ...args],
+      cleanCliEnv(temp.path, { XDG_CONFIG_HOME: join(temp.path, 'cli-config') }),
+      temp.path,
+    );
+
+  it('runs a task to the end, printing each host, and exits 1 when a host failed', async () => {
+    await agent('cli-1');
+    await agent('cli-2', failing);
+    const plan = await cli(['task', 'run', 'echo hi', '--target', 'cli-*', '--batch-size', '1', '--dry-run']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /2 target\(s\) in 2 batch\(es\); nothing was dispatched/);
+    const ok = await cli(['task', 'run', 'echo hi', '--target', 'cli-1', '--timeout', '20']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /cli-1: succeeded exit 0\n {2}\| ran echo hi\n/);
+    assert.match(ok.stdout, /succeeded \(1 succeeded\)/);
+    const failed = await cli([
+      'task',
+      'run',
+      'exit 3',
+      '--target',
+      'cli-*',
+      '--max-failures',
+      '0',
+      '--batch-size',
+      '1',
+    ]);
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.match(failed.stdout, /cli-2: failed exit 3/);
+    assert.match(failed.stderr, /cli\.task_failed/);
+    const id = /Task run ([0-9a-f-]{36})/.exec(failed.stdout)?.[1] ?? '';
+    const status = await cli(['task', 'status', id]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /cli-2\s+2\s+failed\s+3/);
+    const list = await cli(['task', 'list', '--limit', '5']);
+    assert.match(list.stdout, new RegExp(id));
+    const usage = await cli(['task', 'run', 'x', '--target', 'cli-1', '--batch-size', 'half']);
+    assert.equal(usage.code, 2);
   });
 });
 

@@ -226,7 +226,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     if (run.stopReason === undefined && run.allowance !== undefined && run.failures() > run.allowance)
       stopRest(
         run,
-        `${run.failures()} targets failed; at most ${run.allowance} may (maxFailures ${formatAmount(run.rollout.maxFailures ?? { kind: 'count', value: 0 })})`,
+        `${run.failures()} target(s) failed, more than the ${run.allowance} that maxFailures ${formatAmount(run.rollout.maxFailures ?? { kind: 'count', value: 0 })} allows`,
         'system',
       );
     if (run.stopReason !== undefined) {
