@@ -124,11 +124,24 @@ function printPlan(ctx: CommandContext, plan: DryRunView): void {
     ctx.io.out(`Not connected now (they get the task when they connect): ${offline.join(', ')}\n`);
 }
 
+/** Every target of a run, page by page. */
+async function readRun(ctx: CommandContext, id: string): Promise<RunDetailView> {
+  const path = `${tasksPath}/${encodeURIComponent(id)}`;
+  const first = await ctx.client.call<RunDetailView>('GET', path);
+  const items = [...first.items];
+  for (let offset = first.nextOffset; offset !== null;) {
+    const page = await ctx.client.call<RunDetailView>('GET', `${path}?offset=${offset}`);
+    items.push(...page.items);
+    offset = page.nextOffset;
+  }
+  return { ...first, items, nextOffset: null };
+}
+
 async function follow(ctx: CommandContext, id: string): Promise<RunDetailView> {
   const printed = new Set<string>();
   let batch = 0;
   for (;;) {
-    const run = await ctx.client.call<RunDetailView>('GET', `${tasksPath}/${encodeURIComponent(id)}`);
+    const run = await readRun(ctx, id);
     if (!ctx.json && run.currentBatch !== batch && run.batches > 1) {
       batch = run.currentBatch;
       if (batch > 0) ctx.io.out(`-- batch ${batch} of ${run.batches}\n`);
@@ -178,7 +191,7 @@ async function run(ctx: CommandContext, input: CommandInput): Promise<void> {
 
 async function status(ctx: CommandContext, input: CommandInput): Promise<void> {
   const [id = ''] = input.args;
-  const detail = await ctx.client.call<RunDetailView>('GET', `${tasksPath}/${encodeURIComponent(id)}`);
+  const detail = await readRun(ctx, id);
   if (ctx.json) return printJson(ctx.io, detail);
   ctx.io.out(
     [

@@ -95,6 +95,7 @@ export const errorCatalog = {
   'task.health_check_forbidden': 'forbidden',
   'task.not_found': 'not_found',
   'task.finished': 'conflict',
+  'task.limit': 'exhausted',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

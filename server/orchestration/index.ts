@@ -6,7 +6,7 @@ export { batchSizeOf, failureAllowance, parseAmount, planBatches, tooManyFailure
 export type { Amount } from './rolling.ts';
 export { dangerousPatterns, matchDangerous } from './guardrail.ts';
 export { runHealthCheck } from './health-check.ts';
-export { createTaskService } from './task-service.ts';
+export { createTaskService, taskPageLimits } from './task-service.ts';
 export type { TaskService, TaskServiceDeps, TaskStreams } from './task-service.ts';
 export { runStatuses, targetStates } from './tasks-store.ts';
 export type { RunStatus, TargetState } from './tasks-store.ts';

@@ -68,7 +68,7 @@ function enroll(hostname: string): string {
   return id;
 }
 
-function startService(): TaskService {
+function startService(maxRunningRuns?: number): TaskService {
   fleet = FleetIndex.load(store.db, silentLogger);
   service = createTaskService({
     store,
@@ -81,6 +81,7 @@ function startService(): TaskService {
     now: () => clock,
     graceMs: 1_000,
     tickMs: 5,
+    ...(maxRunningRuns === undefined ? {} : { maxRunningRuns }),
   });
   return service;
 }
@@ -204,6 +205,24 @@ describe('task service', () => {
     assert.ok('dryRun' in tasks.start(admin, parseTaskRequest(body)));
     const urlCheck = { ...body, healthCheck: { url: 'http://127.0.0.1:9/health' } };
     assert.ok('dryRun' in tasks.start(operator, parseTaskRequest(urlCheck)));
+  });
+
+  it('keeps a bounded number of runs going at once, and pages the targets of a run', () => {
+    enroll('cap-1');
+    enroll('cap-2');
+    const tasks = startService(1);
+    const first = tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-*'] }));
+    assert.ok(!('dryRun' in first));
+    assert.throws(
+      () => tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-1'] })),
+      (err) => isVigoError(err) && err.code === 'task.limit',
+    );
+    const page = tasks.get(first.id, { limit: 1, offset: 0 });
+    assert.deepEqual([page.items.length, page.nextOffset, page.targets], [1, 1, 2]);
+    const last = tasks.get(first.id, { limit: 1, offset: 1 });
+    assert.deepEqual([last.items[0]?.hostname, last.nextOffset], ['cap-2', null]);
+    tasks.abort(admin, first.id, '');
+    assert.ok(!('dryRun' in tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-1'] }))));
   });
 
   it('marks a run interrupted when it cannot be read back at start, and resumes the others', () => {

@@ -10,9 +10,6 @@
  * for their envoys' streams again and the batches go on; a run that cannot be read back is marked
  * interrupted.
  */
-import { randomUUID } from 'node:crypto';
-import { create } from '@bufbuild/protobuf';
-import { AgentStreamResponseSchema, TaskStatus } from '../../protocol/index.ts';
 import type { AgentStreamResponse, TaskResult } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import { VigoError, actorName } from '../core/index.ts';
@@ -22,13 +19,22 @@ import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { ActiveRun, isOpen } from './active-run.ts';
 import type { LiveTarget, StoredRollout } from './active-run.ts';
-import { dangerousPatterns, matchDangerous } from './guardrail.ts';
+import { dangerousPatterns } from './guardrail.ts';
+import {
+  checkGuardrail,
+  checkHealthCheckAllowed,
+  dispatchMessage,
+  insertRun,
+  liveTarget,
+  newRun,
+  resultRecord,
+} from './task-launch.ts';
 import { runHealthCheck } from './health-check.ts';
 import type { HealthOutcome } from './health-check.ts';
 import { formatAmount, planBatches } from './rolling.ts';
 import type { TaskRequest } from './task-request.ts';
 import { TaskWriter, resultParams, taskStatements } from './tasks-store.ts';
-import type { ReportedStatus, RunRow, RunStatus, TargetRow } from './tasks-store.ts';
+import type { RunRow, RunStatus, TargetRow } from './tasks-store.ts';
 import { resolveTargets } from './targets.ts';
 import { dryRunView, runDetail, runSummary } from './task-views.ts';
 import type { DryRunView, RunDetailView, RunSummaryView } from './task-views.ts';
@@ -56,6 +62,8 @@ export interface TaskServiceDeps {
   /** How long after a task's own timeout the server still waits for its result. */
   readonly graceMs?: number;
   readonly tickMs?: number;
+  /** Runs going at once, at most (default taskPageLimits.maxRunning). */
+  readonly maxRunningRuns?: number;
   readonly healthCheck?: (check: NonNullable<StoredRollout['healthCheck']>) => Promise<HealthOutcome>;
 }
 
@@ -64,27 +72,15 @@ export interface TaskService {
   start(ctx: Ctx, request: TaskRequest): RunSummaryView | DryRunView;
   abort(ctx: Ctx, id: string, reason: string): RunSummaryView;
   list(options: { limit: number; before?: number }): { items: RunSummaryView[]; nextBefore: number | null };
-  get(id: string): RunDetailView;
+  /** One run with a page of its targets (batch order). */
+  get(id: string, page?: { limit: number; offset: number }): RunDetailView;
   /** Reads back running runs and carries them on (called once at start). */
   resume(): void;
   /** Stops timers and commits queued writes (the drain calls this before the store closes). */
   close(): void;
 }
 
-const statusOfProto: Partial<Record<TaskStatus, ReportedStatus>> = {
-  [TaskStatus.SUCCEEDED]: 'succeeded',
-  [TaskStatus.FAILED]: 'failed',
-  [TaskStatus.TIMED_OUT]: 'timed_out',
-  [TaskStatus.REJECTED]: 'rejected',
-};
-
-const adminRoles: ReadonlySet<string> = new Set(['admin']);
-
-function mayRunServerCommands(ctx: Ctx): boolean {
-  const actor = ctx.actor;
-  if (actor.kind === 'local-admin' || actor.kind === 'system') return true;
-  return (actor.kind === 'user' || actor.kind === 'api-token') && adminRoles.has(actor.role);
-}
+export const taskPageLimits = { defaultTargets: 1000, maxTargets: 1000, maxRunning: 1000 } as const;
 
 export function createTaskService(deps: TaskServiceDeps): TaskService {
   const now = deps.now ?? Date.now;
@@ -113,29 +109,12 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     if (set?.size === 0) awaiting.delete(target.envoyId);
   };
 
-  const dispatchMessage = (run: ActiveRun, target: LiveTarget): AgentStreamResponse =>
-    create(AgentStreamResponseSchema, {
-      kind: {
-        case: 'taskDispatch',
-        value: {
-          taskId: target.taskId,
-          action:
-            run.row.kind === 'command'
-              ? { case: 'command', value: run.row.command ?? '' }
-              : { case: 'taskName', value: run.row.task_name ?? '' },
-          params: JSON.parse(run.row.params) as Record<string, string>,
-          timeoutSeconds: run.row.timeout_seconds,
-          nice: run.row.nice,
-        },
-      },
-    });
-
   /** Writes the dispatch to the envoy's stream, or asks the envoy to open one. */
   const deliver = (run: ActiveRun, target: LiveTarget): void => {
     if (target.state !== 'dispatched') return;
     if (
       deps.streams.isOpen(target.envoyId) &&
-      deps.streams.send(target.envoyId, dispatchMessage(run, target))
+      deps.streams.send(target.envoyId, dispatchMessage(run.row, target.taskId))
     ) {
       const at = now();
       target.sentAt = at;
@@ -263,20 +242,9 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   };
 
   const onResult = (entry: EnvoyEntry, result: TaskResult): void => {
-    const status = statusOfProto[result.status];
-    if (status === undefined) return;
-    const record = {
-      taskId: result.taskId,
-      envoyId: entry.id,
-      status,
-      exitCode: result.exitCode,
-      stdout: result.stdout,
-      stderr: result.stderr,
-      truncated: result.truncated,
-      startedAtMs: Number(result.startedAtMs),
-      finishedAtMs: Number(result.finishedAtMs),
-      message: result.message,
-    };
+    const record = resultRecord(entry.id, result);
+    if (record === undefined) return;
+    const { status } = record;
     const live = byTaskId.get(result.taskId);
     if (live === undefined || live.target.envoyId !== entry.id) {
       // A late answer (its run is over) or one for another envoy's task: the row decides, by envoy id.
@@ -352,114 +320,33 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
 
   const start = (ctx: Ctx, request: TaskRequest): RunSummaryView | DryRunView => {
     const actor = actorName(ctx.actor);
-    if (request.rollout.healthCheck?.kind === 'command' && !mayRunServerCommands(ctx))
-      throw new VigoError(
-        'task.health_check_forbidden',
-        'a health-check command runs on the server host, which only an admin may do; use a health-check URL',
-      );
-    if (request.action.kind === 'command') {
-      const danger = matchDangerous(request.action.command, patterns);
-      if (danger !== undefined && !request.force) {
-        deps.store.tx((db) =>
-          appendAudit(db, {
-            actor,
-            action: 'task.blocked',
-            target: `targets:${request.targets.join(',')}`.slice(0, 1024),
-            details: {
-              command: request.action.kind === 'command' ? request.action.command.slice(0, 4096) : '',
-              pattern: danger.name,
-              where: [...request.where],
-              dryRun: request.dryRun,
-            },
-          }),
-        );
-        throw new VigoError(
-          'task.blocked',
-          `the command matches the guardrail "${danger.name}"; it would stop Vigo or delete its data. Send force: true to run it anyway (audited)`,
-          { pattern: danger.name },
-        );
-      }
-    }
+    checkHealthCheckAllowed(ctx, request);
+    checkGuardrail(deps.store, actor, request, patterns);
     const chosen = resolveTargets({ fleet: deps.fleet, traitsByHash: deps.traitsByHash }, request);
     const plan = planBatches(chosen.length, request.rollout);
     if (request.dryRun) return dryRunView(chosen, plan, request, (id) => deps.streams.isOpen(id));
+    if (runs.size >= (deps.maxRunningRuns ?? taskPageLimits.maxRunning))
+      throw new VigoError(
+        'task.limit',
+        `${runs.size} task runs are running, the most the server keeps going at once; wait for some to finish or abort them`,
+      );
     writer.flush();
-    const createdAt = now();
-    const id = randomUUID();
-    const rollout: StoredRollout = {
-      ...request.rollout,
-      targets: [...request.targets],
-      where: [...request.where],
-    };
-    const row: RunRow = {
-      id,
-      kind: request.action.kind,
-      command: request.action.kind === 'command' ? request.action.command : null,
-      task_name: request.action.kind === 'named' ? request.action.taskName : null,
-      params: JSON.stringify(request.action.kind === 'named' ? request.action.params : {}),
-      timeout_seconds: request.timeoutSeconds,
-      nice: request.nice,
-      actor,
-      created_at: createdAt,
-      expires_at: createdAt + request.expiresMs,
-      rollout: JSON.stringify(rollout),
-      batches: plan.length,
-      current_batch: 0,
-      status: 'running',
-      message: '',
-      finished_at: null,
-    };
-    const targets: LiveTarget[] = [];
-    let index = 0;
-    plan.forEach((size, b) => {
-      for (const entry of chosen.slice(index, index + size))
-        targets.push({
-          taskId: randomUUID(),
-          runId: id,
-          envoyId: entry.id,
-          hostname: entry.hostname,
-          batch: b + 1,
-          state: 'pending',
-          sentAt: undefined,
-          deadlineAt: undefined,
-          reported: false,
-        });
-      index += size;
-    });
-    deps.store.tx((db) => {
-      const s = taskStatements(db);
-      s.insertRun.run(row);
-      for (const t of targets)
-        s.insertTarget.run({
-          task_id: t.taskId,
-          task_run_id: id,
-          envoy_id: t.envoyId,
-          hostname: t.hostname,
-          batch: t.batch,
-          state: 'pending',
-          sent_at: null,
-          deadline_at: null,
-        });
-      appendAudit(db, {
-        actor,
-        action: 'task.dispatch',
-        target: `task_run:${id}`,
-        details: auditDetails(request, targets, plan),
-      });
-    });
-    const run = new ActiveRun(row, rollout, targets);
+    const created = newRun(request, chosen, plan, actor, now());
+    deps.store.tx((db) => insertRun(db, created, request, plan));
+    const run = new ActiveRun(created.row, created.rollout, created.targets);
     activate(run);
+    const { row } = created;
     publish(
       'task.started',
       {
-        runId: id,
+        runId: row.id,
         actor,
-        targets: targets.length,
-        batches: plan,
+        targets: created.targets.length,
+        batches: plan.length,
         kind: row.kind,
         command: (row.command ?? row.task_name ?? '').slice(0, 512),
       },
-      id,
+      row.id,
     );
     startBatch(run, 1);
     return runSummary(row, run.counts());
@@ -528,11 +415,13 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         nextBefore: rows.length > limit ? (page.at(-1)?.created_at ?? null) : null,
       };
     },
-    get(id) {
+    get(id, page = { limit: taskPageLimits.defaultTargets, offset: 0 }) {
       writer.flush();
       const row = sql.run.get(id);
       if (row === undefined) throw new VigoError('task.not_found', `no task run has the id ${id}`);
-      return runDetail(row, sql.targetsOf.all(id));
+      const items = sql.targetsPage.all(id, page.limit + 1, page.offset);
+      const more = items.length > page.limit;
+      return runDetail(row, countsOf(id), items.slice(0, page.limit), more ? page.offset + page.limit : null);
     },
     resume() {
       for (const row of sql.runningRuns.all()) resumeOne(row);
@@ -551,57 +440,6 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     if (live !== undefined) return live.counts();
     return Object.fromEntries(sql.countsOf.all(id).map((c) => [c.state, c.n]));
   }
-}
-
-function liveTarget(row: TargetRow): LiveTarget {
-  return {
-    taskId: row.task_id,
-    runId: row.task_run_id,
-    envoyId: row.envoy_id,
-    hostname: row.hostname,
-    batch: row.batch,
-    state: row.state,
-    sentAt: row.sent_at ?? undefined,
-    deadlineAt: row.deadline_at ?? undefined,
-    reported: row.reported !== null,
-  };
-}
-
-const maxAuditedHosts = 200;
-
-function auditDetails(
-  request: TaskRequest,
-  targets: readonly LiveTarget[],
-  plan: readonly number[],
-): Record<string, unknown> {
-  const { action, rollout } = request;
-  return {
-    ...(action.kind === 'command'
-      ? { command: action.command.slice(0, 4096) }
-      : { taskName: action.taskName, params: Object.keys(action.params) }),
-    targets: [...request.targets],
-    where: [...request.where],
-    resolved: targets.length,
-    hostnames: targets.slice(0, maxAuditedHosts).map((t) => t.hostname),
-    timeoutSeconds: request.timeoutSeconds,
-    nice: request.nice,
-    expiresMs: request.expiresMs,
-    batches: plan.length,
-    ...(rollout.batchSize === undefined ? {} : { batchSize: formatAmount(rollout.batchSize) }),
-    ...(rollout.maxFailures === undefined ? {} : { maxFailures: formatAmount(rollout.maxFailures) }),
-    ...(rollout.canary === undefined ? {} : { canary: rollout.canary }),
-    ...(rollout.healthCheck === undefined
-      ? {}
-      : {
-          healthCheck:
-            rollout.healthCheck.kind === 'url'
-              ? rollout.healthCheck.url
-              : rollout.healthCheck.command.slice(0, 1024),
-        }),
-    pauseSeconds: rollout.pauseSeconds,
-    ...(request.force ? { forced: true } : {}),
-    ...(request.operatorLabel === undefined ? {} : { operator: request.operatorLabel }),
-  };
 }
 
 export type { RunStatus };

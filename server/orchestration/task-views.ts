@@ -55,7 +55,10 @@ export interface RunDetailView extends RunSummaryView {
   params: Record<string, string>;
   selection: { targets: string[]; where: string[] };
   rollout: RolloutView;
+  /** Targets in batch order, one page of them. */
   items: TargetView[];
+  /** The offset of the next page of targets, null on the last. */
+  nextOffset: number | null;
 }
 
 export interface DryRunView {
@@ -102,9 +105,12 @@ export function runSummary(row: RunRow, counts: Partial<Record<TargetState, numb
   };
 }
 
-export function runDetail(row: RunRow, targets: readonly TargetRow[]): RunDetailView {
-  const counts: Partial<Record<TargetState, number>> = {};
-  for (const t of targets) counts[t.state] = (counts[t.state] ?? 0) + 1;
+export function runDetail(
+  row: RunRow,
+  counts: Partial<Record<TargetState, number>>,
+  targets: readonly TargetRow[],
+  nextOffset: number | null,
+): RunDetailView {
   let rollout: StoredRollout;
   try {
     rollout = JSON.parse(row.rollout) as StoredRollout;
@@ -131,6 +137,7 @@ export function runDetail(row: RunRow, targets: readonly TargetRow[]): RunDetail
       finishedAt: iso(t.finished_at),
       message: t.message,
     })),
+    nextOffset,
   };
 }
 

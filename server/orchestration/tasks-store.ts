@@ -101,6 +101,7 @@ export interface TaskStatements {
   setMessage: Stmt<[string, string]>;
   runningRuns: Stmt<[], RunRow>;
   targetsOf: Stmt<[string], TargetRow>;
+  targetsPage: Stmt<[string, number, number], TargetRow>;
   run: Stmt<[string], RunRow>;
   runsBefore: Stmt<[number, number], RunRow>;
   countsOf: Stmt<[string], { state: TargetState; n: number }>;
@@ -141,6 +142,9 @@ export function taskStatements(db: Db): TaskStatements {
     runningRuns: db.prepare("SELECT * FROM task_runs WHERE status = 'running' ORDER BY created_at"),
     targetsOf: db.prepare(
       'SELECT * FROM task_targets WHERE task_run_id = ? ORDER BY batch, hostname, envoy_id',
+    ),
+    targetsPage: db.prepare(
+      'SELECT * FROM task_targets WHERE task_run_id = ? ORDER BY batch, hostname, envoy_id LIMIT ? OFFSET ?',
     ),
     run: db.prepare('SELECT * FROM task_runs WHERE id = ?'),
     runsBefore: db.prepare(

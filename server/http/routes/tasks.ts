@@ -3,7 +3,7 @@
  *   POST /api/v1/tasks              start a task run (or dryRun: the targets and batch plan)
  *   POST /api/v1/task               the same, with Vigo's body (target, operator, healthCheck command)
  *   GET  /api/v1/tasks              runs, newest first, paged by creation time
- *   GET  /api/v1/tasks/{id}         one run with every target's outcome
+ *   GET  /api/v1/tasks/{id}         one run with its targets' outcomes (paged: limit, offset)
  *   POST /api/v1/tasks/{id}/abort   stop what has not been delivered yet
  */
 import type { TaskService } from '../../orchestration/index.ts';
@@ -13,6 +13,7 @@ import {
   targetLimits,
   targetStates,
   taskLimits,
+  taskPageLimits,
 } from '../../orchestration/index.ts';
 import type { AnyRoute, JsonSchema } from '../route-table.ts';
 import { route } from '../route-table.ts';
@@ -173,6 +174,7 @@ const startResponse: JsonSchema = {
 };
 
 const startErrors = [
+  'task.limit',
   'task.invalid',
   'task.blocked',
   'task.health_check_forbidden',
@@ -181,6 +183,16 @@ const startErrors = [
   'orchestration.targets_empty',
   'fleet.trait_filter',
 ] as const;
+
+const detailQuery = {
+  limit: {
+    type: 'integer',
+    min: 1,
+    max: taskPageLimits.maxTargets,
+    description: 'targets per page (default 1000)',
+  },
+  offset: { type: 'integer', min: 0, max: 10_000_000, description: 'nextOffset of the previous page' },
+} as const;
 
 const listQuery = {
   limit: { type: 'integer', min: 1, max: 500 },
@@ -236,25 +248,33 @@ export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
       },
       handler: ({ c, query }) => c.json(deps.tasks.list({ limit: query.limit ?? 50, before: query.before })),
     }),
-    route({
+    route<Record<never, never>, typeof detailQuery>({
       method: 'GET',
       path: '/api/v1/tasks/{id}',
+      query: detailQuery,
       summary: "One task run with every target's state, exit code and output",
       tag: 'tasks',
       access: 'fleet.read',
       errors: ['task.not_found'],
       response: {
         ...summarySchema,
-        required: [...(summarySchema['required'] as string[]), 'items', 'rollout', 'selection'],
+        required: [...(summarySchema['required'] as string[]), 'items', 'nextOffset', 'rollout', 'selection'],
         properties: {
           ...(summarySchema['properties'] as Record<string, unknown>),
           params: { type: 'object', additionalProperties: { type: 'string' } },
           selection: { type: 'object' },
           rollout: rolloutSchema,
           items: { type: 'array', items: targetSchema },
+          nextOffset: { type: ['integer', 'null'] },
         },
       },
-      handler: ({ c, param }) => c.json(deps.tasks.get(param('id'))),
+      handler: ({ c, param, query }) =>
+        c.json(
+          deps.tasks.get(param('id'), {
+            limit: query.limit ?? taskPageLimits.defaultTargets,
+            offset: query.offset ?? 0,
+          }),
+        ),
     }),
     route<{ reason: { type: 'string'; optional: true; maxLength: 1024 } }>({
       method: 'POST',
