@@ -225,6 +225,39 @@ describe('tasks', () => {
     );
   });
 
+  it('runs a named task from the published stacks with its parameters bound, and refuses unknown ones', async () => {
+    const files = {
+      'configcrates/motd.vgo':
+        'name: motd\nresources:\n  - name: motd\n    type: file\n    target_path: /tmp/vigo-tasks-motd\n    content: "hi"\n',
+      'roles.vgo': 'roles:\n  base:\n    configcrates: [motd]\n',
+      'envoys.vgo': 'envoys:\n  - match: "named-*"\n    roles: [base]\n',
+      'tasks.vgo':
+        'tasks:\n  disk-usage:\n    command: df -h | head -n "$VIGO_PARAM_TOP"\n    timeout: 2m\n' +
+        '    params:\n      top: { type: integer, default: 5, min: 1, max: 50 }\n',
+    };
+    const published = await api.call('POST', '/api/v1/config/publish', {
+      files: Object.entries(files).map(([path, content]) => ({ path, content })),
+    });
+    assert.equal(published.status, 201, published.body);
+    const host = await agent('named-1');
+    const id = await api.start({ taskName: 'disk-usage', params: { top: '3' }, targets: ['named-1'] });
+    const run = await api.finished(id);
+    assert.equal(run.status, 'succeeded');
+    const [dispatch] = host.dispatches;
+    assert.deepEqual(
+      [dispatch?.action.case, dispatch?.action.value, dispatch?.params, dispatch?.timeoutSeconds],
+      ['taskName', 'disk-usage', { top: '3' }, 120],
+    );
+    const refused = async (body: Record<string, unknown>, code: string): Promise<void> => {
+      const reply = await api.call('POST', '/api/v1/tasks', { targets: ['named-1'], ...body });
+      assert.equal(reply.json<{ code: string }>().code, code, reply.body);
+    };
+    await refused({ taskName: 'no-such-task' }, 'task.unknown');
+    await refused({ taskName: 'disk-usage', params: { top: 500 } }, 'task.param_invalid');
+    await refused({ taskName: 'disk-usage', params: { bottom: 1 } }, 'task.param_unknown');
+    assert.equal(host.dispatches.length, 1);
+  });
+
   it('refuses a command the guardrail matches unless forced, and audits both', async () => {
     const host = await agent('guard-1');
     const blocked = await api.call('POST', '/api/v1/tasks', {

@@ -100,6 +100,7 @@ export const errorCatalog = {
   'task.not_found': 'not_found',
   'task.finished': 'conflict',
   'task.limit': 'exhausted',
+  'task.unknown': 'not_found',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

@@ -294,6 +294,7 @@ export async function startServer(
       bus,
       log: log.child({ component: 'tasks' }),
       dataDir: paths.dataDir,
+      namedTasks: policy.namedTasks,
     });
     cleanups.push(() => tasks.close());
     tasks.resume();

@@ -11,3 +11,4 @@ export type { TaskService, TaskServiceDeps, TaskStreams } from './task-service.t
 export { runStatuses, targetStates } from './tasks-store.ts';
 export type { RunStatus, TargetState } from './tasks-store.ts';
 export type { DryRunView, RunDetailView, RunSummaryView, TargetView } from './task-views.ts';
+export type { NamedTasks } from './named-tasks.ts';

@@ -16,6 +16,7 @@ import type { LiveTarget, StoredRollout } from './active-run.ts';
 import type { DangerousPattern } from './guardrail.ts';
 import { matchDangerous } from './guardrail.ts';
 import { formatAmount } from './rolling.ts';
+import type { BoundTaskRequest } from './named-tasks.ts';
 import type { TaskRequest } from './task-request.ts';
 import { taskStatements } from './tasks-store.ts';
 import type { ReportedStatus, ResultRecord, RunRow, TargetRow } from './tasks-store.ts';
@@ -75,7 +76,7 @@ export interface NewRun {
 
 /** The rows of a new run: every chosen envoy a target with its own task_id, in the batches of `plan`. */
 export function newRun(
-  request: TaskRequest,
+  request: BoundTaskRequest,
   chosen: readonly EnvoyEntry[],
   plan: readonly number[],
   actor: string,
@@ -126,7 +127,7 @@ export function newRun(
 }
 
 /** Writes the run, its targets and its audit entry (one transaction: the caller's). */
-export function insertRun(db: Db, run: NewRun, request: TaskRequest, plan: readonly number[]): void {
+export function insertRun(db: Db, run: NewRun, request: BoundTaskRequest, plan: readonly number[]): void {
   const s = taskStatements(db);
   s.insertRun.run(run.row);
   for (const t of run.targets)
@@ -152,7 +153,7 @@ export function insertRun(db: Db, run: NewRun, request: TaskRequest, plan: reado
 const audited = { hostnames: 50, selectionItem: 200, paramNames: 32, paramName: 64, command: 4096 } as const;
 
 function dispatchDetails(
-  request: TaskRequest,
+  request: BoundTaskRequest,
   targets: readonly LiveTarget[],
   plan: readonly number[],
 ): Record<string, unknown> {

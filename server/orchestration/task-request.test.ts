@@ -21,8 +21,8 @@ describe('parseTaskRequest', () => {
   it('applies the defaults Vigo has', () => {
     const request = parseTaskRequest(base);
     assert.deepEqual(request.action, { kind: 'command', command: 'uptime' });
-    assert.equal(request.timeoutSeconds, 60);
-    assert.equal(request.nice, 0);
+    assert.equal(request.timeoutSeconds, undefined, 'the named task or the server default decides');
+    assert.equal(request.nice, undefined);
     assert.equal(request.expiresMs, taskLimits.defaultExpiresMs);
     assert.deepEqual(request.rollout, { pauseSeconds: 0 });
     assert.equal(request.dryRun, false);
@@ -55,7 +55,7 @@ describe('parseTaskRequest', () => {
     });
   });
 
-  it('reads a named task with parameters, numbers written as text', () => {
+  it('reads a named task with parameters, keeping their JSON types for binding', () => {
     const request = parseTaskRequest({
       taskName: 'restart-nginx',
       params: { graceful: true, wait: 5 },
@@ -64,7 +64,7 @@ describe('parseTaskRequest', () => {
     assert.deepEqual(request.action, {
       kind: 'named',
       taskName: 'restart-nginx',
-      params: { graceful: 'true', wait: '5' },
+      params: { graceful: true, wait: 5 },
     });
   });
 

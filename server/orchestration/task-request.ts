@@ -34,7 +34,12 @@ export type HealthCheck =
 
 export type TaskAction =
   | { readonly kind: 'command'; readonly command: string }
-  | { readonly kind: 'named'; readonly taskName: string; readonly params: Readonly<Record<string, string>> };
+  | {
+      readonly kind: 'named';
+      readonly taskName: string;
+      /** As given; bound to the task's definition (and written as text) before dispatch. */
+      readonly params: Readonly<Record<string, string | number | boolean>>;
+    };
 
 export interface Rollout {
   readonly batchSize?: Amount;
@@ -48,8 +53,10 @@ export interface TaskRequest {
   readonly action: TaskAction;
   readonly targets: readonly string[];
   readonly where: readonly string[];
-  readonly timeoutSeconds: number;
-  readonly nice: number;
+  /** Absent: the named task's own, or taskLimits.defaultTimeoutSeconds for a command. */
+  readonly timeoutSeconds?: number;
+  /** Absent: the named task's own, or 0. */
+  readonly nice?: number;
   readonly expiresMs: number;
   readonly rollout: Rollout;
   readonly dryRun: boolean;
@@ -101,24 +108,22 @@ function stringList(field: string, value: unknown, maxItems: number): string[] {
 
 const taskNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
 
-function params(value: unknown): Record<string, string> {
+function params(value: unknown): Record<string, string | number | boolean> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value))
     throw invalid('params', `must be an object of name: value, got ${typeName(value)}`);
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > taskLimits.maxParams)
     throw invalid('params', `holds more than ${taskLimits.maxParams} entries`);
-  const out: Record<string, string> = {};
+  const out: Record<string, string | number | boolean> = {};
   for (const [key, raw] of entries) {
     if (key.length === 0 || Buffer.byteLength(key) > taskLimits.maxParamKeyBytes)
       throw invalid('params', `a parameter name is 1 to ${taskLimits.maxParamKeyBytes} bytes`);
-    // Parameters travel as strings (TaskDispatch.params); numbers and booleans are written as JSON would.
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean')
       throw invalid(`params.${key}`, `must be a string, number or boolean, got ${typeName(raw)}`);
-    const text = String(raw);
-    if (Buffer.byteLength(text) > taskLimits.maxParamValueBytes)
+    if (Buffer.byteLength(String(raw)) > taskLimits.maxParamValueBytes)
       throw invalid(`params.${key}`, `is longer than ${taskLimits.maxParamValueBytes} bytes`);
-    out[key] = text;
+    out[key] = raw;
   }
   return out;
 }
@@ -227,15 +232,18 @@ export function parseTaskRequest(body: Readonly<Record<string, unknown>>): TaskR
     action: action(body),
     targets,
     where: stringList('where', body['where'], targetLimits.maxWhere),
-    timeoutSeconds:
-      int('timeout', body['timeout'], 1, taskLimits.maxTimeoutSeconds) ?? taskLimits.defaultTimeoutSeconds,
-    nice: int('nice', body['nice'], 0, taskLimits.maxNice) ?? 0,
+    ...optionalInt('timeoutSeconds', int('timeout', body['timeout'], 1, taskLimits.maxTimeoutSeconds)),
+    ...optionalInt('nice', int('nice', body['nice'], 0, taskLimits.maxNice)),
     expiresMs: expires(body['expires']),
     rollout: rollout(body),
     dryRun: bool('dryRun', body['dryRun']),
     force: bool('force', body['force']),
     ...operatorLabel(body['operator']),
   };
+}
+
+function optionalInt<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 function operatorLabel(value: unknown): { operatorLabel?: string } {

@@ -23,6 +23,7 @@ import type { Store } from '../store/index.ts';
 import { parseTaskRequest } from './task-request.ts';
 import { createTaskService } from './task-service.ts';
 import type { TaskService, TaskStreams } from './task-service.ts';
+import type { NamedTasks } from './named-tasks.ts';
 import type { RunDetailView } from './task-views.ts';
 
 class RecordingStreams implements TaskStreams {
@@ -42,6 +43,26 @@ class RecordingStreams implements TaskStreams {
     return () => undefined;
   }
 }
+
+/** The active configuration's named tasks: restart-web, carried by the hosts named web-*. */
+const namedTasks: NamedTasks = {
+  find: (name) =>
+    name === 'restart-web'
+      ? {
+          description: 'restart the web server',
+          command: 'systemctl restart nginx',
+          script: null,
+          params: {
+            graceful: { type: 'boolean', default: true },
+            wait: { type: 'integer', min: 0, max: 60 },
+          },
+          timeout_seconds: 120,
+          nice: 5,
+          roles: ['web'],
+        }
+      : undefined,
+  carries: (hostname, name) => name === 'restart-web' && hostname.startsWith('web-'),
+};
 
 const admin: Ctx = { requestId: 'r', actor: { kind: 'local-admin' }, log: silentLogger };
 const operator: Ctx = {
@@ -78,6 +99,7 @@ function startService(maxRunningRuns?: number): TaskService {
     bus: createEventBus({ retain: 1000 }),
     log: silentLogger,
     dataDir: dir,
+    namedTasks,
     now: () => clock,
     graceMs: 1_000,
     tickMs: 5,
@@ -223,6 +245,44 @@ describe('task service', () => {
     assert.deepEqual([last.items[0]?.hostname, last.nextOffset], ['cap-2', null]);
     tasks.abort(admin, first.id, '');
     assert.ok(!('dryRun' in tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-1'] }))));
+  });
+
+  it('binds a named task to its published definition, and refuses unknown tasks and wrong parameters', () => {
+    const web = enroll('web-7');
+    enroll('db-7');
+    streams.open.add(web);
+    const tasks = startService();
+    const refusedWith = (body: Record<string, unknown>, code: string, message: RegExp): void =>
+      assert.throws(
+        () => tasks.start(admin, parseTaskRequest(body)),
+        (err) => isVigoError(err) && err.code === code && message.test(err.message),
+        JSON.stringify(body),
+      );
+    refusedWith({ taskName: 'reboot-all', targets: ['web-7'] }, 'task.unknown', /no task "reboot-all"/);
+    refusedWith(
+      { taskName: 'restart-web', targets: ['db-7'] },
+      'task.unknown',
+      /not in the bundles of 1 target\(s\): db-7 \(it belongs to the roles web\)/,
+    );
+    refusedWith({ taskName: 'restart-web', targets: ['web-7'] }, 'task.param_missing', /wait/);
+    refusedWith(
+      { taskName: 'restart-web', targets: ['web-7'], params: { wait: 99 } },
+      'task.param_invalid',
+      /wait/,
+    );
+    refusedWith(
+      { taskName: 'restart-web', targets: ['web-7'], params: { wait: 1, colour: 'red' } },
+      'task.param_unknown',
+      /colour/,
+    );
+    assert.equal(streams.sent.length, 0);
+    const run = tasks.start(
+      admin,
+      parseTaskRequest({ taskName: 'restart-web', targets: ['web-7'], params: { wait: '3' } }),
+    );
+    assert.ok(!('dryRun' in run));
+    assert.deepEqual([run.timeoutSeconds, run.nice], [120, 5], "the task's own timeout and niceness");
+    assert.deepEqual(tasks.get(run.id).params, { graceful: 'true', wait: '3' });
   });
 
   it('marks a run interrupted when it cannot be read back at start, and resumes the others', () => {

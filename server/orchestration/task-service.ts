@@ -20,6 +20,8 @@ import type { Store } from '../store/index.ts';
 import { ActiveRun, isOpen } from './active-run.ts';
 import type { LiveTarget, StoredRollout } from './active-run.ts';
 import { dangerousPatterns } from './guardrail.ts';
+import { bindTaskRequest } from './named-tasks.ts';
+import type { NamedTasks } from './named-tasks.ts';
 import {
   checkGuardrail,
   checkHealthCheckAllowed,
@@ -64,6 +66,8 @@ export interface TaskServiceDeps {
   readonly tickMs?: number;
   /** Runs going at once, at most (default taskPageLimits.maxRunning). */
   readonly maxRunningRuns?: number;
+  /** The named tasks of the active configuration. */
+  readonly namedTasks: NamedTasks;
   readonly healthCheck?: (check: NonNullable<StoredRollout['healthCheck']>) => Promise<HealthOutcome>;
 }
 
@@ -323,16 +327,17 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     checkHealthCheckAllowed(ctx, request);
     checkGuardrail(deps.store, actor, request, patterns);
     const chosen = resolveTargets({ fleet: deps.fleet, traitsByHash: deps.traitsByHash }, request);
+    const bound = bindTaskRequest(request, chosen, deps.namedTasks);
     const plan = planBatches(chosen.length, request.rollout);
-    if (request.dryRun) return dryRunView(chosen, plan, request, (id) => deps.streams.isOpen(id));
+    if (request.dryRun) return dryRunView(chosen, plan, bound, (id) => deps.streams.isOpen(id));
     if (runs.size >= (deps.maxRunningRuns ?? taskPageLimits.maxRunning))
       throw new VigoError(
         'task.limit',
         `${runs.size} task runs are running, the most the server keeps going at once; wait for some to finish or abort them`,
       );
     writer.flush();
-    const created = newRun(request, chosen, plan, actor, now());
-    deps.store.tx((db) => insertRun(db, created, request, plan));
+    const created = newRun(bound, chosen, plan, actor, now());
+    deps.store.tx((db) => insertRun(db, created, bound, plan));
     const run = new ActiveRun(created.row, created.rollout, created.targets);
     activate(run);
     const { row } = created;

@@ -175,6 +175,10 @@ const startResponse: JsonSchema = {
 
 const startErrors = [
   'task.limit',
+  'task.unknown',
+  'task.param_unknown',
+  'task.param_missing',
+  'task.param_invalid',
   'task.invalid',
   'task.blocked',
   'task.health_check_forbidden',
