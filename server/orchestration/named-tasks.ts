@@ -3,6 +3,10 @@
  * task of the active configuration that every chosen envoy's bundle carries, and the parameters are
  * bound to its definition (names, types, required ones, defaults). A request that leaves the timeout or
  * the niceness out takes the task's own. Commands take the server's defaults.
+ *
+ * The reference agent also knows built-in tasks of its own (`vigo.converge`: a convergence pass now;
+ * `vigo.traits`: collect every trait afresh and check in). They take no parameters and every envoy has
+ * them; an agent whose configuration does not allow one answers REJECTED.
  */
 import { VigoError } from '../core/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
@@ -22,6 +26,8 @@ export type BoundTaskRequest = TaskRequest & { readonly timeoutSeconds: number; 
 
 const maxNamedHosts = 10;
 
+export const builtinAgentTasks: readonly string[] = ['vigo.converge', 'vigo.traits'];
+
 export function bindTaskRequest(
   request: TaskRequest,
   chosen: readonly EnvoyEntry[],
@@ -34,6 +40,21 @@ export function bindTaskRequest(
       timeoutSeconds: request.timeoutSeconds ?? taskLimits.defaultTimeoutSeconds,
       nice: request.nice ?? 0,
     };
+  if (builtinAgentTasks.includes(action.taskName)) {
+    const given = Object.keys(action.params);
+    if (given.length > 0)
+      throw new VigoError(
+        'task.param_unknown',
+        `the built-in task ${action.taskName} takes no parameters; got ${given.slice(0, 5).join(', ')}`,
+        { field: 'params' },
+      );
+    return {
+      ...request,
+      action: { ...action, params: {} },
+      timeoutSeconds: request.timeoutSeconds ?? taskLimits.defaultTimeoutSeconds,
+      nice: request.nice ?? 0,
+    };
+  }
   const task = tasks.find(action.taskName);
   if (task === undefined)
     throw new VigoError(

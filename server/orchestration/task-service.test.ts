@@ -283,6 +283,13 @@ describe('task service', () => {
     assert.ok(!('dryRun' in run));
     assert.deepEqual([run.timeoutSeconds, run.nice], [120, 5], "the task's own timeout and niceness");
     assert.deepEqual(tasks.get(run.id).params, { graceful: 'true', wait: '3' });
+    const builtin = tasks.start(admin, parseTaskRequest({ taskName: 'vigo.converge', targets: ['db-7'] }));
+    assert.ok(!('dryRun' in builtin), "the agent's built-in tasks need no definition in the stacks");
+    refusedWith(
+      { taskName: 'vigo.traits', targets: ['db-7'], params: { x: 1 } },
+      'task.param_unknown',
+      /no parameters/,
+    );
   });
 
   it('marks a run interrupted when it cannot be read back at start, and resumes the others', () => {
