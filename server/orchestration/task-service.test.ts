@@ -216,6 +216,32 @@ describe('task service', () => {
     );
   });
 
+  it('holds the next batch for the pause, and an abort during the pause stops it', async () => {
+    const first = enroll('pause-1');
+    const second = enroll('pause-2');
+    streams.open.add(first);
+    streams.open.add(second);
+    const tasks = startService();
+    const body = { command: 'true', targets: ['pause-*'], batchSize: 1, pauseSeconds: 3600 };
+    const run = tasks.start(admin, parseTaskRequest(body));
+    assert.ok(!('dryRun' in run));
+    assert.deepEqual(
+      streams.sent.map((s) => s.envoyId),
+      [first],
+    );
+    streams.work.taskResult?.(entry(first), result(streams.sent[0]?.taskId ?? '', TaskStatus.SUCCEEDED));
+    const paused = await until(run.id, (r) => r.items[0]?.state === 'succeeded');
+    assert.deepEqual(
+      [paused.currentBatch, paused.items[1]?.state],
+      [1, 'pending'],
+      'batch 2 waits out the pause',
+    );
+    tasks.abort(admin, run.id, 'enough');
+    const done = await until(run.id, (r) => r.status !== 'running');
+    assert.deepEqual([done.status, done.items[1]?.state], ['aborted', 'aborted']);
+    assert.equal(streams.sent.length, 1, 'nothing went out after the abort');
+  });
+
   it('lets only an admin run a health-check command on the server host', () => {
     enroll('hc-1');
     const tasks = startService();
