@@ -85,7 +85,7 @@ describe('tasks', () => {
         const mine = follow.events.filter((e) => e.subject === id).map((e) => e.type);
         return mine.includes('task.finished') ? mine : undefined;
       });
-      assert.deepEqual(types, ['task.started', 'task.result', 'task.result', 'task.finished']);
+      assert.deepEqual(types, ['task.started', 'task.result', 'task.result', 'task.batch', 'task.finished']);
     } finally {
       follow.close();
     }

@@ -13,6 +13,7 @@ export const eventTypes = [
   'run.reported',
   'task.started',
   'task.result',
+  'task.batch',
   'task.finished',
   'task.aborted',
   'config.published',

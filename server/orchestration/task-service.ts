@@ -217,9 +217,40 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       return;
     }
     if (run.between || !run.batchDone()) return;
+    publishBatch(run);
     if (run.row.current_batch >= run.row.batches) return finish(run);
     run.between = true;
     void betweenBatches(run);
+  };
+
+  /**
+   * Progress once every result committed together has been told: a batch is reported done after the
+   * results that completed it, whatever their order in the commit.
+   */
+  const progressPending = new Set<ActiveRun>();
+  const progressSoon = (run: ActiveRun): void => {
+    if (progressPending.size === 0)
+      queueMicrotask(() => {
+        const due = [...progressPending];
+        progressPending.clear();
+        for (const r of due) progress(r);
+      });
+    progressPending.add(run);
+  };
+
+  const publishBatch = (run: ActiveRun): void => {
+    const batch = run.byBatch[run.row.current_batch - 1] ?? [];
+    publish(
+      'task.batch',
+      {
+        runId: run.id,
+        batch: run.row.current_batch,
+        batches: run.row.batches,
+        targets: batch.length,
+        succeeded: batch.filter((t) => t.state === 'succeeded').length,
+      },
+      run.id,
+    );
   };
 
   const betweenBatches = async (run: ActiveRun): Promise<void> => {
@@ -267,7 +298,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       (db) => taskStatements(db).recordResult.run(resultParams(record)),
       () => {
         if (wasOpen) publishResult(run, target, result.exitCode, result.message);
-        progress(run);
+        progressSoon(run);
       },
     );
   };
@@ -303,7 +334,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       if (changed)
         writer.queue(
           () => undefined,
-          () => progress(run),
+          () => progressSoon(run),
         );
     }
   };
