@@ -222,7 +222,7 @@ async function status(ctx: CommandContext, input: CommandInput): Promise<void> {
 
 async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
   const limit = wholeNumberFlag(input, 'limit', 1, 500) ?? 20;
-  const page = await ctx.client.call<{ items: RunSummaryView[]; nextBefore: number | null }>(
+  const page = await ctx.client.call<{ items: RunSummaryView[]; nextCursor: string | null }>(
     'GET',
     `${tasksPath}?limit=${limit}`,
   );

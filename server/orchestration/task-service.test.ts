@@ -270,7 +270,22 @@ describe('task service', () => {
     const last = tasks.get(first.id, { limit: 1, offset: 1 });
     assert.deepEqual([last.items[0]?.hostname, last.nextOffset], ['cap-2', null]);
     tasks.abort(admin, first.id, '');
-    assert.ok(!('dryRun' in tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-1'] }))));
+    const second = tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['cap-1'] }));
+    assert.ok(!('dryRun' in second));
+    tasks.abort(admin, second.id, '');
+    // Both runs were created in the same millisecond: the cursor still pages through each exactly once.
+    const firstPage = tasks.list({ limit: 1 });
+    assert.ok(firstPage.nextCursor !== null);
+    const secondPage = tasks.list({ limit: 1, cursor: firstPage.nextCursor });
+    assert.deepEqual(
+      [...firstPage.items, ...secondPage.items].map((r) => r.id).sort(),
+      [first.id, second.id].sort(),
+    );
+    assert.equal(secondPage.nextCursor, null);
+    assert.throws(
+      () => tasks.list({ limit: 1, cursor: 'bm90LWEtY3Vyc29y' }),
+      (err) => isVigoError(err) && err.code === 'request.invalid',
+    );
   });
 
   it('binds a named task to its published definition, and refuses unknown tasks and wrong parameters', () => {

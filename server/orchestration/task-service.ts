@@ -75,7 +75,8 @@ export interface TaskService {
   /** Starts a run, or with dryRun answers the resolved targets and the batch plan. */
   start(ctx: Ctx, request: TaskRequest): RunSummaryView | DryRunView;
   abort(ctx: Ctx, id: string, reason: string): RunSummaryView;
-  list(options: { limit: number; before?: number }): { items: RunSummaryView[]; nextBefore: number | null };
+  /** Runs newest first; `cursor` is the nextCursor of the previous page. */
+  list(options: { limit: number; cursor?: string }): { items: RunSummaryView[]; nextCursor: string | null };
   /** One run with a page of its targets (batch order). */
   get(id: string, page?: { limit: number; offset: number }): RunDetailView;
   /** Reads back running runs and carries them on (called once at start). */
@@ -442,13 +443,18 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       progress(run);
       return runSummary(run.row, run.counts());
     },
-    list({ limit, before }) {
+    list({ limit, cursor }) {
       writer.flush();
-      const rows = sql.runsBefore.all(before ?? Number.MAX_SAFE_INTEGER, limit + 1);
+      const after = cursor === undefined ? { at: Number.MAX_SAFE_INTEGER, id: '' } : parseCursor(cursor);
+      const rows = sql.runsBefore.all({ ...after, limit: limit + 1 });
       const page = rows.slice(0, limit);
+      const last = page.at(-1);
       return {
         items: page.map((row) => runSummary(row, countsOf(row.id))),
-        nextBefore: rows.length > limit ? (page.at(-1)?.created_at ?? null) : null,
+        nextCursor:
+          rows.length > limit && last !== undefined
+            ? Buffer.from(`${last.created_at}:${last.id}`).toString('base64url')
+            : null,
       };
     },
     get(id, page = { limit: taskPageLimits.defaultTargets, offset: 0 }) {
@@ -476,6 +482,13 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     if (live !== undefined) return live.counts();
     return Object.fromEntries(sql.countsOf.all(id).map((c) => [c.state, c.n]));
   }
+}
+
+function parseCursor(cursor: string): { at: number; id: string } {
+  const match = /^(\d{1,16}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (match === null)
+    throw new VigoError('request.invalid', 'cursor: not a cursor from a previous page', { field: 'cursor' });
+  return { at: Number(match[1]), id: match[2] ?? '' };
 }
 
 export type { RunStatus };

@@ -103,7 +103,8 @@ export interface TaskStatements {
   targetsOf: Stmt<[string], TargetRow>;
   targetsPage: Stmt<[string, number, number], TargetRow>;
   run: Stmt<[string], RunRow>;
-  runsBefore: Stmt<[number, number], RunRow>;
+  /** Newest first, after the cursor (created_at, id) of the previous page. */
+  runsBefore: Stmt<[{ at: number; id: string; limit: number }], RunRow>;
   countsOf: Stmt<[string], { state: TargetState; n: number }>;
 }
 
@@ -148,7 +149,8 @@ export function taskStatements(db: Db): TaskStatements {
     ),
     run: db.prepare('SELECT * FROM task_runs WHERE id = ?'),
     runsBefore: db.prepare(
-      'SELECT * FROM task_runs WHERE created_at < ? ORDER BY created_at DESC, id LIMIT ?',
+      `SELECT * FROM task_runs WHERE created_at < @at OR (created_at = @at AND id < @id)
+       ORDER BY created_at DESC, id DESC LIMIT @limit`,
     ),
     countsOf: db.prepare(
       'SELECT state, count(*) AS n FROM task_targets WHERE task_run_id = ? GROUP BY state',

@@ -200,7 +200,7 @@ const detailQuery = {
 
 const listQuery = {
   limit: { type: 'integer', min: 1, max: 500 },
-  before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, description: 'epoch ms (nextBefore)' },
+  cursor: { type: 'string', maxLength: 128, description: 'nextCursor of the previous page' },
 } as const;
 
 export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
@@ -244,13 +244,13 @@ export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
       query: listQuery,
       response: {
         type: 'object',
-        required: ['items', 'nextBefore'],
+        required: ['items', 'nextCursor'],
         properties: {
           items: { type: 'array', items: summarySchema },
-          nextBefore: { type: ['integer', 'null'] },
+          nextCursor: { type: ['string', 'null'] },
         },
       },
-      handler: ({ c, query }) => c.json(deps.tasks.list({ limit: query.limit ?? 50, before: query.before })),
+      handler: ({ c, query }) => c.json(deps.tasks.list({ limit: query.limit ?? 50, cursor: query.cursor })),
     }),
     route<Record<never, never>, typeof detailQuery>({
       method: 'GET',
