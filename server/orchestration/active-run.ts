@@ -108,10 +108,14 @@ export class ActiveRun {
     return counts;
   }
 
-  /** The run's final status once nothing is open. */
+  /**
+   * The run's final status once nothing is open: aborted when it was stopped, expired when no target was
+   * ever reached, succeeded when every target succeeded, failed otherwise (a target aborted because its
+   * envoy was revoked meanwhile counts against it too).
+   */
   outcome(): RunStatus {
     if (this.stopReason !== undefined) return 'aborted';
     if (this.targets.length > 0 && this.targets.every((t) => t.state === 'expired')) return 'expired';
-    return this.targets.some((t) => isFailure(t.state)) ? 'failed' : 'succeeded';
+    return this.targets.every((t) => t.state === 'succeeded') ? 'succeeded' : 'failed';
   }
 }
