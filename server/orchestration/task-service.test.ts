@@ -242,6 +242,26 @@ describe('task service', () => {
     assert.equal(streams.sent.length, 1, 'nothing went out after the abort');
   });
 
+  it('aborts the target of an envoy revoked before its batch, and the run ends failed', async () => {
+    const first = enroll('gone-1');
+    const second = enroll('gone-2');
+    streams.open.add(first);
+    const tasks = startService();
+    const run = tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['gone-*'], batchSize: 1 }));
+    assert.ok(!('dryRun' in run));
+    entry(second).status = 'revoked';
+    streams.work.taskResult?.(entry(first), result(streams.sent[0]?.taskId ?? '', TaskStatus.SUCCEEDED));
+    const done = await until(run.id, (r) => r.status !== 'running');
+    assert.equal(done.status, 'failed');
+    assert.deepEqual(
+      done.items.map((t) => [t.state, t.message]),
+      [
+        ['succeeded', ''],
+        ['aborted', 'the envoy is revoked'],
+      ],
+    );
+  });
+
   it('lets only an admin run a health-check command on the server host', () => {
     enroll('hc-1');
     const tasks = startService();
