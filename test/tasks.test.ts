@@ -179,6 +179,13 @@ describe('tasks', () => {
       ['succeeded', 'aborted'],
     );
     assert.equal(second.dispatches.length, 0);
+    const abortAudit = (await api.call('GET', '/api/v1/audit?action=task.abort')).json<{
+      items: { actor: string; target: string; details: Record<string, unknown> }[];
+    }>().items[0];
+    assert.deepEqual(
+      [abortAudit?.actor, abortAudit?.target, abortAudit?.details['reason'], abortAudit?.details['targets']],
+      ['local-admin', `task_run:${id}`, 'wrong command', ['stop-*']],
+    );
     const again = await api.call('POST', `/api/v1/tasks/${id}/abort`, {});
     assert.equal(again.status, 409);
     assert.equal(again.json<{ code: string }>().code, 'task.finished');

@@ -436,7 +436,16 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           actor: actorName(ctx.actor),
           action: 'task.abort',
           target: `task_run:${id}`,
-          details: { reason, stopped: run.stoppable().length, inFlight: run.inFlight().length },
+          details: {
+            reason,
+            ...(run.row.kind === 'command'
+              ? { command: (run.row.command ?? '').slice(0, 4096) }
+              : { taskName: run.row.task_name ?? '' }),
+            targets: run.rollout.targets.map((t) => t.slice(0, 200)),
+            startedBy: run.row.actor,
+            stopped: run.stoppable().length,
+            inFlight: run.inFlight().length,
+          },
         }),
       );
       stopRest(run, why, actorName(ctx.actor));
