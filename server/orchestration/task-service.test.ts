@@ -262,6 +262,23 @@ describe('task service', () => {
     );
   });
 
+  it('refuses an abort it cannot audit, and changes nothing', () => {
+    enroll('audit-1');
+    const tasks = startService();
+    const run = tasks.start(admin, parseTaskRequest({ command: 'true', targets: ['audit-1'] }));
+    assert.ok(!('dryRun' in run));
+    // A recorded head that no longer matches the newest entry: appends are refused from now on.
+    store.db
+      .prepare("UPDATE meta SET value = ? WHERE key = 'audit.head'")
+      .run(JSON.stringify({ seq: 999, hash: 'f'.repeat(64) }));
+    assert.throws(
+      () => tasks.abort(admin, run.id, 'no trace'),
+      (err) => isVigoError(err) && err.code === 'audit.chain_broken',
+    );
+    const after = tasks.get(run.id);
+    assert.deepEqual([after.status, after.items[0]?.state, after.message], ['running', 'dispatched', '']);
+  });
+
   it('lets only an admin run a health-check command on the server host', () => {
     enroll('hc-1');
     const tasks = startService();

@@ -177,12 +177,21 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     progress(run);
   };
 
-  const stopRest = (run: ActiveRun, reason: string, by: string): void => {
+  /** Aborts what has not been reached; `persisted` when the caller already wrote it (with its audit entry). */
+  const stopRest = (run: ActiveRun, reason: string, by: string, persisted = false): void => {
     if (run.stopReason !== undefined) return;
     run.stopReason = reason;
     if (run.timer !== undefined) clearTimeout(run.timer);
-    for (const target of run.stoppable()) settle(run, target, 'aborted', reason);
-    writer.queue((db) => taskStatements(db).setMessage.run(reason, run.id));
+    for (const target of run.stoppable()) {
+      if (!persisted) {
+        settle(run, target, 'aborted', reason);
+        continue;
+      }
+      target.state = 'aborted';
+      forget(target);
+      publishResult(run, target, null, reason);
+    }
+    if (!persisted) writer.queue((db) => taskStatements(db).setMessage.run(reason, run.id));
     publish('task.aborted', { runId: run.id, reason, by }, run.id);
   };
 
@@ -429,11 +438,14 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
           `task run ${id} is already over (${row.status}); nothing to abort`,
         );
       }
-      const why = `aborted by ${actorName(ctx.actor)}${reason === '' ? '' : `: ${reason}`}`;
+      const by = actorName(ctx.actor);
+      const why = `aborted by ${by}${reason === '' ? '' : `: ${reason}`}`;
       writer.flush();
-      deps.store.tx((db) =>
+      const stopping = run.stopReason === undefined ? run.stoppable() : [];
+      // The abort and its audit entry are one change: both are written, or neither.
+      deps.store.tx((db) => {
         appendAudit(db, {
-          actor: actorName(ctx.actor),
+          actor: by,
           action: 'task.abort',
           target: `task_run:${id}`,
           details: {
@@ -443,12 +455,16 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
               : { taskName: run.row.task_name ?? '' }),
             targets: run.rollout.targets.map((t) => t.slice(0, 200)),
             startedBy: run.row.actor,
-            stopped: run.stoppable().length,
+            stopped: stopping.length,
             inFlight: run.inFlight().length,
           },
-        }),
-      );
-      stopRest(run, why, actorName(ctx.actor));
+        });
+        if (run.stopReason !== undefined) return;
+        const s = taskStatements(db);
+        for (const target of stopping) s.setState.run('aborted', why, target.taskId);
+        s.setMessage.run(why, run.id);
+      });
+      stopRest(run, why, by, true);
       progress(run);
       return runSummary(run.row, run.counts());
     },
