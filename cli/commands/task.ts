@@ -275,6 +275,7 @@ export const taskCommands: readonly CommandSpec[] = [
         name: 'target',
         value: 'T',
         repeatable: true,
+        required: true,
         doc: 'hostname, glob (web-*), envoy id or trait filter (os.distro=ubuntu)',
       },
       {
