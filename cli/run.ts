@@ -15,6 +15,7 @@ import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { taskCommands } from './commands/task.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { webuserCommands } from './commands/webusers.ts';
 import { CliError, cliExitCodes } from './errors.ts';
@@ -36,6 +37,7 @@ export const commands: readonly CommandSpec[] = [
   ...enrollTokenCommands,
   ...envoyCommands,
   ...runCommands,
+  ...taskCommands,
   ...configCommands,
   ...secretCommands,
   ...auditCommands,

@@ -21,6 +21,7 @@ import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
+import { createTaskService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -285,6 +286,18 @@ export async function startServer(
         bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
     });
     const runs = createRunsReader(store.db);
+    const tasks = createTaskService({
+      store,
+      fleet,
+      streams: agentStreams,
+      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      bus,
+      log: log.child({ component: 'tasks' }),
+      dataDir: paths.dataDir,
+      namedTasks: policy.namedTasks,
+    });
+    cleanups.push(() => tasks.close());
+    tasks.resume();
     const publish = publishWithEvents(policy.publish, bus);
 
     let boundApiPort = 0;
@@ -312,6 +325,7 @@ export async function startServer(
       auditMonitor: audit.monitor,
       bus,
       bootstrap,
+      tasks,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -367,6 +381,7 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      tasks.close();
       await audit.stopCheckpoints();
       await walCheckpointer.stop();
       flusher.flush();
