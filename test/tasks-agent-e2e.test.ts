@@ -1,12 +1,13 @@
 /**
  * Tasks end to end with the reference agent: a real vigosrv and two real `vigo daemon` processes holding
  * their streams. A command sent to both by a glob runs on each, and each host's exit code and output
- * come back through the REST API and vigocli; the agent's built-in tasks run the same way.
+ * come back through the REST API and vigocli; the agent's built-in tasks and a named task of the published
+ * stacks (tasks.vgo, carried in the agents' bundles) run the same way.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEnrollToken } from './helpers/agent-client.ts';
@@ -44,8 +45,28 @@ async function streamsOpen(token: string): Promise<number> {
   return Number(/^vigo_agent_streams_open (\d+)/m.exec(metrics)?.[1] ?? 0);
 }
 
+/** Stacks with one named task whose parameter reaches the script as an environment variable. */
+function writeStacks(): string {
+  const root = join(work.path, 'stacks');
+  mkdirSync(join(root, 'configcrates'), { recursive: true });
+  writeFileSync(
+    join(root, 'configcrates', 'marker.vgo'),
+    `name: marker\nresources:\n  - name: dir\n    type: directory\n    target_path: ${join(work.path, 'converged')}\n`,
+  );
+  writeFileSync(join(root, 'envoys.vgo'), 'envoys:\n  - match: "task-e2e-*"\n    configcrates: [marker]\n');
+  writeFileSync(
+    join(root, 'tasks.vgo'),
+    'tasks:\n  greet:\n    script: printf "hello %s" "$VIGO_PARAM_WHO"\n' +
+      '    params:\n      who: { type: string, format: name }\n',
+  );
+  return root;
+}
+
 before(async () => {
-  server = await startServer({ dataDir: serverDir.path });
+  server = await startServer({
+    dataDir: serverDir.path,
+    args: ['--stacks', writeStacks(), '--publish-at-start'],
+  });
   const token = readFileSync(join(serverDir.path, 'local-admin.token'), 'utf8').trim();
   api = new TasksApi(server, token);
   const enrollToken = await createEnrollToken(server, ['task-e2e-*'], 2);
@@ -125,6 +146,23 @@ describe('tasks with the reference agent', () => {
     );
     assert.equal(failing.code, 1, `${failing.stdout}\n${failing.stderr}`);
     for (const hostname of hostnames) assert.match(failing.stdout, new RegExp(`${hostname}: failed exit 3`));
+  });
+
+  it('runs a named task of the published stacks with its parameter, and refuses a parameter it does not allow', async () => {
+    const id = await api.start({ taskName: 'greet', params: { who: 'ops' }, targets: ['task-e2e-*'] });
+    const run = await api.finished(id, 60_000);
+    assert.equal(run.status, 'succeeded', JSON.stringify(run.items));
+    assert.deepEqual(
+      run.items.map((t) => [t.hostname, t.state, t.stdout]),
+      hostnames.map((h) => [h, 'succeeded', 'hello ops']),
+    );
+    const refused = await api.call('POST', '/api/v1/tasks', {
+      taskName: 'greet',
+      params: { who: 'a b' },
+      targets: ['task-e2e-*'],
+    });
+    assert.equal(refused.status, 400, refused.body);
+    assert.equal(refused.json<{ code: string }>().code, 'task.param_invalid');
   });
 
   it("runs the agent's built-in vigo.traits task on both hosts", async () => {
