@@ -15,6 +15,8 @@ import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
+import { pushRoutes } from '../http/routes/push.ts';
+import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { systemRoutes } from '../http/routes/system.ts';
@@ -37,6 +39,8 @@ export interface RouteParts {
   readonly fleetAdmin: Dep<typeof webRoutes, 'fleetAdmin'>;
   readonly runs: Dep<typeof webRoutes, 'runs'>;
   readonly publish: Dep<typeof webRoutes, 'publish'>;
+  readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
+  readonly forcePush: Dep<typeof pushRoutes, 'push'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -67,6 +71,8 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...enrollRoutes({ enroll: p.enroll }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
     ...runRoutes({ runs: p.runs }),
+    ...queryRoutes({ queries: p.liveQueries }),
+    ...pushRoutes({ push: p.forcePush }),
     ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
     ...secretRoutes({ vault: p.vault, store: p.store }),
     ...auditRoutes({

@@ -1,2 +1,20 @@
 export { parseSelection, resolveTargets, targetLimits } from './targets.ts';
 export type { TargetDeps, TargetSelection } from './targets.ts';
+export { createLiveQueries, liveQueryCapacity } from './live-query.ts';
+export type {
+  LiveQueries,
+  LiveQueryAnswer,
+  LiveQueryDeps,
+  LiveQueryInput,
+  NotAnswered,
+  StreamLink,
+} from './live-query.ts';
+export { liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
+export {
+  createForcePush,
+  defaultPushReason,
+  pushListedMax,
+  pushReasonMaxBytes,
+  withStreamPush,
+} from './force-push.ts';
+export type { ForcePush, ForcePushDeps, PushAnswer, PushInput, PushedEnvoy } from './force-push.ts';
