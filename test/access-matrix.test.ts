@@ -136,6 +136,14 @@ describe('access matrix', () => {
     assert.equal(access('POST', '/api/v1/envoys/{id}/revoke'), 'fleet.write');
     assert.equal(access('GET', '/api/v1/users'), 'admin');
     assert.equal(access('GET', '/healthz'), 'public');
+    assert.equal(access('POST', '/api/v1/queries'), 'query.execute');
+    assert.equal(access('GET', '/api/v1/queries/{id}'), 'query.execute');
+    assert.equal(access('POST', '/api/v1/push'), 'push.execute');
+    assert.equal(access('POST', '/api/v1/envoys/{id}/push'), 'fleet.write');
+    assert.equal(allowed('viewer', 'query.execute'), false, 'Vigo keeps viewers from live queries');
+    assert.equal(allowed('viewer', 'push.execute'), false);
+    assert.equal(allowed('operator', 'query.execute'), true);
+    assert.equal(allowed('operator', 'push.execute'), true);
   });
 
   it('every route × every role and no credentials answers as declared', async () => {
