@@ -13,6 +13,8 @@ import type { ResolvedCredential } from './settings.ts';
 export interface ArgSpec {
   readonly name: string;
   readonly doc: string;
+  /** Takes one or more words (at most one argument of a command may); shown as NAME... */
+  readonly variadic?: boolean;
 }
 
 export interface CommandIo {
@@ -115,7 +117,17 @@ export function commandInput(
   flags: readonly ParsedFlag[],
 ): CommandInput {
   const own = new Map((command.flags ?? []).map((f) => [f.name, f]));
-  const expected = command.args ?? [];
+  const declared = command.args ?? [];
+  const variadic = declared.findIndex((a) => a.variadic === true);
+  // A variadic argument takes every word the others leave, so only a shortfall can be wrong.
+  const expected =
+    variadic < 0
+      ? declared
+      : declared.flatMap((a, i) =>
+          i === variadic
+            ? Array.from({ length: Math.max(1, args.length - declared.length + 1) }, () => a)
+            : [a],
+        );
   if (args.length > expected.length) {
     const extra = args[expected.length] as string;
     throw usageError(
@@ -166,14 +178,18 @@ function usageLine(command: CommandSpec): string {
     const more = f.repeatable === true ? ` [${text}…]` : '';
     return f.required === true ? `${text}${more}` : `[${text}]${more}`;
   });
-  const args = (command.args ?? []).map((a) => a.name);
+  const args = (command.args ?? []).map((a) => (a.variadic === true ? `${a.name}...` : a.name));
   return ['vigocli', ...command.path, ...args, ...flags].join(' ');
 }
 
 export function commandHelp(command: CommandSpec, globals: readonly FlagSpec[]): string {
   const lines = [`${command.summary}`, '', `Usage: ${usageLine(command)}`];
   if ((command.args ?? []).length > 0) {
-    lines.push('', 'Arguments:', ...(command.args ?? []).map((a) => `  ${a.name}  ${a.doc}`));
+    lines.push(
+      '',
+      'Arguments:',
+      ...(command.args ?? []).map((a) => `  ${a.name}${a.variadic === true ? '...' : ''}  ${a.doc}`),
+    );
   }
   if ((command.flags ?? []).length > 0) lines.push('', 'Flags:', ...flagLines(command.flags ?? []));
   if (command.details !== undefined) lines.push('', command.details);
