@@ -1,14 +1,8 @@
 export { parseSelection, resolveTargets, targetLimits } from './targets.ts';
 export type { TargetDeps, TargetSelection } from './targets.ts';
 export { createLiveQueries, liveQueryCapacity } from './live-query.ts';
-export type {
-  LiveQueries,
-  LiveQueryAnswer,
-  LiveQueryDeps,
-  LiveQueryInput,
-  NotAnswered,
-  StreamLink,
-} from './live-query.ts';
+export type { LiveQueries, LiveQueryDeps, LiveQueryInput, StreamLink } from './live-query.ts';
+export type { LiveQueryAnswer, NotAnswered } from './query-run.ts';
 export { liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
 export {
   createForcePush,

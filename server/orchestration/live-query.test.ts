@@ -4,7 +4,8 @@ import { listAudit } from '../audit/index.ts';
 import type { Ctx } from '../core/index.ts';
 import { VigoError, silentLogger } from '../core/index.ts';
 import { createLiveQueries } from './live-query.ts';
-import type { LiveQueries, LiveQueryAnswer, LiveQueryDeps } from './live-query.ts';
+import type { LiveQueries, LiveQueryDeps } from './live-query.ts';
+import type { LiveQueryAnswer } from './query-run.ts';
 import { RecordingStreams, fleetFixture } from './query-push.fixture.ts';
 import type { FleetFixture } from './query-push.fixture.ts';
 

@@ -25,6 +25,8 @@ import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { QueryAggregate, canonicalValue, liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
 import { RecentAnswers } from './recent-answers.ts';
+import { answerOf, isComplete, newTarget } from './query-run.ts';
+import type { LiveQueryAnswer, Run, Target } from './query-run.ts';
 import { resolveTargets } from './targets.ts';
 
 export const liveQueryCapacity = {
@@ -72,34 +74,6 @@ export interface LiveQueryInput {
   readonly rawLimit?: number;
 }
 
-export interface NotAnswered {
-  envoyId: string;
-  hostname: string;
-  /** offline: no open stream; timeout: asked, no answer by the deadline; pending: still running. */
-  reason: 'offline' | 'timeout' | 'pending';
-  /** Poll mode: its next check-in reply asked it to open its stream. */
-  askedToConnect: boolean;
-}
-
-export interface LiveQueryAnswer {
-  queryId: string;
-  traitPath: string;
-  status: 'running' | 'finished';
-  startedAt: string;
-  finishedAt: string | null;
-  deadlineSeconds: number;
-  targeted: number;
-  asked: number;
-  answered: number;
-  notAnsweredCount: number;
-  notAnswered: NotAnswered[];
-  errorCount: number;
-  errors: { envoyId: string; hostname: string; error: string }[];
-  values: { value: JsonValue; count: number }[];
-  otherValues: number;
-  rows: { envoyId: string; hostname: string; value: JsonValue }[];
-}
-
 export interface LiveQueries {
   /** Runs a query to its end (all answered or the deadline) and returns the answer. */
   run(ctx: Ctx, input: LiveQueryInput): Promise<LiveQueryAnswer>;
@@ -108,32 +82,6 @@ export interface LiveQueries {
   running(): number;
   /** Ends every running query now with what it has (the server is stopping); refuses new ones. */
   close(): void;
-}
-
-interface Target {
-  readonly entry: EnvoyEntry;
-  state: 'waiting' | 'asked' | 'answered';
-  queryId: string | undefined;
-  askedToConnect: boolean;
-  /** Counted in Run.waitingToConnect. */
-  connectPending: boolean;
-  everAsked: boolean;
-}
-
-interface Run {
-  readonly id: string;
-  readonly traitPath: string;
-  readonly startedAtMs: number;
-  readonly deadlineSeconds: number;
-  readonly mode: 'held' | 'poll';
-  readonly targets: Map<string, Target>;
-  readonly aggregate: QueryAggregate;
-  asked: number;
-  answered: number;
-  awaitingAnswer: number;
-  waitingToConnect: number;
-  timer: NodeJS.Timeout | undefined;
-  resolve(answer: LiveQueryAnswer): void;
 }
 
 function wholeIn(value: number, min: number, max: number, field: string): number {
@@ -205,48 +153,6 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
     return true;
   };
 
-  const complete = (run: Run): boolean =>
-    run.awaitingAnswer === 0 && (run.mode === 'held' || run.waitingToConnect === 0);
-
-  const answerOf = (run: Run, status: LiveQueryAnswer['status'], atMs: number): LiveQueryAnswer => {
-    const notAnswered: NotAnswered[] = [];
-    let notAnsweredCount = 0;
-    for (const target of run.targets.values()) {
-      if (target.state === 'answered') continue;
-      notAnsweredCount += 1;
-      if (notAnswered.length >= liveQueryLimits.notAnsweredListed) continue;
-      notAnswered.push({
-        envoyId: target.entry.id,
-        hostname: target.entry.hostname,
-        reason: status === 'running' ? 'pending' : target.state === 'asked' ? 'timeout' : 'offline',
-        askedToConnect: target.askedToConnect,
-      });
-    }
-    const { aggregate } = run;
-    return {
-      queryId: run.id,
-      traitPath: run.traitPath,
-      status,
-      startedAt: new Date(run.startedAtMs).toISOString(),
-      finishedAt: status === 'finished' ? new Date(atMs).toISOString() : null,
-      deadlineSeconds: run.deadlineSeconds,
-      targeted: run.targets.size,
-      asked: run.asked,
-      answered: run.answered,
-      notAnsweredCount,
-      notAnswered,
-      errorCount: aggregate.errorCount,
-      errors: aggregate.errors().map((e) => ({ envoyId: e.envoyId, hostname: e.hostname, error: e.error })),
-      values: aggregate.values().map((v) => ({ value: JSON.parse(v.text) as JsonValue, count: v.count })),
-      otherValues: aggregate.otherValues,
-      rows: aggregate.rows().map((r) => ({
-        envoyId: r.envoyId,
-        hostname: r.hostname,
-        value: JSON.parse(r.text) as JsonValue,
-      })),
-    };
-  };
-
   const finish = (run: Run): void => {
     if (!runs.delete(run.id)) return;
     clearTimeout(run.timer);
@@ -302,7 +208,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
       if ('text' in value) run.aggregate.addValue(who, value.text);
       else run.aggregate.addError(who, value.problem);
     }
-    if (complete(run)) finish(run);
+    if (isComplete(run)) finish(run);
   };
 
   deps.streams.attach({
@@ -320,7 +226,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
         // Asked again if its stream comes back while the query runs.
         target.state = 'waiting';
         run.awaitingAnswer -= 1;
-        if (complete(run)) finish(run);
+        if (isComplete(run)) finish(run);
       }
     },
   });
@@ -400,14 +306,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
       id,
     );
     for (const entry of entries) {
-      const target: Target = {
-        entry,
-        state: 'waiting',
-        queryId: undefined,
-        askedToConnect: false,
-        connectPending: false,
-        everAsked: false,
-      };
+      const target = newTarget(entry);
       run.targets.set(entry.id, target);
       let set = runsByEnvoy.get(entry.id);
       if (set === undefined) runsByEnvoy.set(entry.id, (set = new Set()));
@@ -419,7 +318,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
         run.waitingToConnect += 1;
       }
     }
-    if (complete(run)) finish(run);
+    if (isComplete(run)) finish(run);
     else {
       run.timer = setTimeout(() => finish(run), deadlineSeconds * 1000);
     }
