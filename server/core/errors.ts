@@ -85,6 +85,10 @@ export const errorCatalog = {
   'fleet.envoy_not_found': 'not_found',
   'fleet.envoy_revoked': 'precondition',
   'fleet.trait_filter': 'invalid',
+  // named tasks
+  'task.param_unknown': 'invalid',
+  'task.param_missing': 'invalid',
+  'task.param_invalid': 'invalid',
   // orchestration
   'orchestration.target_invalid': 'invalid',
   'orchestration.target_unknown': 'not_found',

@@ -6,6 +6,7 @@
  */
 import { VigoError } from '../core/index.ts';
 import { canonicalJson, cloneJson, sha256Hex } from './canonical.ts';
+import type { CompiledTask } from './parse-tasks.ts';
 import { RenderBudget, compileTemplate } from './template/index.ts';
 import type { CompiledTemplate } from './template/index.ts';
 import { parseWhen, partialEvaluateWhen } from './when/index.ts';
@@ -216,6 +217,11 @@ export function buildBundleDocument(entry: CompiledEntry, options: BundleOptions
     resources.map((b) => [b.params, b.on_revert, b.when]),
     secrets,
   );
+  const tasks: Record<string, CompiledTask> = {};
+  for (const name of entry.tasks ?? []) {
+    const task = snap.tasks[name];
+    if (task !== undefined) tasks[name] = task;
+  }
   return {
     format_version: 1,
     policy_version: options.policyVersion,
@@ -228,5 +234,6 @@ export function buildBundleDocument(entry: CompiledEntry, options: BundleOptions
     observe_only: entry.observeOnly,
     secret_paths: [...secrets].sort(),
     resources,
+    ...(Object.keys(tasks).length === 0 ? {} : { tasks }),
   };
 }

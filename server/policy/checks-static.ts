@@ -74,6 +74,7 @@ export function checkReferences(stacks: Stacks, sink: DiagnosticSink): void {
     e.roles.forEach((x) => names.role(x, where));
     checkEnvironment(e, stacks, sink);
   }
+  for (const t of stacks.tasks) t.roleRefs.forEach((r) => names.role(r, `task ${t.name}`));
   checkCrateCycles(stacks, sink);
   checkPatterns(stacks.entries, sink);
 }

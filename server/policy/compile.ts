@@ -14,6 +14,7 @@ import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
 import { SnapshotImpl } from './snapshot.ts';
 import type { StampEnv } from './stamp.ts';
 import { CompileCache } from './stamp-cache.ts';
+import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledEntry, CompiledSnapshot, CrateInstance } from './types.ts';
 
 export interface CompileEnv {
@@ -27,7 +28,8 @@ export interface CompileEnv {
 class Compiler {
   private readonly instances = new Map<string, InstanceResult>();
   private readonly links = new Map<string, LinkResult & { graph: Buffer }>();
-  private readonly merkle = new MerkleBuilder();
+  private readonly merkle: MerkleBuilder;
+  readonly tasks: Record<string, CompiledTask> = {};
   private readonly guards = new Map<string, string | null>();
   private readonly usedCrates = new Set<string>();
   private readonly ids = new Map<string, number>();
@@ -35,7 +37,7 @@ class Compiler {
   private readonly shapeIds = new WeakMap<InstanceResult, number>();
   private readonly resolved = new Map<
     string,
-    ResolvedShape & { sharedInstances: (InstanceResult | undefined)[] }
+    ResolvedShape & { sharedInstances: (InstanceResult | undefined)[]; tasks: string[] | undefined }
   >();
   private readonly stamp: StampEnv;
 
@@ -44,6 +46,9 @@ class Compiler {
     private readonly sink: DiagnosticSink,
     env: CompileEnv,
   ) {
+    for (const t of [...stacks.tasks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
+      this.tasks[t.name] = t.task;
+    this.merkle = new MerkleBuilder(this.tasks);
     this.stamp = {
       protectedPaths: env.protectedPaths,
       protectedServices: env.protectedServices,
@@ -135,7 +140,7 @@ class Compiler {
     id: string,
     index: number,
     e: LeafEntry,
-    resolved: ResolvedEntry,
+    resolved: ResolvedEntry & { tasks: string[] | undefined },
     results: { name: string; result: InstanceResult }[],
     link: LinkResult & { graph: Buffer },
   ): CompiledEntry {
@@ -146,8 +151,16 @@ class Compiler {
     }));
     const secrets = new Set<string>();
     for (const r of results) r.result.instance.secretPaths.forEach((p) => secrets.add(p));
+    const tasks = resolved.tasks;
     const merkleRoot = this.merkle.root(
-      { observeOnly: e.observeOnly, vars: resolved.vars, configcrates, order: link.order, links: link.links },
+      {
+        observeOnly: e.observeOnly,
+        vars: resolved.vars,
+        configcrates,
+        order: link.order,
+        links: link.links,
+        tasks,
+      },
       link.graph,
     );
     return {
@@ -165,6 +178,7 @@ class Compiler {
       secretPaths: [...secrets].sort(),
       usesTraits: results.some((r) => r.result.instance.usesTraits),
       merkleRoot,
+      ...(tasks === undefined ? {} : { tasks }),
     };
   }
 
@@ -193,13 +207,16 @@ class Compiler {
     return r;
   }
 
-  private resolve(e: LeafEntry): ResolvedEntry & { sharedInstances: (InstanceResult | undefined)[] } {
+  private resolve(e: LeafEntry): ResolvedEntry & {
+    sharedInstances: (InstanceResult | undefined)[];
+    tasks: string[] | undefined;
+  } {
     const key = shapeKey(e);
     let shape = this.resolved.get(key);
     if (!shape) {
       const fresh = resolveShape(e, this.stacks);
       this.canonicalGuards(e, fresh);
-      shape = { ...fresh, sharedInstances: [] };
+      shape = { ...fresh, sharedInstances: [], tasks: this.tasksFor(fresh.roles) };
       this.resolved.set(key, shape);
     }
     return {
@@ -208,7 +225,17 @@ class Compiler {
       vars: entryVars(e, shape),
       diagnostics: shape.diagnostics,
       sharedInstances: shape.sharedInstances,
+      tasks: shape.tasks,
     };
+  }
+
+  /** The named tasks an entry with these roles carries: those naming none of its roles are left out. */
+  private tasksFor(roles: ReadonlySet<string>): string[] | undefined {
+    const names = Object.keys(this.tasks).filter((name) => {
+      const wanted = this.tasks[name]!.roles;
+      return wanted.length === 0 || wanted.some((role) => roles.has(role));
+    });
+    return names.length === 0 ? undefined : names;
   }
 
   /** Role case guards in the canonical form the when engine prints (checked once per distinct guard). */
@@ -255,6 +282,7 @@ export function compileStacks(
       instances: compiler.usedInstances(entries),
       entries,
       compliance: { documents: stacks.compliance, configcrateControls },
+      tasks: compiler.tasks,
     },
     undefined,
     { freeze: env.forTransfer !== true },

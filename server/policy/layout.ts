@@ -19,6 +19,7 @@ export type FileKind =
   | 'leaf'
   | 'claims'
   | 'waivers'
+  | 'tasks'
   | 'usercrate'
   | 'legacy-vars';
 
@@ -53,6 +54,7 @@ export function classify(rel: string): FileKind | undefined {
   if (base === 'common') return 'common';
   if (base === 'environments') return 'environments';
   if (base === 'compliance') return 'waivers';
+  if (!nested && base === 'tasks') return 'tasks';
   return 'leaf';
 }
 

@@ -15,6 +15,8 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
+import { parseTasksFile } from './parse-tasks.ts';
+import type { TaskDef } from './parse-tasks.ts';
 import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
 import type { SecretChecker } from './secrets.ts';
 import { loadYaml, maxYamlBytes } from './yaml-source.ts';
@@ -31,6 +33,7 @@ export function emptyStacks(root: string): Stacks {
     envFiles: [],
     entries: [],
     compliance: [],
+    tasks: [],
     brokenCrateNames: new Set(),
     cyclicCrates: new Set(),
     urls: [],
@@ -141,7 +144,13 @@ function loadFile(
   const loaded = readYaml(f, stacks, ctx);
   if (!loaded) return;
   const value = loaded.value;
-  if (f.kind !== 'claims' && f.kind !== 'waivers' && f.kind !== 'roles' && f.kind !== 'role') {
+  if (
+    f.kind !== 'claims' &&
+    f.kind !== 'waivers' &&
+    f.kind !== 'roles' &&
+    f.kind !== 'role' &&
+    f.kind !== 'tasks'
+  ) {
     checkSecretsIn(value, ctx.map, secrets);
   }
   switch (f.kind) {
@@ -168,6 +177,8 @@ function loadFile(
     case 'leaf':
       stacks.entries.push(...parseLeafFile(f.rel, f.dir, value, ctx));
       return;
+    case 'tasks':
+      return addTasks(parseTasksFile(f.rel, value, ctx), stacks, ctx.sink);
   }
 }
 
@@ -209,5 +220,21 @@ function addRoles(roles: RoleDef[], stacks: Stacks, sink: DiagnosticSink): void 
       continue;
     }
     stacks.roles.set(r.name, r);
+  }
+}
+
+function addTasks(tasks: TaskDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const t of tasks) {
+    const earlier = stacks.tasks.find((x) => x.name === t.name);
+    if (earlier) {
+      sink.error(
+        'task.duplicate',
+        t.at,
+        `task "${t.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'task names are global; rename one of them',
+      );
+      continue;
+    }
+    stacks.tasks.push(t);
   }
 }

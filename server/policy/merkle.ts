@@ -1,13 +1,18 @@
 /**
  * Per-entry Merkle root (docs/bundle-format.md "Merkle root"): leaves are, in order, the entry's
  * meta (observe_only), its merged vars, its resource graph (topological order and cross-configcrate
- * links), then one leaf per configcrate (name, instance hash, role case guard). Identical leaves are
- * hashed once per compile.
+ * links), then one leaf per configcrate (name, instance hash, role case guard), then — only for an
+ * entry that carries named tasks — one leaf of those tasks' definitions. Identical leaves are hashed once
+ * per compile.
  */
 import { leafHash, merkleRoot } from './canonical.ts';
+import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledEntry, EntryLink } from './types.ts';
 
-export type MerkleInput = Pick<CompiledEntry, 'observeOnly' | 'vars' | 'configcrates' | 'order' | 'links'>;
+export type MerkleInput = Pick<
+  CompiledEntry,
+  'observeOnly' | 'vars' | 'configcrates' | 'order' | 'links' | 'tasks'
+>;
 
 export function graphLeaf(order: readonly string[], links: readonly EntryLink[]): Buffer {
   return leafHash('graph', { order, links });
@@ -16,6 +21,10 @@ export function graphLeaf(order: readonly string[], links: readonly EntryLink[])
 export class MerkleBuilder {
   private readonly crateLeaves = new Map<string, Buffer>();
   private readonly metaLeaves = new Map<boolean, Buffer>();
+  private readonly taskLeaves = new Map<string, Buffer>();
+
+  /** `tasks`: the snapshot's named tasks, which entries' `tasks` lists name. */
+  constructor(private readonly tasks: Readonly<Record<string, CompiledTask>> = {}) {}
 
   root(entry: MerkleInput, graph: Buffer = graphLeaf(entry.order, entry.links)): string {
     let meta = this.metaLeaves.get(entry.observeOnly);
@@ -34,6 +43,20 @@ export class MerkleBuilder {
       }
       leaves.push(leaf);
     }
+    if (entry.tasks !== undefined && entry.tasks.length > 0) leaves.push(this.taskLeaf(entry.tasks));
     return merkleRoot(leaves);
+  }
+
+  private taskLeaf(names: readonly string[]): Buffer {
+    const key = names.join('\0');
+    let leaf = this.taskLeaves.get(key);
+    if (!leaf) {
+      leaf = leafHash(
+        'tasks',
+        names.map((name) => [name, this.tasks[name] ?? null]),
+      );
+      this.taskLeaves.set(key, leaf);
+    }
+    return leaf;
   }
 }

@@ -2,6 +2,7 @@
 import type { CompiledTemplate } from './template/index.ts';
 import type { WhenExpr } from './when/index.ts';
 import type { Pos } from './diagnostics.ts';
+import type { TaskDef } from './parse-tasks.ts';
 
 export interface Ref {
   text: string;
@@ -145,6 +146,8 @@ export interface Stacks {
   brokenCrateNames: Set<string>;
   /** Configcrates on a depends_on loop (reported once; their ordering edges are ignored afterwards). */
   cyclicCrates: Set<string>;
+  /** Named tasks from tasks.vgo, in file order. */
+  tasks: TaskDef[];
   /** Literal `source:` URLs with their positions, for the optional aliveness check. */
   urls: Ref[];
 }

@@ -34,6 +34,8 @@ export function caseGuard(key: string, siblings: string[]): string | null {
 
 class CrateList {
   readonly items = new Map<string, ResolvedCrate>();
+  /** Every role applied, included ones too. */
+  readonly roles = new Set<string>();
 
   add(name: string, guard: string | null, guardAt?: Pos): void {
     const found = this.items.get(name);
@@ -46,6 +48,7 @@ class CrateList {
 
   addRole(role: RoleDef | undefined, roles: Map<string, RoleDef>, nested = false): void {
     if (!role) return;
+    this.roles.add(role.name);
     // Included roles come first: they are the foundation the including role builds on.
     if (!nested) for (const inc of role.includes) this.addRole(roles.get(inc.text), roles, true);
     for (const c of role.configcrates) this.add(c.text, null);
@@ -75,6 +78,8 @@ export interface ResolvedShape {
   baseVars: Record<string, unknown>;
   /** environments.vgo vars (parent, then child), applied over the entry's own vars. */
   envVars: Record<string, unknown>;
+  /** Every role applied (from common.vgo, the entry, and their includes). */
+  roles: ReadonlySet<string>;
   diagnostics: DiagnosticInput[];
 }
 
@@ -109,7 +114,7 @@ export function resolveShape(entry: LeafEntry, stacks: Stacks): ResolvedShape {
   for (const c of commons) Object.assign(baseVars, c.vars);
   const envVars: Record<string, unknown> = {};
   for (const e of envs) Object.assign(envVars, e.vars);
-  return { crates, baseVars, envVars, diagnostics };
+  return { crates, baseVars, envVars, roles: list.roles, diagnostics };
 }
 
 /** The entry's merged vars: defaults < common.vgo < match block < environments.vgo, secrets as markers. */

@@ -7,6 +7,7 @@
  */
 import { HostMatcher } from './host-matcher.ts';
 import { compiledResourcesJson } from './instance.ts';
+import type { CompiledTask } from './parse-tasks.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
 import type { EntryOwner } from './snapshot.ts';
 import type {
@@ -28,6 +29,8 @@ export interface SnapshotIndex {
   readonly hash: string;
   readonly compiledAtMs: number;
   readonly compliance: Span;
+  /** The named tasks member, when the snapshot has one. */
+  readonly tasks?: Span;
   /**
    * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
    * is parsed to route a hostname.
@@ -196,6 +199,11 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
   });
   w.text('],"compliance":');
   const compliance = w.value(snapshot.compliance);
+  let tasks: Span | undefined;
+  if (Object.keys(snapshot.tasks).length > 0) {
+    w.text(',"tasks":');
+    tasks = w.value(snapshot.tasks);
+  }
   w.text('}');
   return {
     body: w.finish(),
@@ -203,6 +211,7 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
       hash: snapshot.hash,
       compiledAtMs: snapshot.compiledAtMs,
       compliance,
+      ...(tasks === undefined ? {} : { tasks }),
       entries: JSON.stringify(entries),
       entrySpans,
       instanceHashes: hashes.join(''),
@@ -297,6 +306,7 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   private byId: ReadonlyMap<string, number> | undefined;
   private readonly matcher: HostMatcher;
   private parsedCompliance: ComplianceData | undefined;
+  private parsedTasks: Readonly<Record<string, CompiledTask>> | undefined;
 
   private readonly body: Buffer;
 
@@ -346,6 +356,13 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     const [start, end] = this.index.compliance;
     this.parsedCompliance ??= deepFreeze(this.read(start, end) as ComplianceData);
     return this.parsedCompliance;
+  }
+
+  get tasks(): Readonly<Record<string, CompiledTask>> {
+    const span = this.index.tasks;
+    this.parsedTasks ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledTask>);
+    return this.parsedTasks;
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {

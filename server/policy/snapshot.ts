@@ -3,6 +3,7 @@ import { VigoError } from '../core/index.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { HostMatcher } from './host-matcher.ts';
 import { MerkleBuilder } from './merkle.ts';
+import type { CompiledTask } from './parse-tasks.ts';
 import type {
   CompiledEntry,
   CompiledSnapshot,
@@ -17,11 +18,14 @@ export interface SnapshotData {
   instances: Map<string, CrateInstance>;
   entries: CompiledEntry[];
   compliance: ComplianceData;
+  /** Named tasks by name, in name order. */
+  tasks: Record<string, CompiledTask>;
 }
 
 /** What bundle building needs from the snapshot an entry belongs to. */
 export interface EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
+  readonly tasks: Readonly<Record<string, CompiledTask>>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
   readonly engineCache: Map<string, unknown>;
 }
@@ -76,9 +80,12 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
     e.merkleRoot,
   ]);
   // Instances and entries hold only arrays, strings and key-sorted objects here, so native
-  // JSON.stringify is their canonical encoding; compliance documents are free-form YAML.
+  // JSON.stringify is their canonical encoding; compliance documents are free-form YAML. Named tasks
+  // count only when there are some, so that stacks without tasks keep the hashes they always had (which
+  // entries carry them, the entries' Merkle roots cover).
+  const withTasks = Object.keys(data.tasks).length > 0;
   return sha256Hex(
-    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}}`,
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}}`,
   );
 }
 
@@ -88,6 +95,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly entries: readonly CompiledEntry[];
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
+  readonly tasks: Readonly<Record<string, CompiledTask>>;
   private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
@@ -103,6 +111,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
     this.entries = options.freeze ? deepFreeze(data.entries) : data.entries;
     if (options.freeze) for (const i of data.instances.values()) deepFreeze(i);
     this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
+    this.tasks = options.freeze ? deepFreeze(data.tasks) : data.tasks;
     this.hash = knownHash ?? contentHash(data);
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
@@ -132,6 +141,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
       instances: sortedRecord(this.instances),
       entries: [...this.entries],
       compliance: this.compliance,
+      ...(Object.keys(this.tasks).length === 0 ? {} : { tasks: { ...this.tasks } }),
     };
   }
 }
@@ -164,6 +174,7 @@ export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
       instances: new Map(Object.entries(json.instances)),
       entries: json.entries,
       compliance: json.compliance,
+      tasks: json.tasks ?? {},
     },
     hash,
   );
@@ -182,13 +193,14 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     throw invalid(`not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
-  const { hash, compiledAtMs, instances, entries, compliance } = json;
+  const { hash, compiledAtMs, instances, entries, compliance, tasks = {} } = json;
   if (
     typeof hash !== 'string' ||
     typeof compiledAtMs !== 'number' ||
     !isRecord(instances) ||
     !Array.isArray(entries) ||
-    !isRecord(compliance)
+    !isRecord(compliance) ||
+    !isRecord(tasks)
   ) {
     throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
   }
@@ -197,6 +209,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     instances: new Map(Object.entries(instances as Record<string, CrateInstance>)),
     entries: entries as CompiledEntry[],
     compliance: compliance as unknown as ComplianceData,
+    tasks: tasks as Record<string, CompiledTask>,
   };
   for (const e of data.entries) {
     if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))
@@ -204,12 +217,14 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     for (const c of e.configcrates)
       if (!data.instances.has(c.instance))
         throw invalid(`entry ${e.id} refers to missing configcrate instance ${c.instance}`);
+    for (const name of Array.isArray(e.tasks) ? e.tasks : [])
+      if (!Object.hasOwn(data.tasks, name)) throw invalid(`entry ${e.id} carries unknown task ${name}`);
   }
   for (const [k, inst] of data.instances) {
     if (sha256Hex(canonicalJson({ configcrate: inst.configcrate, resources: inst.resources })) !== k)
       throw invalid(`configcrate instance ${k} does not match its hash`);
   }
-  const merkle = new MerkleBuilder();
+  const merkle = new MerkleBuilder(data.tasks);
   for (const e of data.entries)
     if (merkle.root(e) !== e.merkleRoot) throw invalid(`entry ${e.id} does not match its Merkle root`);
   const actual = contentHash(data);

@@ -3,6 +3,7 @@
  * bundle document the agent applies. docs/stacks.md and docs/bundle-format.md describe them for
  * operators and agent authors.
  */
+import type { CompiledTask } from './parse-tasks.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -130,6 +131,8 @@ export interface CompiledEntry {
   /** A template or `case:` needs envoy traits: bundles must be built per traits hash. */
   usesTraits: boolean;
   merkleRoot: string;
+  /** Named tasks (tasks.vgo) this entry's bundles carry, sorted; absent when none. */
+  tasks?: string[];
 }
 
 export interface ComplianceDocument {
@@ -152,6 +155,8 @@ export interface SnapshotJson {
   instances: Record<string, CrateInstance>;
   entries: CompiledEntry[];
   compliance: ComplianceData;
+  /** Named tasks by name; absent when the stacks define none. */
+  tasks?: Record<string, CompiledTask>;
 }
 
 export interface CompiledSnapshot {
@@ -163,6 +168,8 @@ export interface CompiledSnapshot {
   readonly entryCount: number;
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
+  /** Named tasks from tasks.vgo, by name (empty when none). */
+  readonly tasks: Readonly<Record<string, CompiledTask>>;
   /** First entry (in first-match order) whose patterns match `hostname`. */
   matchEntry(hostname: string): CompiledEntry | undefined;
   entryById(id: string): CompiledEntry | undefined;
@@ -204,6 +211,8 @@ export interface BundleDocument {
   observe_only: boolean;
   secret_paths: string[];
   resources: BundleResource[];
+  /** Named tasks the agent may run on request, by name; absent when the entry has none. */
+  tasks?: Record<string, CompiledTask>;
 }
 
 export interface EntryDiff {
