@@ -2,7 +2,8 @@
  * Live queries and force-push against the real vigosrv (bin/vigosrv on loopback ports, real TLS, gRPC and
  * SQLite) with protocol-level agents that hold AgentStreams: a query aggregated across envoys, an offline
  * envoy listed as not answered, a silent one hitting the deadline, a push reaching an open stream and
- * defeating the no-change shortcut at the next CheckIn, and refusals that send nothing.
+ * defeating the no-change shortcut at the next CheckIn, refusals that send nothing, poll-mode stream
+ * promotion, and a waiting query answered when the server drains.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -275,5 +276,29 @@ describe('live queries in poll mode', () => {
     const answer = (await pending).json<LiveQueryAnswer>();
     assert.deepEqual([answer.asked, answer.answered, answer.notAnsweredCount], [1, 1, 0]);
     assert.deepEqual(answer.values, [{ value: '9.4', count: 1 }]);
+  });
+
+  it('answers a query still waiting when the server stops, with what it has', async () => {
+    const token = readFileSync(join(pollTemp.path, 'local-admin.token'), 'utf8').trim();
+    await enrollAgent(poll, await createEnrollToken(poll, ['*.example.com']), 'app-2.example.com');
+    const pending = poll.request('/api/v1/queries', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ targets: ['app-2.example.com'], traitPath: 'os.version', deadlineSeconds: 60 }),
+    });
+    await waitFor('the query to be running', async () => {
+      const metrics = await poll.request('/metrics', { headers: { authorization: `Bearer ${token}` } });
+      return /^vigo_live_queries_running 1$/m.test(metrics.body) ? true : undefined;
+    });
+    const stopped = poll.stop();
+    const reply = await pending;
+    assert.equal(reply.status, 200, reply.body);
+    const answer = reply.json<LiveQueryAnswer>();
+    assert.equal(answer.status, 'finished');
+    assert.deepEqual(
+      answer.notAnswered.map((n) => [n.hostname, n.reason, n.askedToConnect]),
+      [['app-2.example.com', 'offline', true]],
+    );
+    assert.equal(await stopped, 0);
   });
 });
