@@ -185,10 +185,12 @@ function usageLine(command: CommandSpec): string {
 export function commandHelp(command: CommandSpec, globals: readonly FlagSpec[]): string {
   const lines = [`${command.summary}`, '', `Usage: ${usageLine(command)}`];
   if ((command.args ?? []).length > 0) {
+    const names = (command.args ?? []).map((a) => `${a.name}${a.variadic === true ? '...' : ''}`);
+    const width = Math.max(...names.map((n) => n.length));
     lines.push(
       '',
       'Arguments:',
-      ...(command.args ?? []).map((a) => `  ${a.name}${a.variadic === true ? '...' : ''}  ${a.doc}`),
+      ...(command.args ?? []).map((a, i) => `  ${(names[i] ?? '').padEnd(width)}  ${a.doc}`),
     );
   }
   if ((command.flags ?? []).length > 0) lines.push('', 'Flags:', ...flagLines(command.flags ?? []));
