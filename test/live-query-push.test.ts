@@ -16,8 +16,8 @@ import { waitFor } from './helpers/deadline.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
-import { streamAgent } from './helpers/stream-agent.ts';
-import type { QueryAnswer, StreamAgent } from './helpers/stream-agent.ts';
+import { streamAgent } from './helpers/query-stream-agent.ts';
+import type { QueryAnswer, StreamAgent } from './helpers/query-stream-agent.ts';
 
 const temp = makeTempDir('vigo-live-query-');
 let server: ReadyServer;

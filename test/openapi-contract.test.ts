@@ -240,6 +240,19 @@ describe('the OpenAPI document as a contract', () => {
     assert.equal(unfrozen.wasFrozen, true);
   });
 
+  it('documents 401 and 403 on every route that needs a credential, and 404 where a route names one thing', () => {
+    for (const [path, methods] of Object.entries(openApi.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const access = (operation as unknown as { 'x-vigo-access': string })['x-vigo-access'];
+        if (access !== 'public') assert.ok(operation.responses['401'], `${method} ${path} documents 401`);
+        if (access !== 'public' && access !== 'authenticated')
+          assert.ok(operation.responses['403'], `${method} ${path} documents 403`);
+        if (/\{[a-z]+\}$/i.test(path) && path.startsWith('/api/') && method !== 'post')
+          assert.ok(operation.responses['404'], `${method} ${path} documents 404`);
+      }
+    }
+  });
+
   it('describes live queries and force-push, and their refusals', async () => {
     const token = await createEnrollToken(server, ['query-*'], 1);
     conforms(
@@ -287,18 +300,5 @@ describe('the OpenAPI document as a contract', () => {
       await call(localAdmin, 'POST', '/api/v1/push', { targets: ['query-1'], reason: 'é'.repeat(600) }),
     );
     assert.equal(longReason.code, 'push.reason_invalid');
-  });
-
-  it('documents 401 and 403 on every route that needs a credential, and 404 where a route names one thing', () => {
-    for (const [path, methods] of Object.entries(openApi.paths)) {
-      for (const [method, operation] of Object.entries(methods)) {
-        const access = (operation as unknown as { 'x-vigo-access': string })['x-vigo-access'];
-        if (access !== 'public') assert.ok(operation.responses['401'], `${method} ${path} documents 401`);
-        if (access !== 'public' && access !== 'authenticated')
-          assert.ok(operation.responses['403'], `${method} ${path} documents 403`);
-        if (/\{[a-z]+\}$/i.test(path) && path.startsWith('/api/') && method !== 'post')
-          assert.ok(operation.responses['404'], `${method} ${path} documents 404`);
-      }
-    }
   });
 });

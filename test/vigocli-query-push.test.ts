@@ -12,8 +12,8 @@ import { createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import { waitFor } from './helpers/deadline.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
-import { streamAgent } from './helpers/stream-agent.ts';
-import type { StreamAgent } from './helpers/stream-agent.ts';
+import { streamAgent } from './helpers/query-stream-agent.ts';
+import type { StreamAgent } from './helpers/query-stream-agent.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 import type { CliRun } from './helpers/vigocli.ts';
 

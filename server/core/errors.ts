@@ -85,6 +85,12 @@ export const errorCatalog = {
   'fleet.envoy_not_found': 'not_found',
   'fleet.envoy_revoked': 'precondition',
   'fleet.trait_filter': 'invalid',
+  // live queries and force-push
+  'query.trait_path_invalid': 'invalid',
+  'query.invalid': 'invalid',
+  'query.busy': 'unavailable',
+  'query.not_found': 'not_found',
+  'push.reason_invalid': 'invalid',
   // named tasks
   'task.param_unknown': 'invalid',
   'task.param_missing': 'invalid',
@@ -93,12 +99,6 @@ export const errorCatalog = {
   'orchestration.target_invalid': 'invalid',
   'orchestration.target_unknown': 'not_found',
   'orchestration.targets_empty': 'invalid',
-  // live queries and force-push
-  'query.trait_path_invalid': 'invalid',
-  'query.invalid': 'invalid',
-  'query.busy': 'unavailable',
-  'query.not_found': 'not_found',
-  'push.reason_invalid': 'invalid',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

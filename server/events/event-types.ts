@@ -11,9 +11,6 @@ export const eventTypes = [
   'envoy.online',
   'envoy.push_requested',
   'run.reported',
-  'push.requested',
-  'query.started',
-  'query.finished',
   'config.published',
   'config.pending',
   'config.approved',
@@ -28,6 +25,9 @@ export const eventTypes = [
   'token.revoked',
   'audit.chain_broken',
   'audit.reanchored',
+  'push.requested',
+  'query.started',
+  'query.finished',
   'stream.gap',
 ] as const;
 

@@ -71,8 +71,6 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...enrollRoutes({ enroll: p.enroll }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
     ...runRoutes({ runs: p.runs }),
-    ...queryRoutes({ queries: p.liveQueries }),
-    ...pushRoutes({ push: p.forcePush }),
     ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
     ...secretRoutes({ vault: p.vault, store: p.store }),
     ...auditRoutes({
@@ -83,6 +81,8 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     }),
     ...eventRoutes({ bus: p.bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
     ...bootstrapRoutes({ bootstrap: p.bootstrap }),
+    ...queryRoutes({ queries: p.liveQueries }),
+    ...pushRoutes({ push: p.forcePush }),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,

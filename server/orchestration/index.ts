@@ -1,5 +1,3 @@
-export { parseSelection, resolveTargets, targetLimits } from './targets.ts';
-export type { TargetDeps, TargetSelection } from './targets.ts';
 export { createLiveQueries, liveQueryCapacity } from './live-query.ts';
 export type { LiveQueries, LiveQueryDeps, LiveQueryInput, StreamLink } from './live-query.ts';
 export type { LiveQueryAnswer, NotAnswered } from './query-run.ts';
@@ -12,3 +10,5 @@ export {
   withStreamPush,
 } from './force-push.ts';
 export type { ForcePush, ForcePushDeps, PushAnswer, PushInput, PushedEnvoy } from './force-push.ts';
+export { parseSelection, resolveTargets, targetLimits } from './targets.ts';
+export type { TargetDeps, TargetSelection } from './targets.ts';
