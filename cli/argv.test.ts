@@ -120,7 +120,7 @@ describe('vigocli command line', () => {
       path: ['traits', 'livequery'],
       summary: 'x',
       args: [
-        { name: 'TARGET', doc: 'a target', variadic: true },
+        { name: 'TARGET...', doc: 'a target', variadic: true },
         { name: 'PATH', doc: 'a trait path' },
       ],
       run: () => Promise.resolve(),
@@ -133,7 +133,7 @@ describe('vigocli command line', () => {
     );
     assert.match(
       usage(() => commandInput(spec, [], [])),
-      /needs TARGET: a target/,
+      /needs TARGET\.\.\.: a target/,
     );
   });
 });

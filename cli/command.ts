@@ -11,10 +11,10 @@ import { usageError } from './errors.ts';
 import type { ResolvedCredential } from './settings.ts';
 
 export interface ArgSpec {
+  /** Takes one or more words (at most one argument of a command may); name it NAME... */
+  readonly variadic?: boolean;
   readonly name: string;
   readonly doc: string;
-  /** Takes one or more words (at most one argument of a command may); shown as NAME... */
-  readonly variadic?: boolean;
 }
 
 export interface CommandIo {
@@ -178,20 +178,15 @@ function usageLine(command: CommandSpec): string {
     const more = f.repeatable === true ? ` [${text}…]` : '';
     return f.required === true ? `${text}${more}` : `[${text}]${more}`;
   });
-  const args = (command.args ?? []).map((a) => (a.variadic === true ? `${a.name}...` : a.name));
+  const args = (command.args ?? []).map((a) => a.name);
   return ['vigocli', ...command.path, ...args, ...flags].join(' ');
 }
 
 export function commandHelp(command: CommandSpec, globals: readonly FlagSpec[]): string {
   const lines = [`${command.summary}`, '', `Usage: ${usageLine(command)}`];
   if ((command.args ?? []).length > 0) {
-    const names = (command.args ?? []).map((a) => `${a.name}${a.variadic === true ? '...' : ''}`);
-    const width = Math.max(...names.map((n) => n.length));
-    lines.push(
-      '',
-      'Arguments:',
-      ...(command.args ?? []).map((a, i) => `  ${(names[i] ?? '').padEnd(width)}  ${a.doc}`),
-    );
+    const width = Math.max(...(command.args ?? []).map((a) => a.name.length));
+    lines.push('', 'Arguments:', ...(command.args ?? []).map((a) => `  ${a.name.padEnd(width)}  ${a.doc}`));
   }
   if ((command.flags ?? []).length > 0) lines.push('', 'Flags:', ...flagLines(command.flags ?? []));
   if (command.details !== undefined) lines.push('', command.details);

@@ -9,7 +9,7 @@ import { table } from '../format.ts';
 import { printJson } from './input.ts';
 
 export const targetArg: ArgSpec = {
-  name: 'TARGET',
+  name: 'TARGET...',
   doc: 'envoy ids, hostnames, hostname globs (web-*) or trait filters (os.distro=ubuntu); all are united',
   variadic: true,
 };
