@@ -3,17 +3,20 @@
  *
  *   vigo enroll --server HOST:8443 --token T --ca FILE [--hostname H] [--state-dir DIR]
  *   vigo run --once [--dry-run]     one check-in and convergence, then exit
- *   vigo daemon                     check in and converge every interval until SIGTERM
+ *   vigo daemon [--config FILE]     check in and converge every interval until SIGTERM; runs the tasks
+ *                                   and live queries the server pushes (agent.yaml decides which tasks)
  *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
  *   vigo traits                     the traits this host reports, as JSON
  *
- * Exit codes: 0 converged, 1 some resources failed, 2 usage error, 3 nothing applied (no bundle,
+ * Exit codes: 0 converged, 1 some resources failed, 2 usage error or invalid agent config, 3 nothing applied (no bundle,
  * expired or tampered bundle), 4 not enrolled or enrollment refused, 5 server unreachable (enroll).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createLogger, isLogLevel } from '../server/core/index.ts';
+import { AgentConfigError, defaultAgentConfigFile, loadAgentConfig } from './config/index.ts';
+import type { AgentConfig } from './config/index.ts';
 import type { Logger } from '../server/core/index.ts';
 import { createAgentRunner } from './runtime/agent-runner.ts';
 import { BundleCache } from './runtime/bundle-cache.ts';
@@ -38,13 +41,14 @@ const usage = `vigo ${agentVersion}: the Vigo reference agent
 Usage:
   vigo enroll --server HOST:PORT --token TOKEN --ca FILE [--hostname NAME]
   vigo run --once [--dry-run]
-  vigo daemon [--dry-run]
+  vigo daemon [--dry-run] [--config FILE]
   vigo status [--json]
   vigo traits
   vigo version
 
-Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error
-Exit codes: 0 converged, 1 some resources failed, 2 usage, 3 nothing applied, 4 not enrolled, 5 unreachable
+Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error,
+  --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
+Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied, 4 not enrolled, 5 unreachable
 `;
 
 class UsageError extends Error {}
@@ -56,6 +60,7 @@ function parse(argv: string[]) {
       allowPositionals: true,
       options: {
         'state-dir': { type: 'string' },
+        config: { type: 'string' },
         'log-level': { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
@@ -127,7 +132,14 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
   }
 }
 
+/** The agent's config file: --config, else $VIGO_AGENT_CONFIG (both must exist), else the default path if present. */
+function agentConfig(parsed: Parsed): AgentConfig {
+  const named = parsed.values.config ?? process.env['VIGO_AGENT_CONFIG'];
+  return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+}
+
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
+  const config = agentConfig(parsed);
   const controller = new AbortController();
   const stop = (): void => {
     log.info('stopping');
@@ -135,13 +147,24 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  log.info('vigo daemon started', { version: agentVersion, stateDir: paths.root });
+  log.info('vigo daemon started', {
+    version: agentVersion,
+    stateDir: paths.root,
+    config: config.file ?? 'defaults',
+    adhocTasks: config.tasks.adhoc,
+    namedTasks: [...config.tasks.allow].join(','),
+  });
   await runDaemon({
     paths,
     loaded: loadIdentity(paths),
     log,
     signal: controller.signal,
     dryRun: parsed.values['dry-run'] === true,
+    taskPolicy: {
+      ...config.tasks,
+      observeOnly: parsed.values['dry-run'] === true,
+      configFile: config.file ?? defaultAgentConfigFile,
+    },
   });
   return exit.ok;
 }
@@ -242,6 +265,10 @@ if (isEntry || process.env['VIGO_AGENT_MAIN'] === '1') {
     (err: unknown) => {
       if (err instanceof UsageError) {
         process.stderr.write(`vigo: ${err.message}\n${usage}`);
+        process.exit(exit.usage);
+      }
+      if (err instanceof AgentConfigError) {
+        process.stderr.write(`vigo: ${err.message}\n`);
         process.exit(exit.usage);
       }
       if (err instanceof NotEnrolledError) {

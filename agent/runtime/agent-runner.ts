@@ -4,6 +4,10 @@
  * cannot be reached the agent converges from its cached bundle — verified, and never once expired —
  * and the results wait on disk until the server acknowledges them. The connection follows each reply's
  * mode (connection.ts): held keeps the channel and the stream, poll closes the channel after the cycle.
+ *
+ * A cycle's convergence holds the host-wide work lock (tasks/work-lock.ts): a task the server pushes
+ * waits for it, and a cycle waits for a running task. A runner that holds streams also runs those tasks
+ * (tasks/) and answers live queries.
  */
 import type { Logger } from '../../server/core/index.ts';
 import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/index.ts';
@@ -12,8 +16,17 @@ import { createFileFamilyExecutors } from '../executors/file-family.ts';
 import { systemFamilyExecutors } from '../executors/system-family.ts';
 import type { Executor } from '../executors/types.ts';
 import { runCommand } from '../system/run-command.ts';
+import {
+  LiveQueries,
+  TaskResultStore,
+  TaskRunner,
+  WorkLock,
+  createBuiltinTasks,
+  createStreamWork,
+} from '../tasks/index.ts';
+import type { ConvergePass, TaskPolicy, TraitsReport } from '../tasks/index.ts';
 import { createTraitCollector, traitsPayload } from '../traits/index.ts';
-import type { TraitSource } from '../traits/index.ts';
+import type { TraitSource, TraitsPayload } from '../traits/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { AgentConnection } from './connection.ts';
 import type { AgentConnectionOptions } from './connection.ts';
@@ -44,6 +57,12 @@ export interface AgentRunnerOptions {
   /** The server asked for a check-in now (ForcePush on the stream). */
   onForcePush?: (reason: string) => void;
   streamTimings?: AgentConnectionOptions['streamTimings'];
+  /** Shared by convergence and tasks; one is made when none is given. */
+  workLock?: WorkLock;
+  /** Which pushed tasks this host runs (agent.yaml `tasks`); with holdStreams, tasks run only when set. */
+  taskPolicy?: TaskPolicy & { readonly configFile?: string };
+  /** Between SIGTERM and SIGKILL when a command task times out. */
+  taskKillGraceMs?: number;
 }
 
 const reportBatchRuns = 50;
@@ -67,6 +86,26 @@ function refreshDue(document: BundleDocument, nowMs: number): boolean {
 export function createAgentRunner(options: AgentRunnerOptions) {
   const { paths, loaded, log, signal } = options;
   const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
+  const lock = options.workLock ?? new WorkLock();
+  const traitSource = options.traits ?? createTraitCollector({ cacheFile: paths.traitsCacheFile });
+  const tasks =
+    options.holdStreams === true && options.taskPolicy !== undefined
+      ? new TaskRunner({
+          store: new TaskResultStore(paths.tasksDir),
+          lock,
+          policy: options.taskPolicy,
+          configFile: options.taskPolicy.configFile,
+          namedTasks: createBuiltinTasks({
+            converge: (dryRun) => convergePass(dryRun),
+            reportTraits: (collectOnly) => reportTraits(collectOnly),
+          }),
+          log,
+          signal,
+          killGraceMs: options.taskKillGraceMs,
+        })
+      : undefined;
+  const work =
+    tasks === undefined ? undefined : createStreamWork(tasks, new LiveQueries({ traits: traitSource, log }));
   const connection = new AgentConnection({
     loaded,
     log,
@@ -77,6 +116,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     },
     onForcePush: options.onForcePush,
     streamTimings: options.streamTimings,
+    work,
   });
   // The channel of the running cycle; resolveSecrets (during apply) and reporting use it.
   let link: ServerLink | undefined;
@@ -87,7 +127,6 @@ export function createAgentRunner(options: AgentRunnerOptions) {
   const queue = new ResultsQueue(paths.queueDir);
   const snapshots = createFileSnapshotStore(paths.snapshotDir);
   const probes = createProbes();
-  const traitSource = options.traits ?? createTraitCollector({ cacheFile: paths.traitsCacheFile });
   let secrets: { epoch: number; values: Map<string, string> } = { epoch: -1, values: new Map() };
 
   const resolveSecrets = async (wanted: string[]): Promise<Map<string, string>> => {
@@ -117,7 +156,38 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     }
   };
 
-  const cycle = async (dryRun: boolean): Promise<CycleResult> => {
+  /** A cycle under the work lock: never beside a task. */
+  const cycle = (dryRun: boolean): Promise<CycleResult> => lock.run(() => unlockedCycle(dryRun));
+
+  /** vigo.converge: the task already holds the work lock. */
+  const convergePass = async (dryRun: boolean): Promise<ConvergePass> => {
+    const result = await unlockedCycle(dryRun);
+    return {
+      results: result.run?.results ?? [],
+      policyVersion: result.run?.policyVersion ?? 0,
+      blockedReason: result.blockedReason,
+    };
+  };
+
+  /** vigo.traits: every collector afresh, then a check-in that carries them. */
+  const reportTraits = async (collectOnly: boolean): Promise<TraitsReport> => {
+    const { traits, errors } = await traitSource.collect({ refreshStable: true });
+    const payload = traitsPayload(traits);
+    const collectorErrors = errors.map((e) => ({ collector: e.collector, message: e.message }));
+    if (collectOnly) return { traitsHash: payload.hash, collectorErrors, checkInError: undefined };
+    link = connection.beginCycle();
+    try {
+      await exchange(payload, Date.now());
+      return { traitsHash: payload.hash, collectorErrors, checkInError: undefined };
+    } catch (err) {
+      return { traitsHash: payload.hash, collectorErrors, checkInError: (err as Error).message };
+    } finally {
+      link = undefined;
+      connection.endCycle();
+    }
+  };
+
+  const unlockedCycle = async (dryRun: boolean): Promise<CycleResult> => {
     link = connection.beginCycle();
     try {
       return await converge(dryRun);
@@ -125,6 +195,43 @@ export function createAgentRunner(options: AgentRunnerOptions) {
       link = undefined;
       connection.endCycle();
     }
+  };
+
+  /**
+   * Checks in with `payload` (full traits only when asked) and takes what the reply says: connection
+   * mode, interval, observe mode, secrets epoch, and a new bundle into the cache. Throws when the server
+   * cannot be reached.
+   */
+  const exchange = async (payload: TraitsPayload, nowMs: number) => {
+    const cached = cache.read(nowMs);
+    const held = cached.state === 'valid' ? cached.document : undefined;
+    // A bundle past half its lifetime is reported as none held, so the server sends a fresh one.
+    const kept = held && !refreshDue(held, nowMs) ? held : undefined;
+    const response = await checkIn(
+      {
+        hostname: loaded.identity.hostname,
+        policyVersion: kept?.policy_version ?? 0,
+        stateFingerprint: kept?.merkle_root ?? '',
+        traitsHash: payload.hash,
+        secretsEpoch: kept?.secrets_epoch ?? 0,
+      },
+      payload.json,
+    );
+    connection.followReply(response);
+    if (Number(response.secretsEpoch) !== secrets.epoch) secrets = { epoch: -1, values: new Map() };
+    let fresh: BundleDocument | undefined;
+    if (response.outcome.case === 'bundle') {
+      fresh = cache.accept(response.outcome.value, Date.now());
+      log.info('new policy bundle', {
+        policyVersion: fresh.policy_version,
+        resources: fresh.resources.length,
+      });
+    }
+    return {
+      fresh,
+      intervalMs: response.intervalMs > 0 ? response.intervalMs : undefined,
+      observe: response.observeOnly,
+    };
   };
 
   const converge = async (dryRun: boolean): Promise<CycleResult> => {
@@ -141,30 +248,13 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     let observe = false;
     let reachable = false;
     try {
-      // A bundle past half its lifetime is reported as none held, so the server sends a fresh one.
-      const kept = held && !refreshDue(held, nowMs) ? held : undefined;
-      const response = await checkIn(
-        {
-          hostname: loaded.identity.hostname,
-          policyVersion: kept?.policy_version ?? 0,
-          stateFingerprint: kept?.merkle_root ?? '',
-          traitsHash: payload.hash,
-          secretsEpoch: kept?.secrets_epoch ?? 0,
-        },
-        payload.json,
-      );
+      const reply = await exchange(payload, nowMs);
       reachable = true;
-      connection.followReply(response);
-      intervalMs = response.intervalMs > 0 ? response.intervalMs : undefined;
-      observe = response.observeOnly;
-      if (Number(response.secretsEpoch) !== secrets.epoch) secrets = { epoch: -1, values: new Map() };
-      if (response.outcome.case === 'bundle') {
-        document = cache.accept(response.outcome.value, Date.now());
+      intervalMs = reply.intervalMs;
+      observe = reply.observe;
+      if (reply.fresh !== undefined) {
+        document = reply.fresh;
         bundleSource = 'server';
-        log.info('new policy bundle', {
-          policyVersion: document.policy_version,
-          resources: document.resources.length,
-        });
       } else if (held) bundleSource = 'server';
     } catch (err) {
       log.warn('server unreachable; converging from the cached bundle', { message: (err as Error).message });

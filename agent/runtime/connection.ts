@@ -16,7 +16,7 @@ import type { CheckInResponse } from '../../protocol/index.ts';
 import { ServerLink } from './server-link.ts';
 import type { LoadedIdentity } from './state-dir.ts';
 import { StreamKeeper, defaultStreamKeeperTimings } from './stream-keeper.ts';
-import type { StreamKeeperTimings } from './stream-keeper.ts';
+import type { StreamKeeperTimings, StreamWork } from './stream-keeper.ts';
 import { TlsSessionCache, resumingCredentials } from './tls-session.ts';
 
 /** How long a stream opened for open_stream stays when the server names no time (agent.proto). */
@@ -34,6 +34,8 @@ export interface AgentConnectionOptions {
   /** The server asked for a check-in now (ForcePush on the stream). */
   readonly onForcePush?: (reason: string) => void;
   readonly streamTimings?: Partial<StreamKeeperTimings>;
+  /** Runs the tasks and live queries the server pushes on the stream. */
+  readonly work?: StreamWork;
 }
 
 export class AgentConnection {
@@ -140,6 +142,7 @@ export class AgentConnection {
         timings: this.#timings,
         policyVersion: this.#options.policyVersion,
         onForcePush: (reason) => this.#options.onForcePush?.(reason),
+        work: this.#options.work,
         onReleased: () => {
           if (this.#keeper !== keeper) return;
           this.#keeper = undefined;

@@ -27,7 +27,8 @@ import type { LoadedIdentity } from './state-dir.ts';
 export const agentVersion = '0.1.0';
 const callTimeoutMs = 30_000;
 
-const outcomeCodes: Record<Outcome, ResourceOutcome> = {
+/** Each engine outcome as the wire enum. */
+export const outcomeCodes: Record<Outcome, ResourceOutcome> = {
   none: ResourceOutcome.NONE,
   created: ResourceOutcome.CREATED,
   updated: ResourceOutcome.UPDATED,

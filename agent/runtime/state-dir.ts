@@ -1,6 +1,6 @@
 /**
  * The agent's state directory (default /var/lib/vigo): its identity from enrollment, the last verified
- * bundle, the durable results queue, file snapshots and the traits cache. Everything in it is private
+ * bundle, the durable results queue, file snapshots, the traits cache and pushed tasks' results. Everything in it is private
  * (0700 dirs, 0600 files) and written atomically, so a crash never leaves a half-written file behind.
  */
 import { createPrivateKey } from 'node:crypto';
@@ -35,6 +35,8 @@ export interface StatePaths {
   traitsCacheFile: string;
   statusFile: string;
   executorsDir: string;
+  /** Results of pushed tasks, by task_id (tasks/result-store.ts). */
+  tasksDir: string;
 }
 
 export function statePaths(root: string): StatePaths {
@@ -52,6 +54,7 @@ export function statePaths(root: string): StatePaths {
     traitsCacheFile: path.join(abs, 'traits-cache.json'),
     statusFile: path.join(abs, 'status.json'),
     executorsDir: path.join(abs, 'executors'),
+    tasksDir: path.join(abs, 'tasks'),
   };
 }
 

@@ -262,4 +262,19 @@ describe('createTraitCollector', () => {
         (err) => isVigoError(err) && err.code === 'config.invalid',
       );
   });
+
+  it('with onlyKey runs only the collector that reported the key last time, and all while none has', async () => {
+    const { procRoot } = workDir();
+    const a = counting('a', false, (n) => ({ alpha: n }));
+    const b = counting('b', false, (n) => ({ beta: n, gamma: n }));
+    const traits = source({ procRoot, collectors: [a, b] });
+    const first = await traits.collect({ onlyKey: 'beta', refreshStable: true });
+    assert.deepEqual(first.traits, { alpha: 1, beta: 1, gamma: 1 }, 'no owner known yet: all ran');
+    assert.deepEqual(first.owners, { alpha: 'a', beta: 'b', gamma: 'b' });
+    const second = await traits.collect({ onlyKey: 'beta', refreshStable: true });
+    assert.deepEqual(second.traits, { beta: 2, gamma: 2 });
+    assert.deepEqual([a.runs, b.runs], [1, 2]);
+    const unknown = await traits.collect({ onlyKey: 'delta', refreshStable: true });
+    assert.deepEqual(unknown.traits, { alpha: 2, beta: 3, gamma: 3 });
+  });
 });

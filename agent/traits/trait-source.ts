@@ -43,6 +43,11 @@ export interface TraitSourceOptions {
 export interface CollectOptions {
   /** Run the stable collectors too, whatever their age (a live query wants fresh values). */
   readonly refreshStable?: boolean;
+  /**
+   * Run only the collector that reported this top-level key last time, when one did (otherwise all run);
+   * the result then holds that collector's traits alone.
+   */
+  readonly onlyKey?: string;
 }
 
 export interface TraitRun {
@@ -50,6 +55,8 @@ export interface TraitRun {
   readonly traits: Traits;
   /** In collector order; empty when every collector answered. */
   readonly errors: readonly TraitError[];
+  /** Which collector reported each top-level key. */
+  readonly owners?: Readonly<Record<string, string>>;
 }
 
 export interface TraitSource {
@@ -122,18 +129,20 @@ class TraitRunner implements TraitSource {
   }
 
   collect(options: CollectOptions = {}): Promise<TraitRun> {
-    const run = this.queue.then(() => this.runOnce(options.refreshStable === true));
+    const run = this.queue.then(() => this.runOnce(options.refreshStable === true, options.onlyKey));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runOnce(refreshStable: boolean): Promise<TraitRun> {
+  private async runOnce(refreshStable: boolean, onlyKey: string | undefined): Promise<TraitRun> {
     const errors = await this.loadOnce();
-    const results = await Promise.all(this.collectors.map((c) => this.valueOf(c, refreshStable)));
+    const owner = onlyKey === undefined ? undefined : this.ownerOf(onlyKey);
+    const chosen = owner === undefined ? this.collectors : this.collectors.filter((c) => c.name === owner);
+    const results = await Promise.all(chosen.map((c) => this.valueOf(c, refreshStable)));
     const merged = new Map<string, unknown>();
     const owners = new Map<string, string>();
     results.forEach(({ value, error }, i) => {
-      const name = this.collectors[i]!.name;
+      const name = chosen[i]!.name;
       if (error !== null) errors.push({ collector: name, message: error });
       for (const [key, v] of Object.entries(value ?? {})) {
         const owner = owners.get(key);
@@ -149,7 +158,16 @@ class TraitRunner implements TraitSource {
       }
     });
     if (results.some((r) => r.refreshedStable)) errors.push(...(await this.saveStable()));
-    return { traits: structuredClone(Object.fromEntries(merged)), errors };
+    return {
+      traits: structuredClone(Object.fromEntries(merged)),
+      errors,
+      owners: Object.fromEntries(owners),
+    };
+  }
+
+  /** The first collector (in merge order) whose last good value has `key`. */
+  private ownerOf(key: string): string | undefined {
+    return this.collectors.find((c) => Object.hasOwn(this.lastGood.get(c.name)?.value ?? {}, key))?.name;
   }
 
   private async loadOnce(): Promise<TraitError[]> {
