@@ -1,6 +1,7 @@
 /**
- * Force-push end to end with the reference agent: a real vigosrv and a real `vigo daemon` holding its
- * stream. `vigocli push` makes the agent check in at once (long before its 5-minute interval).
+ * Force-push and live queries end to end with the reference agent: a real vigosrv and a real `vigo daemon`
+ * holding its stream. `vigocli push` makes the agent check in at once (long before its 5-minute interval),
+ * and `vigocli traits livequery` returns the trait as the agent reads it on this host.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -8,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { PushAnswer } from '../server/orchestration/index.ts';
+import type { LiveQueryAnswer, PushAnswer } from '../server/orchestration/index.ts';
 import { createEnrollToken } from './helpers/agent-client.ts';
 import { waitFor } from './helpers/deadline.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
@@ -111,7 +112,7 @@ after(async () => {
   work.remove();
 });
 
-describe('force-push with the reference agent', () => {
+describe('force-push and live queries with the reference agent', () => {
   it('vigocli push makes the agent check in now, not at its interval', async () => {
     const run = ok(await vigocli(['push', hostname, '--reason', 'e2e', '--json']), 'vigocli push');
     const answer = JSON.parse(run.stdout) as PushAnswer;
@@ -122,5 +123,22 @@ describe('force-push with the reference agent', () => {
     // The flag is cleared only by the check-in that takes the full bundle; the interval is 5 minutes.
     await waitFor('the forced check-in', async () => ((await envoy()).forcePush ? undefined : true), 30_000);
     assert.match(daemonLog, /the server asked for a check-in now.*"reason":"e2e"/);
+  });
+
+  it('a live query of os returns what the agent reads on this host', async () => {
+    const traits = JSON.parse(ok(await vigo(['traits']), 'vigo traits').stdout) as { os: unknown };
+    const run = ok(
+      await vigocli(['traits', 'livequery', envoyId, 'os', '--json']),
+      'vigocli traits livequery',
+    );
+    const answer = JSON.parse(run.stdout) as LiveQueryAnswer;
+    assert.deepEqual([answer.asked, answer.answered, answer.errorCount], [1, 1, 0], run.stdout);
+    assert.deepEqual(answer.values, [{ value: traits.os, count: 1 }]);
+    const version = ok(
+      await vigocli(['traits', 'livequery', hostname, 'os.version']),
+      'livequery os.version',
+    );
+    const expected = `1      ${JSON.stringify((traits.os as { version: string }).version)}`;
+    assert.ok(version.stdout.split('\n').includes(expected), `${expected} in\n${version.stdout}`);
   });
 });
