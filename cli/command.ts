@@ -15,6 +15,8 @@ export interface ArgSpec {
   readonly variadic?: boolean;
   readonly name: string;
   readonly doc: string;
+  /** The command runs without it (only a last argument may be optional). */
+  readonly optional?: boolean;
 }
 
 export interface CommandIo {
@@ -135,7 +137,7 @@ export function commandInput(
     );
   }
   const missing = expected[args.length];
-  if (missing !== undefined) {
+  if (missing !== undefined && missing.optional !== true) {
     throw usageError(`"vigocli ${commandName(command)}" needs ${missing.name}: ${missing.doc}`);
   }
   const values = (name: string): string[] =>
@@ -178,7 +180,7 @@ function usageLine(command: CommandSpec): string {
     const more = f.repeatable === true ? ` [${text}…]` : '';
     return f.required === true ? `${text}${more}` : `[${text}]${more}`;
   });
-  const args = (command.args ?? []).map((a) => a.name);
+  const args = (command.args ?? []).map((a) => (a.optional === true ? `[${a.name}]` : a.name));
   return ['vigocli', ...command.path, ...args, ...flags].join(' ');
 }
 

@@ -16,6 +16,7 @@ import { eventCommands } from './commands/events.ts';
 import { pushCommands } from './commands/push.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { taskCommands } from './commands/task.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { traitCommands } from './commands/traits.ts';
 import { webuserCommands } from './commands/webusers.ts';
@@ -40,6 +41,7 @@ export const commands: readonly CommandSpec[] = [
   ...pushCommands,
   ...traitCommands,
   ...runCommands,
+  ...taskCommands,
   ...configCommands,
   ...secretCommands,
   ...auditCommands,

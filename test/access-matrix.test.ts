@@ -144,6 +144,12 @@ describe('access matrix', () => {
     assert.equal(access('POST', '/api/v1/envoys/{id}/revoke'), 'fleet.write');
     assert.equal(access('GET', '/api/v1/users'), 'admin');
     assert.equal(access('GET', '/healthz'), 'public');
+    assert.equal(access('POST', '/api/v1/tasks'), 'push.execute');
+    assert.equal(access('POST', '/api/v1/task'), 'push.execute');
+    assert.equal(access('POST', '/api/v1/tasks/{id}/abort'), 'push.execute');
+    assert.equal(access('GET', '/api/v1/tasks'), 'fleet.read');
+    assert.equal(access('GET', '/api/v1/tasks/{id}'), 'fleet.read');
+    assert.equal(allowed('viewer', 'push.execute'), false);
   });
 
   it('every route × every role and no credentials answers as declared', async () => {

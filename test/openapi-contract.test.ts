@@ -240,6 +240,50 @@ describe('the OpenAPI document as a contract', () => {
     assert.equal(unfrozen.wasFrozen, true);
   });
 
+  it('describes tasks: dry run, start, list, one run, abort, and their refusals', async () => {
+    const start = (body: Record<string, unknown>) => call(localAdmin, 'POST', '/api/v1/tasks', body);
+    const plan = conforms<{ dryRun: boolean }>(
+      'POST',
+      '/api/v1/tasks',
+      await start({ command: 'uptime', targets: ['web-1'], dryRun: true }),
+    );
+    assert.equal(plan.dryRun, true);
+    const vigo = conforms<{ dryRun: boolean }>(
+      'POST',
+      '/api/v1/task',
+      await call(localAdmin, 'POST', '/api/v1/task', { command: 'uptime', target: 'web-*', dryRun: true }),
+    );
+    assert.equal(vigo.dryRun, true);
+    const run = conforms<{ id: string; status: string }>(
+      'POST',
+      '/api/v1/tasks',
+      await start({ command: 'uptime', targets: ['web-1'], batchSize: '100%' }),
+    );
+    assert.equal(run.status, 'running');
+    conforms('GET', '/api/v1/tasks', await call(localAdmin, 'GET', '/api/v1/tasks?limit=5'));
+    conforms('GET', '/api/v1/tasks/{id}', await call(localAdmin, 'GET', `/api/v1/tasks/${run.id}`));
+    const abortPath = `/api/v1/tasks/${run.id}/abort`;
+    conforms('POST', '/api/v1/tasks/{id}/abort', await call(localAdmin, 'POST', abortPath, {}));
+    const refusals: [string, string, Record<string, unknown> | undefined, string][] = [
+      ['POST', abortPath, {}, 'task.finished'],
+      ['GET', '/api/v1/tasks/no-such-run', undefined, 'task.not_found'],
+      ['POST', '/api/v1/tasks', { command: 'x', targets: ['web-1'], nice: 99 }, 'task.invalid'],
+      ['POST', '/api/v1/tasks', { command: 'pkill vigo', targets: ['web-1'] }, 'task.blocked'],
+      ['POST', '/api/v1/tasks', { command: 'x', targets: ['db-9'] }, 'orchestration.target_unknown'],
+    ];
+    for (const [method, path, body, code] of refusals) {
+      const template = path.startsWith('/api/v1/tasks/')
+        ? path.replace(/\/tasks\/[^/]+/, '/tasks/{id}')
+        : path;
+      const refused = conforms<{ code: string }>(
+        method,
+        template,
+        await call(localAdmin, method, path, body),
+      );
+      assert.equal(refused.code, code);
+    }
+  });
+
   it('documents 401 and 403 on every route that needs a credential, and 404 where a route names one thing', () => {
     for (const [path, methods] of Object.entries(openApi.paths)) {
       for (const [method, operation] of Object.entries(methods)) {

@@ -41,7 +41,7 @@ describe('agent config', () => {
       ],
       [
         'tasks:\n  adhoc: true\n  adhok: false\n',
-        /^c\.yaml:3:3: unknown key tasks\.adhok; known: tasks\.adhoc, tasks\.allow$/,
+        /^c\.yaml:3:3: unknown key tasks\.adhok; known: tasks\.adhoc, tasks\.allow, tasks\.stacks$/,
       ],
       ['task:\n  adhoc: true\n', /^c\.yaml:1:1: unknown key task; known: tasks$/],
       ['- a\n', /the file must be a mapping/],

@@ -17,14 +17,16 @@ export interface AgentConfig {
   readonly tasks: {
     /** Whether ad-hoc command tasks run on this host. */
     readonly adhoc: boolean;
-    /** The named tasks this host runs. */
+    /** The agent's own named tasks this host runs. */
     readonly allow: ReadonlySet<string>;
+    /** Whether named tasks from the published stacks (in this host's bundle) run. */
+    readonly stacks: boolean;
   };
 }
 
 export const defaultAgentConfig: AgentConfig = {
   file: undefined,
-  tasks: { adhoc: true, allow: new Set(builtinTaskNames) },
+  tasks: { adhoc: true, allow: new Set(builtinTaskNames), stacks: true },
 };
 
 /** A config file the agent cannot start with: code config.invalid, the message names file, line and key. */
@@ -36,7 +38,10 @@ export class AgentConfigError extends VigoError {
 }
 
 const maxConfigBytes = 64 * 1024;
-const knownKeys: Readonly<Record<string, readonly string[]>> = { '': ['tasks'], tasks: ['adhoc', 'allow'] };
+const knownKeys: Readonly<Record<string, readonly string[]>> = {
+  '': ['tasks'],
+  tasks: ['adhoc', 'allow', 'stacks'],
+};
 
 /**
  * Loads `file`. A missing file is the defaults when `required` is false (the default path); one named
@@ -101,6 +106,13 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
       fail(adhocNode, 'tasks.adhoc must be true or false');
     adhoc = (adhocNode as { value: boolean }).value;
   }
+  let stacks = defaultAgentConfig.tasks.stacks;
+  const stacksNode = tasks.get('stacks');
+  if (stacksNode !== undefined) {
+    if (!isScalar(stacksNode) || typeof stacksNode.value !== 'boolean')
+      fail(stacksNode, 'tasks.stacks must be true or false');
+    stacks = (stacksNode as { value: boolean }).value;
+  }
   let allow = defaultAgentConfig.tasks.allow;
   const allowNode = tasks.get('allow');
   if (allowNode !== undefined) {
@@ -118,5 +130,5 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
     }
     allow = names;
   }
-  return { file, tasks: { adhoc, allow } };
+  return { file, tasks: { adhoc, allow, stacks } };
 }

@@ -4,6 +4,8 @@
  * faithfully, listing every problem at once so one fix round is enough.
  */
 import { VigoError } from '../../server/core/index.ts';
+import { parseStackTasks } from '../tasks/stack-tasks.ts';
+import type { StackTask } from '../tasks/stack-tasks.ts';
 
 export interface BundleResource {
   readonly id: string;
@@ -38,6 +40,8 @@ export interface BundleDocument {
   readonly secret_paths: readonly string[];
   /** In a valid topological order: applying front to back is correct. */
   readonly resources: readonly BundleResource[];
+  /** Named tasks from the stacks this host may be asked to run, by name (empty when none). */
+  readonly tasks: ReadonlyMap<string, StackTask>;
 }
 
 /** Limits of the run report (agent.proto ResourceResult / RunReport), checked here so a run is never refused. */
@@ -154,7 +158,7 @@ function checkReferences(resources: readonly BundleResource[], p: Problems): voi
   });
 }
 
-function parseHeader(raw: Json, p: Problems): Omit<BundleDocument, 'resources'> {
+function parseHeader(raw: Json, p: Problems): Omit<BundleDocument, 'resources' | 'tasks'> {
   if (raw.format_version !== 1)
     p.add('format_version', `is ${JSON.stringify(raw.format_version)}, this agent reads format 1 only`);
   for (const key of ['policy_version', 'issued_at_ms', 'expires_at_ms', 'secrets_epoch'])
@@ -210,6 +214,8 @@ export function parseBundleDocument(json: unknown): BundleDocument {
     });
   if (resources.length === (Array.isArray(rawResources) ? rawResources.length : -1))
     checkReferences(resources, p);
+  const stackTasks = parseStackTasks(json.tasks);
+  if ('problem' in stackTasks) p.add('tasks', stackTasks.problem);
   if (p.list.length > 0) {
     const shown = p.list.slice(0, maxProblemsShown);
     const more = p.list.length > shown.length ? `; … and ${p.list.length - shown.length} more` : '';
@@ -219,5 +225,5 @@ export function parseBundleDocument(json: unknown): BundleDocument {
       { problems: p.list },
     );
   }
-  return { ...header, resources };
+  return { ...header, resources, tasks: 'tasks' in stackTasks ? stackTasks.tasks : new Map() };
 }

@@ -95,6 +95,10 @@ export function createAgentRunner(options: AgentRunnerOptions) {
           lock,
           policy: options.taskPolicy,
           configFile: options.taskPolicy.configFile,
+          stackTasks: () => {
+            const held = cache.read(Date.now());
+            return held.state === 'valid' ? held.document.tasks : new Map();
+          },
           namedTasks: createBuiltinTasks({
             converge: (dryRun) => convergePass(dryRun),
             reportTraits: (collectOnly) => reportTraits(collectOnly),

@@ -26,6 +26,8 @@ export interface CommandTaskInput {
   readonly killGraceMs: number;
   /** The environment the task's is derived from (default: the agent's). */
   readonly parentEnv?: NodeJS.ProcessEnv;
+  /** Set in the task's environment besides the above (a named task's VIGO_PARAM_* values). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface CommandTaskOutcome {
@@ -75,7 +77,7 @@ export function runCommandTask(input: CommandTaskInput): Promise<CommandTaskOutc
     const stderr = new TailBuffer(input.outputMaxBytes);
     const child = spawn('/bin/sh', ['-c', gateScript, 'vigo-task', input.command], {
       cwd: '/',
-      env: taskEnvironment(input.parentEnv ?? process.env, input.taskId),
+      env: { ...taskEnvironment(input.parentEnv ?? process.env, input.taskId), ...input.extraEnv },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

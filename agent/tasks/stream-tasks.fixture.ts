@@ -12,6 +12,7 @@ import { createBuiltinTasks } from './builtin-tasks.ts';
 import type { BuiltinTaskHooks } from './builtin-tasks.ts';
 import { LiveQueries } from './live-query.ts';
 import { TaskResultStore } from './result-store.ts';
+import type { StackTask } from './stack-tasks.ts';
 import { createStreamWork } from './stream-work.ts';
 import { TaskRunner } from './task-runner.ts';
 import type { TaskPolicy } from './task-runner.ts';
@@ -37,6 +38,8 @@ export interface AgentSetup {
   readonly maxQueued?: number;
   readonly traits?: TraitSource;
   readonly dir?: string;
+  /** The named tasks of the stacks in the bundle the agent holds. */
+  readonly stackTasks?: () => ReadonlyMap<string, StackTask>;
 }
 
 const unusedHooks: BuiltinTaskHooks = {
@@ -54,6 +57,7 @@ export function agentUnderTest(server: AgentStreamServer, setup: AgentSetup = {}
     lock,
     policy: { adhoc: true, allow: new Set(['vigo.converge', 'vigo.traits']), ...setup.policy },
     namedTasks: createBuiltinTasks({ ...unusedHooks, ...setup.hooks }),
+    ...(setup.stackTasks === undefined ? {} : { stackTasks: setup.stackTasks }),
     log: silentLogger,
     signal: controller.signal,
     maxQueued: setup.maxQueued,

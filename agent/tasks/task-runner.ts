@@ -18,6 +18,8 @@ import type { NamedTask, NamedTaskOutcome } from './builtin-tasks.ts';
 import { runCommandTask } from './command-task.ts';
 import { checkDispatch, clipText } from './dispatch-check.ts';
 import { fitResults } from './result-budget.ts';
+import { stackTaskEnvironment } from './stack-tasks.ts';
+import type { StackTask } from './stack-tasks.ts';
 import type { TaskResultStore } from './result-store.ts';
 import type { TaskOutcome, TaskRequest } from './types.ts';
 import type { WorkLock } from './work-lock.ts';
@@ -30,6 +32,8 @@ export interface TaskPolicy {
   readonly allow: ReadonlySet<string>;
   /** The agent runs with --dry-run: named tasks only observe, command tasks are refused. */
   readonly observeOnly?: boolean;
+  /** Whether named tasks from the published stacks (carried in this host's bundle) run; default true. */
+  readonly stacks?: boolean;
 }
 
 /** Sends one result on the open stream; throws when it cannot. */
@@ -40,6 +44,8 @@ export interface TaskRunnerOptions {
   readonly lock: WorkLock;
   readonly policy: TaskPolicy;
   readonly namedTasks: ReadonlyMap<string, NamedTask>;
+  /** The named tasks of the stacks in the bundle this host holds now (none without a valid bundle). */
+  readonly stackTasks?: () => ReadonlyMap<string, StackTask>;
   readonly log: Logger;
   /** Aborts when the agent stops: a running command is killed and reported. */
   readonly signal: AbortSignal;
@@ -192,8 +198,22 @@ export class TaskRunner {
       return undefined;
     }
     const named = namedTasks.get(action.name);
+    const fromStacks = named === undefined ? this.#stackTask(action.name) : undefined;
+    if (fromStacks !== undefined) {
+      if (policy.stacks === false)
+        return `named tasks from the stacks are disabled on this host (tasks.stacks: false${where})`;
+      if (task.dryRun)
+        return `task ${action.name} runs a command, which cannot be dry-run: the agent cannot know what it would change`;
+      if (policy.observeOnly === true)
+        return 'the agent runs with --dry-run and changes nothing; tasks that run commands are refused';
+      const bound = stackTaskEnvironment(fromStacks, action.params);
+      return 'problem' in bound ? bound.problem : undefined;
+    }
     if (named === undefined)
-      return `unknown task ${JSON.stringify(clipText(action.name, 256))}; this agent knows ${[...namedTasks.keys()].join(', ')}`;
+      return `unknown task ${JSON.stringify(clipText(action.name, 256))}; this agent knows ${[
+        ...namedTasks.keys(),
+        ...(this.#options.stackTasks?.().keys() ?? []),
+      ].join(', ')}`;
     if (!policy.allow.has(action.name))
       return `task ${action.name} is not allowed on this host (not in tasks.allow${where})`;
     const unknown = [...action.params.keys()].filter((k) => !named.params.includes(k));
@@ -203,6 +223,10 @@ export class TaskRunner {
         .map((k) => JSON.stringify(clipText(k, 64)))
         .join(', ')}`;
     return undefined;
+  }
+
+  #stackTask(name: string): StackTask | undefined {
+    return this.#options.stackTasks?.().get(name);
   }
 
   /** The task's outcome, and what must settle before the work lock is released. */
@@ -221,6 +245,27 @@ export class TaskRunner {
         signal,
         outputMaxBytes: protocolLimits.taskOutputMaxBytes,
         killGraceMs: this.#options.killGraceMs ?? defaultKillGraceMs,
+      });
+      return {
+        outcome: { ...base, ...ran, message: clipText(ran.message), results: [], finishedAtMs: Date.now() },
+        finishing: Promise.resolve(),
+      };
+    }
+    const fromStacks = this.#options.namedTasks.has(action.name) ? undefined : this.#stackTask(action.name);
+    if (fromStacks !== undefined) {
+      const bound = stackTaskEnvironment(fromStacks, action.params);
+      // Checked when the task was accepted; the bundle may have changed while it waited for the lock.
+      if ('problem' in bound)
+        return { outcome: this.#notRun(task, bound.problem), finishing: Promise.resolve() };
+      const ran = await runCommandTask({
+        command: fromStacks.text,
+        timeoutMs: task.timeoutMs,
+        nice: task.nice,
+        taskId: task.taskId,
+        signal,
+        outputMaxBytes: protocolLimits.taskOutputMaxBytes,
+        killGraceMs: this.#options.killGraceMs ?? defaultKillGraceMs,
+        extraEnv: bound.env,
       });
       return {
         outcome: { ...base, ...ran, message: clipText(ran.message), results: [], finishedAtMs: Date.now() },

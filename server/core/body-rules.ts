@@ -12,6 +12,11 @@ export type FieldRule =
   | { readonly type: 'boolean'; readonly optional?: boolean }
   /** An uploaded file tree: `[{path, content}]` with text contents. */
   | { readonly type: 'files'; readonly optional?: boolean; readonly maxItems: number }
+  /**
+   * Any JSON value, whose shape the use case checks itself (a field that is a number or a string, an
+   * object of its own); `schema` describes it in the OpenAPI document.
+   */
+  | { readonly type: 'json'; readonly optional?: boolean; readonly schema: Readonly<Record<string, unknown>> }
   | {
       readonly type: 'string-array';
       readonly optional?: boolean;
@@ -34,7 +39,9 @@ type ValueOf<R extends FieldRule> = R extends { type: 'string' }
       ? boolean
       : R extends { type: 'files' }
         ? UploadedFile[]
-        : string[];
+        : R extends { type: 'json' }
+          ? unknown
+          : string[];
 
 type RequiredKeys<S extends BodyRules> = {
   [K in keyof S]: S[K] extends { optional: true } ? never : K;
@@ -94,6 +101,8 @@ function checkField(name: string, rule: FieldRule, value: unknown): void {
       return;
     case 'files':
       checkFiles(name, rule.maxItems, value);
+      return;
+    case 'json':
       return;
     case 'string-array':
       if (!Array.isArray(value))

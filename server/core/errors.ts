@@ -99,6 +99,14 @@ export const errorCatalog = {
   'orchestration.target_invalid': 'invalid',
   'orchestration.target_unknown': 'not_found',
   'orchestration.targets_empty': 'invalid',
+  // tasks
+  'task.invalid': 'invalid',
+  'task.blocked': 'forbidden',
+  'task.health_check_forbidden': 'forbidden',
+  'task.not_found': 'not_found',
+  'task.finished': 'conflict',
+  'task.limit': 'exhausted',
+  'task.unknown': 'not_found',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

@@ -30,6 +30,8 @@ function fieldSchema(rule: FieldRule): JsonSchema {
           properties: { path: { type: 'string' }, content: { type: 'string' } },
         },
       };
+    case 'json':
+      return rule.schema;
     case 'string-array':
       return {
         type: 'array',

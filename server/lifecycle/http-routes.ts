@@ -20,6 +20,7 @@ import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { systemRoutes } from '../http/routes/system.ts';
+import { taskRoutes } from '../http/routes/tasks.ts';
 import type { SystemInfo } from '../http/app.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
@@ -45,6 +46,7 @@ export interface RouteParts {
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
   readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
+  readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
   readonly version: string;
 }
 
@@ -71,6 +73,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...enrollRoutes({ enroll: p.enroll }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
     ...runRoutes({ runs: p.runs }),
+    ...taskRoutes({ tasks: p.tasks }),
     ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
     ...secretRoutes({ vault: p.vault, store: p.store }),
     ...auditRoutes({

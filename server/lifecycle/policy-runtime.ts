@@ -12,6 +12,7 @@ import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../check
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
+import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
 import type { Store } from '../store/index.ts';
@@ -42,6 +43,8 @@ export function guardrailTargets(paths: ResolvedPaths): {
 export interface PolicyRuntime {
   readonly publish: PublishService;
   current(): PolicySource;
+  /** The named tasks (tasks.vgo) of the active configuration. */
+  readonly namedTasks: NamedTasks;
   /** Secret paths the envoy's current bundle references. */
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
@@ -70,8 +73,10 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
   const traitsRow = store.db.prepare('SELECT json FROM traits WHERE hash = ?').pluck();
   let current: PolicySource;
   let secretPathsFor: PolicyRuntime['secretPathsFor'] = () => noSecrets;
+  let activeSnapshot: CompiledSnapshot | undefined;
 
   const activate = (version: number, snapshot: CompiledSnapshot | undefined): void => {
+    activeSnapshot = snapshot;
     const common = {
       version,
       signingKey: pki.bundleSigningKey,
@@ -137,6 +142,13 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     publish,
     close: () => validator.close(),
     current: () => current,
+    namedTasks: {
+      find: (name) =>
+        activeSnapshot !== undefined && Object.hasOwn(activeSnapshot.tasks, name)
+          ? activeSnapshot.tasks[name]
+          : undefined,
+      carries: (hostname, name) => activeSnapshot?.matchEntry(hostname)?.tasks?.includes(name) === true,
+    },
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async publishAtStart() {
       const dir = deps.paths.stacksDir;

@@ -21,6 +21,7 @@ import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
+import { createTaskService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -295,6 +296,18 @@ export async function startServer(
       registry: metricsRegistry,
     });
     const runs = createRunsReader(store.db);
+    const tasks = createTaskService({
+      store,
+      fleet,
+      streams: agentStreams,
+      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      bus,
+      log: log.child({ component: 'tasks' }),
+      dataDir: paths.dataDir,
+      namedTasks: policy.namedTasks,
+    });
+    cleanups.push(() => tasks.close());
+    tasks.resume();
     const publish = publishWithEvents(policy.publish, bus);
 
     let boundApiPort = 0;
@@ -324,6 +337,7 @@ export async function startServer(
       auditMonitor: audit.monitor,
       bus,
       bootstrap,
+      tasks,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -381,6 +395,7 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      tasks.close();
       await audit.stopCheckpoints();
       await walCheckpointer.stop();
       flusher.flush();
