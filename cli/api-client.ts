@@ -16,7 +16,8 @@ export interface ApiClientOptions {
 
 export interface ApiClient {
   readonly baseUrl: URL;
-  call<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** `timeoutMs`: longest silence before giving up, for calls the server answers late on purpose. */
+  call<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T>;
   /**
    * GETs a streaming body and hands it over line by line. Resolves when the server ends the body or
    * `signal` aborts; rejects with a CliError when the request is refused or the connection is lost.
@@ -69,6 +70,7 @@ function send(
   options: ApiClientOptions,
   method: string,
   body: string | undefined,
+  timeoutMs: number | undefined,
 ): Promise<RawResponse> {
   const headers = requestHeaders(options, { accept: 'application/json' });
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -76,7 +78,7 @@ function send(
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method, headers, ca, agent: false, timeout: options.timeoutMs ?? 30_000 },
+      { method, headers, ca, agent: false, timeout: timeoutMs ?? options.timeoutMs ?? 30_000 },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -240,13 +242,14 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     baseUrl: options.baseUrl,
     streamLines: (request) => streamLines(options, request),
-    call: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    call: async <T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> => {
       const url = apiUrl(options, path);
       const response = await send(
         url,
         options,
         method,
         body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs,
       );
       if (response.status < 200 || response.status > 299) throw errorFromResponse(response, url);
       const parsed = parseJson(response.body);

@@ -114,4 +114,26 @@ describe('vigocli command line', () => {
       /not a flag of/,
     );
   });
+
+  it('gives a variadic argument every word the others leave, at least one', () => {
+    const spec = {
+      path: ['traits', 'livequery'],
+      summary: 'x',
+      args: [
+        { name: 'TARGET...', doc: 'a target', variadic: true },
+        { name: 'PATH', doc: 'a trait path' },
+      ],
+      run: () => Promise.resolve(),
+    };
+    assert.deepEqual(commandInput(spec, ['a', 'b', 'os.version'], []).args, ['a', 'b', 'os.version']);
+    assert.deepEqual(commandInput(spec, ['a', 'os.version'], []).args, ['a', 'os.version']);
+    assert.match(
+      usage(() => commandInput(spec, ['os.version'], [])),
+      /needs PATH: a trait path/,
+    );
+    assert.match(
+      usage(() => commandInput(spec, [], [])),
+      /needs TARGET\.\.\.: a target/,
+    );
+  });
 });

@@ -11,6 +11,8 @@ import { usageError } from './errors.ts';
 import type { ResolvedCredential } from './settings.ts';
 
 export interface ArgSpec {
+  /** Takes one or more words (at most one argument of a command may); name it NAME... */
+  readonly variadic?: boolean;
   readonly name: string;
   readonly doc: string;
   /** The command runs without it (only a last argument may be optional). */
@@ -117,7 +119,17 @@ export function commandInput(
   flags: readonly ParsedFlag[],
 ): CommandInput {
   const own = new Map((command.flags ?? []).map((f) => [f.name, f]));
-  const expected = command.args ?? [];
+  const declared = command.args ?? [];
+  const variadic = declared.findIndex((a) => a.variadic === true);
+  // A variadic argument takes every word the others leave, so only a shortfall can be wrong.
+  const expected =
+    variadic < 0
+      ? declared
+      : declared.flatMap((a, i) =>
+          i === variadic
+            ? Array.from({ length: Math.max(1, args.length - declared.length + 1) }, () => a)
+            : [a],
+        );
   if (args.length > expected.length) {
     const extra = args[expected.length] as string;
     throw usageError(
@@ -175,7 +187,8 @@ function usageLine(command: CommandSpec): string {
 export function commandHelp(command: CommandSpec, globals: readonly FlagSpec[]): string {
   const lines = [`${command.summary}`, '', `Usage: ${usageLine(command)}`];
   if ((command.args ?? []).length > 0) {
-    lines.push('', 'Arguments:', ...(command.args ?? []).map((a) => `  ${a.name}  ${a.doc}`));
+    const width = Math.max(...(command.args ?? []).map((a) => a.name.length));
+    lines.push('', 'Arguments:', ...(command.args ?? []).map((a) => `  ${a.name.padEnd(width)}  ${a.doc}`));
   }
   if ((command.flags ?? []).length > 0) lines.push('', 'Flags:', ...flagLines(command.flags ?? []));
   if (command.details !== undefined) lines.push('', command.details);

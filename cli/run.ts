@@ -13,10 +13,12 @@ import { configCommands } from './commands/config.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
+import { pushCommands } from './commands/push.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { taskCommands } from './commands/task.ts';
 import { tokenCommands } from './commands/tokens.ts';
+import { traitCommands } from './commands/traits.ts';
 import { webuserCommands } from './commands/webusers.ts';
 import { CliError, cliExitCodes } from './errors.ts';
 import type { CliExitCode } from './errors.ts';
@@ -36,6 +38,8 @@ export const commands: readonly CommandSpec[] = [
   ...tokenCommands,
   ...enrollTokenCommands,
   ...envoyCommands,
+  ...pushCommands,
+  ...traitCommands,
   ...runCommands,
   ...taskCommands,
   ...configCommands,

@@ -132,6 +132,14 @@ describe('access matrix', () => {
       table.find((r) => r.method === method && r.path === path)?.access;
     assert.equal(access('POST', '/api/v1/config/publish'), 'config.publish');
     assert.equal(access('POST', '/api/v1/config/rollback'), 'config.rollback');
+    assert.equal(access('POST', '/api/v1/queries'), 'query.execute');
+    assert.equal(access('GET', '/api/v1/queries/{id}'), 'query.execute');
+    assert.equal(access('POST', '/api/v1/push'), 'push.execute');
+    assert.equal(access('POST', '/api/v1/envoys/{id}/push'), 'fleet.write');
+    assert.equal(allowed('viewer', 'query.execute'), false, 'Vigo keeps viewers from live queries');
+    assert.equal(allowed('viewer', 'push.execute'), false);
+    assert.equal(allowed('operator', 'query.execute'), true);
+    assert.equal(allowed('operator', 'push.execute'), true);
     assert.equal(access('GET', '/api/v1/audit'), 'audit.read');
     assert.equal(access('POST', '/api/v1/envoys/{id}/revoke'), 'fleet.write');
     assert.equal(access('GET', '/api/v1/users'), 'admin');

@@ -296,4 +296,53 @@ describe('the OpenAPI document as a contract', () => {
       }
     }
   });
+
+  it('describes live queries and force-push, and their refusals', async () => {
+    const token = await createEnrollToken(server, ['query-*'], 1);
+    conforms(
+      'POST',
+      '/api/v1/enroll',
+      await call(undefined, 'POST', '/api/v1/enroll', await enrollBody(token, 'query-1')),
+    );
+    const queries = '/api/v1/queries';
+    const answer = conforms<{ queryId: string; notAnsweredCount: number }>(
+      'POST',
+      queries,
+      await call(localAdmin, 'POST', queries, { targets: ['query-1'], traitPath: 'os.version' }),
+    );
+    assert.equal(answer.notAnsweredCount, 1, 'the envoy holds no stream');
+    conforms('GET', `${queries}/{id}`, await call(localAdmin, 'GET', `${queries}/${answer.queryId}`));
+    const missing = conforms<{ code: string }>(
+      'GET',
+      `${queries}/{id}`,
+      await call(localAdmin, 'GET', `${queries}/00000000-0000-4000-8000-000000000000`),
+    );
+    assert.equal(missing.code, 'query.not_found');
+    const queryRefusals: [Record<string, unknown>, string][] = [
+      [{ targets: ['query-1'], traitPath: 'os..version' }, 'query.trait_path_invalid'],
+      [{ targets: ['query-1'], traitPath: 'os.version', deadlineSeconds: 0 }, 'query.invalid'],
+      [{ targets: ['nosuch'], traitPath: 'os.version' }, 'orchestration.target_unknown'],
+      [{ targets: ['mail-*'], traitPath: 'os.version' }, 'orchestration.targets_empty'],
+    ];
+    for (const [body, code] of queryRefusals) {
+      const refused = conforms<{ code: string }>(
+        'POST',
+        queries,
+        await call(localAdmin, 'POST', queries, body),
+      );
+      assert.equal(refused.code, code);
+    }
+    const pushed = conforms<{ targeted: number; atNextCheckin: unknown[] }>(
+      'POST',
+      '/api/v1/push',
+      await call(localAdmin, 'POST', '/api/v1/push', { targets: ['query-*'], reason: 'contract' }),
+    );
+    assert.deepEqual([pushed.targeted, pushed.atNextCheckin.length], [1, 1]);
+    const longReason = conforms<{ code: string }>(
+      'POST',
+      '/api/v1/push',
+      await call(localAdmin, 'POST', '/api/v1/push', { targets: ['query-1'], reason: 'é'.repeat(600) }),
+    );
+    assert.equal(longReason.code, 'push.reason_invalid');
+  });
 });

@@ -210,13 +210,18 @@ async function revoke(ctx: CommandContext, input: CommandInput): Promise<void> {
 
 async function push(ctx: CommandContext, input: CommandInput): Promise<void> {
   const envoy = await resolveEnvoy(ctx, input);
-  const result = await ctx.client.call<{ envoyId: string; forcePush: true }>(
+  const result = await ctx.client.call<{ envoyId: string; forcePush: true; pushedNow?: boolean }>(
     'POST',
     envoyPath(envoy.id, '/push'),
     {},
   );
   if (ctx.json) return printJson(ctx.io, result);
-  ctx.io.out(`Envoy ${envoy.hostname ?? result.envoyId} gets its full bundle at its next check-in.\n`);
+  const name = envoy.hostname ?? result.envoyId;
+  ctx.io.out(
+    result.pushedNow === true
+      ? `Envoy ${name} is checking in now and gets its full bundle.\n`
+      : `Envoy ${name} gets its full bundle at its next check-in.\n`,
+  );
 }
 
 const envoyArg = { name: 'ENVOY', doc: 'the envoy id, or its exact hostname' };
@@ -261,7 +266,7 @@ export const envoyCommands: readonly CommandSpec[] = [
   },
   {
     path: ['envoys', 'push'],
-    summary: 'Force-push: the envoy gets its full bundle at its next check-in',
+    summary: 'Force-push: the envoy gets its full bundle, at once if its stream is open',
     args: [envoyArg],
     run: push,
   },

@@ -85,6 +85,12 @@ export const errorCatalog = {
   'fleet.envoy_not_found': 'not_found',
   'fleet.envoy_revoked': 'precondition',
   'fleet.trait_filter': 'invalid',
+  // live queries and force-push
+  'query.trait_path_invalid': 'invalid',
+  'query.invalid': 'invalid',
+  'query.busy': 'unavailable',
+  'query.not_found': 'not_found',
+  'push.reason_invalid': 'invalid',
   // named tasks
   'task.param_unknown': 'invalid',
   'task.param_missing': 'invalid',

@@ -30,6 +30,9 @@ export const eventTypes = [
   'token.revoked',
   'audit.chain_broken',
   'audit.reanchored',
+  'push.requested',
+  'query.started',
+  'query.finished',
   'stream.gap',
 ] as const;
 
@@ -63,7 +66,7 @@ function expandItem(item: string): readonly EventType[] {
   const hint = item.length <= maxEchoedLength ? closestName(item, eventTypes) : undefined;
   throw invalidTypes(
     `types: unknown event type "${shown}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; ` +
-      `valid types are ${listNames(eventTypes)}, or a family such as "envoy.*"`,
+      `valid types are ${listNames(eventTypes, eventTypes.length)}, or a family such as "envoy.*"`,
     item,
   );
 }

@@ -32,8 +32,17 @@ export interface FleetAdmin {
   traitsByHash(hash: string): Record<string, unknown> | undefined;
   /** Revokes an envoy; revoking a revoked envoy changes nothing and says so. */
   revoke(ctx: Ctx, id: string, reason: string): { envoyId: string; revoked: true; changed: boolean };
-  /** Sends the full bundle at the envoy's next check-in even when it reports itself current. */
-  requestPush(ctx: Ctx, id: string): { envoyId: string; forcePush: true };
+  /**
+   * Sends the full bundle at the envoy's next check-in even when it reports itself current. `pushedNow`
+   * is set where the server also tells an online envoy to check in now (orchestration's force-push).
+   */
+  requestPush(ctx: Ctx, id: string): { envoyId: string; forcePush: true; pushedNow?: boolean };
+  /**
+   * requestPush for many envoys at once: one transaction sets every flag and appends one audit entry
+   * (action `push.requested`, with `details`); the entries are marked only after it commits. No event is
+   * published per envoy: the caller summarises. Revoked envoys are refused (nothing is written).
+   */
+  requestPushes(ctx: Ctx, entries: readonly EnvoyEntry[], details: Record<string, unknown>): void;
 }
 
 export function createFleetAdmin(deps: FleetAdminDeps): FleetAdmin {
@@ -45,6 +54,9 @@ export function createFleetAdmin(deps: FleetAdminDeps): FleetAdmin {
     "UPDATE envoys SET status = 'revoked', revoked_at = ? WHERE id = ? AND status = 'active'",
   );
   const pushRow = deps.store.db.prepare<[string]>('UPDATE envoys SET force_push = 1 WHERE id = ?');
+  const pushRows = deps.store.db.prepare<[string]>(
+    'UPDATE envoys SET force_push = 1 WHERE id IN (SELECT value FROM json_each(?))',
+  );
 
   const get = (id: string): EnvoyEntry => {
     const entry = deps.index.get(id);
@@ -95,6 +107,27 @@ export function createFleetAdmin(deps: FleetAdminDeps): FleetAdmin {
       deps.index.markDirty(entry);
       deps.onChange?.({ type: 'envoy.push_requested', envoyId: id, hostname: entry.hostname });
       return { envoyId: id, forcePush: true };
+    },
+    requestPushes(ctx, entries, details) {
+      const revoked = entries.find((entry) => entry.status === 'revoked');
+      if (revoked !== undefined)
+        throw new VigoError(
+          'fleet.envoy_revoked',
+          `envoy ${revoked.id} (${revoked.hostname}) is revoked; nothing to push`,
+        );
+      deps.store.tx((db) => {
+        pushRows.run(JSON.stringify(entries.map((entry) => entry.id)));
+        appendAudit(db, {
+          actor: actorName(ctx.actor),
+          action: 'push.requested',
+          target: `envoys:${entries.length}`,
+          details,
+        });
+      });
+      for (const entry of entries) {
+        entry.forcePush = true;
+        deps.index.markDirty(entry);
+      }
     },
   };
 }

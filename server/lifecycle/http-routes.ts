@@ -15,6 +15,8 @@ import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
+import { pushRoutes } from '../http/routes/push.ts';
+import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { systemRoutes } from '../http/routes/system.ts';
@@ -38,6 +40,8 @@ export interface RouteParts {
   readonly fleetAdmin: Dep<typeof webRoutes, 'fleetAdmin'>;
   readonly runs: Dep<typeof webRoutes, 'runs'>;
   readonly publish: Dep<typeof webRoutes, 'publish'>;
+  readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
+  readonly forcePush: Dep<typeof pushRoutes, 'push'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -80,6 +84,8 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     }),
     ...eventRoutes({ bus: p.bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
     ...bootstrapRoutes({ bootstrap: p.bootstrap }),
+    ...queryRoutes({ queries: p.liveQueries }),
+    ...pushRoutes({ push: p.forcePush }),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,

@@ -38,6 +38,7 @@ import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
+import { createQueryPushRuntime } from './query-push-runtime.ts';
 import { assembleRoutes } from './http-routes.ts';
 import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
@@ -279,11 +280,20 @@ export async function startServer(
         },
       );
     }
-    const fleetAdmin = createFleetAdmin({
+    const { fleetAdmin, forcePush, liveQueries } = createQueryPushRuntime({
+      fleet,
+      fleetAdmin: createFleetAdmin({
+        store,
+        index: fleet,
+        onChange: (change) =>
+          bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
+      }),
+      streams: agentStreams,
       store,
-      index: fleet,
-      onChange: (change) =>
-        bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
+      bus,
+      connection: () => view.current['checkin.connection'],
+      log: log.child({ component: 'queries' }),
+      registry: metricsRegistry,
     });
     const runs = createRunsReader(store.db);
     const tasks = createTaskService({
@@ -321,6 +331,8 @@ export async function startServer(
       fleetAdmin,
       runs,
       publish,
+      liveQueries,
+      forcePush,
       vault,
       auditMonitor: audit.monitor,
       bus,
@@ -376,6 +388,8 @@ export async function startServer(
       clearInterval(sessionPruner);
       // A validation still running would hold its request (and the HTTPS close) open until its budget.
       await policy.close();
+      // A live query holds its request open until its deadline: answer it with what it has.
+      liveQueries.close();
       // A held stream is a call in flight that would hold the gRPC close open until its idle timeout.
       agentStreams.drain();
       await Promise.all([https.close(), grpc.close()]);

@@ -3,7 +3,7 @@
  *   GET  /api/v1/envoys                 list: status, hostname glob or prefix, trait filters; cursor paging
  *   GET  /api/v1/envoys/{id}            one envoy with its traits, last runs and last resource outcomes
  *   POST /api/v1/envoys/{id}/revoke     refuse its check-ins from now on (audited)
- *   POST /api/v1/envoys/{id}/push       send the full bundle at its next check-in (audited)
+ *   POST /api/v1/envoys/{id}/push       send the full bundle at its next check-in, now if online (audited)
  */
 import { VigoError } from '../../core/index.ts';
 import { compileGlobs } from '../../enroll/index.ts';
@@ -167,14 +167,19 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
     route({
       method: 'POST',
       path: '/api/v1/envoys/{id}/push',
-      summary: 'Force-push: send the full bundle at the next check-in',
+      summary:
+        'Force-push: send the full bundle at the next check-in, and check in now if its stream is open',
       tag: 'envoys',
       access: 'fleet.write',
       errors: ['fleet.envoy_not_found', 'fleet.envoy_revoked'],
       response: {
         type: 'object',
         required: ['envoyId', 'forcePush'],
-        properties: { envoyId: { type: 'string' }, forcePush: { const: true } },
+        properties: {
+          envoyId: { type: 'string' },
+          forcePush: { const: true },
+          pushedNow: { type: 'boolean', description: 'its stream was open: it was told to check in now' },
+        },
       },
       handler: ({ c, ctx, param }) => c.json(deps.admin.requestPush(ctx, param('id'))),
     }),

@@ -1,0 +1,134 @@
+/**
+ * `vigocli traits livequery TARGET... TRAIT.PATH`: one trait read now on every targeted online envoy,
+ * shown as a table of distinct values with how many envoys answered each, then the envoys that did not
+ * answer and those that could not read the trait. Vigo's `traits livequery <uuid> <trait.path>` is the
+ * one-target case.
+ */
+import { parseDurationMs } from '../../server/core/index.ts';
+import type { LiveQueryAnswer } from '../../server/orchestration/index.ts';
+import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
+import { usageError } from '../errors.ts';
+import { table } from '../format.ts';
+import { printJson, wholeNumberFlag } from './input.ts';
+import { targetArg, whereFlag } from './push.ts';
+
+const deadlineMaxSeconds = 60;
+const rawMax = 1000;
+const shownValueChars = 200;
+
+/** One line of at most `max` characters, with control characters (which could drive a terminal) blanked. */
+export function displayText(text: string, max = shownValueChars): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function deadlineSeconds(input: CommandInput): number | undefined {
+  const text = input.value('deadline');
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms === undefined || ms % 1000 !== 0 || ms < 1000 || ms > deadlineMaxSeconds * 1000)
+    throw usageError(
+      `--deadline must be whole seconds from 1s to ${deadlineMaxSeconds}s, such as 10s or 1m; got ${JSON.stringify(text)}`,
+    );
+  return ms / 1000;
+}
+
+function printAnswer(ctx: CommandContext, answer: LiveQueryAnswer, showRows: boolean): void {
+  const seconds = (
+    (Date.parse(answer.finishedAt ?? answer.startedAt) - Date.parse(answer.startedAt)) /
+    1000
+  ).toFixed(1);
+  const out: string[] = [
+    `${answer.traitPath} on ${answer.targeted} envoy${answer.targeted === 1 ? '' : 's'}: ${answer.answered} answered, ` +
+      `${answer.notAnsweredCount} not answered (${seconds} s)`,
+    '',
+  ];
+  const counted = answer.values.reduce((sum, v) => sum + v.count, 0);
+  if (counted + answer.otherValues === 0) out.push('No values.\n');
+  else
+    out.push(
+      table(
+        ['COUNT', 'VALUE'],
+        answer.values.map((v) => [String(v.count), displayText(JSON.stringify(v.value))]),
+      ),
+    );
+  if (answer.otherValues > 0)
+    out.push(
+      `(${answer.otherValues} more answers with values beyond the ${answer.values.length} counted one by one)\n`,
+    );
+  if (showRows && answer.rows.length > 0)
+    out.push(
+      `\nRaw values (first ${answer.rows.length}):\n${table(
+        ['HOSTNAME', 'VALUE'],
+        answer.rows.map((r) => [r.hostname, displayText(JSON.stringify(r.value))]),
+      )}`,
+    );
+  if (answer.notAnsweredCount > 0) {
+    const reason = (n: LiveQueryAnswer['notAnswered'][number]): string =>
+      n.askedToConnect ? `${n.reason} (asked to connect)` : n.reason;
+    out.push(
+      `\nNot answered (${answer.notAnsweredCount}):\n${table(
+        ['HOSTNAME', 'ENVOY', 'REASON'],
+        answer.notAnswered.map((n) => [n.hostname, n.envoyId, reason(n)]),
+      )}`,
+    );
+    if (answer.notAnswered.length < answer.notAnsweredCount)
+      out.push(
+        `(${answer.notAnsweredCount - answer.notAnswered.length} more not listed; --json has the listed ones)\n`,
+      );
+  }
+  if (answer.errorCount > 0) {
+    out.push(
+      `\nCould not read the trait (${answer.errorCount}):\n${table(
+        ['HOSTNAME', 'ERROR'],
+        answer.errors.map((e) => [e.hostname, displayText(e.error)]),
+      )}`,
+    );
+  }
+  ctx.io.out(out.join('\n').replace(/\n{3,}/g, '\n\n'));
+}
+
+async function livequery(ctx: CommandContext, input: CommandInput): Promise<void> {
+  const targets = input.args.slice(0, -1);
+  const traitPath = input.args.at(-1) ?? '';
+  const deadline = deadlineSeconds(input);
+  const raw = wholeNumberFlag(input, 'raw', 0, rawMax);
+  const body = {
+    targets,
+    traitPath,
+    ...(input.values('where').length > 0 ? { where: input.values('where') } : {}),
+    ...(deadline === undefined ? {} : { deadlineSeconds: deadline }),
+    ...(raw === undefined ? {} : { rawLimit: raw }),
+  };
+  // The server answers at the deadline at the latest; allow for the trip on top.
+  const waitMs = ((deadline ?? 10) + 30) * 1000;
+  const answer = await ctx.client.call<LiveQueryAnswer>('POST', '/api/v1/queries', body, waitMs);
+  if (ctx.json) return printJson(ctx.io, answer);
+  printAnswer(ctx, answer, raw !== undefined);
+}
+
+export const traitCommands: readonly CommandSpec[] = [
+  {
+    path: ['traits', 'livequery'],
+    summary: 'Live query: read one trait now on every targeted online envoy and count the values',
+    args: [targetArg, { name: 'TRAIT.PATH', doc: 'the dotted trait path, e.g. os.version' }],
+    flags: [
+      whereFlag,
+      {
+        name: 'deadline',
+        value: 'DURATION',
+        doc: `answer with what has arrived by then: 1s to ${deadlineMaxSeconds}s (default 10s)`,
+      },
+      {
+        name: 'raw',
+        value: 'N',
+        doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
+      },
+    ],
+    details:
+      'Envoys without an open stream are listed as not answered (offline); envoys asked that did not answer ' +
+      'by the deadline as timeout. Exit code 0 whenever the query ran, whoever answered.',
+    run: livequery,
+  },
+];
