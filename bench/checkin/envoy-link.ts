@@ -183,6 +183,71 @@ export class EnvoyLink {
     });
   }
 
+  /**
+   * A bidirectional streaming call: each message `send` gets is framed as grpc-js frames it, each message
+   * the server sends reaches `onMessage` whole, and `onEnd` hears how the call ended (its grpc-status, or
+   * the transport failure). Nothing is buffered beyond what HTTP/2 flow control holds.
+   */
+  stream(
+    path: string,
+    onMessage: (message: Buffer) => void,
+    onEnd: (outcome: CallError | undefined) => void,
+  ): { send(message: Uint8Array): void; end(): void } {
+    if (this.closed) {
+      onEnd(unavailable(new Error('the connection is closed')));
+      return { send: () => undefined, end: () => undefined };
+    }
+    const stream = this.#session.request({
+      ':authority': this.#authority,
+      ':method': 'POST',
+      ':path': path,
+      ':scheme': 'https',
+      'grpc-accept-encoding': 'identity,deflate,gzip',
+      'accept-encoding': 'identity',
+      'user-agent': grpcUserAgent,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    let ended = false;
+    const finish = (outcome: CallError | undefined): void => {
+      if (ended) return;
+      ended = true;
+      onEnd(outcome);
+    };
+    let pending: Buffer = Buffer.alloc(0);
+    let headers: IncomingHttpHeaders = {};
+    stream.on('response', (h) => (headers = h));
+    stream.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5) {
+        const length = pending.readUInt32BE(1);
+        if (pending.length < 5 + length) break;
+        onMessage(pending.subarray(5, 5 + length));
+        pending = pending.subarray(5 + length);
+      }
+    });
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+      const all = { ...headers, ...trailers };
+      if (headerText(all['grpc-status']) === '0') finish(undefined);
+      else finish(outcome(all, []) as CallError);
+    });
+    stream.on('error', (err) => finish(unavailable(err)));
+    stream.on('close', () => finish(unavailable(new Error('the stream closed without a status'))));
+    return {
+      send: (message) => {
+        if (ended || stream.closed) return;
+        const frame = Buffer.allocUnsafe(5 + message.length);
+        frame[0] = 0;
+        frame.writeUInt32BE(message.length, 1);
+        frame.set(message, 5);
+        stream.write(frame);
+      },
+      end: () => {
+        if (!stream.closed) stream.end();
+      },
+    };
+  }
+
   /** Closes gracefully (GOAWAY once the calls in flight are done), as grpc-js's client.close() does. */
   close(): void {
     if (!this.#session.closed) this.#session.close();
