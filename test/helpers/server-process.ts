@@ -44,6 +44,24 @@ export interface SpawnOptions {
   stdio?: StdioOptions;
   /** A command that runs vigosrv, e.g. a shell that lowers a limit first: it gets the binary and its arguments. */
   wrapper?: readonly string[];
+  /** How long startServer waits for "ready" (default 30 s). */
+  readyTimeoutMs?: number;
+}
+
+/** Every server this process spawned that is still running: killed when the test file's process exits. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test file that ends without stopping a server (a failed before() hook, a cancelled test) must not
+  // leave it running for the rest of the suite.
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
 }
 
 /** A loopback port nothing listens on right now (bound once, then released). */
@@ -81,6 +99,7 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
     env: { ...env, ...options.env },
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   const logs: LogLine[] = [];
   let out = '';
   let err = '';
@@ -152,7 +171,21 @@ export interface ReadyServer extends ServerProcess {
 
 export async function startServer(options: SpawnOptions): Promise<ReadyServer> {
   const proc = spawnServer(options);
-  const ready = await proc.waitForLog('vigosrv to log "ready"', (line) => line.msg === 'ready', 30_000);
+  let ready: LogLine;
+  try {
+    ready = await proc.waitForLog(
+      'vigosrv to log "ready"',
+      (line) => line.msg === 'ready',
+      options.readyTimeoutMs ?? 30_000,
+    );
+  } catch (err) {
+    // The caller never gets a handle to stop it with: a server that did not come up is killed here.
+    if (proc.exitCode() === undefined) {
+      proc.child.kill('SIGKILL');
+      await proc.exited();
+    }
+    throw err;
+  }
   const apiPort = ready['apiPort'] as number;
   const grpcPort = ready['grpcPort'] as number;
   const ca = readFileSync(ready['caFile'] as string, 'utf8');
