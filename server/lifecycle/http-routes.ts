@@ -95,6 +95,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       store: p.store,
       enroll: p.enroll,
       events: p.bus,
+      tasks: p.tasks,
       version: p.version,
     }),
   );

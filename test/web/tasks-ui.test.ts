@@ -1,0 +1,180 @@
+/**
+ * The tasks pages in a real browser (Debian's chromium through playwright-core) against a real vigosrv and
+ * a real `vigo daemon` holding its stream: an operator starts a command from /tasks, lands on the run,
+ * watches the host's result arrive without reloading, and a selection naming no envoy is refused on the
+ * form with nothing dispatched. A viewer sees the runs but no form.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { createEnrollToken } from '../helpers/agent-client.ts';
+import {
+  browserSkipReason,
+  laptopContext,
+  launchChromium,
+  requireChromium,
+  screenshot,
+} from '../helpers/browser.ts';
+import { waitFor } from '../helpers/deadline.ts';
+import type { ReadyServer } from '../helpers/server-process.ts';
+import { makeTempDir, repoRoot, startServer } from '../helpers/server-process.ts';
+import { cleanCliEnv } from '../helpers/vigocli.ts';
+
+const vigoBin = join(repoRoot, 'bin', 'vigo');
+const serverDir = makeTempDir('vigo-tasks-ui-srv-');
+const work = makeTempDir('vigo-tasks-ui-work-');
+const operator = { username: 'otto', password: 'operator passphrase for tests' };
+const viewer = { username: 'vera', password: 'viewer passphrase for tests' };
+const skip = browserSkipReason();
+
+let server: ReadyServer;
+let browser: Browser;
+let daemon: ChildProcess | undefined;
+let token: string;
+
+function vigo(stateDir: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      vigoBin,
+      [...args, '--state-dir', stateDir, '--log-level', 'warn'],
+      { env: cleanCliEnv(work.path), timeout: 60_000 },
+      (err, _stdout, stderr) =>
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr }),
+    );
+  });
+}
+
+async function createUser(who: { username: string; password: string }, role: string): Promise<void> {
+  const created = await server.request('/api/v1/users', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...who, role }),
+  });
+  assert.equal(created.status, 201, created.body);
+}
+
+async function submit(p: Page, button: Locator): Promise<number> {
+  const landed = p.waitForResponse(
+    (r) =>
+      r.request().isNavigationRequest() &&
+      r.request().frame() === p.mainFrame() &&
+      (r.status() < 300 || r.status() >= 400),
+  );
+  await button.click();
+  const response = await landed;
+  await p.waitForLoadState();
+  return response.status();
+}
+
+async function signedIn(who: { username: string; password: string }): Promise<Page> {
+  const page = await (await laptopContext(browser)).newPage();
+  await page.goto(`${server.apiUrl}/login`);
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  assert.equal(await submit(page, page.getByRole('button', { name: 'Sign in' })), 200);
+  return page;
+}
+
+before(async () => {
+  if (skip !== undefined) return;
+  requireChromium();
+  server = await startServer({ dataDir: serverDir.path });
+  token = readFileSync(join(serverDir.path, 'local-admin.token'), 'utf8').trim();
+  await createUser(operator, 'operator');
+  await createUser(viewer, 'viewer');
+  const stateDir = join(work.path, 'agent');
+  const enrolled = await vigo(stateDir, [
+    'enroll',
+    '--server',
+    `127.0.0.1:${server.apiPort}`,
+    '--token',
+    await createEnrollToken(server, ['ui-task-*'], 1),
+    '--ca',
+    join(serverDir.path, 'tls', 'ca.crt'),
+    '--hostname',
+    'ui-task-1',
+  ]);
+  assert.equal(enrolled.code, 0, enrolled.stderr);
+  daemon = spawn(vigoBin, ['daemon', '--state-dir', stateDir, '--log-level', 'warn'], {
+    env: cleanCliEnv(work.path),
+    stdio: 'ignore',
+  });
+  await waitFor(
+    'the agent to hold its stream',
+    async () => {
+      const metrics = await server.request('/metrics', { headers: { authorization: `Bearer ${token}` } });
+      return /^vigo_agent_streams_open 1$/m.test(metrics.body) ? true : undefined;
+    },
+    60_000,
+  );
+  browser = await launchChromium(readFileSync(join(serverDir.path, 'tls', 'server.crt'), 'utf8'));
+});
+
+after(async () => {
+  await browser?.close();
+  if (daemon !== undefined && daemon.exitCode === null) {
+    const exited = new Promise((resolve) => daemon!.once('exit', resolve));
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+  await server?.stop();
+  serverDir.remove();
+  work.remove();
+});
+
+describe('tasks in the web UI', { skip }, () => {
+  it('starts a command from /tasks and shows the host’s result as it arrives', async () => {
+    const page = await signedIn(operator);
+    await page.goto(`${server.apiUrl}/tasks`);
+    await page.getByLabel('Targets').fill('ui-task-*');
+    // Long enough that the page usually opens while the task still runs and must refresh to show the end.
+    await page.getByLabel('Command').fill('sleep 3; echo hello-from-the-ui');
+    await submit(page, page.getByRole('button', { name: 'Run', exact: true }));
+    assert.match(new URL(page.url()).pathname, /^\/tasks\/[0-9a-f-]{36}$/);
+    // The run block refreshes itself while the run goes on; no reload here.
+    const run = page.locator('#task-run');
+    await run.getByText('succeeded', { exact: true }).first().waitFor({ timeout: 30_000 });
+    await run.getByText('stdout').click();
+    assert.match(await run.locator('pre').first().innerText(), /hello-from-the-ui/);
+    await screenshot(page, 'task-run');
+    await page.goto(`${server.apiUrl}/tasks`);
+    assert.match(await page.locator('table').innerText(), /sleep 3; echo hello-from-the-ui/);
+  });
+
+  it('refuses a selection that names no envoy on the form, and dispatches nothing', async () => {
+    const page = await signedIn(operator);
+    const before = (
+      await server.request('/api/v1/tasks', { headers: { authorization: `Bearer ${token}` } })
+    ).json<{ items: unknown[] }>().items.length;
+    await page.goto(`${server.apiUrl}/tasks`);
+    await page.getByLabel('Targets').fill('no-such-host');
+    await page.getByLabel('Command').fill('true');
+    const status = await submit(page, page.getByRole('button', { name: 'Run', exact: true }));
+    assert.equal(status, 404);
+    assert.match(
+      await page.getByRole('alert').innerText(),
+      /no active envoy has the hostname "no-such-host"/,
+    );
+    assert.equal(
+      await page.getByLabel('Targets').inputValue(),
+      'no-such-host',
+      'the form keeps what was typed',
+    );
+    const after = (
+      await server.request('/api/v1/tasks', { headers: { authorization: `Bearer ${token}` } })
+    ).json<{ items: unknown[] }>().items.length;
+    assert.equal(after, before);
+  });
+
+  it('shows a viewer the runs but no form to start one', async () => {
+    const page = await signedIn(viewer);
+    await page.goto(`${server.apiUrl}/tasks`);
+    await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+    assert.equal(await page.getByLabel('Targets').count(), 0);
+    assert.match(await page.locator('table').innerText(), /sleep 3; echo hello-from-the-ui/);
+  });
+});
