@@ -3,7 +3,8 @@
  * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
  * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
  *
- * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /config,
+ * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /queries,
+ * /config,
  * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
 import type { EnrollService } from '../server/enroll/index.ts';
@@ -11,7 +12,7 @@ import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
 import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
-import type { TaskService } from '../server/orchestration/index.ts';
+import type { LiveQueries, TaskService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
 import type { RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
@@ -26,6 +27,7 @@ import { configPages } from './pages/config.ts';
 import { dashboardPages } from './pages/dashboard.ts';
 import { envoyDetailPages } from './pages/envoy-detail.ts';
 import { envoyListPages } from './pages/envoys.ts';
+import { queryPages } from './pages/queries.ts';
 import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
 import { loadStaticAssets } from './static-assets.ts';
@@ -43,6 +45,8 @@ export interface WebDeps {
   readonly events: EventBus;
   /** Task runs: listed, started and followed on /tasks. */
   readonly tasks: TaskService;
+  /** Live queries, asked from /queries. */
+  readonly queries: LiveQueries;
   /** Shown in the footer. */
   readonly version: string;
 }
@@ -71,6 +75,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
     ...envoyDetailPages({ shell, fleetAdmin: deps.fleetAdmin, runs: deps.runs, publish: deps.publish }),
     ...taskPages({ shell, tasks: deps.tasks }),
+    ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
     ...auditPages({ shell, store: deps.store }),
     ...enrollPages({ shell, enroll: deps.enroll }),

@@ -96,6 +96,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       enroll: p.enroll,
       events: p.bus,
       tasks: p.tasks,
+      queries: p.liveQueries,
       version: p.version,
     }),
   );

@@ -2,7 +2,8 @@
  * The tasks pages in a real browser (Debian's chromium through playwright-core) against a real vigosrv and
  * a real `vigo daemon` holding its stream: an operator starts a command from /tasks, lands on the run,
  * watches the host's result arrive without reloading, and a selection naming no envoy is refused on the
- * form with nothing dispatched. A viewer sees the runs but no form.
+ * form with nothing dispatched. A viewer sees the runs but no form. A live query from /queries reads a trait
+ * from the running agent.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -168,6 +169,18 @@ describe('tasks in the web UI', { skip }, () => {
       await server.request('/api/v1/tasks', { headers: { authorization: `Bearer ${token}` } })
     ).json<{ items: unknown[] }>().items.length;
     assert.equal(after, before);
+  });
+
+  it('asks the connected agent for a trait from /queries and shows how many hosts hold each value', async () => {
+    const page = await signedIn(operator);
+    await page.goto(`${server.apiUrl}/queries`);
+    await page.getByLabel('Targets').fill('*');
+    await page.getByLabel('Trait').fill('os.family');
+    await submit(page, page.getByRole('button', { name: 'Ask now' }));
+    const answer = page.locator('#query-answer');
+    assert.match(await answer.innerText(), /1 of 1 targeted hosts answered/);
+    assert.match(await answer.locator('table').first().innerText(), /^1\s+"[a-z]+"/m);
+    await screenshot(page, 'live-query');
   });
 
   it('shows a viewer the runs but no form to start one', async () => {

@@ -245,7 +245,7 @@ function runBlock(viewer: Viewer, run: RunDetailView, nowMs: number): Html {
           (t) =>
             html`<tr>
               <th scope="row"><a href="/envoys/${t.envoyId}">${t.hostname}</a></th>
-              <td>${t.batch + 1}</td>
+              <td>${t.batch}</td>
               <td>${badge(t.state)}</td>
               <td>${t.exitCode === null ? '—' : String(t.exitCode)}</td>
               <td>
