@@ -12,7 +12,7 @@ import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
 import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
-import type { LiveQueries, TaskService } from '../server/orchestration/index.ts';
+import type { ForcePush, LiveQueries, TaskService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
 import type { RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
@@ -47,6 +47,8 @@ export interface WebDeps {
   readonly tasks: TaskService;
   /** Live queries, asked from /queries. */
   readonly queries: LiveQueries;
+  /** Force-push of many envoys, from /tasks. */
+  readonly push: ForcePush;
   /** Shown in the footer. */
   readonly version: string;
 }
@@ -74,7 +76,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
     }),
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
     ...envoyDetailPages({ shell, fleetAdmin: deps.fleetAdmin, runs: deps.runs, publish: deps.publish }),
-    ...taskPages({ shell, tasks: deps.tasks }),
+    ...taskPages({ shell, tasks: deps.tasks, push: deps.push }),
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
     ...auditPages({ shell, store: deps.store }),

@@ -97,6 +97,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       events: p.bus,
       tasks: p.tasks,
       queries: p.liveQueries,
+      push: p.forcePush,
       version: p.version,
     }),
   );

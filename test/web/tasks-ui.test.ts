@@ -3,7 +3,7 @@
  * a real `vigo daemon` holding its stream: an operator starts a command from /tasks, lands on the run,
  * watches the host's result arrive without reloading, and a selection naming no envoy is refused on the
  * form with nothing dispatched. A viewer sees the runs but no form. A live query from /queries reads a trait
- * from the running agent.
+ * from the running agent, and a force-push from /tasks reaches it at once.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -181,6 +181,19 @@ describe('tasks in the web UI', { skip }, () => {
     assert.match(await answer.innerText(), /1 of 1 targeted hosts answered/);
     assert.match(await answer.locator('table').first().innerText(), /^1\s+"[a-z]+"/m);
     await screenshot(page, 'live-query');
+  });
+
+  it('forces a check-in from /tasks: the connected agent is told now', async () => {
+    const page = await signedIn(operator);
+    await page.goto(`${server.apiUrl}/tasks`);
+    await page.getByText('Force a check-in').click();
+    await page.getByLabel('Envoys').fill('ui-task-*');
+    await page.getByLabel('Reason').fill('from the tasks page');
+    assert.equal(await submit(page, page.getByRole('button', { name: 'Check in now' })), 200);
+    assert.match(
+      await page.getByRole('status').innerText(),
+      /1 envoy pushed: 1 checking in now, 0 at their next check-in/,
+    );
   });
 
   it('shows a viewer the runs but no form to start one', async () => {

@@ -4,6 +4,7 @@
  * GET  /tasks/{id}         [fleet.read] one run: plan, status and every host's result, refreshed every
  *                          2 s while it runs (htmx asks for the #task-run block only)
  * POST /tasks/{id}/abort   [push.execute] stop the targets not yet reached
+ * POST /tasks/push         [push.execute] force a check-in: connected envoys now, the others at their next
  *
  * The form goes through the same request parser, target selection, parameter binding and guardrail as
  * POST /api/v1/tasks: a refusal is shown with its code, and nothing is dispatched.
@@ -11,7 +12,13 @@
 import type { Ctx } from '../../server/core/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import { parseTaskRequest } from '../../server/orchestration/index.ts';
-import type { RunDetailView, RunSummaryView, TaskService } from '../../server/orchestration/index.ts';
+import type {
+  ForcePush,
+  PushAnswer,
+  RunDetailView,
+  RunSummaryView,
+  TaskService,
+} from '../../server/orchestration/index.ts';
 import { badge, count, isoTimeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
@@ -33,6 +40,7 @@ import { pageRoute } from '../page-route.ts';
 export interface TaskPagesDeps {
   readonly shell: Shell;
   readonly tasks: TaskService;
+  readonly push: ForcePush;
 }
 
 const runBlockId = 'task-run';
@@ -166,9 +174,41 @@ function requestBody(form: FormFields): Record<string, unknown> {
   return body;
 }
 
+function pushForm(viewer: Viewer, form: FormFields): Html {
+  if (!viewer.can('push.execute')) return html``;
+  return html`<details class="panel">
+    <summary><h2>Force a check-in</h2></summary>
+    <form method="post" action="/tasks/push" class="grid-form">
+      ${csrfInput(viewer)}
+      <label for="pushTargets">Envoys</label>
+      <input
+        id="pushTargets"
+        name="pushTargets"
+        required
+        value="${form['pushTargets'] ?? ''}"
+        placeholder="web-*"
+      />
+      <label for="reason">Reason</label>
+      <input id="reason" name="reason" maxlength="1024" value="${form['reason'] ?? ''}" />
+      <p class="muted small">
+        Connected agents check in now and get their full bundle; the others get it at their next check-in.
+      </p>
+      <div class="form-actions"><button type="submit">Check in now</button></div>
+    </form>
+  </details>`;
+}
+
+function pushedNotice(answer: PushAnswer): string {
+  return (
+    `${count(answer.targeted)} envoy${answer.targeted === 1 ? '' : 's'} pushed: ` +
+    `${count(answer.pushedNow.length)} checking in now, ${count(answer.atNextCheckin.length)} at their next check-in.`
+  );
+}
+
 interface ListView {
   readonly form?: FormFields;
   readonly error?: ErrorView;
+  readonly notice?: string;
 }
 
 function listPage(deps: TaskPagesDeps, c: WebContext, ctx: Ctx, view: ListView): Response {
@@ -181,8 +221,16 @@ function listPage(deps: TaskPagesDeps, c: WebContext, ctx: Ctx, view: ListView):
       >
       does the same).
     </p>
-    ${startForm(viewer, view.form ?? {})} ${runsTable(runs.items, Date.now())}`;
-  const page = renderPage(deps.shell, { title: 'Tasks', viewer, nav: 'tasks', body, error: view.error });
+    ${startForm(viewer, view.form ?? {})} ${pushForm(viewer, view.form ?? {})}
+    ${runsTable(runs.items, Date.now())}`;
+  const page = renderPage(deps.shell, {
+    title: 'Tasks',
+    viewer,
+    nav: 'tasks',
+    body,
+    error: view.error,
+    notice: view.notice,
+  });
   return htmlResponse(c, page, view.error?.status ?? 200);
 }
 
@@ -298,6 +346,27 @@ export function taskPages(deps: TaskPagesDeps): AnyRoute[] {
           const started = deps.tasks.start(ctx, parseTaskRequest(requestBody(form)));
           if ('dryRun' in started) return listPage(deps, c, ctx, { form });
           return seeOther(c, `/tasks/${started.id}`);
+        } catch (err) {
+          return listPage(deps, c, ctx, { form, error: errorView(c, err) });
+        }
+      },
+    }),
+    pageRoute(shell, {
+      method: 'POST',
+      path: '/tasks/push',
+      summary: 'Force a check-in',
+      access: 'push.execute',
+      nav: 'tasks',
+      handler: async ({ c, ctx }) => {
+        const form = await readForm(c);
+        try {
+          const answer = deps.push.push(ctx, {
+            targets: (optionalField(form, 'pushTargets', 16_384, 'Envoys') ?? '')
+              .split(/[\s,]+/)
+              .filter((t) => t !== ''),
+            reason: optionalField(form, 'reason', 1024, 'Reason') ?? '',
+          });
+          return listPage(deps, c, ctx, { notice: pushedNotice(answer) });
         } catch (err) {
           return listPage(deps, c, ctx, { form, error: errorView(c, err) });
         }
