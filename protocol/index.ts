@@ -50,3 +50,5 @@ export type {
   ServiceImplementation,
 } from './grpc-adapter.ts';
 export { errorCodeOf, errorStatusMessage, errorStatusMetadata, retryAfterMsOf } from './status.ts';
+export { isTaskParamFormat, taskParamFormats } from './task-param-formats.ts';
+export type { TaskParamFormat } from './task-param-formats.ts';

@@ -5,6 +5,8 @@
  * text. The server binds the parameters before it dispatches; the agent checks them again against the
  * definition in its own signed bundle, so a dispatch can never widen what the definition allows.
  */
+import { isTaskParamFormat, taskParamFormats } from '../../protocol/index.ts';
+import type { TaskParamFormat } from '../../protocol/index.ts';
 
 export type StackTaskParamType = 'string' | 'integer' | 'boolean' | 'enum';
 
@@ -12,7 +14,7 @@ export interface StackTaskParam {
   readonly type: StackTaskParamType;
   readonly default?: string | number | boolean;
   readonly values?: readonly string[];
-  readonly format?: 'name' | 'path' | 'hostname';
+  readonly format?: TaskParamFormat;
   readonly max_length?: number;
   readonly min?: number;
   readonly max?: number;
@@ -27,12 +29,6 @@ export interface StackTask {
   readonly nice: number;
 }
 
-const formats: Readonly<Record<string, RegExp>> = {
-  name: /^[A-Za-z0-9_.@:+-]+$/,
-  path: /^\/[^\0]*$/,
-  hostname:
-    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
-};
 const paramTypes: ReadonlySet<string> = new Set(['string', 'integer', 'boolean', 'enum']);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -60,10 +56,7 @@ export function parseStackTasks(raw: unknown): { tasks: Map<string, StackTask> }
         return { problem: `${at}.params: ${JSON.stringify(key)} is no parameter name` };
       if (!isObject(spec) || typeof spec.type !== 'string' || !paramTypes.has(spec.type))
         return { problem: `${at}.params.${key}: has no valid type` };
-      if (
-        spec.format !== undefined &&
-        (typeof spec.format !== 'string' || formats[spec.format] === undefined)
-      )
+      if (spec.format !== undefined && !isTaskParamFormat(spec.format))
         return { problem: `${at}.params.${key}.format: unknown` };
       params[key] = spec as unknown as StackTaskParam;
     }
@@ -88,7 +81,7 @@ function valueProblem(spec: StackTaskParam, text: string): string | undefined {
     case 'string':
       if (text.length > (spec.max_length ?? 4096)) return 'is too long';
       if (text.includes('\0')) return 'contains a NUL character';
-      if (spec.format !== undefined && formats[spec.format]?.test(text) !== true)
+      if (spec.format !== undefined && !taskParamFormats[spec.format].test(text))
         return `is not a ${spec.format}`;
       return undefined;
   }

@@ -4,6 +4,7 @@
  */
 import { ResourceOutcome, TaskStatus, protocolLimits } from '../../protocol/index.ts';
 import type { PayloadOf, ResourceResult, RunReport, TaskResult } from '../../protocol/index.ts';
+import { nestedDeeperThan } from '../core/index.ts';
 
 const hexDigest = /^[0-9a-f]{64}$/;
 const uuidText = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -62,22 +63,6 @@ export function parseTraits(
   if (nestedDeeperThan(document, protocolLimits.traitsJsonMaxDepth))
     return `traits_json nests deeper than ${protocolLimits.traitsJsonMaxDepth} levels`;
   return { json };
-}
-
-/**
- * Whether a parsed JSON value nests objects and arrays more than `maxDepth` deep. Walked without recursion:
- * 1 MiB of "[" nests half a million deep, which JSON.parse accepts but every recursive reader of traits
- * (canonical encoding, templates, the web UI) would overflow the stack on.
- */
-function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return false;
 }
 
 /** A ReportResultsPayload as a whole: 1..100 runs. Each run is judged on its own by `runProblem`. */

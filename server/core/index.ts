@@ -20,3 +20,4 @@ export { closestName, editDistance, listNames } from './suggest.ts';
 export { parseBody, parseJsonBody } from './body-rules.ts';
 export type { BodyOf, BodyRules, FieldRule, UploadedFile } from './body-rules.ts';
 export { startModuleWorker } from './worker.ts';
+export { nestedDeeperThan } from './json-depth.ts';

@@ -6,7 +6,7 @@
  * budget, `errorCount` and the row count say how many there were in all.
  */
 import { canonicalJson } from '../audit/index.ts';
-import { VigoError } from '../core/index.ts';
+import { VigoError, nestedDeeperThan } from '../core/index.ts';
 import { protocolLimits } from '../../protocol/index.ts';
 
 export const liveQueryLimits = {
@@ -51,18 +51,6 @@ export function parseTraitPath(text: string): string {
       { field: 'traitPath' },
     );
   return text;
-}
-
-/** Whether a parsed JSON value nests objects and arrays deeper than `maxDepth` (walked without recursion). */
-function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: [unknown, number][] = [[value, 1]];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [node, depth] = next;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) pending.push([child, depth + 1]);
-  }
-  return false;
 }
 
 /** The canonical JSON text of an agent's value_json, or why it is not a usable value. */

@@ -11,7 +11,7 @@ export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snaps
 export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded.ts';
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
-export { namedTaskLimits, taskParamFormats } from './parse-tasks.ts';
+export { namedTaskLimits } from './parse-tasks.ts';
 export type { CompiledTask, TaskParamSpec } from './parse-tasks.ts';
 export { bindTaskParams } from './task-params.ts';
 export type { GivenParam } from './task-params.ts';

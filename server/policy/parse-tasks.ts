@@ -4,6 +4,8 @@
  * environment variables (never spliced into the shell text), a timeout, a niceness, and the envoy roles
  * whose bundles carry it (none: every envoy's).
  */
+import { taskParamFormats } from '../../protocol/index.ts';
+import type { TaskParamFormat } from '../../protocol/index.ts';
 import { parseDurationMs } from '../core/index.ts';
 import type { DiagnosticSink, Pos } from './diagnostics.ts';
 import type { Ref } from './model.ts';
@@ -23,21 +25,6 @@ export const namedTaskLimits = {
 } as const;
 
 export type TaskParamType = 'string' | 'integer' | 'boolean' | 'enum';
-
-/**
- * Fixed shapes a string parameter may be required to have. Fixed, not operator-written regular
- * expressions: a value is checked on the serving thread when a task is dispatched, and a pattern could
- * take exponential time on a crafted value.
- */
-export const taskParamFormats = {
-  /** Package, service, user and unit names: letters, digits and _ . @ : + - */
-  name: /^[A-Za-z0-9_.@:+-]+$/,
-  /** An absolute path. */
-  path: /^\/[^\0]*$/,
-  hostname:
-    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
-} as const;
-export type TaskParamFormat = keyof typeof taskParamFormats;
 
 /** A parameter as the snapshot, the bundle and the dispatcher see it (only the keys that apply). */
 export interface TaskParamSpec {

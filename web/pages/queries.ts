@@ -24,6 +24,7 @@ import {
   requiredField,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { readTargets, targetsField } from '../targets-field.ts';
 
 export interface QueryPagesDeps {
   readonly shell: Shell;
@@ -35,19 +36,7 @@ const deadlineChoices = [5, 10, 30, 60] as const;
 function queryForm(viewer: Viewer, form: FormFields): Html {
   const deadline = form['deadline'] ?? '10';
   return html`<form method="post" action="/queries" class="grid-form">
-    ${csrfInput(viewer)}
-    <label for="targets">Targets</label>
-    <input
-      id="targets"
-      name="targets"
-      required
-      value="${form['targets'] ?? ''}"
-      placeholder="*, web-*, os.family=debian"
-      aria-describedby="targets-help"
-    />
-    <p id="targets-help" class="muted small">
-      Hostnames, globs, envoy ids or trait filters, separated by commas or spaces.
-    </p>
+    ${csrfInput(viewer)} ${targetsField(form, 'targets', 'Targets', '*, web-*, os.family=debian')}
     <label for="traitPath">Trait</label>
     <input
       id="traitPath"
@@ -187,9 +176,7 @@ export function queryPages(deps: QueryPagesDeps): AnyRoute[] {
         try {
           const deadline = optionalField(form, 'deadline', 4, 'Wait at most') ?? '10';
           const answer = await deps.queries.run(ctx, {
-            targets: requiredField(form, 'targets', 16_384, 'Targets')
-              .split(/[\s,]+/)
-              .filter((t) => t !== ''),
+            targets: readTargets(form, 'targets', 'Targets'),
             traitPath: requiredField(form, 'traitPath', 256, 'Trait'),
             deadlineSeconds: /^\d+$/.test(deadline) ? Number(deadline) : Number.NaN,
           });

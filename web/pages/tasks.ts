@@ -36,6 +36,7 @@ import {
   wantsFragment,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { readTargets, targetsField } from '../targets-field.ts';
 
 export interface TaskPagesDeps {
   readonly shell: Shell;
@@ -95,18 +96,7 @@ function startForm(viewer: Viewer, form: FormFields): Html {
     <summary><h2>Run a task</h2></summary>
     <form method="post" action="/tasks" class="grid-form">
       ${csrfInput(viewer)}
-      <label for="targets">Targets</label>
-      <input
-        id="targets"
-        name="targets"
-        required
-        value="${form['targets'] ?? ''}"
-        placeholder="web-*, db-1.example.com, os.distro=ubuntu"
-        aria-describedby="targets-help"
-      />
-      <p id="targets-help" class="muted small">
-        Hostnames, globs, envoy ids or trait filters, separated by commas or spaces.
-      </p>
+      ${targetsField(form, 'targets', 'Targets', 'web-*, db-1.example.com, os.distro=ubuntu')}
       <label for="command">Command</label>
       <input id="command" name="command" value="${form['command'] ?? ''}" placeholder="uptime" />
       <label for="taskName">or named task</label>
@@ -148,9 +138,7 @@ ${form['params'] ?? ''}</textarea>
 /** The form as the body POST /api/v1/tasks takes; its parser says what is wrong with it. */
 function requestBody(form: FormFields): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    targets: (optionalField(form, 'targets', 16_384, 'Targets') ?? '')
-      .split(/[\s,]+/)
-      .filter((t) => t !== ''),
+    targets: readTargets(form, 'targets', 'Targets'),
   };
   const command = optionalField(form, 'command', 65_536, 'Command');
   const taskName = optionalField(form, 'taskName', 256, 'Named task');
@@ -179,15 +167,7 @@ function pushForm(viewer: Viewer, form: FormFields): Html {
   return html`<details class="panel">
     <summary><h2>Force a check-in</h2></summary>
     <form method="post" action="/tasks/push" class="grid-form">
-      ${csrfInput(viewer)}
-      <label for="pushTargets">Envoys</label>
-      <input
-        id="pushTargets"
-        name="pushTargets"
-        required
-        value="${form['pushTargets'] ?? ''}"
-        placeholder="web-*"
-      />
+      ${csrfInput(viewer)} ${targetsField(form, 'pushTargets', 'Envoys', 'web-*')}
       <label for="reason">Reason</label>
       <input id="reason" name="reason" maxlength="1024" value="${form['reason'] ?? ''}" />
       <p class="muted small">
@@ -361,9 +341,7 @@ export function taskPages(deps: TaskPagesDeps): AnyRoute[] {
         const form = await readForm(c);
         try {
           const answer = deps.push.push(ctx, {
-            targets: (optionalField(form, 'pushTargets', 16_384, 'Envoys') ?? '')
-              .split(/[\s,]+/)
-              .filter((t) => t !== ''),
+            targets: readTargets(form, 'pushTargets', 'Envoys'),
             reason: optionalField(form, 'reason', 1024, 'Reason') ?? '',
           });
           return listPage(deps, c, ctx, { notice: pushedNotice(answer) });

@@ -15,7 +15,7 @@ import {
   taskLimits,
   taskPageLimits,
 } from '../../orchestration/index.ts';
-import type { AnyRoute, JsonSchema } from '../route-table.ts';
+import type { AnyRoute, JsonSchema, RouteRequest } from '../route-table.ts';
 import { route } from '../route-table.ts';
 
 const amountSchema: JsonSchema = {
@@ -203,7 +203,16 @@ const listQuery = {
   cursor: { type: 'string', maxLength: 128, description: 'nextCursor of the previous page' },
 } as const;
 
+type StartRequest = Pick<RouteRequest<typeof nativeBody, Record<never, never>>, 'c' | 'ctx'> & {
+  readonly body: Readonly<Record<string, unknown>>;
+};
+
 export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
+  // Both body shapes become one TaskRequest.
+  const start = ({ c, ctx, body }: StartRequest): Response => {
+    const started = deps.tasks.start(ctx, parseTaskRequest(body));
+    return c.json(started, 'dryRun' in started ? 200 : 201);
+  };
   return [
     route<typeof nativeBody>({
       method: 'POST',
@@ -215,10 +224,7 @@ export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
       success: [200, 201],
       errors: [...startErrors],
       response: startResponse,
-      handler: ({ c, ctx, body }) => {
-        const started = deps.tasks.start(ctx, parseTaskRequest(body));
-        return c.json(started, 'dryRun' in started ? 200 : 201);
-      },
+      handler: start,
     }),
     route<typeof vigoBody>({
       method: 'POST',
@@ -230,10 +236,7 @@ export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
       success: [200, 201],
       errors: [...startErrors],
       response: startResponse,
-      handler: ({ c, ctx, body }) => {
-        const started = deps.tasks.start(ctx, parseTaskRequest(body));
-        return c.json(started, 'dryRun' in started ? 200 : 201);
-      },
+      handler: start,
     }),
     route<Record<never, never>, typeof listQuery>({
       method: 'GET',
