@@ -5,45 +5,24 @@
  * stacks (tasks.vgo, carried in the agents' bundles) run the same way.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEnrollToken } from './helpers/agent-client.ts';
+import { startAgentDaemon, streamsOpen } from './helpers/agent-daemon.ts';
+import type { AgentDaemon } from './helpers/agent-daemon.ts';
 import { waitFor } from './helpers/deadline.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
-import { makeTempDir, repoRoot, startServer } from './helpers/server-process.ts';
+import { makeTempDir, startServer } from './helpers/server-process.ts';
 import { TasksApi } from './helpers/tasks-api.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 
-const vigoBin = join(repoRoot, 'bin', 'vigo');
 const serverDir = makeTempDir('vigo-tasks-e2e-srv-');
 const work = makeTempDir('vigo-tasks-e2e-work-');
 const hostnames = ['task-e2e-1', 'task-e2e-2'];
 let server: ReadyServer;
 let api: TasksApi;
-const daemons: { process: ChildProcess; log: string }[] = [];
-
-function vigo(
-  stateDir: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      vigoBin,
-      [...args, '--state-dir', stateDir, '--log-level', 'warn'],
-      { env: cleanCliEnv(work.path), timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }),
-    );
-  });
-}
-
-async function streamsOpen(token: string): Promise<number> {
-  const metrics = (await server.request('/metrics', { headers: { authorization: `Bearer ${token}` } })).body;
-  return Number(/^vigo_agent_streams_open (\d+)/m.exec(metrics)?.[1] ?? 0);
-}
+const daemons: AgentDaemon[] = [];
 
 /** Stacks with one named task whose parameter reaches the script as an environment variable. */
 function writeStacks(): string {
@@ -70,45 +49,17 @@ before(async () => {
   const token = readFileSync(join(serverDir.path, 'local-admin.token'), 'utf8').trim();
   api = new TasksApi(server, token);
   const enrollToken = await createEnrollToken(server, ['task-e2e-*'], 2);
-  for (const hostname of hostnames) {
-    const stateDir = join(work.path, hostname);
-    const enrolled = await vigo(stateDir, [
-      'enroll',
-      '--server',
-      `127.0.0.1:${server.apiPort}`,
-      '--token',
-      enrollToken,
-      '--ca',
-      join(serverDir.path, 'tls', 'ca.crt'),
-      '--hostname',
-      hostname,
-    ]);
-    assert.equal(enrolled.code, 0, enrolled.stderr);
-    const daemon = {
-      process: spawn(vigoBin, ['daemon', '--state-dir', stateDir, '--log-level', 'info'], {
-        env: cleanCliEnv(work.path),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-      log: '',
-    };
-    daemon.process.stdout?.on('data', (chunk: Buffer) => (daemon.log += chunk.toString()));
-    daemon.process.stderr?.on('data', (chunk: Buffer) => (daemon.log += chunk.toString()));
-    daemons.push(daemon);
-  }
+  for (const hostname of hostnames)
+    daemons.push(await startAgentDaemon(server, { hostname, enrollToken, home: work.path }));
   await waitFor(
     'both agents to hold their streams',
-    async () => ((await streamsOpen(token)) === 2 ? true : undefined),
+    async () => ((await streamsOpen(server, token)) === 2 ? true : undefined),
     60_000,
   );
 });
 
 after(async () => {
-  for (const daemon of daemons) {
-    if (daemon.process.exitCode !== null) continue;
-    const exited = new Promise((resolve) => daemon.process.once('exit', resolve));
-    daemon.process.kill('SIGTERM');
-    await exited;
-  }
+  for (const daemon of daemons) await daemon.stop();
   await server?.stop();
   serverDir.remove();
   work.remove();
@@ -122,7 +73,7 @@ describe('tasks with the reference agent', () => {
       timeout: 30,
     });
     const run = await api.finished(id, 60_000);
-    const agents = daemons.map((d) => d.log).join('\n--- next agent ---\n');
+    const agents = daemons.map((d) => d.log()).join('\n--- next agent ---\n');
     assert.equal(run.status, 'succeeded', `${JSON.stringify(run.items)}\n${agents}`);
     assert.deepEqual(
       run.items.map((t) => [t.hostname, t.state, t.exitCode, t.stdout, t.stderr]),

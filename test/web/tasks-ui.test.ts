@@ -6,13 +6,13 @@
  * from the running agent, and a force-push from /tasks reaches it at once.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createEnrollToken } from '../helpers/agent-client.ts';
+import { startAgentDaemon, streamsOpen } from '../helpers/agent-daemon.ts';
+import type { AgentDaemon } from '../helpers/agent-daemon.ts';
 import {
   browserSkipReason,
   laptopContext,
@@ -22,10 +22,8 @@ import {
 } from '../helpers/browser.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import type { ReadyServer } from '../helpers/server-process.ts';
-import { makeTempDir, repoRoot, startServer } from '../helpers/server-process.ts';
-import { cleanCliEnv } from '../helpers/vigocli.ts';
+import { makeTempDir, startServer } from '../helpers/server-process.ts';
 
-const vigoBin = join(repoRoot, 'bin', 'vigo');
 const serverDir = makeTempDir('vigo-tasks-ui-srv-');
 const work = makeTempDir('vigo-tasks-ui-work-');
 const operator = { username: 'otto', password: 'operator passphrase for tests' };
@@ -34,20 +32,8 @@ const skip = browserSkipReason();
 
 let server: ReadyServer;
 let browser: Browser;
-let daemon: ChildProcess | undefined;
+let daemon: AgentDaemon | undefined;
 let token: string;
-
-function vigo(stateDir: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      vigoBin,
-      [...args, '--state-dir', stateDir, '--log-level', 'warn'],
-      { env: cleanCliEnv(work.path), timeout: 60_000 },
-      (err, _stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr }),
-    );
-  });
-}
 
 async function createUser(who: { username: string; password: string }, role: string): Promise<void> {
   const created = await server.request('/api/v1/users', {
@@ -87,29 +73,15 @@ before(async () => {
   token = readFileSync(join(serverDir.path, 'local-admin.token'), 'utf8').trim();
   await createUser(operator, 'operator');
   await createUser(viewer, 'viewer');
-  const stateDir = join(work.path, 'agent');
-  const enrolled = await vigo(stateDir, [
-    'enroll',
-    '--server',
-    `127.0.0.1:${server.apiPort}`,
-    '--token',
-    await createEnrollToken(server, ['ui-task-*'], 1),
-    '--ca',
-    join(serverDir.path, 'tls', 'ca.crt'),
-    '--hostname',
-    'ui-task-1',
-  ]);
-  assert.equal(enrolled.code, 0, enrolled.stderr);
-  daemon = spawn(vigoBin, ['daemon', '--state-dir', stateDir, '--log-level', 'warn'], {
-    env: cleanCliEnv(work.path),
-    stdio: 'ignore',
+  daemon = await startAgentDaemon(server, {
+    hostname: 'ui-task-1',
+    enrollToken: await createEnrollToken(server, ['ui-task-*'], 1),
+    home: work.path,
+    logLevel: 'warn',
   });
   await waitFor(
     'the agent to hold its stream',
-    async () => {
-      const metrics = await server.request('/metrics', { headers: { authorization: `Bearer ${token}` } });
-      return /^vigo_agent_streams_open 1$/m.test(metrics.body) ? true : undefined;
-    },
+    async () => ((await streamsOpen(server, token)) === 1 ? true : undefined),
     60_000,
   );
   browser = await launchChromium(readFileSync(join(serverDir.path, 'tls', 'server.crt'), 'utf8'));
@@ -117,11 +89,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (daemon !== undefined && daemon.exitCode === null) {
-    const exited = new Promise((resolve) => daemon!.once('exit', resolve));
-    daemon.kill('SIGTERM');
-    await exited;
-  }
+  await daemon?.stop();
   await server?.stop();
   serverDir.remove();
   work.remove();
