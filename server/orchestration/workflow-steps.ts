@@ -175,10 +175,13 @@ function taskOutcome(deps: StepDeps, taskRunId: string): StepDone | undefined {
       succeeded_hosts: succeeded,
     },
     code: ok ? null : 'workflow.step_failed',
-    message: `task run ${taskRunId} ${head.status}${head.message === '' ? '' : `: ${head.message}`}`.slice(
-      0,
-      1024,
-    ),
+    message: (
+      `task run ${taskRunId} ${head.status}` +
+      (failed.length === 0
+        ? ''
+        : `; did not succeed on ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}`) +
+      (head.message === '' ? '' : `: ${head.message}`)
+    ).slice(0, 1024),
   };
 }
 
