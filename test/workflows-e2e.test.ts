@@ -17,6 +17,7 @@ import { waitFor } from './helpers/deadline.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { freeLoopbackPort, makeTempDir, startServer } from './helpers/server-process.ts';
+import { followEvents } from './helpers/tasks-api.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 
 const serverDir = makeTempDir('vigo-wf-e2e-srv-');
@@ -180,6 +181,8 @@ after(async () => {
 describe('workflows with the reference agent', () => {
   it('takes on_failure when the probe fails on one host, waits for a second admin, repairs that host, converges', async () => {
     writeFileSync(broken, '');
+    const stream = followEvents(server, adminToken, 'workflow.*');
+    await stream.ready;
     const following = cli(['workflow', 'run', 'heal']);
     const id = await waitFor('the run to appear', async () => {
       const list = await call('GET', '/api/v1/workflows/runs?limit=1');
@@ -226,6 +229,13 @@ describe('workflows with the reference agent', () => {
     assert.equal(approval?.details['startedBy'], 'local-admin');
     const [started] = await actions('workflow.start');
     assert.deepEqual(started?.details['params'], { pattern: 'wf-e2e-*' });
+    const seen = await waitFor('the workflow events', () => {
+      const types = new Set(stream.events.filter((e) => e.data['runId'] === id).map((e) => e.type));
+      return types.has('workflow.finished') ? types : undefined;
+    });
+    stream.close();
+    for (const type of ['workflow.started', 'workflow.step', 'workflow.approval_requested'])
+      assert.ok(seen.has(type), `${type} in ${[...seen].join(', ')}`);
   });
 
   it('aborts a run waiting for approval with vigocli, audited, and refuses a late approval', async () => {
