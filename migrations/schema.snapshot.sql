@@ -308,7 +308,7 @@ CREATE TABLE workflow_steps (
   run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
   seq INTEGER NOT NULL CHECK (seq > 0),
   step_id TEXT NOT NULL,
-  type TEXT NOT NULL CHECK (type IN ('task', 'force_push', 'wait_for_convergence', 'approval')),
+  type TEXT NOT NULL CHECK (type IN ('task', 'force_push', 'wait_for_convergence', 'approval', 'publish')),
   status TEXT NOT NULL CHECK (status IN (
     'running', 'waiting', 'succeeded', 'failed', 'interrupted', 'aborted')),
   -- What the step was given once its references were filled in, and what it left for later steps.

@@ -308,6 +308,7 @@ export async function startServer(
     });
     cleanups.push(() => tasks.close());
     tasks.resume();
+    const publish = publishWithEvents(policy.publish, bus);
     const workflows = createWorkflowService({
       store,
       bus,
@@ -318,10 +319,10 @@ export async function startServer(
       traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
       workflows: () => policy.workflows(),
       activeVersion: () => policy.activeVersion(),
+      publish,
     });
     cleanups.push(() => workflows.close());
     workflows.resume();
-    const publish = publishWithEvents(policy.publish, bus);
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({

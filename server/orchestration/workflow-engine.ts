@@ -314,6 +314,28 @@ export function createWorkflowEngine(deps: WorkflowServiceDeps): WorkflowEngine 
             ...(last.task_run_id === null ? {} : { taskRunId: last.task_run_id }),
             ...(last.deadline_at === null ? {} : { deadlineAt: last.deadline_at }),
           };
+    if (last.status === 'waiting' && current?.step.type === 'publish') {
+      // The approval was in flight: whether it took effect is read from the versions.
+      const version = (current.input as { version?: number }).version;
+      const active = deps.publish.status().active?.version;
+      return complete(
+        run,
+        current,
+        active === version
+          ? {
+              ok: true,
+              output: { status: 'succeeded', version: String(version) },
+              code: null,
+              message: `configuration version ${version} is active`,
+            }
+          : {
+              ok: false,
+              output: { status: 'interrupted' },
+              code: 'workflow.interrupted',
+              message: `the server stopped while version ${String(version)} was being activated; it was not`,
+            },
+      );
+    }
     if (last.status === 'waiting' && current !== undefined) {
       run.current = current;
       return;

@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { TaskResultSchema, TaskStatus, rawFromPublicKey } from '../../protocol/index.ts';
 import type { AgentStreamResponse } from '../../protocol/index.ts';
@@ -19,6 +19,9 @@ import { createEventBus } from '../events/index.ts';
 import type { EventBus } from '../events/index.ts';
 import { FleetIndex, createFleetAdmin } from '../fleet/index.ts';
 import type { CompiledWorkflow } from '../policy/index.ts';
+import { ensureActiveVersion } from '../checkin/index.ts';
+import { createPublishService, createValidatorPool } from '../publish/index.ts';
+import type { PublishService } from '../publish/index.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { createForcePush } from './force-push.ts';
@@ -125,6 +128,11 @@ const workflows: Record<string, CompiledWorkflow> = {
       },
     ],
   },
+  release: {
+    description: 'activate the version waiting for approval',
+    params: {},
+    steps: [{ id: 'activate', type: 'publish', description: '', on_success: 'end', on_failure: 'fail' }],
+  },
   loop: {
     description: 'fails forever',
     params: {},
@@ -151,6 +159,22 @@ let bus: EventBus;
 let clock: number;
 let tasks: TaskService | undefined;
 let engine: WorkflowService | undefined;
+let publish: PublishService;
+
+// One validator worker serves every test of this file, as one serves the whole server.
+const validator = createValidatorPool({
+  log: silentLogger,
+  limits: () => ({ timeoutMs: 60_000, maxHeapMb: 512, maxQueued: 4 }),
+});
+after(() => validator.close());
+
+const stackFiles = (motd: string) => [
+  {
+    path: 'configcrates/motd.vgo',
+    content: `name: motd\nresources:\n  - name: motd\n    type: file\n    target_path: /tmp/vigo-motd\n    content: "${motd}"\n`,
+  },
+  { path: 'envoys.vgo', content: 'envoys:\n  - match: "web-*"\n    configcrates: [motd]\n' },
+];
 
 function enroll(hostname: string): string {
   const id = randomUUID();
@@ -193,6 +217,7 @@ function startServices(): WorkflowService {
     traitsByHash,
     workflows: () => workflows,
     activeVersion: () => 7,
+    publish,
     now: () => clock,
     tickMs: 5,
   });
@@ -256,6 +281,17 @@ beforeEach(() => {
   streams = new RecordingStreams();
   bus = createEventBus({ retain: 1000 });
   clock = 1_000_000_000;
+  ensureActiveVersion(store, 1_000);
+  publish = createPublishService({
+    store,
+    log: silentLogger,
+    fleet: FleetIndex.load(store.db, silentLogger),
+    validator,
+    validatorOptions: () => ({ protectedPaths: ['/var/lib/vigo'], protectedServices: [], knownSecrets: [] }),
+    approvalRequired: () => true,
+    activate: () => undefined,
+    scratchDir: join(dir, 'tmp'),
+  });
 });
 
 afterEach(() => {
@@ -408,5 +444,23 @@ describe('workflow engine', () => {
     assert.equal(interrupted.steps[1]!.status, 'interrupted');
     wf.decide(bob, waiting.id, { approve: true, comment: '' });
     assert.equal(wf.get(waiting.id).currentStep, 'repair');
+  });
+
+  it('activates the version waiting for approval as its starter, with the two-person rule intact', async () => {
+    const wf = startServices();
+    const pending = await publish.publish(bob, { kind: 'files', files: stackFiles('one') }, {});
+    assert.equal(pending.outcome, 'pending');
+    const mine = wf.start(bob, { workflow: 'release', params: {} });
+    const refusedRun = await until(mine.id, (r) => r.status !== 'running');
+    assert.equal(refusedRun.status, 'failed');
+    assert.equal(refusedRun.errorCode, 'publish.self_approval');
+    const run = wf.start(alice, { workflow: 'release', params: {} });
+    const done = await until(run.id, (r) => r.status !== 'running');
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.equal(publish.status().active?.version, 'version' in pending ? pending.version : -1);
+    assert.equal(publish.status().active?.approvedBy, 'user:alice');
+    const none = wf.start(alice, { workflow: 'release', params: {} });
+    const nothing = await until(none.id, (r) => r.status !== 'running');
+    assert.equal(nothing.errorCode, 'publish.not_pending');
   });
 });

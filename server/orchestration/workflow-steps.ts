@@ -6,10 +6,15 @@
  *  - wait_for_convergence: over when every target's latest run was on the active configuration version
  *    and failed nothing, or failed when its timeout passes first.
  *  - approval: waits for a decision (the service takes it) or fails when its timeout passes.
+ *  - publish: activates the configuration version waiting for approval through the publish service, as
+ *    the run's starter approving it — so the two-person rule holds: it fails when the starter requested
+ *    that version (publish.self_approval), when none waits (publish.not_pending) or when frozen.
  */
 import { VigoError, isVigoError } from '../core/index.ts';
 import type { Ctx } from '../core/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
+import { permissionsOf } from '../identity/index.ts';
+import type { PublishService } from '../publish/index.ts';
 import type { CompiledWorkflowStep } from '../policy/index.ts';
 import type { ForcePush } from './force-push.ts';
 import { resolveTargets } from './targets.ts';
@@ -27,6 +32,7 @@ export interface StepDeps {
   /** The active configuration version, which a converged envoy's latest run was made with. */
   readonly activeVersion: () => number;
   readonly sql: () => WorkflowStatements;
+  readonly publish: Pick<PublishService, 'approve' | 'status'>;
 }
 
 export interface StepDone {
@@ -39,6 +45,8 @@ export interface StepDone {
 export interface StepWaiting {
   readonly taskRunId?: string;
   readonly deadlineAt?: number;
+  /** A publish step's approval under way; `done` once the publish service answered. */
+  readonly publishing?: { version: number; done?: StepDone };
 }
 
 export interface StepStarted {
@@ -120,6 +128,34 @@ export function startStep(
       }
       case 'approval':
         return { input, outcome: { waiting: { deadlineAt: at + (step.timeout_seconds ?? 3600) * 1000 } } };
+      case 'publish': {
+        if (!permissionsOf(ctx.actor).has('config.publish'))
+          throw new VigoError(
+            'auth.forbidden',
+            `${label}: the run's starter may not publish (config.publish)`,
+          );
+        const pending = deps.publish.status().pending;
+        if (pending === undefined)
+          throw new VigoError('publish.not_pending', 'no configuration version is waiting for approval');
+        input['version'] = pending.version;
+        const publishing: { version: number; done?: StepDone } = { version: pending.version };
+        deps.publish.approve(ctx, pending.version).then(
+          () => {
+            publishing.done = {
+              ok: true,
+              output: { status: 'succeeded', version: String(pending.version) },
+              code: null,
+              message: `configuration version ${pending.version} (requested by ${pending.createdBy}) is active`,
+            };
+          },
+          (err: unknown) => {
+            publishing.done = isVigoError(err)
+              ? { ...failure(err), output: { status: 'failed', version: String(pending.version) } }
+              : { ok: false, output: { status: 'failed' }, code: 'internal', message: 'the publish failed' };
+          },
+        );
+        return { input, outcome: { waiting: { publishing } } };
+      }
     }
   } catch (err) {
     return { input, outcome: { done: failure(err) } };
@@ -147,6 +183,8 @@ export function checkStep(
           message: `no approval within ${step.timeout_seconds ?? 3600} s`,
         };
       return undefined;
+    case 'publish':
+      return waiting.publishing?.done;
     case 'force_push':
       return undefined;
   }

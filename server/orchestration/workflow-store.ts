@@ -39,7 +39,7 @@ export interface WorkflowStepRow {
   run_id: string;
   seq: number;
   step_id: string;
-  type: 'task' | 'force_push' | 'wait_for_convergence' | 'approval';
+  type: 'task' | 'force_push' | 'wait_for_convergence' | 'approval' | 'publish';
   status: WorkflowStepStatus;
   input: string;
   output: string;

@@ -1,7 +1,7 @@
 /**
  * workflows.vgo at the root of the stacks: named sequences of steps an operator starts on demand (docs/stacks.md
  * "Workflows"). A step runs a task, forces a check-in, waits for convergence or waits for a second
- * person's approval; `on_success` / `on_failure` name the step that follows (or `end` / `fail`). Later
+ * person's approval or activates the configuration version waiting for approval; `on_success` / `on_failure` name the step that follows (or `end` / `fail`). Later
  * steps may read the workflow's parameters and earlier steps' outputs through `{{ .Params.<name> }}` and
  * `{{ .Steps.<id>.<field> }}` — checked here, filled in when the step starts.
  */
@@ -134,6 +134,7 @@ const stepKeys: Record<WorkflowStepType, readonly string[]> = {
   force_push: ['targets', 'where'],
   wait_for_convergence: ['targets', 'where', 'timeout'],
   approval: ['timeout'],
+  publish: [],
 };
 const commonKeys = new Set(['id', 'type', 'description', 'on_success', 'on_failure']);
 
@@ -301,7 +302,7 @@ function compileWorkflow(
       } else if (raw.params !== undefined)
         stepError('workflow.step_field', 'params', 'params apply to a named task only');
     }
-    if (type !== 'approval') {
+    if (type !== 'approval' && type !== 'publish') {
       if (!Array.isArray(raw.targets))
         stepError('workflow.targets_missing', 'type', `a ${type} step names its targets:`);
       step.targets = (Array.isArray(raw.targets) ? raw.targets : []) as string[];

@@ -10,6 +10,7 @@ export const workflowStepOutputs = {
   force_push: ['status', 'pushed_hosts'],
   wait_for_convergence: ['status', 'converged_hosts', 'pending_hosts'],
   approval: ['status', 'approved_by'],
+  publish: ['status', 'version'],
 } as const;
 
 export type WorkflowStepType = keyof typeof workflowStepOutputs;

@@ -42,6 +42,11 @@ const good = `workflows:
         command: uptime
         targets: ["{{ .Steps.probe.failed_hosts }}"]
         on_success: fail
+  release:
+    steps:
+      - { id: gate, type: approval }
+      - { id: activate, type: publish }
+      - { id: tell, type: force_push, targets: ["{{ .Steps.activate.version }}"] }
 `;
 
 async function compiled(files: Record<string, string>): Promise<CompiledSnapshot> {
@@ -69,6 +74,14 @@ describe('workflows (workflows.vgo)', () => {
     assert.equal(roll.steps[1]!.timeout_seconds, 600);
     assert.equal(roll.steps[3]!.timeout_seconds, 300);
     assert.equal(roll.steps[0]!.batch_size, '50%');
+    assert.deepEqual(
+      snapshot.workflows['release']?.steps.map((s) => [s.id, s.type, s.on_success]),
+      [
+        ['gate', 'approval', 'activate'],
+        ['activate', 'publish', 'tell'],
+        ['tell', 'force_push', 'end'],
+      ],
+    );
   });
 
   it('leave the hash of stacks without workflows byte for byte as it was, and survive storage', async () => {
@@ -125,6 +138,9 @@ describe('workflows (workflows.vgo)', () => {
         type: task
         task: check
         command: uptime
+        targets: [web-1]
+      - id: g
+        type: publish
         targets: [web-1]
       - id: later
         type: approval

@@ -70,7 +70,7 @@ const stepSchema: JsonSchema = {
   properties: {
     seq: { type: 'integer' },
     stepId: { type: 'string' },
-    type: { enum: ['task', 'force_push', 'wait_for_convergence', 'approval'] },
+    type: { enum: ['task', 'force_push', 'wait_for_convergence', 'approval', 'publish'] },
     status: { enum: [...workflowStepStatuses] },
     input: { type: 'object' },
     output: { type: 'object' },
