@@ -99,6 +99,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       enroll: p.enroll,
       events: p.bus,
       tasks: p.tasks,
+      workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
       version: p.version,
