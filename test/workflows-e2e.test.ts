@@ -271,8 +271,22 @@ describe('workflows with the reference agent', () => {
       90_000,
       100,
     );
-    const approved = await call('POST', `/api/v1/workflows/runs/${id}/approve`, {}, secondAdmin);
-    assert.equal(approved.status, 200, approved.body);
+    const listed = await cli(['workflow', 'list']);
+    assert.match(listed.stdout, new RegExp(`${id} +heal .* running +gate \\(approval\\)`));
+    const self = await cli(['workflow', 'approve', id]);
+    assert.equal(self.code, 4, `${self.stdout}\n${self.stderr}`);
+    assert.match(self.stderr, /workflow\.self_approval/);
+    const approved = await cli([
+      '--token',
+      secondAdmin,
+      'workflow',
+      'approve',
+      id,
+      '--comment',
+      'after restart',
+    ]);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /Approved; workflow run .* is running/);
     const done = await until(id, 'the end', (r) => r.status !== 'running');
     assert.equal(done.status, 'succeeded', JSON.stringify(done));
     assert.equal(existsSync(broken), false);
