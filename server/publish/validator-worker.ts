@@ -13,6 +13,7 @@ import {
   diffEntries,
   encodeSnapshot,
   indexTransfers,
+  CompileCarry,
   validateStacks,
 } from '../policy/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
@@ -42,6 +43,9 @@ function database(file: string): Database.Database {
 
 /** The last snapshots this worker compiled or loaded: the next publish diffs against one of them. */
 const recent = new Map<string, CompiledSnapshot | undefined>();
+
+/** Definitions and instances of the last validation, taken by the next where their inputs are unchanged. */
+const carry = new CompileCarry();
 
 function remember(hash: string, snapshot: CompiledSnapshot | undefined): void {
   recent.delete(hash);
@@ -94,6 +98,7 @@ async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutco
     secretExists: (secretPath) => known.has(secretPath),
     now: () => job.nowMs,
     forTransfer: true,
+    carry,
   });
   timingsMs.validate = lap();
   const snapshot = result.snapshot;
