@@ -178,9 +178,10 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(cpu);
       const cpuMs = (used.user + used.system) / 1000;
       const { validate, encode } = result.timingsMs;
+      const carried = `${result.carried.crates} configcrate definitions and ${result.carried.instances} instances taken from the last validation`;
       console.log(`${label}:`);
       console.log(
-        `  validate + compile in the worker, encoded and handed over: ${compileMs.toFixed(0)} ms wall (validate ${validate} ms, encode ${encode} ms, hand-over ${(compileMs - validate - encode).toFixed(0)} ms) — ${snap.entryCount} entries, ${snap.instances.size} configcrate instances`,
+        `  validate + compile in the worker, encoded and handed over: ${compileMs.toFixed(0)} ms wall (validate ${validate} ms, encode ${encode} ms, hand-over ${(compileMs - validate - encode).toFixed(0)} ms) — ${snap.entryCount} entries, ${snap.instances.size} configcrate instances; ${carried}`,
       );
       console.log(
         `  snapshot on the main thread: ${(encoded.body.length / 1024 / 1024).toFixed(1)} MiB body, hostname index built in ${restoreMs.toFixed(0)} ms (entries are parsed when a bundle first needs them)`,

@@ -75,6 +75,8 @@ export interface ValidateOutcome {
   impact?: PublishImpact;
   /** Where the worker's time went, in milliseconds (for logs and benchmarks). */
   timingsMs: { validate: number; impact: number; encode: number };
+  /** Configcrate definitions and instances taken from the worker's last validation (policy/carry.ts). */
+  carried: { crates: number; instances: number };
 }
 
 export interface LoadOutcome {

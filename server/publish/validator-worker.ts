@@ -101,12 +101,14 @@ async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutco
     carry,
   });
   timingsMs.validate = lap();
+  const carried = { crates: carry.crates.lastTaken, instances: carry.instances.lastTaken };
   const snapshot = result.snapshot;
-  if (snapshot === undefined) return { diagnostics: result.diagnostics, timingsMs };
+  if (snapshot === undefined) return { diagnostics: result.diagnostics, timingsMs, carried };
   const out: ValidateOutcome = {
     diagnostics: result.diagnostics,
     snapshot: { hash: snapshot.hash, entries: snapshot.entryCount },
     timingsMs,
+    carried,
   };
   if (job.impact !== undefined) {
     const { activeHash, dbFile } = job.impact;
