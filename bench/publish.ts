@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       console.log(`  total: ${(compileMs + restoreMs + lookupMs).toFixed(0)} ms`);
     };
     await publishOnce(
-      'first publish of this tree (a cold worker: the start-up publish, or the first upload after a restart)',
+      'first validation of this tree in a fresh worker (what a server does at start: the start-up publish of its stacks directory, or, in the background, the upload the active version came from)',
     );
     edit(root);
     await publishOnce(
