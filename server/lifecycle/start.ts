@@ -21,7 +21,7 @@ import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { createTaskService } from '../orchestration/index.ts';
+import { createTaskService, createWorkflowService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -309,6 +309,20 @@ export async function startServer(
     cleanups.push(() => tasks.close());
     tasks.resume();
     const publish = publishWithEvents(policy.publish, bus);
+    const workflows = createWorkflowService({
+      store,
+      bus,
+      log: log.child({ component: 'workflows' }),
+      tasks,
+      forcePush,
+      fleet,
+      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      workflows: () => policy.workflows(),
+      activeVersion: () => policy.activeVersion(),
+      publish,
+    });
+    cleanups.push(() => workflows.close());
+    workflows.resume();
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({
@@ -338,6 +352,7 @@ export async function startServer(
       bus,
       bootstrap,
       tasks,
+      workflows,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -404,6 +419,7 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
       await walCheckpointer.stop();
