@@ -20,7 +20,7 @@ import type { AgentStreamResponse, QueryResult } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { JsonValue } from '../audit/index.ts';
 import type { Ctx, Logger } from '../core/index.ts';
-import { VigoError, actorName } from '../core/index.ts';
+import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { QueryAggregate, canonicalValue, liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
@@ -138,7 +138,10 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
   const ask = (run: Run, target: Target): boolean => {
     const queryId = (target.queryId ??= randomUUID());
     const message = create(AgentStreamResponseSchema, {
-      kind: { case: 'liveQuery', value: create(LiveQuerySchema, { queryId, traitPath: run.traitPath }) },
+      kind: {
+        case: 'liveQuery',
+        value: create(LiveQuerySchema, { queryId, traitPath: run.traitPath, traceparent: run.traceparent }),
+      },
     });
     if (!deps.streams.send(target.entry.id, message)) return false;
     byEnvoyQueryId.set(queryId, { run, envoyId: target.entry.id });
@@ -274,6 +277,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
           where: shortList(input.where, 16),
           targeted: entries.length,
           deadlineSeconds,
+          ...traceDetails(ctx.traceparent),
         },
       }),
     );
@@ -282,6 +286,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
     const run: Run = {
       id,
       traitPath,
+      traceparent: traceDetails(ctx.traceparent).traceparent ?? '',
       startedAtMs: now(),
       deadlineSeconds,
       mode: deps.connection(),
@@ -302,6 +307,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
         traitPath,
         targeted: entries.length,
         by: actorName(ctx.actor),
+        ...traceDetails(ctx.traceparent),
       },
       id,
     );

@@ -48,6 +48,8 @@ export interface Target {
 export interface Run {
   readonly id: string;
   readonly traitPath: string;
+  /** The W3C traceparent sent with every LiveQuery of this run, or "". */
+  readonly traceparent: string;
   readonly startedAtMs: number;
   readonly deadlineSeconds: number;
   readonly mode: 'held' | 'poll';
