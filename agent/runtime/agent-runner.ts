@@ -95,6 +95,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
           lock,
           policy: options.taskPolicy,
           configFile: options.taskPolicy.configFile,
+          protectedPaths: [paths.root],
           stackTasks: () => {
             const held = cache.read(Date.now());
             return held.state === 'valid' ? held.document.tasks : new Map();

@@ -107,6 +107,8 @@ export const errorCatalog = {
   'task.finished': 'conflict',
   'task.limit': 'exhausted',
   'task.unknown': 'not_found',
+  /** The agent's own guardrail refused a command task (the TaskResult message starts with this code). */
+  'task.agent_refused': 'forbidden',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',
