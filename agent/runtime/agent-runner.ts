@@ -110,7 +110,19 @@ export function createAgentRunner(options: AgentRunnerOptions) {
         })
       : undefined;
   const work =
-    tasks === undefined ? undefined : createStreamWork(tasks, new LiveQueries({ traits: traitSource, log }));
+    tasks === undefined
+      ? undefined
+      : createStreamWork(
+          tasks,
+          new LiveQueries({
+            traits: traitSource,
+            log,
+            stackQueries: () => {
+              const held = cache.read(Date.now());
+              return held.state === 'valid' ? held.document.queries : new Map();
+            },
+          }),
+        );
   const connection = new AgentConnection({
     loaded,
     log,

@@ -15,6 +15,8 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
+import { parseQueriesFile } from './parse-queries.ts';
+import type { QueryDef } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
 import type { TaskDef } from './parse-tasks.ts';
 import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
@@ -34,6 +36,7 @@ export function emptyStacks(root: string): Stacks {
     entries: [],
     compliance: [],
     tasks: [],
+    queries: [],
     brokenCrateNames: new Set(),
     cyclicCrates: new Set(),
     urls: [],
@@ -179,6 +182,8 @@ function loadFile(
       return;
     case 'tasks':
       return addTasks(parseTasksFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'queries':
+      return addQueries(parseQueriesFile(f.rel, value, ctx), stacks, ctx.sink);
   }
 }
 
@@ -236,5 +241,21 @@ function addTasks(tasks: TaskDef[], stacks: Stacks, sink: DiagnosticSink): void 
       continue;
     }
     stacks.tasks.push(t);
+  }
+}
+
+function addQueries(queries: QueryDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const q of queries) {
+    const earlier = stacks.queries.find((x) => x.name === q.name);
+    if (earlier) {
+      sink.error(
+        'query.duplicate',
+        q.at,
+        `query "${q.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'query names are global; rename one of them',
+      );
+      continue;
+    }
+    stacks.queries.push(q);
   }
 }

@@ -2,6 +2,7 @@
 import type { CompiledTemplate } from './template/index.ts';
 import type { WhenExpr } from './when/index.ts';
 import type { Pos } from './diagnostics.ts';
+import type { QueryDef } from './parse-queries.ts';
 import type { TaskDef } from './parse-tasks.ts';
 
 export interface Ref {
@@ -148,6 +149,8 @@ export interface Stacks {
   cyclicCrates: Set<string>;
   /** Named tasks from tasks.vgo, in file order. */
   tasks: TaskDef[];
+  /** Named queries from queries.vgo, in file order. */
+  queries: QueryDef[];
   /** Literal `source:` URLs with their positions, for the optional aliveness check. */
   urls: Ref[];
 }

@@ -7,6 +7,7 @@
  */
 import { HostMatcher } from './host-matcher.ts';
 import { compiledResourcesJson } from './instance.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
 import type { EntryOwner } from './snapshot.ts';
@@ -31,6 +32,8 @@ export interface SnapshotIndex {
   readonly compliance: Span;
   /** The named tasks member, when the snapshot has one. */
   readonly tasks?: Span;
+  /** The named queries member, when the snapshot has one. */
+  readonly queries?: Span;
   /**
    * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
    * is parsed to route a hostname.
@@ -204,6 +207,11 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
     w.text(',"tasks":');
     tasks = w.value(snapshot.tasks);
   }
+  let queries: Span | undefined;
+  if (Object.keys(snapshot.queries).length > 0) {
+    w.text(',"queries":');
+    queries = w.value(snapshot.queries);
+  }
   w.text('}');
   return {
     body: w.finish(),
@@ -212,6 +220,7 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
       compiledAtMs: snapshot.compiledAtMs,
       compliance,
       ...(tasks === undefined ? {} : { tasks }),
+      ...(queries === undefined ? {} : { queries }),
       entries: JSON.stringify(entries),
       entrySpans,
       instanceHashes: hashes.join(''),
@@ -307,6 +316,7 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   private readonly matcher: HostMatcher;
   private parsedCompliance: ComplianceData | undefined;
   private parsedTasks: Readonly<Record<string, CompiledTask>> | undefined;
+  private parsedQueries: Readonly<Record<string, CompiledQuery>> | undefined;
 
   private readonly body: Buffer;
 
@@ -363,6 +373,13 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     this.parsedTasks ??=
       span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledTask>);
     return this.parsedTasks;
+  }
+
+  get queries(): Readonly<Record<string, CompiledQuery>> {
+    const span = this.index.queries;
+    this.parsedQueries ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledQuery>);
+    return this.parsedQueries;
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {

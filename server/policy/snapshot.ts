@@ -3,6 +3,7 @@ import { VigoError } from '../core/index.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { HostMatcher } from './host-matcher.ts';
 import { MerkleBuilder } from './merkle.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type {
   CompiledEntry,
@@ -20,12 +21,15 @@ export interface SnapshotData {
   compliance: ComplianceData;
   /** Named tasks by name, in name order. */
   tasks: Record<string, CompiledTask>;
+  /** Named queries by name, in name order (absent: none). */
+  queries?: Record<string, CompiledQuery>;
 }
 
 /** What bundle building needs from the snapshot an entry belongs to. */
 export interface EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
   readonly engineCache: Map<string, unknown>;
 }
@@ -83,9 +87,12 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
   // JSON.stringify is their canonical encoding; compliance documents are free-form YAML. Named tasks
   // count only when there are some, so that stacks without tasks keep the hashes they always had (which
   // entries carry them, the entries' Merkle roots cover).
+  // Named queries likewise (every entry's Merkle root covers them).
   const withTasks = Object.keys(data.tasks).length > 0;
+  const queries = data.queries ?? {};
+  const withQueries = Object.keys(queries).length > 0;
   return sha256Hex(
-    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}}`,
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withQueries ? `,"queries":${canonicalJson(queries)}` : ''}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}}`,
   );
 }
 
@@ -96,6 +103,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
@@ -112,6 +120,8 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
     if (options.freeze) for (const i of data.instances.values()) deepFreeze(i);
     this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
     this.tasks = options.freeze ? deepFreeze(data.tasks) : data.tasks;
+    const queries = data.queries ?? {};
+    this.queries = options.freeze ? deepFreeze(queries) : queries;
     this.hash = knownHash ?? contentHash(data);
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
@@ -142,6 +152,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
       entries: [...this.entries],
       compliance: this.compliance,
       ...(Object.keys(this.tasks).length === 0 ? {} : { tasks: { ...this.tasks } }),
+      ...(Object.keys(this.queries).length === 0 ? {} : { queries: { ...this.queries } }),
     };
   }
 }
@@ -175,6 +186,7 @@ export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
       entries: json.entries,
       compliance: json.compliance,
       tasks: json.tasks ?? {},
+      queries: json.queries ?? {},
     },
     hash,
   );
@@ -193,14 +205,15 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     throw invalid(`not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
-  const { hash, compiledAtMs, instances, entries, compliance, tasks = {} } = json;
+  const { hash, compiledAtMs, instances, entries, compliance, tasks = {}, queries = {} } = json;
   if (
     typeof hash !== 'string' ||
     typeof compiledAtMs !== 'number' ||
     !isRecord(instances) ||
     !Array.isArray(entries) ||
     !isRecord(compliance) ||
-    !isRecord(tasks)
+    !isRecord(tasks) ||
+    !isRecord(queries)
   ) {
     throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
   }
@@ -210,6 +223,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     entries: entries as CompiledEntry[],
     compliance: compliance as unknown as ComplianceData,
     tasks: tasks as Record<string, CompiledTask>,
+    queries: queries as Record<string, CompiledQuery>,
   };
   for (const e of data.entries) {
     if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))
@@ -224,7 +238,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     if (sha256Hex(canonicalJson({ configcrate: inst.configcrate, resources: inst.resources })) !== k)
       throw invalid(`configcrate instance ${k} does not match its hash`);
   }
-  const merkle = new MerkleBuilder(data.tasks);
+  const merkle = new MerkleBuilder(data.tasks, data.queries);
   for (const e of data.entries)
     if (merkle.root(e) !== e.merkleRoot) throw invalid(`entry ${e.id} does not match its Merkle root`);
   const actual = contentHash(data);

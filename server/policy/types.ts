@@ -3,6 +3,7 @@
  * bundle document the agent applies. docs/stacks.md and docs/bundle-format.md describe them for
  * operators and agent authors.
  */
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -157,6 +158,8 @@ export interface SnapshotJson {
   compliance: ComplianceData;
   /** Named tasks by name; absent when the stacks define none. */
   tasks?: Record<string, CompiledTask>;
+  /** Named queries by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface CompiledSnapshot {
@@ -170,6 +173,8 @@ export interface CompiledSnapshot {
   readonly compliance: ComplianceData;
   /** Named tasks from tasks.vgo, by name (empty when none). */
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  /** Named queries from queries.vgo, by name (empty when none). */
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** First entry (in first-match order) whose patterns match `hostname`. */
   matchEntry(hostname: string): CompiledEntry | undefined;
   entryById(id: string): CompiledEntry | undefined;
@@ -213,6 +218,8 @@ export interface BundleDocument {
   resources: BundleResource[];
   /** Named tasks the agent may run on request, by name; absent when the entry has none. */
   tasks?: Record<string, CompiledTask>;
+  /** Named read-only queries the agent answers, by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface EntryDiff {
