@@ -90,6 +90,8 @@ export const errorCatalog = {
   'query.invalid': 'invalid',
   'query.busy': 'unavailable',
   'query.not_found': 'not_found',
+  /** A named query the active configuration does not define. */
+  'query.unknown': 'not_found',
   'push.reason_invalid': 'invalid',
   // named tasks
   'task.param_unknown': 'invalid',

@@ -11,7 +11,7 @@ import type { PolicySource } from '../checkin/index.ts';
 import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
-import type { CompiledSnapshot } from '../policy/index.ts';
+import type { CompiledQuery, CompiledSnapshot } from '../policy/index.ts';
 import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
@@ -45,6 +45,8 @@ export interface PolicyRuntime {
   current(): PolicySource;
   /** The named tasks (tasks.vgo) of the active configuration. */
   readonly namedTasks: NamedTasks;
+  /** The named queries (queries.vgo) of the active configuration, by name. */
+  namedQueries(): Readonly<Record<string, CompiledQuery>>;
   /** Secret paths the envoy's current bundle references. */
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
@@ -149,6 +151,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
           : undefined,
       carries: (hostname, name) => activeSnapshot?.matchEntry(hostname)?.tasks?.includes(name) === true,
     },
+    namedQueries: () => activeSnapshot?.queries ?? {},
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async publishAtStart() {
       const dir = deps.paths.stacksDir;
