@@ -3,12 +3,13 @@ import type { DiagnosticInput, DiagnosticSink, Pos } from './diagnostics.ts';
 import { evaluateWhen, parseWhenAt } from './engines.ts';
 import { compileInstance, instanceKey } from './instance.ts';
 import type { InstanceResult } from './instance.ts';
+import type { InstanceCarry } from './carry.ts';
 import { stackLimits } from './limits.ts';
 import { linkEntry } from './link-entry.ts';
 import { StaticNames } from './lint-refs.ts';
 import { MerkleBuilder, graphLeaf } from './merkle.ts';
 import type { LinkResult } from './link-entry.ts';
-import type { LeafEntry, Stacks } from './model.ts';
+import type { CrateDef, LeafEntry, Stacks } from './model.ts';
 import { entryVars, resolveShape, shapeKey } from './resolve-entry.ts';
 import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
 import { SnapshotImpl } from './snapshot.ts';
@@ -24,6 +25,8 @@ export interface CompileEnv {
   nowMs: number;
   /** The snapshot is only serialized (see ValidateOptions.forTransfer): it need not be frozen. */
   forTransfer?: boolean;
+  /** Instances an earlier compile in this process made, taken when their inputs are unchanged. */
+  carry?: InstanceCarry;
 }
 
 class Compiler {
@@ -42,6 +45,7 @@ class Compiler {
     ResolvedShape & { sharedInstances: (InstanceResult | undefined)[]; tasks: string[] | undefined }
   >();
   private readonly stamp: StampEnv;
+  private readonly carry: InstanceCarry | undefined;
 
   constructor(
     private readonly stacks: Stacks,
@@ -60,6 +64,7 @@ class Compiler {
       stamped: { count: 0, renderedChars: 0 },
       cache: new CompileCache(),
     };
+    this.carry = env.carry;
   }
 
   entries(): CompiledEntry[] {
@@ -204,10 +209,25 @@ class Compiler {
     const crate = this.stacks.crates.get(name)!;
     const key = instanceKey(crate, vars);
     let r = this.instances.get(key);
+    if (r) return r;
+    r = this.carried(crate, key);
     if (!r) {
       r = compileInstance(crate, vars, this.stamp);
-      this.instances.set(key, r);
+      this.carry?.keep(crate, key, r);
     }
+    this.instances.set(key, r);
+    return r;
+  }
+
+  /** A clean instance an earlier compile made from the same inputs, its stamps counted as if made now. */
+  private carried(crate: CrateDef, key: string): InstanceResult | undefined {
+    const r = this.carry?.take(crate, key);
+    if (r === undefined) return undefined;
+    const count = this.stamp.stamped;
+    // Past the limit, compiling it reports the limit where a compile from scratch would.
+    if (count.exceededAt !== undefined || count.count + r.stamps > stackLimits.compileMaxResources)
+      return undefined;
+    count.count += r.stamps;
     return r;
   }
 
@@ -274,7 +294,9 @@ export function compileStacks(
   env: CompileEnv,
 ): CompiledSnapshot | undefined {
   const compiler = new Compiler(stacks, sink, env);
+  env.carry?.begin(env);
   const entries = compiler.entries();
+  env.carry?.end();
   compiler.lintUnused();
   if (sink.hasErrors()) return undefined;
   const configcrateControls: Record<string, Record<string, string[]>> = {};

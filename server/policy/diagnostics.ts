@@ -29,8 +29,15 @@ interface Aggregate {
 export class DiagnosticSink {
   private readonly plain = new Map<string, Diagnostic>();
   private readonly perEntry = new Map<string, Aggregate>();
+  private reported = 0;
+
+  /** Diagnostics reported so far, repeats included: a change tells that something was reported. */
+  get count(): number {
+    return this.reported;
+  }
 
   add(input: DiagnosticInput): void {
+    this.reported++;
     const diagnostic = toDiagnostic(input);
     const key = keyOf(diagnostic);
     if (!this.plain.has(key)) this.plain.set(key, diagnostic);
@@ -50,6 +57,7 @@ export class DiagnosticSink {
 
   /** Same finding seen while compiling `entryLabel`; merged with earlier sightings of it. */
   addForEntry(input: DiagnosticInput, entryLabel: string): void {
+    this.reported++;
     const diagnostic = toDiagnostic(input);
     const key = keyOf(diagnostic);
     const found = this.perEntry.get(key);

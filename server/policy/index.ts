@@ -5,6 +5,7 @@
  * operator- and agent-facing descriptions.
  */
 export { validateStacks } from './validate.ts';
+export { CompileCarry } from './carry.ts';
 export { buildBundleDocument, selectCase } from './bundle.ts';
 export { diffEntries, diffResources } from './diff.ts';
 export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snapshot.ts';

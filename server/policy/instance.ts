@@ -31,6 +31,8 @@ export interface InstanceResult {
   shape: string;
   /** Length of the instance's JSON: what it adds to the bundle of every entry that uses it. */
   chars: number;
+  /** Resources stamped for it (counted against limits.ts compileMaxResources). */
+  stamps: number;
 }
 
 /**
@@ -131,7 +133,16 @@ export function compileInstance(
     usesTraits: resources.some((r) => r.deferred.length > 0 || r.case !== null),
   };
   resourcesJson.set(instance, resourcesText);
-  return { instance, externals, dropped: stamped.dropped, diagnostics, failed, shape, chars: json.length };
+  return {
+    instance,
+    externals,
+    dropped: stamped.dropped,
+    diagnostics,
+    failed,
+    shape,
+    chars: json.length,
+    stamps: stamped.stamps,
+  };
 }
 
 function stampAll(
@@ -139,18 +150,18 @@ function stampAll(
   vars: Record<string, unknown>,
   env: StampEnv,
   report: (d: DiagnosticInput) => void,
-): { list: Stamped[]; dropped: Set<string>; failed: boolean } {
+): { list: Stamped[]; dropped: Set<string>; failed: boolean; stamps: number } {
   const list: Stamped[] = [];
   const dropped = new Set<string>(crate.brokenResourceNames);
   env.stamped.renderedChars = 0;
   const budget = new StampBudget(crate, env.stamped, report);
-  if (!budget.ok()) return { list, dropped, failed: true };
+  if (!budget.ok()) return { list, dropped, failed: true, stamps: 0 };
   let failed = false;
   for (const crateItem of foreachItems(crate.foreach, vars, env, report) ?? []) {
     for (const def of crate.resources) {
       const items = def.foreach ? (foreachItems(def.foreach, vars, env, report) ?? []) : [crateItem];
       for (const item of items) {
-        if (!budget.take(def)) return { list, dropped, failed: true };
+        if (!budget.take(def)) return { list, dropped, failed: true, stamps: budget.taken };
         const r = env.cache
           ? env.cache.stamp(def, item, vars, env, report)
           : stampResource(def, item, vars, env, report);
@@ -160,12 +171,13 @@ function stampAll(
       }
     }
   }
-  return { list, dropped, failed };
+  return { list, dropped, failed, stamps: budget.taken };
 }
 
 /** Counts stamps against the per-instance and whole-validation limits (limits.ts). */
 class StampBudget {
-  private taken = 0;
+  /** Stamps this instance took. */
+  taken = 0;
 
   constructor(
     private readonly crate: CrateDef,

@@ -5,6 +5,9 @@ import type { DiagnosticSink } from './diagnostics.ts';
 import { compileField } from './engines.ts';
 import { discoverStacks } from './layout.ts';
 import type { StackFile } from './layout.ts';
+import { sha256Hex } from './canonical.ts';
+import { sourceState } from './carry.ts';
+import type { CrateCarry } from './carry.ts';
 import type { CrateDef, RoleDef, Stacks } from './model.ts';
 import { parseCrate } from './parse-crate.ts';
 import type { SourceRead, SourceReader } from './parse-resource.ts';
@@ -49,6 +52,7 @@ export function loadStacks(
   map: SourceMap,
   secrets: SecretChecker,
   dataDir?: string,
+  carry?: CrateCarry,
 ): Stacks {
   const stacks = emptyStacks(root);
   const tree = StacksTree.open(root, dataDir);
@@ -71,8 +75,9 @@ export function loadStacks(
   }
   const files = discoverStacks(tree, sink);
   const readSource = sourceReader(tree, sink, secrets);
-  const ctx = { sink, map, tree };
+  const ctx: LoadCtx = { sink, map, tree, ...(carry === undefined ? {} : { carry }) };
   for (const f of files) loadFile(f, stacks, ctx, readSource, secrets);
+  carry?.end();
   return stacks;
 }
 
@@ -100,7 +105,7 @@ function sourceReader(tree: StacksTree, sink: DiagnosticSink, secrets: SecretChe
   };
 }
 
-type LoadCtx = { sink: DiagnosticSink; map: SourceMap; tree: StacksTree };
+type LoadCtx = { sink: DiagnosticSink; map: SourceMap; tree: StacksTree; carry?: CrateCarry };
 
 function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
   const legacy = f.kind === 'legacy-vars';
@@ -112,7 +117,8 @@ function warnIgnored(f: StackFile, sink: DiagnosticSink): void {
   );
 }
 
-function readYaml(f: StackFile, stacks: Stacks, ctx: LoadCtx): { value: unknown } | undefined {
+/** The file's text, or undefined (reported) when it cannot be read. */
+function readText(f: StackFile, stacks: Stacks, ctx: LoadCtx): string | undefined {
   const read = ctx.tree.readWalked(f.rel, maxYamlBytes);
   if (read.kind === 'too_large') {
     ctx.sink.error(
@@ -124,12 +130,14 @@ function readYaml(f: StackFile, stacks: Stacks, ctx: LoadCtx): { value: unknown 
     const why = read.kind === 'refused' ? read.reason : 'it is gone or not a regular file';
     ctx.sink.error('layout.unreadable', { file: f.rel, line: 1, col: 1 }, `cannot read file: ${why}`);
   }
-  if (read.kind !== 'ok') {
-    if (f.kind === 'configcrate')
-      stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
-    return undefined;
-  }
-  const loaded = loadYaml(f.rel, read.text, ctx.sink, ctx.map);
+  if (read.kind === 'ok') return read.text;
+  if (f.kind === 'configcrate')
+    stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
+  return undefined;
+}
+
+function parseYaml(f: StackFile, text: string, stacks: Stacks, ctx: LoadCtx): { value: unknown } | undefined {
+  const loaded = loadYaml(f.rel, text, ctx.sink, ctx.map);
   if (!loaded && f.kind === 'configcrate')
     stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
   return loaded;
@@ -144,7 +152,10 @@ function loadFile(
 ): void {
   if (f.kind === 'template') return;
   if (f.kind === 'usercrate' || f.kind === 'legacy-vars') return warnIgnored(f, ctx.sink);
-  const loaded = readYaml(f, stacks, ctx);
+  const text = readText(f, stacks, ctx);
+  if (text === undefined) return;
+  if (f.kind === 'configcrate') return loadCrate(f, text, stacks, ctx, readSource, secrets);
+  const loaded = parseYaml(f, text, stacks, ctx);
   if (!loaded) return;
   const value = loaded.value;
   if (
@@ -157,8 +168,6 @@ function loadFile(
     checkSecretsIn(value, ctx.map, secrets);
   }
   switch (f.kind) {
-    case 'configcrate':
-      return addCrate(f, value, stacks, ctx, readSource);
     case 'roles':
       return addRoles(parseRolesFile(f.rel, value, ctx), stacks, ctx.sink);
     case 'role':
@@ -187,21 +196,55 @@ function loadFile(
   }
 }
 
-function addCrate(
+/** A configcrate file: the definition carried from the last validation, or parsed now. */
+function loadCrate(
   f: StackFile,
-  value: unknown,
+  text: string,
   stacks: Stacks,
   ctx: LoadCtx,
   readSource: SourceReader,
+  secrets: SecretChecker,
 ): void {
-  const crate: CrateDef | undefined = parseCrate(f.rel, value, { ...ctx, readSource, urls: stacks.urls });
-  if (!crate) {
+  const carried = ctx.carry?.take(f.rel, text, readSource);
+  if (carried !== undefined) {
+    stacks.urls.push(...carried.urls);
+    return addCrate(carried.def, stacks, ctx.sink);
+  }
+  const reported = ctx.sink.count;
+  const urlsBefore = stacks.urls.length;
+  const loaded = parseYaml(f, text, stacks, ctx);
+  if (!loaded) return;
+  let secretRefs = 0;
+  checkSecretsIn(loaded.value, ctx.map, {
+    sink: secrets.sink,
+    exists: (p) => {
+      secretRefs++;
+      return secrets.exists(p);
+    },
+  });
+  // Everything the definition is built from: its file and each source: file it reads, as read.
+  const sources: string[] = [];
+  const recording: SourceReader = (rel) => {
+    const read = readSource(rel);
+    sources.push(rel, sourceState(read));
+    return read;
+  };
+  const def = parseCrate(f.rel, loaded.value, { ...ctx, readSource: recording, urls: stacks.urls });
+  if (!def) {
     stacks.brokenCrateNames.add(path.posix.basename(f.rel, path.posix.extname(f.rel)));
     return;
   }
+  def.fingerprint = sha256Hex([f.rel, text, ...sources].map((s) => `${s.length}:${s}`).join(''));
+  // Secret references are checked against the provider on every validation: never carried.
+  if (ctx.sink.count === reported && secretRefs === 0)
+    ctx.carry?.keep(f.rel, { text, sources, urls: stacks.urls.slice(urlsBefore), def });
+  addCrate(def, stacks, ctx.sink);
+}
+
+function addCrate(crate: CrateDef, stacks: Stacks, sink: DiagnosticSink): void {
   const earlier = stacks.crates.get(crate.name);
   if (earlier) {
-    ctx.sink.error(
+    sink.error(
       'configcrate.duplicate',
       crate.at,
       `configcrate "${crate.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,

@@ -82,6 +82,11 @@ export interface CrateDef {
   brokenResourceNames: Set<string>;
   /** Load errors: compiled as empty so one broken file does not cascade into every entry. */
   broken: boolean;
+  /**
+   * SHA-256 over what the definition was built from (its file's path and text, and the path and text of
+   * every `source:` file it read): two definitions with the same fingerprint are the same definition.
+   */
+  fingerprint?: string;
 }
 
 export interface RoleCase {

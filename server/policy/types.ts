@@ -3,6 +3,7 @@
  * bundle document the agent applies. docs/stacks.md and docs/bundle-format.md describe them for
  * operators and agent authors.
  */
+import type { CompileCarry } from './carry.ts';
 import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 
@@ -42,6 +43,8 @@ export interface ValidateOptions {
    * which indexes and freezes its own copy): skip freezing this one.
    */
   forTransfer?: boolean;
+  /** Definitions and instances carried between validations of a long-lived process (carry.ts). */
+  carry?: CompileCarry;
 }
 
 export interface ValidateResult {

@@ -15,7 +15,7 @@ export async function validateStacks(dir: string, options: ValidateOptions): Pro
   const sink = new DiagnosticSink();
   const map = new SourceMap();
   const secrets = { exists: (p: string) => options.secretExists(p), sink };
-  const stacks = loadStacks(dir, sink, map, secrets, options.dataDir);
+  const stacks = loadStacks(dir, sink, map, secrets, options.dataDir, options.carry?.crates);
   checkReferences(stacks, sink);
   if (options.checkUrls) await checkUrls(stacks.urls, options.checkUrls.timeoutMs, sink);
   const snapshot = compileStacks(stacks, sink, {
@@ -23,6 +23,7 @@ export async function validateStacks(dir: string, options: ValidateOptions): Pro
     protectedServices: options.protectedServices,
     nowMs: (options.now ?? Date.now)(),
     forTransfer: options.forTransfer === true,
+    ...(options.carry === undefined ? {} : { carry: options.carry.instances }),
   });
   const diagnostics = sink.list();
   return snapshot && !diagnostics.some((d) => d.severity === 'error')
