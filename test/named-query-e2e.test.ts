@@ -132,6 +132,43 @@ describe('named queries with the reference agent', () => {
     assert.ok(names.includes('app-conf'), 'a named query is audited by its name');
   });
 
+  it('lists the named queries of the active configuration over REST and with vigocli query list', async () => {
+    const reply = await server.request('/api/v1/named-queries', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(reply.status, 200, reply.body);
+    assert.deepEqual(reply.json<{ items: unknown[] }>().items, [
+      {
+        name: 'app-conf',
+        description: 'Which app.conf each host has',
+        trait: null,
+        probe: 'file_sha256',
+        args: { path: watched },
+      },
+      {
+        name: 'bash-version',
+        description: '',
+        trait: null,
+        probe: 'package_version',
+        args: { name: 'bash' },
+      },
+      { name: 'os-name', description: '', trait: 'os.name', probe: null, args: {} },
+    ]);
+    const run = await runVigocli(
+      ['--server', server.apiUrl, '--data-dir', serverDir.path, 'query', 'list'],
+      cleanCliEnv(work.path),
+      work.path,
+    );
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^NAME\s+ASKS\s+DESCRIPTION$/);
+    assert.match(
+      lines[1] ?? '',
+      new RegExp(`^app-conf\\s+file_sha256 path=${watched}\\s+Which app\\.conf each host has$`),
+    );
+    assert.match(lines[3] ?? '', /^os-name\s+trait os\.name\s*$/);
+  });
+
   it('vigocli query run asks by name and prints the counted values', async () => {
     const run = await runVigocli(
       ['--server', server.apiUrl, '--data-dir', serverDir.path, 'query', 'run', 'app-conf', 'nq-1'],

@@ -6,7 +6,7 @@
  *
  * `vigocli query run NAME TARGET...`: the same for a named read-only query of the stacks (queries.vgo): a
  * trait or a probe such as a file's SHA-256 or a package's version, run by each agent from the definition
- * in its own signed bundle.
+ * in its own signed bundle. `vigocli query list` shows the named queries of the active configuration.
  */
 import { parseDurationMs } from '../../server/core/index.ts';
 import type { LiveQueryAnswer } from '../../server/orchestration/index.ts';
@@ -127,6 +127,35 @@ async function ask(
   printAnswer(ctx, answer, raw !== undefined);
 }
 
+interface NamedQueryView {
+  name: string;
+  description: string;
+  trait: string | null;
+  probe: string | null;
+  args: Record<string, string>;
+}
+
+async function listQueries(ctx: CommandContext): Promise<void> {
+  const answer = await ctx.client.call<{ items: NamedQueryView[] }>('GET', '/api/v1/named-queries');
+  if (ctx.json) return printJson(ctx.io, answer);
+  if (answer.items.length === 0) {
+    ctx.io.out('The active configuration defines no named queries (queries.vgo).\n');
+    return;
+  }
+  const asks = (q: NamedQueryView): string =>
+    q.trait !== null
+      ? `trait ${q.trait}`
+      : `${q.probe ?? ''} ${Object.entries(q.args)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`.trim();
+  ctx.io.out(
+    table(
+      ['NAME', 'ASKS', 'DESCRIPTION'],
+      answer.items.map((q) => [q.name, displayText(asks(q), 120), displayText(q.description, 120)]),
+    ),
+  );
+}
+
 export const traitCommands: readonly CommandSpec[] = [
   {
     path: ['traits', 'livequery'],
@@ -171,5 +200,13 @@ export const traitCommands: readonly CommandSpec[] = [
       '(query.unknown). ' +
       askDetails,
     run: namedQuery,
+  },
+  {
+    path: ['query', 'list'],
+    summary: 'List the named read-only queries of the active configuration (queries.vgo)',
+    args: [],
+    flags: [],
+    details: 'NAME is what vigocli query run takes; ASKS is the trait or the probe with its arguments.',
+    run: listQueries,
   },
 ];

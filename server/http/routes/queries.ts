@@ -4,6 +4,7 @@
  *                               online envoys; answers when all of them answered or at the deadline,
  *                               aggregated
  *   GET  /api/v1/queries/{id}   a running query so far, or one finished in the last few minutes
+ *   GET  /api/v1/named-queries  the named queries of the active configuration (queries.vgo)
  */
 import type { LiveQueries } from '../../orchestration/index.ts';
 import { liveQueryLimits, targetLimits } from '../../orchestration/index.ts';
@@ -104,6 +105,28 @@ export const liveQueryAnswerSchema: JsonSchema = {
   },
 };
 
+export const namedQueriesSchema: JsonSchema = {
+  type: 'object',
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      description: 'by name',
+      items: {
+        type: 'object',
+        required: ['name', 'description', 'trait', 'probe', 'args'],
+        properties: {
+          name: { type: 'string' },
+          description: { type: 'string' },
+          trait: { type: ['string', 'null'], description: 'the trait it reads, or null for a probe' },
+          probe: { type: ['string', 'null'], description: 'the probe it runs, or null for a trait' },
+          args: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
 const queryBody = {
   targets: {
     type: 'string-array',
@@ -141,6 +164,19 @@ export function queryRoutes(deps: { queries: LiveQueries }): AnyRoute[] {
       body: queryBody,
       response: liveQueryAnswerSchema,
       handler: async ({ c, ctx, body }) => c.json(await deps.queries.run(ctx, body)),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/named-queries',
+      summary:
+        'The named read-only queries of the active configuration (queries.vgo), which POST /api/v1/queries asks by name',
+      tag: 'orchestration',
+      access: 'query.execute',
+      response: namedQueriesSchema,
+      handler: ({ c }) =>
+        c.json({
+          items: Object.entries(deps.queries.named()).map(([name, query]) => ({ name, ...query })),
+        }),
     }),
     route({
       method: 'GET',
