@@ -134,6 +134,7 @@ describe('access matrix', () => {
     assert.equal(access('POST', '/api/v1/config/rollback'), 'config.rollback');
     assert.equal(access('POST', '/api/v1/queries'), 'query.execute');
     assert.equal(access('GET', '/api/v1/queries/{id}'), 'query.execute');
+    assert.equal(access('GET', '/api/v1/named-queries'), 'query.execute');
     assert.equal(access('POST', '/api/v1/push'), 'push.execute');
     assert.equal(access('POST', '/api/v1/envoys/{id}/push'), 'fleet.write');
     assert.equal(allowed('viewer', 'query.execute'), false, 'Vigo keeps viewers from live queries');

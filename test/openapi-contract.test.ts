@@ -318,11 +318,19 @@ describe('the OpenAPI document as a contract', () => {
       await call(localAdmin, 'GET', `${queries}/00000000-0000-4000-8000-000000000000`),
     );
     assert.equal(missing.code, 'query.not_found');
+    const named = conforms<{ items: unknown[] }>(
+      'GET',
+      '/api/v1/named-queries',
+      await call(localAdmin, 'GET', '/api/v1/named-queries'),
+    );
+    assert.ok(Array.isArray(named.items));
     const queryRefusals: [Record<string, unknown>, string][] = [
       [{ targets: ['query-1'], traitPath: 'os..version' }, 'query.trait_path_invalid'],
       [{ targets: ['query-1'], traitPath: 'os.version', deadlineSeconds: 0 }, 'query.invalid'],
       [{ targets: ['nosuch'], traitPath: 'os.version' }, 'orchestration.target_unknown'],
       [{ targets: ['mail-*'], traitPath: 'os.version' }, 'orchestration.targets_empty'],
+      [{ targets: ['query-1'] }, 'query.invalid'],
+      [{ targets: ['query-1'], name: 'nosuch' }, 'query.unknown'],
     ];
     for (const [body, code] of queryRefusals) {
       const refused = conforms<{ code: string }>(

@@ -90,6 +90,8 @@ export const errorCatalog = {
   'query.invalid': 'invalid',
   'query.busy': 'unavailable',
   'query.not_found': 'not_found',
+  /** A named query the active configuration does not define. */
+  'query.unknown': 'not_found',
   'push.reason_invalid': 'invalid',
   // named tasks
   'task.param_unknown': 'invalid',
@@ -124,6 +126,8 @@ export const errorCatalog = {
   'workflow.rejected': 'precondition',
   'workflow.interrupted': 'unavailable',
   'workflow.aborted': 'conflict',
+  /** The agent's own guardrail refused a command task (the TaskResult message starts with this code). */
+  'task.agent_refused': 'forbidden',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

@@ -11,7 +11,7 @@ import type { PolicySource } from '../checkin/index.ts';
 import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
-import type { CompiledSnapshot, CompiledWorkflow } from '../policy/index.ts';
+import type { CompiledQuery, CompiledSnapshot, CompiledWorkflow } from '../policy/index.ts';
 import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
@@ -49,6 +49,8 @@ export interface PolicyRuntime {
   workflows(): Readonly<Record<string, CompiledWorkflow>>;
   /** The active configuration version. */
   activeVersion(): number;
+  /** The named queries (queries.vgo) of the active configuration, by name. */
+  namedQueries(): Readonly<Record<string, CompiledQuery>>;
   /** Secret paths the envoy's current bundle references. */
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
@@ -162,6 +164,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     },
     workflows: () => activeSnapshot?.workflows ?? {},
     activeVersion: () => activeVersion,
+    namedQueries: () => activeSnapshot?.queries ?? {},
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async revalidateAtStart() {
       const started = performance.now();

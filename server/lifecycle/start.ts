@@ -294,6 +294,7 @@ export async function startServer(
       connection: () => view.current['checkin.connection'],
       log: log.child({ component: 'queries' }),
       registry: metricsRegistry,
+      namedQueries: () => policy.namedQueries(),
     });
     const runs = createRunsReader(store.db);
     const tasks = createTaskService({

@@ -13,6 +13,8 @@ export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
 export { namedTaskLimits } from './parse-tasks.ts';
+export { namedQueryLimits } from './parse-queries.ts';
+export type { CompiledQuery } from './parse-queries.ts';
 export type { CompiledTask, TaskParamSpec } from './parse-tasks.ts';
 export { bindTaskParams, coerceParam } from './task-params.ts';
 export { valueProblem } from './parse-tasks.ts';

@@ -21,6 +21,7 @@ export type FileKind =
   | 'waivers'
   | 'tasks'
   | 'workflows'
+  | 'queries'
   | 'usercrate'
   | 'legacy-vars';
 
@@ -57,6 +58,7 @@ export function classify(rel: string): FileKind | undefined {
   if (base === 'compliance') return 'waivers';
   if (!nested && base === 'tasks') return 'tasks';
   if (!nested && base === 'workflows') return 'workflows';
+  if (!nested && base === 'queries') return 'queries';
   return 'leaf';
 }
 

@@ -18,6 +18,8 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
+import { parseQueriesFile } from './parse-queries.ts';
+import type { QueryDef } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
 import type { TaskDef } from './parse-tasks.ts';
 import { parseWorkflowsFile } from './parse-workflows.ts';
@@ -40,6 +42,7 @@ export function emptyStacks(root: string): Stacks {
     compliance: [],
     tasks: [],
     workflows: [],
+    queries: [],
     brokenCrateNames: new Set(),
     cyclicCrates: new Set(),
     urls: [],
@@ -194,6 +197,8 @@ function loadFile(
       return addTasks(parseTasksFile(f.rel, value, ctx), stacks, ctx.sink);
     case 'workflows':
       return addWorkflows(parseWorkflowsFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'queries':
+      return addQueries(parseQueriesFile(f.rel, value, ctx), stacks, ctx.sink);
   }
 }
 
@@ -301,5 +306,21 @@ function addWorkflows(workflows: WorkflowDef[], stacks: Stacks, sink: Diagnostic
       continue;
     }
     stacks.workflows.push(w);
+  }
+}
+
+function addQueries(queries: QueryDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const q of queries) {
+    const earlier = stacks.queries.find((x) => x.name === q.name);
+    if (earlier) {
+      sink.error(
+        'query.duplicate',
+        q.at,
+        `query "${q.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'query names are global; rename one of them',
+      );
+      continue;
+    }
+    stacks.queries.push(q);
   }
 }

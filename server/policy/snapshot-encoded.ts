@@ -7,6 +7,7 @@
  */
 import { HostMatcher } from './host-matcher.ts';
 import { compiledResourcesJson } from './instance.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledWorkflow } from './parse-workflows.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
@@ -34,6 +35,8 @@ export interface SnapshotIndex {
   readonly tasks?: Span;
   /** The workflows member, when the snapshot has one. */
   readonly workflows?: Span;
+  /** The named queries member, when the snapshot has one. */
+  readonly queries?: Span;
   /**
    * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
    * is parsed to route a hostname.
@@ -212,6 +215,11 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
     w.text(',"workflows":');
     workflows = w.value(snapshot.workflows);
   }
+  let queries: Span | undefined;
+  if (Object.keys(snapshot.queries).length > 0) {
+    w.text(',"queries":');
+    queries = w.value(snapshot.queries);
+  }
   w.text('}');
   return {
     body: w.finish(),
@@ -221,6 +229,7 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
       compliance,
       ...(tasks === undefined ? {} : { tasks }),
       ...(workflows === undefined ? {} : { workflows }),
+      ...(queries === undefined ? {} : { queries }),
       entries: JSON.stringify(entries),
       entrySpans,
       instanceHashes: hashes.join(''),
@@ -317,6 +326,7 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   private parsedCompliance: ComplianceData | undefined;
   private parsedTasks: Readonly<Record<string, CompiledTask>> | undefined;
   private parsedWorkflows: Readonly<Record<string, CompiledWorkflow>> | undefined;
+  private parsedQueries: Readonly<Record<string, CompiledQuery>> | undefined;
 
   private readonly body: Buffer;
 
@@ -380,6 +390,13 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     this.parsedWorkflows ??=
       span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledWorkflow>);
     return this.parsedWorkflows;
+  }
+
+  get queries(): Readonly<Record<string, CompiledQuery>> {
+    const span = this.index.queries;
+    this.parsedQueries ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledQuery>);
+    return this.parsedQueries;
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {

@@ -3,6 +3,7 @@ import { VigoError } from '../core/index.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { HostMatcher } from './host-matcher.ts';
 import { MerkleBuilder } from './merkle.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledWorkflow } from './parse-workflows.ts';
 import type {
@@ -23,12 +24,15 @@ export interface SnapshotData {
   tasks: Record<string, CompiledTask>;
   /** Workflows by name, in name order. */
   workflows: Record<string, CompiledWorkflow>;
+  /** Named queries by name, in name order (absent: none). */
+  queries?: Record<string, CompiledQuery>;
 }
 
 /** What bundle building needs from the snapshot an entry belongs to. */
 export interface EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
   readonly engineCache: Map<string, unknown>;
 }
@@ -86,11 +90,13 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
   // JSON.stringify is their canonical encoding; compliance documents are free-form YAML. Named tasks
   // count only when there are some, so that stacks without tasks keep the hashes they always had (which
   // entries carry them, the entries' Merkle roots cover).
-  // Workflows likewise count only when there are some.
+  // Workflows and named queries likewise count only when there are some (keys in canonical order).
   const withTasks = Object.keys(data.tasks).length > 0;
   const withWorkflows = Object.keys(data.workflows).length > 0;
+  const queries = data.queries ?? {};
+  const withQueries = Object.keys(queries).length > 0;
   return sha256Hex(
-    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}${withWorkflows ? `,"workflows":${canonicalJson(data.workflows)}` : ''}}`,
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withQueries ? `,"queries":${canonicalJson(queries)}` : ''}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}${withWorkflows ? `,"workflows":${canonicalJson(data.workflows)}` : ''}}`,
   );
 }
 
@@ -102,6 +108,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly compliance: ComplianceData;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
   readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
@@ -119,6 +126,8 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
     this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
     this.tasks = options.freeze ? deepFreeze(data.tasks) : data.tasks;
     this.workflows = options.freeze ? deepFreeze(data.workflows) : data.workflows;
+    const queries = data.queries ?? {};
+    this.queries = options.freeze ? deepFreeze(queries) : queries;
     this.hash = knownHash ?? contentHash(data);
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
@@ -150,6 +159,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
       compliance: this.compliance,
       ...(Object.keys(this.tasks).length === 0 ? {} : { tasks: { ...this.tasks } }),
       ...(Object.keys(this.workflows).length === 0 ? {} : { workflows: { ...this.workflows } }),
+      ...(Object.keys(this.queries).length === 0 ? {} : { queries: { ...this.queries } }),
     };
   }
 }
@@ -184,6 +194,7 @@ export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
       compliance: json.compliance,
       tasks: json.tasks ?? {},
       workflows: json.workflows ?? {},
+      queries: json.queries ?? {},
     },
     hash,
   );
@@ -202,7 +213,16 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     throw invalid(`not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
-  const { hash, compiledAtMs, instances, entries, compliance, tasks = {}, workflows = {} } = json;
+  const {
+    hash,
+    compiledAtMs,
+    instances,
+    entries,
+    compliance,
+    tasks = {},
+    workflows = {},
+    queries = {},
+  } = json;
   if (
     typeof hash !== 'string' ||
     typeof compiledAtMs !== 'number' ||
@@ -210,7 +230,8 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     !Array.isArray(entries) ||
     !isRecord(compliance) ||
     !isRecord(tasks) ||
-    !isRecord(workflows)
+    !isRecord(workflows) ||
+    !isRecord(queries)
   ) {
     throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
   }
@@ -221,6 +242,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     compliance: compliance as unknown as ComplianceData,
     tasks: tasks as Record<string, CompiledTask>,
     workflows: workflows as Record<string, CompiledWorkflow>,
+    queries: queries as Record<string, CompiledQuery>,
   };
   for (const e of data.entries) {
     if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))
@@ -235,7 +257,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     if (sha256Hex(canonicalJson({ configcrate: inst.configcrate, resources: inst.resources })) !== k)
       throw invalid(`configcrate instance ${k} does not match its hash`);
   }
-  const merkle = new MerkleBuilder(data.tasks);
+  const merkle = new MerkleBuilder(data.tasks, data.queries);
   for (const e of data.entries)
     if (merkle.root(e) !== e.merkleRoot) throw invalid(`entry ${e.id} does not match its Merkle root`);
   const actual = contentHash(data);

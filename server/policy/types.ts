@@ -4,6 +4,7 @@
  * operators and agent authors.
  */
 import type { CompileCarry } from './carry.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledWorkflow } from './parse-workflows.ts';
 
@@ -163,6 +164,8 @@ export interface SnapshotJson {
   tasks?: Record<string, CompiledTask>;
   /** Workflows by name; absent when the stacks define none. */
   workflows?: Record<string, CompiledWorkflow>;
+  /** Named queries by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface CompiledSnapshot {
@@ -178,6 +181,8 @@ export interface CompiledSnapshot {
   readonly tasks: Readonly<Record<string, CompiledTask>>;
   /** Workflows from workflows.vgo, by name (empty when none). */
   readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
+  /** Named queries from queries.vgo, by name (empty when none). */
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** First entry (in first-match order) whose patterns match `hostname`. */
   matchEntry(hostname: string): CompiledEntry | undefined;
   entryById(id: string): CompiledEntry | undefined;
@@ -221,6 +226,8 @@ export interface BundleDocument {
   resources: BundleResource[];
   /** Named tasks the agent may run on request, by name; absent when the entry has none. */
   tasks?: Record<string, CompiledTask>;
+  /** Named read-only queries the agent answers, by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface EntryDiff {
