@@ -3,10 +3,13 @@
  * marks entries here and never touches the database; changed entries are queued for the write-behind
  * flusher, which persists them in batched transactions.
  */
+import { createConvergenceTally } from '../convergence/index.ts';
+import type { ConvergenceStatus, DriftLevel, FleetConvergence, Reachability } from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
 import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
+import { envoyReachability } from './reachability.ts';
 
 export interface EnrollmentRecord {
   id: string;
@@ -24,6 +27,9 @@ export interface EnvoyListFilter {
   hostnameMatches?: (hostname: string) => boolean;
   /** Whether an envoy with this traits hash ('' when none is known) matches a trait filter. */
   traitsMatch?: (traitsHash: string) => boolean;
+  convergence?: ConvergenceStatus;
+  drift?: DriftLevel;
+  reachability?: Reachability;
 }
 
 const sortKey = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
@@ -35,6 +41,9 @@ function matchesFilter(entry: EnvoyEntry, filter: EnvoyListFilter): boolean {
   if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) return false;
   if (filter.hostnameMatches !== undefined && !filter.hostnameMatches(entry.hostname)) return false;
   if (filter.traitsMatch !== undefined && !filter.traitsMatch(entry.traitsHash)) return false;
+  if (filter.convergence !== undefined && entry.convergence.status !== filter.convergence) return false;
+  if (filter.drift !== undefined && entry.convergence.drift !== filter.drift) return false;
+  if (filter.reachability !== undefined && envoyReachability(entry) !== filter.reachability) return false;
   return true;
 }
 
@@ -53,6 +62,8 @@ export class FleetIndex {
   readonly #knownTraits = new Set<string>();
   /** Entries ordered by hostname then id, for paging; rebuilt only after membership changes. */
   #sorted: EnvoyEntry[] | undefined;
+  /** Fleet convergence aggregates from the last completed sweep. */
+  #convergenceTotals: FleetConvergence | undefined;
 
   /**
    * Every envoy row and known traits hash. An envoy whose stored key is weak is loaded unable to
@@ -183,6 +194,26 @@ export class FleetIndex {
     for (const entry of changes.envoys) this.#dirty.add(entry);
     for (const [hash, json] of changes.traits)
       if (!this.#pendingTraits.has(hash)) this.#pendingTraits.set(hash, json);
+  }
+
+  /** Published by the fleet sweep when it has visited every entry. */
+  setConvergenceTotals(totals: FleetConvergence): void {
+    this.#convergenceTotals = totals;
+  }
+
+  /**
+   * Fleet convergence aggregates as of the last sweep (every fleet.flush_interval). Only before the first
+   * sweep has finished does this count the fleet itself, once.
+   */
+  convergenceTotals(nowMs: number): FleetConvergence {
+    if (this.#convergenceTotals === undefined) {
+      const tally = createConvergenceTally();
+      for (const entry of this.#byId.values())
+        if (entry.status === 'active')
+          tally.add(entry.convergence.status, entry.convergence.drift, envoyReachability(entry));
+      this.#convergenceTotals = tally.finish(nowMs);
+    }
+    return this.#convergenceTotals;
   }
 
   pendingCount(): number {

@@ -8,10 +8,13 @@
  * timer-driven work runs in slices of about `sliceMs` each (a transaction of at most `rowsPerTransaction`
  * rows, or part of the sweep), with check-ins served between slices.
  */
+import { createConvergenceTally, effectiveCadenceMs, reachabilityOf } from '../convergence/index.ts';
+import type { ConvergenceTally, FleetConvergence } from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db, Store } from '../store/index.ts';
 import type { EnvoyEntry } from './envoy-entry.ts';
 import type { FleetIndex } from './fleet-index.ts';
+import { envoyReachability } from './reachability.ts';
 
 const rowsPerTransaction = 500;
 const defaultSliceMs = 4;
@@ -76,6 +79,9 @@ interface Sweep {
   fallbackMs: number;
   /** Collected for sweepStale()'s caller; the timer-driven sweep only reports through onTransition. */
   transitions: StaleTransition[] | undefined;
+  /** Fleet convergence aggregates, published on the index when the sweep is done. */
+  tally: ConvergenceTally;
+  done: (totals: FleetConvergence) => void;
 }
 
 function prepareWriters(db: Db): Writers {
@@ -132,10 +138,16 @@ function sweepSlice(
 ): boolean {
   for (let swept = 1; ; swept++) {
     const next = sweep.entries.next();
-    if (next.done === true) return false;
+    if (next.done === true) {
+      sweep.done(sweep.tally.finish(sweep.atMs));
+      return false;
+    }
     const entry = next.value;
     if (entry.status === 'active' && entry.lastSeenAtMs !== 0) {
-      const stale = sweep.atMs - entry.lastSeenAtMs > sweep.factor * (entry.intervalMs || sweep.fallbackMs);
+      const cadenceMs = effectiveCadenceMs(entry.observedCadenceMs, entry.intervalMs || sweep.fallbackMs);
+      const reachability = reachabilityOf(entry.lastSeenAtMs, cadenceMs, sweep.factor, sweep.atMs);
+      const stale = reachability !== 'online';
+      entry.offline = reachability === 'offline';
       if (stale !== entry.stale) {
         entry.stale = stale;
         const transition = { entry, stale };
@@ -143,6 +155,8 @@ function sweepSlice(
         onTransition?.(transition);
       }
     }
+    if (entry.status === 'active')
+      sweep.tally.add(entry.convergence.status, entry.convergence.drift, envoyReachability(entry));
     if (swept % sweepClockStride === 0 && performance.now() >= deadlineMs) return true;
   }
 }
@@ -233,6 +247,8 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     factor: options.staleFactor(),
     fallbackMs: options.defaultIntervalMs(),
     transitions: collect ? [] : undefined,
+    tally: createConvergenceTally(),
+    done: (totals) => index.setConvergenceTotals(totals),
   });
 
   const sweepStale = (): StaleTransition[] => {

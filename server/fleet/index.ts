@@ -8,3 +8,4 @@ export { createFleetAdmin } from './admin.ts';
 export type { FleetAdmin, FleetAdminDeps, FleetChange } from './admin.ts';
 export { parseTraitFilter, traitsMatcher } from './trait-filter.ts';
 export type { TraitFilter } from './trait-filter.ts';
+export { envoyReachability } from './reachability.ts';

@@ -16,7 +16,8 @@ import { createCheckinMetrics, createResultsCommitter, registerAgentService } fr
 import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
-import { createEventBus, staleEventPublisher } from '../events/index.ts';
+import { convergenceEventPublisher, createEventBus, staleEventPublisher } from '../events/index.ts';
+import { createConvergenceTracker, loadConvergenceStates } from '../convergence/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
@@ -129,8 +130,10 @@ export async function startServer(
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
+    const convergenceStates = loadConvergenceStates(store.db, (id) => fleet.get(id));
     log.info('fleet index loaded', {
       envoys: fleet.size,
+      convergenceStates,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
     checkOpenFileLimit(config, fleet, log);
@@ -156,6 +159,11 @@ export async function startServer(
       log: log.child({ component: 'results' }),
       maxQueuedResults: 50_000,
       maxDelayMs: 20,
+      convergence: createConvergenceTracker({
+        db: store.db,
+        holder: (id) => fleet.get(id),
+        onTransition: convergenceEventPublisher(bus),
+      }),
       onCommitted: (run) =>
         bus.publish(
           'run.reported',

@@ -1,0 +1,68 @@
+/**
+ * The fleet sweep judges reachability against each envoy's observed cadence and publishes fleet convergence
+ * aggregates; list filters read the same per-envoy states.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { storeWithEnvoy } from '../checkin/test-fixtures.ts';
+import { silentLogger } from '../core/index.ts';
+import { FleetIndex } from './fleet-index.ts';
+import { createFleetFlusher } from './flusher.ts';
+import { envoyReachability } from './reachability.ts';
+
+const fixture = storeWithEnvoy();
+after(() => fixture.cleanup());
+
+describe('convergence in the fleet sweep', () => {
+  it('moves an envoy online → stale → offline by its observed cadence, and counts the fleet', () => {
+    let now = 10_000_000;
+    const index = FleetIndex.load(fixture.store.db);
+    const flusher = createFleetFlusher({
+      store: fixture.store,
+      index,
+      log: silentLogger,
+      flushIntervalMs: () => 1000,
+      defaultIntervalMs: () => 60_000,
+      staleFactor: () => 2.5,
+      now: () => now,
+    });
+    const entry = index.get(fixture.envoyId)!;
+    assert.equal(envoyReachability(entry), 'offline', 'never checked in');
+    assert.equal(index.convergenceTotals(now).reachability.offline, 1, 'counted before the first sweep');
+
+    Object.assign(entry, { lastSeenAtMs: now, intervalMs: 60_000, observedCadenceMs: 100_000 });
+    flusher.sweepStale();
+    assert.equal(envoyReachability(entry), 'online');
+    assert.deepEqual(index.convergenceTotals(now).reachability, { online: 1, stale: 0, offline: 0 });
+
+    now += 2.5 * 60_000 + 1; // stale by the configured interval, but not by the observed cadence
+    flusher.sweepStale();
+    assert.equal(envoyReachability(entry), 'online');
+    now = entry.lastSeenAtMs + 2.5 * 100_000 + 1;
+    assert.equal(flusher.sweepStale().length, 1, 'envoy.stale is reported as before');
+    assert.equal(envoyReachability(entry), 'stale');
+    now = entry.lastSeenAtMs + 10 * 100_000 + 1;
+    assert.equal(flusher.sweepStale().length, 0, 'stale to offline is no new stale transition');
+    assert.equal(envoyReachability(entry), 'offline');
+    assert.equal(index.list({ reachability: 'offline' }, 10).total, 1);
+    assert.equal(index.list({ reachability: 'online' }, 10).total, 0);
+
+    entry.convergence = { ...entry.convergence, status: 'failed', drift: 'diverged' };
+    flusher.sweepStale();
+    const totals = index.convergenceTotals(now);
+    assert.equal(totals.total, 1);
+    assert.deepEqual(totals.status, { converged: 0, degraded: 0, failed: 1, no_data: 0 });
+    assert.deepEqual(totals.drift, { none: 0, changed: 0, diverged: 1 });
+    assert.equal(totals.convergedFraction, 0);
+    assert.equal(index.list({ convergence: 'failed', drift: 'diverged' }, 10).total, 1);
+    assert.equal(index.list({ convergence: 'converged' }, 10).total, 0);
+
+    entry.lastSeenAtMs = now;
+    flusher.sweepStale();
+    assert.equal(envoyReachability(entry), 'online', 'seen again');
+    entry.status = 'revoked';
+    flusher.sweepStale();
+    assert.equal(index.convergenceTotals(now).total, 0, 'revoked envoys are not counted');
+    assert.equal(envoyReachability(entry), 'offline');
+  });
+});
