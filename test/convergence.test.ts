@@ -1,0 +1,241 @@
+/**
+ * Convergence end to end against the real vigosrv: a protocol-level agent checks in and reports runs over
+ * mTLS; the REST API shows each envoy's failure status, drift and reachability, filters by them, pages its
+ * history and counts the fleet — after a failing run, after recovery, after drift, and across a kill -9.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ResourceOutcome, createEnvelopeClock, signRequest } from '../protocol/index.ts';
+import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
+import type { EnrolledAgent } from './helpers/agent-client.ts';
+import { waitFor } from './helpers/deadline.ts';
+import type { ReadyServer } from './helpers/server-process.ts';
+import { makeTempDir, startServer } from './helpers/server-process.ts';
+
+const temp = makeTempDir('vigo-convergence-');
+// A short interval so the test sees an envoy go stale; the sweep runs at every flush.
+const env = { VIGO_CHECKIN_INTERVAL: '1s', VIGO_FLEET_FLUSH_INTERVAL: '200ms' };
+let server: ReadyServer;
+let admin: string;
+const clock = createEnvelopeClock();
+
+before(async () => {
+  server = await startServer({ dataDir: temp.path, env });
+  admin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+});
+after(async () => {
+  await server?.stop();
+  temp.remove();
+});
+
+interface EnvoyView {
+  id: string;
+  convergence: string;
+  drift: string;
+  reachability: string;
+  lastRunId: string | null;
+}
+interface HistoryItem {
+  seq: number;
+  runId: string;
+  fromStatus: string;
+  status: string;
+  fromDrift: string;
+  drift: string;
+}
+interface FleetTotals {
+  total: number;
+  status: Record<string, number>;
+  drift: Record<string, number>;
+  reachability: Record<string, number>;
+  convergedFraction: number | null;
+}
+
+async function get<T>(path: string, expectStatus = 200): Promise<T> {
+  const reply = await server.request(path, { headers: { authorization: `Bearer ${admin}` } });
+  assert.equal(reply.status, expectStatus, `${path}: ${reply.body}`);
+  return reply.json<T>();
+}
+
+const outcomes = {
+  none: ResourceOutcome.NONE,
+  updated: ResourceOutcome.UPDATED,
+  failed: ResourceOutcome.FAILED,
+  blocked: ResourceOutcome.BLOCKED,
+} as const;
+
+async function report(agent: EnrolledAgent, results: (keyof typeof outcomes)[]): Promise<string> {
+  const runId = randomUUID();
+  const client = agentClient(server, agent);
+  try {
+    const ack = await client.methods.reportResults(
+      signRequest('ReportResults', agent.signingKey, agent.envoyId, clock(), {
+        runs: [
+          {
+            runId,
+            policyVersion: 1n,
+            startedAtMs: BigInt(Date.now() - 20),
+            finishedAtMs: BigInt(Date.now()),
+            results: results.map((outcome, i) => ({
+              resourceId: `file:/tmp/r${i}`,
+              resourceType: 'file',
+              configcrate: 'motd',
+              outcome: outcomes[outcome],
+              durationMs: 1,
+            })),
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(ack.acceptedRunIds, [runId]);
+  } finally {
+    client.close();
+  }
+  return runId;
+}
+
+async function checkIn(agent: EnrolledAgent): Promise<void> {
+  const client = agentClient(server, agent);
+  try {
+    await client.methods.checkIn(
+      signRequest('CheckIn', agent.signingKey, agent.envoyId, clock(), {
+        agentVersion: 'test',
+        hostname: agent.hostname,
+      }),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+const envoy = (agent: EnrolledAgent): Promise<EnvoyView> => get<EnvoyView>(`/api/v1/envoys/${agent.envoyId}`);
+const history = (
+  agent: EnrolledAgent,
+  query = '',
+): Promise<{ items: HistoryItem[]; nextBefore: number | null }> =>
+  get(`/api/v1/envoys/${agent.envoyId}/convergence/history${query}`);
+const listIds = async (query: string): Promise<string[]> =>
+  (await get<{ items: EnvoyView[] }>(`/api/v1/envoys?${query}`)).items.map((e) => e.id);
+
+describe('convergence over the real server', () => {
+  let web: EnrolledAgent;
+  let quiet: EnrolledAgent;
+
+  before(async () => {
+    const token = await createEnrollToken(server, ['conv-*'], 5);
+    web = await enrollAgent(server, token, 'conv-web');
+    quiet = await enrollAgent(server, token, 'conv-quiet');
+  });
+
+  it('starts with no data; a failing run makes the envoy failed, with a history row', async () => {
+    await checkIn(web);
+    const fresh = await envoy(web);
+    assert.deepEqual([fresh.convergence, fresh.drift, fresh.reachability], ['no_data', 'none', 'online']);
+    assert.equal((await envoy(quiet)).reachability, 'offline', 'never checked in');
+
+    const failing = await report(web, ['failed', 'failed', 'none']);
+    const after = await envoy(web);
+    assert.deepEqual([after.convergence, after.lastRunId], ['failed', failing]);
+    assert.deepEqual(await listIds('convergence=failed'), [web.envoyId]);
+    assert.deepEqual(await listIds('convergence=no_data'), [quiet.envoyId]);
+    const rows = (await history(web)).items;
+    assert.deepEqual(
+      rows.map((r) => [r.fromStatus, r.status, r.runId]),
+      [['no_data', 'failed', failing]],
+    );
+  });
+
+  it('a run with one failure of many is degraded; a clean run recovers it', async () => {
+    await report(web, ['failed', 'none', 'none', 'none']);
+    assert.equal((await envoy(web)).convergence, 'degraded');
+    const clean = await report(web, ['none', 'none']);
+    assert.equal((await envoy(web)).convergence, 'converged');
+    const rows = (await history(web)).items;
+    assert.deepEqual(
+      rows.map((r) => `${r.fromStatus}->${r.status}`),
+      ['degraded->converged', 'failed->degraded', 'no_data->failed'],
+    );
+    assert.equal(rows[0]?.runId, clean);
+  });
+
+  it('three runs in a row with changes, or a blocked resource, is diverged drift', async () => {
+    await report(web, ['updated', 'none']);
+    assert.equal((await envoy(web)).drift, 'changed');
+    await report(web, ['updated']);
+    await report(web, ['updated']);
+    assert.equal((await envoy(web)).drift, 'diverged');
+    assert.deepEqual(await listIds('drift=diverged&convergence=converged'), [web.envoyId]);
+    await report(web, ['none']);
+    assert.equal((await envoy(web)).drift, 'none');
+    await report(web, ['blocked', 'none']);
+    assert.deepEqual(
+      [(await envoy(web)).convergence, (await envoy(web)).drift],
+      ['converged', 'diverged'],
+      'blocked is drift, not failure',
+    );
+  });
+
+  it('pages the history and refuses bad filters and unknown envoys', async () => {
+    const first = await history(web, '?limit=2');
+    assert.equal(first.items.length, 2);
+    assert.ok(first.nextBefore !== null);
+    const second = await history(web, `?limit=2&before=${first.nextBefore}`);
+    assert.ok(second.items.every((i) => i.seq < (first.items.at(-1)?.seq ?? 0)));
+    const bad = await get<{ code: string }>('/api/v1/envoys?convergence=green', 400);
+    assert.equal(bad.code, 'request.invalid');
+    const badLimit = await get<{ code: string }>(
+      `/api/v1/envoys/${web.envoyId}/convergence/history?limit=0`,
+      400,
+    );
+    assert.equal(badLimit.code, 'request.invalid');
+    const missing = await get<{ code: string }>(`/api/v1/envoys/${randomUUID()}/convergence/history`, 404);
+    assert.equal(missing.code, 'fleet.envoy_not_found');
+  });
+
+  it('counts the fleet by each axis', async () => {
+    const totals = await waitFor('the fleet sweep to count the latest states', async () => {
+      const t = await get<FleetTotals>('/api/v1/fleet/convergence');
+      return t.drift['diverged'] === 1 ? t : undefined;
+    });
+    assert.equal(totals.total, 2);
+    assert.deepEqual(totals.status, { converged: 1, degraded: 0, failed: 0, no_data: 1 });
+    assert.equal(totals.convergedFraction, 1);
+    const reachable = Object.values(totals.reachability).reduce((a, b) => a + b, 0);
+    assert.equal(reachable, totals.total, 'every active envoy has one reachability');
+    assert.ok((totals.reachability['offline'] ?? 0) >= 1, 'conv-quiet never checked in');
+  });
+
+  it('sees an envoy go stale when it stops checking in, and online again when it returns', async () => {
+    await waitFor('conv-web to go stale', async () =>
+      (await envoy(web)).reachability === 'stale' ? true : undefined,
+    );
+    assert.ok((await listIds('reachability=stale')).includes(web.envoyId));
+    await checkIn(web);
+    await waitFor('conv-web to be online again', async () =>
+      (await envoy(web)).reachability === 'online' ? true : undefined,
+    );
+  });
+
+  it('keeps states and history across kill -9', async () => {
+    const before = await envoy(web);
+    const rowsBefore = (await history(web)).items;
+    server.child.kill('SIGKILL');
+    await server.exited();
+    server = await startServer({ dataDir: temp.path, env });
+    admin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+    const after = await envoy(web);
+    assert.deepEqual(
+      [after.convergence, after.drift, after.lastRunId],
+      [before.convergence, before.drift, before.lastRunId],
+    );
+    assert.deepEqual((await history(web)).items, rowsBefore);
+    assert.equal((await envoy(quiet)).convergence, 'no_data');
+    // The next run continues from the stored state: a clean run clears the drift.
+    await report(web, ['none']);
+    const rows = (await history(web)).items;
+    assert.deepEqual([rows[0]?.fromDrift, rows[0]?.drift], ['diverged', 'none']);
+  });
+});
