@@ -148,6 +148,30 @@ describe('convergence over the real server', () => {
     );
   });
 
+  it('shows the states with filters on the envoy list page, and the history on the envoy page', async () => {
+    const headers = { authorization: `Bearer ${admin}` };
+    const list = await server.request('/envoys?convergence=failed', { headers });
+    assert.equal(list.status, 200, list.body);
+    assert.match(list.body, /1 envoy matches/);
+    assert.match(list.body, />conv-web</);
+    assert.doesNotMatch(list.body, />conv-quiet</);
+    assert.match(list.body, /<option value="failed" selected>failed<\/option>/);
+    const offline = await server.request('/envoys?reachability=offline&q=conv-', { headers });
+    assert.match(offline.body, />conv-quiet</, 'it never checked in');
+    const bad = await server.request('/envoys?drift=sideways', {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /drift: must be one of none, changed, diverged/);
+    const detail = await server.request(`/envoys/${web.envoyId}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    assert.equal(detail.status, 200);
+    assert.match(detail.body, /<h2 id="convergence-title">Convergence history<\/h2>/);
+    const lastRun = (await envoy(web)).lastRunId ?? '';
+    assert.ok(detail.body.includes(`href="/runs/${lastRun}"`), 'the transition links its run');
+  });
+
   it('a run with one failure of many is degraded; a clean run recovers it', async () => {
     await report(web, ['failed', 'none', 'none', 'none']);
     assert.equal((await envoy(web)).convergence, 'degraded');
