@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResourceOutcome, createEnvelopeClock, signRequest } from '../protocol/index.ts';
@@ -17,16 +19,59 @@ import { makeTempDir, startServer } from './helpers/server-process.ts';
 
 const temp = makeTempDir('vigo-convergence-');
 // A short interval so the test sees an envoy go stale; the sweep runs at every flush.
-const env = { VIGO_CHECKIN_INTERVAL: '1s', VIGO_FLEET_FLUSH_INTERVAL: '200ms' };
+const env = {
+  VIGO_CHECKIN_INTERVAL: '1s',
+  VIGO_FLEET_FLUSH_INTERVAL: '200ms',
+  VIGO_FLEET_CONVERGENCE_THRESHOLD: '90',
+};
 let server: ReadyServer;
 let admin: string;
 const clock = createEnvelopeClock();
 
+interface BusEvent {
+  type: string;
+  subject?: string;
+  data: Record<string, unknown>;
+}
+const events: BusEvent[] = [];
+let eventStream: ClientRequest | undefined;
+
+/** Follows the server's convergence events as ndjson into `events`; resolves once the stream is open. */
+function followEvents(): Promise<void> {
+  const types = 'envoy.converged,envoy.degraded,envoy.failed,drift.detected,convergence.threshold';
+  return new Promise((resolve, reject) => {
+    eventStream = request(
+      `${server.apiUrl}/api/v1/events?types=${types}`,
+      {
+        ca: server.ca,
+        headers: { authorization: `Bearer ${admin}`, accept: 'application/x-ndjson' },
+        agent: false,
+      },
+      (res) => {
+        let pending = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          pending += chunk;
+          const lines = pending.split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines) if (line.trim() !== '') events.push(JSON.parse(line) as BusEvent);
+        });
+        res.on('error', () => {});
+        resolve();
+      },
+    );
+    eventStream.on('error', reject);
+    eventStream.end();
+  });
+}
+
 before(async () => {
   server = await startServer({ dataDir: temp.path, env });
   admin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+  await followEvents();
 });
 after(async () => {
+  eventStream?.destroy();
   await server?.stop();
   temp.remove();
 });
@@ -146,6 +191,9 @@ describe('convergence over the real server', () => {
       rows.map((r) => [r.fromStatus, r.status, r.runId]),
       [['no_data', 'failed', failing]],
     );
+    await waitFor('the fleet sweep to see the fleet below its convergence threshold', () =>
+      events.some((e) => e.type === 'convergence.threshold') ? true : undefined,
+    );
   });
 
   it('shows the states with filters on the envoy list page, and the history on the envoy page', async () => {
@@ -200,6 +248,32 @@ describe('convergence over the real server', () => {
       ['converged', 'diverged'],
       'blocked is drift, not failure',
     );
+  });
+
+  it('publishes the transitions as events, and the fleet dropping below its threshold once', async () => {
+    const mine = await waitFor('the events of the runs so far', () => {
+      const seen = events.filter((e) => e.data['envoyId'] === web.envoyId);
+      return seen.length >= 5 ? seen : undefined;
+    });
+    assert.deepEqual(
+      mine.map((e) => [e.type, e.data['status'], e.data['drift']]),
+      [
+        ['envoy.failed', 'failed', 'none'],
+        ['envoy.degraded', 'degraded', 'none'],
+        ['envoy.converged', 'converged', 'none'],
+        ['drift.detected', 'converged', 'diverged'],
+        ['drift.detected', 'converged', 'diverged'],
+      ],
+    );
+    assert.ok(mine.every((e) => e.subject === web.envoyId && e.data['hostname'] === 'conv-web'));
+    const drops = events.filter((e) => e.type === 'convergence.threshold');
+    assert.equal(drops.length, 1, 'announced once, when the fleet first dropped below 90 %');
+    assert.deepEqual(drops[0]?.data, {
+      thresholdPercent: 90,
+      convergedPercent: 0,
+      converged: 0,
+      reporting: 1,
+    });
   });
 
   it('pages the history and refuses bad filters and unknown envoys', async () => {

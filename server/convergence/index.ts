@@ -31,3 +31,5 @@ export type {
 } from './tracker.ts';
 export { createConvergenceHistoryReader, historyLimits } from './history.ts';
 export type { ConvergenceHistoryItem, ConvergenceHistoryPage, ConvergenceHistoryReader } from './history.ts';
+export { createConvergenceThresholdWatch } from './threshold.ts';
+export type { ConvergenceThresholdWatch, ThresholdDrop } from './threshold.ts';

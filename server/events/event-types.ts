@@ -14,6 +14,7 @@ export const eventTypes = [
   'envoy.degraded',
   'envoy.failed',
   'drift.detected',
+  'convergence.threshold',
   'run.reported',
   'task.started',
   'task.result',

@@ -35,6 +35,8 @@ export interface FleetFlusherOptions {
   defaultIntervalMs: () => number;
   staleFactor: () => number;
   onTransition?: (transition: StaleTransition) => void;
+  /** Told the fleet convergence aggregates each time a sweep has counted them. */
+  onConvergenceTotals?: (totals: FleetConvergence) => void;
   now?: () => number;
   /**
    * How long one timer-driven slice (a transaction of at most 500 rows, or part of the sweep) may run
@@ -248,7 +250,10 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     fallbackMs: options.defaultIntervalMs(),
     transitions: collect ? [] : undefined,
     tally: createConvergenceTally(),
-    done: (totals) => index.setConvergenceTotals(totals),
+    done: (totals) => {
+      index.setConvergenceTotals(totals);
+      options.onConvergenceTotals?.(totals);
+    },
   });
 
   const sweepStale = (): StaleTransition[] => {

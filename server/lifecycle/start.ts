@@ -17,7 +17,11 @@ import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
 import { convergenceEventPublisher, createEventBus, staleEventPublisher } from '../events/index.ts';
-import { createConvergenceTracker, loadConvergenceStates } from '../convergence/index.ts';
+import {
+  createConvergenceThresholdWatch,
+  createConvergenceTracker,
+  loadConvergenceStates,
+} from '../convergence/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
@@ -137,6 +141,7 @@ export async function startServer(
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
     checkOpenFileLimit(config, fleet, log);
+    const thresholdWatch = createConvergenceThresholdWatch(() => view.current['fleet.convergence_threshold']);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -144,6 +149,12 @@ export async function startServer(
       flushIntervalMs: () => view.current['fleet.flush_interval'],
       defaultIntervalMs: () => view.current['checkin.interval'],
       staleFactor: () => view.current['checkin.stale_factor'],
+      onConvergenceTotals: (totals) => {
+        const drop = thresholdWatch.observe(totals);
+        if (drop === undefined) return;
+        bus.publish('convergence.threshold', { ...drop });
+        log.warn('fleet convergence dropped below its threshold', { ...drop });
+      },
       onTransition: (transition) => {
         const { entry, stale } = transition;
         checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
