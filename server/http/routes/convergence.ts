@@ -100,7 +100,16 @@ export function convergenceRoutes(deps: ConvergenceRoutesDeps): AnyRoute[] {
             description: 'converged / envoys that reported a run; null when none has',
           },
           computedAt: { type: 'string', format: 'date-time', description: 'the fleet sweep that counted' },
-          rules: { type: 'object' },
+          rules: {
+            type: 'object',
+            description: 'the fixed rules of the model (docs/convergence.md)',
+            required: ['divergedAfterRuns', 'failedFraction', 'offlineFactor'],
+            properties: {
+              divergedAfterRuns: { type: 'integer', description: 'consecutive runs with changes → diverged' },
+              failedFraction: { type: 'number', description: 'share of applied resources failed → failed' },
+              offlineFactor: { type: 'number', description: 'cadences unseen → offline' },
+            },
+          },
         },
       },
       handler: ({ c }) => {
