@@ -174,8 +174,9 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
       for (const pending of batch) pending.reject(err);
       return;
     }
-    options.convergence?.commit();
     for (const pending of batch) pending.resolve(pending.runs.map((r) => r.runId));
+    // Synchronous, so before any acknowledged caller resumes: a read after the ack sees the new states.
+    options.convergence?.commit();
     if (options.onCommitted !== undefined)
       for (const pending of batch) for (const run of pending.runs) options.onCommitted(run);
   };
