@@ -78,12 +78,17 @@ CREATE TABLE convergence_history (
   seq INTEGER PRIMARY KEY,
   envoy_id TEXT NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
   at INTEGER NOT NULL,
-  run_id TEXT NOT NULL,
+  cause TEXT NOT NULL CHECK (cause IN ('run', 'reachability')),
+  run_id TEXT,
   from_status TEXT NOT NULL CHECK (from_status IN ('converged', 'degraded', 'failed', 'no_data')),
   to_status TEXT NOT NULL CHECK (to_status IN ('converged', 'degraded', 'failed', 'no_data')),
   from_drift TEXT NOT NULL CHECK (from_drift IN ('none', 'changed', 'diverged')),
   to_drift TEXT NOT NULL CHECK (to_drift IN ('none', 'changed', 'diverged')),
-  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0)
+  from_reachability TEXT CHECK (from_reachability IN ('online', 'stale', 'offline')),
+  to_reachability TEXT CHECK (to_reachability IN ('online', 'stale', 'offline')),
+  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0),
+  CHECK ((cause = 'run') = (run_id IS NOT NULL)),
+  CHECK ((cause = 'reachability') = (from_reachability IS NOT NULL AND to_reachability IS NOT NULL))
 ) STRICT;
 
 -- index convergence_history_at

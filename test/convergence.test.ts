@@ -85,7 +85,10 @@ interface EnvoyView {
 }
 interface HistoryItem {
   seq: number;
-  runId: string;
+  cause: 'run' | 'reachability';
+  runId: string | null;
+  fromReachability: string | null;
+  reachability: string | null;
   fromStatus: string;
   status: string;
   fromDrift: string;
@@ -156,6 +159,8 @@ async function checkIn(agent: EnrolledAgent): Promise<void> {
   }
 }
 
+/** The transitions runs caused (reachability rows come and go with time: conv-web stops checking in). */
+const byRun = (items: HistoryItem[]): HistoryItem[] => items.filter((h) => h.cause === 'run');
 const envoy = (agent: EnrolledAgent): Promise<EnvoyView> => get<EnvoyView>(`/api/v1/envoys/${agent.envoyId}`);
 const history = (
   agent: EnrolledAgent,
@@ -186,7 +191,7 @@ describe('convergence over the real server', () => {
     assert.deepEqual([after.convergence, after.lastRunId], ['failed', failing]);
     assert.deepEqual(await listIds('convergence=failed'), [web.envoyId]);
     assert.deepEqual(await listIds('convergence=no_data'), [quiet.envoyId]);
-    const rows = (await history(web)).items;
+    const rows = byRun((await history(web)).items);
     assert.deepEqual(
       rows.map((r) => [r.fromStatus, r.status, r.runId]),
       [['no_data', 'failed', failing]],
@@ -225,7 +230,7 @@ describe('convergence over the real server', () => {
     assert.equal((await envoy(web)).convergence, 'degraded');
     const clean = await report(web, ['none', 'none']);
     assert.equal((await envoy(web)).convergence, 'converged');
-    const rows = (await history(web)).items;
+    const rows = byRun((await history(web)).items);
     assert.deepEqual(
       rows.map((r) => `${r.fromStatus}->${r.status}`),
       ['degraded->converged', 'failed->degraded', 'no_data->failed'],
@@ -315,11 +320,21 @@ describe('convergence over the real server', () => {
     await waitFor('conv-web to be online again', async () =>
       (await envoy(web)).reachability === 'online' ? true : undefined,
     );
+    const moves = await waitFor('the return to online in the history', async () => {
+      const found = (await history(web)).items
+        .filter((h) => h.cause === 'reachability')
+        .map((h) => `${h.fromReachability}->${h.reachability}`);
+      return found[0]?.endsWith('->online') === true ? found : undefined;
+    });
+    // The oldest row: it went stale first (on a slow machine also offline) before it came back.
+    assert.equal(moves.at(-1), 'online->stale');
   });
 
   it('keeps states and history across kill -9', async () => {
     const before = await envoy(web);
-    const rowsBefore = (await history(web)).items;
+    // Runs' transitions are durable with their runs; reachability rows are flushed with the fleet (and
+    // conv-web, no longer checking in, may go stale at any moment), so compare the runs' rows.
+    const rowsBefore = byRun((await history(web)).items);
     server.child.kill('SIGKILL');
     await server.exited();
     server = await startServer({ dataDir: temp.path, env });
@@ -329,11 +344,11 @@ describe('convergence over the real server', () => {
       [after.convergence, after.drift, after.lastRunId],
       [before.convergence, before.drift, before.lastRunId],
     );
-    assert.deepEqual((await history(web)).items, rowsBefore);
+    assert.deepEqual(byRun((await history(web)).items), rowsBefore);
     assert.equal((await envoy(quiet)).convergence, 'no_data');
     // The next run continues from the stored state: a clean run clears the drift.
     await report(web, ['none']);
-    const rows = (await history(web)).items;
+    const rows = byRun((await history(web)).items);
     assert.deepEqual([rows[0]?.fromDrift, rows[0]?.drift], ['diverged', 'none']);
   });
 });

@@ -184,12 +184,15 @@ interface HistoryPage {
   nextBefore: number | null;
 }
 
+const moved = (from: string, to: string): string => (from === to ? to : `${from} -> ${to}`);
+
 function historyRows(items: readonly ConvergenceHistoryItem[]): string[][] {
   return items.map((h) => [
     shortIso(h.at),
-    h.fromStatus === h.status ? h.status : `${h.fromStatus} -> ${h.status}`,
-    h.fromDrift === h.drift ? h.drift : `${h.fromDrift} -> ${h.drift}`,
-    h.runId,
+    moved(h.fromStatus, h.status),
+    moved(h.fromDrift, h.drift),
+    h.fromReachability === null || h.reachability === null ? '' : moved(h.fromReachability, h.reachability),
+    h.runId ?? '',
   ]);
 }
 
@@ -227,7 +230,7 @@ function printDetail(ctx: CommandContext, envoy: EnvoyDetail, history: HistoryPa
     const more = history.nextBefore === null ? '' : ' (--history N shows more)';
     ctx.io.out(
       `\nConvergence history (newest ${history.items.length})${more}:\n` +
-        table(['AT', 'CONVERGENCE', 'DRIFT', 'RUN'], historyRows(history.items)),
+        table(['AT', 'CONVERGENCE', 'DRIFT', 'REACH', 'RUN'], historyRows(history.items)),
     );
   } else ctx.io.out('\nConvergence history: no transitions yet\n');
 }

@@ -76,6 +76,8 @@ describe('results committer with the convergence tracker', () => {
     assert.equal(page.items[0]?.fromStatus, 'no_data');
     assert.equal(page.items[0]?.status, 'failed');
     assert.equal(page.items[0]?.runId, failing.runId);
+    assert.equal(page.items[0]?.cause, 'run');
+    assert.equal(page.items[0]?.reachability, null, 'a run does not move reachability');
     assert.deepEqual(
       events.map((e) => e.transition.to.status),
       ['failed'],

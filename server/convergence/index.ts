@@ -29,7 +29,13 @@ export type {
   ConvergenceTrackerOptions,
   ConvergenceTransitionEvent,
 } from './tracker.ts';
-export { createConvergenceHistoryReader, historyLimits } from './history.ts';
-export type { ConvergenceHistoryItem, ConvergenceHistoryPage, ConvergenceHistoryReader } from './history.ts';
+export { createConvergenceHistoryReader, historyLimits, prepareReachabilityWriter } from './history.ts';
+export type {
+  ConvergenceHistoryItem,
+  ConvergenceHistoryPage,
+  ConvergenceHistoryReader,
+  HistoryCause,
+  ReachabilityChange,
+} from './history.ts';
 export { createConvergenceThresholdWatch } from './threshold.ts';
 export type { ConvergenceThresholdWatch, ThresholdDrop } from './threshold.ts';

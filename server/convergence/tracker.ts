@@ -91,9 +91,9 @@ export function createConvergenceTracker(options: ConvergenceTrackerOptions): Co
        last_run_started_at = excluded.last_run_started_at, since = excluded.since`,
   );
   const insertHistory = options.db.prepare(
-    `INSERT INTO convergence_history (envoy_id, at, run_id, from_status, to_status, from_drift, to_drift,
+    `INSERT INTO convergence_history (envoy_id, at, cause, run_id, from_status, to_status, from_drift, to_drift,
                                       changed_streak)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, 'run', ?, ?, ?, ?, ?, ?)`,
   );
   /** States staged in the open batch, by envoy: several runs of one envoy in a batch chain through it. */
   const staged = new Map<string, ConvergenceState>();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { storeWithEnvoy } from '../checkin/test-fixtures.ts';
+import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { silentLogger } from '../core/index.ts';
 import { FleetIndex } from './fleet-index.ts';
 import { createFleetFlusher } from './flusher.ts';
@@ -60,6 +61,20 @@ describe('convergence in the fleet sweep', () => {
     entry.lastSeenAtMs = now;
     flusher.sweepStale();
     assert.equal(envoyReachability(entry), 'online', 'seen again');
+
+    // The first sweep re-derived reachability (no rows); every later change is queued and flushed.
+    assert.equal(index.pendingCount(), 3);
+    flusher.flush();
+    assert.equal(index.pendingCount(), 0);
+    const history = createConvergenceHistoryReader(fixture.store.db).page(fixture.envoyId, 10).items;
+    assert.deepEqual(
+      history.map((h) => [h.cause, h.runId, h.fromReachability, h.reachability, h.status, h.drift]),
+      [
+        ['reachability', null, 'offline', 'online', 'failed', 'diverged'],
+        ['reachability', null, 'stale', 'offline', 'no_data', 'none'],
+        ['reachability', null, 'online', 'stale', 'no_data', 'none'],
+      ],
+    );
     entry.status = 'revoked';
     flusher.sweepStale();
     assert.equal(index.convergenceTotals(now).total, 0, 'revoked envoys are not counted');

@@ -4,7 +4,13 @@
  * flusher, which persists them in batched transactions.
  */
 import { createConvergenceTally } from '../convergence/index.ts';
-import type { ConvergenceStatus, DriftLevel, FleetConvergence, Reachability } from '../convergence/index.ts';
+import type {
+  ConvergenceStatus,
+  DriftLevel,
+  FleetConvergence,
+  Reachability,
+  ReachabilityChange,
+} from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
@@ -47,6 +53,13 @@ function matchesFilter(entry: EnvoyEntry, filter: EnvoyListFilter): boolean {
   return true;
 }
 
+/** What the write-behind flusher takes from the index in one batch. */
+export interface FleetChanges {
+  envoys: EnvoyEntry[];
+  traits: [string, string][];
+  reachability: ReachabilityChange[];
+}
+
 export interface EnvoyPage {
   items: EnvoyEntry[];
   total: number;
@@ -62,6 +75,8 @@ export class FleetIndex {
   readonly #knownTraits = new Set<string>();
   /** Entries ordered by hostname then id, for paging; rebuilt only after membership changes. */
   #sorted: EnvoyEntry[] | undefined;
+  /** Reachability transitions the sweep saw, for the next flush to append to convergence_history. */
+  #pendingReachability: ReachabilityChange[] = [];
   /** Fleet convergence aggregates from the last completed sweep. */
   #convergenceTotals: FleetConvergence | undefined;
 
@@ -180,20 +195,28 @@ export class FleetIndex {
     this.#pendingTraits.set(hash, json);
   }
 
+  queueReachabilityChange(change: ReachabilityChange): void {
+    this.#pendingReachability.push(change);
+  }
+
   /** Hands the pending changes to the flusher and starts a new batch. */
-  takeChanges(): { envoys: EnvoyEntry[]; traits: [string, string][] } {
+  takeChanges(): FleetChanges {
     const envoys = [...this.#dirty];
     const traits = [...this.#pendingTraits];
+    const reachability = this.#pendingReachability;
     this.#dirty.clear();
     this.#pendingTraits.clear();
-    return { envoys, traits };
+    this.#pendingReachability = [];
+    return { envoys, traits, reachability };
   }
 
   /** Puts changes back after a failed flush so the next one retries them. */
-  restoreChanges(changes: { envoys: EnvoyEntry[]; traits: [string, string][] }): void {
+  restoreChanges(changes: FleetChanges): void {
     for (const entry of changes.envoys) this.#dirty.add(entry);
     for (const [hash, json] of changes.traits)
       if (!this.#pendingTraits.has(hash)) this.#pendingTraits.set(hash, json);
+    // Older transitions first, so the history keeps their order.
+    this.#pendingReachability = [...changes.reachability, ...this.#pendingReachability];
   }
 
   /** Published by the fleet sweep when it has visited every entry. */
@@ -217,7 +240,7 @@ export class FleetIndex {
   }
 
   pendingCount(): number {
-    return this.#dirty.size;
+    return this.#dirty.size + this.#pendingReachability.length;
   }
 
   values(): IterableIterator<EnvoyEntry> {

@@ -172,6 +172,7 @@ function historyTable(items: readonly ConvergenceHistoryItem[], nowMs: number): 
         <th scope="col">When</th>
         <th scope="col">Convergence</th>
         <th scope="col">Drift</th>
+        <th scope="col">Reachability</th>
         <th scope="col">Run</th>
       </tr>
     </thead>
@@ -183,7 +184,20 @@ function historyTable(items: readonly ConvergenceHistoryItem[], nowMs: number): 
             <td>${movedCell(h.fromStatus, h.status)}</td>
             <td>${movedCell(h.fromDrift, h.drift)}</td>
             <td>
-              <a href="/runs/${encodeURIComponent(h.runId)}"><code>${h.runId.slice(0, 8)}</code></a>
+              ${
+                h.fromReachability === null || h.reachability === null
+                  ? ''
+                  : movedCell(h.fromReachability, h.reachability)
+              }
+            </td>
+            <td>
+              ${
+                h.runId === null
+                  ? ''
+                  : html`<a href="/runs/${encodeURIComponent(h.runId)}"
+                      ><code>${h.runId.slice(0, 8)}</code></a
+                    >`
+              }
             </td>
           </tr>`,
       )}

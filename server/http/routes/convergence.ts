@@ -42,15 +42,36 @@ const counts = (keys: readonly string[]): JsonSchema => ({
 
 const historyItem: JsonSchema = {
   type: 'object',
-  required: ['seq', 'at', 'runId', 'fromStatus', 'status', 'fromDrift', 'drift', 'changedStreak'],
+  required: [
+    'seq',
+    'at',
+    'cause',
+    'runId',
+    'fromStatus',
+    'status',
+    'fromDrift',
+    'drift',
+    'fromReachability',
+    'reachability',
+    'changedStreak',
+  ],
   properties: {
     seq: { type: 'integer' },
     at: { type: 'string', format: 'date-time' },
-    runId: { type: 'string' },
+    cause: {
+      enum: ['run', 'reachability'],
+      description: 'a run changed status or drift, or the fleet sweep saw reachability change',
+    },
+    runId: { type: ['string', 'null'], description: 'null for a reachability transition' },
     fromStatus: { enum: [...convergenceStatuses] },
     status: { enum: [...convergenceStatuses] },
     fromDrift: { enum: [...driftLevels] },
     drift: { enum: [...driftLevels] },
+    fromReachability: {
+      enum: [...reachabilities, null],
+      description: 'null for a transition caused by a run',
+    },
+    reachability: { enum: [...reachabilities, null] },
     changedStreak: { type: 'integer' },
   },
 };
@@ -61,7 +82,7 @@ export function convergenceRoutes(deps: ConvergenceRoutesDeps): AnyRoute[] {
     route<Record<never, never>, typeof historyQuery>({
       method: 'GET',
       path: '/api/v1/envoys/{id}/convergence/history',
-      summary: "An envoy's convergence transitions (failure status and drift), newest first",
+      summary: "An envoy's convergence transitions (failure status, drift, reachability), newest first",
       tag: 'envoys',
       access: 'fleet.read',
       errors: ['fleet.envoy_not_found'],
