@@ -80,4 +80,47 @@ describe('convergence in the fleet sweep', () => {
     assert.equal(index.convergenceTotals(now).total, 0, 'revoked envoys are not counted');
     assert.equal(envoyReachability(entry), 'offline');
   });
+
+  it('keeps reachability transitions, in order, for the next flush when a flush fails', () => {
+    const index = FleetIndex.load(fixture.store.db);
+    const errors: unknown[] = [];
+    const flusher = createFleetFlusher({
+      store: fixture.store,
+      index,
+      log: {
+        ...silentLogger,
+        error: (_msg: string, fields?: Record<string, unknown>) => errors.push(fields),
+      },
+      flushIntervalMs: () => 1000,
+      defaultIntervalMs: () => 60_000,
+      staleFactor: () => 2.5,
+    });
+    const change = (atMs: number, to: 'stale' | 'online') => ({
+      envoyId: fixture.envoyId,
+      atMs,
+      from: to === 'stale' ? ('online' as const) : ('stale' as const),
+      to,
+      status: 'converged' as const,
+      drift: 'none' as const,
+      changedStreak: 0,
+    });
+    index.queueReachabilityChange(change(1, 'stale'));
+    const db = fixture.store.db;
+    db.exec(
+      `CREATE TEMP TRIGGER refuse BEFORE INSERT ON convergence_history BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    );
+    flusher.flush();
+    assert.equal(errors.length, 1);
+    assert.equal(index.pendingCount(), 1, 'kept for the next flush');
+    db.exec('DROP TRIGGER refuse');
+    index.queueReachabilityChange(change(2, 'online'));
+    flusher.flush();
+    const rows = db
+      .prepare('SELECT at, to_reachability FROM convergence_history WHERE at < 3 ORDER BY seq')
+      .all();
+    assert.deepEqual(rows, [
+      { at: 1, to_reachability: 'stale' },
+      { at: 2, to_reachability: 'online' },
+    ]);
+  });
 });
