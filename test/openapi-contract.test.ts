@@ -419,4 +419,99 @@ describe('the OpenAPI document as a contract', () => {
     );
     assert.equal(longReason.code, 'push.reason_invalid');
   });
+  it('describes workflows: definitions, start, list, one run, approve, reject, abort, and their refusals', async () => {
+    const workflows = `workflows:
+  gate:
+    params:
+      note: { type: string, default: none }
+    steps:
+      - id: ok
+        type: approval
+        timeout: 1h
+  converge:
+    steps:
+      - id: wait
+        type: wait_for_convergence
+        targets: [web-1]
+        timeout: 1h
+`;
+    const published = conforms<{ outcome: string; version: number }>(
+      'POST',
+      '/api/v1/config/publish',
+      await call(localAdmin, 'POST', '/api/v1/config/publish', {
+        files: stack('workflows', { 'workflows.vgo': workflows }),
+      }),
+    );
+    assert.equal(published.outcome, 'pending');
+    await call(secondAdmin, 'POST', `/api/v1/config/versions/${published.version}/approve`);
+    const defs = conforms<{ items: { name: string }[] }>(
+      'GET',
+      '/api/v1/workflows',
+      await call(localAdmin, 'GET', '/api/v1/workflows'),
+    );
+    assert.deepEqual(defs.items.map((d) => d.name).sort(), ['converge', 'gate']);
+    const runs = '/api/v1/workflows/runs';
+    const start = async (bearer: string, body: Record<string, unknown>) =>
+      conforms<{ id: string; status: string; code: string }>(
+        'POST',
+        runs,
+        await call(bearer, 'POST', runs, body),
+      );
+    const one = (template: string, id: string) => template.replace('{id}', id);
+    const gated = await start(localAdmin, { workflow: 'gate', params: { note: 'contract' } });
+    assert.equal(gated.status, 'running');
+    const approve = '/api/v1/workflows/runs/{id}/approve';
+    const reject = '/api/v1/workflows/runs/{id}/reject';
+    const abort = '/api/v1/workflows/runs/{id}/abort';
+    const self = conforms<{ code: string }>(
+      'POST',
+      approve,
+      await call(localAdmin, 'POST', one(approve, gated.id), {}),
+    );
+    assert.equal(self.code, 'workflow.self_approval');
+    const approved = conforms<{ status: string }>(
+      'POST',
+      approve,
+      await call(secondAdmin, 'POST', one(approve, gated.id), { comment: 'ok' }),
+    );
+    assert.equal(approved.status, 'succeeded');
+    const rejectedRun = await start(localAdmin, { workflow: 'gate' });
+    const rejected = conforms<{ status: string }>(
+      'POST',
+      reject,
+      await call(secondAdmin, 'POST', one(reject, rejectedRun.id), { comment: 'no' }),
+    );
+    assert.equal(rejected.status, 'failed');
+    const waiting = await start(localAdmin, { workflow: 'converge' });
+    conforms('GET', runs, await call(localAdmin, 'GET', `${runs}?limit=5`));
+    conforms('GET', '/api/v1/workflows/runs/{id}', await call(localAdmin, 'GET', `${runs}/${waiting.id}`));
+    const refusals: [string, string, string, Record<string, unknown> | undefined, string][] = [
+      ['POST', approve, one(approve, waiting.id), {}, 'workflow.not_waiting'],
+      ['POST', approve, one(approve, gated.id), {}, 'workflow.finished'],
+      ['GET', '/api/v1/workflows/runs/{id}', `${runs}/no-such-run`, undefined, 'workflow.not_found'],
+      ['POST', runs, runs, { workflow: 'nosuch' }, 'workflow.unknown'],
+      ['POST', runs, runs, { workflow: 'gate', params: { other: 1 } }, 'workflow.param_unknown'],
+      ['POST', runs, runs, { workflow: 'gate', params: { note: 5 } }, 'workflow.param_invalid'],
+    ];
+    for (const [method, template, path, body, code] of refusals) {
+      const refused = conforms<{ code: string }>(
+        method,
+        template,
+        await call(localAdmin, method, path, body),
+      );
+      assert.equal(refused.code, code);
+    }
+    const aborted = conforms<{ status: string }>(
+      'POST',
+      abort,
+      await call(localAdmin, 'POST', one(abort, waiting.id), { reason: 'contract' }),
+    );
+    assert.equal(aborted.status, 'aborted');
+    const again = conforms<{ code: string }>(
+      'POST',
+      abort,
+      await call(localAdmin, 'POST', one(abort, waiting.id), {}),
+    );
+    assert.equal(again.code, 'workflow.finished');
+  });
 });

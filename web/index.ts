@@ -3,7 +3,7 @@
  * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
  * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
  *
- * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /queries,
+ * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
  * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
@@ -13,7 +13,7 @@ import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
 import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
-import type { ForcePush, LiveQueries, TaskService } from '../server/orchestration/index.ts';
+import type { ForcePush, LiveQueries, TaskService, WorkflowService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
 import type { RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
@@ -31,6 +31,7 @@ import { envoyListPages } from './pages/envoys.ts';
 import { queryPages } from './pages/queries.ts';
 import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
+import { workflowPages } from './pages/workflows.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 export interface WebDeps {
@@ -46,6 +47,8 @@ export interface WebDeps {
   readonly events: EventBus;
   /** Task runs: listed, started and followed on /tasks. */
   readonly tasks: TaskService;
+  /** Workflow runs: listed, followed, approved and aborted on /workflows. */
+  readonly workflows: WorkflowService;
   /** Live queries, asked from /queries. */
   readonly queries: LiveQueries;
   /** Force-push of many envoys, from /tasks. */
@@ -84,6 +87,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       convergenceHistory: createConvergenceHistoryReader(deps.store.db),
     }),
     ...taskPages({ shell, tasks: deps.tasks, push: deps.push }),
+    ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
     ...auditPages({ shell, store: deps.store }),

@@ -23,6 +23,7 @@ import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { systemRoutes } from '../http/routes/system.ts';
 import { taskRoutes } from '../http/routes/tasks.ts';
+import { workflowRoutes } from '../http/routes/workflows.ts';
 import type { SystemInfo } from '../http/app.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
@@ -49,6 +50,7 @@ export interface RouteParts {
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
   readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
   readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
+  readonly workflows: Dep<typeof workflowRoutes, 'workflows'>;
   readonly version: string;
 }
 
@@ -81,6 +83,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     }),
     ...runRoutes({ runs: p.runs }),
     ...taskRoutes({ tasks: p.tasks }),
+    ...workflowRoutes({ workflows: p.workflows }),
     ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
     ...secretRoutes({ vault: p.vault, store: p.store }),
     ...auditRoutes({
@@ -103,6 +106,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       enroll: p.enroll,
       events: p.bus,
       tasks: p.tasks,
+      workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
       version: p.version,

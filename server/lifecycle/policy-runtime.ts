@@ -11,7 +11,7 @@ import type { PolicySource } from '../checkin/index.ts';
 import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
-import type { CompiledSnapshot } from '../policy/index.ts';
+import type { CompiledSnapshot, CompiledWorkflow } from '../policy/index.ts';
 import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
@@ -45,10 +45,19 @@ export interface PolicyRuntime {
   current(): PolicySource;
   /** The named tasks (tasks.vgo) of the active configuration. */
   readonly namedTasks: NamedTasks;
+  /** The workflows (workflows.vgo) of the active configuration. */
+  workflows(): Readonly<Record<string, CompiledWorkflow>>;
+  /** The active configuration version. */
+  activeVersion(): number;
   /** Secret paths the envoy's current bundle references. */
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
   publishAtStart(): Promise<void>;
+  /**
+   * Without a start-up publish: validates the active version's kept upload again in the background, so
+   * the validator is warm for the next publish, and warns when the active stacks no longer validate.
+   */
+  revalidateAtStart(): Promise<void>;
   /** Refuses validations still queued or running and stops the validator worker (drain). */
   close(): Promise<void>;
 }
@@ -74,9 +83,11 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
   let current: PolicySource;
   let secretPathsFor: PolicyRuntime['secretPathsFor'] = () => noSecrets;
   let activeSnapshot: CompiledSnapshot | undefined;
+  let activeVersion = 0;
 
   const activate = (version: number, snapshot: CompiledSnapshot | undefined): void => {
     activeSnapshot = snapshot;
+    activeVersion = version;
     const common = {
       version,
       signingKey: pki.bundleSigningKey,
@@ -149,7 +160,37 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
           : undefined,
       carries: (hostname, name) => activeSnapshot?.matchEntry(hostname)?.tasks?.includes(name) === true,
     },
+    workflows: () => activeSnapshot?.workflows ?? {},
+    activeVersion: () => activeVersion,
     secretPathsFor: (envoy) => secretPathsFor(envoy),
+    async revalidateAtStart() {
+      const started = performance.now();
+      try {
+        const report = await publish.revalidateActive();
+        if (report === undefined) return;
+        const errors = report.diagnostics.filter((d) => d.severity === 'error');
+        log.info('active stacks validated again at start', {
+          version: report.version,
+          ok: report.ok,
+          errors: errors.length,
+          ms: Math.round(performance.now() - started),
+        });
+        const first = errors[0];
+        if (first !== undefined)
+          log.warn('the active configuration no longer validates with this server; it is still served', {
+            version: report.version,
+            errors: errors.length,
+            first: `${first.file}:${first.line}:${first.col} ${first.code}: ${first.message}`,
+          });
+      } catch (err) {
+        if (!isVigoError(err)) throw err;
+        log.warn('could not validate the active stacks again at start', {
+          code: err.code,
+          message: err.message,
+        });
+      }
+    },
+
     async publishAtStart() {
       const dir = deps.paths.stacksDir;
       try {

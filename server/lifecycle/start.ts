@@ -26,7 +26,7 @@ import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { createTaskService } from '../orchestration/index.ts';
+import { createTaskService, createWorkflowService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -328,6 +328,20 @@ export async function startServer(
     cleanups.push(() => tasks.close());
     tasks.resume();
     const publish = publishWithEvents(policy.publish, bus);
+    const workflows = createWorkflowService({
+      store,
+      bus,
+      log: log.child({ component: 'workflows' }),
+      tasks,
+      forcePush,
+      fleet,
+      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      workflows: () => policy.workflows(),
+      activeVersion: () => policy.activeVersion(),
+      publish,
+    });
+    cleanups.push(() => workflows.close());
+    workflows.resume();
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({
@@ -357,6 +371,7 @@ export async function startServer(
       bus,
       bootstrap,
       tasks,
+      workflows,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -397,6 +412,13 @@ export async function startServer(
     audit.startCheckpoints();
     flusher.start();
     readiness.markReady();
+    // The start-up publish warmed the validator already; otherwise the active version's upload does.
+    if (!config['publish.at_start'])
+      policy.revalidateAtStart().catch((err: unknown) =>
+        log.error('start-up validation failed', {
+          message: err instanceof Error ? err.message : String(err),
+        }),
+      );
 
     let drained: Promise<void> | undefined;
     const drain = async (reason: string): Promise<void> => {
@@ -414,6 +436,7 @@ export async function startServer(
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
       await results.drain();
+      workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
       await walCheckpointer.stop();

@@ -305,6 +305,11 @@ export function compileStacks(
       entries,
       compliance: { documents: stacks.compliance, configcrateControls },
       tasks: compiler.tasks,
+      workflows: Object.fromEntries(
+        [...stacks.workflows]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .map((w) => [w.name, w.workflow]),
+      ),
     },
     undefined,
     { freeze: env.forTransfer !== true },

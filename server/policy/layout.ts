@@ -20,6 +20,7 @@ export type FileKind =
   | 'claims'
   | 'waivers'
   | 'tasks'
+  | 'workflows'
   | 'usercrate'
   | 'legacy-vars';
 
@@ -55,6 +56,7 @@ export function classify(rel: string): FileKind | undefined {
   if (base === 'environments') return 'environments';
   if (base === 'compliance') return 'waivers';
   if (!nested && base === 'tasks') return 'tasks';
+  if (!nested && base === 'workflows') return 'workflows';
   return 'leaf';
 }
 

@@ -3,6 +3,7 @@ import type { CompiledTemplate } from './template/index.ts';
 import type { WhenExpr } from './when/index.ts';
 import type { Pos } from './diagnostics.ts';
 import type { TaskDef } from './parse-tasks.ts';
+import type { WorkflowDef } from './parse-workflows.ts';
 
 export interface Ref {
   text: string;
@@ -153,6 +154,8 @@ export interface Stacks {
   cyclicCrates: Set<string>;
   /** Named tasks from tasks.vgo, in file order. */
   tasks: TaskDef[];
+  /** Workflows from workflows.vgo, in file order. */
+  workflows: WorkflowDef[];
   /** Literal `source:` URLs with their positions, for the optional aliveness check. */
   urls: Ref[];
 }

@@ -8,6 +8,7 @@
 import { HostMatcher } from './host-matcher.ts';
 import { compiledResourcesJson } from './instance.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
 import type { EntryOwner } from './snapshot.ts';
 import type {
@@ -31,6 +32,8 @@ export interface SnapshotIndex {
   readonly compliance: Span;
   /** The named tasks member, when the snapshot has one. */
   readonly tasks?: Span;
+  /** The workflows member, when the snapshot has one. */
+  readonly workflows?: Span;
   /**
    * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
    * is parsed to route a hostname.
@@ -204,6 +207,11 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
     w.text(',"tasks":');
     tasks = w.value(snapshot.tasks);
   }
+  let workflows: Span | undefined;
+  if (Object.keys(snapshot.workflows).length > 0) {
+    w.text(',"workflows":');
+    workflows = w.value(snapshot.workflows);
+  }
   w.text('}');
   return {
     body: w.finish(),
@@ -212,6 +220,7 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
       compiledAtMs: snapshot.compiledAtMs,
       compliance,
       ...(tasks === undefined ? {} : { tasks }),
+      ...(workflows === undefined ? {} : { workflows }),
       entries: JSON.stringify(entries),
       entrySpans,
       instanceHashes: hashes.join(''),
@@ -307,6 +316,7 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   private readonly matcher: HostMatcher;
   private parsedCompliance: ComplianceData | undefined;
   private parsedTasks: Readonly<Record<string, CompiledTask>> | undefined;
+  private parsedWorkflows: Readonly<Record<string, CompiledWorkflow>> | undefined;
 
   private readonly body: Buffer;
 
@@ -363,6 +373,13 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     this.parsedTasks ??=
       span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledTask>);
     return this.parsedTasks;
+  }
+
+  get workflows(): Readonly<Record<string, CompiledWorkflow>> {
+    const span = this.index.workflows;
+    this.parsedWorkflows ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledWorkflow>);
+    return this.parsedWorkflows;
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {

@@ -4,6 +4,7 @@ import { canonicalJson, sha256Hex } from './canonical.ts';
 import { HostMatcher } from './host-matcher.ts';
 import { MerkleBuilder } from './merkle.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 import type {
   CompiledEntry,
   CompiledSnapshot,
@@ -20,6 +21,8 @@ export interface SnapshotData {
   compliance: ComplianceData;
   /** Named tasks by name, in name order. */
   tasks: Record<string, CompiledTask>;
+  /** Workflows by name, in name order. */
+  workflows: Record<string, CompiledWorkflow>;
 }
 
 /** What bundle building needs from the snapshot an entry belongs to. */
@@ -83,9 +86,11 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
   // JSON.stringify is their canonical encoding; compliance documents are free-form YAML. Named tasks
   // count only when there are some, so that stacks without tasks keep the hashes they always had (which
   // entries carry them, the entries' Merkle roots cover).
+  // Workflows likewise count only when there are some.
   const withTasks = Object.keys(data.tasks).length > 0;
+  const withWorkflows = Object.keys(data.workflows).length > 0;
   return sha256Hex(
-    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}}`,
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}${withWorkflows ? `,"workflows":${canonicalJson(data.workflows)}` : ''}}`,
   );
 }
 
@@ -96,6 +101,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
   private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
@@ -112,6 +118,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
     if (options.freeze) for (const i of data.instances.values()) deepFreeze(i);
     this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
     this.tasks = options.freeze ? deepFreeze(data.tasks) : data.tasks;
+    this.workflows = options.freeze ? deepFreeze(data.workflows) : data.workflows;
     this.hash = knownHash ?? contentHash(data);
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
@@ -142,6 +149,7 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
       entries: [...this.entries],
       compliance: this.compliance,
       ...(Object.keys(this.tasks).length === 0 ? {} : { tasks: { ...this.tasks } }),
+      ...(Object.keys(this.workflows).length === 0 ? {} : { workflows: { ...this.workflows } }),
     };
   }
 }
@@ -175,6 +183,7 @@ export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
       entries: json.entries,
       compliance: json.compliance,
       tasks: json.tasks ?? {},
+      workflows: json.workflows ?? {},
     },
     hash,
   );
@@ -193,14 +202,15 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     throw invalid(`not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
-  const { hash, compiledAtMs, instances, entries, compliance, tasks = {} } = json;
+  const { hash, compiledAtMs, instances, entries, compliance, tasks = {}, workflows = {} } = json;
   if (
     typeof hash !== 'string' ||
     typeof compiledAtMs !== 'number' ||
     !isRecord(instances) ||
     !Array.isArray(entries) ||
     !isRecord(compliance) ||
-    !isRecord(tasks)
+    !isRecord(tasks) ||
+    !isRecord(workflows)
   ) {
     throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
   }
@@ -210,6 +220,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     entries: entries as CompiledEntry[],
     compliance: compliance as unknown as ComplianceData,
     tasks: tasks as Record<string, CompiledTask>,
+    workflows: workflows as Record<string, CompiledWorkflow>,
   };
   for (const e of data.entries) {
     if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))

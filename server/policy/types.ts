@@ -5,6 +5,7 @@
  */
 import type { CompileCarry } from './carry.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -160,6 +161,8 @@ export interface SnapshotJson {
   compliance: ComplianceData;
   /** Named tasks by name; absent when the stacks define none. */
   tasks?: Record<string, CompiledTask>;
+  /** Workflows by name; absent when the stacks define none. */
+  workflows?: Record<string, CompiledWorkflow>;
 }
 
 export interface CompiledSnapshot {
@@ -173,6 +176,8 @@ export interface CompiledSnapshot {
   readonly compliance: ComplianceData;
   /** Named tasks from tasks.vgo, by name (empty when none). */
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  /** Workflows from workflows.vgo, by name (empty when none). */
+  readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
   /** First entry (in first-match order) whose patterns match `hostname`. */
   matchEntry(hostname: string): CompiledEntry | undefined;
   entryById(id: string): CompiledEntry | undefined;
