@@ -81,6 +81,44 @@ CREATE UNIQUE INDEX config_versions_one_active ON config_versions (status) WHERE
 -- index config_versions_snapshot_hash
 CREATE INDEX config_versions_snapshot_hash ON config_versions (snapshot_hash);
 
+-- table convergence_history
+CREATE TABLE convergence_history (
+  seq INTEGER PRIMARY KEY,
+  envoy_id TEXT NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  cause TEXT NOT NULL CHECK (cause IN ('run', 'reachability')),
+  run_id TEXT,
+  from_status TEXT NOT NULL CHECK (from_status IN ('converged', 'degraded', 'failed', 'no_data')),
+  to_status TEXT NOT NULL CHECK (to_status IN ('converged', 'degraded', 'failed', 'no_data')),
+  from_drift TEXT NOT NULL CHECK (from_drift IN ('none', 'changed', 'diverged')),
+  to_drift TEXT NOT NULL CHECK (to_drift IN ('none', 'changed', 'diverged')),
+  from_reachability TEXT CHECK (from_reachability IN ('online', 'stale', 'offline')),
+  to_reachability TEXT CHECK (to_reachability IN ('online', 'stale', 'offline')),
+  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0),
+  CHECK ((cause = 'run') = (run_id IS NOT NULL)),
+  CHECK ((cause = 'reachability') = (from_reachability IS NOT NULL AND to_reachability IS NOT NULL))
+) STRICT;
+
+-- index convergence_history_at
+CREATE INDEX convergence_history_at ON convergence_history (at);
+
+-- index convergence_history_envoy
+CREATE INDEX convergence_history_envoy ON convergence_history (envoy_id, seq DESC);
+
+-- table convergence_state
+CREATE TABLE convergence_state (
+  envoy_id TEXT PRIMARY KEY NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
+  status TEXT NOT NULL CHECK (status IN ('converged', 'degraded', 'failed', 'no_data')),
+  drift TEXT NOT NULL CHECK (drift IN ('none', 'changed', 'diverged')),
+  -- Consecutive counted runs with changes, up to and including last_run_id.
+  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0),
+  last_run_id TEXT NOT NULL,
+  -- Agent clock: the start of the last run counted; a run that started earlier does not count.
+  last_run_started_at INTEGER NOT NULL,
+  -- When status or drift last changed.
+  since INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- table enrollment_tokens
 CREATE TABLE enrollment_tokens (
   id TEXT PRIMARY KEY NOT NULL,

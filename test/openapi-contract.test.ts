@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { rawFromPublicKey } from '../protocol/index.ts';
+import { ResourceOutcome, createEnvelopeClock, rawFromPublicKey, signRequest } from '../protocol/index.ts';
 import { generateAgentKeyAndCsr } from '../server/pki/index.ts';
-import { createEnrollToken } from './helpers/agent-client.ts';
+import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
@@ -295,6 +295,80 @@ describe('the OpenAPI document as a contract', () => {
           assert.ok(operation.responses['404'], `${method} ${path} documents 404`);
       }
     }
+  });
+
+  it('describes envoy convergence: list filters, history and fleet aggregates, and their refusals', async () => {
+    const token = await createEnrollToken(server, ['conv-*'], 1);
+    const agent = await enrollAgent(server, token, 'conv-1');
+    const client = agentClient(server, agent);
+    const runId = '3f1c2a9e-0b7d-4e8a-9c51-2d6f0a4b8e17';
+    try {
+      await client.methods.reportResults(
+        signRequest('ReportResults', agent.signingKey, agent.envoyId, createEnvelopeClock()(), {
+          runs: [
+            {
+              runId,
+              policyVersion: 1n,
+              startedAtMs: BigInt(Date.now() - 10),
+              finishedAtMs: BigInt(Date.now()),
+              results: [
+                {
+                  resourceId: 'file:/a',
+                  resourceType: 'file',
+                  outcome: ResourceOutcome.FAILED,
+                  durationMs: 1,
+                },
+              ],
+            },
+          ],
+        }),
+      );
+    } finally {
+      client.close();
+    }
+    const list = conforms<{ items: { id: string; convergence: string }[] }>(
+      'GET',
+      '/api/v1/envoys',
+      await call(localAdmin, 'GET', '/api/v1/envoys?convergence=failed&drift=none&reachability=offline'),
+    );
+    assert.deepEqual(
+      list.items.map((e) => [e.id, e.convergence]),
+      [[agent.envoyId, 'failed']],
+    );
+    const bad = conforms<{ code: string }>(
+      'GET',
+      '/api/v1/envoys',
+      await call(localAdmin, 'GET', '/api/v1/envoys?reachability=sometimes'),
+    );
+    assert.equal(bad.code, 'request.invalid');
+    conforms('GET', '/api/v1/envoys/{id}', await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}`));
+    const historyPath = '/api/v1/envoys/{id}/convergence/history';
+    const history = conforms<{ items: { runId: string; status: string }[] }>(
+      'GET',
+      historyPath,
+      await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}/convergence/history?limit=5`),
+    );
+    assert.deepEqual(
+      history.items.map((h) => [h.runId, h.status]),
+      [[runId, 'failed']],
+    );
+    const missing = conforms<{ code: string }>(
+      'GET',
+      historyPath,
+      await call(
+        localAdmin,
+        'GET',
+        '/api/v1/envoys/00000000-0000-4000-8000-000000000000/convergence/history',
+      ),
+    );
+    assert.equal(missing.code, 'fleet.envoy_not_found');
+    const badBefore = conforms<{ code: string }>(
+      'GET',
+      historyPath,
+      await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}/convergence/history?before=-1`),
+    );
+    assert.equal(badBefore.code, 'request.invalid');
+    conforms('GET', '/api/v1/fleet/convergence', await call(localAdmin, 'GET', '/api/v1/fleet/convergence'));
   });
 
   it('describes live queries and force-push, and their refusals', async () => {

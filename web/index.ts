@@ -7,6 +7,7 @@
  * /config,
  * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
+import { createConvergenceHistoryReader } from '../server/convergence/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
@@ -78,7 +79,13 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       activity: followRecentActivity(deps.events, recentActivityKept),
     }),
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
-    ...envoyDetailPages({ shell, fleetAdmin: deps.fleetAdmin, runs: deps.runs, publish: deps.publish }),
+    ...envoyDetailPages({
+      shell,
+      fleetAdmin: deps.fleetAdmin,
+      runs: deps.runs,
+      publish: deps.publish,
+      convergenceHistory: createConvergenceHistoryReader(deps.store.db),
+    }),
     ...taskPages({ shell, tasks: deps.tasks, push: deps.push }),
     ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),

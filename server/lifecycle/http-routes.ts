@@ -13,6 +13,8 @@ import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
 import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
+import { convergenceRoutes } from '../http/routes/convergence.ts';
+import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
 import { pushRoutes } from '../http/routes/push.ts';
@@ -74,6 +76,11 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...identityRoutes({ identity: p.identity }),
     ...enrollRoutes({ enroll: p.enroll }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
+    ...convergenceRoutes({
+      fleet: p.fleet,
+      admin: p.fleetAdmin,
+      history: createConvergenceHistoryReader(p.store.db),
+    }),
     ...runRoutes({ runs: p.runs }),
     ...taskRoutes({ tasks: p.tasks }),
     ...workflowRoutes({ workflows: p.workflows }),

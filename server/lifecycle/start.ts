@@ -16,7 +16,12 @@ import { createCheckinMetrics, createResultsCommitter, registerAgentService } fr
 import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
-import { createEventBus, staleEventPublisher } from '../events/index.ts';
+import { convergenceEventPublisher, createEventBus, staleEventPublisher } from '../events/index.ts';
+import {
+  createConvergenceThresholdWatch,
+  createConvergenceTracker,
+  loadConvergenceStates,
+} from '../convergence/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
@@ -129,11 +134,14 @@ export async function startServer(
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
+    const convergenceStates = loadConvergenceStates(store.db, (id) => fleet.get(id));
     log.info('fleet index loaded', {
       envoys: fleet.size,
+      convergenceStates,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
     checkOpenFileLimit(config, fleet, log);
+    const thresholdWatch = createConvergenceThresholdWatch(() => view.current['fleet.convergence_threshold']);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -141,6 +149,12 @@ export async function startServer(
       flushIntervalMs: () => view.current['fleet.flush_interval'],
       defaultIntervalMs: () => view.current['checkin.interval'],
       staleFactor: () => view.current['checkin.stale_factor'],
+      onConvergenceTotals: (totals) => {
+        const drop = thresholdWatch.observe(totals);
+        if (drop === undefined) return;
+        bus.publish('convergence.threshold', { ...drop });
+        log.warn('fleet convergence dropped below its threshold', { ...drop });
+      },
       onTransition: (transition) => {
         const { entry, stale } = transition;
         checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
@@ -156,6 +170,11 @@ export async function startServer(
       log: log.child({ component: 'results' }),
       maxQueuedResults: 50_000,
       maxDelayMs: 20,
+      convergence: createConvergenceTracker({
+        db: store.db,
+        holder: (id) => fleet.get(id),
+        onTransition: convergenceEventPublisher(bus),
+      }),
       onCommitted: (run) =>
         bus.publish(
           'run.reported',
