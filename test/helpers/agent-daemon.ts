@@ -62,18 +62,36 @@ export async function startAgentDaemon(
   const { envoyId } = JSON.parse(readFileSync(join(stateDir, 'identity.json'), 'utf8')) as {
     envoyId: string;
   };
+  return spawnDaemon({ hostname: options.hostname, envoyId, stateDir, home: options.home }, options.logLevel);
+}
+
+/** Starts the daemon of an agent enrolled before (its state kept in `stateDir`) again. */
+export function resumeAgentDaemon(agent: AgentDaemon, home: string, logLevel?: string): AgentDaemon {
+  return spawnDaemon(
+    { hostname: agent.hostname, envoyId: agent.envoyId, stateDir: agent.stateDir, home },
+    logLevel,
+  );
+}
+
+function spawnDaemon(
+  agent: { hostname: string; envoyId: string; stateDir: string; home: string },
+  logLevel = 'info',
+): AgentDaemon {
   let log = '';
   const child: ChildProcess = spawn(
     vigoBin,
-    ['daemon', '--state-dir', stateDir, '--log-level', options.logLevel ?? 'info'],
-    { env: cleanCliEnv(options.home), stdio: ['ignore', 'pipe', 'pipe'] },
+    ['daemon', '--state-dir', agent.stateDir, '--log-level', logLevel],
+    {
+      env: cleanCliEnv(agent.home),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   return {
-    hostname: options.hostname,
-    envoyId,
-    stateDir,
+    hostname: agent.hostname,
+    envoyId: agent.envoyId,
+    stateDir: agent.stateDir,
     log: () => log,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
