@@ -16,6 +16,7 @@ import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
 import { StreamAgent, succeedWith } from './helpers/stream-agent.ts';
+import { followEvents } from './helpers/tasks-api.ts';
 
 const temp = makeTempDir('vigo-traceparent-');
 let server: ReadyServer;
@@ -139,8 +140,10 @@ describe('traceparent on REST requests', () => {
     assert.equal((await lastAudit('envoy.push_requested'))['traceparent'], traced);
   });
 
-  it('carries it into every TaskDispatch of a run and the task.dispatch audit entry', async () => {
+  it('carries it into every TaskDispatch of a run, the task.dispatch audit entry and the task.started event', async () => {
     const from = agent.received.length;
+    const stream = followEvents(server, adminToken, 'task.started');
+    await stream.ready;
     const reply = await call(
       'POST',
       '/api/v1/tasks',
@@ -152,6 +155,14 @@ describe('traceparent on REST requests', () => {
     assert.equal(dispatch.traceparent, traced);
     assert.equal(dispatch.force, false);
     assert.equal((await lastAudit('task.dispatch'))['traceparent'], traced);
+    const runId = reply.json<{ id: string }>().id;
+    const started = await waitFor(
+      'the task.started event',
+      () => stream.events.find((e) => e.type === 'task.started' && e.data['runId'] === runId),
+      10_000,
+    );
+    stream.close();
+    assert.equal(started.data['traceparent'], traced);
   });
 
   it('sends a fresh trace, not the malformed header, when the header is bad', async () => {

@@ -12,7 +12,7 @@
  */
 import type { TaskResult } from '../../protocol/index.ts';
 import type { TaskService, TaskServiceDeps } from './task-service-types.ts';
-import { VigoError, actorName } from '../core/index.ts';
+import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import type { Ctx } from '../core/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
@@ -345,6 +345,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         batches: plan.length,
         kind: row.kind,
         command: (row.command ?? row.task_name ?? '').slice(0, 512),
+        ...traceDetails(request.traceparent),
       },
       row.id,
     );
