@@ -14,6 +14,7 @@ import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
 import { pushCommands } from './commands/push.ts';
+import { targetCommands } from './commands/targets.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { taskCommands } from './commands/task.ts';
@@ -40,6 +41,7 @@ export const commands: readonly CommandSpec[] = [
   ...enrollTokenCommands,
   ...envoyCommands,
   ...pushCommands,
+  ...targetCommands,
   ...traitCommands,
   ...runCommands,
   ...taskCommands,

@@ -236,6 +236,16 @@ CREATE INDEX sessions_expires_at ON sessions (expires_at);
 -- index sessions_user_id
 CREATE INDEX sessions_user_id ON sessions (user_id);
 
+-- table target_groups
+CREATE TABLE target_groups (
+  name TEXT PRIMARY KEY NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  targets TEXT NOT NULL CHECK (json_valid(targets)),
+  filters TEXT NOT NULL CHECK (json_valid(filters)),
+  updated_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
 -- table task_runs
 CREATE TABLE task_runs (
   id TEXT PRIMARY KEY NOT NULL,

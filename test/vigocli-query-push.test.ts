@@ -129,3 +129,49 @@ describe('vigocli push', () => {
     assert.equal(web1.received.length, before);
   });
 });
+
+describe('vigocli targets', () => {
+  it('saves a group that push and live queries then name as @NAME, lists, shows and deletes it', async () => {
+    const saved = ok(
+      await vigocli([
+        'targets',
+        'save',
+        'webs',
+        'web-*',
+        '--where',
+        'os.family!=none',
+        '--description',
+        'all web',
+      ]),
+    );
+    assert.match(saved.stdout, /^Saved @webs\./m);
+    assert.match(
+      ok(await vigocli(['targets', 'list'])).stdout,
+      /^@webs +web-\* +os\.family!=none +all web$/m,
+    );
+    assert.match(ok(await vigocli(['targets', 'show', 'webs'])).stdout, /^Targets: +web-\*$/m);
+
+    const pushed = JSON.parse(ok(await vigocli(['push', '@webs', '--json'])).stdout) as PushAnswer;
+    assert.equal(pushed.targeted, 2);
+    const answer = JSON.parse(
+      ok(await vigocli(['traits', 'livequery', '@webs', 'os.version', '--json'])).stdout,
+    ) as LiveQueryAnswer;
+    assert.equal(answer.answered, 1);
+
+    const viewer = await vigocli(['--token', viewerToken, 'targets', 'save', 'mine', 'web-01']);
+    assert.equal(viewer.code, 4);
+    assert.match(ok(await vigocli(['--token', viewerToken, 'targets', 'list'])).stdout, /@webs/);
+    const nested = await vigocli(['targets', 'save', 'again', '@webs']);
+    assert.equal(nested.code, 1);
+    assert.match(nested.stderr, /target_group\.invalid/);
+
+    ok(await vigocli(['targets', 'delete', 'webs']));
+    const gone = await vigocli(['push', '@webs']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /orchestration\.target_unknown/);
+    const audit = JSON.parse(
+      ok(await vigocli(['audit', 'list', '--action', 'target_group.deleted', '--json'])).stdout,
+    ) as { items: { target: string }[] };
+    assert.equal(audit.items[0]?.target, 'target_group:webs');
+  });
+});

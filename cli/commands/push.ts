@@ -10,7 +10,7 @@ import { printJson } from './input.ts';
 
 export const targetArg: ArgSpec = {
   name: 'TARGET...',
-  doc: 'envoy ids, hostnames, hostname globs (web-*) or trait filters (os.distro=ubuntu); all are united',
+  doc: 'envoy ids, hostnames, hostname globs (web-*), trait filters (os.distro=ubuntu) or saved groups (@web-prod); all are united',
   variadic: true,
 };
 

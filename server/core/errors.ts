@@ -101,6 +101,10 @@ export const errorCatalog = {
   'orchestration.target_invalid': 'invalid',
   'orchestration.target_unknown': 'not_found',
   'orchestration.targets_empty': 'invalid',
+  'target_group.name_invalid': 'invalid',
+  'target_group.invalid': 'invalid',
+  'target_group.not_found': 'not_found',
+  'target_group.limit': 'exhausted',
   // tasks
   'task.invalid': 'invalid',
   'task.blocked': 'forbidden',

@@ -18,6 +18,7 @@ import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
 import { pushRoutes } from '../http/routes/push.ts';
+import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
@@ -45,6 +46,7 @@ export interface RouteParts {
   readonly publish: Dep<typeof webRoutes, 'publish'>;
   readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
+  readonly targetGroups: Dep<typeof targetGroupRoutes, 'groups'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -96,6 +98,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...bootstrapRoutes({ bootstrap: p.bootstrap }),
     ...queryRoutes({ queries: p.liveQueries }),
     ...pushRoutes({ push: p.forcePush }),
+    ...targetGroupRoutes({ groups: p.targetGroups }),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,

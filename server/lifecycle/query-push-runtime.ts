@@ -23,6 +23,7 @@ export interface QueryPushParts {
   readonly registry: Registry;
   /** The named queries of the active configuration. */
   readonly namedQueries: LiveQueryDeps['namedQueries'];
+  readonly targetGroups: LiveQueryDeps['targetGroups'];
 }
 
 export function createQueryPushRuntime(p: QueryPushParts): {
@@ -34,6 +35,7 @@ export function createQueryPushRuntime(p: QueryPushParts): {
   const forcePush = createForcePush({
     fleet: p.fleet,
     traitsByHash,
+    targetGroups: p.targetGroups,
     streams: p.streams,
     admin: p.fleetAdmin,
     publish: (data) => p.bus.publish('push.requested', data),
@@ -41,6 +43,7 @@ export function createQueryPushRuntime(p: QueryPushParts): {
   const liveQueries = createLiveQueries({
     fleet: p.fleet,
     traitsByHash,
+    targetGroups: p.targetGroups,
     streams: p.streams,
     store: p.store,
     connection: p.connection,

@@ -26,7 +26,7 @@ import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { createTaskService, createWorkflowService } from '../orchestration/index.ts';
+import { TargetGroupStore, createTaskService, createWorkflowService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -299,8 +299,10 @@ export async function startServer(
         },
       );
     }
+    const targetGroups = new TargetGroupStore(store);
     const { fleetAdmin, forcePush, liveQueries } = createQueryPushRuntime({
       fleet,
+      targetGroups,
       fleetAdmin: createFleetAdmin({
         store,
         index: fleet,
@@ -321,6 +323,7 @@ export async function startServer(
       fleet,
       streams: agentStreams,
       traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      targetGroups,
       bus,
       log: log.child({ component: 'tasks' }),
       dataDir: paths.dataDir,
@@ -337,6 +340,7 @@ export async function startServer(
       forcePush,
       fleet,
       traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      targetGroups,
       workflows: () => policy.workflows(),
       activeVersion: () => policy.activeVersion(),
       publish,
@@ -367,6 +371,7 @@ export async function startServer(
       publish,
       liveQueries,
       forcePush,
+      targetGroups,
       vault,
       auditMonitor: audit.monitor,
       bus,

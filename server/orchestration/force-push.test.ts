@@ -13,6 +13,7 @@ import {
 } from './force-push.ts';
 import { RecordingStreams, fleetFixture } from './query-push.fixture.ts';
 import type { FleetFixture } from './query-push.fixture.ts';
+import { noTargetGroups } from './target-groups.ts';
 
 const ctx: Ctx = {
   requestId: 'r1',
@@ -30,6 +31,7 @@ function setup(hosts: string[]) {
   const push = createForcePush({
     fleet: f.fleet,
     traitsByHash: f.traitsByHash,
+    targetGroups: noTargetGroups,
     streams,
     admin: f.admin,
     publish: (data) => events.push(data),

@@ -15,6 +15,7 @@ import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../fleet/index.ts';
 import type { StreamLink } from './live-query.ts';
 import { resolveTargets } from './targets.ts';
+import type { TargetGroupLookup } from './target-groups.ts';
 
 /** Envoys named in one push's audit entry and event (all are counted). */
 export const pushListedMax = 100;
@@ -24,6 +25,8 @@ export const pushReasonMaxBytes = 1024;
 export interface ForcePushDeps {
   readonly fleet: FleetIndex;
   readonly traitsByHash: (hash: string) => unknown;
+  /** Saved target groups, named as `@name`. */
+  readonly targetGroups: TargetGroupLookup;
   readonly streams: Pick<StreamLink, 'send'>;
   readonly admin: Pick<FleetAdmin, 'requestPush' | 'requestPushes'>;
   readonly publish?: (data: Record<string, JsonValue>) => void;
@@ -90,7 +93,7 @@ export function createForcePush(deps: ForcePushDeps): ForcePush {
     push(ctx, input) {
       const reason = checkedReason(input.reason);
       const entries = resolveTargets(
-        { fleet: deps.fleet, traitsByHash: deps.traitsByHash },
+        { fleet: deps.fleet, traitsByHash: deps.traitsByHash, groups: deps.targetGroups },
         { targets: input.targets, where: input.where ?? [] },
       );
       const listed = entries.slice(0, pushListedMax).map((entry) => entry.id);

@@ -11,6 +11,8 @@ export {
 } from './force-push.ts';
 export type { ForcePush, ForcePushDeps, PushAnswer, PushInput, PushedEnvoy } from './force-push.ts';
 export { parseSelection, resolveTargets, targetLimits } from './targets.ts';
+export { TargetGroupStore, noTargetGroups, targetGroupLimits } from './target-groups.ts';
+export type { TargetGroup, TargetGroupInput, TargetGroupLookup } from './target-groups.ts';
 export type { TargetDeps, TargetSelection } from './targets.ts';
 export { parseTaskRequest, taskLimits } from './task-request.ts';
 export type { HealthCheck, Rollout, TaskAction, TaskRequest } from './task-request.ts';

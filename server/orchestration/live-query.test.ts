@@ -8,6 +8,7 @@ import type { LiveQueries, LiveQueryDeps } from './live-query.ts';
 import type { LiveQueryAnswer } from './query-run.ts';
 import { RecordingStreams, fleetFixture } from './query-push.fixture.ts';
 import type { FleetFixture } from './query-push.fixture.ts';
+import { noTargetGroups } from './target-groups.ts';
 
 const ctx: Ctx = {
   requestId: 'r1',
@@ -33,6 +34,7 @@ function setup(
   const queries = createLiveQueries({
     fleet: f.fleet,
     traitsByHash: f.traitsByHash,
+    targetGroups: noTargetGroups,
     streams,
     store: f.store,
     connection: options.connection ?? (() => 'held'),

@@ -29,6 +29,7 @@ import { RecentAnswers } from './recent-answers.ts';
 import { answerOf, isComplete, newTarget } from './query-run.ts';
 import type { LiveQueryAnswer, Run, Target } from './query-run.ts';
 import { resolveTargets } from './targets.ts';
+import type { TargetGroupLookup } from './target-groups.ts';
 
 export const liveQueryCapacity = {
   maxInFlight: 16,
@@ -51,6 +52,8 @@ export interface StreamLink {
 export interface LiveQueryDeps {
   readonly fleet: FleetIndex;
   readonly traitsByHash: (hash: string) => unknown;
+  /** Saved target groups, named as `@name`. */
+  readonly targetGroups: TargetGroupLookup;
   readonly streams: StreamLink;
   readonly store: Store;
   /** checkin.connection, read when a query starts. */
@@ -264,7 +267,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
       'rawLimit',
     );
     const entries = resolveTargets(
-      { fleet: deps.fleet, traitsByHash: deps.traitsByHash },
+      { fleet: deps.fleet, traitsByHash: deps.traitsByHash, groups: deps.targetGroups },
       { targets: input.targets, where: input.where ?? [] },
     );
     if (runs.size >= maxInFlight) {

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { VigoError } from '../core/index.ts';
 import { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { resolveTargets, targetLimits } from './targets.ts';
+import { noTargetGroups } from './target-groups.ts';
+import type { TargetGroup } from './target-groups.ts';
 
 const traits: Record<string, unknown> = {
   ubuntu: { os: { distro: 'ubuntu', version: '24.04' } },
@@ -40,7 +42,7 @@ const fleet = fleetOf([
   ['db-1', 'ubuntu', 'active'],
   ['web-9', 'ubuntu', 'revoked'],
 ]);
-const deps = { fleet, traitsByHash: (hash: string) => traits[hash] };
+const deps = { fleet, traitsByHash: (hash: string) => traits[hash], groups: noTargetGroups };
 const names = (selection: Parameters<typeof resolveTargets>[1]) =>
   resolveTargets(deps, selection).map((e) => e.hostname);
 
@@ -48,7 +50,31 @@ function refusedWith(code: string, action: () => unknown): void {
   assert.throws(action, (err: unknown) => err instanceof VigoError && err.code === code);
 }
 
+const groupsByName: Record<string, TargetGroup> = {
+  web: group('web', ['web-*']),
+  ubuntu_web: group('ubuntu_web', ['web-*'], ['os.distro=ubuntu']),
+  mail: group('mail', ['mail-*']),
+};
+const withGroups = { ...deps, groups: { get: (name: string) => groupsByName[name] } };
+
+function group(name: string, targets: string[], where: string[] = []): TargetGroup {
+  return { name, description: '', targets, where, updatedBy: 'test', updatedAtMs: 0 };
+}
+
 describe('target selection', () => {
+  it('resolves a saved group @name to what its own selection names now, united with the other targets', () => {
+    const resolve = (targets: string[], where?: string[]) =>
+      resolveTargets(withGroups, { targets, ...(where ? { where } : {}) }).map((e) => e.hostname);
+    assert.deepEqual(resolve(['@web']), ['web-1', 'web-2']);
+    assert.deepEqual(resolve(['@ubuntu_web', 'db-1']), ['db-1', 'web-2']);
+    assert.deepEqual(resolve(['@web'], ['os.distro=debian']), ['web-1']);
+    // A group that names no envoy now adds nothing; alone it is an empty selection.
+    assert.deepEqual(resolve(['@mail', 'db-1']), ['db-1']);
+    refusedWith('orchestration.targets_empty', () => resolve(['@mail']));
+    refusedWith('orchestration.target_unknown', () => resolve(['@nosuch']));
+    refusedWith('orchestration.target_invalid', () => resolve(['@Not A Name']));
+  });
+
   it('unites hostnames, globs, ids and trait filters, sorted by hostname, never a revoked envoy', () => {
     assert.deepEqual(names({ targets: ['web-*'] }), ['web-1', 'web-2']);
     assert.deepEqual(names({ targets: ['DB-1', 'web-1'] }), ['db-1', 'web-1']);

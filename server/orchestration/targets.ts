@@ -6,6 +6,7 @@
  *   - a hostname                         the envoy with that hostname (case-insensitive)
  *   - a hostname glob (`web-*`, `db-[12]`) every envoy whose hostname matches
  *   - a trait filter (`os.distro=ubuntu`)  every envoy whose traits match (anything with =, !=, <, >)
+ *   - a saved target group (`@web-prod`)  the envoys its own selection names now (target-groups.ts)
  *
  * Revoked envoys are never selected. A target that names an id or a hostname no envoy has is an error
  * (orchestration.target_unknown), as is a selection that ends up empty (orchestration.targets_empty):
@@ -17,6 +18,8 @@ import { compileGlobs } from '../enroll/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { parseTraitFilter, traitsMatcher } from '../fleet/index.ts';
 import type { TraitFilter } from '../fleet/index.ts';
+import { isGroupName } from './target-groups.ts';
+import type { TargetGroupLookup } from './target-groups.ts';
 
 export const targetLimits = { maxTargets: 100, maxTargetBytes: 512, maxWhere: 16 } as const;
 
@@ -30,6 +33,7 @@ export interface TargetSelection {
 export interface TargetDeps {
   readonly fleet: FleetIndex;
   readonly traitsByHash: (hash: string) => unknown;
+  readonly groups: TargetGroupLookup;
 }
 
 const uuidText = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -40,7 +44,8 @@ type Target =
   | { kind: 'id'; text: string }
   | { kind: 'hostname'; text: string }
   | { kind: 'glob'; text: string; matches: (hostname: string) => boolean }
-  | { kind: 'traits'; text: string; filter: TraitFilter };
+  | { kind: 'traits'; text: string; filter: TraitFilter }
+  | { kind: 'group'; text: string };
 
 function parseTarget(text: string): Target {
   if (text.length === 0 || Buffer.byteLength(text) > targetLimits.maxTargetBytes)
@@ -50,6 +55,15 @@ function parseTarget(text: string): Target {
       { field: 'targets' },
     );
   if (uuidText.test(text)) return { kind: 'id', text: text.toLowerCase() };
+  if (text.startsWith('@')) {
+    if (!isGroupName(text.slice(1)))
+      throw new VigoError(
+        'orchestration.target_invalid',
+        `target ${JSON.stringify(text.slice(0, 80))} is not a target group name (@ then a-z, 0-9, _ and -)`,
+        { field: 'targets' },
+      );
+    return { kind: 'group', text: text.slice(1) };
+  }
   if (filterChars.test(text)) return { kind: 'traits', text, filter: parseTraitFilter(text) };
   if (globChars.test(text)) {
     try {
@@ -109,6 +123,9 @@ export function resolveTargets(deps: TargetDeps, selection: TargetSelection): En
         found = active.filter((entry) => matches(entry.traitsHash));
         break;
       }
+      case 'group':
+        found = groupMembers(deps, target.text);
+        break;
     }
     if (found.length === 0 && (target.kind === 'id' || target.kind === 'hostname'))
       throw new VigoError(
@@ -129,6 +146,22 @@ export function resolveTargets(deps: TargetDeps, selection: TargetSelection): En
   return narrowed.sort((a, b) =>
     a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
   );
+}
+
+/** The envoys a saved group's own selection names now (none is not an error: the request decides). */
+function groupMembers(deps: TargetDeps, name: string): EnvoyEntry[] {
+  const group = deps.groups.get(name);
+  if (group === undefined)
+    throw new VigoError('orchestration.target_unknown', `no target group is named ${JSON.stringify(name)}`, {
+      field: 'targets',
+      value: `@${name}`,
+    });
+  try {
+    return resolveTargets(deps, { targets: group.targets, where: group.where });
+  } catch (err) {
+    if (err instanceof VigoError && err.code === 'orchestration.targets_empty') return [];
+    throw err;
+  }
 }
 
 function traitsMatchEvery(

@@ -9,6 +9,7 @@ import type { HealthOutcome } from './health-check.ts';
 import type { NamedTasks } from './named-tasks.ts';
 import type { TaskRequest } from './task-request.ts';
 import type { DryRunView, RunDetailView, RunSummaryView } from './task-views.ts';
+import type { TargetGroupLookup } from './target-groups.ts';
 
 /** What the orchestration needs of the agent streams (server/checkin AgentStreams). */
 export interface TaskStreams {
@@ -25,6 +26,8 @@ export interface TaskServiceDeps {
   readonly fleet: FleetIndex;
   readonly streams: TaskStreams;
   readonly traitsByHash: (hash: string) => unknown;
+  /** Saved target groups, named as `@name`. */
+  readonly targetGroups: TargetGroupLookup;
   readonly bus: EventBus;
   readonly log: Logger;
   /** The server's data directory: a command deleting it is refused by the guardrail. */

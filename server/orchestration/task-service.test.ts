@@ -25,6 +25,7 @@ import { createTaskService } from './task-service.ts';
 import type { TaskService, TaskStreams } from './task-service.ts';
 import type { NamedTasks } from './named-tasks.ts';
 import type { RunDetailView } from './task-views.ts';
+import { noTargetGroups } from './target-groups.ts';
 
 class RecordingStreams implements TaskStreams {
   readonly open = new Set<string>();
@@ -96,6 +97,7 @@ function startService(maxRunningRuns?: number): TaskService {
     fleet,
     streams,
     traitsByHash: () => undefined,
+    targetGroups: noTargetGroups,
     bus: createEventBus({ retain: 1000 }),
     log: silentLogger,
     dataDir: dir,

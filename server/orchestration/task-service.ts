@@ -321,7 +321,10 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
     const actor = actorName(ctx.actor);
     checkHealthCheckAllowed(ctx, request);
     checkGuardrail(deps.store, actor, request, patterns);
-    const chosen = resolveTargets({ fleet: deps.fleet, traitsByHash: deps.traitsByHash }, request);
+    const chosen = resolveTargets(
+      { fleet: deps.fleet, traitsByHash: deps.traitsByHash, groups: deps.targetGroups },
+      request,
+    );
     const bound = bindTaskRequest(request, chosen, deps.namedTasks);
     const plan = planBatches(chosen.length, request.rollout);
     if (request.dryRun) return dryRunView(chosen, plan, bound, (id) => deps.streams.isOpen(id));

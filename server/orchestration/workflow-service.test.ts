@@ -30,6 +30,7 @@ import type { TaskService, TaskStreams } from './task-service.ts';
 import { createWorkflowService, workflowRunLimits } from './workflow-service.ts';
 import type { WorkflowService } from './workflow-service.ts';
 import type { WorkflowRunDetailView } from './workflow-views.ts';
+import { noTargetGroups } from './target-groups.ts';
 
 class RecordingStreams implements TaskStreams {
   readonly open = new Set<string>();
@@ -194,6 +195,7 @@ function startServices(): WorkflowService {
     fleet,
     streams,
     traitsByHash,
+    targetGroups: noTargetGroups,
     bus,
     log: silentLogger,
     dataDir: dir,
@@ -204,6 +206,7 @@ function startServices(): WorkflowService {
   const forcePush = createForcePush({
     fleet,
     traitsByHash,
+    targetGroups: noTargetGroups,
     streams,
     admin: createFleetAdmin({ store, index: fleet, onChange: () => undefined }),
   });
@@ -215,6 +218,7 @@ function startServices(): WorkflowService {
     forcePush,
     fleet,
     traitsByHash,
+    targetGroups: noTargetGroups,
     workflows: () => workflows,
     activeVersion: () => 7,
     publish,

@@ -23,12 +23,15 @@ import type { TaskService } from './task-service-types.ts';
 import { fillList, fillText } from './workflow-values.ts';
 import type { RefValues, StepOutput } from './workflow-values.ts';
 import type { WorkflowStatements } from './workflow-store.ts';
+import type { TargetGroupLookup } from './target-groups.ts';
 
 export interface StepDeps {
   readonly tasks: Pick<TaskService, 'start' | 'get' | 'abort'>;
   readonly forcePush: Pick<ForcePush, 'push'>;
   readonly fleet: FleetIndex;
   readonly traitsByHash: (hash: string) => unknown;
+  /** Saved target groups, named as `@name`. */
+  readonly targetGroups: TargetGroupLookup;
   /** The active configuration version, which a converged envoy's latest run was made with. */
   readonly activeVersion: () => number;
   readonly sql: () => WorkflowStatements;
@@ -120,7 +123,7 @@ export function startStep(
       }
       case 'wait_for_convergence': {
         const chosen = resolveTargets(
-          { fleet: deps.fleet, traitsByHash: deps.traitsByHash },
+          { fleet: deps.fleet, traitsByHash: deps.traitsByHash, groups: deps.targetGroups },
           { targets, where },
         );
         input['envoys'] = chosen.map((e) => [e.id, e.hostname]);
