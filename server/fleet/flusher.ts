@@ -51,6 +51,8 @@ export interface FleetFlusher {
   start(): void;
   /** Stops the timer; a sliced flush in progress puts its unwritten rows back for the next flush(). */
   stop(): void;
+  /** When a flush last finished with nothing left to write (epoch ms; 0 before the first). */
+  lastFlushAtMs(): number;
 }
 
 interface Writers {
@@ -160,10 +162,14 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
   let slice: NodeJS.Immediate | undefined;
   /** The timer-driven flush whose rows are not all written yet. */
   let running: FlushRun | undefined;
+  let lastFlushAtMs = 0;
 
   const takeRun = (): FlushRun | undefined => {
     const { envoys, traits } = index.takeChanges();
-    if (envoys.length === 0 && traits.length === 0) return undefined;
+    if (envoys.length === 0 && traits.length === 0) {
+      lastFlushAtMs = now();
+      return undefined;
+    }
     return { envoys, traits, atMs: now(), traitsWritten: 0, envoysWritten: 0, finished: false };
   };
 
@@ -216,6 +222,7 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     }
     if (run.traitsWritten < run.traits.length || run.envoysWritten < run.envoys.length) return true;
     run.finished = true;
+    lastFlushAtMs = now();
     log.debug('fleet flushed', { envoys: run.envoys.length, traits: run.traits.length });
     return false;
   };
@@ -290,5 +297,6 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
       if (running !== undefined && !running.finished) putBack(running);
       running = undefined;
     },
+    lastFlushAtMs: () => lastFlushAtMs,
   };
 }

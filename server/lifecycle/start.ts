@@ -19,6 +19,8 @@ import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index
 import { createEventBus, staleEventPublisher } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
+import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createMetricsRuntime } from './metrics-runtime.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { createTaskService } from '../orchestration/index.ts';
@@ -116,9 +118,11 @@ export async function startServer(
     const startedAtMs = Date.now();
     const readiness = new Readiness();
     const metricsRegistry = new Registry();
-    // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes).
+    // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes),
+    // under their standard names so stock Node.js dashboards and alerts work unchanged.
     collectDefaultMetrics({ register: metricsRegistry, eventLoopMonitoringPrecision: 10 });
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
+    const publishMetrics = createPublishMetrics(metricsRegistry);
     const connectionMetrics = createConnectionMetrics(metricsRegistry);
 
     const bus = createEventBus({ retain: 10_000 });
@@ -151,10 +155,11 @@ export async function startServer(
         });
       },
     });
+    const resultsCapacity = 50_000;
     const results = createResultsCommitter({
       store,
       log: log.child({ component: 'results' }),
-      maxQueuedResults: 50_000,
+      maxQueuedResults: resultsCapacity,
       maxDelayMs: 20,
       onCommitted: (run) =>
         bus.publish(
@@ -181,8 +186,21 @@ export async function startServer(
       log,
       secretPaths: () => vault.list().map((secret) => secret.path),
       secretsEpoch: () => vault.epoch,
+      metrics: publishMetrics,
     });
     cleanups.push(() => void policy.close());
+    const { census, latestRuns } = createMetricsRuntime({
+      registry: metricsRegistry,
+      store,
+      databaseFile: paths.dbFile,
+      version: serverVersion,
+      fleet,
+      flusher,
+      results,
+      resultsCapacity,
+      activeVersion: () => policy.current().version,
+    });
+    cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();
 
     const grpcAddress = config['server.grpc_listen'];
@@ -330,6 +348,7 @@ export async function startServer(
       fleet,
       fleetAdmin,
       runs,
+      latestRuns,
       publish,
       liveQueries,
       forcePush,
@@ -345,6 +364,7 @@ export async function startServer(
       ...httpBodySettings(config, () => view.current),
       auth,
       routes,
+      metrics: createHttpMetrics(metricsRegistry, routes),
     });
     const apiAddress = config['server.api_listen'];
     let https: HttpsListener;
@@ -377,6 +397,7 @@ export async function startServer(
     });
     audit.startCheckpoints();
     flusher.start();
+    census.start();
     readiness.markReady();
 
     let drained: Promise<void> | undefined;
@@ -394,6 +415,7 @@ export async function startServer(
       agentStreams.drain();
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
+      census.stop();
       await results.drain();
       tasks.close();
       await audit.stopCheckpoints();
