@@ -422,6 +422,8 @@ export async function startServer(
       await walCheckpointer.stop();
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
+      // The monitor's periodic inspection must not look at a closed database.
+      audit.close();
       store.checkpoint();
       store.close();
       lock.release();
