@@ -178,9 +178,10 @@ async function main(): Promise<void> {
       const used = process.cpuUsage(cpu);
       const cpuMs = (used.user + used.system) / 1000;
       const { validate, encode } = result.timingsMs;
+      const carried = `${result.carried.crates} configcrate definitions and ${result.carried.instances} instances taken from the last validation`;
       console.log(`${label}:`);
       console.log(
-        `  validate + compile in the worker, encoded and handed over: ${compileMs.toFixed(0)} ms wall (validate ${validate} ms, encode ${encode} ms, hand-over ${(compileMs - validate - encode).toFixed(0)} ms) — ${snap.entryCount} entries, ${snap.instances.size} configcrate instances`,
+        `  validate + compile in the worker, encoded and handed over: ${compileMs.toFixed(0)} ms wall (validate ${validate} ms, encode ${encode} ms, hand-over ${(compileMs - validate - encode).toFixed(0)} ms) — ${snap.entryCount} entries, ${snap.instances.size} configcrate instances; ${carried}`,
       );
       console.log(
         `  snapshot on the main thread: ${(encoded.body.length / 1024 / 1024).toFixed(1)} MiB body, hostname index built in ${restoreMs.toFixed(0)} ms (entries are parsed when a bundle first needs them)`,
@@ -198,7 +199,7 @@ async function main(): Promise<void> {
       console.log(`  total: ${(compileMs + restoreMs + lookupMs).toFixed(0)} ms`);
     };
     await publishOnce(
-      'first publish of this tree (a cold worker: the start-up publish, or the first upload after a restart)',
+      'first validation of this tree in a fresh worker (what a server does at start: the start-up publish of its stacks directory, or, in the background, the upload the active version came from)',
     );
     edit(root);
     await publishOnce(

@@ -54,6 +54,14 @@ CREATE TABLE config_snapshots (
   created_at INTEGER NOT NULL
 ) STRICT;
 
+-- table config_sources
+CREATE TABLE config_sources (
+  snapshot_hash TEXT PRIMARY KEY NOT NULL REFERENCES config_snapshots (hash),
+  form TEXT NOT NULL CHECK (form IN ('publish', 'validate')),
+  body BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+
 -- table config_versions
 CREATE TABLE config_versions (
   version INTEGER PRIMARY KEY CHECK (version > 0),

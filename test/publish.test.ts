@@ -5,6 +5,7 @@
  * and two-person approval behave as documented.
  */
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -201,6 +202,64 @@ describe('npm start', () => {
       assert.equal((JSON.parse(status.stdout) as { active: { version: number } }).active.version, 2);
     } finally {
       assert.equal(await started.stop(), 0);
+    }
+  });
+});
+
+describe('the active upload, validated again at start', () => {
+  const dataDir = makeTempDir('vigo-revalidate-srv-');
+  after(() => dataDir.remove());
+  const dbFile = join(dataDir.path, 'db', 'vigo.db');
+  const started = (line: Record<string, unknown>): boolean =>
+    line.msg === 'active stacks validated again at start';
+
+  it('warms the validator on the upload the active version came from, and says when it no longer validates', async () => {
+    let srv = await startServer({ dataDir: dataDir.path });
+    try {
+      for (const motd of ['first', 'second']) {
+        const run = await cli(['config', 'publish', writeStack(`kept-${motd}`, motd)], srv);
+        assert.equal(run.code, 0, run.stderr);
+      }
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+    const db = new Database(dbFile, { readonly: true });
+    const kept = db.prepare('SELECT count(*) FROM config_sources').pluck().get();
+    db.close();
+    assert.equal(kept, 1, 'only the active version keeps its upload');
+
+    srv = await startServer({ dataDir: dataDir.path });
+    try {
+      const line = await srv.waitForLog('the start-up validation', started, 30_000);
+      assert.equal(line['ok'], true);
+      assert.equal(line['errors'], 0);
+      assert.equal(line['version'], 3);
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+
+    // Stacks this server would not accept any more (as after an upgrade that tightened a rule).
+    const writable = new Database(dbFile);
+    const body = JSON.stringify({
+      files: [
+        { path: 'configcrates/x.vgo', content: 'name: x\nresources:\n  - name: r\n    type: nosuchtype\n' },
+      ],
+    });
+    writable.prepare('UPDATE config_sources SET body = ?').run(Buffer.from(body));
+    writable.close();
+    srv = await startServer({ dataDir: dataDir.path });
+    try {
+      const warned = await srv.waitForLog(
+        'the warning',
+        (l) => l.msg === 'the active configuration no longer validates with this server; it is still served',
+        30_000,
+      );
+      assert.equal(warned['version'], 3);
+      assert.match(String(warned['first']), /configcrates\/x\.vgo:\d+:\d+ /);
+      const status = await cli(['--json', 'config', 'status'], srv);
+      assert.equal((JSON.parse(status.stdout) as { active: { version: number } }).active.version, 3);
+    } finally {
+      assert.equal(await srv.stop(), 0);
     }
   });
 });

@@ -50,6 +50,11 @@ export interface PolicyRuntime {
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
   publishAtStart(): Promise<void>;
+  /**
+   * Without a start-up publish: validates the active version's kept upload again in the background, so
+   * the validator is warm for the next publish, and warns when the active stacks no longer validate.
+   */
+  revalidateAtStart(): Promise<void>;
   /** Refuses validations still queued or running and stops the validator worker (drain). */
   close(): Promise<void>;
 }
@@ -159,6 +164,34 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       carries: (hostname, name) => activeSnapshot?.matchEntry(hostname)?.tasks?.includes(name) === true,
     },
     secretPathsFor: (envoy) => secretPathsFor(envoy),
+    async revalidateAtStart() {
+      const started = performance.now();
+      try {
+        const report = await publish.revalidateActive();
+        if (report === undefined) return;
+        const errors = report.diagnostics.filter((d) => d.severity === 'error');
+        log.info('active stacks validated again at start', {
+          version: report.version,
+          ok: report.ok,
+          errors: errors.length,
+          ms: Math.round(performance.now() - started),
+        });
+        const first = errors[0];
+        if (first !== undefined)
+          log.warn('the active configuration no longer validates with this server; it is still served', {
+            version: report.version,
+            errors: errors.length,
+            first: `${first.file}:${first.line}:${first.col} ${first.code}: ${first.message}`,
+          });
+      } catch (err) {
+        if (!isVigoError(err)) throw err;
+        log.warn('could not validate the active stacks again at start', {
+          code: err.code,
+          message: err.message,
+        });
+      }
+    },
+
     async publishAtStart() {
       const dir = deps.paths.stacksDir;
       try {

@@ -35,6 +35,9 @@ export function sourceState(read: SourceRead): string {
 export class CrateCarry {
   private previous = new Map<string, CarriedCrate>();
   private current = new Map<string, CarriedCrate>();
+  private taken = 0;
+  /** Definitions the last load took from the carry. */
+  lastTaken = 0;
 
   /** The definition loaded before from this file, when its text and every source: file read the same. */
   take(rel: string, text: string, readSource: SourceReader): CarriedCrate | undefined {
@@ -43,6 +46,7 @@ export class CrateCarry {
     for (let i = 0; i < found.sources.length; i += 2)
       if (sourceState(readSource(found.sources[i]!)) !== found.sources[i + 1]) return undefined;
     this.current.set(rel, found);
+    this.taken++;
     return found;
   }
 
@@ -55,6 +59,8 @@ export class CrateCarry {
   end(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.lastTaken = this.taken;
+    this.taken = 0;
   }
 }
 
@@ -73,6 +79,9 @@ export class InstanceCarry {
   private previous = new Map<string, Map<string, InstanceResult>>();
   private current = new Map<string, Map<string, InstanceResult>>();
   private settings: string | undefined;
+  private taken = 0;
+  /** Instances the last compile took from the carry. */
+  lastTaken = 0;
 
   /** Starts a compile; instances compiled under other guardrail settings are dropped. */
   begin(settings: { protectedPaths: readonly string[]; protectedServices: readonly string[] }): void {
@@ -80,13 +89,16 @@ export class InstanceCarry {
     if (key !== this.settings) this.previous.clear();
     this.settings = key;
     this.current = new Map();
+    this.taken = 0;
   }
 
   /** The carried instance of `crate` for this instance key, if a compile made it before. */
   take(crate: CrateDef, instanceKey: string): InstanceResult | undefined {
     if (crate.fingerprint === undefined) return undefined;
     const found = this.previous.get(crate.fingerprint)?.get(instanceKey);
-    if (found !== undefined) this.slot(crate.fingerprint).set(instanceKey, found);
+    if (found === undefined) return undefined;
+    this.slot(crate.fingerprint).set(instanceKey, found);
+    this.taken++;
     return found;
   }
 
@@ -100,6 +112,8 @@ export class InstanceCarry {
   end(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.lastTaken = this.taken;
+    this.taken = 0;
   }
 
   /** Instances held for the next compile. */

@@ -31,6 +31,8 @@ export interface CompiledStacks {
   impact: PublishImpact;
   /** What an upload said besides its files. */
   request: UploadRequest;
+  /** The upload it was compiled from, to keep with the version (absent for a directory or a dry run). */
+  upload?: Uint8Array;
 }
 
 /** What a publish is compared with: the active snapshot and every envoy that is not revoked. */
@@ -90,14 +92,15 @@ export function createStacksCompiler(deps: StacksCompilerDeps): StacksCompiler {
       if (validated === undefined || result.impact === undefined) throw stacksInvalid(result.diagnostics);
       const { diagnostics, impact } = result;
       const request = result.request ?? {};
+      const upload = result.upload === undefined ? {} : { upload: result.upload };
       if (validated.encoded !== undefined) {
         const { body, index } = validated.encoded;
-        return { diagnostics, impact, request, snapshot: new LazySnapshot(body, index), body };
+        return { diagnostics, impact, request, snapshot: new LazySnapshot(body, index), body, ...upload };
       }
       const stored = await deps.storedSnapshot(validated.hash);
       if (stored === undefined)
         throw new VigoError('internal', `compiled snapshot ${validated.hash} is not stored`);
-      return { diagnostics, impact, request, snapshot: stored };
+      return { diagnostics, impact, request, snapshot: stored, ...upload };
     },
   };
 }

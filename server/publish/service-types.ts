@@ -55,6 +55,11 @@ export const historyLimits = { defaultLimit: 50, maxLimit: 500 } as const;
 
 export interface PublishService {
   validate(source: StackSource): Promise<ValidateReport>;
+  /**
+   * Validates the upload the active version was published from again (config_sources), which warms the
+   * validator worker for the next publish; undefined when the active version kept no upload.
+   */
+  revalidateActive(): Promise<(ValidateReport & { version: number }) | undefined>;
   publish(
     ctx: Ctx,
     source: StackSource,

@@ -112,6 +112,13 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       };
     },
 
+    async revalidateActive() {
+      const kept = versions.activeSource(deps.store.db);
+      if (kept === undefined) return undefined;
+      const report = await this.validate({ kind: 'upload', body: kept.body, form: kept.form });
+      return { ...report, version: kept.version };
+    },
+
     async publish(ctx, source, given) {
       // An upload body says itself whether it is a dry run: known once the worker has parsed it.
       if (source.kind !== 'upload' && !given.dryRun) assertNotFrozen('publish');
@@ -122,6 +129,7 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
         diagnostics,
         impact,
         request,
+        upload,
       } = await stacks.compile(source, {
         activeHash,
         hostnames: servedHostnames(),
@@ -165,6 +173,8 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           source: source.kind === 'dir' ? `dir:${source.dir}` : 'upload',
         });
         if (!pending) switchActive(next, 'superseded');
+        if (upload !== undefined && source.kind === 'upload')
+          versions.storeSource(db, candidate.hash, source.form, upload, nowMs);
         appendAudit(db, {
           actor: by,
           action: pending ? 'config.publish_requested' : 'config.published',

@@ -71,8 +71,11 @@ describe('validator pool', () => {
       assert.deepEqual(checked.diagnostics, []);
       assert.equal(checked.snapshot?.entries, 1);
       assert.equal(checked.snapshot?.encoded, undefined);
+      assert.deepEqual(checked.carried, { crates: 0, instances: 0 });
       const compiled = await p.run(job(small, true));
       assert.equal(compiled.snapshot?.hash, checked.snapshot?.hash);
+      // The same files again (in another directory): the worker takes what it compiled before.
+      assert.deepEqual(compiled.carried, { crates: 1, instances: 1 });
       const body = compiled.snapshot?.encoded?.body.toString('utf8') ?? '';
       assert.match(body, /"target_path":"\/etc\/motd"/);
       assert.equal(compiled.snapshot?.encoded?.index.hash, compiled.snapshot?.hash);

@@ -75,6 +75,10 @@ export interface ValidateOutcome {
   impact?: PublishImpact;
   /** Where the worker's time went, in milliseconds (for logs and benchmarks). */
   timingsMs: { validate: number; impact: number; encode: number };
+  /** Configcrate definitions and instances taken from the worker's last validation (policy/carry.ts). */
+  carried: { crates: number; instances: number };
+  /** An upload compiled for a publish, handed back (moved, not copied) for the service to keep. */
+  upload?: Uint8Array;
 }
 
 export interface LoadOutcome {

@@ -78,7 +78,9 @@ async function validate(job: ValidateJob): Promise<ValidateOutcome> {
   if (tree.kind === 'dir') return validateDir(job, tree.dir);
   const { files, request } = parseUpload(tree.body, tree.form);
   const outcome = await withUploadDir(files, tree.scratchRoot, (dir) => validateDir(job, dir));
-  return { ...outcome, request };
+  // A compiled publish keeps its upload (config_sources): it goes back with the snapshot.
+  const keep = job.wantSnapshot && outcome.snapshot !== undefined && request.dryRun !== true;
+  return { ...outcome, request, ...(keep ? { upload: tree.body } : {}) };
 }
 
 async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutcome> {
@@ -101,12 +103,14 @@ async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutco
     carry,
   });
   timingsMs.validate = lap();
+  const carried = { crates: carry.crates.lastTaken, instances: carry.instances.lastTaken };
   const snapshot = result.snapshot;
-  if (snapshot === undefined) return { diagnostics: result.diagnostics, timingsMs };
+  if (snapshot === undefined) return { diagnostics: result.diagnostics, timingsMs, carried };
   const out: ValidateOutcome = {
     diagnostics: result.diagnostics,
     snapshot: { hash: snapshot.hash, entries: snapshot.entryCount },
     timingsMs,
+    carried,
   };
   if (job.impact !== undefined) {
     const { activeHash, dbFile } = job.impact;
@@ -162,7 +166,18 @@ async function perform(job: ValidatorJob): Promise<ValidateOutcome | LoadOutcome
 function transfers(outcome: ValidateOutcome | LoadOutcome | DiffOutcome): TransferListItem[] {
   const encoded =
     'encoded' in outcome ? outcome.encoded : 'snapshot' in outcome ? outcome.snapshot?.encoded : undefined;
-  return encoded === undefined ? [] : [encoded.body.buffer as ArrayBuffer, ...indexTransfers(encoded.index)];
+  const out: TransferListItem[] =
+    encoded === undefined ? [] : [encoded.body.buffer as ArrayBuffer, ...indexTransfers(encoded.index)];
+  const upload = 'upload' in outcome ? outcome.upload : undefined;
+  // Moved back when it owns its memory (it arrived moved); a view of shared memory is copied.
+  if (
+    upload !== undefined &&
+    upload.byteOffset === 0 &&
+    upload.buffer instanceof ArrayBuffer &&
+    upload.buffer.byteLength === upload.byteLength
+  )
+    out.push(upload.buffer);
+  return out;
 }
 
 async function answer(request: WorkerRequest): Promise<[WorkerReply, TransferListItem[]]> {

@@ -4,6 +4,7 @@
  * partial unique index enforces it).
  */
 import type { Db } from '../store/index.ts';
+import type { UploadForm } from './stack-source.ts';
 
 export type VersionStatus = 'pending' | 'active' | 'superseded' | 'rejected' | 'rolled_back';
 
@@ -91,6 +92,31 @@ export function snapshotBody(db: Db, hash: string): string | undefined {
   const body = db.prepare('SELECT body FROM config_snapshots WHERE hash = ?').pluck().get(hash) as
     Buffer | undefined;
   return body?.toString('utf8');
+}
+
+/**
+ * Keeps the upload a version was published from, and drops the uploads of versions that are neither
+ * active nor pending (call it once the statuses of this publish are written).
+ */
+export function storeSource(db: Db, hash: string, form: UploadForm, body: Uint8Array, nowMs: number): void {
+  db.prepare(
+    'INSERT OR REPLACE INTO config_sources (snapshot_hash, form, body, created_at) VALUES (?, ?, ?, ?)',
+  ).run(hash, form, Buffer.from(body.buffer, body.byteOffset, body.byteLength), nowMs);
+  db.prepare(
+    `DELETE FROM config_sources WHERE snapshot_hash NOT IN
+       (SELECT snapshot_hash FROM config_versions WHERE status IN ('active', 'pending'))`,
+  ).run();
+}
+
+/** The upload the active version was published from, when it came from one that is kept. */
+export function activeSource(db: Db): { version: number; form: UploadForm; body: Buffer } | undefined {
+  const row = db
+    .prepare(
+      `SELECT v.version AS version, s.form AS form, s.body AS body FROM config_versions v
+         JOIN config_sources s ON s.snapshot_hash = v.snapshot_hash WHERE v.status = 'active'`,
+    )
+    .get() as { version: number; form: UploadForm; body: Buffer } | undefined;
+  return row;
 }
 
 export function insertVersion(
