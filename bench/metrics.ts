@@ -21,7 +21,7 @@ import {
 } from '../server/metrics/index.ts';
 import { createConnectionMetrics } from '../server/net/index.ts';
 import type { LatestRun } from '../server/runs/index.ts';
-import { isConvergedRun } from '../web/fleet-stats.ts';
+import { isConvergedRun } from '../web/index.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
 const scrapes = 50;

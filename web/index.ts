@@ -32,6 +32,9 @@ import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
+/** The dashboard's convergence rule, which the convergence metric shares. */
+export { isConvergedRun } from './fleet-stats.ts';
+
 export interface WebDeps {
   readonly identity: IdentityService;
   readonly fleet: FleetIndex;

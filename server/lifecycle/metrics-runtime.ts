@@ -11,8 +11,7 @@ import type { FleetCensus } from '../metrics/index.ts';
 import { createLatestRunsReader } from '../runs/index.ts';
 import type { LatestRunsReader } from '../runs/index.ts';
 import type { Store } from '../store/index.ts';
-import { isConvergedRun } from '../../web/fleet-stats.ts';
-import { latestRunsOptions } from '../../web/index.ts';
+import { isConvergedRun, latestRunsOptions } from '../../web/index.ts';
 
 /** How often the fleet census runs: the fleet gauges are at most this old. */
 export const fleetCensusIntervalMs = 5_000;
