@@ -401,13 +401,11 @@ export async function startServer(
     readiness.markReady();
     // The start-up publish warmed the validator already; otherwise the active version's upload does.
     if (!config['publish.at_start'])
-      policy
-        .revalidateAtStart()
-        .catch((err: unknown) =>
-          log.error('start-up validation failed', {
-            message: err instanceof Error ? err.message : String(err),
-          }),
-        );
+      policy.revalidateAtStart().catch((err: unknown) =>
+        log.error('start-up validation failed', {
+          message: err instanceof Error ? err.message : String(err),
+        }),
+      );
 
     let drained: Promise<void> | undefined;
     const drain = async (reason: string): Promise<void> => {
