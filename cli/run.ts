@@ -17,6 +17,7 @@ import { pushCommands } from './commands/push.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { taskCommands } from './commands/task.ts';
+import { workflowCommands } from './commands/workflow.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { traitCommands } from './commands/traits.ts';
 import { webuserCommands } from './commands/webusers.ts';
@@ -42,6 +43,7 @@ export const commands: readonly CommandSpec[] = [
   ...traitCommands,
   ...runCommands,
   ...taskCommands,
+  ...workflowCommands,
   ...configCommands,
   ...secretCommands,
   ...auditCommands,

@@ -81,6 +81,44 @@ CREATE UNIQUE INDEX config_versions_one_active ON config_versions (status) WHERE
 -- index config_versions_snapshot_hash
 CREATE INDEX config_versions_snapshot_hash ON config_versions (snapshot_hash);
 
+-- table convergence_history
+CREATE TABLE convergence_history (
+  seq INTEGER PRIMARY KEY,
+  envoy_id TEXT NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
+  at INTEGER NOT NULL,
+  cause TEXT NOT NULL CHECK (cause IN ('run', 'reachability')),
+  run_id TEXT,
+  from_status TEXT NOT NULL CHECK (from_status IN ('converged', 'degraded', 'failed', 'no_data')),
+  to_status TEXT NOT NULL CHECK (to_status IN ('converged', 'degraded', 'failed', 'no_data')),
+  from_drift TEXT NOT NULL CHECK (from_drift IN ('none', 'changed', 'diverged')),
+  to_drift TEXT NOT NULL CHECK (to_drift IN ('none', 'changed', 'diverged')),
+  from_reachability TEXT CHECK (from_reachability IN ('online', 'stale', 'offline')),
+  to_reachability TEXT CHECK (to_reachability IN ('online', 'stale', 'offline')),
+  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0),
+  CHECK ((cause = 'run') = (run_id IS NOT NULL)),
+  CHECK ((cause = 'reachability') = (from_reachability IS NOT NULL AND to_reachability IS NOT NULL))
+) STRICT;
+
+-- index convergence_history_at
+CREATE INDEX convergence_history_at ON convergence_history (at);
+
+-- index convergence_history_envoy
+CREATE INDEX convergence_history_envoy ON convergence_history (envoy_id, seq DESC);
+
+-- table convergence_state
+CREATE TABLE convergence_state (
+  envoy_id TEXT PRIMARY KEY NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
+  status TEXT NOT NULL CHECK (status IN ('converged', 'degraded', 'failed', 'no_data')),
+  drift TEXT NOT NULL CHECK (drift IN ('none', 'changed', 'diverged')),
+  -- Consecutive counted runs with changes, up to and including last_run_id.
+  changed_streak INTEGER NOT NULL CHECK (changed_streak >= 0),
+  last_run_id TEXT NOT NULL,
+  -- Agent clock: the start of the last run counted; a run that started earlier does not count.
+  last_run_started_at INTEGER NOT NULL,
+  -- When status or drift last changed.
+  since INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- table enrollment_tokens
 CREATE TABLE enrollment_tokens (
   id TEXT PRIMARY KEY NOT NULL,
@@ -281,4 +319,55 @@ CREATE TABLE users (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   disabled_at INTEGER
+) STRICT;
+
+-- table workflow_runs
+CREATE TABLE workflow_runs (
+  id TEXT PRIMARY KEY NOT NULL,
+  workflow TEXT NOT NULL,
+  config_version INTEGER NOT NULL,
+  definition TEXT NOT NULL CHECK (json_valid(definition)),
+  params TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+  -- Who started it, as audit entries name them, and as compared when an approval is given.
+  actor TEXT NOT NULL,
+  actor_key TEXT NOT NULL,
+  -- The starter's identity, with which the run's tasks and pushes are started.
+  actor_json TEXT NOT NULL CHECK (json_valid(actor_json)),
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'aborted', 'interrupted')),
+  steps_executed INTEGER NOT NULL DEFAULT 0 CHECK (steps_executed >= 0),
+  -- Why the run failed or stopped: a stable code (NULL when it succeeded or is running) and a sentence.
+  error_code TEXT,
+  message TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  CHECK ((status = 'running') = (finished_at IS NULL))
+) STRICT;
+
+-- index workflow_runs_created_at
+CREATE INDEX workflow_runs_created_at ON workflow_runs (created_at);
+
+-- index workflow_runs_running
+CREATE INDEX workflow_runs_running ON workflow_runs (status) WHERE status = 'running';
+
+-- table workflow_steps
+CREATE TABLE workflow_steps (
+  run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  step_id TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('task', 'force_push', 'wait_for_convergence', 'approval', 'publish')),
+  status TEXT NOT NULL CHECK (status IN (
+    'running', 'waiting', 'succeeded', 'failed', 'interrupted', 'aborted')),
+  -- What the step was given once its references were filled in, and what it left for later steps.
+  input TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(input)),
+  output TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(output)),
+  task_run_id TEXT,
+  -- When an approval or a convergence wait gives up.
+  deadline_at INTEGER,
+  -- Who approved or rejected an approval step.
+  decided_by TEXT,
+  error_code TEXT,
+  message TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  PRIMARY KEY (run_id, seq)
 ) STRICT;

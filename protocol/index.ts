@@ -52,3 +52,5 @@ export type {
 export { errorCodeOf, errorStatusMessage, errorStatusMetadata, retryAfterMsOf } from './status.ts';
 export { isTaskParamFormat, taskParamFormats } from './task-param-formats.ts';
 export type { TaskParamFormat } from './task-param-formats.ts';
+export { isQueryProbe, queryArgKinds, queryArgsProblem, queryProbes } from './query-probes.ts';
+export type { QueryArgKind, QueryProbeName, QueryProbeSpec } from './query-probes.ts';

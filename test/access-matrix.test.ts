@@ -134,6 +134,7 @@ describe('access matrix', () => {
     assert.equal(access('POST', '/api/v1/config/rollback'), 'config.rollback');
     assert.equal(access('POST', '/api/v1/queries'), 'query.execute');
     assert.equal(access('GET', '/api/v1/queries/{id}'), 'query.execute');
+    assert.equal(access('GET', '/api/v1/named-queries'), 'query.execute');
     assert.equal(access('POST', '/api/v1/push'), 'push.execute');
     assert.equal(access('POST', '/api/v1/envoys/{id}/push'), 'fleet.write');
     assert.equal(allowed('viewer', 'query.execute'), false, 'Vigo keeps viewers from live queries');
@@ -149,6 +150,18 @@ describe('access matrix', () => {
     assert.equal(access('POST', '/api/v1/tasks/{id}/abort'), 'push.execute');
     assert.equal(access('GET', '/api/v1/tasks'), 'fleet.read');
     assert.equal(access('GET', '/api/v1/tasks/{id}'), 'fleet.read');
+    for (const path of [
+      '/api/v1/workflows/runs',
+      '/api/v1/workflows/runs/{id}/abort',
+      '/api/v1/workflows/runs/{id}/approve',
+      '/api/v1/workflows/runs/{id}/reject',
+    ])
+      assert.equal(access('POST', path), 'workflow.execute', path);
+    for (const path of ['/api/v1/workflows', '/api/v1/workflows/runs', '/api/v1/workflows/runs/{id}'])
+      assert.equal(access('GET', path), 'fleet.read', path);
+    assert.equal(allowed('viewer', 'workflow.execute'), false, 'viewers neither start nor approve workflows');
+    assert.equal(allowed('compliance', 'workflow.execute'), false);
+    assert.equal(allowed('operator', 'workflow.execute'), true);
     assert.equal(allowed('viewer', 'push.execute'), false);
   });
 

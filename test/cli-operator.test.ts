@@ -239,8 +239,18 @@ describe('vigocli envoys and runs', () => {
       vigocli(['envoys', 'show', 'web-01']),
       vigocli(['envoys', 'show', 'nosuch-01']),
     ]);
-    assert.match(ok(table).stdout, /^ID\s+HOSTNAME\s+STATUS\s+LAST SEEN\s+POLICY\s+AGENT\s+PUSH$/m);
-    assert.match(table.stdout, new RegExp(`^${web.envoyId}\\s+web-01\\s+active\\s+never\\s+\\d+$`, 'm'));
+    assert.match(
+      ok(table).stdout,
+      /^ID\s+HOSTNAME\s+STATUS\s+CONVERGENCE\s+DRIFT\s+REACH\s+LAST SEEN\s+POLICY\s+AGENT\s+PUSH$/m,
+    );
+    // web-01's one run: a change and a failure, one of the two resources applied failed.
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^${web.envoyId}\\s+web-01\\s+active\\s+failed\\s+changed\\s+offline\\s+never\\s+\\d+$`,
+        'm',
+      ),
+    );
     assert.match(table.stdout, /^2 envoys$/m);
     const webOnly = json<{ items: { id: string; hostname: string }[]; total: number }>(listed);
     assert.deepEqual(
@@ -257,8 +267,35 @@ describe('vigocli envoys and runs', () => {
       shown.stdout,
       /^service:nginx\s+service\s+web\s+failed\s+9ms\s+unit nginx\.service not found$/m,
     );
+    assert.match(shown.stdout, /^ {2}convergence: +failed \(since /m);
+    assert.match(shown.stdout, new RegExp(`^\\S+\\s+no_data -> failed\\s+none -> changed\\s+${runId}$`, 'm'));
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /fleet\.envoy_not_found: no envoy has the hostname nosuch-01/);
+  });
+
+  it('filters envoys by convergence, drift and reachability, and refuses an unknown state', async () => {
+    const [failed, converged, diverged, bad, shownJson] = await Promise.all([
+      vigocli(['envoys', 'list', '--convergence', 'failed', '--drift', 'changed', '--json']),
+      vigocli(['envoys', 'list', '--convergence', 'no_data', '--reachability', 'offline', '--json']),
+      vigocli(['envoys', 'list', '--drift', 'diverged', '--json']),
+      vigocli(['envoys', 'list', '--convergence', 'green']),
+      vigocli(['envoys', 'show', 'web-01', '--history', '1', '--json']),
+    ]);
+    const ids = (r: Awaited<ReturnType<typeof vigocli>>): string[] =>
+      json<{ items: { id: string }[] }>(r).items.map((e) => e.id);
+    assert.deepEqual(ids(failed), [web.envoyId]);
+    assert.deepEqual(ids(converged), [db.envoyId]);
+    assert.deepEqual(ids(diverged), []);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--convergence must be one of converged, degraded, failed, no_data, got green/);
+    const detail = json<{ convergence: string; convergenceHistory: { runId: string; status: string }[] }>(
+      shownJson,
+    );
+    assert.equal(detail.convergence, 'failed');
+    assert.deepEqual(
+      detail.convergenceHistory.map((h) => [h.runId, h.status]),
+      [[runId, 'failed']],
+    );
   });
 
   it('pushes to an envoy and revokes one, insisting on --yes without a terminal', async () => {

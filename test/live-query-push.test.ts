@@ -16,8 +16,8 @@ import { waitFor } from './helpers/deadline.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
-import { streamAgent } from './helpers/query-stream-agent.ts';
-import type { QueryAnswer, StreamAgent } from './helpers/query-stream-agent.ts';
+import { StreamAgent } from './helpers/stream-agent.ts';
+import type { QueryAnswer } from './helpers/stream-agent.ts';
 
 const temp = makeTempDir('vigo-live-query-');
 let server: ReadyServer;
@@ -27,7 +27,7 @@ const agents = new Map<string, StreamAgent>();
 const enrolled = new Map<string, EnrolledAgent>();
 
 after(async () => {
-  for (const agent of agents.values()) agent.close();
+  for (const agent of agents.values()) await agent.disconnect();
   await server?.stop();
   temp.remove();
 });
@@ -47,10 +47,11 @@ async function openStreams(): Promise<number> {
 
 /** Opens the stream of `hostname` and waits until the server counts it open. */
 async function online(hostname: string, answer: QueryAnswer): Promise<StreamAgent> {
-  const agent = agents.get(hostname) ?? streamAgent(server, enrolled.get(hostname)!);
+  const agent = agents.get(hostname) ?? new StreamAgent(server, enrolled.get(hostname)!);
   agents.set(hostname, agent);
   const before = await openStreams();
-  agent.openStream(answer);
+  agent.answerQuery = answer;
+  await agent.connect();
   await waitFor(`the stream of ${hostname} to be open`, async () =>
     (await openStreams()) > before ? true : undefined,
   );
@@ -60,7 +61,7 @@ async function online(hostname: string, answer: QueryAnswer): Promise<StreamAgen
 /** Closes the stream of `hostname` and waits until the server no longer counts it. */
 async function offline(hostname: string): Promise<void> {
   const before = await openStreams();
-  agents.get(hostname)!.closeStream();
+  await agents.get(hostname)!.disconnect();
   await waitFor(`the stream of ${hostname} to be closed`, async () =>
     (await openStreams()) < before ? true : undefined,
   );
@@ -220,9 +221,9 @@ describe('force-push over AgentStream', () => {
   it('the per-envoy push route tells an online envoy too', async () => {
     const web2 = agents.get('web-2')!;
     const before = web2.received.length;
-    const reply = await call(adminToken, 'POST', `/api/v1/envoys/${web2.agent.envoyId}/push`);
+    const reply = await call(adminToken, 'POST', `/api/v1/envoys/${web2.envoyId}/push`);
     assert.equal(reply.status, 200, reply.body);
-    assert.deepEqual(reply.json(), { envoyId: web2.agent.envoyId, forcePush: true, pushedNow: true });
+    assert.deepEqual(reply.json(), { envoyId: web2.envoyId, forcePush: true, pushedNow: true });
     await waitFor('the ForcePush to arrive', () =>
       web2.received.slice(before).some((m) => m.kind.case === 'forcePush') ? true : undefined,
     );
@@ -245,7 +246,7 @@ describe('live queries in poll mode', () => {
   let poll: ReadyServer;
   let pollAgent: StreamAgent | undefined;
   after(async () => {
-    pollAgent?.close();
+    await pollAgent?.disconnect();
     await poll?.stop();
     pollTemp.remove();
   });
@@ -258,7 +259,7 @@ describe('live queries in poll mode', () => {
       await createEnrollToken(poll, ['*.example.com']),
       'app-1.example.com',
     );
-    pollAgent = streamAgent(poll, agent);
+    pollAgent = new StreamAgent(poll, agent);
     const before = await pollAgent.checkIn({ policyVersion: 0n });
     assert.equal(before.openStream, false, 'no work: no stream');
 
@@ -272,7 +273,8 @@ describe('live queries in poll mode', () => {
       return answer.openStream ? answer : undefined;
     });
     assert.ok(reply.streamIdleReleaseMs > 0);
-    pollAgent.openStream(() => '"9.4"');
+    pollAgent.answerQuery = () => '"9.4"';
+    await pollAgent.connect();
     const answer = (await pending).json<LiveQueryAnswer>();
     assert.deepEqual([answer.asked, answer.answered, answer.notAnsweredCount], [1, 1, 0]);
     assert.deepEqual(answer.values, [{ value: '9.4', count: 1 }]);

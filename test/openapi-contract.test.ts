@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { rawFromPublicKey } from '../protocol/index.ts';
+import { ResourceOutcome, createEnvelopeClock, rawFromPublicKey, signRequest } from '../protocol/index.ts';
 import { generateAgentKeyAndCsr } from '../server/pki/index.ts';
-import { createEnrollToken } from './helpers/agent-client.ts';
+import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { HttpsResponse } from './helpers/https-client.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
@@ -297,6 +297,80 @@ describe('the OpenAPI document as a contract', () => {
     }
   });
 
+  it('describes envoy convergence: list filters, history and fleet aggregates, and their refusals', async () => {
+    const token = await createEnrollToken(server, ['conv-*'], 1);
+    const agent = await enrollAgent(server, token, 'conv-1');
+    const client = agentClient(server, agent);
+    const runId = '3f1c2a9e-0b7d-4e8a-9c51-2d6f0a4b8e17';
+    try {
+      await client.methods.reportResults(
+        signRequest('ReportResults', agent.signingKey, agent.envoyId, createEnvelopeClock()(), {
+          runs: [
+            {
+              runId,
+              policyVersion: 1n,
+              startedAtMs: BigInt(Date.now() - 10),
+              finishedAtMs: BigInt(Date.now()),
+              results: [
+                {
+                  resourceId: 'file:/a',
+                  resourceType: 'file',
+                  outcome: ResourceOutcome.FAILED,
+                  durationMs: 1,
+                },
+              ],
+            },
+          ],
+        }),
+      );
+    } finally {
+      client.close();
+    }
+    const list = conforms<{ items: { id: string; convergence: string }[] }>(
+      'GET',
+      '/api/v1/envoys',
+      await call(localAdmin, 'GET', '/api/v1/envoys?convergence=failed&drift=none&reachability=offline'),
+    );
+    assert.deepEqual(
+      list.items.map((e) => [e.id, e.convergence]),
+      [[agent.envoyId, 'failed']],
+    );
+    const bad = conforms<{ code: string }>(
+      'GET',
+      '/api/v1/envoys',
+      await call(localAdmin, 'GET', '/api/v1/envoys?reachability=sometimes'),
+    );
+    assert.equal(bad.code, 'request.invalid');
+    conforms('GET', '/api/v1/envoys/{id}', await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}`));
+    const historyPath = '/api/v1/envoys/{id}/convergence/history';
+    const history = conforms<{ items: { runId: string; status: string }[] }>(
+      'GET',
+      historyPath,
+      await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}/convergence/history?limit=5`),
+    );
+    assert.deepEqual(
+      history.items.map((h) => [h.runId, h.status]),
+      [[runId, 'failed']],
+    );
+    const missing = conforms<{ code: string }>(
+      'GET',
+      historyPath,
+      await call(
+        localAdmin,
+        'GET',
+        '/api/v1/envoys/00000000-0000-4000-8000-000000000000/convergence/history',
+      ),
+    );
+    assert.equal(missing.code, 'fleet.envoy_not_found');
+    const badBefore = conforms<{ code: string }>(
+      'GET',
+      historyPath,
+      await call(localAdmin, 'GET', `/api/v1/envoys/${agent.envoyId}/convergence/history?before=-1`),
+    );
+    assert.equal(badBefore.code, 'request.invalid');
+    conforms('GET', '/api/v1/fleet/convergence', await call(localAdmin, 'GET', '/api/v1/fleet/convergence'));
+  });
+
   it('describes live queries and force-push, and their refusals', async () => {
     const token = await createEnrollToken(server, ['query-*'], 1);
     conforms(
@@ -318,11 +392,19 @@ describe('the OpenAPI document as a contract', () => {
       await call(localAdmin, 'GET', `${queries}/00000000-0000-4000-8000-000000000000`),
     );
     assert.equal(missing.code, 'query.not_found');
+    const named = conforms<{ items: unknown[] }>(
+      'GET',
+      '/api/v1/named-queries',
+      await call(localAdmin, 'GET', '/api/v1/named-queries'),
+    );
+    assert.ok(Array.isArray(named.items));
     const queryRefusals: [Record<string, unknown>, string][] = [
       [{ targets: ['query-1'], traitPath: 'os..version' }, 'query.trait_path_invalid'],
       [{ targets: ['query-1'], traitPath: 'os.version', deadlineSeconds: 0 }, 'query.invalid'],
       [{ targets: ['nosuch'], traitPath: 'os.version' }, 'orchestration.target_unknown'],
       [{ targets: ['mail-*'], traitPath: 'os.version' }, 'orchestration.targets_empty'],
+      [{ targets: ['query-1'] }, 'query.invalid'],
+      [{ targets: ['query-1'], name: 'nosuch' }, 'query.unknown'],
     ];
     for (const [body, code] of queryRefusals) {
       const refused = conforms<{ code: string }>(
@@ -344,5 +426,100 @@ describe('the OpenAPI document as a contract', () => {
       await call(localAdmin, 'POST', '/api/v1/push', { targets: ['query-1'], reason: 'é'.repeat(600) }),
     );
     assert.equal(longReason.code, 'push.reason_invalid');
+  });
+  it('describes workflows: definitions, start, list, one run, approve, reject, abort, and their refusals', async () => {
+    const workflows = `workflows:
+  gate:
+    params:
+      note: { type: string, default: none }
+    steps:
+      - id: ok
+        type: approval
+        timeout: 1h
+  converge:
+    steps:
+      - id: wait
+        type: wait_for_convergence
+        targets: [web-1]
+        timeout: 1h
+`;
+    const published = conforms<{ outcome: string; version: number }>(
+      'POST',
+      '/api/v1/config/publish',
+      await call(localAdmin, 'POST', '/api/v1/config/publish', {
+        files: stack('workflows', { 'workflows.vgo': workflows }),
+      }),
+    );
+    assert.equal(published.outcome, 'pending');
+    await call(secondAdmin, 'POST', `/api/v1/config/versions/${published.version}/approve`);
+    const defs = conforms<{ items: { name: string }[] }>(
+      'GET',
+      '/api/v1/workflows',
+      await call(localAdmin, 'GET', '/api/v1/workflows'),
+    );
+    assert.deepEqual(defs.items.map((d) => d.name).sort(), ['converge', 'gate']);
+    const runs = '/api/v1/workflows/runs';
+    const start = async (bearer: string, body: Record<string, unknown>) =>
+      conforms<{ id: string; status: string; code: string }>(
+        'POST',
+        runs,
+        await call(bearer, 'POST', runs, body),
+      );
+    const one = (template: string, id: string) => template.replace('{id}', id);
+    const gated = await start(localAdmin, { workflow: 'gate', params: { note: 'contract' } });
+    assert.equal(gated.status, 'running');
+    const approve = '/api/v1/workflows/runs/{id}/approve';
+    const reject = '/api/v1/workflows/runs/{id}/reject';
+    const abort = '/api/v1/workflows/runs/{id}/abort';
+    const self = conforms<{ code: string }>(
+      'POST',
+      approve,
+      await call(localAdmin, 'POST', one(approve, gated.id), {}),
+    );
+    assert.equal(self.code, 'workflow.self_approval');
+    const approved = conforms<{ status: string }>(
+      'POST',
+      approve,
+      await call(secondAdmin, 'POST', one(approve, gated.id), { comment: 'ok' }),
+    );
+    assert.equal(approved.status, 'succeeded');
+    const rejectedRun = await start(localAdmin, { workflow: 'gate' });
+    const rejected = conforms<{ status: string }>(
+      'POST',
+      reject,
+      await call(secondAdmin, 'POST', one(reject, rejectedRun.id), { comment: 'no' }),
+    );
+    assert.equal(rejected.status, 'failed');
+    const waiting = await start(localAdmin, { workflow: 'converge' });
+    conforms('GET', runs, await call(localAdmin, 'GET', `${runs}?limit=5`));
+    conforms('GET', '/api/v1/workflows/runs/{id}', await call(localAdmin, 'GET', `${runs}/${waiting.id}`));
+    const refusals: [string, string, string, Record<string, unknown> | undefined, string][] = [
+      ['POST', approve, one(approve, waiting.id), {}, 'workflow.not_waiting'],
+      ['POST', approve, one(approve, gated.id), {}, 'workflow.finished'],
+      ['GET', '/api/v1/workflows/runs/{id}', `${runs}/no-such-run`, undefined, 'workflow.not_found'],
+      ['POST', runs, runs, { workflow: 'nosuch' }, 'workflow.unknown'],
+      ['POST', runs, runs, { workflow: 'gate', params: { other: 1 } }, 'workflow.param_unknown'],
+      ['POST', runs, runs, { workflow: 'gate', params: { note: 5 } }, 'workflow.param_invalid'],
+    ];
+    for (const [method, template, path, body, code] of refusals) {
+      const refused = conforms<{ code: string }>(
+        method,
+        template,
+        await call(localAdmin, method, path, body),
+      );
+      assert.equal(refused.code, code);
+    }
+    const aborted = conforms<{ status: string }>(
+      'POST',
+      abort,
+      await call(localAdmin, 'POST', one(abort, waiting.id), { reason: 'contract' }),
+    );
+    assert.equal(aborted.status, 'aborted');
+    const again = conforms<{ code: string }>(
+      'POST',
+      abort,
+      await call(localAdmin, 'POST', one(abort, waiting.id), {}),
+    );
+    assert.equal(again.code, 'workflow.finished');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Force-push and live queries end to end with the reference agent: a real vigosrv and a real `vigo daemon`
  * holding its stream. `vigocli push` makes the agent check in at once (long before its 5-minute interval),
- * and `vigocli traits livequery` returns the trait as the agent reads it on this host.
+ * a push over REST brings its traceparent to the agent, and `vigocli traits livequery` returns the trait as
+ * the agent reads it on this host.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -83,6 +84,24 @@ describe('force-push and live queries with the reference agent', () => {
     // The flag is cleared only by the check-in that takes the full bundle; the interval is 5 minutes.
     await waitFor('the forced check-in', async () => ((await envoy()).forcePush ? undefined : true), 30_000);
     assert.match(agent.log(), /the server asked for a check-in now.*"reason":"e2e"/);
+  });
+
+  it('a push over REST carries its traceparent to the agent', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const reply = await server.request('/api/v1/push', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', traceparent },
+      body: JSON.stringify({ targets: [hostname], reason: 'traced' }),
+    });
+    assert.equal(reply.status, 200, reply.body);
+    assert.equal(reply.headers['traceparent'], traceparent);
+    await waitFor('the agent to log the traced push', () =>
+      /the server asked for a check-in now.*"reason":"traced".*"traceId":"4bf92f3577b34da6a3ce929d0e0e4736"/.test(
+        agent.log(),
+      )
+        ? true
+        : undefined,
+    );
   });
 
   it('a live query of os returns what the agent reads on this host', async () => {

@@ -2,10 +2,11 @@
  * Tasks end to end with the reference agent: a real vigosrv and two real `vigo daemon` processes holding
  * their streams. A command sent to both by a glob runs on each, and each host's exit code and output
  * come back through the REST API and vigocli; the agent's built-in tasks and a named task of the published
- * stacks (tasks.vgo, carried in the agents' bundles) run the same way.
+ * stacks (tasks.vgo, carried in the agents' bundles) run the same way. A command forced past the server's
+ * guardrail is still refused by each agent's own command guard, and none of it runs.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEnrollToken } from './helpers/agent-client.ts';
@@ -124,5 +125,23 @@ describe('tasks with the reference agent', () => {
       run.items.map((t) => [t.hostname, t.state]),
       hostnames.map((h) => [h, 'succeeded']),
     );
+  });
+
+  it("refuses on each agent a command forced past the server's guardrail, running none of it", async () => {
+    const marker = join(work.path, 'forced-ran');
+    const id = await api.start({
+      command: `touch ${marker}; systemctl stop vigo-envoy`,
+      targets: ['task-e2e-*'],
+      force: true,
+    });
+    const run = await api.finished(id, 60_000);
+    assert.deepEqual(
+      run.items.map((t) => [t.hostname, t.state]),
+      hostnames.map((h) => [h, 'rejected']),
+      JSON.stringify(run.items),
+    );
+    for (const item of run.items)
+      assert.match(item.message, /^task\.agent_refused: the agent guardrail "stop-agent-service"/);
+    assert.equal(existsSync(marker), false);
   });
 });

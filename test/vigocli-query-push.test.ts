@@ -12,8 +12,7 @@ import { createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import { waitFor } from './helpers/deadline.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
-import { streamAgent } from './helpers/query-stream-agent.ts';
-import type { StreamAgent } from './helpers/query-stream-agent.ts';
+import { StreamAgent } from './helpers/stream-agent.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 import type { CliRun } from './helpers/vigocli.ts';
 
@@ -45,8 +44,10 @@ before(async () => {
     enrollAgent(server, token, 'web-02'),
   ]);
   web2Id = two.envoyId;
-  web1 = streamAgent(server, one);
-  web1.openStream((path) => (path === 'os.version' ? '"24.04"' : { error: `no trait ${path}` }));
+  web1 = new StreamAgent(server, one, undefined, (path) =>
+    path === 'os.version' ? '"24.04"' : { error: `no trait ${path}` },
+  );
+  await web1.connect();
   await waitFor('the stream of web-01 to be open', async () => {
     const run = await vigocli(['traits', 'livequery', 'web-01', 'os.version', '--json']);
     return (JSON.parse(ok(run).stdout) as LiveQueryAnswer).answered === 1 ? true : undefined;
@@ -57,7 +58,7 @@ before(async () => {
 });
 
 after(async () => {
-  web1?.close();
+  await web1?.disconnect();
   await server?.stop();
   serverDir.remove();
   home.remove();
@@ -73,7 +74,7 @@ describe('vigocli traits livequery', () => {
   });
 
   it("keeps Vigo's form, an envoy id and a trait path, and answers JSON for scripts", async () => {
-    const run = ok(await vigocli(['traits', 'livequery', web1.agent.envoyId, 'os.version', '--json']));
+    const run = ok(await vigocli(['traits', 'livequery', web1.envoyId, 'os.version', '--json']));
     const answer = JSON.parse(run.stdout) as LiveQueryAnswer;
     assert.deepEqual(answer.values, [{ value: '24.04', count: 1 }]);
     const failed = ok(await vigocli(['traits', 'livequery', 'web-01', 'nosuch.trait']));

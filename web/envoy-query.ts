@@ -2,6 +2,7 @@
  * The envoy list's search form as a FleetIndex filter, and its cursors in URLs. Paging itself, both ways,
  * is FleetIndex's (list and previousCursor over the order it keeps).
  */
+import type { ConvergenceStatus, DriftLevel, Reachability } from '../server/convergence/index.ts';
 import { VigoError } from '../server/core/index.ts';
 import { compileGlobs } from '../server/enroll/index.ts';
 import type { EnvoyListFilter, FleetAdmin } from '../server/fleet/index.ts';
@@ -15,6 +16,9 @@ export interface EnvoySearch {
   readonly q?: string;
   readonly status?: EnvoyStatusFilter;
   readonly trait?: string;
+  readonly convergence?: ConvergenceStatus;
+  readonly drift?: DriftLevel;
+  readonly reachability?: Reachability;
 }
 
 const globCharacters = /[*?[]/;
@@ -34,6 +38,25 @@ export function parseStatusFilter(text: string | undefined): EnvoyStatusFilter |
   return found;
 }
 
+/** A select of the search form: one of `values`, or blank for all; anything else is refused. */
+export function parseChoice<T extends string>(
+  field: string,
+  values: readonly T[],
+  text: string | undefined,
+): T | undefined {
+  if (text === undefined || text === '') return undefined;
+  const found = values.find((v) => v === text);
+  if (found === undefined)
+    throw new VigoError(
+      'request.invalid',
+      `${field}: must be one of ${values.join(', ')}, or empty for all`,
+      {
+        field,
+      },
+    );
+  return found;
+}
+
 /**
  * The search box takes a hostname prefix ("web-") or a glob ("web-*.eu"); the trait box takes filters
  * joined by commas ("os.family=debian,memory.total_mb>=4096").
@@ -47,6 +70,9 @@ export function envoyFilter(search: EnvoySearch, admin: Pick<FleetAdmin, 'traits
     .map(parseTraitFilter);
   return {
     status: search.status,
+    convergence: search.convergence,
+    drift: search.drift,
+    reachability: search.reachability,
     hostnamePrefix: q !== undefined && q !== '' && !globCharacters.test(q) ? q : undefined,
     hostnameMatches: q !== undefined && globCharacters.test(q) ? compileGlobs([q]) : undefined,
     traitsMatch: traits.length === 0 ? undefined : traitsMatcher(traits, (hash) => admin.traitsByHash(hash)),

@@ -75,6 +75,12 @@ const badgeTones: Readonly<Record<string, string>> = {
   skipped: 'muted',
   added: 'info',
   removed: 'warn',
+  degraded: 'warn',
+  no_data: 'muted',
+  diverged: 'bad',
+  none: 'muted',
+  online: 'ok',
+  offline: 'bad',
 };
 
 /** A status word with a colour that also reads without colour (the word itself carries the meaning). */

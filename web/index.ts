@@ -3,16 +3,17 @@
  * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
  * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
  *
- * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /queries,
+ * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
  * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
+import { createConvergenceHistoryReader } from '../server/convergence/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
 import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
-import type { ForcePush, LiveQueries, TaskService } from '../server/orchestration/index.ts';
+import type { ForcePush, LiveQueries, TaskService, WorkflowService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
 import type { LatestRunsReader, RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
@@ -30,6 +31,7 @@ import { envoyListPages } from './pages/envoys.ts';
 import { queryPages } from './pages/queries.ts';
 import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
+import { workflowPages } from './pages/workflows.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /** The dashboard's convergence rule, which the convergence metric shares. */
@@ -50,6 +52,8 @@ export interface WebDeps {
   readonly events: EventBus;
   /** Task runs: listed, started and followed on /tasks. */
   readonly tasks: TaskService;
+  /** Workflow runs: listed, followed, approved and aborted on /workflows. */
+  readonly workflows: WorkflowService;
   /** Live queries, asked from /queries. */
   readonly queries: LiveQueries;
   /** Force-push of many envoys, from /tasks. */
@@ -80,8 +84,15 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       activity: followRecentActivity(deps.events, recentActivityKept),
     }),
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
-    ...envoyDetailPages({ shell, fleetAdmin: deps.fleetAdmin, runs: deps.runs, publish: deps.publish }),
+    ...envoyDetailPages({
+      shell,
+      fleetAdmin: deps.fleetAdmin,
+      runs: deps.runs,
+      publish: deps.publish,
+      convergenceHistory: createConvergenceHistoryReader(deps.store.db),
+    }),
     ...taskPages({ shell, tasks: deps.tasks, push: deps.push }),
+    ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
     ...auditPages({ shell, store: deps.store }),

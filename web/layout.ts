@@ -9,7 +9,17 @@ import type { ErrorView, Viewer } from './page-kit.ts';
 import type { StaticAssets } from './static-assets.ts';
 
 export type NavKey =
-  'dashboard' | 'envoys' | 'tasks' | 'queries' | 'config' | 'audit' | 'enroll' | 'users' | 'tokens' | 'none';
+  | 'dashboard'
+  | 'envoys'
+  | 'tasks'
+  | 'workflows'
+  | 'queries'
+  | 'config'
+  | 'audit'
+  | 'enroll'
+  | 'users'
+  | 'tokens'
+  | 'none';
 
 interface NavItem {
   readonly key: NavKey;
@@ -22,6 +32,7 @@ const navItems: readonly NavItem[] = [
   { key: 'dashboard', href: '/', label: 'Dashboard', needs: 'fleet.read' },
   { key: 'envoys', href: '/envoys', label: 'Envoys', needs: 'fleet.read' },
   { key: 'tasks', href: '/tasks', label: 'Tasks', needs: 'fleet.read' },
+  { key: 'workflows', href: '/workflows', label: 'Workflows', needs: 'fleet.read' },
   { key: 'queries', href: '/queries', label: 'Live query', needs: 'query.execute' },
   { key: 'config', href: '/config', label: 'Config', needs: 'fleet.read' },
   { key: 'audit', href: '/audit', label: 'Audit', needs: 'audit.read' },

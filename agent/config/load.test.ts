@@ -30,6 +30,15 @@ describe('agent config', () => {
     assert.deepEqual(parseAgentConfig('', 'e.yaml').tasks, defaultAgentConfig.tasks);
   });
 
+  it('reads tasks.allow_forced, false unless set', () => {
+    assert.equal(defaultAgentConfig.tasks.allowForced, false);
+    assert.equal(parseAgentConfig('tasks:\n  allow_forced: true\n', 'f.yaml').tasks.allowForced, true);
+    assert.throws(
+      () => parseAgentConfig('tasks:\n  allow_forced: 1\n', 'f.yaml'),
+      /^AgentConfigError: f\.yaml:2:17: tasks\.allow_forced must be true or false$/,
+    );
+  });
+
   it('names the file, line and key of each mistake', () => {
     const cases: [string, RegExp][] = [
       ['tasks:\n  adhoc: yes please\n', /^c\.yaml:2:10: tasks\.adhoc must be true or false$/],
@@ -41,7 +50,7 @@ describe('agent config', () => {
       ],
       [
         'tasks:\n  adhoc: true\n  adhok: false\n',
-        /^c\.yaml:3:3: unknown key tasks\.adhok; known: tasks\.adhoc, tasks\.allow, tasks\.stacks$/,
+        /^c\.yaml:3:3: unknown key tasks\.adhok; known: tasks\.adhoc, tasks\.allow, tasks\.stacks, tasks\.allow_forced$/,
       ],
       ['task:\n  adhoc: true\n', /^c\.yaml:1:1: unknown key task; known: tasks$/],
       ['- a\n', /the file must be a mapping/],

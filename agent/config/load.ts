@@ -21,12 +21,14 @@ export interface AgentConfig {
     readonly allow: ReadonlySet<string>;
     /** Whether named tasks from the published stacks (in this host's bundle) run. */
     readonly stacks: boolean;
+    /** Whether a command forced past the server's guardrail also skips the agent's own command guard. */
+    readonly allowForced: boolean;
   };
 }
 
 export const defaultAgentConfig: AgentConfig = {
   file: undefined,
-  tasks: { adhoc: true, allow: new Set(builtinTaskNames), stacks: true },
+  tasks: { adhoc: true, allow: new Set(builtinTaskNames), stacks: true, allowForced: false },
 };
 
 /** A config file the agent cannot start with: code config.invalid, the message names file, line and key. */
@@ -40,7 +42,7 @@ export class AgentConfigError extends VigoError {
 const maxConfigBytes = 64 * 1024;
 const knownKeys: Readonly<Record<string, readonly string[]>> = {
   '': ['tasks'],
-  tasks: ['adhoc', 'allow', 'stacks'],
+  tasks: ['adhoc', 'allow', 'stacks', 'allow_forced'],
 };
 
 /**
@@ -99,20 +101,15 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
     tasksNode === undefined || tasksNode === null
       ? new Map<string, Node | null>()
       : mapping(tasksNode, 'tasks');
-  let adhoc = defaultAgentConfig.tasks.adhoc;
-  const adhocNode = tasks.get('adhoc');
-  if (adhocNode !== undefined) {
-    if (!isScalar(adhocNode) || typeof adhocNode.value !== 'boolean')
-      fail(adhocNode, 'tasks.adhoc must be true or false');
-    adhoc = (adhocNode as { value: boolean }).value;
-  }
-  let stacks = defaultAgentConfig.tasks.stacks;
-  const stacksNode = tasks.get('stacks');
-  if (stacksNode !== undefined) {
-    if (!isScalar(stacksNode) || typeof stacksNode.value !== 'boolean')
-      fail(stacksNode, 'tasks.stacks must be true or false');
-    stacks = (stacksNode as { value: boolean }).value;
-  }
+  const flag = (key: 'adhoc' | 'stacks' | 'allow_forced', fallback: boolean): boolean => {
+    const node = tasks.get(key);
+    if (node === undefined) return fallback;
+    if (!isScalar(node) || typeof node.value !== 'boolean') fail(node, `tasks.${key} must be true or false`);
+    return (node as { value: boolean }).value;
+  };
+  const adhoc = flag('adhoc', defaultAgentConfig.tasks.adhoc);
+  const stacks = flag('stacks', defaultAgentConfig.tasks.stacks);
+  const allowForced = flag('allow_forced', defaultAgentConfig.tasks.allowForced);
   let allow = defaultAgentConfig.tasks.allow;
   const allowNode = tasks.get('allow');
   if (allowNode !== undefined) {
@@ -130,5 +127,5 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
     }
     allow = names;
   }
-  return { file, tasks: { adhoc, allow, stacks } };
+  return { file, tasks: { adhoc, allow, stacks, allowForced } };
 }

@@ -6,6 +6,8 @@
 import { VigoError } from '../../server/core/index.ts';
 import { parseStackTasks } from '../tasks/stack-tasks.ts';
 import type { StackTask } from '../tasks/stack-tasks.ts';
+import { parseStackQueries } from '../tasks/stack-queries.ts';
+import type { StackQuery } from '../tasks/stack-queries.ts';
 
 export interface BundleResource {
   readonly id: string;
@@ -42,6 +44,8 @@ export interface BundleDocument {
   readonly resources: readonly BundleResource[];
   /** Named tasks from the stacks this host may be asked to run, by name (empty when none). */
   readonly tasks: ReadonlyMap<string, StackTask>;
+  /** Named read-only queries from the stacks, by name (empty when none). */
+  readonly queries: ReadonlyMap<string, StackQuery>;
 }
 
 /** Limits of the run report (agent.proto ResourceResult / RunReport), checked here so a run is never refused. */
@@ -158,7 +162,7 @@ function checkReferences(resources: readonly BundleResource[], p: Problems): voi
   });
 }
 
-function parseHeader(raw: Json, p: Problems): Omit<BundleDocument, 'resources' | 'tasks'> {
+function parseHeader(raw: Json, p: Problems): Omit<BundleDocument, 'resources' | 'tasks' | 'queries'> {
   if (raw.format_version !== 1)
     p.add('format_version', `is ${JSON.stringify(raw.format_version)}, this agent reads format 1 only`);
   for (const key of ['policy_version', 'issued_at_ms', 'expires_at_ms', 'secrets_epoch'])
@@ -216,6 +220,8 @@ export function parseBundleDocument(json: unknown): BundleDocument {
     checkReferences(resources, p);
   const stackTasks = parseStackTasks(json.tasks);
   if ('problem' in stackTasks) p.add('tasks', stackTasks.problem);
+  const stackQueries = parseStackQueries(json.queries);
+  if ('problem' in stackQueries) p.add('queries', stackQueries.problem);
   if (p.list.length > 0) {
     const shown = p.list.slice(0, maxProblemsShown);
     const more = p.list.length > shown.length ? `; … and ${p.list.length - shown.length} more` : '';
@@ -225,5 +231,10 @@ export function parseBundleDocument(json: unknown): BundleDocument {
       { problems: p.list },
     );
   }
-  return { ...header, resources, tasks: 'tasks' in stackTasks ? stackTasks.tasks : new Map() };
+  return {
+    ...header,
+    resources,
+    tasks: 'tasks' in stackTasks ? stackTasks.tasks : new Map(),
+    queries: 'queries' in stackQueries ? stackQueries.queries : new Map(),
+  };
 }

@@ -55,7 +55,7 @@ export interface AgentRunnerOptions {
   /** Whether the agent holds its AgentStream between cycles (the daemon); default false. */
   holdStreams?: boolean;
   /** The server asked for a check-in now (ForcePush on the stream). */
-  onForcePush?: (reason: string) => void;
+  onForcePush?: (reason: string, traceparent: string) => void;
   streamTimings?: AgentConnectionOptions['streamTimings'];
   /** Shared by convergence and tasks; one is made when none is given. */
   workLock?: WorkLock;
@@ -95,6 +95,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
           lock,
           policy: options.taskPolicy,
           configFile: options.taskPolicy.configFile,
+          protectedPaths: [paths.root],
           stackTasks: () => {
             const held = cache.read(Date.now());
             return held.state === 'valid' ? held.document.tasks : new Map();
@@ -109,7 +110,20 @@ export function createAgentRunner(options: AgentRunnerOptions) {
         })
       : undefined;
   const work =
-    tasks === undefined ? undefined : createStreamWork(tasks, new LiveQueries({ traits: traitSource, log }));
+    tasks === undefined
+      ? undefined
+      : createStreamWork(
+          tasks,
+          new LiveQueries({
+            traits: traitSource,
+            log,
+            stackQueries: () => {
+              const held = cache.read(Date.now());
+              return held.state === 'valid' ? held.document.queries : new Map();
+            },
+          }),
+        );
+  let pushTrace: string | undefined;
   const connection = new AgentConnection({
     loaded,
     log,
@@ -118,7 +132,11 @@ export function createAgentRunner(options: AgentRunnerOptions) {
       const held = cache.read(Date.now());
       return held.state === 'valid' ? held.document.policy_version : 0;
     },
-    onForcePush: options.onForcePush,
+    onForcePush: (reason, traceparent) => {
+      // The check-in a push asks for carries its trace, so the server can follow the push to its effect.
+      if (traceparent !== '') pushTrace = traceparent;
+      options.onForcePush?.(reason, traceparent);
+    },
     streamTimings: options.streamTimings,
     work,
   });
@@ -218,9 +236,11 @@ export function createAgentRunner(options: AgentRunnerOptions) {
         stateFingerprint: kept?.merkle_root ?? '',
         traitsHash: payload.hash,
         secretsEpoch: kept?.secrets_epoch ?? 0,
+        ...(pushTrace === undefined ? {} : { traceparent: pushTrace }),
       },
       payload.json,
     );
+    pushTrace = undefined;
     connection.followReply(response);
     if (Number(response.secretsEpoch) !== secrets.epoch) secrets = { epoch: -1, values: new Map() };
     let fresh: BundleDocument | undefined;

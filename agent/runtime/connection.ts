@@ -32,7 +32,7 @@ export interface AgentConnectionOptions {
   /** The policy_version of the bundle the agent holds, for the stream's Hello. */
   readonly policyVersion: () => number;
   /** The server asked for a check-in now (ForcePush on the stream). */
-  readonly onForcePush?: (reason: string) => void;
+  readonly onForcePush?: (reason: string, traceparent: string) => void;
   readonly streamTimings?: Partial<StreamKeeperTimings>;
   /** Runs the tasks and live queries the server pushes on the stream. */
   readonly work?: StreamWork;
@@ -141,7 +141,7 @@ export class AgentConnection {
         log: this.#options.log,
         timings: this.#timings,
         policyVersion: this.#options.policyVersion,
-        onForcePush: (reason) => this.#options.onForcePush?.(reason),
+        onForcePush: (reason, traceparent) => this.#options.onForcePush?.(reason, traceparent),
         work: this.#options.work,
         onReleased: () => {
           if (this.#keeper !== keeper) return;

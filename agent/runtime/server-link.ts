@@ -45,6 +45,8 @@ export interface CheckInInput {
   traitsHash: string;
   traitsJson?: string;
   secretsEpoch: number;
+  /** W3C traceparent of the check-in (that of the ForcePush that asked for it), or absent. */
+  traceparent?: string;
 }
 
 /** An open AgentStream: what the server sends, and a way to send signed messages. */
@@ -111,6 +113,7 @@ export class ServerLink {
           traitsHash: input.traitsHash,
           traitsJson: input.traitsJson === undefined ? new Uint8Array() : Buffer.from(input.traitsJson),
           secretsEpoch: BigInt(input.secretsEpoch),
+          traceparent: input.traceparent ?? '',
         }),
         this.#deadline(),
       ),

@@ -76,7 +76,7 @@ function send(stream: Opened, kind: MessageInitShape<typeof AgentStreamResponseS
 
 function keeper(
   releaseAfterMs: number | undefined,
-  events: { forcePushes: string[]; released: number },
+  events: { forcePushes: string[]; traces?: string[]; released: number },
 ): StreamKeeper {
   return new StreamKeeper(
     {
@@ -84,7 +84,10 @@ function keeper(
       log: silentLogger,
       timings: { heartbeatMs: 50, reopenInitialMs: 20, reopenMaxMs: 100 },
       policyVersion: () => 7,
-      onForcePush: (reason) => events.forcePushes.push(reason),
+      onForcePush: (reason, traceparent) => {
+        events.forcePushes.push(reason);
+        events.traces?.push(traceparent);
+      },
       onReleased: () => (events.released += 1),
     },
     releaseAfterMs,
@@ -92,8 +95,8 @@ function keeper(
 }
 
 describe('StreamKeeper', () => {
-  it('says Hello first, sends heartbeats, answers a Ping and passes on a ForcePush', async () => {
-    const events = { forcePushes: [] as string[], released: 0 };
+  it('says Hello first, sends heartbeats, answers a Ping and passes on a ForcePush with its trace', async () => {
+    const events = { forcePushes: [] as string[], traces: [] as string[], released: 0 };
     const held = keeper(undefined, events);
     try {
       const stream = await until('the stream', () => opened.at(-1));
@@ -111,6 +114,11 @@ describe('StreamKeeper', () => {
       send(stream, { case: 'forcePush', value: { reason: 'policy changed' } });
       await until('the ForcePush', () => events.forcePushes[0]);
       assert.deepEqual(events.forcePushes, ['policy changed']);
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      send(stream, { case: 'forcePush', value: { reason: 'traced', traceparent } });
+      send(stream, { case: 'forcePush', value: { reason: 'bad trace', traceparent: 'not-a-trace' } });
+      await until('both ForcePushes', () => events.forcePushes[2]);
+      assert.deepEqual(events.traces, ['', traceparent, ''], 'a malformed traceparent is passed on as none');
     } finally {
       held.stop();
     }

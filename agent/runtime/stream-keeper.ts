@@ -12,6 +12,7 @@
  *   running, a live query being answered) holds the release until its answer has gone out.
  */
 import type { Logger } from '../../server/core/index.ts';
+import { parseTraceparent, traceIdOf } from '../../server/core/index.ts';
 import { errorCodeOf, streamTimings } from '../../protocol/index.ts';
 import type { AgentStreamResponse, LiveQuery, PayloadInit, TaskDispatch } from '../../protocol/index.ts';
 import type { LinkStream, ServerLink } from './server-link.ts';
@@ -53,7 +54,8 @@ export interface StreamKeeperOptions {
   /** The policy_version the Hello reports: the bundle the agent holds. */
   readonly policyVersion: () => number;
   /** The server asked for a check-in now. */
-  readonly onForcePush: (reason: string) => void;
+  /** `traceparent`: the push's W3C traceparent when it is a valid one, else "". */
+  readonly onForcePush: (reason: string, traceparent: string) => void;
   /** A stream that is released ended (idle, or by itself); the keeper is done. */
   readonly onReleased: () => void;
   /** Runs pushed work; without it, tasks and live queries are logged and ignored. */
@@ -153,8 +155,14 @@ export class StreamKeeper {
         this.#stream?.send({ kind: { case: 'heartbeat', value: { pingId: kind.value.pingId } } });
         return;
       case 'forcePush':
-        this.#options.log.info('the server asked for a check-in now', { reason: kind.value.reason });
-        this.#options.onForcePush(kind.value.reason);
+        {
+          const traceparent = parseTraceparent(kind.value.traceparent) ?? '';
+          this.#options.log.info('the server asked for a check-in now', {
+            reason: kind.value.reason,
+            ...(traceparent === '' ? {} : { traceId: traceIdOf(traceparent) }),
+          });
+          this.#options.onForcePush(kind.value.reason, traceparent);
+        }
         return;
       case 'taskDispatch':
         if (this.#options.work === undefined) break;

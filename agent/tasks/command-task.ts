@@ -12,6 +12,9 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { TailBuffer } from './tail-buffer.ts';
 
+/** Where a command task's shell starts. */
+export const commandTaskCwd = '/';
+
 export interface CommandTaskInput {
   readonly command: string;
   readonly timeoutMs: number;
@@ -76,7 +79,7 @@ export function runCommandTask(input: CommandTaskInput): Promise<CommandTaskOutc
     const stdout = new TailBuffer(input.outputMaxBytes);
     const stderr = new TailBuffer(input.outputMaxBytes);
     const child = spawn('/bin/sh', ['-c', gateScript, 'vigo-task', input.command], {
-      cwd: '/',
+      cwd: commandTaskCwd,
       env: { ...taskEnvironment(input.parentEnv ?? process.env, input.taskId), ...input.extraEnv },
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],

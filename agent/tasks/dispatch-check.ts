@@ -123,6 +123,7 @@ export function checkDispatch(dispatch: TaskDispatch): CheckedDispatch {
       nice: dispatch.nice,
       dryRun: dispatch.dryRun,
       traceparent,
+      force: dispatch.force,
     },
   };
 }

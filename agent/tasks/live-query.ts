@@ -6,12 +6,19 @@
  * at once, so a flood of queries cannot pile up collector runs.
  *
  * A path walks object keys and, for arrays, decimal indexes ("mounts.0.mountpoint").
+ *
+ * A LiveQuery with a query_name is answered from that named query's definition in the bundle the agent
+ * holds (stack-queries.ts): its trait as above, or its read-only probe (query-probes.ts). A name the
+ * bundle does not define is answered with an error: the server cannot make the agent run anything else.
  */
 import type { Logger } from '../../server/core/index.ts';
 import { protocolLimits, streamTimings } from '../../protocol/index.ts';
 import type { LiveQuery } from '../../protocol/index.ts';
 import type { TraitSource } from '../traits/index.ts';
 import { clipText } from './dispatch-check.ts';
+import { runProbe } from './query-probes.ts';
+import type { ProbeRoots } from './query-probes.ts';
+import type { StackQuery } from './stack-queries.ts';
 
 export interface QueryAnswer {
   readonly queryId: string;
@@ -28,6 +35,10 @@ export interface LiveQueriesOptions {
   readonly maxRunning?: number;
   /** How long collection may take before the query is answered with an error. */
   readonly budgetMs?: number;
+  /** The named queries of the bundle the agent holds now (none without a valid bundle). */
+  readonly stackQueries?: () => ReadonlyMap<string, StackQuery>;
+  /** Where probes read the dpkg database and /proc (tests point them elsewhere). */
+  readonly probeRoots?: ProbeRoots;
 }
 
 export const defaultMaxLiveQueries = 4;
@@ -81,7 +92,12 @@ export class LiveQueries {
     }
     const fail = (error: string): void =>
       reply({ queryId: query.queryId, valueJson: Buffer.alloc(0), error: clipText(error) });
-    const problem = pathProblem(query.traitPath);
+    const named = query.queryName === '' ? undefined : this.#named(query.queryName);
+    if (named !== undefined && 'problem' in named) {
+      fail(named.problem);
+      return;
+    }
+    const problem = named === undefined ? pathProblem(query.traitPath) : undefined;
     if (problem !== undefined) {
       fail(problem);
       return;
@@ -92,7 +108,13 @@ export class LiveQueries {
       return;
     }
     this.#running += 1;
-    void this.#read(query.traitPath)
+    const work =
+      named === undefined
+        ? this.#read(query.traitPath)
+        : named.query.kind === 'trait'
+          ? this.#read(named.query.trait)
+          : this.#probe(named.query);
+    void work
       .then(
         (answer) =>
           'error' in answer
@@ -103,6 +125,42 @@ export class LiveQueries {
       .finally(() => {
         this.#running -= 1;
       });
+  }
+
+  /** The named query's definition in the held bundle, or why there is none. */
+  #named(name: string): { query: StackQuery } | { problem: string } {
+    const query = this.#options.stackQueries?.().get(name);
+    if (query !== undefined) return { query };
+    const known = [...(this.#options.stackQueries?.().keys() ?? [])];
+    return {
+      problem: `unknown query ${JSON.stringify(clipText(name, 64))}: the bundle this agent holds ${
+        known.length === 0 ? 'defines no queries' : `defines ${clipText(known.join(', '), 512)}`
+      }`,
+    };
+  }
+
+  async #probe(query: Extract<StackQuery, { kind: 'probe' }>): Promise<{ json: Buffer } | { error: string }> {
+    const budgetMs = this.#options.budgetMs ?? defaultBudgetMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timed out');
+    const timeout = new Promise<typeof timedOut>((resolve) => {
+      timer = setTimeout(() => resolve(timedOut), budgetMs);
+    });
+    let value: unknown;
+    try {
+      value = await Promise.race([runProbe(query.probe, query.args, this.#options.probeRoots), timeout]);
+    } catch (err) {
+      return { error: `probe ${query.probe} of query ${query.name} failed: ${(err as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+    if (value === timedOut) return { error: `probe ${query.probe} timed out after ${budgetMs} ms` };
+    const json = Buffer.from(JSON.stringify(value), 'utf8');
+    if (json.length > protocolLimits.queryValueMaxBytes)
+      return {
+        error: `the answer of query ${query.name} is ${json.length} bytes of JSON; the limit is ${protocolLimits.queryValueMaxBytes}`,
+      };
+    return { json };
   }
 
   async #read(tp: string): Promise<{ json: Buffer } | { error: string }> {

@@ -38,6 +38,8 @@ export interface AgentSetup {
   readonly maxQueued?: number;
   readonly traits?: TraitSource;
   readonly dir?: string;
+  /** Paths the command guard protects besides the fixed ones. */
+  readonly protectedPaths?: readonly string[];
   /** The named tasks of the stacks in the bundle the agent holds. */
   readonly stackTasks?: () => ReadonlyMap<string, StackTask>;
 }
@@ -63,6 +65,7 @@ export function agentUnderTest(server: AgentStreamServer, setup: AgentSetup = {}
     maxQueued: setup.maxQueued,
     killGraceMs: 500,
     configFile: '/etc/vigo/agent.yaml',
+    protectedPaths: setup.protectedPaths ?? [],
   });
   const traits = setup.traits ?? createTraitCollector({ collectors: [] });
   const work = createStreamWork(runner, new LiveQueries({ traits, log: silentLogger }));

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { MessageInitShape } from '@bufbuild/protobuf';
@@ -199,6 +200,49 @@ describe('TaskRunner on AgentStream', () => {
     const params = await resultFor(stream, dispatch(stream, { ...named('vigo.traits'), params: { x: '1' } }));
     assert.match(params.message, /does not take the param "x"/);
     assert.equal(fs.existsSync(marker), false);
+  });
+
+  it('refuses a command the agent guardrail matches, forced or not, and runs none of it', async () => {
+    const guarded = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-guarded-'));
+    try {
+      const agent = start({ protectedPaths: [guarded] });
+      const marker = path.join(agent.dir, 'ran');
+      const stream = await connected(agent);
+      const plain = await resultFor(stream, dispatch(stream, command(`touch ${marker}; rm -rf ${guarded}`)));
+      assert.equal(plain.status, TaskStatus.REJECTED);
+      assert.equal(plain.startedAtMs, 0n);
+      assert.match(plain.message, /^task\.agent_refused: the agent guardrail "delete-agent-files"/);
+      const forced = await resultFor(
+        stream,
+        dispatch(stream, { ...command(`touch ${marker}; sudo systemctl stop vigo-envoy`), force: true }),
+      );
+      assert.equal(forced.status, TaskStatus.REJECTED);
+      assert.match(forced.message, /^task\.agent_refused: the agent guardrail "stop-agent-service"/);
+      assert.match(forced.message, /tasks\.allow_forced: false in \/etc\/vigo\/agent\.yaml/);
+      assert.equal(fs.existsSync(marker), false, 'no part of a refused command ran');
+      assert.equal(fs.existsSync(guarded), true);
+    } finally {
+      fs.rmSync(guarded, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a forced command the guardrail matches only where tasks.allow_forced is true', async () => {
+    const guarded = fs.mkdtempSync(path.join(os.tmpdir(), 'vigo-guarded-'));
+    try {
+      const agent = start({ protectedPaths: [guarded], policy: { allowForced: true } });
+      const stream = await connected(agent);
+      const unforced = await resultFor(stream, dispatch(stream, command(`rm -f ${guarded}/old.log`)));
+      assert.equal(unforced.status, TaskStatus.REJECTED, 'without force the guardrail still applies');
+      fs.writeFileSync(path.join(guarded, 'old.log'), 'x');
+      const forced = await resultFor(
+        stream,
+        dispatch(stream, { ...command(`rm -f ${guarded}/old.log`), force: true }),
+      );
+      assert.equal(forced.status, TaskStatus.SUCCEEDED, forced.message);
+      assert.equal(fs.existsSync(path.join(guarded, 'old.log')), false);
+    } finally {
+      fs.rmSync(guarded, { recursive: true, force: true });
+    }
   });
 
   it('rejects a dry-run command task and invalid dispatches; one without a UUID gets no answer', async () => {

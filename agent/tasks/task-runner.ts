@@ -2,7 +2,8 @@
  * Runs the tasks the server dispatches on AgentStream and sends their results.
  *
  * - Every dispatch is checked first (dispatch-check.ts) and against this host's policy (tasks.adhoc,
- *   tasks.allow); a refused one is answered REJECTED and never run.
+ *   tasks.allow), and a command against the agent guardrail (command-guard.ts); a refused one is answered
+ *   REJECTED and never run.
  * - At-least-once delivery: a task_id in the result store is answered from it, never run again; one that
  *   is queued or running is not started twice.
  * - Tasks take the host-wide work lock (work-lock.ts), so they run one at a time, in arrival order, never
@@ -15,7 +16,9 @@ import type { Logger } from '../../server/core/index.ts';
 import { protocolLimits } from '../../protocol/index.ts';
 import type { TaskDispatch } from '../../protocol/index.ts';
 import type { NamedTask, NamedTaskOutcome } from './builtin-tasks.ts';
-import { runCommandTask } from './command-task.ts';
+import type { ErrorCode } from '../../server/core/index.ts';
+import { scanCommand } from './command-guard.ts';
+import { commandTaskCwd, runCommandTask } from './command-task.ts';
 import { checkDispatch, clipText } from './dispatch-check.ts';
 import { fitResults } from './result-budget.ts';
 import { stackTaskEnvironment } from './stack-tasks.ts';
@@ -34,6 +37,8 @@ export interface TaskPolicy {
   readonly observeOnly?: boolean;
   /** Whether named tasks from the published stacks (carried in this host's bundle) run; default true. */
   readonly stacks?: boolean;
+  /** Whether a command forced past the server's guardrail also skips the agent's own; default false. */
+  readonly allowForced?: boolean;
 }
 
 /** Sends one result on the open stream; throws when it cannot. */
@@ -53,9 +58,14 @@ export interface TaskRunnerOptions {
   readonly killGraceMs?: number;
   /** Where the agent's config lives, named in refusals. */
   readonly configFile?: string;
+  /** The agent's own files (state dir, config file) that the command guard protects besides the fixed ones. */
+  readonly protectedPaths?: readonly string[];
 }
 
 export const defaultMaxQueuedTasks = 64;
+
+/** Starts the message of a TaskResult the agent guardrail refused, so scripts can match it. */
+export const agentRefusedCode: ErrorCode = 'task.agent_refused';
 
 interface TimedOut {
   readonly status: 'timed_out';
@@ -195,7 +205,7 @@ export class TaskRunner {
       if (!policy.adhoc) return `ad-hoc command tasks are disabled on this host (tasks.adhoc: false${where})`;
       if (policy.observeOnly === true)
         return 'the agent runs with --dry-run and changes nothing; command tasks are refused';
-      return undefined;
+      return this.#guardRefusal(task, action.command, where);
     }
     const named = namedTasks.get(action.name);
     const fromStacks = named === undefined ? this.#stackTask(action.name) : undefined;
@@ -223,6 +233,27 @@ export class TaskRunner {
         .map((k) => JSON.stringify(clipText(k, 64)))
         .join(', ')}`;
     return undefined;
+  }
+
+  /** The agent guardrail's refusal of a command (code task.agent_refused), or undefined when it may run. */
+  #guardRefusal(task: TaskRequest, command: string, where: string): string | undefined {
+    if (task.force && this.#options.policy.allowForced === true) return undefined;
+    const match = scanCommand(command, {
+      protectedPaths: [
+        ...(this.#options.protectedPaths ?? []),
+        ...(this.#options.configFile === undefined ? [] : [this.#options.configFile]),
+      ],
+      protectedPids: [process.pid],
+      cwd: commandTaskCwd,
+    });
+    if (match === undefined) return undefined;
+    const forced = task.force
+      ? ` The task was forced past the server's guardrail, which this host does not allow (tasks.allow_forced: false${where}).`
+      : '';
+    return (
+      `${agentRefusedCode}: the agent guardrail "${match.rule}" (${match.description}) refuses this command: ` +
+      `${clipText(match.detail, 256)}.${forced}`
+    );
   }
 
   #stackTask(name: string): StackTask | undefined {

@@ -16,6 +16,8 @@ export interface TaskRequest {
   readonly nice: number;
   readonly dryRun: boolean;
   readonly traceparent: string;
+  /** The operator forced the task past the server's guardrail. */
+  readonly force: boolean;
 }
 
 /** A TaskResult in plain data: what the agent stores and sends. */

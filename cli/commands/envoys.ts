@@ -2,6 +2,13 @@
  * `vigocli envoys list|show|revoke|push`: the fleet as the server's in-memory index sees it. An envoy is
  * named by its id or, where that is unambiguous, by its exact hostname.
  */
+import { convergenceStatuses, driftLevels, reachabilities } from '../../server/convergence/index.ts';
+import type {
+  ConvergenceHistoryItem,
+  ConvergenceStatus,
+  DriftLevel,
+  Reachability,
+} from '../../server/convergence/index.ts';
 import type { ResourceOutcomeView, RunView } from '../../server/runs/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';
@@ -21,6 +28,11 @@ export interface EnvoyView {
   agentVersion: string | null;
   intervalMs: number | null;
   forcePush: boolean;
+  convergence: ConvergenceStatus;
+  drift: DriftLevel;
+  reachability: Reachability;
+  convergenceSince: string | null;
+  lastRunId: string | null;
 }
 
 interface EnvoyPage {
@@ -38,15 +50,25 @@ interface EnvoyDetail extends EnvoyView {
 const envoysPath = '/api/v1/envoys';
 const statuses = ['active', 'revoked', 'stale'];
 const maxPageSize = 1000;
+const maxHistory = 500;
+const defaultHistory = 10;
+/** The list filters that take one of a closed set of values: flag (and query parameter) → values. */
+const stateFilters: readonly [string, readonly string[]][] = [
+  ['status', statuses],
+  ['convergence', convergenceStatuses],
+  ['drift', driftLevels],
+  ['reachability', reachabilities],
+];
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function listQuery(input: CommandInput, limit: number | undefined, cursor: string | null): string {
   const params = new URLSearchParams();
-  const status = input.value('status');
-  if (status !== undefined) {
-    if (!statuses.includes(status))
-      throw usageError(`--status must be one of ${statuses.join(', ')}, got ${status}`);
-    params.set('status', status);
+  for (const [flag, values] of stateFilters) {
+    const value = input.value(flag);
+    if (value === undefined) continue;
+    if (!values.includes(value))
+      throw usageError(`--${flag} must be one of ${values.join(', ')}, got ${value}`);
+    params.set(flag, value);
   }
   const hostname = input.value('hostname');
   if (hostname !== undefined) params.set('hostname', hostname);
@@ -98,12 +120,20 @@ async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
     e.id,
     e.hostname,
     e.status,
+    e.convergence,
+    e.drift,
+    e.reachability,
     lastSeen(e, nowMs),
     String(e.policyVersion),
     e.agentVersion ?? '',
     e.forcePush ? 'pending' : '',
   ]);
-  ctx.io.out(table(['ID', 'HOSTNAME', 'STATUS', 'LAST SEEN', 'POLICY', 'AGENT', 'PUSH'], rows));
+  ctx.io.out(
+    table(
+      ['ID', 'HOSTNAME', 'STATUS', 'CONVERGENCE', 'DRIFT', 'REACH', 'LAST SEEN', 'POLICY', 'AGENT', 'PUSH'],
+      rows,
+    ),
+  );
   if (page.nextCursor !== null) {
     ctx.io.out(
       `(${page.items.length} of ${page.total} shown; --all lists every one, or narrow with filters)\n`,
@@ -149,7 +179,24 @@ function envoyPath(id: string, action = ''): string {
   return `${envoysPath}/${encodeURIComponent(id)}${action}`;
 }
 
-function printDetail(ctx: CommandContext, envoy: EnvoyDetail): void {
+interface HistoryPage {
+  items: ConvergenceHistoryItem[];
+  nextBefore: number | null;
+}
+
+const moved = (from: string, to: string): string => (from === to ? to : `${from} -> ${to}`);
+
+function historyRows(items: readonly ConvergenceHistoryItem[]): string[][] {
+  return items.map((h) => [
+    shortIso(h.at),
+    moved(h.fromStatus, h.status),
+    moved(h.fromDrift, h.drift),
+    h.fromReachability === null || h.reachability === null ? '' : moved(h.fromReachability, h.reachability),
+    h.runId ?? '',
+  ]);
+}
+
+function printDetail(ctx: CommandContext, envoy: EnvoyDetail, history: HistoryPage): void {
   const nowMs = Date.now();
   const lines = [
     `Envoy ${envoy.hostname}`,
@@ -162,6 +209,9 @@ function printDetail(ctx: CommandContext, envoy: EnvoyDetail): void {
     `  interval:       ${envoy.intervalMs === null ? 'unknown' : `${Math.round(envoy.intervalMs / 1000)}s`}`,
     `  state:          ${envoy.stateFingerprint ?? 'not reported'}`,
     `  force push:     ${envoy.forcePush ? 'pending (full bundle at the next check-in)' : 'no'}`,
+    `  convergence:    ${envoy.convergence}${envoy.convergenceSince === null ? '' : ` (since ${shortIso(envoy.convergenceSince)})`}`,
+    `  drift:          ${envoy.drift}`,
+    `  reachability:   ${envoy.reachability}`,
     '',
   ];
   ctx.io.out(lines.join('\n'));
@@ -176,13 +226,24 @@ function printDetail(ctx: CommandContext, envoy: EnvoyDetail): void {
   );
   if (envoy.resources.length > 0)
     ctx.io.out(`\nResources in the last run:\n${table(outcomeHeaders, outcomeRows(envoy.resources))}`);
+  if (history.items.length > 0) {
+    const more = history.nextBefore === null ? '' : ' (--history N shows more)';
+    ctx.io.out(
+      `\nConvergence history (newest ${history.items.length})${more}:\n` +
+        table(['AT', 'CONVERGENCE', 'DRIFT', 'REACH', 'RUN'], historyRows(history.items)),
+    );
+  } else ctx.io.out('\nConvergence history: no transitions yet\n');
 }
 
 async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
   const { id } = await resolveEnvoy(ctx, input);
-  const envoy = await ctx.client.call<EnvoyDetail>('GET', envoyPath(id));
-  if (ctx.json) return printJson(ctx.io, envoy);
-  printDetail(ctx, envoy);
+  const limit = wholeNumberFlag(input, 'history', 1, maxHistory) ?? defaultHistory;
+  const [envoy, history] = await Promise.all([
+    ctx.client.call<EnvoyDetail>('GET', envoyPath(id)),
+    ctx.client.call<HistoryPage>('GET', envoyPath(id, `/convergence/history?limit=${limit}`)),
+  ]);
+  if (ctx.json) return printJson(ctx.io, { ...envoy, convergenceHistory: history.items });
+  printDetail(ctx, envoy, history);
 }
 
 async function revoke(ctx: CommandContext, input: CommandInput): Promise<void> {
@@ -229,9 +290,12 @@ const envoyArg = { name: 'ENVOY', doc: 'the envoy id, or its exact hostname' };
 export const envoyCommands: readonly CommandSpec[] = [
   {
     path: ['envoys', 'list'],
-    summary: 'List envoys with status, last check-in and policy version (filter, page, --all)',
+    summary: 'List envoys with status, convergence, last check-in and policy version (filter, page, --all)',
     flags: [
       { name: 'status', value: 'STATUS', doc: 'active, stale or revoked' },
+      { name: 'convergence', value: 'STATE', doc: convergenceStatuses.join(', ') },
+      { name: 'drift', value: 'LEVEL', doc: driftLevels.join(', ') },
+      { name: 'reachability', value: 'STATE', doc: reachabilities.join(', ') },
       { name: 'hostname', value: 'GLOB', doc: 'hostnames matching a glob such as web-*' },
       {
         name: 'trait',
@@ -250,8 +314,16 @@ export const envoyCommands: readonly CommandSpec[] = [
   },
   {
     path: ['envoys', 'show'],
-    summary: 'One envoy: its state, traits, recent runs and the outcome of each resource in its last run',
+    summary:
+      'One envoy: its state and convergence history, traits, recent runs and the outcome of each resource in its last run',
     args: [envoyArg],
+    flags: [
+      {
+        name: 'history',
+        value: 'N',
+        doc: `convergence transitions to show, newest first, 1 to ${maxHistory} (default ${defaultHistory})`,
+      },
+    ],
     run: show,
   },
   {

@@ -3,6 +3,10 @@
  * shown as a table of distinct values with how many envoys answered each, then the envoys that did not
  * answer and those that could not read the trait. Vigo's `traits livequery <uuid> <trait.path>` is the
  * one-target case.
+ *
+ * `vigocli query run NAME TARGET...`: the same for a named read-only query of the stacks (queries.vgo): a
+ * trait or a probe such as a file's SHA-256 or a package's version, run by each agent from the definition
+ * in its own signed bundle. `vigocli query list` shows the named queries of the active configuration.
  */
 import { parseDurationMs } from '../../server/core/index.ts';
 import type { LiveQueryAnswer } from '../../server/orchestration/index.ts';
@@ -13,6 +17,9 @@ import { printJson, wholeNumberFlag } from './input.ts';
 import { targetArg, whereFlag } from './push.ts';
 
 const deadlineMaxSeconds = 60;
+const askDetails =
+  'Envoys without an open stream are listed as not answered (offline); envoys asked that did not answer ' +
+  'by the deadline as timeout. Exit code 0 whenever the query ran, whoever answered.';
 const rawMax = 1000;
 const shownValueChars = 200;
 
@@ -39,8 +46,9 @@ function printAnswer(ctx: CommandContext, answer: LiveQueryAnswer, showRows: boo
     (Date.parse(answer.finishedAt ?? answer.startedAt) - Date.parse(answer.startedAt)) /
     1000
   ).toFixed(1);
+  const asked = answer.queryName === null ? answer.traitPath : `query ${answer.queryName}`;
   const out: string[] = [
-    `${answer.traitPath} on ${answer.targeted} envoy${answer.targeted === 1 ? '' : 's'}: ${answer.answered} answered, ` +
+    `${asked} on ${answer.targeted} envoy${answer.targeted === 1 ? '' : 's'}: ${answer.answered} answered, ` +
       `${answer.notAnsweredCount} not answered (${seconds} s)`,
     '',
   ];
@@ -80,7 +88,7 @@ function printAnswer(ctx: CommandContext, answer: LiveQueryAnswer, showRows: boo
   }
   if (answer.errorCount > 0) {
     out.push(
-      `\nCould not read the trait (${answer.errorCount}):\n${table(
+      `\n${answer.queryName === null ? 'Could not read the trait' : 'Could not answer'} (${answer.errorCount}):\n${table(
         ['HOSTNAME', 'ERROR'],
         answer.errors.map((e) => [e.hostname, displayText(e.error)]),
       )}`,
@@ -90,13 +98,24 @@ function printAnswer(ctx: CommandContext, answer: LiveQueryAnswer, showRows: boo
 }
 
 async function livequery(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const targets = input.args.slice(0, -1);
-  const traitPath = input.args.at(-1) ?? '';
+  await ask(ctx, input, input.args.slice(0, -1), { traitPath: input.args.at(-1) ?? '' });
+}
+
+async function namedQuery(ctx: CommandContext, input: CommandInput): Promise<void> {
+  await ask(ctx, input, input.args.slice(1), { name: input.args[0] ?? '' });
+}
+
+async function ask(
+  ctx: CommandContext,
+  input: CommandInput,
+  targets: string[],
+  what: { traitPath: string } | { name: string },
+): Promise<void> {
   const deadline = deadlineSeconds(input);
   const raw = wholeNumberFlag(input, 'raw', 0, rawMax);
   const body = {
     targets,
-    traitPath,
+    ...what,
     ...(input.values('where').length > 0 ? { where: input.values('where') } : {}),
     ...(deadline === undefined ? {} : { deadlineSeconds: deadline }),
     ...(raw === undefined ? {} : { rawLimit: raw }),
@@ -106,6 +125,35 @@ async function livequery(ctx: CommandContext, input: CommandInput): Promise<void
   const answer = await ctx.client.call<LiveQueryAnswer>('POST', '/api/v1/queries', body, waitMs);
   if (ctx.json) return printJson(ctx.io, answer);
   printAnswer(ctx, answer, raw !== undefined);
+}
+
+interface NamedQueryView {
+  name: string;
+  description: string;
+  trait: string | null;
+  probe: string | null;
+  args: Record<string, string>;
+}
+
+async function listQueries(ctx: CommandContext): Promise<void> {
+  const answer = await ctx.client.call<{ items: NamedQueryView[] }>('GET', '/api/v1/named-queries');
+  if (ctx.json) return printJson(ctx.io, answer);
+  if (answer.items.length === 0) {
+    ctx.io.out('The active configuration defines no named queries (queries.vgo).\n');
+    return;
+  }
+  const asks = (q: NamedQueryView): string =>
+    q.trait !== null
+      ? `trait ${q.trait}`
+      : `${q.probe ?? ''} ${Object.entries(q.args)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`.trim();
+  ctx.io.out(
+    table(
+      ['NAME', 'ASKS', 'DESCRIPTION'],
+      answer.items.map((q) => [q.name, displayText(asks(q), 120), displayText(q.description, 120)]),
+    ),
+  );
 }
 
 export const traitCommands: readonly CommandSpec[] = [
@@ -126,9 +174,39 @@ export const traitCommands: readonly CommandSpec[] = [
         doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
       },
     ],
-    details:
-      'Envoys without an open stream are listed as not answered (offline); envoys asked that did not answer ' +
-      'by the deadline as timeout. Exit code 0 whenever the query ran, whoever answered.',
+    details: askDetails,
     run: livequery,
+  },
+  {
+    path: ['query', 'run'],
+    summary: 'Ask a named read-only query of the stacks (queries.vgo) now on every targeted online envoy',
+    args: [{ name: 'NAME', doc: 'the query name, as queries.vgo defines it' }, targetArg],
+    flags: [
+      whereFlag,
+      {
+        name: 'deadline',
+        value: 'DURATION',
+        doc: `answer with what has arrived by then: 1s to ${deadlineMaxSeconds}s (default 10s)`,
+      },
+      {
+        name: 'raw',
+        value: 'N',
+        doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
+      },
+    ],
+    details:
+      'Each agent answers from the definition in its own signed bundle: a trait, or a probe such as ' +
+      'file_sha256 or package_version. A name the active configuration does not define is refused ' +
+      '(query.unknown). ' +
+      askDetails,
+    run: namedQuery,
+  },
+  {
+    path: ['query', 'list'],
+    summary: 'List the named read-only queries of the active configuration (queries.vgo)',
+    args: [],
+    flags: [],
+    details: 'NAME is what vigocli query run takes; ASKS is the trait or the probe with its arguments.',
+    run: listQueries,
   },
 ];

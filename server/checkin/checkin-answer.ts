@@ -15,6 +15,7 @@ import { create } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
 import { CheckInResponseSchema, ConnectionMode, NoChangeSchema } from '../../protocol/index.ts';
 import type { CheckInResponse, PayloadOf } from '../../protocol/index.ts';
+import { observeCheckInGap } from '../convergence/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { checkInProblem, parseTraits } from './payload-limits.ts';
 import { bundleSecretsEpoch } from './policy.ts';
@@ -65,6 +66,13 @@ export function answerCheckIn(
 ): CheckInAnswer {
   const traitsJson = checkedPayload(payload);
   const { index, policy, nowMs } = context;
+  if (entry.lastCheckInAtMs !== 0)
+    entry.observedCadenceMs = observeCheckInGap(
+      entry.observedCadenceMs,
+      nowMs - entry.lastCheckInAtMs,
+      context.intervalMs,
+    );
+  entry.lastCheckInAtMs = nowMs;
   entry.lastSeenAtMs = nowMs;
   entry.intervalMs = context.intervalMs;
   if (payload.agentVersion !== entry.agentVersion) entry.agentVersion = payload.agentVersion;

@@ -4,6 +4,7 @@
  * survives kill -9. The queue is bounded; when it is full the caller is told to retry later and keeps
  * its reports. A run id already stored is acknowledged again without writing twice.
  */
+import type { ConvergenceTracker, RunSummary } from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db, Store } from '../store/index.ts';
 
@@ -45,6 +46,8 @@ export interface ResultsCommitterOptions {
   maxDelayMs: number;
   /** Told about each run once its batch is durable (the event bus). */
   onCommitted?: (run: RunRecord) => void;
+  /** Moves each envoy's convergence state with its newly stored runs, in the batch's transaction. */
+  convergence?: ConvergenceTracker;
   now?: () => number;
 }
 
@@ -68,7 +71,37 @@ function runStatus(run: RunRecord): 'converged' | 'changed' | 'failed' | 'partia
   return run.results.some((r) => r.outcome !== 'none' && r.outcome !== 'skipped') ? 'changed' : 'converged';
 }
 
-function prepareWrite(db: Db, now: () => number): (runs: RunRecord[]) => void {
+/** What the convergence model needs of a run: its resources counted by outcome. */
+export function summarizeRun(run: RunRecord): RunSummary {
+  let unchanged = 0;
+  let changed = 0;
+  let failed = 0;
+  let blocked = 0;
+  let skipped = 0;
+  for (const r of run.results) {
+    if (r.outcome === 'none') unchanged += 1;
+    else if (r.outcome === 'failed') failed += 1;
+    else if (r.outcome === 'blocked') blocked += 1;
+    else if (r.outcome === 'skipped') skipped += 1;
+    else changed += 1;
+  }
+  return {
+    runId: run.runId,
+    startedAtMs: run.startedAtMs,
+    dryRun: run.dryRun,
+    unchanged,
+    changed,
+    failed,
+    blocked,
+    skipped,
+  };
+}
+
+function prepareWrite(
+  db: Db,
+  now: () => number,
+  convergence: ConvergenceTracker | undefined,
+): (runs: RunRecord[]) => void {
   const insertRun = db.prepare(
     `INSERT OR IGNORE INTO runs (id, envoy_id, policy_version, started_at, finished_at, received_at, dry_run, status,
                                  resources_total, resources_changed, resources_failed, trace_id)
@@ -98,6 +131,7 @@ function prepareWrite(db: Db, now: () => number): (runs: RunRecord[]) => void {
         run.traceId === '' ? null : run.traceId,
       );
       if (inserted.changes === 0) continue; // delivered before: already durable
+      convergence?.stage(run.envoyId, summarizeRun(run));
       run.results.forEach((r, seq) =>
         insertResult.run(
           run.runId,
@@ -115,7 +149,7 @@ function prepareWrite(db: Db, now: () => number): (runs: RunRecord[]) => void {
 }
 
 export function createResultsCommitter(options: ResultsCommitterOptions): ResultsCommitter {
-  const write = prepareWrite(options.store.db, options.now ?? Date.now);
+  const write = prepareWrite(options.store.db, options.now ?? Date.now, options.convergence);
   let queue: Pending[] = [];
   let queuedResults = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -132,6 +166,7 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
         for (const pending of batch) write(pending.runs);
       });
     } catch (err) {
+      options.convergence?.rollback();
       options.log.error('results batch could not be written; agents will resend', {
         err,
         reports: batch.length,
@@ -140,6 +175,8 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
       return;
     }
     for (const pending of batch) pending.resolve(pending.runs.map((r) => r.runId));
+    // Synchronous, so before any acknowledged caller resumes: a read after the ack sees the new states.
+    options.convergence?.commit();
     if (options.onCommitted !== undefined)
       for (const pending of batch) for (const run of pending.runs) options.onCommitted(run);
   };

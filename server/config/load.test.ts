@@ -155,6 +155,11 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['1.5', fixed(1.5)],
     flag: ['', fixed(undefined)],
   },
+  'fleet.convergence_threshold': {
+    file: ['90', fixed(90)],
+    env: ['100', fixed(100)],
+    flag: ['', fixed(undefined)],
+  },
   'fleet.flush_interval': {
     file: ['10s', fixed(10_000)],
     env: ['500ms', fixed(500)],
@@ -447,12 +452,13 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, publish.approval and publish.validate_*', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
         k.startsWith('checkin.') ||
         k === 'fleet.flush_interval' ||
+        k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
         k === 'auth.session_idle_timeout',

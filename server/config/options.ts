@@ -116,8 +116,11 @@ export function booleanOption(base: OptionBase & { default: boolean }): ConfigOp
   });
 }
 
-export function integerOption(base: OptionBase & { default: number; min: number }): ConfigOption<number> {
-  const parse = (raw: unknown, ctx: ParseContext): number => parseInteger(raw, ctx.origin, base.min);
+export function integerOption(
+  base: OptionBase & { default: number; min: number; max?: number },
+): ConfigOption<number> {
+  const parse = (raw: unknown, ctx: ParseContext): number =>
+    parseInteger(raw, ctx.origin, base.min, base.max);
   return declare(base, {
     type: 'integer',
     parse,

@@ -116,7 +116,7 @@ export const configRegistry = {
     reloadable: true,
   }),
   'checkin.stale_factor': numberOption({
-    doc: 'An envoy unseen for stale_factor x its check-in interval is stale; must be greater than 1.',
+    doc: 'An envoy unseen for stale_factor x its check-in cadence (its observed interval, never less than checkin.interval) is stale; must be greater than 1.',
     env: 'VIGO_CHECKIN_STALE_FACTOR',
     default: 2.5,
     greaterThan: 1,
@@ -156,6 +156,14 @@ export const configRegistry = {
     doc: 'How often the in-memory fleet index writes changed envoy rows to the database.',
     env: 'VIGO_FLEET_FLUSH_INTERVAL',
     default: '5s',
+    reloadable: true,
+  }),
+  'fleet.convergence_threshold': integerOption({
+    doc: 'Percent of reporting envoys that should be converged: when the fleet drops below it, one convergence.threshold event is published (0: never).',
+    env: 'VIGO_FLEET_CONVERGENCE_THRESHOLD',
+    default: 0,
+    min: 0,
+    max: 100,
     reloadable: true,
   }),
   'database.busy_timeout': durationOption({

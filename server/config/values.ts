@@ -132,10 +132,18 @@ function numberFrom(raw: unknown, origin: ValueOrigin, pattern: RegExp): number 
   return undefined;
 }
 
-export function parseInteger(raw: unknown, origin: ValueOrigin, min: number): number {
-  const expected = `a whole number of at least ${String(min)}`;
+export function parseInteger(
+  raw: unknown,
+  origin: ValueOrigin,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): number {
+  const expected =
+    max === Number.MAX_SAFE_INTEGER
+      ? `a whole number of at least ${String(min)}`
+      : `a whole number from ${String(min)} to ${String(max)}`;
   const value = numberFrom(raw, origin, /^\d+$/);
-  if (value === undefined || !Number.isSafeInteger(value) || value < min) fail(expected, raw);
+  if (value === undefined || !Number.isSafeInteger(value) || value < min || value > max) fail(expected, raw);
   return value;
 }
 

@@ -143,6 +143,7 @@ describe('server.yaml: wrong types', () => {
     ['list item', 'server:\n  tls_sans:\n    - ok.example\n    - 12\n', 3, /item 2 is 12 \(a number\)/],
     ['number', 'checkin:\n  stale_factor: 0.5\n', 2, /greater than 1, got 0\.5/],
     ['integer', 'http:\n  max_body_bytes: "1MB"\n', 2, /whole number.*"1MB"/],
+    ['bounded integer', 'fleet:\n  convergence_threshold: 101\n', 2, /whole number from 0 to 100, got 101/],
     ['empty value', 'checkin:\n  interval:\n', 2, /expected a duration.*nothing/],
     ['section', 'checkin: 5m\n', 1, /checkin: expected a mapping of checkin\.\* keys, got "5m"/],
   ];

@@ -18,6 +18,8 @@ export interface Ctx {
   readonly requestId: string;
   readonly actor: Actor;
   readonly log: Logger;
+  /** The W3C traceparent of the request (REST requests always have one), passed on to what it sends agents. */
+  readonly traceparent?: string;
 }
 
 export function newRequestId(): string {

@@ -90,6 +90,8 @@ export const errorCatalog = {
   'query.invalid': 'invalid',
   'query.busy': 'unavailable',
   'query.not_found': 'not_found',
+  /** A named query the active configuration does not define. */
+  'query.unknown': 'not_found',
   'push.reason_invalid': 'invalid',
   // named tasks
   'task.param_unknown': 'invalid',
@@ -107,6 +109,25 @@ export const errorCatalog = {
   'task.finished': 'conflict',
   'task.limit': 'exhausted',
   'task.unknown': 'not_found',
+  // workflows
+  'workflow.unknown': 'not_found',
+  'workflow.not_found': 'not_found',
+  'workflow.finished': 'conflict',
+  'workflow.not_waiting': 'conflict',
+  'workflow.self_approval': 'forbidden',
+  'workflow.limit': 'exhausted',
+  'workflow.param_unknown': 'invalid',
+  'workflow.param_missing': 'invalid',
+  'workflow.param_invalid': 'invalid',
+  // why a workflow step or run ended badly (recorded on the run, not answered to a request)
+  'workflow.step_failed': 'precondition',
+  'workflow.step_limit': 'exhausted',
+  'workflow.timeout': 'precondition',
+  'workflow.rejected': 'precondition',
+  'workflow.interrupted': 'unavailable',
+  'workflow.aborted': 'conflict',
+  /** The agent's own guardrail refused a command task (the TaskResult message starts with this code). */
+  'task.agent_refused': 'forbidden',
   // publish
   'publish.stacks_invalid': 'invalid',
   'publish.upload_invalid': 'invalid',

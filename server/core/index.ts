@@ -21,3 +21,4 @@ export { parseBody, parseJsonBody } from './body-rules.ts';
 export type { BodyOf, BodyRules, FieldRule, UploadedFile } from './body-rules.ts';
 export { startModuleWorker } from './worker.ts';
 export { nestedDeeperThan } from './json-depth.ts';
+export { newTraceparent, parseTraceparent, traceDetails, traceIdOf } from './traceparent.ts';

@@ -28,6 +28,9 @@ describe('parseEventTypes', () => {
       'envoy.stale',
       'envoy.online',
       'envoy.push_requested',
+      'envoy.converged',
+      'envoy.degraded',
+      'envoy.failed',
     ]);
   });
 

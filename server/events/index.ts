@@ -19,3 +19,5 @@ export { eventStreamResponse, negotiateEventFormat, sseRetryMs } from './stream.
 export type { EventStreamOptions, EventStreamRequest } from './stream.ts';
 export { staleEventPublisher } from './stale.ts';
 export type { StaleTransitionLike } from './stale.ts';
+export { convergenceEventPublisher } from './convergence.ts';
+export type { ConvergenceTransitionLike } from './convergence.ts';

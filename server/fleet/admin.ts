@@ -5,7 +5,7 @@
  * crash; the check-in path itself still never reads the database.
  */
 import type { Ctx } from '../core/index.ts';
-import { VigoError, actorName } from '../core/index.ts';
+import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Store } from '../store/index.ts';
 import type { EnvoyEntry } from './envoy-entry.ts';
@@ -100,7 +100,7 @@ export function createFleetAdmin(deps: FleetAdminDeps): FleetAdmin {
           actor: actorName(ctx.actor),
           action: 'envoy.push_requested',
           target: `envoy:${id}`,
-          details: { hostname: entry.hostname },
+          details: { hostname: entry.hostname, ...traceDetails(ctx.traceparent) },
         });
       });
       entry.forcePush = true;

@@ -5,6 +5,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFromRaw, weakEd25519KeyProblem } from '../../protocol/index.ts';
+import { initialConvergence } from '../convergence/index.ts';
+import type { ConvergenceState } from '../convergence/index.ts';
 
 export type EnvoyStatus = 'active' | 'revoked';
 
@@ -59,6 +61,14 @@ export class EnvoyEntry {
   forcePush: boolean;
   agentVersion: string;
   stale: boolean;
+  /** Unseen for more than the offline factor of its cadence (set by the fleet sweep, like `stale`). */
+  offline: boolean;
+  /** When its last CheckIn arrived in this process (0: none yet); stream traffic does not count. */
+  lastCheckInAtMs: number;
+  /** Average gap between its check-ins (0: none observed yet); see convergence/cadence.ts. */
+  observedCadenceMs: number;
+  /** Failure and drift state from its runs, loaded at boot and moved by the results committer. */
+  convergence: ConvergenceState;
   /** A stream of this envoy has said Hello and is open (in memory only: streams end with the process). */
   streamOpen: boolean;
   /**
@@ -86,6 +96,10 @@ export class EnvoyEntry {
     this.forcePush = row.force_push === 1;
     this.agentVersion = row.agent_version ?? '';
     this.stale = false;
+    this.offline = false;
+    this.lastCheckInAtMs = 0;
+    this.observedCadenceMs = 0;
+    this.convergence = initialConvergence;
     this.streamOpen = false;
     this.streamRequested = false;
   }

@@ -3,10 +3,19 @@
  * marks entries here and never touches the database; changed entries are queued for the write-behind
  * flusher, which persists them in batched transactions.
  */
+import { createConvergenceTally } from '../convergence/index.ts';
+import type {
+  ConvergenceStatus,
+  DriftLevel,
+  FleetConvergence,
+  Reachability,
+  ReachabilityChange,
+} from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
 import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
+import { envoyReachability } from './reachability.ts';
 
 export interface EnrollmentRecord {
   id: string;
@@ -24,6 +33,9 @@ export interface EnvoyListFilter {
   hostnameMatches?: (hostname: string) => boolean;
   /** Whether an envoy with this traits hash ('' when none is known) matches a trait filter. */
   traitsMatch?: (traitsHash: string) => boolean;
+  convergence?: ConvergenceStatus;
+  drift?: DriftLevel;
+  reachability?: Reachability;
 }
 
 const sortKey = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
@@ -35,7 +47,17 @@ function matchesFilter(entry: EnvoyEntry, filter: EnvoyListFilter): boolean {
   if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) return false;
   if (filter.hostnameMatches !== undefined && !filter.hostnameMatches(entry.hostname)) return false;
   if (filter.traitsMatch !== undefined && !filter.traitsMatch(entry.traitsHash)) return false;
+  if (filter.convergence !== undefined && entry.convergence.status !== filter.convergence) return false;
+  if (filter.drift !== undefined && entry.convergence.drift !== filter.drift) return false;
+  if (filter.reachability !== undefined && envoyReachability(entry) !== filter.reachability) return false;
   return true;
+}
+
+/** What the write-behind flusher takes from the index in one batch. */
+export interface FleetChanges {
+  envoys: EnvoyEntry[];
+  traits: [string, string][];
+  reachability: ReachabilityChange[];
 }
 
 export interface EnvoyPage {
@@ -53,6 +75,10 @@ export class FleetIndex {
   readonly #knownTraits = new Set<string>();
   /** Entries ordered by hostname then id, for paging; rebuilt only after membership changes. */
   #sorted: EnvoyEntry[] | undefined;
+  /** Reachability transitions the sweep saw, for the next flush to append to convergence_history. */
+  #pendingReachability: ReachabilityChange[] = [];
+  /** Fleet convergence aggregates from the last completed sweep. */
+  #convergenceTotals: FleetConvergence | undefined;
 
   /**
    * Every envoy row and known traits hash. An envoy whose stored key is weak is loaded unable to
@@ -169,24 +195,52 @@ export class FleetIndex {
     this.#pendingTraits.set(hash, json);
   }
 
+  queueReachabilityChange(change: ReachabilityChange): void {
+    this.#pendingReachability.push(change);
+  }
+
   /** Hands the pending changes to the flusher and starts a new batch. */
-  takeChanges(): { envoys: EnvoyEntry[]; traits: [string, string][] } {
+  takeChanges(): FleetChanges {
     const envoys = [...this.#dirty];
     const traits = [...this.#pendingTraits];
+    const reachability = this.#pendingReachability;
     this.#dirty.clear();
     this.#pendingTraits.clear();
-    return { envoys, traits };
+    this.#pendingReachability = [];
+    return { envoys, traits, reachability };
   }
 
   /** Puts changes back after a failed flush so the next one retries them. */
-  restoreChanges(changes: { envoys: EnvoyEntry[]; traits: [string, string][] }): void {
+  restoreChanges(changes: FleetChanges): void {
     for (const entry of changes.envoys) this.#dirty.add(entry);
     for (const [hash, json] of changes.traits)
       if (!this.#pendingTraits.has(hash)) this.#pendingTraits.set(hash, json);
+    // Older transitions first, so the history keeps their order.
+    this.#pendingReachability = [...changes.reachability, ...this.#pendingReachability];
+  }
+
+  /** Published by the fleet sweep when it has visited every entry. */
+  setConvergenceTotals(totals: FleetConvergence): void {
+    this.#convergenceTotals = totals;
+  }
+
+  /**
+   * Fleet convergence aggregates as of the last sweep (every fleet.flush_interval). Only before the first
+   * sweep has finished does this count the fleet itself, once.
+   */
+  convergenceTotals(nowMs: number): FleetConvergence {
+    if (this.#convergenceTotals === undefined) {
+      const tally = createConvergenceTally();
+      for (const entry of this.#byId.values())
+        if (entry.status === 'active')
+          tally.add(entry.convergence.status, entry.convergence.drift, envoyReachability(entry));
+      this.#convergenceTotals = tally.finish(nowMs);
+    }
+    return this.#convergenceTotals;
   }
 
   pendingCount(): number {
-    return this.#dirty.size;
+    return this.#dirty.size + this.#pendingReachability.length;
   }
 
   values(): IterableIterator<EnvoyEntry> {

@@ -8,10 +8,18 @@
  * timer-driven work runs in slices of about `sliceMs` each (a transaction of at most `rowsPerTransaction`
  * rows, or part of the sweep), with check-ins served between slices.
  */
+import {
+  createConvergenceTally,
+  effectiveCadenceMs,
+  prepareReachabilityWriter,
+  reachabilityOf,
+} from '../convergence/index.ts';
+import type { ConvergenceTally, FleetConvergence, ReachabilityChange } from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Db, Store } from '../store/index.ts';
 import type { EnvoyEntry } from './envoy-entry.ts';
 import type { FleetIndex } from './fleet-index.ts';
+import { envoyReachability } from './reachability.ts';
 
 const rowsPerTransaction = 500;
 const defaultSliceMs = 4;
@@ -32,6 +40,8 @@ export interface FleetFlusherOptions {
   defaultIntervalMs: () => number;
   staleFactor: () => number;
   onTransition?: (transition: StaleTransition) => void;
+  /** Told the fleet convergence aggregates each time a sweep has counted them. */
+  onConvergenceTotals?: (totals: FleetConvergence) => void;
   now?: () => number;
   /**
    * How long one timer-driven slice (a transaction of at most 500 rows, or part of the sweep) may run
@@ -59,15 +69,18 @@ interface Writers {
   /** Writes the entry's row; true when that wrote its traits_hash too. */
   envoy: (e: EnvoyEntry) => boolean;
   traits: (hash: string, json: string, at: number) => void;
+  reachability: (change: ReachabilityChange) => void;
 }
 
 /** One batch of changes taken from the index, written a transaction at a time. */
 interface FlushRun {
   envoys: EnvoyEntry[];
   traits: [string, string][];
+  reachability: ReachabilityChange[];
   atMs: number;
   traitsWritten: number;
   envoysWritten: number;
+  reachabilityWritten: number;
   finished: boolean;
 }
 
@@ -78,6 +91,14 @@ interface Sweep {
   fallbackMs: number;
   /** Collected for sweepStale()'s caller; the timer-driven sweep only reports through onTransition. */
   transitions: StaleTransition[] | undefined;
+  /** Fleet convergence aggregates, published on the index when the sweep is done. */
+  tally: ConvergenceTally;
+  done: (totals: FleetConvergence) => void;
+  /**
+   * Whether reachability transitions go to convergence_history. Not during the first sweep after a start:
+   * it re-derives every envoy's reachability from its last-seen time rather than seeing it change.
+   */
+  record: boolean;
 }
 
 function prepareWriters(db: Db): Writers {
@@ -108,6 +129,7 @@ function prepareWriters(db: Db): Writers {
       return true;
     },
     traits: (hash, json, at) => insertTraits.run(hash, json, at),
+    reachability: prepareReachabilityWriter(db),
   };
 }
 
@@ -131,13 +153,33 @@ function sweepSlice(
   sweep: Sweep,
   deadlineMs: number,
   onTransition: ((transition: StaleTransition) => void) | undefined,
+  queue: (change: ReachabilityChange) => void,
 ): boolean {
   for (let swept = 1; ; swept++) {
     const next = sweep.entries.next();
-    if (next.done === true) return false;
+    if (next.done === true) {
+      sweep.done(sweep.tally.finish(sweep.atMs));
+      return false;
+    }
     const entry = next.value;
     if (entry.status === 'active' && entry.lastSeenAtMs !== 0) {
-      const stale = sweep.atMs - entry.lastSeenAtMs > sweep.factor * (entry.intervalMs || sweep.fallbackMs);
+      const cadenceMs = effectiveCadenceMs(entry.observedCadenceMs, entry.intervalMs || sweep.fallbackMs);
+      const reachability = reachabilityOf(entry.lastSeenAtMs, cadenceMs, sweep.factor, sweep.atMs);
+      const before = envoyReachability(entry);
+      if (sweep.record && before !== reachability) {
+        const { status, drift, changedStreak } = entry.convergence;
+        queue({
+          envoyId: entry.id,
+          atMs: sweep.atMs,
+          from: before,
+          to: reachability,
+          status,
+          drift,
+          changedStreak,
+        });
+      }
+      const stale = reachability !== 'online';
+      entry.offline = reachability === 'offline';
       if (stale !== entry.stale) {
         entry.stale = stale;
         const transition = { entry, stale };
@@ -145,6 +187,8 @@ function sweepSlice(
         onTransition?.(transition);
       }
     }
+    if (entry.status === 'active')
+      sweep.tally.add(entry.convergence.status, entry.convergence.drift, envoyReachability(entry));
     if (swept % sweepClockStride === 0 && performance.now() >= deadlineMs) return true;
   }
 }
@@ -164,13 +208,25 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
   let running: FlushRun | undefined;
   let lastFlushAtMs = 0;
 
+  /** Whether a sweep has visited every entry since this flusher was created (see Sweep.record). */
+  let baselined = false;
+
   const takeRun = (): FlushRun | undefined => {
-    const { envoys, traits } = index.takeChanges();
-    if (envoys.length === 0 && traits.length === 0) {
+    const { envoys, traits, reachability } = index.takeChanges();
+    if (envoys.length === 0 && traits.length === 0 && reachability.length === 0) {
       lastFlushAtMs = now();
       return undefined;
     }
-    return { envoys, traits, atMs: now(), traitsWritten: 0, envoysWritten: 0, finished: false };
+    return {
+      envoys,
+      traits,
+      reachability,
+      atMs: now(),
+      traitsWritten: 0,
+      envoysWritten: 0,
+      reachabilityWritten: 0,
+      finished: false,
+    };
   };
 
   /** Hands the rows `run` has not written back to the index, so the next flush writes them. */
@@ -179,6 +235,7 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     index.restoreChanges({
       envoys: run.envoys.slice(run.envoysWritten),
       traits: run.traits.slice(run.traitsWritten),
+      reachability: run.reachability.slice(run.reachabilityWritten),
     });
   };
 
@@ -205,6 +262,11 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
             writers.traits(hash, json, run.atMs),
           ),
         );
+      } else if (run.envoysWritten === run.envoys.length) {
+        // Reachability transitions last: they only append history rows.
+        run.reachabilityWritten += store.tx(() =>
+          writeRows(run.reachability, run.reachabilityWritten, deadlineMs, writers.reachability),
+        );
       } else {
         const retraited: EnvoyEntry[] = [];
         run.envoysWritten += store.tx(() =>
@@ -220,10 +282,19 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
       log.error('fleet flush failed; changes kept for the next attempt', { err });
       return false;
     }
-    if (run.traitsWritten < run.traits.length || run.envoysWritten < run.envoys.length) return true;
+    if (
+      run.traitsWritten < run.traits.length ||
+      run.envoysWritten < run.envoys.length ||
+      run.reachabilityWritten < run.reachability.length
+    )
+      return true;
     run.finished = true;
     lastFlushAtMs = now();
-    log.debug('fleet flushed', { envoys: run.envoys.length, traits: run.traits.length });
+    log.debug('fleet flushed', {
+      envoys: run.envoys.length,
+      traits: run.traits.length,
+      reachability: run.reachability.length,
+    });
     return false;
   };
 
@@ -240,11 +311,19 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     factor: options.staleFactor(),
     fallbackMs: options.defaultIntervalMs(),
     transitions: collect ? [] : undefined,
+    tally: createConvergenceTally(),
+    done: (totals) => {
+      baselined = true;
+      index.setConvergenceTotals(totals);
+      options.onConvergenceTotals?.(totals);
+    },
+    record: baselined,
   });
+  const queue = (change: ReachabilityChange): void => index.queueReachabilityChange(change);
 
   const sweepStale = (): StaleTransition[] => {
     const sweep = startSweep(true);
-    sweepSlice(sweep, Number.POSITIVE_INFINITY, options.onTransition);
+    sweepSlice(sweep, Number.POSITIVE_INFINITY, options.onTransition, queue);
     return sweep.transitions ?? [];
   };
 
@@ -255,7 +334,7 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
 
   const continueSweep = (sweep: Sweep, chain: number): void => {
     slice = undefined;
-    const more = sweepSlice(sweep, performance.now() + sliceMs, options.onTransition);
+    const more = sweepSlice(sweep, performance.now() + sliceMs, options.onTransition, queue);
     if (chain !== generation) return;
     if (more) slice = setImmediate(continueSweep, sweep, chain);
     else schedule();

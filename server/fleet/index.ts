@@ -1,10 +1,11 @@
 export { EnvoyEntry, fromTlsFingerprint } from './envoy-entry.ts';
 export type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
 export { FleetIndex } from './fleet-index.ts';
-export type { EnrollmentRecord, EnvoyListFilter, EnvoyPage } from './fleet-index.ts';
+export type { EnrollmentRecord, EnvoyListFilter, EnvoyPage, FleetChanges } from './fleet-index.ts';
 export { createFleetFlusher } from './flusher.ts';
 export type { FleetFlusher, FleetFlusherOptions, StaleTransition } from './flusher.ts';
 export { createFleetAdmin } from './admin.ts';
 export type { FleetAdmin, FleetAdminDeps, FleetChange } from './admin.ts';
 export { parseTraitFilter, traitsMatcher } from './trait-filter.ts';
 export type { TraitFilter } from './trait-filter.ts';
+export { envoyReachability } from './reachability.ts';

@@ -5,7 +5,14 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import type { Logger } from '../core/index.ts';
-import { VigoError, isVigoError, newRequestId } from '../core/index.ts';
+import {
+  VigoError,
+  isVigoError,
+  newRequestId,
+  newTraceparent,
+  parseTraceparent,
+  traceIdOf,
+} from '../core/index.ts';
 import type { HttpMetrics } from '../metrics/index.ts';
 import type { AuthDeps } from './auth.ts';
 import { BodyBudget } from './body-budget.ts';
@@ -24,7 +31,7 @@ export interface SystemInfo {
 
 export interface HttpEnv {
   /** `route` is the table path of the route that answered (set when one matched), for metrics. */
-  Variables: { requestId: string; log: Logger; route: string | undefined };
+  Variables: { requestId: string; log: Logger; traceparent: string; route: string | undefined };
 }
 
 export interface HttpAppDeps {
@@ -82,10 +89,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
   app.use(async (c, next) => {
     const offered = c.req.header('x-request-id');
     const requestId = offered && requestIdPattern.test(offered) ? offered : newRequestId();
-    const log = deps.log.child({ requestId });
+    // A missing or malformed traceparent starts a new trace rather than travelling further.
+    const traceparent = parseTraceparent(c.req.header('traceparent')) ?? newTraceparent();
+    const log = deps.log.child({ requestId, traceId: traceIdOf(traceparent) });
     c.set('requestId', requestId);
+    c.set('traceparent', traceparent);
     c.set('log', log);
     c.header('X-Request-Id', requestId);
+    c.header('traceparent', traceparent);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'same-origin');
     c.header('Content-Security-Policy', contentSecurityPolicy);

@@ -173,5 +173,5 @@ export function authRequired(c: Context<AuthEnv>): VigoError {
 export function requestCtx(c: Context<AuthEnv>): Ctx {
   const actor = c.get('actor');
   if (actor === undefined) throw authRequired(c);
-  return { requestId: c.get('requestId'), actor, log: c.get('log') };
+  return { requestId: c.get('requestId'), actor, log: c.get('log'), traceparent: c.get('traceparent') };
 }

@@ -158,7 +158,7 @@ function loginRedirect(c: Context<AuthEnv>): Response {
 
 function authorize(c: Context<AuthEnv>, r: AnyRoute): Ctx | Response {
   const actor = c.get('actor');
-  const base = { requestId: c.get('requestId'), log: c.get('log') };
+  const base = { requestId: c.get('requestId'), log: c.get('log'), traceparent: c.get('traceparent') };
   if (r.access === 'public') return { ...base, actor: actor ?? { kind: 'system' } };
   if (actor === undefined) {
     if (r.onUnauthenticated === 'login-redirect') return loginRedirect(c);

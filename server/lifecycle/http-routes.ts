@@ -13,6 +13,8 @@ import { bootstrapRoutes } from '../http/routes/bootstrap.ts';
 import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
+import { convergenceRoutes } from '../http/routes/convergence.ts';
+import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
 import { pushRoutes } from '../http/routes/push.ts';
@@ -21,6 +23,7 @@ import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
 import { systemRoutes } from '../http/routes/system.ts';
 import { taskRoutes } from '../http/routes/tasks.ts';
+import { workflowRoutes } from '../http/routes/workflows.ts';
 import type { SystemInfo } from '../http/app.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
@@ -48,6 +51,7 @@ export interface RouteParts {
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
   readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
   readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
+  readonly workflows: Dep<typeof workflowRoutes, 'workflows'>;
   readonly version: string;
 }
 
@@ -73,8 +77,14 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...identityRoutes({ identity: p.identity }),
     ...enrollRoutes({ enroll: p.enroll }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
+    ...convergenceRoutes({
+      fleet: p.fleet,
+      admin: p.fleetAdmin,
+      history: createConvergenceHistoryReader(p.store.db),
+    }),
     ...runRoutes({ runs: p.runs }),
     ...taskRoutes({ tasks: p.tasks }),
+    ...workflowRoutes({ workflows: p.workflows }),
     ...withBodyCap(configRoutes({ publish: p.publish }), configUploadPaths, 'upload'),
     ...secretRoutes({ vault: p.vault, store: p.store }),
     ...auditRoutes({
@@ -98,6 +108,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       enroll: p.enroll,
       events: p.bus,
       tasks: p.tasks,
+      workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
       version: p.version,

@@ -11,7 +11,7 @@ import type { PolicySource } from '../checkin/index.ts';
 import { createEmptyPolicy, ensureActiveVersion, withTraitNeeds } from '../checkin/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import type { Pki } from '../pki/index.ts';
-import type { CompiledSnapshot } from '../policy/index.ts';
+import type { CompiledQuery, CompiledSnapshot, CompiledWorkflow } from '../policy/index.ts';
 import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
@@ -46,6 +46,12 @@ export interface PolicyRuntime {
   current(): PolicySource;
   /** The named tasks (tasks.vgo) of the active configuration. */
   readonly namedTasks: NamedTasks;
+  /** The workflows (workflows.vgo) of the active configuration. */
+  workflows(): Readonly<Record<string, CompiledWorkflow>>;
+  /** The active configuration version. */
+  activeVersion(): number;
+  /** The named queries (queries.vgo) of the active configuration, by name. */
+  namedQueries(): Readonly<Record<string, CompiledQuery>>;
   /** Secret paths the envoy's current bundle references. */
   secretPathsFor: (envoy: Parameters<PolicySource['bundleFor']>[0]) => ReadonlySet<string>;
   /** Publishes `paths.stacksDir` when it differs from the active configuration; logs and keeps serving otherwise. */
@@ -82,9 +88,11 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
   let current: PolicySource;
   let secretPathsFor: PolicyRuntime['secretPathsFor'] = () => noSecrets;
   let activeSnapshot: CompiledSnapshot | undefined;
+  let activeVersion = 0;
 
   const activate = (version: number, snapshot: CompiledSnapshot | undefined): void => {
     activeSnapshot = snapshot;
+    activeVersion = version;
     const common = {
       version,
       signingKey: pki.bundleSigningKey,
@@ -163,6 +171,9 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
           : undefined,
       carries: (hostname, name) => activeSnapshot?.matchEntry(hostname)?.tasks?.includes(name) === true,
     },
+    workflows: () => activeSnapshot?.workflows ?? {},
+    activeVersion: () => activeVersion,
+    namedQueries: () => activeSnapshot?.queries ?? {},
     secretPathsFor: (envoy) => secretPathsFor(envoy),
     async revalidateAtStart() {
       const started = performance.now();

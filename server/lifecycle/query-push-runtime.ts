@@ -8,7 +8,7 @@ import type { Logger } from '../core/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../fleet/index.ts';
 import { createForcePush, createLiveQueries, withStreamPush } from '../orchestration/index.ts';
-import type { ForcePush, LiveQueries, StreamLink } from '../orchestration/index.ts';
+import type { ForcePush, LiveQueries, LiveQueryDeps, StreamLink } from '../orchestration/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface QueryPushParts {
@@ -21,6 +21,8 @@ export interface QueryPushParts {
   readonly connection: () => 'held' | 'poll';
   readonly log: Logger;
   readonly registry: Registry;
+  /** The named queries of the active configuration. */
+  readonly namedQueries: LiveQueryDeps['namedQueries'];
 }
 
 export function createQueryPushRuntime(p: QueryPushParts): {
@@ -44,6 +46,7 @@ export function createQueryPushRuntime(p: QueryPushParts): {
     connection: p.connection,
     log: p.log,
     registry: p.registry,
+    namedQueries: p.namedQueries,
     publish: (type, data, queryId) => p.bus.publish(type, data, queryId),
   });
   return { fleetAdmin: withStreamPush(p.fleetAdmin, forcePush), forcePush, liveQueries };

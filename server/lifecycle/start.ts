@@ -16,14 +16,19 @@ import { createCheckinMetrics, createResultsCommitter, registerAgentService } fr
 import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
-import { createEventBus, staleEventPublisher } from '../events/index.ts';
+import { convergenceEventPublisher, createEventBus, staleEventPublisher } from '../events/index.ts';
+import {
+  createConvergenceThresholdWatch,
+  createConvergenceTracker,
+  loadConvergenceStates,
+} from '../convergence/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
 import { createMetricsRuntime } from './metrics-runtime.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { createTaskService } from '../orchestration/index.ts';
+import { createTaskService, createWorkflowService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -133,11 +138,14 @@ export async function startServer(
     const publishStale = staleEventPublisher(bus);
     const bootStartedMs = performance.now();
     const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
+    const convergenceStates = loadConvergenceStates(store.db, (id) => fleet.get(id));
     log.info('fleet index loaded', {
       envoys: fleet.size,
+      convergenceStates,
       durationMs: Math.round(performance.now() - bootStartedMs),
     });
     checkOpenFileLimit(config, fleet, log);
+    const thresholdWatch = createConvergenceThresholdWatch(() => view.current['fleet.convergence_threshold']);
     const flusher = createFleetFlusher({
       store,
       index: fleet,
@@ -145,6 +153,12 @@ export async function startServer(
       flushIntervalMs: () => view.current['fleet.flush_interval'],
       defaultIntervalMs: () => view.current['checkin.interval'],
       staleFactor: () => view.current['checkin.stale_factor'],
+      onConvergenceTotals: (totals) => {
+        const drop = thresholdWatch.observe(totals);
+        if (drop === undefined) return;
+        bus.publish('convergence.threshold', { ...drop });
+        log.warn('fleet convergence dropped below its threshold', { ...drop });
+      },
       onTransition: (transition) => {
         const { entry, stale } = transition;
         checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
@@ -161,6 +175,11 @@ export async function startServer(
       log: log.child({ component: 'results' }),
       maxQueuedResults: resultsCapacity,
       maxDelayMs: 20,
+      convergence: createConvergenceTracker({
+        db: store.db,
+        holder: (id) => fleet.get(id),
+        onTransition: convergenceEventPublisher(bus),
+      }),
       onCommitted: (run) =>
         bus.publish(
           'run.reported',
@@ -312,6 +331,7 @@ export async function startServer(
       connection: () => view.current['checkin.connection'],
       log: log.child({ component: 'queries' }),
       registry: metricsRegistry,
+      namedQueries: () => policy.namedQueries(),
     });
     const runs = createRunsReader(store.db);
     const tasks = createTaskService({
@@ -327,6 +347,20 @@ export async function startServer(
     cleanups.push(() => tasks.close());
     tasks.resume();
     const publish = publishWithEvents(policy.publish, bus);
+    const workflows = createWorkflowService({
+      store,
+      bus,
+      log: log.child({ component: 'workflows' }),
+      tasks,
+      forcePush,
+      fleet,
+      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
+      workflows: () => policy.workflows(),
+      activeVersion: () => policy.activeVersion(),
+      publish,
+    });
+    cleanups.push(() => workflows.close());
+    workflows.resume();
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({
@@ -357,6 +391,7 @@ export async function startServer(
       bus,
       bootstrap,
       tasks,
+      workflows,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -424,6 +459,7 @@ export async function startServer(
       flusher.stop();
       census.stop();
       await results.drain();
+      workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
       await walCheckpointer.stop();

@@ -46,6 +46,10 @@ export interface StoredRollout {
   pauseSeconds: number;
   targets: readonly string[];
   where: readonly string[];
+  /** The run was forced past the server's guardrail; its dispatches say so (absent when not). */
+  force?: true;
+  /** The traceparent of the request that started the run; its dispatches carry it (absent when none). */
+  traceparent?: string;
 }
 
 export class ActiveRun {

@@ -11,7 +11,7 @@ import { create } from '@bufbuild/protobuf';
 import { AgentStreamResponseSchema, ForcePushSchema } from '../../protocol/index.ts';
 import type { JsonValue } from '../audit/index.ts';
 import type { Ctx } from '../core/index.ts';
-import { VigoError, actorName } from '../core/index.ts';
+import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../fleet/index.ts';
 import type { StreamLink } from './live-query.ts';
 import { resolveTargets } from './targets.ts';
@@ -75,11 +75,14 @@ const shortList = (items: readonly string[] | undefined, max: number): string[] 
   (items ?? []).slice(0, max).map((item) => item.slice(0, 128));
 
 export function createForcePush(deps: ForcePushDeps): ForcePush {
-  const tell = (entry: EnvoyEntry, reason: string): boolean =>
+  const tell = (entry: EnvoyEntry, reason: string, traceparent: string | undefined): boolean =>
     deps.streams.send(
       entry.id,
       create(AgentStreamResponseSchema, {
-        kind: { case: 'forcePush', value: create(ForcePushSchema, { reason }) },
+        kind: {
+          case: 'forcePush',
+          value: create(ForcePushSchema, { reason, traceparent: traceparent ?? '' }),
+        },
       }),
     );
 
@@ -97,11 +100,12 @@ export function createForcePush(deps: ForcePushDeps): ForcePush {
         where: shortList(input.where, 16),
         count: entries.length,
         envoyIds: listed,
+        ...traceDetails(ctx.traceparent),
       });
       const answer: PushAnswer = { targeted: entries.length, pushedNow: [], atNextCheckin: [] };
       for (const entry of entries) {
         const named = { envoyId: entry.id, hostname: entry.hostname };
-        (tell(entry, reason) ? answer.pushedNow : answer.atNextCheckin).push(named);
+        (tell(entry, reason, ctx.traceparent) ? answer.pushedNow : answer.atNextCheckin).push(named);
       }
       deps.publish?.({
         count: entries.length,
@@ -110,6 +114,7 @@ export function createForcePush(deps: ForcePushDeps): ForcePush {
         envoyIds: listed,
         reason,
         by: actorName(ctx.actor),
+        ...traceDetails(ctx.traceparent),
       });
       return answer;
     },
@@ -117,7 +122,7 @@ export function createForcePush(deps: ForcePushDeps): ForcePush {
       const text = checkedReason(reason);
       const result = deps.admin.requestPush(ctx, envoyId);
       const entry = deps.fleet.get(result.envoyId);
-      const pushedNow = entry !== undefined && tell(entry, text);
+      const pushedNow = entry !== undefined && tell(entry, text, ctx.traceparent);
       return { ...result, pushedNow };
     },
   };

@@ -24,3 +24,12 @@ export { runStatuses, targetStates } from './tasks-store.ts';
 export type { RunStatus, TargetState } from './tasks-store.ts';
 export type { DryRunView, RunDetailView, RunSummaryView, TargetView } from './task-views.ts';
 export type { NamedTasks } from './named-tasks.ts';
+export { createWorkflowService, personKey, workflowRunLimits } from './workflow-service.ts';
+export type { WorkflowService, WorkflowServiceDeps } from './workflow-service.ts';
+export { workflowRunStatuses, workflowStepStatuses } from './workflow-store.ts';
+export type {
+  WorkflowDefinitionView,
+  WorkflowRunDetailView,
+  WorkflowRunView,
+  WorkflowStepView,
+} from './workflow-views.ts';

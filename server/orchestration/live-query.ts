@@ -20,10 +20,11 @@ import type { AgentStreamResponse, QueryResult } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { JsonValue } from '../audit/index.ts';
 import type { Ctx, Logger } from '../core/index.ts';
-import { VigoError, actorName } from '../core/index.ts';
+import { VigoError, actorName, traceDetails } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
+import type { CompiledQuery } from '../policy/index.ts';
 import type { Store } from '../store/index.ts';
-import { QueryAggregate, canonicalValue, liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
+import { QueryAggregate, canonicalValue, liveQueryLimits, whatToAsk } from './query-aggregate.ts';
 import { RecentAnswers } from './recent-answers.ts';
 import { answerOf, isComplete, newTarget } from './query-run.ts';
 import type { LiveQueryAnswer, Run, Target } from './query-run.ts';
@@ -64,12 +65,17 @@ export interface LiveQueryDeps {
   ) => void;
   readonly nowMs?: () => number;
   readonly maxInFlight?: number;
+  /** The named queries of the active configuration (none without). */
+  readonly namedQueries?: () => Readonly<Record<string, CompiledQuery>>;
 }
 
 export interface LiveQueryInput {
   readonly targets: readonly string[];
   readonly where?: readonly string[];
-  readonly traitPath: string;
+  /** Exactly one of traitPath and name. */
+  readonly traitPath?: string;
+  /** A named query of the active configuration (queries.vgo). */
+  readonly name?: string;
   readonly deadlineSeconds?: number;
   readonly rawLimit?: number;
 }
@@ -80,6 +86,8 @@ export interface LiveQueries {
   /** The answer's JSON text: so far for a running query, final for one finished recently; else query.not_found. */
   get(queryId: string): string;
   running(): number;
+  /** The named queries (queries.vgo) of the active configuration that `run` accepts by name. */
+  named(): Readonly<Record<string, CompiledQuery>>;
   /** Ends every running query now with what it has (the server is stopping); refuses new ones. */
   close(): void;
 }
@@ -138,7 +146,16 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
   const ask = (run: Run, target: Target): boolean => {
     const queryId = (target.queryId ??= randomUUID());
     const message = create(AgentStreamResponseSchema, {
-      kind: { case: 'liveQuery', value: create(LiveQuerySchema, { queryId, traitPath: run.traitPath }) },
+      kind: {
+        case: 'liveQuery',
+        value: create(LiveQuerySchema, {
+          queryId,
+          // A named query travels by name alone: the agent runs the definition in its own bundle.
+          traitPath: run.queryName === undefined ? run.traitPath : '',
+          queryName: run.queryName ?? '',
+          traceparent: run.traceparent,
+        }),
+      },
     });
     if (!deps.streams.send(target.entry.id, message)) return false;
     byEnvoyQueryId.set(queryId, { run, envoyId: target.entry.id });
@@ -233,7 +250,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
 
   const start = (ctx: Ctx, input: LiveQueryInput): Promise<LiveQueryAnswer> => {
     if (closed) throw new VigoError('unavailable', 'the server is stopping; no live query can start');
-    const traitPath = parseTraitPath(input.traitPath);
+    const { traitPath, queryName } = whatToAsk(input, deps.namedQueries?.() ?? {});
     const deadlineSeconds = wholeIn(
       input.deadlineSeconds ?? liveQueryLimits.deadlineDefaultSeconds,
       liveQueryLimits.deadlineMinSeconds,
@@ -268,12 +285,13 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
         action: 'query.started',
         target: `query:${id}`,
         details: {
-          traitPath,
+          ...(queryName === undefined ? { traitPath } : { queryName }),
           targets: shortList(input.targets, 20),
           targetCount: input.targets.length,
           where: shortList(input.where, 16),
           targeted: entries.length,
           deadlineSeconds,
+          ...traceDetails(ctx.traceparent),
         },
       }),
     );
@@ -282,6 +300,8 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
     const run: Run = {
       id,
       traitPath,
+      queryName,
+      traceparent: traceDetails(ctx.traceparent).traceparent ?? '',
       startedAtMs: now(),
       deadlineSeconds,
       mode: deps.connection(),
@@ -299,9 +319,10 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
       'query.started',
       {
         queryId: id,
-        traitPath,
+        ...(queryName === undefined ? { traitPath } : { queryName }),
         targeted: entries.length,
         by: actorName(ctx.actor),
+        ...traceDetails(ctx.traceparent),
       },
       id,
     );
@@ -327,6 +348,7 @@ export function createLiveQueries(deps: LiveQueryDeps): LiveQueries {
 
   return {
     run: async (ctx, input) => start(ctx, input),
+    named: () => deps.namedQueries?.() ?? {},
     get: (queryId) => {
       const run = runs.get(queryId);
       if (run !== undefined) return JSON.stringify(answerOf(run, 'running', now()));

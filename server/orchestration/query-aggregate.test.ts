@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VigoError } from '../core/index.ts';
-import { QueryAggregate, canonicalValue, liveQueryLimits, parseTraitPath } from './query-aggregate.ts';
+import {
+  QueryAggregate,
+  canonicalValue,
+  liveQueryLimits,
+  parseTraitPath,
+  whatToAsk,
+} from './query-aggregate.ts';
 
 const host = (n: number) => ({ envoyId: `id-${n}`, hostname: `web-${n}` });
 const text = (json: string): string => {
@@ -112,5 +118,41 @@ describe('trait paths', () => {
     for (const path of ['', 'a'.repeat(257), 'os.', '.os', 'os..version', 'os version', 'os/version'])
       refused(path);
     for (const path of ['os.-x', 'os.version=1', 'é'.repeat(129), 'os.$x', 'os.*']) refused(path);
+  });
+});
+
+describe('what a live query asks', () => {
+  const named = {
+    kernel: { description: '', trait: 'os.kernel', probe: null, args: {} },
+    'sshd-config': {
+      description: '',
+      trait: null,
+      probe: 'file_sha256' as const,
+      args: { path: '/etc/ssh/sshd_config' },
+    },
+  };
+  const refused = (input: { traitPath?: string; name?: string }, code: string): void =>
+    assert.throws(
+      () => whatToAsk(input, named),
+      (err: unknown) => err instanceof VigoError && err.code === code,
+    );
+
+  it('reads a trait path, or the named query the active configuration defines', () => {
+    assert.deepEqual(whatToAsk({ traitPath: 'os.version' }, named), {
+      traitPath: 'os.version',
+      queryName: undefined,
+    });
+    assert.deepEqual(whatToAsk({ name: 'kernel' }, named), { traitPath: 'os.kernel', queryName: 'kernel' });
+    assert.deepEqual(whatToAsk({ name: 'sshd-config' }, named), { traitPath: '', queryName: 'sshd-config' });
+  });
+
+  it('refuses neither or both, and a name the configuration does not define', () => {
+    refused({}, 'query.invalid');
+    refused({ traitPath: '', name: '' }, 'query.invalid');
+    refused({ traitPath: 'os.version', name: 'kernel' }, 'query.invalid');
+    refused({ name: 'nope' }, 'query.unknown');
+    refused({ name: 'toString' }, 'query.unknown');
+    refused({ name: '__proto__' }, 'query.unknown');
+    refused({ traitPath: 'os..version' }, 'query.trait_path_invalid');
   });
 });

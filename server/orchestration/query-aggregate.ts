@@ -8,6 +8,7 @@
 import { canonicalJson } from '../audit/index.ts';
 import { VigoError, nestedDeeperThan } from '../core/index.ts';
 import { protocolLimits } from '../../protocol/index.ts';
+import type { CompiledQuery } from '../policy/index.ts';
 
 export const liveQueryLimits = {
   deadlineDefaultSeconds: 10,
@@ -165,4 +166,37 @@ export class QueryAggregate {
   get errorCount(): number {
     return this.#errorCount;
   }
+}
+
+const queryNamePattern = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** The trait path a query reads, and the named query it asks when it names one (checked here). */
+export function whatToAsk(
+  input: { readonly traitPath?: string; readonly name?: string },
+  named: Readonly<Record<string, CompiledQuery>>,
+): { traitPath: string; queryName: string | undefined } {
+  const hasName = input.name !== undefined && input.name !== '';
+  const hasPath = input.traitPath !== undefined && input.traitPath !== '';
+  if (hasName === hasPath)
+    throw new VigoError(
+      'query.invalid',
+      'give exactly one of traitPath (a trait to read) and name (a named query of the stacks)',
+      { field: hasName ? 'name' : 'traitPath' },
+    );
+  if (!hasName) return { traitPath: parseTraitPath(input.traitPath!), queryName: undefined };
+  const name = input.name;
+  const query = queryNamePattern.test(name) && Object.hasOwn(named, name) ? named[name] : undefined;
+  if (query === undefined) {
+    const known = Object.keys(named);
+    throw new VigoError(
+      'query.unknown',
+      `the active configuration defines no query ${JSON.stringify(name.slice(0, 64))}; ${
+        known.length === 0
+          ? 'it defines none (queries.vgo)'
+          : `it defines ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`
+      }`,
+      { field: 'name' },
+    );
+  }
+  return { traitPath: query.trait ?? '', queryName: name };
 }

@@ -18,7 +18,10 @@ export interface NotAnswered {
 
 export interface LiveQueryAnswer {
   queryId: string;
+  /** The trait read; "" for a named query that runs a probe. */
   traitPath: string;
+  /** The named query (queries.vgo) asked, or null for a trait path. */
+  queryName: string | null;
   status: 'running' | 'finished';
   startedAt: string;
   finishedAt: string | null;
@@ -48,6 +51,10 @@ export interface Target {
 export interface Run {
   readonly id: string;
   readonly traitPath: string;
+  /** The named query asked, or undefined for a trait path. */
+  readonly queryName: string | undefined;
+  /** The W3C traceparent sent with every LiveQuery of this run, or "". */
+  readonly traceparent: string;
   readonly startedAtMs: number;
   readonly deadlineSeconds: number;
   readonly mode: 'held' | 'poll';
@@ -95,6 +102,7 @@ export function answerOf(run: Run, status: LiveQueryAnswer['status'], atMs: numb
   return {
     queryId: run.id,
     traitPath: run.traitPath,
+    queryName: run.queryName ?? null,
     status,
     startedAt: new Date(run.startedAtMs).toISOString(),
     finishedAt: status === 'finished' ? new Date(atMs).toISOString() : null,

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { AgentStreamResponseSchema, TaskStatus } from '../../protocol/index.ts';
 import type { AgentStreamResponse, TaskResult } from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
-import { VigoError } from '../core/index.ts';
+import { VigoError, traceDetails } from '../core/index.ts';
 import type { Ctx } from '../core/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
 import type { Db } from '../store/index.ts';
@@ -87,6 +87,10 @@ export function newRun(
     ...request.rollout,
     targets: [...request.targets],
     where: [...request.where],
+    ...(request.force ? { force: true as const } : {}),
+    ...(traceDetails(request.traceparent).traceparent === undefined
+      ? {}
+      : { traceparent: request.traceparent }),
   };
   const row: RunRow = {
     id,
@@ -185,6 +189,21 @@ function dispatchDetails(
     pauseSeconds: rollout.pauseSeconds,
     ...(request.force ? { forced: true } : {}),
     ...(request.operatorLabel === undefined ? {} : { operator: request.operatorLabel }),
+    ...traceDetails(request.traceparent),
+  };
+}
+
+/** What a run's dispatches carry besides the task: the force flag and the traceparent, from its rollout. */
+function dispatchExtras(row: RunRow): { force: boolean; traceparent: string } {
+  let stored: Partial<StoredRollout>;
+  try {
+    stored = JSON.parse(row.rollout) as Partial<StoredRollout>;
+  } catch {
+    stored = {};
+  }
+  return {
+    force: stored.force === true,
+    traceparent: traceDetails(stored.traceparent).traceparent ?? '',
   };
 }
 
@@ -202,6 +221,7 @@ export function dispatchMessage(row: RunRow, taskId: string): AgentStreamRespons
         params: JSON.parse(row.params) as Record<string, string>,
         timeoutSeconds: row.timeout_seconds,
         nice: row.nice,
+        ...dispatchExtras(row),
       },
     },
   });

@@ -63,6 +63,8 @@ export interface TaskRequest {
   readonly force: boolean;
   /** Vigo's free-text `operator` label, kept in the audit entry beside the authenticated actor. */
   readonly operatorLabel?: string;
+  /** The W3C traceparent of the request that started the run, sent with every TaskDispatch of it. */
+  readonly traceparent?: string;
 }
 
 function invalid(field: string, message: string): VigoError {
@@ -222,8 +224,14 @@ function emptyToUndefined(value: unknown): unknown {
   return value === '' || value === null ? undefined : value;
 }
 
-/** The native body of POST /api/v1/tasks, already known to hold only declared fields. */
-export function parseTaskRequest(body: Readonly<Record<string, unknown>>): TaskRequest {
+/**
+ * The native body of POST /api/v1/tasks, already known to hold only declared fields. `ctx` gives the
+ * request's traceparent; the body cannot set it.
+ */
+export function parseTaskRequest(
+  body: Readonly<Record<string, unknown>>,
+  ctx?: { readonly traceparent?: string },
+): TaskRequest {
   const targets = stringList('targets', body['targets'], targetLimits.maxTargets);
   const single = str('target', body['target'], targetLimits.maxTargetBytes);
   if (single !== undefined && single !== '') targets.push(single);
@@ -239,6 +247,7 @@ export function parseTaskRequest(body: Readonly<Record<string, unknown>>): TaskR
     dryRun: bool('dryRun', body['dryRun']),
     force: bool('force', body['force']),
     ...operatorLabel(body['operator']),
+    ...(ctx?.traceparent === undefined ? {} : { traceparent: ctx.traceparent }),
   };
 }
 

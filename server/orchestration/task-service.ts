@@ -10,18 +10,16 @@
  * for their envoys' streams again and the batches go on; a run that cannot be read back is marked
  * interrupted.
  */
-import type { AgentStreamResponse, TaskResult } from '../../protocol/index.ts';
-import { appendAudit } from '../audit/index.ts';
+import type { TaskResult } from '../../protocol/index.ts';
+import type { TaskService, TaskServiceDeps } from './task-service-types.ts';
 import { VigoError, actorName } from '../core/index.ts';
-import type { Ctx, Logger } from '../core/index.ts';
+import type { Ctx } from '../core/index.ts';
 import type { EventBus } from '../events/index.ts';
-import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
-import type { Store } from '../store/index.ts';
+import type { EnvoyEntry } from '../fleet/index.ts';
 import { ActiveRun, isOpen } from './active-run.ts';
 import type { LiveTarget, StoredRollout } from './active-run.ts';
 import { dangerousPatterns } from './guardrail.ts';
 import { bindTaskRequest } from './named-tasks.ts';
-import type { NamedTasks } from './named-tasks.ts';
 import {
   checkGuardrail,
   checkHealthCheckAllowed,
@@ -32,60 +30,15 @@ import {
   resultRecord,
 } from './task-launch.ts';
 import { runHealthCheck } from './health-check.ts';
-import type { HealthOutcome } from './health-check.ts';
 import { formatAmount, planBatches } from './rolling.ts';
 import type { TaskRequest } from './task-request.ts';
 import { TaskWriter, resultParams, taskStatements } from './tasks-store.ts';
-import type { RunRow, RunStatus, TargetRow } from './tasks-store.ts';
+import type { RunRow, RunStatus } from './tasks-store.ts';
 import { resolveTargets } from './targets.ts';
-import { dryRunView, runDetail, runSummary } from './task-views.ts';
-import type { DryRunView, RunDetailView, RunSummaryView } from './task-views.ts';
-
-/** What the orchestration needs of the agent streams (server/checkin AgentStreams). */
-export interface TaskStreams {
-  send(envoyId: string, message: AgentStreamResponse): boolean;
-  isOpen(envoyId: string): boolean;
-  attach(work: {
-    opened?(entry: EnvoyEntry): void;
-    taskResult?(entry: EnvoyEntry, result: TaskResult): void;
-  }): () => void;
-}
-
-export interface TaskServiceDeps {
-  readonly store: Store;
-  readonly fleet: FleetIndex;
-  readonly streams: TaskStreams;
-  readonly traitsByHash: (hash: string) => unknown;
-  readonly bus: EventBus;
-  readonly log: Logger;
-  /** The server's data directory: a command deleting it is refused by the guardrail. */
-  readonly dataDir: string;
-  readonly now?: () => number;
-  /** How long after a task's own timeout the server still waits for its result. */
-  readonly graceMs?: number;
-  readonly tickMs?: number;
-  /** Runs going at once, at most (default taskPageLimits.maxRunning). */
-  readonly maxRunningRuns?: number;
-  /** The named tasks of the active configuration. */
-  readonly namedTasks: NamedTasks;
-  readonly healthCheck?: (check: NonNullable<StoredRollout['healthCheck']>) => Promise<HealthOutcome>;
-}
-
-export interface TaskService {
-  /** Starts a run, or with dryRun answers the resolved targets and the batch plan. */
-  start(ctx: Ctx, request: TaskRequest): RunSummaryView | DryRunView;
-  abort(ctx: Ctx, id: string, reason: string): RunSummaryView;
-  /** Runs newest first; `cursor` is the nextCursor of the previous page. */
-  list(options: { limit: number; cursor?: string }): { items: RunSummaryView[]; nextCursor: string | null };
-  /** One run with a page of its targets (batch order). */
-  get(id: string, page?: { limit: number; offset: number }): RunDetailView;
-  /** Reads back running runs and carries them on (called once at start). */
-  resume(): void;
-  /** Stops timers and commits queued writes (the drain calls this before the store closes). */
-  close(): void;
-}
-
-export const taskPageLimits = { defaultTargets: 1000, maxTargets: 1000, maxRunning: 1000 } as const;
+import { createTaskReads, taskPageLimits } from './task-reads.ts';
+import { markInterrupted, persistAbort } from './task-stop.ts';
+import { dryRunView, runSummary } from './task-views.ts';
+import type { DryRunView, RunSummaryView } from './task-views.ts';
 
 export function createTaskService(deps: TaskServiceDeps): TaskService {
   const now = deps.now ?? Date.now;
@@ -95,6 +48,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   const patterns = dangerousPatterns([deps.dataDir]);
   const check = deps.healthCheck ?? runHealthCheck;
   const runs = new Map<string, ActiveRun>();
+  const reads = createTaskReads({ sql, writer, runs });
   const byTaskId = new Map<string, { run: ActiveRun; target: LiveTarget }>();
   /** Dispatched targets without a result, by envoy: sent again whenever the envoy's stream opens. */
   const awaiting = new Map<string, Set<LiveTarget>>();
@@ -407,12 +361,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
         throw new Error('no targets or no rollout');
     } catch (err) {
       const message = `interrupted by a server restart and could not be resumed: ${err instanceof Error ? err.message : String(err)}`;
-      deps.store.tx((db) => {
-        const s = taskStatements(db);
-        for (const t of rows)
-          if (isOpen(t.state)) s.setState.run('aborted', 'the run was interrupted', t.task_id);
-        s.finishRun.run('interrupted', message, now(), row.id);
-      });
+      markInterrupted(deps.store, row, rows, message, now());
       deps.log.warn('task run interrupted', { runId: row.id, reason: message });
       return;
     }
@@ -443,53 +392,13 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       writer.flush();
       const stopping = run.stopReason === undefined ? run.stoppable() : [];
       // The abort and its audit entry are one change: both are written, or neither.
-      deps.store.tx((db) => {
-        appendAudit(db, {
-          actor: by,
-          action: 'task.abort',
-          target: `task_run:${id}`,
-          details: {
-            reason,
-            ...(run.row.kind === 'command'
-              ? { command: (run.row.command ?? '').slice(0, 4096) }
-              : { taskName: run.row.task_name ?? '' }),
-            targets: run.rollout.targets.map((t) => t.slice(0, 200)),
-            startedBy: run.row.actor,
-            stopped: stopping.length,
-            inFlight: run.inFlight().length,
-          },
-        });
-        if (run.stopReason !== undefined) return;
-        const s = taskStatements(db);
-        for (const target of stopping) s.setState.run('aborted', why, target.taskId);
-        s.setMessage.run(why, run.id);
-      });
+      deps.store.tx((db) => persistAbort(db, { run, by, reason, why, stopping }));
       stopRest(run, why, by, true);
       progress(run);
       return runSummary(run.row, run.counts());
     },
-    list({ limit, cursor }) {
-      writer.flush();
-      const after = cursor === undefined ? { at: Number.MAX_SAFE_INTEGER, id: '' } : parseCursor(cursor);
-      const rows = sql.runsBefore.all({ ...after, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return {
-        items: page.map((row) => runSummary(row, countsOf(row.id))),
-        nextCursor:
-          rows.length > limit && last !== undefined
-            ? Buffer.from(`${last.created_at}:${last.id}`).toString('base64url')
-            : null,
-      };
-    },
-    get(id, page = { limit: taskPageLimits.defaultTargets, offset: 0 }) {
-      writer.flush();
-      const row = sql.run.get(id);
-      if (row === undefined) throw new VigoError('task.not_found', `no task run has the id ${id}`);
-      const items = sql.targetsPage.all(id, page.limit + 1, page.offset);
-      const more = items.length > page.limit;
-      return runDetail(row, countsOf(id), items.slice(0, page.limit), more ? page.offset + page.limit : null);
-    },
+    list: (options) => reads.list(options),
+    get: (id, page) => reads.get(id, page),
     resume() {
       for (const row of sql.runningRuns.all()) resumeOne(row);
     },
@@ -501,19 +410,8 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       writer.flush();
     },
   };
-
-  function countsOf(id: string): Partial<Record<TargetRow['state'], number>> {
-    const live = runs.get(id);
-    if (live !== undefined) return live.counts();
-    return Object.fromEntries(sql.countsOf.all(id).map((c) => [c.state, c.n]));
-  }
 }
 
-function parseCursor(cursor: string): { at: number; id: string } {
-  const match = /^(\d{1,16}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (match === null)
-    throw new VigoError('request.invalid', 'cursor: not a cursor from a previous page', { field: 'cursor' });
-  return { at: Number(match[1]), id: match[2] ?? '' };
-}
-
+export { taskPageLimits };
+export type { TaskService, TaskServiceDeps, TaskStreams } from './task-service-types.ts';
 export type { RunStatus };

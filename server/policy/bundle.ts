@@ -235,5 +235,6 @@ export function buildBundleDocument(entry: CompiledEntry, options: BundleOptions
     secret_paths: [...secrets].sort(),
     resources,
     ...(Object.keys(tasks).length === 0 ? {} : { tasks }),
+    ...(Object.keys(snap.queries).length === 0 ? {} : { queries: { ...snap.queries } }),
   };
 }

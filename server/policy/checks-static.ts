@@ -5,6 +5,8 @@ import { findCycles, formatCycle } from './dag.ts';
 import { compileGlob, isGlob } from './host-matcher.ts';
 import { inheritsFrom } from './layout.ts';
 import type { LeafEntry, Ref, Stacks } from './model.ts';
+import { valueProblem } from './parse-tasks.ts';
+import { hasRefs } from './workflow-refs.ts';
 
 class Names {
   constructor(
@@ -75,6 +77,7 @@ export function checkReferences(stacks: Stacks, sink: DiagnosticSink): void {
     checkEnvironment(e, stacks, sink);
   }
   for (const t of stacks.tasks) t.roleRefs.forEach((r) => names.role(r, `task ${t.name}`));
+  checkWorkflowTasks(stacks, sink);
   checkCrateCycles(stacks, sink);
   checkPatterns(stacks.entries, sink);
 }
@@ -144,4 +147,49 @@ function checkPatterns(entries: LeafEntry[], sink: DiagnosticSink): void {
     for (const p of lower) if (!seen.has(p)) seen.set(p, e);
     if (!catchAll && lower.some((p) => /^\*+$/.test(p))) catchAll = e;
   }
+}
+
+/**
+ * A workflow's task steps name tasks of tasks.vgo (or the agent's built-in `vigo.*` tasks), with
+ * parameters the task takes; literal values must fit their types already (references are checked when
+ * the step starts, once they have a value).
+ */
+function checkWorkflowTasks(stacks: Stacks, sink: DiagnosticSink): void {
+  for (const w of stacks.workflows)
+    for (const ref of w.taskRefs) {
+      if (ref.task.startsWith('vigo.')) continue;
+      const task = stacks.tasks.find((t) => t.name === ref.task);
+      if (task === undefined) {
+        sink.error(
+          'workflow.task_unknown',
+          ref.at,
+          `workflow ${w.name}: step ${ref.step} runs task ${ref.task}, which tasks.vgo does not define`,
+          didYouMean(
+            ref.task,
+            stacks.tasks.map((t) => t.name),
+          ),
+        );
+        continue;
+      }
+      const step = w.workflow.steps.find((s) => s.id === ref.step);
+      for (const [key, value] of Object.entries(step?.params ?? {})) {
+        const spec = task.task.params[key];
+        if (spec === undefined) {
+          sink.error(
+            'workflow.param_invalid',
+            ref.at,
+            `workflow ${w.name}: step ${ref.step}: task ${ref.task} has no parameter ${key}`,
+          );
+          continue;
+        }
+        if (typeof value === 'string' && hasRefs(value)) continue;
+        const problem = valueProblem(spec, value);
+        if (problem !== undefined)
+          sink.error(
+            'workflow.param_invalid',
+            ref.at,
+            `workflow ${w.name}: step ${ref.step}: parameter ${key} ${problem}`,
+          );
+      }
+    }
 }

@@ -15,6 +15,7 @@ import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
 import { SnapshotImpl } from './snapshot.ts';
 import type { StampEnv } from './stamp.ts';
 import { CompileCache } from './stamp-cache.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledEntry, CompiledSnapshot, CrateInstance } from './types.ts';
 
@@ -33,6 +34,7 @@ class Compiler {
   private readonly links = new Map<string, LinkResult & { graph: Buffer }>();
   private readonly merkle: MerkleBuilder;
   readonly tasks: Record<string, CompiledTask> = {};
+  readonly queries: Record<string, CompiledQuery> = {};
   private readonly guards = new Map<string, string | null>();
   private readonly usedCrates = new Set<string>();
   private readonly ids = new Map<string, number>();
@@ -52,7 +54,9 @@ class Compiler {
   ) {
     for (const t of [...stacks.tasks].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
       this.tasks[t.name] = t.task;
-    this.merkle = new MerkleBuilder(this.tasks);
+    for (const q of [...stacks.queries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)))
+      this.queries[q.name] = q.query;
+    this.merkle = new MerkleBuilder(this.tasks, this.queries);
     this.stamp = {
       protectedPaths: env.protectedPaths,
       protectedServices: env.protectedServices,
@@ -305,6 +309,12 @@ export function compileStacks(
       entries,
       compliance: { documents: stacks.compliance, configcrateControls },
       tasks: compiler.tasks,
+      workflows: Object.fromEntries(
+        [...stacks.workflows]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .map((w) => [w.name, w.workflow]),
+      ),
+      queries: compiler.queries,
     },
     undefined,
     { freeze: env.forTransfer !== true },

@@ -13,8 +13,15 @@ export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
 export { namedTaskLimits } from './parse-tasks.ts';
+export { namedQueryLimits } from './parse-queries.ts';
+export type { CompiledQuery } from './parse-queries.ts';
 export type { CompiledTask, TaskParamSpec } from './parse-tasks.ts';
-export { bindTaskParams } from './task-params.ts';
+export { bindTaskParams, coerceParam } from './task-params.ts';
+export { valueProblem } from './parse-tasks.ts';
+export { workflowLimits } from './parse-workflows.ts';
+export type { CompiledWorkflow, CompiledWorkflowStep } from './parse-workflows.ts';
+export { splitRefs, workflowStepOutputs } from './workflow-refs.ts';
+export type { RefPart, WorkflowRef, WorkflowStepType } from './workflow-refs.ts';
 export type { GivenParam } from './task-params.ts';
 export { secretMarker } from './secrets.ts';
 export { commonResourceProperties, knownResourceTypes, resourceSchemas } from './schemas/resource-schemas.ts';

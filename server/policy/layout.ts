@@ -20,6 +20,8 @@ export type FileKind =
   | 'claims'
   | 'waivers'
   | 'tasks'
+  | 'workflows'
+  | 'queries'
   | 'usercrate'
   | 'legacy-vars';
 
@@ -55,6 +57,8 @@ export function classify(rel: string): FileKind | undefined {
   if (base === 'environments') return 'environments';
   if (base === 'compliance') return 'waivers';
   if (!nested && base === 'tasks') return 'tasks';
+  if (!nested && base === 'workflows') return 'workflows';
+  if (!nested && base === 'queries') return 'queries';
   return 'leaf';
 }
 

@@ -18,8 +18,12 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
+import { parseQueriesFile } from './parse-queries.ts';
+import type { QueryDef } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
 import type { TaskDef } from './parse-tasks.ts';
+import { parseWorkflowsFile } from './parse-workflows.ts';
+import type { WorkflowDef } from './parse-workflows.ts';
 import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
 import type { SecretChecker } from './secrets.ts';
 import { loadYaml, maxYamlBytes } from './yaml-source.ts';
@@ -37,6 +41,8 @@ export function emptyStacks(root: string): Stacks {
     entries: [],
     compliance: [],
     tasks: [],
+    workflows: [],
+    queries: [],
     brokenCrateNames: new Set(),
     cyclicCrates: new Set(),
     urls: [],
@@ -160,7 +166,8 @@ function loadFile(
     f.kind !== 'waivers' &&
     f.kind !== 'roles' &&
     f.kind !== 'role' &&
-    f.kind !== 'tasks'
+    f.kind !== 'tasks' &&
+    f.kind !== 'workflows'
   ) {
     checkSecretsIn(value, ctx.map, secrets);
   }
@@ -188,6 +195,10 @@ function loadFile(
       return;
     case 'tasks':
       return addTasks(parseTasksFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'workflows':
+      return addWorkflows(parseWorkflowsFile(f.rel, value, ctx), stacks, ctx.sink);
+    case 'queries':
+      return addQueries(parseQueriesFile(f.rel, value, ctx), stacks, ctx.sink);
   }
 }
 
@@ -279,5 +290,37 @@ function addTasks(tasks: TaskDef[], stacks: Stacks, sink: DiagnosticSink): void 
       continue;
     }
     stacks.tasks.push(t);
+  }
+}
+
+function addWorkflows(workflows: WorkflowDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const w of workflows) {
+    const earlier = stacks.workflows.find((x) => x.name === w.name);
+    if (earlier) {
+      sink.error(
+        'workflow.duplicate',
+        w.at,
+        `workflow "${w.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'workflow names are global; rename one of them',
+      );
+      continue;
+    }
+    stacks.workflows.push(w);
+  }
+}
+
+function addQueries(queries: QueryDef[], stacks: Stacks, sink: DiagnosticSink): void {
+  for (const q of queries) {
+    const earlier = stacks.queries.find((x) => x.name === q.name);
+    if (earlier) {
+      sink.error(
+        'query.duplicate',
+        q.at,
+        `query "${q.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
+        'query names are global; rename one of them',
+      );
+      continue;
+    }
+    stacks.queries.push(q);
   }
 }

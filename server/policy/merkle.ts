@@ -2,10 +2,12 @@
  * Per-entry Merkle root (docs/bundle-format.md "Merkle root"): leaves are, in order, the entry's
  * meta (observe_only), its merged vars, its resource graph (topological order and cross-configcrate
  * links), then one leaf per configcrate (name, instance hash, role case guard), then — only for an
- * entry that carries named tasks — one leaf of those tasks' definitions. Identical leaves are hashed once
- * per compile.
+ * entry that carries named tasks — one leaf of those tasks' definitions, then — only when the stacks
+ * define named queries, which every entry carries — one leaf of the queries. Identical leaves are hashed
+ * once per compile.
  */
 import { leafHash, merkleRoot } from './canonical.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledEntry, EntryLink } from './types.ts';
 
@@ -23,8 +25,15 @@ export class MerkleBuilder {
   private readonly metaLeaves = new Map<boolean, Buffer>();
   private readonly taskLeaves = new Map<string, Buffer>();
 
-  /** `tasks`: the snapshot's named tasks, which entries' `tasks` lists name. */
-  constructor(private readonly tasks: Readonly<Record<string, CompiledTask>> = {}) {}
+  private readonly queryLeaf: Buffer | undefined;
+
+  /** `tasks`: the snapshot's named tasks, which entries' `tasks` lists name; `queries`: its named queries. */
+  constructor(
+    private readonly tasks: Readonly<Record<string, CompiledTask>> = {},
+    queries: Readonly<Record<string, CompiledQuery>> = {},
+  ) {
+    this.queryLeaf = Object.keys(queries).length === 0 ? undefined : leafHash('queries', queries);
+  }
 
   root(entry: MerkleInput, graph: Buffer = graphLeaf(entry.order, entry.links)): string {
     let meta = this.metaLeaves.get(entry.observeOnly);
@@ -44,6 +53,7 @@ export class MerkleBuilder {
       leaves.push(leaf);
     }
     if (entry.tasks !== undefined && entry.tasks.length > 0) leaves.push(this.taskLeaf(entry.tasks));
+    if (this.queryLeaf !== undefined) leaves.push(this.queryLeaf);
     return merkleRoot(leaves);
   }
 

@@ -2,7 +2,9 @@
 import type { CompiledTemplate } from './template/index.ts';
 import type { WhenExpr } from './when/index.ts';
 import type { Pos } from './diagnostics.ts';
+import type { QueryDef } from './parse-queries.ts';
 import type { TaskDef } from './parse-tasks.ts';
+import type { WorkflowDef } from './parse-workflows.ts';
 
 export interface Ref {
   text: string;
@@ -153,6 +155,10 @@ export interface Stacks {
   cyclicCrates: Set<string>;
   /** Named tasks from tasks.vgo, in file order. */
   tasks: TaskDef[];
+  /** Workflows from workflows.vgo, in file order. */
+  workflows: WorkflowDef[];
+  /** Named queries from queries.vgo, in file order. */
+  queries: QueryDef[];
   /** Literal `source:` URLs with their positions, for the optional aliveness check. */
   urls: Ref[];
 }

@@ -64,7 +64,7 @@ export interface TaskDef {
 const taskName = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 const paramName = '^[a-z][a-z0-9_]{0,63}$';
 
-const paramSchema = {
+export const paramSchema = {
   type: 'object',
   properties: {
     type: { enum: ['string', 'integer', 'boolean', 'enum'] },
@@ -209,7 +209,7 @@ function compileTask(
   };
 }
 
-function timeoutOf(value: unknown): number | undefined {
+export function timeoutOf(value: unknown): number | undefined {
   if (value === undefined) return namedTaskLimits.defaultTimeoutSeconds;
   const seconds =
     typeof value === 'number'
@@ -223,7 +223,7 @@ function timeoutOf(value: unknown): number | undefined {
 }
 
 /** What is wrong with a parameter beyond its schema: keys that do not apply to its type, a bad default. */
-function paramProblem(spec: TaskParamSpec): string | undefined {
+export function paramProblem(spec: TaskParamSpec): string | undefined {
   const allowed: Record<TaskParamType, readonly string[]> = {
     string: ['format', 'max_length'],
     integer: ['min', 'max'],

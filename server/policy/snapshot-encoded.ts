@@ -7,7 +7,9 @@
  */
 import { HostMatcher } from './host-matcher.ts';
 import { compiledResourcesJson } from './instance.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 import { adoptEntry, deepFreeze } from './snapshot.ts';
 import type { EntryOwner } from './snapshot.ts';
 import type {
@@ -31,6 +33,10 @@ export interface SnapshotIndex {
   readonly compliance: Span;
   /** The named tasks member, when the snapshot has one. */
   readonly tasks?: Span;
+  /** The workflows member, when the snapshot has one. */
+  readonly workflows?: Span;
+  /** The named queries member, when the snapshot has one. */
+  readonly queries?: Span;
   /**
    * Entries in first-match order as JSON `[[id, [pattern, …]], …]`: what matching needs, so no entry
    * is parsed to route a hostname.
@@ -204,6 +210,16 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
     w.text(',"tasks":');
     tasks = w.value(snapshot.tasks);
   }
+  let workflows: Span | undefined;
+  if (Object.keys(snapshot.workflows).length > 0) {
+    w.text(',"workflows":');
+    workflows = w.value(snapshot.workflows);
+  }
+  let queries: Span | undefined;
+  if (Object.keys(snapshot.queries).length > 0) {
+    w.text(',"queries":');
+    queries = w.value(snapshot.queries);
+  }
   w.text('}');
   return {
     body: w.finish(),
@@ -212,6 +228,8 @@ export function encodeSnapshot(snapshot: CompiledSnapshot): EncodedSnapshot {
       compiledAtMs: snapshot.compiledAtMs,
       compliance,
       ...(tasks === undefined ? {} : { tasks }),
+      ...(workflows === undefined ? {} : { workflows }),
+      ...(queries === undefined ? {} : { queries }),
       entries: JSON.stringify(entries),
       entrySpans,
       instanceHashes: hashes.join(''),
@@ -307,6 +325,8 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
   private readonly matcher: HostMatcher;
   private parsedCompliance: ComplianceData | undefined;
   private parsedTasks: Readonly<Record<string, CompiledTask>> | undefined;
+  private parsedWorkflows: Readonly<Record<string, CompiledWorkflow>> | undefined;
+  private parsedQueries: Readonly<Record<string, CompiledQuery>> | undefined;
 
   private readonly body: Buffer;
 
@@ -363,6 +383,20 @@ export class LazySnapshot implements CompiledSnapshot, EntryOwner {
     this.parsedTasks ??=
       span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledTask>);
     return this.parsedTasks;
+  }
+
+  get workflows(): Readonly<Record<string, CompiledWorkflow>> {
+    const span = this.index.workflows;
+    this.parsedWorkflows ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledWorkflow>);
+    return this.parsedWorkflows;
+  }
+
+  get queries(): Readonly<Record<string, CompiledQuery>> {
+    const span = this.index.queries;
+    this.parsedQueries ??=
+      span === undefined ? {} : deepFreeze(this.read(span[0], span[1]) as Record<string, CompiledQuery>);
+    return this.parsedQueries;
   }
 
   matchEntry(hostname: string): CompiledEntry | undefined {

@@ -3,7 +3,9 @@ import { VigoError } from '../core/index.ts';
 import { canonicalJson, sha256Hex } from './canonical.ts';
 import { HostMatcher } from './host-matcher.ts';
 import { MerkleBuilder } from './merkle.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 import type {
   CompiledEntry,
   CompiledSnapshot,
@@ -20,12 +22,17 @@ export interface SnapshotData {
   compliance: ComplianceData;
   /** Named tasks by name, in name order. */
   tasks: Record<string, CompiledTask>;
+  /** Workflows by name, in name order. */
+  workflows: Record<string, CompiledWorkflow>;
+  /** Named queries by name, in name order (absent: none). */
+  queries?: Record<string, CompiledQuery>;
 }
 
 /** What bundle building needs from the snapshot an entry belongs to. */
 export interface EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
   readonly engineCache: Map<string, unknown>;
 }
@@ -83,9 +90,13 @@ export function contentHash(data: Omit<SnapshotData, 'compiledAtMs'>): string {
   // JSON.stringify is their canonical encoding; compliance documents are free-form YAML. Named tasks
   // count only when there are some, so that stacks without tasks keep the hashes they always had (which
   // entries carry them, the entries' Merkle roots cover).
+  // Workflows and named queries likewise count only when there are some (keys in canonical order).
   const withTasks = Object.keys(data.tasks).length > 0;
+  const withWorkflows = Object.keys(data.workflows).length > 0;
+  const queries = data.queries ?? {};
+  const withQueries = Object.keys(queries).length > 0;
   return sha256Hex(
-    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}}`,
+    `{"compliance":${canonicalJson(data.compliance)},"entries":${JSON.stringify(entries)},"format":1,"instances":${JSON.stringify(instances)}${withQueries ? `,"queries":${canonicalJson(queries)}` : ''}${withTasks ? `,"tasks":${canonicalJson(data.tasks)}` : ''}${withWorkflows ? `,"workflows":${canonicalJson(data.workflows)}` : ''}}`,
   );
 }
 
@@ -96,6 +107,8 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
   readonly instances: ReadonlyMap<string, CrateInstance>;
   readonly compliance: ComplianceData;
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   private matcher: HostMatcher | undefined;
   private readonly byId: Map<string, CompiledEntry>;
   /** Parsed templates and when-expressions reused across bundle builds (keyed by text + position). */
@@ -112,6 +125,9 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
     if (options.freeze) for (const i of data.instances.values()) deepFreeze(i);
     this.compliance = options.freeze ? deepFreeze(data.compliance) : data.compliance;
     this.tasks = options.freeze ? deepFreeze(data.tasks) : data.tasks;
+    this.workflows = options.freeze ? deepFreeze(data.workflows) : data.workflows;
+    const queries = data.queries ?? {};
+    this.queries = options.freeze ? deepFreeze(queries) : queries;
     this.hash = knownHash ?? contentHash(data);
     this.byId = new Map(data.entries.map((e) => [e.id, e]));
     for (const e of data.entries) owners.set(e, this);
@@ -142,6 +158,8 @@ export class SnapshotImpl implements CompiledSnapshot, EntryOwner {
       entries: [...this.entries],
       compliance: this.compliance,
       ...(Object.keys(this.tasks).length === 0 ? {} : { tasks: { ...this.tasks } }),
+      ...(Object.keys(this.workflows).length === 0 ? {} : { workflows: { ...this.workflows } }),
+      ...(Object.keys(this.queries).length === 0 ? {} : { queries: { ...this.queries } }),
     };
   }
 }
@@ -175,6 +193,8 @@ export function trustedSnapshot(body: string, hash: string): CompiledSnapshot {
       entries: json.entries,
       compliance: json.compliance,
       tasks: json.tasks ?? {},
+      workflows: json.workflows ?? {},
+      queries: json.queries ?? {},
     },
     hash,
   );
@@ -193,14 +213,25 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     throw invalid(`not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || json.format !== 1) throw invalid('unknown format (expected format 1)');
-  const { hash, compiledAtMs, instances, entries, compliance, tasks = {} } = json;
+  const {
+    hash,
+    compiledAtMs,
+    instances,
+    entries,
+    compliance,
+    tasks = {},
+    workflows = {},
+    queries = {},
+  } = json;
   if (
     typeof hash !== 'string' ||
     typeof compiledAtMs !== 'number' ||
     !isRecord(instances) ||
     !Array.isArray(entries) ||
     !isRecord(compliance) ||
-    !isRecord(tasks)
+    !isRecord(tasks) ||
+    !isRecord(workflows) ||
+    !isRecord(queries)
   ) {
     throw invalid('missing hash, compiledAtMs, instances, entries or compliance');
   }
@@ -210,6 +241,8 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     entries: entries as CompiledEntry[],
     compliance: compliance as unknown as ComplianceData,
     tasks: tasks as Record<string, CompiledTask>,
+    workflows: workflows as Record<string, CompiledWorkflow>,
+    queries: queries as Record<string, CompiledQuery>,
   };
   for (const e of data.entries) {
     if (!isRecord(e) || !Array.isArray(e.configcrates) || !Array.isArray(e.patterns))
@@ -224,7 +257,7 @@ export function deserializeSnapshot(input: string | SnapshotJson): CompiledSnaps
     if (sha256Hex(canonicalJson({ configcrate: inst.configcrate, resources: inst.resources })) !== k)
       throw invalid(`configcrate instance ${k} does not match its hash`);
   }
-  const merkle = new MerkleBuilder(data.tasks);
+  const merkle = new MerkleBuilder(data.tasks, data.queries);
   for (const e of data.entries)
     if (merkle.root(e) !== e.merkleRoot) throw invalid(`entry ${e.id} does not match its Merkle root`);
   const actual = contentHash(data);

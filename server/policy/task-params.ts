@@ -12,7 +12,8 @@ import { valueProblem } from './parse-tasks.ts';
 /** A value as the caller gave it: JSON types from REST, text from `--param k=v`. */
 export type GivenParam = string | number | boolean;
 
-function coerce(spec: TaskParamSpec, value: GivenParam): GivenParam {
+/** Reads text given for a parameter (a CLI flag) as the parameter's type says. */
+export function coerceParam(spec: TaskParamSpec, value: GivenParam): GivenParam {
   if (typeof value !== 'string') return value;
   if (spec.type === 'integer' && /^-?\d{1,16}$/.test(value)) return Number(value);
   if (spec.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
@@ -42,7 +43,7 @@ export function bindTaskParams(
       throw new VigoError('task.param_missing', `task ${name} needs the parameter ${key} (${spec.type})`, {
         field: 'params',
       });
-    const value = coerce(spec, raw);
+    const value = coerceParam(spec, raw);
     const problem = valueProblem(spec, value);
     if (problem !== undefined)
       throw new VigoError('task.param_invalid', `task ${name}: parameter ${key} ${problem}`, {

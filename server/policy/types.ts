@@ -4,7 +4,9 @@
  * operators and agent authors.
  */
 import type { CompileCarry } from './carry.ts';
+import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
+import type { CompiledWorkflow } from './parse-workflows.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -160,6 +162,10 @@ export interface SnapshotJson {
   compliance: ComplianceData;
   /** Named tasks by name; absent when the stacks define none. */
   tasks?: Record<string, CompiledTask>;
+  /** Workflows by name; absent when the stacks define none. */
+  workflows?: Record<string, CompiledWorkflow>;
+  /** Named queries by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface CompiledSnapshot {
@@ -173,6 +179,10 @@ export interface CompiledSnapshot {
   readonly compliance: ComplianceData;
   /** Named tasks from tasks.vgo, by name (empty when none). */
   readonly tasks: Readonly<Record<string, CompiledTask>>;
+  /** Workflows from workflows.vgo, by name (empty when none). */
+  readonly workflows: Readonly<Record<string, CompiledWorkflow>>;
+  /** Named queries from queries.vgo, by name (empty when none). */
+  readonly queries: Readonly<Record<string, CompiledQuery>>;
   /** First entry (in first-match order) whose patterns match `hostname`. */
   matchEntry(hostname: string): CompiledEntry | undefined;
   entryById(id: string): CompiledEntry | undefined;
@@ -216,6 +226,8 @@ export interface BundleDocument {
   resources: BundleResource[];
   /** Named tasks the agent may run on request, by name; absent when the entry has none. */
   tasks?: Record<string, CompiledTask>;
+  /** Named read-only queries the agent answers, by name; absent when the stacks define none. */
+  queries?: Record<string, CompiledQuery>;
 }
 
 export interface EntryDiff {

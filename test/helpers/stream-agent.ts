@@ -1,12 +1,20 @@
 /**
- * A protocol-level agent for orchestration tests: an enrolled envoy that opens AgentStream with its own
- * certificate and signing key, says Hello, records every TaskDispatch it receives and answers it with a
- * TaskResult the test chooses. Like the reference agent, it answers a task_id it already answered with
- * the same result instead of running it again.
+ * A protocol-level agent for orchestration tests: an enrolled envoy (agent-client.ts) that checks in and
+ * holds an AgentStream on the real vigosrv with its own certificate and signing key, signing every message
+ * as agent.proto says. It records every message the server pushes, answers each TaskDispatch with the
+ * TaskResult the test chooses and each LiveQuery with the value the test chooses (or stays silent). Like
+ * the reference agent, it answers a task_id it already answered with the same result instead of running
+ * it again.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { createEnvelopeClock, signRequest, TaskStatus } from '../../protocol/index.ts';
-import type { PayloadInit, TaskDispatch } from '../../protocol/index.ts';
+import type {
+  AgentStreamResponse,
+  CheckInResponse,
+  LiveQuery,
+  PayloadInit,
+  TaskDispatch,
+} from '../../protocol/index.ts';
 import type { EnrolledAgent } from './agent-client.ts';
 import { agentClient } from './agent-client.ts';
 import { waitFor } from './deadline.ts';
@@ -23,26 +31,40 @@ export interface Answer {
 /** How the agent answers a dispatch: an Answer, or undefined to stay silent (a task still running). */
 export type Responder = (dispatch: TaskDispatch) => Answer | undefined;
 
+/** How the agent answers a LiveQuery: JSON text for a value, `{ error }` for a failed read, undefined to stay silent. */
+export type QueryAnswer = (traitPath: string, query: LiveQuery) => string | { error: string } | undefined;
+
 export const succeedWith =
   (stdout: (dispatch: TaskDispatch) => string): Responder =>
   (dispatch) => ({ status: TaskStatus.SUCCEEDED, exitCode: 0, stdout: stdout(dispatch) });
 
+const silent = (): undefined => undefined;
+
+type Client = ReturnType<typeof agentClient>;
+
 export class StreamAgent {
+  /** Every message the server pushed, in order. */
+  readonly received: AgentStreamResponse[] = [];
   /** Every dispatch received, in order, re-sends included. */
   readonly dispatches: TaskDispatch[] = [];
   /** How many times each task_id was actually "run" (answered for the first time). */
   readonly runs = new Map<string, number>();
+  /** How the agent answers live queries; tests may swap it between connects. */
+  answerQuery: QueryAnswer;
   readonly #answered = new Map<string, Answer>();
   readonly #clock = createEnvelopeClock();
-  #client: ReturnType<typeof agentClient> | undefined;
-  #stream: ReturnType<ReturnType<typeof agentClient>['methods']['agentStream']> | undefined;
+  #client: Client | undefined;
+  #stream: grpc.ClientDuplexStream<unknown, AgentStreamResponse> | undefined;
   #ended: Promise<void> | undefined;
 
   constructor(
     private server: ReadyServer,
     readonly identity: EnrolledAgent,
-    public respond: Responder,
-  ) {}
+    public respond: Responder = silent,
+    answerQuery: QueryAnswer = silent,
+  ) {
+    this.answerQuery = answerQuery;
+  }
 
   get envoyId(): string {
     return this.identity.envoyId;
@@ -50,35 +72,47 @@ export class StreamAgent {
 
   /** Points the agent at a restarted server (same data dir, new ports). */
   retarget(server: ReadyServer): void {
+    this.#client?.close();
+    this.#client = undefined;
     this.server = server;
   }
 
-  /** Opens the stream and says Hello; resolves once the server has taken it (isOpen on its side). */
+  /** One signed CheckIn on the agent's connection. */
+  checkIn(payload: PayloadInit<'CheckIn'>): Promise<CheckInResponse> {
+    return this.#connection().methods.checkIn(
+      signRequest('CheckIn', this.identity.signingKey, this.identity.envoyId, this.#clock(), {
+        hostname: this.identity.hostname,
+        ...payload,
+      }),
+    );
+  }
+
+  /** Opens the stream and says Hello; the server counts it open once the Hello is durable. */
   async connect(): Promise<void> {
-    const client = agentClient(this.server, this.identity);
-    const stream = client.methods.agentStream();
-    this.#client = client;
+    const stream = this.#connection().methods.agentStream() as unknown as grpc.ClientDuplexStream<
+      unknown,
+      AgentStreamResponse
+    >;
     this.#stream = stream;
     this.#ended = new Promise((resolve) => {
       stream.on('status', () => resolve());
       stream.on('error', () => resolve());
     });
-    stream.on('data', (message: { kind: { case?: string; value?: unknown } }) => {
-      if (message.kind.case === 'taskDispatch') this.#onDispatch(message.kind.value as TaskDispatch);
-    });
+    stream.on('data', (message: AgentStreamResponse) => this.#onMessage(message));
     this.#say({ case: 'hello', value: { agentVersion: 'stream-agent' } });
     // The Hello takes effect once its watermark is durable; a heartbeat round makes that observable.
     this.#say({ case: 'heartbeat', value: {} });
   }
 
-  /** Ends the stream from the agent's side and waits for it to close. */
+  /** Ends the stream from the agent's side, waits for it to close and drops the connection. */
   async disconnect(): Promise<void> {
     const stream = this.#stream;
-    if (stream === undefined) return;
-    this.#stream = undefined;
-    stream.end();
-    stream.cancel();
-    await this.#ended;
+    if (stream !== undefined) {
+      this.#stream = undefined;
+      stream.end();
+      stream.cancel();
+      await this.#ended;
+    }
     this.#client?.close();
     this.#client = undefined;
   }
@@ -96,6 +130,29 @@ export class StreamAgent {
       () => (this.dispatches.length >= count ? this.dispatches : undefined),
       timeoutMs,
     );
+  }
+
+  #connection(): Client {
+    this.#client ??= agentClient(this.server, this.identity);
+    return this.#client;
+  }
+
+  #onMessage(message: AgentStreamResponse): void {
+    this.received.push(message);
+    if (message.kind.case === 'taskDispatch') this.#onDispatch(message.kind.value);
+    else if (message.kind.case === 'liveQuery') this.#onQuery(message.kind.value);
+  }
+
+  #onQuery(query: LiveQuery): void {
+    const reply = this.answerQuery(query.traitPath, query);
+    if (reply === undefined) return;
+    this.#say({
+      case: 'queryResult',
+      value:
+        typeof reply === 'string'
+          ? { queryId: query.queryId, valueJson: Buffer.from(reply) }
+          : { queryId: query.queryId, error: reply.error },
+    });
   }
 
   #onDispatch(dispatch: TaskDispatch): void {
@@ -127,9 +184,7 @@ export class StreamAgent {
   }
 
   #say(kind: PayloadInit<'AgentStream'>['kind']): void {
-    const stream = this.#stream as grpc.ClientDuplexStream<unknown, unknown> | undefined;
-    if (stream === undefined) return;
-    stream.write(
+    this.#stream?.write(
       signRequest('AgentStream', this.identity.signingKey, this.identity.envoyId, this.#clock(), { kind }),
     );
   }

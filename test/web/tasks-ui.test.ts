@@ -3,10 +3,11 @@
  * a real `vigo daemon` holding its stream: an operator starts a command from /tasks, lands on the run,
  * watches the host's result arrive without reloading, and a selection naming no envoy is refused on the
  * form with nothing dispatched. A viewer sees the runs but no form. A live query from /queries reads a trait
- * from the running agent, and a force-push from /tasks reaches it at once.
+ * from the running agent, or asks a named query of the published stacks picked from a list, and a
+ * force-push from /tasks reaches it at once.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -69,7 +70,14 @@ async function signedIn(who: { username: string; password: string }): Promise<Pa
 before(async () => {
   if (skip !== undefined) return;
   requireChromium();
-  server = await startServer({ dataDir: serverDir.path });
+  const stacks = join(work.path, 'stacks');
+  mkdirSync(stacks, { recursive: true });
+  writeFileSync(join(stacks, 'envoys.vgo'), 'envoys:\n  - match: "ui-task-*"\n');
+  writeFileSync(
+    join(stacks, 'queries.vgo'),
+    'queries:\n  os-family:\n    description: The OS family\n    trait: os.family\n',
+  );
+  server = await startServer({ dataDir: serverDir.path, args: ['--stacks', stacks, '--publish-at-start'] });
   token = readFileSync(join(serverDir.path, 'local-admin.token'), 'utf8').trim();
   await createUser(operator, 'operator');
   await createUser(viewer, 'viewer');
@@ -149,6 +157,22 @@ describe('tasks in the web UI', { skip }, () => {
     assert.match(await answer.innerText(), /1 of 1 targeted hosts answered/);
     assert.match(await answer.locator('table').first().innerText(), /^1\s+"[a-z]+"/m);
     await screenshot(page, 'live-query');
+  });
+
+  it('asks a named query of the stacks picked from a list on /queries', async () => {
+    const page = await signedIn(operator);
+    await page.goto(`${server.apiUrl}/queries`);
+    await page.getByLabel('Targets').fill('*');
+    await page.getByLabel('Named query').selectOption('os-family');
+    // The agent answers once it holds the bundle that carries the query.
+    const answer = page.locator('#query-answer');
+    await waitFor('the named query answered', async () => {
+      await submit(page, page.getByRole('button', { name: 'Ask now' }));
+      return /1 of 1 targeted hosts answered/.test(await answer.innerText()) ? true : undefined;
+    });
+    assert.match(await answer.getByRole('heading').first().innerText(), /Query os-family/);
+    assert.match(await answer.locator('table').first().innerText(), /^1\s+"[a-z]+"/m);
+    await screenshot(page, 'named-query');
   });
 
   it('forces a check-in from /tasks: the connected agent is told now', async () => {

@@ -1,11 +1,14 @@
 /**
- * GET  /envoys/{id}          one envoy: details, traits tree, recent runs, last run's resource outcomes
+ * GET  /envoys/{id}          one envoy: details with convergence, its recent convergence transitions, traits
+ *                            tree, recent runs, last run's resource outcomes
  * POST /envoys/{id}/revoke   [fleet.write] refuse its check-ins from now on (asks for confirmation)
  * POST /envoys/{id}/push     [fleet.write] send the full bundle at its next check-in
  * GET  /runs/{id}            one run with every resource outcome
  */
+import type { ConvergenceHistoryItem, ConvergenceHistoryReader } from '../../server/convergence/index.ts';
 import type { Ctx } from '../../server/core/index.ts';
 import type { EnvoyEntry, FleetAdmin } from '../../server/fleet/index.ts';
+import { envoyReachability } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService } from '../../server/publish/index.ts';
 import type { ResourceOutcomeView, RunDetail, RunView, RunsReader } from '../../server/runs/index.ts';
@@ -33,7 +36,11 @@ export interface EnvoyDetailDeps {
   readonly fleetAdmin: FleetAdmin;
   readonly runs: RunsReader;
   readonly publish: PublishService;
+  readonly convergenceHistory: ConvergenceHistoryReader;
 }
+
+/** Transitions shown on the envoy page; the REST API and vigocli page through the rest. */
+const historyShown = 10;
 
 const noticeKeys = ['revoked', 'already-revoked', 'push-requested'] as const;
 type NoticeKey = (typeof noticeKeys)[number];
@@ -122,6 +129,15 @@ function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined):
   return html`<dl class="facts">
     <dt>State</dt>
     <dd>${badge(envoyState(e))}</dd>
+    <dt>Convergence</dt>
+    <dd>
+      ${badge(e.convergence.status)}
+      ${e.convergence.sinceMs === 0 ? '' : html`<span class="muted small">since ${timeCell(e.convergence.sinceMs, nowMs)}</span>`}
+    </dd>
+    <dt>Drift</dt>
+    <dd>${badge(e.convergence.drift)}</dd>
+    <dt>Reachability</dt>
+    <dd>${badge(envoyReachability(e))}</dd>
     <dt>Envoy id</dt>
     <dd><code>${e.id}</code></dd>
     <dt>Last check-in</dt>
@@ -139,6 +155,54 @@ function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined):
     <dt>Force push</dt>
     <dd>${e.forcePush ? 'pending: the full bundle goes out at the next check-in' : 'no'}</dd>
   </dl>`;
+}
+
+function movedCell(from: string, to: string): Html {
+  return from === to ? badge(to) : html`${badge(from)} → ${badge(to)}`;
+}
+
+function historyTable(items: readonly ConvergenceHistoryItem[], nowMs: number): Html {
+  if (items.length === 0) return html`<p class="muted">No transitions yet: no run has been reported.</p>`;
+  return html`<table class="convergence-history">
+    <caption class="visually-hidden">
+      Convergence history
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">When</th>
+        <th scope="col">Convergence</th>
+        <th scope="col">Drift</th>
+        <th scope="col">Reachability</th>
+        <th scope="col">Run</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${items.map(
+        (h) =>
+          html`<tr>
+            <th scope="row">${isoTimeCell(h.at, nowMs)}</th>
+            <td>${movedCell(h.fromStatus, h.status)}</td>
+            <td>${movedCell(h.fromDrift, h.drift)}</td>
+            <td>
+              ${
+                h.fromReachability === null || h.reachability === null
+                  ? ''
+                  : movedCell(h.fromReachability, h.reachability)
+              }
+            </td>
+            <td>
+              ${
+                h.runId === null
+                  ? ''
+                  : html`<a href="/runs/${encodeURIComponent(h.runId)}"
+                      ><code>${h.runId.slice(0, 8)}</code></a
+                    >`
+              }
+            </td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function actions(viewer: Viewer, e: EnvoyEntry): Html {
@@ -188,6 +252,10 @@ function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, 
               </p>
               ${outcomesTable(latest.results)}`
       }
+    </section>
+    <section aria-labelledby="convergence-title">
+      <h2 id="convergence-title">Convergence history</h2>
+      ${historyTable(deps.convergenceHistory.page(e.id, historyShown).items, nowMs)}
     </section>
     <section aria-labelledby="runs-title">
       <h2 id="runs-title">Recent runs</h2>

@@ -1,10 +1,13 @@
 /**
- * GET /envoys: search (hostname prefix or glob), status and trait filters, cursor paging both ways. The
+ * GET /envoys: search (hostname prefix or glob), status, convergence, drift, reachability and trait filters,
+ * cursor paging both ways. The
  * form and the pager ask htmx for the results block only and push the URL, so every view is a shareable
  * link; without JavaScript the same URLs load whole pages. FleetIndex answers from memory (binary search
  * plus scan), so a page costs the same at 100,000 envoys as at ten.
  */
+import { convergenceStatuses, driftLevels, reachabilities } from '../../server/convergence/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../../server/fleet/index.ts';
+import { envoyReachability } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService } from '../../server/publish/index.ts';
 import type { EnvoySearch } from '../envoy-query.ts';
@@ -13,6 +16,7 @@ import {
   encodeCursor,
   envoyFilter,
   envoyStatusFilters,
+  parseChoice,
   parseStatusFilter,
 } from '../envoy-query.ts';
 import { envoyState } from '../fleet-stats.ts';
@@ -38,6 +42,9 @@ const resultsId = 'envoy-results';
 const listQuery = {
   q: { type: 'string', maxLength: 253 },
   status: { type: 'string', maxLength: 16 },
+  convergence: { type: 'string', maxLength: 16 },
+  drift: { type: 'string', maxLength: 16 },
+  reachability: { type: 'string', maxLength: 16 },
   trait: { type: 'string', maxLength: 1024 },
   cursor: { type: 'string', maxLength: 1400 },
   limit: { type: 'integer', min: 1, max: envoyPageSize.max },
@@ -47,6 +54,9 @@ function listUrl(search: EnvoySearch, cursor: string | undefined, limit: number)
   const params = new URLSearchParams();
   if (search.q !== undefined) params.set('q', search.q);
   if (search.status !== undefined) params.set('status', search.status);
+  if (search.convergence !== undefined) params.set('convergence', search.convergence);
+  if (search.drift !== undefined) params.set('drift', search.drift);
+  if (search.reachability !== undefined) params.set('reachability', search.reachability);
   if (search.trait !== undefined) params.set('trait', search.trait);
   if (cursor !== undefined) params.set('cursor', encodeCursor(cursor));
   if (limit !== envoyPageSize.default) params.set('limit', String(limit));
@@ -72,6 +82,9 @@ export function envoyRow(e: EnvoyEntry, nowMs: number, activeVersion: number | u
   return html`<tr>
     <th scope="row"><a href="/envoys/${encodeURIComponent(e.id)}">${e.hostname}</a></th>
     <td>${badge(envoyState(e))}</td>
+    <td>${badge(e.convergence.status)}</td>
+    <td>${badge(e.convergence.drift)}</td>
+    <td>${badge(envoyReachability(e))}</td>
     <td>${timeCell(e.lastSeenAtMs, nowMs)}</td>
     <td>${e.policyVersion}${current ? html` <span class="muted small">(active)</span>` : ''}</td>
     <td>${e.agentVersion === '' ? html`<span class="muted">—</span>` : e.agentVersion}</td>
@@ -98,6 +111,9 @@ function resultsBlock(r: Results, nowMs: number, activeVersion: number | undefin
             <tr>
               <th scope="col">Hostname</th>
               <th scope="col">State</th>
+              <th scope="col">Convergence</th>
+              <th scope="col">Drift</th>
+              <th scope="col">Reachability</th>
               <th scope="col">Last seen</th>
               <th scope="col">Config version</th>
               <th scope="col">Agent</th>
@@ -117,6 +133,21 @@ function resultsBlock(r: Results, nowMs: number, activeVersion: number | undefin
   </div>`;
 }
 
+function choiceField(
+  name: string,
+  label: string,
+  values: readonly string[],
+  chosen: string | undefined,
+): Html {
+  return html`<div class="field">
+    <label for="${name}">${label}</label>
+    <select id="${name}" name="${name}">
+      <option value="">all</option>
+      ${values.map((v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${v}</option>`)}
+    </select>
+  </div>`;
+}
+
 function searchForm(search: EnvoySearch): Html {
   return html`<form
     class="filters"
@@ -127,7 +158,7 @@ function searchForm(search: EnvoySearch): Html {
     hx-target="#${resultsId}"
     hx-swap="outerHTML"
     hx-push-url="true"
-    hx-trigger="submit, input changed delay:300ms from:#q, change from:#status"
+    hx-trigger="submit, input changed delay:300ms from:#q, change from:select"
   >
     <div class="field">
       <label for="q">Hostname</label>
@@ -151,6 +182,9 @@ function searchForm(search: EnvoySearch): Html {
         )}
       </select>
     </div>
+    ${choiceField('convergence', 'Convergence', convergenceStatuses, search.convergence)}
+    ${choiceField('drift', 'Drift', driftLevels, search.drift)}
+    ${choiceField('reachability', 'Reachability', reachabilities, search.reachability)}
     <div class="field grow">
       <label for="trait">Traits</label>
       <input
@@ -214,7 +248,13 @@ export function envoyListPages(deps: EnvoyListDeps): AnyRoute[] {
         let search: EnvoySearch = { q: blank(query.q), trait: blank(query.trait) };
         let shown: { block: Html; status: number };
         try {
-          search = { ...search, status: parseStatusFilter(blank(query.status)) };
+          search = {
+            ...search,
+            status: parseStatusFilter(blank(query.status)),
+            convergence: parseChoice('convergence', convergenceStatuses, blank(query.convergence)),
+            drift: parseChoice('drift', driftLevels, blank(query.drift)),
+            reachability: parseChoice('reachability', reachabilities, blank(query.reachability)),
+          };
           const results = findResults(
             deps,
             search,

@@ -1,5 +1,6 @@
 /**
- * GET  /queries   [query.execute] a form to read one trait now on chosen envoys
+ * GET  /queries   [query.execute] a form to read one trait, or ask one named query of the stacks
+ *                 (queries.vgo), now on chosen envoys
  * POST /queries   [query.execute] runs the live query (as POST /api/v1/queries) and shows the answer:
  *                 how many hosts hold each value, the hosts that did not answer and why, read errors,
  *                 and the first rows host by host
@@ -9,6 +10,7 @@
 import type { Ctx } from '../../server/core/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { LiveQueries, LiveQueryAnswer } from '../../server/orchestration/index.ts';
+import type { CompiledQuery } from '../../server/policy/index.ts';
 import { count } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
@@ -33,15 +35,36 @@ export interface QueryPagesDeps {
 
 const deadlineChoices = [5, 10, 30, 60] as const;
 
-function queryForm(viewer: Viewer, form: FormFields): Html {
+function namedQueryField(named: Readonly<Record<string, CompiledQuery>>, form: FormFields): Html {
+  const names = Object.keys(named);
+  if (names.length === 0) return html``;
+  const chosen = form['name'] ?? '';
+  const what = (q: CompiledQuery): string =>
+    q.trait !== null ? `trait ${q.trait}` : `${q.probe ?? ''} ${Object.values(q.args).join(' ')}`.trim();
+  return html`<label for="name">Named query</label>
+    <select id="name" name="name">
+      <option value="" ${chosen === '' ? html`selected` : ''}>— none: read the trait below —</option>
+      ${names.map(
+        (n) =>
+          html`<option value="${n}" ${n === chosen ? html`selected` : ''}>
+            ${n}:
+            ${named[n]!.description === '' ? what(named[n]!) : `${named[n]!.description} (${what(named[n]!)})`}
+          </option>`,
+      )}
+    </select>`;
+}
+
+function queryForm(viewer: Viewer, form: FormFields, named: Readonly<Record<string, CompiledQuery>>): Html {
   const deadline = form['deadline'] ?? '10';
+  const hasNamed = Object.keys(named).length > 0;
   return html`<form method="post" action="/queries" class="grid-form">
     ${csrfInput(viewer)} ${targetsField(form, 'targets', 'Targets', '*, web-*, os.family=debian')}
+    ${namedQueryField(named, form)}
     <label for="traitPath">Trait</label>
     <input
       id="traitPath"
       name="traitPath"
-      required
+      ${hasNamed ? '' : html`required`}
       value="${form['traitPath'] ?? ''}"
       placeholder="os.version"
     />
@@ -61,7 +84,9 @@ function queryForm(viewer: Viewer, form: FormFields): Html {
 function answerView(answer: LiveQueryAnswer): Html {
   const shown = (value: unknown): string => JSON.stringify(value);
   return html`<section id="query-answer" aria-labelledby="answer-heading">
-    <h2 id="answer-heading"><code>${answer.traitPath}</code></h2>
+    <h2 id="answer-heading">
+      ${answer.queryName === null ? html`<code>${answer.traitPath}</code>` : html`Query <code>${answer.queryName}</code>`}
+    </h2>
     <p>
       ${count(answer.answered)} of ${count(answer.targeted)} targeted hosts
       answered${
@@ -141,12 +166,12 @@ function page(deps: QueryPagesDeps, c: WebContext, ctx: Ctx, view: View): Respon
   const viewer = requireViewer(c, ctx);
   const body = html`<h1>Live query</h1>
     <p class="muted">
-      Reads one trait now, freshly collected, on every chosen envoy whose agent is connected (<code
-        >vigocli traits livequery</code
-      >
-      does the same).
+      Reads one trait now, freshly collected, or asks one named read-only query of the stacks, on every chosen
+      envoy whose agent is connected (<code>vigocli traits livequery</code> and
+      <code>vigocli query run</code> do the same).
     </p>
-    ${queryForm(viewer, view.form ?? {})} ${view.answer === undefined ? '' : answerView(view.answer)}`;
+    ${queryForm(viewer, view.form ?? {}, deps.queries.named())}
+    ${view.answer === undefined ? '' : answerView(view.answer)}`;
   return htmlResponse(
     c,
     renderPage(deps.shell, { title: 'Live query', viewer, nav: 'queries', body, error: view.error }),
@@ -175,9 +200,12 @@ export function queryPages(deps: QueryPagesDeps): AnyRoute[] {
         const form = await readForm(c);
         try {
           const deadline = optionalField(form, 'deadline', 4, 'Wait at most') ?? '10';
+          const name = optionalField(form, 'name', 64, 'Named query');
           const answer = await deps.queries.run(ctx, {
             targets: readTargets(form, 'targets', 'Targets'),
-            traitPath: requiredField(form, 'traitPath', 256, 'Trait'),
+            ...(name === undefined || name === ''
+              ? { traitPath: requiredField(form, 'traitPath', 256, 'Trait') }
+              : { name, traitPath: optionalField(form, 'traitPath', 256, 'Trait') ?? '' }),
             deadlineSeconds: /^\d+$/.test(deadline) ? Number(deadline) : Number.NaN,
           });
           return page(deps, c, ctx, { form, answer });

@@ -323,7 +323,7 @@ export function taskPages(deps: TaskPagesDeps): AnyRoute[] {
       handler: async ({ c, ctx }) => {
         const form = await readForm(c);
         try {
-          const started = deps.tasks.start(ctx, parseTaskRequest(requestBody(form)));
+          const started = deps.tasks.start(ctx, parseTaskRequest(requestBody(form), ctx));
           if ('dryRun' in started) return listPage(deps, c, ctx, { form });
           return seeOther(c, `/tasks/${started.id}`);
         } catch (err) {

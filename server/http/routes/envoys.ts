@@ -1,14 +1,15 @@
 /**
  * Envoys, from the in-memory FleetIndex (lists never touch the database):
- *   GET  /api/v1/envoys                 list: status, hostname glob or prefix, trait filters; cursor paging
+ *   GET  /api/v1/envoys                 list: status, convergence, hostname glob or prefix, trait filters; paged
  *   GET  /api/v1/envoys/{id}            one envoy with its traits, last runs and last resource outcomes
  *   POST /api/v1/envoys/{id}/revoke     refuse its check-ins from now on (audited)
  *   POST /api/v1/envoys/{id}/push       send the full bundle at its next check-in, now if online (audited)
  */
+import { convergenceStatuses, driftLevels, reachabilities } from '../../convergence/index.ts';
 import { VigoError } from '../../core/index.ts';
 import { compileGlobs } from '../../enroll/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../../fleet/index.ts';
-import { parseTraitFilter, traitsMatcher } from '../../fleet/index.ts';
+import { envoyReachability, parseTraitFilter, traitsMatcher } from '../../fleet/index.ts';
 import type { RunsReader } from '../../runs/index.ts';
 import type { AnyRoute, JsonSchema } from '../route-table.ts';
 import { route } from '../route-table.ts';
@@ -43,13 +44,30 @@ export function envoyView(entry: EnvoyEntry): Record<string, unknown> {
     agentVersion: entry.agentVersion || null,
     intervalMs: entry.intervalMs || null,
     forcePush: entry.forcePush,
+    convergence: entry.convergence.status,
+    drift: entry.convergence.drift,
+    reachability: envoyReachability(entry),
+    convergenceSince:
+      entry.convergence.sinceMs === 0 ? null : new Date(entry.convergence.sinceMs).toISOString(),
+    lastRunId: entry.convergence.lastRunId || null,
   };
 }
 
 const nullableString = { type: ['string', 'null'] } as const;
 export const envoySchema: JsonSchema = {
   type: 'object',
-  required: ['id', 'hostname', 'status', 'enrolledAt', 'lastSeenAt', 'policyVersion', 'forcePush'],
+  required: [
+    'id',
+    'hostname',
+    'status',
+    'enrolledAt',
+    'lastSeenAt',
+    'policyVersion',
+    'forcePush',
+    'convergence',
+    'drift',
+    'reachability',
+  ],
   properties: {
     id: { type: 'string' },
     hostname: { type: 'string' },
@@ -62,11 +80,19 @@ export const envoySchema: JsonSchema = {
     agentVersion: nullableString,
     intervalMs: { type: ['integer', 'null'] },
     forcePush: { type: 'boolean' },
+    convergence: { enum: [...convergenceStatuses], description: 'failure axis (docs/convergence.md)' },
+    drift: { enum: [...driftLevels] },
+    reachability: { enum: [...reachabilities] },
+    convergenceSince: { ...nullableString, description: 'when convergence or drift last changed' },
+    lastRunId: { ...nullableString, description: 'the last run counted for convergence' },
   },
 };
 
 const listQuery = {
   status: { type: 'enum', values: statuses },
+  convergence: { type: 'enum', values: convergenceStatuses },
+  drift: { type: 'enum', values: driftLevels },
+  reachability: { type: 'enum', values: reachabilities },
   hostname: { type: 'string', maxLength: 253, description: 'hostname glob, e.g. web-*' },
   hostname_prefix: { type: 'string', maxLength: 253 },
   trait: {
@@ -83,7 +109,8 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
     route<Record<never, never>, typeof listQuery>({
       method: 'GET',
       path: '/api/v1/envoys',
-      summary: 'List envoys (filter by status, hostname glob, traits; paged)',
+      summary:
+        'List envoys (filter by status, convergence, drift, reachability, hostname glob, traits; paged)',
       tag: 'envoys',
       access: 'fleet.read',
       errors: ['fleet.trait_filter'],
@@ -103,6 +130,9 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
         const page = deps.fleet.list(
           {
             status: query.status,
+            convergence: query.convergence,
+            drift: query.drift,
+            reachability: query.reachability,
             hostnamePrefix: query.hostname_prefix,
             hostnameMatches: query.hostname === undefined ? undefined : compileGlobs([query.hostname]),
             traitsMatch:

@@ -1,8 +1,10 @@
 /**
  * Live queries (query.execute):
- *   POST /api/v1/queries        read one trait now on the targeted online envoys; answers when all of them
- *                               answered or at the deadline, aggregated
+ *   POST /api/v1/queries        read one trait, or ask one named query of the stacks, now on the targeted
+ *                               online envoys; answers when all of them answered or at the deadline,
+ *                               aggregated
  *   GET  /api/v1/queries/{id}   a running query so far, or one finished in the last few minutes
+ *   GET  /api/v1/named-queries  the named queries of the active configuration (queries.vgo)
  */
 import type { LiveQueries } from '../../orchestration/index.ts';
 import { liveQueryLimits, targetLimits } from '../../orchestration/index.ts';
@@ -19,6 +21,7 @@ export const liveQueryAnswerSchema: JsonSchema = {
   required: [
     'queryId',
     'traitPath',
+    'queryName',
     'status',
     'startedAt',
     'finishedAt',
@@ -36,7 +39,8 @@ export const liveQueryAnswerSchema: JsonSchema = {
   ],
   properties: {
     queryId: { type: 'string', format: 'uuid' },
-    traitPath: { type: 'string' },
+    traitPath: { type: 'string', description: 'the trait read; "" for a named query that runs a probe' },
+    queryName: { type: ['string', 'null'], description: 'the named query (queries.vgo) asked, or null' },
     status: { enum: ['running', 'finished'] },
     startedAt: { type: 'string', format: 'date-time' },
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
@@ -101,6 +105,28 @@ export const liveQueryAnswerSchema: JsonSchema = {
   },
 };
 
+export const namedQueriesSchema: JsonSchema = {
+  type: 'object',
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      description: 'by name',
+      items: {
+        type: 'object',
+        required: ['name', 'description', 'trait', 'probe', 'args'],
+        properties: {
+          name: { type: 'string' },
+          description: { type: 'string' },
+          trait: { type: ['string', 'null'], description: 'the trait it reads, or null for a probe' },
+          probe: { type: ['string', 'null'], description: 'the probe it runs, or null for a trait' },
+          args: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
 const queryBody = {
   targets: {
     type: 'string-array',
@@ -108,7 +134,8 @@ const queryBody = {
     maxItemLength: targetLimits.maxTargetBytes,
   },
   where: { type: 'string-array', optional: true, maxItems: targetLimits.maxWhere, maxItemLength: 1024 },
-  traitPath: { type: 'string', maxLength: liveQueryLimits.traitPathMaxBytes },
+  traitPath: { type: 'string', optional: true, maxLength: liveQueryLimits.traitPathMaxBytes },
+  name: { type: 'string', optional: true, maxLength: 64 },
   deadlineSeconds: { type: 'integer', optional: true },
   rawLimit: { type: 'integer', optional: true },
 } as const;
@@ -119,13 +146,14 @@ export function queryRoutes(deps: { queries: LiveQueries }): AnyRoute[] {
       method: 'POST',
       path: '/api/v1/queries',
       summary:
-        `Live query: read one trait now on the targeted online envoys (deadline 1-${liveQueryLimits.deadlineMaxSeconds} s, ` +
+        `Live query: read one trait (traitPath) or ask one named read-only query of the stacks (name) now on the targeted online envoys (deadline 1-${liveQueryLimits.deadlineMaxSeconds} s, ` +
         `default ${liveQueryLimits.deadlineDefaultSeconds}; raw rows 0-${liveQueryLimits.rawLimitMax}, default ${liveQueryLimits.rawLimitDefault})`,
       tag: 'orchestration',
       access: 'query.execute',
       errors: [
         'query.trait_path_invalid',
         'query.invalid',
+        'query.unknown',
         'query.busy',
         'orchestration.target_invalid',
         'orchestration.target_unknown',
@@ -136,6 +164,19 @@ export function queryRoutes(deps: { queries: LiveQueries }): AnyRoute[] {
       body: queryBody,
       response: liveQueryAnswerSchema,
       handler: async ({ c, ctx, body }) => c.json(await deps.queries.run(ctx, body)),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/named-queries',
+      summary:
+        'The named read-only queries of the active configuration (queries.vgo), which POST /api/v1/queries asks by name',
+      tag: 'orchestration',
+      access: 'query.execute',
+      response: namedQueriesSchema,
+      handler: ({ c }) =>
+        c.json({
+          items: Object.entries(deps.queries.named()).map(([name, query]) => ({ name, ...query })),
+        }),
     }),
     route({
       method: 'GET',

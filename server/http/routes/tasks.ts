@@ -210,7 +210,7 @@ type StartRequest = Pick<RouteRequest<typeof nativeBody, Record<never, never>>, 
 export function taskRoutes(deps: { tasks: TaskService }): AnyRoute[] {
   // Both body shapes become one TaskRequest.
   const start = ({ c, ctx, body }: StartRequest): Response => {
-    const started = deps.tasks.start(ctx, parseTaskRequest(body));
+    const started = deps.tasks.start(ctx, parseTaskRequest(body, ctx));
     return c.json(started, 'dryRun' in started ? 200 : 201);
   };
   return [
