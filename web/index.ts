@@ -15,7 +15,7 @@ import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
 import type { ForcePush, LiveQueries, TaskService, WorkflowService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
-import type { RunsReader } from '../server/runs/index.ts';
+import type { LatestRunsReader, RunsReader } from '../server/runs/index.ts';
 import type { Store } from '../server/store/index.ts';
 import { followRecentActivity } from './activity.ts';
 import { createLatestRunsReader } from '../server/runs/index.ts';
@@ -34,11 +34,16 @@ import { taskPages } from './pages/tasks.ts';
 import { workflowPages } from './pages/workflows.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
+/** The dashboard's convergence rule, which the convergence metric shares. */
+export { isConvergedRun } from './fleet-stats.ts';
+
 export interface WebDeps {
   readonly identity: IdentityService;
   readonly fleet: FleetIndex;
   readonly fleetAdmin: FleetAdmin;
   readonly runs: RunsReader;
+  /** Each envoy's latest run, shared with whatever else follows it (the metrics' convergence); one is made without it. */
+  readonly latestRuns?: LatestRunsReader;
   readonly publish: PublishService;
   /** Audit log and chain check, and the dashboard's latest-run-per-envoy query. */
   readonly store: Store;
@@ -61,7 +66,7 @@ export interface WebDeps {
  * The dashboard's convergence figure reads new runs at most every 5 s and works at most 25 ms per view,
  * so catching up after a start on a large fleet never stalls check-ins.
  */
-const latestRunsOptions = { maxAgeMs: 5_000, budgetMs: 25, chunkRows: 2_000 } as const;
+export const latestRunsOptions = { maxAgeMs: 5_000, budgetMs: 25, chunkRows: 2_000 } as const;
 const recentActivityKept = 15;
 
 /** Every web UI route; reads the static assets now, so a missing file fails at start-up. */
@@ -75,7 +80,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       shell,
       fleet: deps.fleet,
       publish: deps.publish,
-      latestRuns: createLatestRunsReader(deps.store.db, latestRunsOptions),
+      latestRuns: deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions),
       activity: followRecentActivity(deps.events, recentActivityKept),
     }),
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),

@@ -78,6 +78,9 @@ export function createCheckpointExporter(options: CheckpointExportOptions): Chec
     ...(options.file === undefined ? [] : (['file'] as const)),
     ...(options.webhook === undefined ? [] : (['webhook'] as const)),
   ];
+  // Every outcome of every configured destination starts at zero, so an alert on failures works at once.
+  for (const destination of destinations)
+    for (const outcome of ['ok', 'failed', 'refused'] as const) exported.inc({ destination, outcome }, 0);
   const count = (destination: Destination, outcome: Outcome): void => {
     exported.inc({ destination, outcome });
   };

@@ -1,8 +1,9 @@
 /**
  * The alarm for a broken chain head. It is raised wherever the break is first seen: at start-up, on a
- * refused append, or when Prometheus scrapes (the gauge inspects the head on every scrape,
- * so an alert fires even on a server where nothing is being audited). Raising it logs at error level and
- * calls `onBroken` once per break; the server keeps serving throughout.
+ * refused append, or at the periodic inspection of the head (every `checkIntervalMs`, so an alert fires
+ * even on a server where nothing is being audited). Raising it logs at error level and calls `onBroken`
+ * once per break; the server keeps serving throughout. The gauges report what the last look found: a
+ * scrape never reads the database.
  */
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -25,7 +26,11 @@ export interface AuditMonitorOptions {
   readonly log: Logger;
   readonly registry: Registry;
   readonly handlers: AuditAlarmHandlers;
+  /** How often the head is inspected; 15 s by default. */
+  readonly checkIntervalMs?: number;
 }
+
+const defaultCheckIntervalMs = 15_000;
 
 export interface AuditMonitor {
   /** Inspects the head now, raising the alarm on a new break; returns the damage, or undefined when intact. */
@@ -34,7 +39,7 @@ export interface AuditMonitor {
   reanchored(record: AuditRecord): void;
   /** The break last seen, if the head was broken at the last look. */
   readonly broken: AuditChainBreak | undefined;
-  /** Stops listening for refusals. */
+  /** Stops listening for refusals and stops the periodic inspection. */
   close(): void;
 }
 
@@ -61,8 +66,10 @@ export function createAuditMonitor(options: AuditMonitorOptions): AuditMonitor {
     handlers.onBroken(damage);
   };
 
+  let chainLength = 0;
   const check = (): AuditChainBreak | undefined => {
     const inspection = db.transaction(() => inspectAuditHead(db)).deferred();
+    chainLength = inspection.intact ? (inspection.head?.seq ?? 0) : (inspection.damage.lastEntry?.seq ?? 0);
     observe(inspection.intact ? undefined : inspection.damage);
     return current;
   };
@@ -74,12 +81,28 @@ export function createAuditMonitor(options: AuditMonitorOptions): AuditMonitor {
   });
   new Gauge({
     name: 'vigo_audit_chain_broken',
-    help: 'Whether the audit chain head fails to match its newest entry (1) or holds (0), checked at each scrape.',
+    help: 'Whether the audit chain head fails to match its newest entry (1) or holds (0), as last inspected.',
     registers: [options.registry],
     collect() {
-      this.set(check() === undefined ? 0 : 1);
+      this.set(current === undefined ? 0 : 1);
     },
   });
+  new Gauge({
+    name: 'vigo_audit_chain_length',
+    help: 'Entries in the audit chain (the sequence number of its newest entry), as last inspected.',
+    registers: [options.registry],
+    collect() {
+      this.set(chainLength);
+    },
+  });
+  const inspector = setInterval(() => {
+    try {
+      check();
+    } catch (err) {
+      log.error('the audit chain head could not be inspected', { err });
+    }
+  }, options.checkIntervalMs ?? defaultCheckIntervalMs);
+  inspector.unref();
   const stopWatching = watchAuditRefusals(db, (damage, action) => {
     refused.inc();
     log.error('audited action refused: the audit chain is broken', { action, problem: damage.problem });
@@ -101,6 +124,9 @@ export function createAuditMonitor(options: AuditMonitorOptions): AuditMonitor {
     get broken() {
       return current;
     },
-    close: stopWatching,
+    close: () => {
+      clearInterval(inspector);
+      stopWatching();
+    },
   };
 }

@@ -153,10 +153,16 @@ export function registerAgentService(
 
   const implementation: ServiceImplementation<typeof VigoAgent.method> = {
     checkIn: (call, callback) => {
+      const startedAt = performance.now();
+      const answer: typeof callback = (err, value) => {
+        deps.metrics.checkinDuration.observe((performance.now() - startedAt) / 1000);
+        if (err !== null) deps.metrics.checkins.inc({ status: 'refused' });
+        callback(err, value);
+      };
       try {
         const entry = verify('CheckIn', call.request.envelope, call);
         const durable = watermarks.durable(entry);
-        const answer = answerCheckIn(entry, decode('CheckIn', call.request.envelope), {
+        const reply = answerCheckIn(entry, decode('CheckIn', call.request.envelope), {
           index: deps.index,
           policy: deps.policy(),
           intervalMs: deps.intervalMs(),
@@ -165,13 +171,15 @@ export function registerAgentService(
           streamIdleReleaseMs: deps.streamIdleReleaseMs(),
           nowMs: now(),
         });
-        deps.metrics.checkins.inc({ status: answer.outcome });
         durable.then(
-          () => callback(null, answer.response),
-          (err: unknown) => callback(fail('CheckIn', err)),
+          () => {
+            deps.metrics.checkins.inc({ status: reply.outcome });
+            answer(null, reply.response);
+          },
+          (err: unknown) => answer(fail('CheckIn', err)),
         );
       } catch (err) {
-        callback(fail('CheckIn', err));
+        answer(fail('CheckIn', err));
       }
     },
 

@@ -77,6 +77,27 @@ describe('fleet flusher', () => {
       [false],
     );
   });
+
+  it('says when a flush last finished with nothing left to write, for the flusher-lag metric', () => {
+    let now = 5_000_000;
+    const index = FleetIndex.load(fixture.store.db);
+    const flusher = createFleetFlusher({
+      store: fixture.store,
+      index,
+      log: silentLogger,
+      flushIntervalMs: () => 1000,
+      defaultIntervalMs: () => 60_000,
+      staleFactor: () => 2.5,
+      now: () => now,
+    });
+    assert.equal(flusher.lastFlushAtMs(), 0, 'no flush yet');
+    flusher.flush();
+    assert.equal(flusher.lastFlushAtMs(), now, 'a flush with nothing to write is a finished flush');
+    now += 1000;
+    index.markDirty(index.get(fixture.envoyId)!);
+    flusher.flush();
+    assert.equal(flusher.lastFlushAtMs(), now);
+  });
 });
 
 /** Rows the flusher writes per transaction at most (flusher.ts). */

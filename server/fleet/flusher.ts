@@ -61,6 +61,8 @@ export interface FleetFlusher {
   start(): void;
   /** Stops the timer; a sliced flush in progress puts its unwritten rows back for the next flush(). */
   stop(): void;
+  /** When a flush last finished with nothing left to write (epoch ms; 0 before the first). */
+  lastFlushAtMs(): number;
 }
 
 interface Writers {
@@ -204,13 +206,17 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
   let slice: NodeJS.Immediate | undefined;
   /** The timer-driven flush whose rows are not all written yet. */
   let running: FlushRun | undefined;
+  let lastFlushAtMs = 0;
 
   /** Whether a sweep has visited every entry since this flusher was created (see Sweep.record). */
   let baselined = false;
 
   const takeRun = (): FlushRun | undefined => {
     const { envoys, traits, reachability } = index.takeChanges();
-    if (envoys.length === 0 && traits.length === 0 && reachability.length === 0) return undefined;
+    if (envoys.length === 0 && traits.length === 0 && reachability.length === 0) {
+      lastFlushAtMs = now();
+      return undefined;
+    }
     return {
       envoys,
       traits,
@@ -283,6 +289,7 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
     )
       return true;
     run.finished = true;
+    lastFlushAtMs = now();
     log.debug('fleet flushed', {
       envoys: run.envoys.length,
       traits: run.traits.length,
@@ -369,5 +376,6 @@ export function createFleetFlusher(options: FleetFlusherOptions): FleetFlusher {
       if (running !== undefined && !running.finished) putBack(running);
       running = undefined;
     },
+    lastFlushAtMs: () => lastFlushAtMs,
   };
 }

@@ -13,6 +13,7 @@ import {
   parseTraceparent,
   traceIdOf,
 } from '../core/index.ts';
+import type { HttpMetrics } from '../metrics/index.ts';
 import type { AuthDeps } from './auth.ts';
 import { BodyBudget } from './body-budget.ts';
 import type { BodyBudgetOptions } from './body-budget.ts';
@@ -29,7 +30,8 @@ export interface SystemInfo {
 }
 
 export interface HttpEnv {
-  Variables: { requestId: string; log: Logger; traceparent: string };
+  /** `route` is the table path of the route that answered (set when one matched), for metrics. */
+  Variables: { requestId: string; log: Logger; traceparent: string; route: string | undefined };
 }
 
 export interface HttpAppDeps {
@@ -43,6 +45,8 @@ export interface HttpAppDeps {
   auth: AuthDeps;
   /** Every route the server answers; checked at startup (see route-table.ts). */
   routes: readonly AnyRoute[];
+  /** Counts and times every request by route template, method and status class. */
+  metrics?: HttpMetrics;
 }
 
 /** Pages load scripts and styles only from this origin: no CDN, no inline script. */
@@ -99,12 +103,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     const startedAt = performance.now();
     await next();
     closeIfBodyUnread(c);
+    const seconds = (performance.now() - startedAt) / 1000;
+    deps.metrics?.observe(c.get('route'), c.req.method, c.res.status, seconds);
     if (log.enabled('debug') || c.res.status >= 500) {
       const fields = {
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
-        durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
+        durationMs: Math.round(seconds * 100_000) / 100,
       };
       if (c.res.status >= 500) log.warn('http request failed', fields);
       else log.debug('http request', fields);

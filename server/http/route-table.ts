@@ -226,6 +226,7 @@ export function mountRouteTable(
   const authed = app as unknown as Hono<AuthEnv>;
   for (const r of routes) {
     authed.on(r.method, honoPath(r.path), async (c) => {
+      c.set('route', r.path);
       const reservation = bodies.budget.open(addressKey(sourceAddress(c)));
       try {
         let admitted: Awaited<ReturnType<typeof admit>>;

@@ -43,6 +43,7 @@ export interface RouteParts {
   readonly fleet: Dep<typeof webRoutes, 'fleet'>;
   readonly fleetAdmin: Dep<typeof webRoutes, 'fleetAdmin'>;
   readonly runs: Dep<typeof webRoutes, 'runs'>;
+  readonly latestRuns: Dep<typeof webRoutes, 'latestRuns'>;
   readonly publish: Dep<typeof webRoutes, 'publish'>;
   readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
@@ -104,6 +105,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       fleet: p.fleet,
       fleetAdmin: p.fleetAdmin,
       runs: p.runs,
+      latestRuns: p.latestRuns,
       publish: p.publish,
       store: p.store,
       enroll: p.enroll,

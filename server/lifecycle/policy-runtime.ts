@@ -16,6 +16,7 @@ import type { NamedTasks } from '../orchestration/index.ts';
 import { createPublishService, createSnapshotPolicy, createValidatorPool } from '../publish/index.ts';
 import type { PublishService } from '../publish/index.ts';
 import type { Store } from '../store/index.ts';
+import type { PublishMetrics } from '../metrics/index.ts';
 import type { ConfigView } from './start.ts';
 
 /** What no resource may manage: this server's files and the agent's, and both service units. */
@@ -74,6 +75,8 @@ export interface PolicyRuntimeDeps {
   /** Every path the secrets provider holds, for `secret.unresolved` (paths only, never values). */
   secretPaths: () => readonly string[];
   secretsEpoch: () => number;
+  /** Times and counts publishes (the start-up publish included) and follows the active version. */
+  metrics?: PublishMetrics;
 }
 
 const noSecrets: ReadonlySet<string> = new Set();
@@ -128,7 +131,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       maxQueued: view.current['publish.validate_queue'],
     }),
   });
-  const publish = createPublishService({
+  const inner = createPublishService({
     store,
     log,
     fleet,
@@ -139,13 +142,19 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
       knownSecrets: deps.secretPaths(),
     }),
     approvalRequired: () => view.current['publish.approval'] === 'required',
-    activate,
+    activate: (version, snapshot) => {
+      activate(version, snapshot);
+      deps.metrics?.activated(version, Date.now());
+    },
     scratchDir: path.join(deps.paths.dataDir, 'tmp'),
   });
+  const publish = deps.metrics?.wrap(inner) ?? inner;
 
   ensureActiveVersion(store, Date.now());
   const loaded = publish.loadActive();
   activate(loaded.version, loaded.snapshot);
+  const activeRow = publish.status().active;
+  deps.metrics?.activated(loaded.version, activeRow?.approvedAtMs ?? activeRow?.createdAtMs ?? Date.now());
   log.info('active config loaded', {
     version: loaded.version,
     entries: loaded.snapshot?.entries.length ?? 0,

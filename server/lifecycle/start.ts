@@ -24,6 +24,8 @@ import {
 } from '../convergence/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
+import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createMetricsRuntime } from './metrics-runtime.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { TargetGroupStore, createTaskService, createWorkflowService } from '../orchestration/index.ts';
@@ -121,9 +123,11 @@ export async function startServer(
     const startedAtMs = Date.now();
     const readiness = new Readiness();
     const metricsRegistry = new Registry();
-    // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes).
+    // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes),
+    // under their standard names so stock Node.js dashboards and alerts work unchanged.
     collectDefaultMetrics({ register: metricsRegistry, eventLoopMonitoringPrecision: 10 });
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
+    const publishMetrics = createPublishMetrics(metricsRegistry);
     const connectionMetrics = createConnectionMetrics(metricsRegistry);
 
     const bus = createEventBus({ retain: 10_000 });
@@ -165,10 +169,11 @@ export async function startServer(
         });
       },
     });
+    const resultsCapacity = 50_000;
     const results = createResultsCommitter({
       store,
       log: log.child({ component: 'results' }),
-      maxQueuedResults: 50_000,
+      maxQueuedResults: resultsCapacity,
       maxDelayMs: 20,
       convergence: createConvergenceTracker({
         db: store.db,
@@ -200,8 +205,21 @@ export async function startServer(
       log,
       secretPaths: () => vault.list().map((secret) => secret.path),
       secretsEpoch: () => vault.epoch,
+      metrics: publishMetrics,
     });
     cleanups.push(() => void policy.close());
+    const { census, latestRuns } = createMetricsRuntime({
+      registry: metricsRegistry,
+      store,
+      databaseFile: paths.dbFile,
+      version: serverVersion,
+      fleet,
+      flusher,
+      results,
+      resultsCapacity,
+      activeVersion: () => policy.current().version,
+    });
+    cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();
 
     const grpcAddress = config['server.grpc_listen'];
@@ -368,6 +386,7 @@ export async function startServer(
       fleet,
       fleetAdmin,
       runs,
+      latestRuns,
       publish,
       liveQueries,
       forcePush,
@@ -385,6 +404,7 @@ export async function startServer(
       ...httpBodySettings(config, () => view.current),
       auth,
       routes,
+      metrics: createHttpMetrics(metricsRegistry, routes),
     });
     const apiAddress = config['server.api_listen'];
     let https: HttpsListener;
@@ -417,6 +437,7 @@ export async function startServer(
     });
     audit.startCheckpoints();
     flusher.start();
+    census.start();
     readiness.markReady();
     // The start-up publish warmed the validator already; otherwise the active version's upload does.
     if (!config['publish.at_start'])
@@ -441,6 +462,7 @@ export async function startServer(
       agentStreams.drain();
       await Promise.all([https.close(), grpc.close()]);
       flusher.stop();
+      census.stop();
       await results.drain();
       workflows.close();
       tasks.close();
@@ -448,6 +470,8 @@ export async function startServer(
       await walCheckpointer.stop();
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
+      // The monitor's periodic inspection must not look at a closed database.
+      audit.close();
       store.checkpoint();
       store.close();
       lock.release();

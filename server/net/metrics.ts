@@ -64,6 +64,12 @@ export function createConnectionMetrics(registry: Registry): ConnectionMetrics {
       this.set(readGrpcConnections());
     },
   });
+  // Every label set starts at zero, so rates and absence alerts work before the first event.
+  for (const listener of ['https', 'grpc'] as const) {
+    refused.inc({ listener }, 0);
+    for (const phase of ['handshake', 'first_request'] as const) timedOut.inc({ listener, phase }, 0);
+  }
+  for (const session of ['full', 'resumed'] as const) handshakes.inc({ session }, 0);
   return {
     refused: (listener) => refused.inc({ listener }),
     timedOut: (listener, phase) => timedOut.inc({ listener, phase }),

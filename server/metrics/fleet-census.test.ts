@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
+import type { EnvoyRow } from '../fleet/index.ts';
+import { createFleetCensus } from './fleet-census.ts';
+
+const nowMs = 1_800_000_000_000;
+
+function envoy(id: string, row: Partial<EnvoyRow> = {}, stale = false): EnvoyEntry {
+  const entry = new EnvoyEntry({
+    id,
+    hostname: `${id}.example.com`,
+    public_key: Buffer.alloc(32, 7),
+    cert_fingerprint: null,
+    status: 'active',
+    enrolled_at: nowMs - 86_400_000,
+    last_seen_at: null,
+    last_ts_ms: 0,
+    policy_version: 0,
+    state_fingerprint: null,
+    traits_hash: null,
+    interval_ms: null,
+    force_push: 0,
+    agent_version: null,
+    ...row,
+  });
+  entry.stale = stale;
+  return entry;
+}
+
+function fleet(): FleetIndex {
+  const index = new FleetIndex();
+  index.put(envoy('fresh', { last_seen_at: nowMs - 3_000 }));
+  index.put(envoy('recent', { last_seen_at: nowMs - 100_000 }));
+  index.put(envoy('stale', { last_seen_at: nowMs - 2 * 3_600_000 }, true));
+  index.put(envoy('new'));
+  index.put(envoy('gone', { status: 'revoked', last_seen_at: nowMs - 1_000 }));
+  return index;
+}
+
+function sample(text: string, line: string): number {
+  const escaped = line.replace(/[{}"+.]/g, '\\$&');
+  const found = new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text);
+  assert.ok(found, `${line} is exported`);
+  return Number(found[1]);
+}
+
+describe('fleet census', () => {
+  it('counts envoys by state, the last hour, convergence and check-in ages from one walk', async () => {
+    const registry = new Registry();
+    const index = fleet();
+    const census = createFleetCensus({
+      registry,
+      envoys: () => index.values(),
+      convergence: () => (entry) => entry.id === 'fresh',
+      intervalMs: 60_000,
+      now: () => nowMs,
+    });
+    const result = census.take();
+    assert.deepEqual(result.byState, { active: 2, stale: 1, never_seen: 1, revoked: 1 });
+    assert.equal(result.enrolled, 4, 'revoked envoys are not enrolled');
+    assert.equal(result.checkedInLastHour, 2);
+    assert.equal(result.converged, 1);
+    assert.equal(result.convergence, 0.5);
+
+    const text = await registry.metrics();
+    assert.equal(sample(text, 'vigo_nodes_total'), 4);
+    assert.equal(sample(text, 'vigo_nodes_active_total'), 2);
+    assert.equal(sample(text, 'vigo_envoys{state="never_seen"}'), 1);
+    assert.equal(sample(text, 'vigo_convergence_pct'), 0.5);
+    assert.equal(sample(text, 'vigo_fleet_census_timestamp_seconds'), nowMs / 1000);
+    // Ages of the three envoys that checked in and are not revoked: 3 s, 100 s, 7200 s.
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="5"}'), 1);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="60"}'), 1);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="120"}'), 2);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="3600"}'), 2);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="7200"}'), 3);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_count'), 3);
+    assert.equal(sample(text, 'vigo_checkin_age_seconds_sum'), 7303);
+  });
+
+  it('serves the last census to a scrape without walking the fleet again', async () => {
+    const registry = new Registry();
+    const index = fleet();
+    let walks = 0;
+    const census = createFleetCensus({
+      registry,
+      envoys: () => {
+        walks += 1;
+        return index.values();
+      },
+      intervalMs: 60_000,
+      now: () => nowMs,
+    });
+    census.take();
+    index.put(envoy('later', { last_seen_at: nowMs }));
+    const text = await registry.metrics();
+    assert.equal(walks, 1, 'the scrape did not walk the fleet');
+    assert.equal(sample(text, 'vigo_nodes_total'), 4, 'the scrape shows the census, not the index now');
+    census.take();
+    assert.equal(sample(await registry.metrics(), 'vigo_nodes_total'), 5);
+  });
+
+  it('reports convergence 0 when no envoy is active, and starts every state at zero', async () => {
+    const registry = new Registry();
+    const census = createFleetCensus({
+      registry,
+      envoys: () => [],
+      intervalMs: 60_000,
+      now: () => nowMs,
+    });
+    const before = await registry.metrics();
+    for (const state of ['active', 'stale', 'never_seen', 'revoked'])
+      assert.equal(sample(before, `vigo_envoys{state="${state}"}`), 0);
+    assert.equal(census.take().convergence, 0);
+  });
+});

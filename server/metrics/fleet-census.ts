@@ -1,0 +1,171 @@
+/**
+ * The fleet gauges: how many envoys are enrolled, active, stale, never seen and revoked, how long ago each
+ * checked in (a histogram), and the convergence share. They describe all of the FleetIndex at one moment,
+ * so a census walks the index in memory on a timer and a scrape only reads its last result: a scrape
+ * never walks 100,000 envoys and never touches the database.
+ *
+ * States (as on the dashboard): revoked; never seen (enrolled, no check-in yet); stale (silent for longer
+ * than its interval allows, as the fleet flusher's sweep decides); active (checking in).
+ * `vigo_nodes_active_total` follows Vigo: envoys that checked in within the last hour.
+ * Convergence: the share of active envoys whose latest real run had no failures on the active config.
+ */
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { EnvoyEntry } from '../fleet/index.ts';
+import { SnapshotHistogram } from './snapshot-histogram.ts';
+
+/** Vigo's buckets for seconds since the last check-in. */
+export const checkinAgeBucketsSeconds = [5, 15, 30, 45, 60, 120, 300, 600, 900, 1800, 3600, 7200] as const;
+
+export const censusStates = ['active', 'stale', 'never_seen', 'revoked'] as const;
+export type CensusState = (typeof censusStates)[number];
+
+const activeWindowMs = 3_600_000;
+
+export interface CensusResult {
+  readonly atMs: number;
+  /** Enrolled envoys: every one not revoked. */
+  readonly enrolled: number;
+  /** Not revoked, and checked in within the last hour. */
+  readonly checkedInLastHour: number;
+  readonly byState: Readonly<Record<CensusState, number>>;
+  /** Active envoys whose latest run converged on the active config. */
+  readonly converged: number;
+  /** converged / active, 0 when no envoy is active. */
+  readonly convergence: number;
+  /** How long the walk took. */
+  readonly durationMs: number;
+}
+
+export interface FleetCensusOptions {
+  readonly registry: Registry;
+  /** Every envoy (the FleetIndex's values()). */
+  readonly envoys: () => Iterable<EnvoyEntry>;
+  /**
+   * Called once per census: says whether an active envoy's latest run converged. Without it no envoy
+   * counts as converged.
+   */
+  readonly convergence?: () => (entry: EnvoyEntry) => boolean;
+  /** How often the census runs once started. */
+  readonly intervalMs: number;
+  readonly now?: () => number;
+}
+
+export interface FleetCensus {
+  /** Walks the fleet now and publishes the result to the gauges. */
+  take(): CensusResult;
+  /** The result the gauges show (undefined before the first census). */
+  readonly last: CensusResult | undefined;
+  /** Takes a census now and then every intervalMs. */
+  start(): void;
+  stop(): void;
+}
+
+function stateOf(entry: EnvoyEntry): CensusState {
+  if (entry.status === 'revoked') return 'revoked';
+  if (entry.lastSeenAtMs === 0) return 'never_seen';
+  return entry.stale ? 'stale' : 'active';
+}
+
+export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
+  const now = options.now ?? Date.now;
+  const { registry } = options;
+  let last: CensusResult | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const nodesTotal = new Gauge({
+    name: 'vigo_nodes_total',
+    help: 'Enrolled envoys (revoked ones excluded).',
+    registers: [registry],
+  });
+  const nodesActive = new Gauge({
+    name: 'vigo_nodes_active_total',
+    help: 'Enrolled envoys that checked in within the last hour.',
+    registers: [registry],
+  });
+  const envoys = new Gauge({
+    name: 'vigo_envoys',
+    help: 'Envoys by state: active, stale (silent longer than its interval allows), never_seen, revoked.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const converged = new Gauge({
+    name: 'vigo_envoys_converged',
+    help: 'Active envoys whose latest real run had no failures and applied the active config version.',
+    registers: [registry],
+  });
+  const convergence = new Gauge({
+    name: 'vigo_convergence_pct',
+    help: 'Fleet convergence as a fraction 0.0-1.0: vigo_envoys_converged / active envoys (0 with none active).',
+    registers: [registry],
+  });
+  const censusTime = new Gauge({
+    name: 'vigo_fleet_census_timestamp_seconds',
+    help: 'When the fleet gauges and vigo_checkin_age_seconds were last computed (Unix time).',
+    registers: [registry],
+  });
+  const ages = new SnapshotHistogram({
+    name: 'vigo_checkin_age_seconds',
+    help: 'Seconds since the last check-in, across enrolled envoys that have checked in (a snapshot, not events).',
+    buckets: checkinAgeBucketsSeconds,
+    registry,
+  });
+  for (const state of censusStates) envoys.set({ state }, 0);
+
+  const take = (): CensusResult => {
+    const startedAt = performance.now();
+    const atMs = now();
+    const isConverged = options.convergence?.();
+    const byState: Record<CensusState, number> = { active: 0, stale: 0, never_seen: 0, revoked: 0 };
+    const tally = ages.tally();
+    let recent = 0;
+    let convergedCount = 0;
+    for (const entry of options.envoys()) {
+      const state = stateOf(entry);
+      byState[state] += 1;
+      if (state === 'revoked' || state === 'never_seen') continue;
+      const ageMs = Math.max(0, atMs - entry.lastSeenAtMs);
+      tally.add(ageMs / 1000);
+      if (ageMs <= activeWindowMs) recent += 1;
+      if (state === 'active' && isConverged?.(entry) === true) convergedCount += 1;
+    }
+    const enrolled = byState.active + byState.stale + byState.never_seen;
+    const result: CensusResult = {
+      atMs,
+      enrolled,
+      checkedInLastHour: recent,
+      byState,
+      converged: convergedCount,
+      convergence: byState.active === 0 ? 0 : convergedCount / byState.active,
+      durationMs: performance.now() - startedAt,
+    };
+    nodesTotal.set(enrolled);
+    nodesActive.set(recent);
+    for (const state of censusStates) envoys.set({ state }, byState[state]);
+    converged.set(convergedCount);
+    convergence.set(result.convergence);
+    censusTime.set(atMs / 1000);
+    ages.replace(tally.snapshot());
+    last = result;
+    return result;
+  };
+
+  const stop = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+
+  return {
+    take,
+    get last() {
+      return last;
+    },
+    start: () => {
+      stop();
+      take();
+      timer = setInterval(take, options.intervalMs);
+      timer.unref();
+    },
+    stop,
+  };
+}
