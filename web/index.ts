@@ -35,7 +35,6 @@ import { workflowPages } from './pages/workflows.ts';
 import { loadStaticAssets } from './static-assets.ts';
 
 /** The dashboard's convergence rule, which the convergence metric shares. */
-export { isConvergedRun } from './fleet-stats.ts';
 
 export interface WebDeps {
   readonly identity: IdentityService;

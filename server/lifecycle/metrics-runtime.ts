@@ -1,6 +1,6 @@
 /**
- * Wires the metrics that read from several parts of the server: the fleet census (FleetIndex plus each
- * envoy's latest run, for convergence) and the server gauges (build, database files, results queue, fleet
+ * Wires the metrics that read from several parts of the server: the fleet census (FleetIndex, with each
+ * envoy's convergence state) and the server gauges (build, database files, results queue, fleet
  * flusher). Everything a scrape reads is in memory; the census walks the index on its own timer.
  */
 import type { Registry } from 'prom-client';
@@ -11,7 +11,7 @@ import type { FleetCensus } from '../metrics/index.ts';
 import { createLatestRunsReader } from '../runs/index.ts';
 import type { LatestRunsReader } from '../runs/index.ts';
 import type { Store } from '../store/index.ts';
-import { isConvergedRun, latestRunsOptions } from '../../web/index.ts';
+import { latestRunsOptions } from '../../web/index.ts';
 
 /** How often the fleet census runs: the fleet gauges are at most this old. */
 export const fleetCensusIntervalMs = 5_000;
@@ -25,13 +25,11 @@ export interface MetricsRuntimeDeps {
   readonly flusher: FleetFlusher;
   readonly results: ResultsCommitter;
   readonly resultsCapacity: number;
-  /** The config version check-ins serve now. */
-  readonly activeVersion: () => number;
 }
 
 export interface MetricsRuntime {
   readonly census: FleetCensus;
-  /** Each envoy's latest run: the census's convergence and the dashboard read the same one. */
+  /** Each envoy's latest run, for the dashboard. */
   readonly latestRuns: LatestRunsReader;
 }
 
@@ -48,11 +46,8 @@ export function createMetricsRuntime(deps: MetricsRuntimeDeps): MetricsRuntime {
   const census = createFleetCensus({
     registry: deps.registry,
     envoys: () => deps.fleet.values(),
-    convergence: () => {
-      const runs = latestRuns.latest().runs;
-      const version = deps.activeVersion();
-      return (entry) => isConvergedRun(runs.get(entry.id), version);
-    },
+    // The convergence model's state, kept in memory as runs arrive: the census reads no database.
+    convergence: () => (entry) => entry.convergence.status === 'converged',
     intervalMs: fleetCensusIntervalMs,
   });
   return { census, latestRuns };

@@ -217,7 +217,6 @@ export async function startServer(
       flusher,
       results,
       resultsCapacity,
-      activeVersion: () => policy.current().version,
     });
     cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { EnvoyRow } from '../fleet/index.ts';
-import { createFleetCensus } from './fleet-census.ts';
+import { censusSliceEnvoys, createFleetCensus } from './fleet-census.ts';
 
 const nowMs = 1_800_000_000_000;
 
@@ -114,5 +114,33 @@ describe('fleet census', () => {
     for (const state of ['active', 'stale', 'never_seen', 'revoked'])
       assert.equal(sample(before, `vigo_envoys{state="${state}"}`), 0);
     assert.equal(census.take().convergence, 0);
+  });
+});
+
+describe('fleet census on its timer', () => {
+  it('walks a large fleet in slices, giving the event loop back between them, and publishes once done', async () => {
+    const index = new FleetIndex();
+    const count = censusSliceEnvoys * 2 + 10;
+    for (let i = 0; i < count; i++) index.put(envoy(`e${i}`, { last_seen_at: nowMs - 1_000 }));
+    const census = createFleetCensus({
+      registry: new Registry(),
+      envoys: () => index.values(),
+      intervalMs: 60_000,
+      now: () => nowMs,
+    });
+    const last = () => census.last;
+    census.start();
+    try {
+      assert.equal(last(), undefined, 'the first slice did not count the whole fleet');
+      const deadline = Date.now() + 10_000;
+      while (last() === undefined && Date.now() < deadline)
+        await new Promise((resolve) => setImmediate(resolve));
+      const done = last();
+      assert.ok(done, 'the census finished');
+      assert.equal(done.enrolled, count);
+      assert.equal(done.byState.active, count);
+    } finally {
+      census.stop();
+    }
   });
 });

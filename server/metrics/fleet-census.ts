@@ -7,7 +7,7 @@
  * States (as on the dashboard): revoked; never seen (enrolled, no check-in yet); stale (silent for longer
  * than its interval allows, as the fleet flusher's sweep decides); active (checking in).
  * `vigo_nodes_active_total` follows Vigo: envoys that checked in within the last hour.
- * Convergence: the share of active envoys whose latest real run had no failures on the active config.
+ * Convergence: the share of active envoys whose convergence status is converged (docs/convergence.md).
  */
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -21,6 +21,10 @@ export const censusStates = ['active', 'stale', 'never_seen', 'revoked'] as cons
 export type CensusState = (typeof censusStates)[number];
 
 const activeWindowMs = 3_600_000;
+
+/** The longest the timer's census holds the event loop at a time, and the most envoys it counts then. */
+export const censusSliceMs = 2;
+export const censusSliceEnvoys = 4096;
 
 export interface CensusResult {
   readonly atMs: number;
@@ -91,7 +95,7 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
   });
   const converged = new Gauge({
     name: 'vigo_envoys_converged',
-    help: 'Active envoys whose latest real run had no failures and applied the active config version.',
+    help: 'Active envoys whose convergence status is converged: their latest counted run failed nothing (docs/convergence.md).',
     registers: [registry],
   });
   const convergence = new Gauge({
@@ -112,45 +116,93 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
   });
   for (const state of censusStates) envoys.set({ state }, 0);
 
-  const take = (): CensusResult => {
-    const startedAt = performance.now();
+  /** One walk's counts: envoys are added one by one, in one go or in slices. */
+  const tally = () => {
     const atMs = now();
     const isConverged = options.convergence?.();
     const byState: Record<CensusState, number> = { active: 0, stale: 0, never_seen: 0, revoked: 0 };
-    const tally = ages.tally();
+    const ageTally = ages.tally();
     let recent = 0;
     let convergedCount = 0;
-    for (const entry of options.envoys()) {
-      const state = stateOf(entry);
-      byState[state] += 1;
-      if (state === 'revoked' || state === 'never_seen') continue;
-      const ageMs = Math.max(0, atMs - entry.lastSeenAtMs);
-      tally.add(ageMs / 1000);
-      if (ageMs <= activeWindowMs) recent += 1;
-      if (state === 'active' && isConverged?.(entry) === true) convergedCount += 1;
-    }
-    const enrolled = byState.active + byState.stale + byState.never_seen;
-    const result: CensusResult = {
-      atMs,
-      enrolled,
-      checkedInLastHour: recent,
-      byState,
-      converged: convergedCount,
-      convergence: byState.active === 0 ? 0 : convergedCount / byState.active,
-      durationMs: performance.now() - startedAt,
+    return {
+      add(entry: EnvoyEntry): void {
+        const state = stateOf(entry);
+        byState[state] += 1;
+        if (state === 'revoked' || state === 'never_seen') return;
+        const ageMs = Math.max(0, atMs - entry.lastSeenAtMs);
+        ageTally.add(ageMs / 1000);
+        if (ageMs <= activeWindowMs) recent += 1;
+        if (state === 'active' && isConverged?.(entry) === true) convergedCount += 1;
+      },
+      publish(durationMs: number): CensusResult {
+        const enrolled = byState.active + byState.stale + byState.never_seen;
+        const result: CensusResult = {
+          atMs,
+          enrolled,
+          checkedInLastHour: recent,
+          byState,
+          converged: convergedCount,
+          convergence: byState.active === 0 ? 0 : convergedCount / byState.active,
+          durationMs,
+        };
+        nodesTotal.set(enrolled);
+        nodesActive.set(recent);
+        for (const state of censusStates) envoys.set({ state }, byState[state]);
+        converged.set(convergedCount);
+        convergence.set(result.convergence);
+        censusTime.set(atMs / 1000);
+        ages.replace(ageTally.snapshot());
+        last = result;
+        return result;
+      },
     };
-    nodesTotal.set(enrolled);
-    nodesActive.set(recent);
-    for (const state of censusStates) envoys.set({ state }, byState[state]);
-    converged.set(convergedCount);
-    convergence.set(result.convergence);
-    censusTime.set(atMs / 1000);
-    ages.replace(tally.snapshot());
-    last = result;
-    return result;
+  };
+
+  const take = (): CensusResult => {
+    const startedAt = performance.now();
+    const counts = tally();
+    for (const entry of options.envoys()) counts.add(entry);
+    return counts.publish(performance.now() - startedAt);
+  };
+
+  /**
+   * The timer's walk: a slice of at most sliceMs, then the event loop, then the next slice, so that a
+   * census of 100,000 envoys never holds check-ins up for the whole walk. A Map iterator stays valid while
+   * envoys are added or removed meanwhile. durationMs is the walk's busy time.
+   */
+  let walking = false;
+  let stopped = false;
+  const walk = (): void => {
+    if (walking) return;
+    walking = true;
+    const counts = tally();
+    const envoysLeft = options.envoys()[Symbol.iterator]();
+    let busyMs = 0;
+    const slice = (): void => {
+      if (stopped) {
+        walking = false;
+        return;
+      }
+      const startedAt = performance.now();
+      for (let n = 1; ; n++) {
+        const next = envoysLeft.next();
+        if (next.done === true) {
+          counts.publish(busyMs + performance.now() - startedAt);
+          walking = false;
+          return;
+        }
+        counts.add(next.value);
+        if (n >= censusSliceEnvoys || (n % 512 === 0 && performance.now() - startedAt >= censusSliceMs))
+          break;
+      }
+      busyMs += performance.now() - startedAt;
+      setImmediate(slice);
+    };
+    slice();
   };
 
   const stop = (): void => {
+    stopped = true;
     if (timer !== undefined) clearInterval(timer);
     timer = undefined;
   };
@@ -162,8 +214,9 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
     },
     start: () => {
       stop();
-      take();
-      timer = setInterval(take, options.intervalMs);
+      stopped = false;
+      walk();
+      timer = setInterval(walk, options.intervalMs);
       timer.unref();
     },
     stop,
