@@ -12,23 +12,18 @@ import type { Logger } from '../core/index.ts';
 import { ensurePrivateDir } from '../core/index.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { protocolLimits } from '../../protocol/index.ts';
-import { createCheckinMetrics, createResultsCommitter, registerAgentService } from '../checkin/index.ts';
+import { createCheckinMetrics, registerAgentService } from '../checkin/index.ts';
 import type { AgentService } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
-import { FleetIndex, createFleetAdmin, createFleetFlusher } from '../fleet/index.ts';
-import { convergenceEventPublisher, createEventBus, staleEventPublisher } from '../events/index.ts';
-import {
-  createConvergenceThresholdWatch,
-  createConvergenceTracker,
-  loadConvergenceStates,
-} from '../convergence/index.ts';
+import { createFleetAdmin } from '../fleet/index.ts';
+import type { FleetIndex } from '../fleet/index.ts';
+import { createEventBus } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
 import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
 import { createMetricsRuntime } from './metrics-runtime.ts';
-import { checkOpenFileLimit } from './open-file-limit.ts';
+import { createFleetRuntime } from './fleet-runtime.ts';
 import { createRunsReader } from '../runs/index.ts';
-import { TargetGroupStore, createTaskService, createWorkflowService } from '../orchestration/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startGrpcListener } from '../grpc/server.ts';
@@ -45,7 +40,7 @@ import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
-import { createQueryPushRuntime } from './query-push-runtime.ts';
+import { createOrchestration } from './orchestration-runtime.ts';
 import { assembleRoutes } from './http-routes.ts';
 import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
@@ -135,64 +130,13 @@ export async function startServer(
     const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
     const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
-    const publishStale = staleEventPublisher(bus);
-    const bootStartedMs = performance.now();
-    const fleet = FleetIndex.load(store.db, log.child({ component: 'fleet' }));
-    const convergenceStates = loadConvergenceStates(store.db, (id) => fleet.get(id));
-    log.info('fleet index loaded', {
-      envoys: fleet.size,
-      convergenceStates,
-      durationMs: Math.round(performance.now() - bootStartedMs),
-    });
-    checkOpenFileLimit(config, fleet, log);
-    const thresholdWatch = createConvergenceThresholdWatch(() => view.current['fleet.convergence_threshold']);
-    const flusher = createFleetFlusher({
+    const { fleet, flusher, results, resultsCapacity } = createFleetRuntime({
       store,
-      index: fleet,
-      log: log.child({ component: 'fleet' }),
-      flushIntervalMs: () => view.current['fleet.flush_interval'],
-      defaultIntervalMs: () => view.current['checkin.interval'],
-      staleFactor: () => view.current['checkin.stale_factor'],
-      onConvergenceTotals: (totals) => {
-        const drop = thresholdWatch.observe(totals);
-        if (drop === undefined) return;
-        bus.publish('convergence.threshold', { ...drop });
-        log.warn('fleet convergence dropped below its threshold', { ...drop });
-      },
-      onTransition: (transition) => {
-        const { entry, stale } = transition;
-        checkinMetrics.stateTransitions.inc({ transition: stale ? 'offline' : 'online' });
-        publishStale(transition);
-        log.info(stale ? 'envoy became stale' : 'envoy is back', {
-          envoyId: entry.id,
-          hostname: entry.hostname,
-        });
-      },
-    });
-    const resultsCapacity = 50_000;
-    const results = createResultsCommitter({
-      store,
-      log: log.child({ component: 'results' }),
-      maxQueuedResults: resultsCapacity,
-      maxDelayMs: 20,
-      convergence: createConvergenceTracker({
-        db: store.db,
-        holder: (id) => fleet.get(id),
-        onTransition: convergenceEventPublisher(bus),
-      }),
-      onCommitted: (run) =>
-        bus.publish(
-          'run.reported',
-          {
-            runId: run.runId,
-            envoyId: run.envoyId,
-            policyVersion: run.policyVersion,
-            dryRun: run.dryRun,
-            resources: run.results.length,
-            failed: run.results.filter((r) => r.outcome === 'failed').length,
-          },
-          run.envoyId,
-        ),
+      log,
+      view,
+      config,
+      bus,
+      checkinMetrics,
     });
     checkVaultPresence(paths, store.db, vaultFileName);
     const vault = openVaultOrFail(paths, log);
@@ -316,10 +260,9 @@ export async function startServer(
         },
       );
     }
-    const targetGroups = new TargetGroupStore(store);
-    const { fleetAdmin, forcePush, liveQueries } = createQueryPushRuntime({
+    const publish = publishWithEvents(policy.publish, bus);
+    const { fleetAdmin, forcePush, liveQueries, targetGroups, tasks, workflows } = createOrchestration({
       fleet,
-      targetGroups,
       fleetAdmin: createFleetAdmin({
         store,
         index: fleet,
@@ -330,40 +273,17 @@ export async function startServer(
       store,
       bus,
       connection: () => view.current['checkin.connection'],
-      log: log.child({ component: 'queries' }),
+      log,
       registry: metricsRegistry,
       namedQueries: () => policy.namedQueries(),
-    });
-    const runs = createRunsReader(store.db);
-    const tasks = createTaskService({
-      store,
-      fleet,
-      streams: agentStreams,
-      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
-      targetGroups,
-      bus,
-      log: log.child({ component: 'tasks' }),
       dataDir: paths.dataDir,
       namedTasks: policy.namedTasks,
-    });
-    cleanups.push(() => tasks.close());
-    tasks.resume();
-    const publish = publishWithEvents(policy.publish, bus);
-    const workflows = createWorkflowService({
-      store,
-      bus,
-      log: log.child({ component: 'workflows' }),
-      tasks,
-      forcePush,
-      fleet,
-      traitsByHash: (hash) => fleetAdmin.traitsByHash(hash),
-      targetGroups,
       workflows: () => policy.workflows(),
       activeVersion: () => policy.activeVersion(),
       publish,
+      onClose: (close) => cleanups.push(close),
     });
-    cleanups.push(() => workflows.close());
-    workflows.resume();
+    const runs = createRunsReader(store.db);
 
     let boundApiPort = 0;
     const bootstrap = createBootstrapService({
