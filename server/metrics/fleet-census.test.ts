@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { initialConvergence } from '../convergence/index.ts';
 import { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import type { EnvoyRow } from '../fleet/index.ts';
 import { censusSliceEnvoys, createFleetCensus } from './fleet-census.ts';
@@ -78,6 +79,29 @@ describe('fleet census', () => {
     assert.equal(sample(text, 'vigo_checkin_age_seconds_bucket{le="7200"}'), 3);
     assert.equal(sample(text, 'vigo_checkin_age_seconds_count'), 3);
     assert.equal(sample(text, 'vigo_checkin_age_seconds_sum'), 7303);
+  });
+
+  it('counts enrolled envoys by convergence status, drift and reachability, every label from zero', async () => {
+    const registry = new Registry();
+    const index = fleet();
+    index.get('fresh')!.convergence = { ...initialConvergence, status: 'converged', drift: 'changed' };
+    index.get('recent')!.convergence = { ...initialConvergence, status: 'failed', drift: 'diverged' };
+    index.get('gone')!.convergence = { ...initialConvergence, status: 'failed' };
+    const census = createFleetCensus({
+      registry,
+      envoys: () => index.values(),
+      intervalMs: 60_000,
+      now: () => nowMs,
+    });
+    const result = census.take();
+    assert.deepEqual(result.byConvergence, { converged: 1, degraded: 0, failed: 1, no_data: 2 });
+    assert.deepEqual(result.byDrift, { none: 2, changed: 1, diverged: 1 });
+    assert.deepEqual(result.byReachability, { online: 2, stale: 1, offline: 1 });
+    const text = await registry.metrics();
+    assert.equal(sample(text, 'vigo_envoys_convergence{status="failed"}'), 1);
+    assert.equal(sample(text, 'vigo_envoys_convergence{status="degraded"}'), 0);
+    assert.equal(sample(text, 'vigo_envoys_drift{drift="diverged"}'), 1);
+    assert.equal(sample(text, 'vigo_envoys_reachability{reachability="offline"}'), 1);
   });
 
   it('serves the last census to a scrape without walking the fleet again', async () => {

@@ -11,7 +11,10 @@
  */
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { convergenceStatuses, driftLevels, reachabilities } from '../convergence/index.ts';
+import type { ConvergenceStatus, DriftLevel, Reachability } from '../convergence/index.ts';
 import type { EnvoyEntry } from '../fleet/index.ts';
+import { envoyReachability } from '../fleet/index.ts';
 import { SnapshotHistogram } from './snapshot-histogram.ts';
 
 /** Vigo's buckets for seconds since the last check-in. */
@@ -37,6 +40,10 @@ export interface CensusResult {
   readonly converged: number;
   /** converged / active, 0 when no envoy is active. */
   readonly convergence: number;
+  /** Enrolled envoys by convergence status, drift and reachability (docs/convergence.md). */
+  readonly byConvergence: Readonly<Record<ConvergenceStatus, number>>;
+  readonly byDrift: Readonly<Record<DriftLevel, number>>;
+  readonly byReachability: Readonly<Record<Reachability, number>>;
   /** How long the walk took. */
   readonly durationMs: number;
 }
@@ -63,6 +70,10 @@ export interface FleetCensus {
   /** Takes a census now and then every intervalMs. */
   start(): void;
   stop(): void;
+}
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
 
 function stateOf(entry: EnvoyEntry): CensusState {
@@ -115,6 +126,27 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
     registry,
   });
   for (const state of censusStates) envoys.set({ state }, 0);
+  const byConvergenceGauge = new Gauge({
+    name: 'vigo_envoys_convergence',
+    help: 'Enrolled envoys by convergence status: converged, degraded, failed, no_data (docs/convergence.md).',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const byDriftGauge = new Gauge({
+    name: 'vigo_envoys_drift',
+    help: 'Enrolled envoys by drift: none, changed, diverged (docs/convergence.md).',
+    labelNames: ['drift'],
+    registers: [registry],
+  });
+  const byReachabilityGauge = new Gauge({
+    name: 'vigo_envoys_reachability',
+    help: 'Enrolled envoys by reachability: online, stale, offline (docs/convergence.md).',
+    labelNames: ['reachability'],
+    registers: [registry],
+  });
+  for (const status of convergenceStatuses) byConvergenceGauge.set({ status }, 0);
+  for (const drift of driftLevels) byDriftGauge.set({ drift }, 0);
+  for (const reachability of reachabilities) byReachabilityGauge.set({ reachability }, 0);
 
   /** One walk's counts: envoys are added one by one, in one go or in slices. */
   const tally = () => {
@@ -124,11 +156,18 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
     const ageTally = ages.tally();
     let recent = 0;
     let convergedCount = 0;
+    const byConvergence = zeros(convergenceStatuses);
+    const byDrift = zeros(driftLevels);
+    const byReachability = zeros(reachabilities);
     return {
       add(entry: EnvoyEntry): void {
         const state = stateOf(entry);
         byState[state] += 1;
-        if (state === 'revoked' || state === 'never_seen') return;
+        if (state === 'revoked') return;
+        byConvergence[entry.convergence.status] += 1;
+        byDrift[entry.convergence.drift] += 1;
+        byReachability[envoyReachability(entry)] += 1;
+        if (state === 'never_seen') return;
         const ageMs = Math.max(0, atMs - entry.lastSeenAtMs);
         ageTally.add(ageMs / 1000);
         if (ageMs <= activeWindowMs) recent += 1;
@@ -143,6 +182,9 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
           byState,
           converged: convergedCount,
           convergence: byState.active === 0 ? 0 : convergedCount / byState.active,
+          byConvergence,
+          byDrift,
+          byReachability,
           durationMs,
         };
         nodesTotal.set(enrolled);
@@ -151,6 +193,10 @@ export function createFleetCensus(options: FleetCensusOptions): FleetCensus {
         converged.set(convergedCount);
         convergence.set(result.convergence);
         censusTime.set(atMs / 1000);
+        for (const status of convergenceStatuses) byConvergenceGauge.set({ status }, byConvergence[status]);
+        for (const drift of driftLevels) byDriftGauge.set({ drift }, byDrift[drift]);
+        for (const reachability of reachabilities)
+          byReachabilityGauge.set({ reachability }, byReachability[reachability]);
         ages.replace(ageTally.snapshot());
         last = result;
         return result;
