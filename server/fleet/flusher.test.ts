@@ -246,9 +246,10 @@ describe('fleet flusher, batches and slices', () => {
     const f = slicedFixture(t, 1300);
     f.checkIn(5_000);
     f.flusher.start();
-    await f.until(() => f.transactions.length === 3, 'three transactions are committed');
-    assert.deepEqual(f.transactions, [500, 500, 300]);
-    for (let i = 1; i < f.turnsAtTransaction.length; i++) {
+    // The flusher runs every 1 ms here: a later flush may commit before the poll sees the count.
+    await f.until(() => f.transactions.length >= 3, 'three transactions are committed');
+    assert.deepEqual(f.transactions.slice(0, 3), [500, 500, 300]);
+    for (let i = 1; i < 3; i++) {
       assert.ok(
         f.turnsAtTransaction[i]! > f.turnsAtTransaction[i - 1]!,
         `the event loop ran between transaction ${i - 1} and ${i}`,
@@ -316,8 +317,8 @@ describe('fleet flusher, batches and slices', () => {
       f.index.markDirty(first!);
     });
     f.flusher.start();
-    await f.until(() => f.transactions.length === 4, 'the changed envoy is written by the next flush');
-    assert.deepEqual(f.transactions, [500, 500, 300, 1]);
+    await f.until(() => f.transactions.length >= 4, 'the changed envoy is written by the next flush');
+    assert.deepEqual(f.transactions.slice(0, 4), [500, 500, 300, 1]);
     assert.equal(storedLastSeen(f.store).get(first!.id), 9_000);
     assertStoredMatchesIndex(f);
   });
@@ -378,7 +379,7 @@ describe('fleet flusher, batches and slices', () => {
       late.traitsHash = hash;
     });
     f.flusher.start();
-    await f.until(() => f.transactions.length === 3, 'the batch is written');
+    await f.until(() => f.transactions.length >= 3 && f.index.pendingCount() === 0, 'the batch is written');
     assert.deepEqual(f.errors, [], 'no foreign-key failure');
     const stored = f.store.db.prepare('SELECT traits_hash FROM envoys WHERE id = ?').pluck().get(late.id);
     assert.equal(stored, hash);
