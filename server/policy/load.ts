@@ -19,15 +19,13 @@ import {
   parseRolesFile,
 } from './parse-hosts.ts';
 import { parseQueriesFile } from './parse-queries.ts';
-import type { QueryDef } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
-import type { TaskDef } from './parse-tasks.ts';
 import { parseWorkflowsFile } from './parse-workflows.ts';
-import type { WorkflowDef } from './parse-workflows.ts';
 import { checkSecretsIn, checkSecretsInText } from './secrets.ts';
 import type { SecretChecker } from './secrets.ts';
 import { loadYaml, maxYamlBytes } from './yaml-source.ts';
 import type { SourceMap } from './yaml-source.ts';
+import { addNamedDefs } from './named-defs.ts';
 
 const maxTemplateBytes = 4 * 1024 * 1024;
 
@@ -194,11 +192,11 @@ function loadFile(
       stacks.entries.push(...parseLeafFile(f.rel, f.dir, value, ctx));
       return;
     case 'tasks':
-      return addTasks(parseTasksFile(f.rel, value, ctx), stacks, ctx.sink);
+      return addNamedDefs('task', parseTasksFile(f.rel, value, ctx), stacks.tasks, ctx.sink);
     case 'workflows':
-      return addWorkflows(parseWorkflowsFile(f.rel, value, ctx), stacks, ctx.sink);
+      return addNamedDefs('workflow', parseWorkflowsFile(f.rel, value, ctx), stacks.workflows, ctx.sink);
     case 'queries':
-      return addQueries(parseQueriesFile(f.rel, value, ctx), stacks, ctx.sink);
+      return addNamedDefs('query', parseQueriesFile(f.rel, value, ctx), stacks.queries, ctx.sink);
   }
 }
 
@@ -274,53 +272,5 @@ function addRoles(roles: RoleDef[], stacks: Stacks, sink: DiagnosticSink): void 
       continue;
     }
     stacks.roles.set(r.name, r);
-  }
-}
-
-function addTasks(tasks: TaskDef[], stacks: Stacks, sink: DiagnosticSink): void {
-  for (const t of tasks) {
-    const earlier = stacks.tasks.find((x) => x.name === t.name);
-    if (earlier) {
-      sink.error(
-        'task.duplicate',
-        t.at,
-        `task "${t.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
-        'task names are global; rename one of them',
-      );
-      continue;
-    }
-    stacks.tasks.push(t);
-  }
-}
-
-function addWorkflows(workflows: WorkflowDef[], stacks: Stacks, sink: DiagnosticSink): void {
-  for (const w of workflows) {
-    const earlier = stacks.workflows.find((x) => x.name === w.name);
-    if (earlier) {
-      sink.error(
-        'workflow.duplicate',
-        w.at,
-        `workflow "${w.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
-        'workflow names are global; rename one of them',
-      );
-      continue;
-    }
-    stacks.workflows.push(w);
-  }
-}
-
-function addQueries(queries: QueryDef[], stacks: Stacks, sink: DiagnosticSink): void {
-  for (const q of queries) {
-    const earlier = stacks.queries.find((x) => x.name === q.name);
-    if (earlier) {
-      sink.error(
-        'query.duplicate',
-        q.at,
-        `query "${q.name}" is defined twice: here and in ${earlier.file}:${earlier.at.line}`,
-        'query names are global; rename one of them',
-      );
-      continue;
-    }
-    stacks.queries.push(q);
   }
 }

@@ -7,10 +7,9 @@
  */
 import { isQueryProbe, protocolLimits, queryArgsProblem, queryProbes } from '../../protocol/index.ts';
 import type { QueryProbeName } from '../../protocol/index.ts';
-import type { DiagnosticSink, Pos } from './diagnostics.ts';
-import { checkSchema } from './schema-check.ts';
-import { isRecord } from './yaml-source.ts';
-import type { SourceMap } from './yaml-source.ts';
+import type { Pos } from './diagnostics.ts';
+import { parseNamedDefs } from './named-defs.ts';
+import type { NamedDefsContext } from './named-defs.ts';
 
 export const namedQueryLimits = {
   queries: 256,
@@ -35,7 +34,6 @@ export interface QueryDef {
   query: CompiledQuery;
 }
 
-const queryName = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const traitSegment = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
 const queryBodySchema = {
@@ -58,38 +56,16 @@ export const queriesFileSchema = {
   additionalProperties: false,
 };
 
-interface QueryContext {
-  sink: DiagnosticSink;
-  map: SourceMap;
-}
-
-export function parseQueriesFile(file: string, value: unknown, ctx: QueryContext): QueryDef[] {
-  if (value === null) {
-    ctx.sink.warning('file.empty', { file, line: 1, col: 1 }, `queries file ${file} is empty`);
-    return [];
-  }
-  if (!checkSchema(queriesFileSchema, value, { sink: ctx.sink, map: ctx.map, what: `queries file ${file}` }))
-    return [];
-  // Each query is checked on its own, so that one broken query hides nothing about the others.
-  const queries = (value as { queries: Record<string, unknown> }).queries;
-  return Object.entries(queries).flatMap(([name, body]) => {
-    const at = ctx.map.keyPos(queries, name);
-    if (!queryName.test(name)) {
-      ctx.sink.error(
-        'query.name_invalid',
-        at,
-        `query name ${JSON.stringify(name.slice(0, 80))} is not 1 to 64 lowercase letters, digits, "_", "." or "-" starting with a letter or digit`,
-      );
-      return [];
-    }
-    if (!isRecord(body)) {
-      ctx.sink.error('schema.wrong_type', at, `query ${name} must be a mapping`);
-      return [];
-    }
-    if (!checkSchema(queryBodySchema, body, { sink: ctx.sink, map: ctx.map, what: `query ${name}` }))
-      return [];
-    const query = compileQuery(name, body, at, ctx);
-    return query === undefined ? [] : [{ name, file, at, query }];
+export function parseQueriesFile(file: string, value: unknown, ctx: NamedDefsContext): QueryDef[] {
+  return parseNamedDefs(file, value, ctx, {
+    kind: 'query',
+    member: 'queries',
+    fileSchema: queriesFileSchema,
+    bodySchema: queryBodySchema,
+    compile: (name, body, at) => {
+      const query = compileQuery(name, body, at, ctx);
+      return query === undefined ? undefined : { name, file, at, query };
+    },
   });
 }
 
@@ -97,7 +73,7 @@ function compileQuery(
   name: string,
   body: Record<string, unknown>,
   at: Pos,
-  ctx: QueryContext,
+  ctx: NamedDefsContext,
 ): CompiledQuery | undefined {
   const where = (key: string): Pos => {
     const pos = ctx.map.keyPos(body, key);

@@ -6,12 +6,11 @@
  */
 import { taskParamFormats } from '../../protocol/index.ts';
 import type { TaskParamFormat } from '../../protocol/index.ts';
-import { parseDurationMs } from '../core/index.ts';
-import type { DiagnosticSink, Pos } from './diagnostics.ts';
+import type { Pos } from './diagnostics.ts';
 import type { Ref } from './model.ts';
-import { checkSchema } from './schema-check.ts';
 import { isRecord } from './yaml-source.ts';
-import type { SourceMap } from './yaml-source.ts';
+import { parseNamedDefs, secondsOf } from './named-defs.ts';
+import type { NamedDefsContext } from './named-defs.ts';
 
 export const namedTaskLimits = {
   tasks: 256,
@@ -61,7 +60,6 @@ export interface TaskDef {
   roleRefs: Ref[];
 }
 
-const taskName = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 const paramName = '^[a-z][a-z0-9_]{0,63}$';
 
 export const paramSchema = {
@@ -108,36 +106,13 @@ export const tasksFileSchema = {
   additionalProperties: false,
 };
 
-interface TaskContext {
-  sink: DiagnosticSink;
-  map: SourceMap;
-}
-
-export function parseTasksFile(file: string, value: unknown, ctx: TaskContext): TaskDef[] {
-  if (value === null) {
-    ctx.sink.warning('file.empty', { file, line: 1, col: 1 }, `tasks file ${file} is empty`);
-    return [];
-  }
-  if (!checkSchema(tasksFileSchema, value, { sink: ctx.sink, map: ctx.map, what: `tasks file ${file}` }))
-    return [];
-  // Each task is checked on its own, so that one broken task hides nothing about the others.
-  const tasks = (value as { tasks: Record<string, unknown> }).tasks;
-  return Object.entries(tasks).flatMap(([name, body]) => {
-    if (!new RegExp(taskName).test(name)) {
-      ctx.sink.error(
-        'task.name_invalid',
-        ctx.map.keyPos(tasks, name),
-        `task name ${JSON.stringify(name.slice(0, 80))} is not 1 to 64 lowercase letters, digits, "_", "." or "-" starting with a letter or digit`,
-      );
-      return [];
-    }
-    if (!isRecord(body)) {
-      ctx.sink.error('schema.wrong_type', ctx.map.keyPos(tasks, name), `task ${name} must be a mapping`);
-      return [];
-    }
-    if (!checkSchema(taskBodySchema, body, { sink: ctx.sink, map: ctx.map, what: `task ${name}` })) return [];
-    const task = compileTask(name, body, file, ctx.map.keyPos(tasks, name), ctx);
-    return task === undefined ? [] : [task];
+export function parseTasksFile(file: string, value: unknown, ctx: NamedDefsContext): TaskDef[] {
+  return parseNamedDefs(file, value, ctx, {
+    kind: 'task',
+    member: 'tasks',
+    fileSchema: tasksFileSchema,
+    bodySchema: taskBodySchema,
+    compile: (name, body, at) => compileTask(name, body, file, at, ctx),
   });
 }
 
@@ -146,7 +121,7 @@ function compileTask(
   body: Record<string, unknown>,
   file: string,
   at: Pos,
-  ctx: TaskContext,
+  ctx: NamedDefsContext,
 ): TaskDef | undefined {
   const where = (key: string): Pos => {
     const pos = ctx.map.keyPos(body, key);
@@ -211,15 +186,7 @@ function compileTask(
 
 export function timeoutOf(value: unknown): number | undefined {
   if (value === undefined) return namedTaskLimits.defaultTimeoutSeconds;
-  const seconds =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string'
-        ? (parseDurationMs(value) ?? NaN) / 1000
-        : NaN;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > namedTaskLimits.timeoutMaxSeconds)
-    return undefined;
-  return seconds;
+  return secondsOf(value, 1, namedTaskLimits.timeoutMaxSeconds);
 }
 
 /** What is wrong with a parameter beyond its schema: keys that do not apply to its type, a bad default. */

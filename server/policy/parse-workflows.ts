@@ -5,15 +5,14 @@
  * steps may read the workflow's parameters and earlier steps' outputs through `{{ .Params.<name> }}` and
  * `{{ .Steps.<id>.<field> }}` — checked here, filled in when the step starts.
  */
-import type { DiagnosticSink, Pos } from './diagnostics.ts';
+import type { Pos } from './diagnostics.ts';
 import type { TaskParamSpec } from './parse-tasks.ts';
 import { namedTaskLimits, paramProblem, paramSchema, timeoutOf } from './parse-tasks.ts';
-import { checkSchema } from './schema-check.ts';
 import { splitRefs, workflowStepOutputs } from './workflow-refs.ts';
 import type { WorkflowStepType } from './workflow-refs.ts';
 import { isRecord } from './yaml-source.ts';
-import type { SourceMap } from './yaml-source.ts';
-import { parseDurationMs } from '../core/index.ts';
+import { parseNamedDefs, secondsOf } from './named-defs.ts';
+import type { NamedDefsContext } from './named-defs.ts';
 
 export const workflowLimits = {
   workflows: 128,
@@ -62,7 +61,6 @@ export interface WorkflowDef {
   taskRefs: { step: string; task: string; at: Pos }[];
 }
 
-const workflowName = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 const stepId = /^[a-z][a-z0-9_-]{0,63}$/;
 const reservedNext = new Set(['end', 'fail']);
 const amountSchema = {
@@ -138,39 +136,13 @@ const stepKeys: Record<WorkflowStepType, readonly string[]> = {
 };
 const commonKeys = new Set(['id', 'type', 'description', 'on_success', 'on_failure']);
 
-interface WorkflowContext {
-  sink: DiagnosticSink;
-  map: SourceMap;
-}
-
-export function parseWorkflowsFile(file: string, value: unknown, ctx: WorkflowContext): WorkflowDef[] {
-  if (value === null) {
-    ctx.sink.warning('file.empty', { file, line: 1, col: 1 }, `workflows file ${file} is empty`);
-    return [];
-  }
-  if (
-    !checkSchema(workflowsFileSchema, value, { sink: ctx.sink, map: ctx.map, what: `workflows file ${file}` })
-  )
-    return [];
-  const workflows = (value as { workflows: Record<string, unknown> }).workflows;
-  return Object.entries(workflows).flatMap(([name, body]) => {
-    const at = ctx.map.keyPos(workflows, name);
-    if (!new RegExp(workflowName).test(name)) {
-      ctx.sink.error(
-        'workflow.name_invalid',
-        at,
-        `workflow name ${JSON.stringify(name.slice(0, 80))} is not 1 to 64 lowercase letters, digits, "_", "." or "-" starting with a letter or digit`,
-      );
-      return [];
-    }
-    if (!isRecord(body)) {
-      ctx.sink.error('schema.wrong_type', at, `workflow ${name} must be a mapping`);
-      return [];
-    }
-    if (!checkSchema(workflowBodySchema, body, { sink: ctx.sink, map: ctx.map, what: `workflow ${name}` }))
-      return [];
-    const def = compileWorkflow(name, body, file, at, ctx);
-    return def === undefined ? [] : [def];
+export function parseWorkflowsFile(file: string, value: unknown, ctx: NamedDefsContext): WorkflowDef[] {
+  return parseNamedDefs(file, value, ctx, {
+    kind: 'workflow',
+    member: 'workflows',
+    fileSchema: workflowsFileSchema,
+    bodySchema: workflowBodySchema,
+    compile: (name, body, at) => compileWorkflow(name, body, file, at, ctx),
   });
 }
 
@@ -179,7 +151,7 @@ function compileWorkflow(
   body: Record<string, unknown>,
   file: string,
   at: Pos,
-  ctx: WorkflowContext,
+  ctx: NamedDefsContext,
 ): WorkflowDef | undefined {
   let errors = 0;
   const error = (code: string, pos: Pos, message: string, hint = ''): void => {
@@ -359,14 +331,4 @@ function compileWorkflow(
     taskRefs,
     workflow: { description: typeof body.description === 'string' ? body.description : '', params, steps },
   };
-}
-
-function secondsOf(value: unknown, min: number, max: number): number | undefined {
-  const seconds =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string'
-        ? (parseDurationMs(value) ?? NaN) / 1000
-        : NaN;
-  return Number.isInteger(seconds) && seconds >= min && seconds <= max ? seconds : undefined;
 }
