@@ -11,6 +11,7 @@
 import { parseDurationMs } from '../../server/core/index.ts';
 import type { LiveQueryAnswer } from '../../server/orchestration/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
+import type { FlagSpec } from '../argv.ts';
 import { usageError } from '../errors.ts';
 import { table } from '../format.ts';
 import { printJson, wholeNumberFlag } from './input.ts';
@@ -156,24 +157,27 @@ async function listQueries(ctx: CommandContext): Promise<void> {
   );
 }
 
+/** What a live query of a trait and of a named query both take. */
+const askFlags: readonly FlagSpec[] = [
+  whereFlag,
+  {
+    name: 'deadline',
+    value: 'DURATION',
+    doc: `answer with what has arrived by then: 1s to ${deadlineMaxSeconds}s (default 10s)`,
+  },
+  {
+    name: 'raw',
+    value: 'N',
+    doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
+  },
+];
+
 export const traitCommands: readonly CommandSpec[] = [
   {
     path: ['traits', 'livequery'],
     summary: 'Live query: read one trait now on every targeted online envoy and count the values',
     args: [targetArg, { name: 'TRAIT.PATH', doc: 'the dotted trait path, e.g. os.version' }],
-    flags: [
-      whereFlag,
-      {
-        name: 'deadline',
-        value: 'DURATION',
-        doc: `answer with what has arrived by then: 1s to ${deadlineMaxSeconds}s (default 10s)`,
-      },
-      {
-        name: 'raw',
-        value: 'N',
-        doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
-      },
-    ],
+    flags: askFlags,
     details: askDetails,
     run: livequery,
   },
@@ -181,19 +185,7 @@ export const traitCommands: readonly CommandSpec[] = [
     path: ['query', 'run'],
     summary: 'Ask a named read-only query of the stacks (queries.vgo) now on every targeted online envoy',
     args: [{ name: 'NAME', doc: 'the query name, as queries.vgo defines it' }, targetArg],
-    flags: [
-      whereFlag,
-      {
-        name: 'deadline',
-        value: 'DURATION',
-        doc: `answer with what has arrived by then: 1s to ${deadlineMaxSeconds}s (default 10s)`,
-      },
-      {
-        name: 'raw',
-        value: 'N',
-        doc: `also list the first N answers host by host, 0 to ${rawMax} (default: not listed; 100 in --json)`,
-      },
-    ],
+    flags: askFlags,
     details:
       'Each agent answers from the definition in its own signed bundle: a trait, or a probe such as ' +
       'file_sha256 or package_version. A name the active configuration does not define is refused ' +

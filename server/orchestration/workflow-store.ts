@@ -61,23 +61,7 @@ export interface WorkflowStatements {
   >;
   countStep: Stmt<[string]>;
   insertStep: Stmt<[WorkflowStepRow]>;
-  updateStep: Stmt<
-    [
-      {
-        run_id: string;
-        seq: number;
-        status: WorkflowStepStatus;
-        input: string;
-        output: string;
-        task_run_id: string | null;
-        deadline_at: number | null;
-        decided_by: string | null;
-        error_code: string | null;
-        message: string;
-        finished_at: number | null;
-      },
-    ]
-  >;
+  updateStep: Stmt<[Omit<WorkflowStepRow, 'step_id' | 'type' | 'started_at'>]>;
   run: Stmt<[string], WorkflowRunRow>;
   runningRuns: Stmt<[], WorkflowRunRow>;
   stepsOf: Stmt<[string], WorkflowStepRow>;
