@@ -11,7 +11,7 @@ export { tokenLimits } from './tokens.ts';
 export type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListing } from './tokens.ts';
 export type { EnrollTokenStatus } from './token-store.ts';
 export { enrollTokenPrefix } from './token-secret.ts';
-export { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
+export { FailureLimiter } from './rate-limiter.ts';
 export type { AttemptReservation, FailureLimiterOptions } from './rate-limiter.ts';
 export { FairQueue, defaultBcryptQueue } from './fair-queue.ts';
 export type { FairQueueOptions } from './fair-queue.ts';

@@ -11,7 +11,8 @@ import type { Store } from '../store/index.ts';
 import { enrollEnvoy } from './enroll.ts';
 import type { EnrollInput, EnrollPki, EnrollResult, EnrolledEnvoy } from './enroll.ts';
 import { FairQueue } from './fair-queue.ts';
-import { FailureLimiter, rateLimitKey } from './rate-limiter.ts';
+import { rateLimitKey } from '../net/index.ts';
+import { FailureLimiter } from './rate-limiter.ts';
 import { createToken, listEnrollTokens, revokeToken } from './tokens.ts';
 import type { CreateTokenInput, CreatedEnrollToken, EnrollTokenView, TokenListing } from './tokens.ts';
 

@@ -1,4 +1,4 @@
-export { EnvoyEntry, fromTlsFingerprint } from './envoy-entry.ts';
+export { EnvoyEntry } from './envoy-entry.ts';
 export type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
 export { FleetIndex } from './fleet-index.ts';
 export type { EnrollmentRecord, EnvoyListFilter, EnvoyPage, FleetChanges } from './fleet-index.ts';

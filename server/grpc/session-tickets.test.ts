@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, createServer } from 'node:tls';
 import type { Server, TLSSocket } from 'node:tls';
 import { silentLogger } from '../core/index.ts';
-import { fromTlsFingerprint } from '../fleet/index.ts';
+import { fromTlsFingerprint } from '../net/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../pki/index.ts';
 import type { Pki } from '../pki/index.ts';
 import {

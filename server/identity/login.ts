@@ -12,7 +12,7 @@
 import { VigoError, actorName } from '../core/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { AttemptReservation } from '../enroll/index.ts';
-import { rateLimitKey } from '../enroll/index.ts';
+import { rateLimitKey } from '../net/index.ts';
 import type { IdentityDeps } from './deps.ts';
 import { passwordMatches } from './passwords.ts';
 import { findUserByUsername } from './user-store.ts';

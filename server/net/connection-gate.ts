@@ -7,7 +7,7 @@
  * are capped and a fleet behind one NAT address is not.
  */
 import type { Server, Socket } from 'node:net';
-import { rateLimitKey } from '../enroll/index.ts';
+import { rateLimitKey } from './address-key.ts';
 
 export interface ConnectionGateOptions {
   /** Most counted connections one address may hold at once. */

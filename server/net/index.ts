@@ -2,6 +2,8 @@
  * Connection hygiene shared by the HTTPS and gRPC listeners: per-address caps on open connections and
  * closing connections that never finish their TLS handshake or never send a request.
  */
+export { rateLimitKey } from './address-key.ts';
+export { fromTlsFingerprint } from './tls-fingerprint.ts';
 export { addressKey, gateConnections } from './connection-gate.ts';
 export type { ConnectionGate, ConnectionGateOptions } from './connection-gate.ts';
 export { createConnectionMetrics, listenerEvents } from './metrics.ts';
