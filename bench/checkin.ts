@@ -27,7 +27,7 @@ import type { LoadgenIdentityFiles } from './checkin/loadgen-protocol.ts';
 import { parseOptions, usage } from './checkin/options.ts';
 import type { BenchOptions } from './checkin/options.ts';
 import { drivePerEnvoy } from './checkin/per-envoy.ts';
-import { bootServer } from './checkin/phases.ts';
+import { bootServer, checkinProcesses } from './checkin/phases.ts';
 import type { BootFigures, BootOptions } from './checkin/phases.ts';
 import { formatReport, jsonLine } from './checkin/report.ts';
 import type { IndexMemory, RunFigures, SharedRun } from './checkin/report.ts';
@@ -237,6 +237,7 @@ async function run(options: BenchOptions): Promise<RunFigures> {
     dataDir,
     cadenceIntervalSeconds: options.cadenceIntervalSeconds,
     scratchDir: temp.path,
+    workers: options.workers,
   };
 
   // The PKI exists before the first boot so that both measured boots do the same work but for the envoys.
@@ -276,6 +277,7 @@ async function run(options: BenchOptions): Promise<RunFigures> {
   }
   return {
     envoys: options.envoys,
+    checkinProcesses: checkinProcesses(options.workers),
     loadAverageAtStart,
     emptyBoot,
     indexMemory: memory,

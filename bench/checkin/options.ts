@@ -45,6 +45,8 @@ export interface BenchOptions {
   searchSteps: number;
   /** The first polls after boot stop after this long; undefined = every envoy polls. */
   firstPollSeconds: number | undefined;
+  /** checkin.workers for the server: 0 = one per core (the server's default), 1 = no check-in processes. */
+  workers: number;
   /** Where the server writes a V8 CPU profile (.cpuprofile) when it stops; undefined = no profile. */
   serverCpuProfDir: string | undefined;
   quick: boolean;
@@ -73,6 +75,8 @@ export const usage = `usage: npm run bench:checkin -- [options]
   --search-steps K             most cadence steps per fleet search (default 5; --quick 1)
   --first-poll-seconds S       stop the first polls after boot after S seconds, for a machine too busy for
                                every envoy to poll once in good time (default: every envoy polls)
+  --workers N                  checkin.workers for vigosrv: check-in processes terminating agent connections
+                               (default 0: one per core, the server's default; 1: the server process alone)
   --server-cpu-prof DIR        write a V8 CPU profile of vigosrv into DIR when it stops
   --quick                      small smoke run (1,000 envoys, short phases)
   --help`;
@@ -131,6 +135,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'search-steps': { type: 'string' },
       'first-poll-seconds': { type: 'string' },
       'server-cpu-prof': { type: 'string' },
+      workers: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -167,6 +172,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
         ? undefined
         : positiveInteger('first-poll-seconds', values['first-poll-seconds'], 1),
     serverCpuProfDir: values['server-cpu-prof'],
+    workers: values.workers === '0' ? 0 : positiveInteger('workers', values.workers, 0),
     quick: values.quick,
   };
   if (options.mode !== 'per-envoy') checkShared(options);

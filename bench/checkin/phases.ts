@@ -11,6 +11,7 @@ import { startServer } from '../../test/helpers/server-process.ts';
 import type { LoadgenProcess } from './children.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { PhaseReport, Workload } from './loadgen-protocol.ts';
+import { availableParallelism } from 'node:os';
 import { machineBusyUs, processCpuUs, processRssBytes } from './proc-stats.ts';
 
 export interface BootFigures {
@@ -29,6 +30,8 @@ export interface BootOptions {
   cpuProfDir?: string | undefined;
   /** Where the profiling wrapper is written (needed with `cpuProfDir`). */
   scratchDir: string;
+  /** checkin.workers for the server (0: one per core, the server's default). */
+  workers: number;
 }
 
 /**
@@ -46,6 +49,11 @@ function profilingPath(scratchDir: string, cpuProfDir: string): string {
   return `${binDir}${delimiter}${process.env['PATH'] ?? ''}`;
 }
 
+/** The check-in processes checkin.workers = `workers` runs on this machine (1: the server alone). */
+export function checkinProcesses(workers: number): number {
+  return workers === 0 ? availableParallelism() : workers;
+}
+
 export async function bootServer(options: BootOptions): Promise<{ server: ReadyServer; boot: BootFigures }> {
   const env: Record<string, string> = {
     VIGO_CHECKIN_INTERVAL: `${options.cadenceIntervalSeconds}s`,
@@ -57,11 +65,16 @@ export async function bootServer(options: BootOptions): Promise<{ server: ReadyS
     // limit allows and drives the rest over shared or short-lived ones, which is what poll mode declares.
     VIGO_CHECKIN_CONNECTION: 'poll',
   };
+  env['VIGO_CHECKIN_WORKERS'] = String(options.workers);
   if (options.cpuProfDir !== undefined) env['PATH'] = profilingPath(options.scratchDir, options.cpuProfDir);
   const startMs = performance.now();
   const server = await startServer({ dataDir: options.dataDir, env });
-  const readyMs = performance.now() - startMs;
   const loaded = await server.waitForLog('"fleet index loaded"', (l) => l.msg === 'fleet index loaded');
+  // With check-in processes, the server is ready for agents once they are.
+  if (checkinProcesses(options.workers) > 1) {
+    await server.waitForLog('"check-in processes ready"', (l) => l.msg === 'check-in processes ready');
+  }
+  const readyMs = performance.now() - startMs;
   return {
     server,
     boot: {

@@ -1,7 +1,7 @@
 /**
- * What the kernel says about a process: CPU time (user + system, every thread), resident memory and open
- * descriptors, read from /proc so the figures are the server's own and include grpc-js, libuv and SQLite
- * work alike.
+ * What the kernel says about a process and the processes it started (vigosrv's check-in processes):
+ * CPU time (user + system, every thread), resident memory and open descriptors, read from /proc so the
+ * figures are the server's own and include grpc-js, libuv and SQLite work alike.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,8 +22,51 @@ export function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
-/** CPU time the process has used so far (utime + stime), in µs; resolution is one clock tick (10 ms). */
+/** `pid` and every process below it, read from each process's /proc/<pid>/task/<tid>/children. */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const parent = tree[i]!;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').trim();
+        if (children !== '') tree.push(...children.split(' ').map(Number));
+      } catch {
+        // The task or process ended meanwhile.
+      }
+    }
+  }
+  return tree;
+}
+
+/** Sums `read` over the process tree of `pid`; a process that ends meanwhile counts nothing. */
+function overTree(pid: number, read: (one: number) => number): number {
+  let sum = read(pid);
+  for (const child of processTree(pid).slice(1)) {
+    try {
+      sum += read(child);
+    } catch {
+      // Ended between listing and reading.
+    }
+  }
+  return sum;
+}
+
+/**
+ * CPU time the process and the processes it started have used so far (utime + stime), in µs; resolution
+ * is one clock tick (10 ms). A process that has ended no longer counts.
+ */
 export function processCpuUs(pid: number): number {
+  return overTree(pid, oneProcessCpuUs);
+}
+
+function oneProcessCpuUs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces and parentheses; the fields after its last ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -35,8 +78,12 @@ export function processCpuUs(pid: number): number {
   return ((utime + stime) * 1e6) / clockTicksPerSecond();
 }
 
-/** Resident set size (VmRSS) in bytes. */
+/** Resident set size (VmRSS) in bytes, the process's and its descendants' together. */
 export function processRssBytes(pid: number): number {
+  return overTree(pid, oneProcessRssBytes);
+}
+
+function oneProcessRssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   if (match === null) throw new Error(`no VmRSS line in /proc/${pid}/status`);
@@ -55,9 +102,9 @@ export function machineBusyUs(): number {
   return (busy.reduce((sum, ticks) => sum + ticks, 0) * 1e6) / clockTicksPerSecond();
 }
 
-/** File descriptors the process has open now (its sockets included). */
+/** File descriptors the process and its descendants have open now (their sockets included). */
 export function openDescriptors(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
+  return overTree(pid, (one) => readdirSync(`/proc/${one}/fd`).length);
 }
 
 /**

@@ -20,6 +20,8 @@ export interface IndexMemory {
 
 export interface RunFigures {
   envoys: number;
+  /** Processes terminating agent connections: check-in processes (checkin.workers), or 1 for the server alone. */
+  checkinProcesses: number;
   loadAverageAtStart: number[];
   emptyBoot: BootFigures;
   indexMemory: IndexMemory;
@@ -192,7 +194,11 @@ function sharedHeader(run: SharedRun): string[] {
 
 export function formatReport(run: RunFigures): string {
   const { shared, perEnvoy } = run;
-  const table: (Row | string)[] = [];
+  const table: (Row | string)[] = [
+    run.checkinProcesses > 1
+      ? `vigosrv with checkin.workers = ${run.checkinProcesses}: check-in processes terminate agent connections, the server process answers; CPU and RSS are theirs and the server's together`
+      : 'vigosrv with checkin.workers = 1: the server process terminates agent connections itself',
+  ];
   if (perEnvoy !== undefined) {
     table.push(
       '',

@@ -13,7 +13,18 @@ import {
   decodePayload,
 } from '../../protocol/index.ts';
 import { addService } from '../../protocol/index.ts';
-import type { AgentRpc, PayloadOf, ServiceImplementation, SignedEnvelope } from '../../protocol/index.ts';
+import type {
+  AgentRpc,
+  CheckInRequest,
+  CheckInResponse,
+  PayloadOf,
+  ReportResultsRequest,
+  ReportResultsResponse,
+  ResolveSecretsRequest,
+  ResolveSecretsResponse,
+  ServiceImplementation,
+  SignedEnvelope,
+} from '../../protocol/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
@@ -31,8 +42,8 @@ import { QueueFullError } from './results-committer.ts';
 import type { ResultsCommitter } from './results-committer.ts';
 import { sortRunReports } from './run-reports.ts';
 import type { SortedRuns } from './run-reports.ts';
-import { EnvelopeRejection, peerFingerprint, verifyEnvelope } from './verify.ts';
-import type { PeerCall } from './verify.ts';
+import { EnvelopeRejection, callPeer, verifyEnvelope } from './verify.ts';
+import type { CallPeer } from './verify.ts';
 import { WatermarkNotDurableError, createWatermarkCommitter } from './watermark-committer.ts';
 
 /** How long a verified request waits for others to share its watermark transaction. */
@@ -65,9 +76,32 @@ export interface SecretResolver {
   ): { values: Map<string, Buffer>; denied: string[]; missing: string[] };
 }
 
-/** What the server keeps of the registered service: its AgentStreams, for work, metrics and the drain. */
+/** How a handler answers: grpc-js's unary callback, or a check-in process's relay. */
+export type UnaryReply<T> = (err: Partial<grpc.StatusObject> | null, value?: T) => void;
+
+/** The unary RPCs, apart from the transport: the request, who sent it, and where the answer goes. */
+export interface AgentHandlers {
+  checkIn(request: CheckInRequest, peer: CallPeer, reply: UnaryReply<CheckInResponse>): void;
+  reportResults(
+    request: ReportResultsRequest,
+    peer: CallPeer,
+    reply: UnaryReply<ReportResultsResponse>,
+  ): void;
+  resolveSecrets(
+    request: ResolveSecretsRequest,
+    peer: CallPeer,
+    reply: UnaryReply<ResolveSecretsResponse>,
+  ): void;
+}
+
+/**
+ * What the server keeps of the registered service: its AgentStreams (for work, metrics and the drain),
+ * and the handlers and refusal that calls relayed from check-in processes go through.
+ */
 export interface AgentService {
-  readonly streams: Omit<AgentStreams, 'handle'>;
+  readonly streams: AgentStreams;
+  readonly handlers: AgentHandlers;
+  refuseUndecodable(typeName: string, reason: string): Rejection;
 }
 
 export function registerAgentService(
@@ -82,11 +116,12 @@ export function registerAgentService(
     maxDelayMs: watermarkBatchDelayMs,
   });
 
-  const verify = (rpc: AgentRpc, envelope: SignedEnvelope | undefined, call: PeerCall): EnvoyEntry => {
-    return verifyEnvelope(rpc, envelope, peerFingerprint(call), {
+  const verify = (rpc: AgentRpc, envelope: SignedEnvelope | undefined, peer: CallPeer): EnvoyEntry => {
+    return verifyEnvelope(rpc, envelope, peer.fingerprint, {
       index: deps.index,
       clockSkewMs: deps.clockSkewMs(),
       nowMs: now(),
+      verifiedGeneration: peer.verifiedGeneration,
     });
   };
 
@@ -126,7 +161,7 @@ export function registerAgentService(
   const streams = createAgentStreams({
     index: deps.index,
     now,
-    verify,
+    verify: (rpc, envelope, call) => verify(rpc, envelope, callPeer(call)),
     decode,
     durable: (entry) => watermarks.durable(entry),
     fail,
@@ -151,8 +186,8 @@ export function registerAgentService(
     }
   };
 
-  const implementation: ServiceImplementation<typeof VigoAgent.method> = {
-    checkIn: (call, callback) => {
+  const handlers: AgentHandlers = {
+    checkIn: (request, peer, callback) => {
       const startedAt = performance.now();
       const answer: typeof callback = (err, value) => {
         deps.metrics.checkinDuration.observe((performance.now() - startedAt) / 1000);
@@ -160,9 +195,9 @@ export function registerAgentService(
         callback(err, value);
       };
       try {
-        const entry = verify('CheckIn', call.request.envelope, call);
+        const entry = verify('CheckIn', request.envelope, peer);
         const durable = watermarks.durable(entry);
-        const reply = answerCheckIn(entry, decode('CheckIn', call.request.envelope), {
+        const reply = answerCheckIn(entry, decode('CheckIn', request.envelope), {
           index: deps.index,
           policy: deps.policy(),
           intervalMs: deps.intervalMs(),
@@ -183,13 +218,13 @@ export function registerAgentService(
       }
     },
 
-    reportResults: (call, callback) => {
+    reportResults: (request, peer, callback) => {
       let sorted: SortedRuns;
       let durable: Promise<void>;
       try {
-        const entry = verify('ReportResults', call.request.envelope, call);
+        const entry = verify('ReportResults', request.envelope, peer);
         durable = watermarks.durable(entry);
-        sorted = sortRunReports(entry.id, decode('ReportResults', call.request.envelope));
+        sorted = sortRunReports(entry.id, decode('ReportResults', request.envelope));
         if (sorted.rejected.length > 0) {
           deps.log.warn('run reports rejected: they break the ReportResults schema', {
             envoyId: entry.id,
@@ -221,11 +256,11 @@ export function registerAgentService(
       );
     },
 
-    resolveSecrets: (call, callback) => {
+    resolveSecrets: (request, peer, callback) => {
       try {
-        const entry = verify('ResolveSecrets', call.request.envelope, call);
+        const entry = verify('ResolveSecrets', request.envelope, peer);
         const durable = watermarks.durable(entry);
-        const payload = decode('ResolveSecrets', call.request.envelope);
+        const payload = decode('ResolveSecrets', request.envelope);
         const problem = resolveSecretsProblem(payload);
         if (problem !== undefined) throw new EnvelopeRejection('checkin.payload_invalid', problem);
         const policy = deps.policy();
@@ -265,17 +300,20 @@ export function registerAgentService(
         callback(fail('ResolveSecrets', err));
       }
     },
+  };
 
+  const implementation: ServiceImplementation<typeof VigoAgent.method> = {
+    checkIn: (call, callback) => handlers.checkIn(call.request, callPeer(call), callback),
+    reportResults: (call, callback) => handlers.reportResults(call.request, callPeer(call), callback),
+    resolveSecrets: (call, callback) => handlers.resolveSecrets(call.request, callPeer(call), callback),
     agentStream: (call) => streams.handle(call),
   };
 
-  addService(server, VigoAgent, implementation, {
-    maxMessageBytes,
-    refuseUndecodable: (typeName, reason) => {
-      const rpc = agentRpcs.find((name) => typeName === `vigo.agent.v1.${name}Request`) ?? 'unknown';
-      deps.metrics.rejections.inc({ rpc, code: 'checkin.payload_invalid' });
-      return rejection('checkin.payload_invalid', `the request is not a valid ${typeName}: ${reason}`);
-    },
-  });
-  return { streams };
+  const refuseUndecodable = (typeName: string, reason: string): Rejection => {
+    const rpc = agentRpcs.find((name) => typeName === `vigo.agent.v1.${name}Request`) ?? 'unknown';
+    deps.metrics.rejections.inc({ rpc, code: 'checkin.payload_invalid' });
+    return rejection('checkin.payload_invalid', `the request is not a valid ${typeName}: ${reason}`);
+  };
+  addService(server, VigoAgent, implementation, { maxMessageBytes, refuseUndecodable });
+  return { streams, handlers, refuseUndecodable };
 }

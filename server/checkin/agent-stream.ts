@@ -14,7 +14,6 @@
  * (agent to server: TaskResult and QueryResult, each within its documented limits, and the news that an
  * envoy's stream opened so unfinished work can be dispatched again).
  */
-import type * as grpc from '@grpc/grpc-js';
 import { protocolLimits, streamTimings } from '../../protocol/index.ts';
 import type {
   AgentRpc,
@@ -28,10 +27,25 @@ import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 import { streamProblem } from './payload-limits.ts';
 import { rejection } from './rejection.ts';
 import type { Rejection } from './rejection.ts';
-import { EnvelopeRejection, peerFingerprint } from './verify.ts';
+import { EnvelopeRejection, callPeer } from './verify.ts';
 import type { PeerCall } from './verify.ts';
 
-type StreamCall = grpc.ServerDuplexStream<unknown, unknown>;
+/**
+ * What a stream session uses of its call: grpc-js's duplex stream, or a stream relayed from a check-in
+ * process (server/checkin/front). Ending it with a status is emitting 'error' with the status, as in
+ * grpc-js.
+ */
+export interface AgentStreamCall extends PeerCall {
+  readonly cancelled: boolean;
+  readonly destroyed: boolean;
+  on(event: 'data', listener: (request: { envelope?: SignedEnvelope }) => void): this;
+  on(event: 'end' | 'cancelled' | 'error', listener: () => void): this;
+  emit(event: 'error', status: Rejection): boolean;
+  write(message: AgentStreamResponse): boolean;
+  end(): void;
+}
+
+type StreamCall = AgentStreamCall;
 type StreamRefusal = 'stream.pending_limit' | 'stream.hello_required';
 
 export interface AgentStreamDeps {
@@ -114,7 +128,7 @@ export function createAgentStreams(deps: AgentStreamDeps): AgentStreams {
       call.emit('error', drainingRefusal());
       return;
     }
-    const release = admit(peerFingerprint(call) ?? '');
+    const release = admit(callPeer(call).fingerprint ?? '');
     if (release === undefined) {
       deps.onRefused('stream.pending_limit');
       call.emit(

@@ -4,11 +4,10 @@
  * pre-parsed key, and a timestamp that is fresh and strictly increasing per envoy (replay defence in
  * O(1) memory). The order and the status of each refusal are specified in agent.proto.
  */
-import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { TLSSocket } from 'node:tls';
 import { envelopeProblem, verifyEnvelopeSignature } from '../../protocol/index.ts';
 import type { AgentRpc, EnvelopeRejectionCode, SignedEnvelope } from '../../protocol/index.ts';
-import { fromTlsFingerprint } from '../fleet/index.ts';
+export { callPeer, peerFingerprint, registerRelayedCall } from './peer.ts';
+export type { CallPeer, PeerCall } from './peer.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
 
 export class EnvelopeRejection extends Error {
@@ -25,49 +24,11 @@ export interface VerifyContext {
   index: FleetIndex;
   clockSkewMs: number;
   nowMs: number;
-}
-
-/** The part of a grpc-js server call (unary or stream) that carries the TLS identity of its connection. */
-export type PeerCall = Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>;
-
-/** Client-certificate fingerprints by the HTTP/2 session (= TLS connection) they were read from. */
-const fingerprintBySession = new WeakMap<object, string>();
-
-/**
- * grpc-js exposes no public handle on a call's connection, but its call objects hold the http2 stream at
- * `call.call.stream` (server-call.js wrapping server-interceptors.js), the very stream whose
- * `session.socket` getAuthContext() reads. Any other shape, e.g. with server interceptors, yields
- * undefined and the caller falls back to getAuthContext() on every call.
- */
-function http2SessionOf(call: PeerCall): object | undefined {
-  const inner: unknown = Reflect.get(call, 'call');
-  if (typeof inner !== 'object' || inner === null) return undefined;
-  const stream: unknown = Reflect.get(inner, 'stream');
-  if (typeof stream !== 'object' || stream === null) return undefined;
-  const session: unknown = Reflect.get(stream, 'session');
-  return typeof session === 'object' && session !== null ? session : undefined;
-}
-
-/**
- * The SHA-256 fingerprint (lower-case hex) of the client certificate on the connection `call` arrived
- * on, or undefined when the connection has no authorized client certificate. getAuthContext() decodes
- * the whole peer certificate on every call (tens of µs); the certificate cannot change within a TLS
- * connection (HTTP/2 forbids renegotiation and node's http2 turns it off), so it is read once per
- * HTTP/2 session. The cache is keyed by the session object itself, which belongs to exactly one
- * connection, so no connection can ever be given another's identity, and it lets go of closed sessions.
- */
-export function peerFingerprint(call: PeerCall): string | undefined {
-  const session = http2SessionOf(call);
-  const cached = session === undefined ? undefined : fingerprintBySession.get(session);
-  if (cached !== undefined) return cached;
-  const peer = call.getAuthContext()?.sslPeerCertificate?.fingerprint256;
-  if (peer === undefined) return undefined;
-  const fingerprint = fromTlsFingerprint(peer);
-  // Only a session on a TLS socket is known to be one connection's; anything else is not cached.
-  if (session !== undefined && Reflect.get(session, 'socket') instanceof TLSSocket) {
-    fingerprintBySession.set(session, fingerprint);
-  }
-  return fingerprint;
+  /**
+   * The identity generation whose key already verified this envelope's signature in a check-in process
+   * (0 or absent: none). The signature is checked again unless it is the envoy's current generation.
+   */
+  verifiedGeneration?: number;
 }
 
 /**
@@ -115,7 +76,11 @@ export function verifyEnvelope(
       `envoy ${entry.id}'s enrolled key is refused (${entry.keyProblem}); enroll the host again`,
     );
   }
-  if (!verifyEnvelopeSignature(entry.publicKey, rpc, envelope)) {
+  const verified =
+    context.verifiedGeneration !== undefined &&
+    context.verifiedGeneration !== 0 &&
+    context.verifiedGeneration === entry.identityGeneration;
+  if (!verified && !verifyEnvelopeSignature(entry.publicKey, rpc, envelope)) {
     throw new EnvelopeRejection(
       'checkin.bad_signature',
       `the ${rpc} signature does not verify with envoy ${entry.id}'s key`,

@@ -145,6 +145,11 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['held', fixed('held')],
     flag: ['', fixed(undefined)],
   },
+  'checkin.workers': {
+    file: ['2', fixed(2)],
+    env: ['1', fixed(1)],
+    flag: ['', fixed(undefined)],
+  },
   'checkin.stream_idle_release': {
     file: ["'30s'", fixed(30_000)],
     env: ['5m', fixed(300_000)],
@@ -452,11 +457,11 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
-        k.startsWith('checkin.') ||
+        (k.startsWith('checkin.') && k !== 'checkin.workers') ||
         k === 'fleet.flush_interval' ||
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||

@@ -129,6 +129,13 @@ export const configRegistry = {
     default: 'held',
     reloadable: true,
   }),
+  'checkin.workers': integerOption({
+    doc: 'Check-in processes that terminate agent connections (TLS, HTTP/2, signatures) while the server process answers every call; 0 means one per core, 1 means the server process does it all.',
+    env: 'VIGO_CHECKIN_WORKERS',
+    default: 0,
+    min: 0,
+    max: 64,
+  }),
   'checkin.stream_idle_release': durationOption({
     doc: 'In poll mode, an agent told to open its stream closes it after the server has sent nothing on it for this long.',
     env: 'VIGO_CHECKIN_STREAM_IDLE_RELEASE',

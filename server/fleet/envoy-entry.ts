@@ -27,10 +27,8 @@ export interface EnvoyRow {
   agent_version: string | null;
 }
 
-/** Converts node's `AB:CD:…` TLS peer-certificate fingerprint to the lower-case hex the index stores. */
-export function fromTlsFingerprint(colonHex: string): string {
-  return colonHex.replaceAll(':', '').toLowerCase();
-}
+/** Identity generations are unique in the process: a new entry or a replaced key never reuses one. */
+let lastIdentityGeneration = 0;
 
 export class EnvoyEntry {
   readonly id: string;
@@ -43,6 +41,11 @@ export class EnvoyEntry {
    * listed, and every request it sends is refused until it enrolls again with a sound key.
    */
   keyProblem: string | undefined;
+  /**
+   * Changes with the key (a new entry, a re-enrollment): a check-in process that verified a signature with
+   * the key of this generation saves the server verifying it again (server/checkin/front).
+   */
+  identityGeneration: number;
   /** The enrolled client certificate's SHA-256 fingerprint, lower-case hex, or '' when unknown. */
   certFingerprint: string;
   status: EnvoyStatus;
@@ -83,6 +86,7 @@ export class EnvoyEntry {
     this.publicKeyRaw = row.public_key;
     this.#publicKey = undefined;
     this.keyProblem = weakEd25519KeyProblem(row.public_key);
+    this.identityGeneration = ++lastIdentityGeneration;
     this.certFingerprint = row.cert_fingerprint ?? '';
     this.status = row.status;
     this.enrolledAtMs = row.enrolled_at;
@@ -114,6 +118,7 @@ export class EnvoyEntry {
     this.publicKeyRaw = publicKeyRaw;
     this.#publicKey = undefined;
     this.keyProblem = weakEd25519KeyProblem(publicKeyRaw);
+    this.identityGeneration = ++lastIdentityGeneration;
     this.certFingerprint = certFingerprintHex;
   }
 }

@@ -11,11 +11,14 @@
  * with no call open for `idleTimeoutMs` is closed. Sessions resume with TLS 1.3 tickets (session-tickets.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { gateConnections } from '../net/index.ts';
 import {
+  TicketKeys,
   defaultSessionTickets,
   installSessionTickets,
   resumedCertificateExpired,
@@ -66,6 +69,10 @@ export interface GrpcListenerOptions {
   /** Defaults: `defaultSessionTickets`. */
   sessionTickets?: SessionTicketOptions;
   events?: GrpcListenerEvents;
+  /** Default: a ring of this listener's own. */
+  ticketKeys?: TicketKeys;
+  /** Hands accepted connections to check-in processes (checkin.workers); default: none. */
+  handOff?: ConnectionHandOff;
   register(server: grpc.Server): void;
 }
 
@@ -75,15 +82,22 @@ export interface GrpcListener {
   openConnections(): number;
   /** Replaces the session-ticket key now (it also rotates on its period). */
   rotateTicketKeys(): void;
+  /** Stops accepting connections; calls already open go on. */
+  stopAccepting(): void;
   /** Stops accepting new calls and resolves when in-flight calls have finished. */
   close(): Promise<void>;
   destroy(): void;
 }
 
-function createGrpcServer(options: GrpcListenerOptions, limits: GrpcConnectionLimits): grpc.Server {
+/** The grpc-js server of the agent port, with `register`'s services and agent connection settings. */
+export function createAgentGrpcServer(
+  maxMessageBytes: number,
+  limits: GrpcConnectionLimits,
+  register: (server: grpc.Server) => void,
+): grpc.Server {
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': options.maxMessageBytes,
-    'grpc.max_send_message_length': options.maxMessageBytes,
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
     'grpc.keepalive_time_ms': 120_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.keepalive_permit_without_calls': 1,
@@ -94,7 +108,7 @@ function createGrpcServer(options: GrpcListenerOptions, limits: GrpcConnectionLi
     'grpc.enable_channelz': 0,
   });
   turnOffHpackTables(server);
-  options.register(server);
+  register(server);
   return server;
 }
 
@@ -131,11 +145,37 @@ function selectH2({ protocols }: { protocols: string[] }): string | undefined {
   return protocols.includes('h2') ? 'h2' : undefined;
 }
 
-export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
-  const limits = options.limits ?? defaultGrpcConnectionLimits;
-  const server = createGrpcServer(options, limits);
-  // The TLS below is the connection's security; grpc-js reads the verified peer from the TLS socket.
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+/** What an agent TLS server needs besides its grpc-js injector. */
+export interface AgentTlsOptions {
+  caCertPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  limits: GrpcConnectionLimits;
+  sessionTickets: SessionTicketOptions;
+  /** The ticket keys to encrypt and resume with; `rotateKeys` false when another process rotates them. */
+  ticketKeys: TicketKeys;
+  rotateKeys: boolean;
+  events?: GrpcListenerEvents;
+  /** Each agent connection whose handshake has finished and been checked. */
+  onAgentConnection(socket: TLSSocket): void;
+}
+
+/** One session context for every process serving the agent port of the CA that issued its certificates. */
+function sessionIdContextOf(caCertPem: string): string {
+  return createHash('sha256').update('vigo agent port\0').update(caCertPem).digest('hex').slice(0, 32);
+}
+
+/** A TLS server for the agent port that is fed raw connections (`take`) instead of listening itself. */
+export interface AgentTlsServer {
+  /** Starts the TLS handshake of a connection accepted elsewhere (nothing may have been read from it). */
+  take(socket: Socket): void;
+  openConnections(): number;
+  /** Stops taking connections and closes those still in their handshake. */
+  stopAccepting(): void;
+}
+
+export function createAgentTlsServer(options: AgentTlsOptions): AgentTlsServer {
+  const { limits, events } = options;
   const tls = createTlsServer({
     ca: options.caCertPem,
     cert: options.serverCertPem,
@@ -144,12 +184,15 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
     rejectUnauthorized: true,
     ALPNCallback: selectH2,
     handshakeTimeout: limits.handshakeTimeoutMs,
-    sessionTimeout: sessionTimeoutSeconds(options.sessionTickets ?? defaultSessionTickets),
+    sessionTimeout: sessionTimeoutSeconds(options.sessionTickets),
+    // node derives the default from process.argv, which differs between the server process and its
+    // check-in processes, and OpenSSL resumes a session only in the context it was created in.
+    sessionIdContext: sessionIdContextOf(options.caCertPem),
   });
-  const tickets = installSessionTickets(tls, options.sessionTickets ?? defaultSessionTickets);
+  const tickets = installSessionTickets(tls, options.sessionTickets, options.ticketKeys, options.rotateKeys);
   const gate = gateConnections(tls, {
     maxPerAddress: limits.maxHandshakesPerAddress,
-    onRefused: () => options.events?.refused?.(),
+    onRefused: () => events?.refused?.(),
   });
   let closing = false;
   let open = 0;
@@ -162,40 +205,85 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
       return;
     }
     if (resumedCertificateExpired(socket, Date.now())) {
-      options.events?.expiredSessionRefused?.();
+      events?.expiredSessionRefused?.();
       socket.destroy();
       return;
     }
-    options.events?.handshake?.(socket.isSessionReused() ? 'resumed' : 'full');
+    events?.handshake?.(socket.isSessionReused() ? 'resumed' : 'full');
     open += 1;
     socket.once('close', () => (open -= 1));
-    injector.injectConnection(socket);
+    options.onAgentConnection(socket);
   });
   tls.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     // With a listener here, node leaves closing the failed connection to it.
     socket.destroy();
-    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') options.events?.timedOut?.('handshake');
+    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') events?.timedOut?.('handshake');
+  });
+  return {
+    take: (socket) => {
+      if (closing) socket.destroy();
+      // The TLS server's own 'connection' listener wraps the socket, as if it had accepted it.
+      else tls.emit('connection', socket);
+    },
+    openConnections: () => open,
+    stopAccepting: () => {
+      closing = true;
+      tickets.stop();
+      gate.destroyCounted();
+    },
+  };
+}
+
+/**
+ * Hands an accepted agent connection to another process (server/checkin/front), or back to `serveHere`
+ * when none can take it.
+ */
+export type ConnectionHandOff = (socket: Socket, serveHere: (socket: Socket) => void) => void;
+
+export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcListener> {
+  const limits = options.limits ?? defaultGrpcConnectionLimits;
+  const sessionTickets = options.sessionTickets ?? defaultSessionTickets;
+  const ticketKeys = options.ticketKeys ?? new TicketKeys();
+  const server = createAgentGrpcServer(options.maxMessageBytes, limits, (grpcServer) =>
+    options.register(grpcServer),
+  );
+  // The TLS below is the connection's security; grpc-js reads the verified peer from the TLS socket.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const agentTls = createAgentTlsServer({
+    caCertPem: options.caCertPem,
+    serverCertPem: options.serverCertPem,
+    serverKeyPem: options.serverKeyPem,
+    limits,
+    sessionTickets,
+    ticketKeys,
+    rotateKeys: true,
+    events: options.events,
+    onAgentConnection: (socket) => injector.injectConnection(socket),
+  });
+  // Nothing is read from a connection before it is handed off or its TLS handshake starts here.
+  const listener = createNetServer({ pauseOnConnect: true }, (socket) => {
+    if (options.handOff === undefined) agentTls.take(socket);
+    else options.handOff(socket, (here) => agentTls.take(here));
   });
   const stopAccepting = (): void => {
-    closing = true;
-    tickets.stop();
-    tls.close();
-    gate.destroyCounted();
+    agentTls.stopAccepting();
+    if (listener.listening) listener.close();
   };
   return new Promise((resolve, reject) => {
-    tls.once('error', (err: Error) => {
-      tickets.stop();
+    listener.once('error', (err: Error) => {
+      agentTls.stopAccepting();
       server.forceShutdown();
       reject(err);
     });
     const onListening = (): void => {
-      tls.removeAllListeners('error');
+      listener.removeAllListeners('error');
       // Without a listener, a failed accept (EMFILE when out of file descriptors) would end the process.
-      tls.on('error', (err: Error) => options.events?.acceptFailed?.(err));
+      listener.on('error', (err: Error) => options.events?.acceptFailed?.(err));
       resolve({
-        port: (tls.address() as AddressInfo).port,
-        openConnections: () => open,
-        rotateTicketKeys: () => tickets.rotate(),
+        port: (listener.address() as AddressInfo).port,
+        openConnections: () => agentTls.openConnections(),
+        rotateTicketKeys: () => ticketKeys.rotate(),
+        stopAccepting,
         close: () =>
           new Promise<void>((done) => {
             stopAccepting();
@@ -207,7 +295,7 @@ export function startGrpcListener(options: GrpcListenerOptions): Promise<GrpcLis
         },
       });
     };
-    if (options.host === '') tls.listen(options.port, onListening);
-    else tls.listen(options.port, options.host, onListening);
+    if (options.host === '') listener.listen(options.port, onListening);
+    else listener.listen(options.port, options.host, onListening);
   });
 }

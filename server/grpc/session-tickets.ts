@@ -31,7 +31,8 @@ export const defaultSessionTickets: SessionTicketOptions = {
   lifetimeMs: 60 * 60_000,
 };
 
-interface TicketKey {
+/** One ticket key: its name (sent in tickets), HMAC and AES parts, 16 bytes each. */
+export interface TicketKey {
   readonly name: Buffer;
   readonly hmac: Buffer;
   readonly aes: Buffer;
@@ -60,6 +61,44 @@ function wipe(key: TicketKey | undefined): void {
   key?.aes.fill(0);
 }
 
+/**
+ * The current and previous ticket keys, shared by every TLS server that installs them, so a session one
+ * server issued resumes on another: the agent port's check-in processes (server/checkin/front) get the
+ * keys of the process that owns the ring with `replace`, never from disk.
+ */
+export class TicketKeys {
+  #current: TicketKey = newKey();
+  #previous: TicketKey | undefined;
+  readonly #listeners = new Set<() => void>();
+
+  get current(): TicketKey {
+    return this.#current;
+  }
+
+  get previous(): TicketKey | undefined {
+    return this.#previous;
+  }
+
+  /** A new current key; the current one becomes the previous one, the previous one is wiped. */
+  rotate(): void {
+    this.replace(newKey(), this.#current);
+  }
+
+  /** Takes `current` and `previous` (copies of another ring's keys). */
+  replace(current: TicketKey, previous: TicketKey | undefined): void {
+    if (this.#previous !== previous && this.#previous !== current) wipe(this.#previous);
+    this.#previous = previous;
+    this.#current = current;
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** Calls `listener` after each change; returns how to stop. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
 type TicketKeyCallback = (name: Buffer, iv: Buffer, encrypt: boolean) => unknown[];
 
 /** The native SecureContext's ticket-key hook, or undefined where this node has none. */
@@ -79,16 +118,21 @@ function ticketKeyHook(server: Server): { install(callback: TicketKeyCallback): 
 }
 
 /**
- * Gives `server` ticket keys that rotate every `options.rotationMs`. Set the server's sessionTimeout to
- * `sessionTimeoutSeconds(options)` when creating it.
+ * Gives `server` the ticket keys of `keys` (a new ring by default). With `rotate` (the default) the
+ * ring rotates every `options.rotationMs`; a server that takes its keys from another process's ring
+ * passes false. Set the server's sessionTimeout to `sessionTimeoutSeconds(options)` when creating it.
  */
-export function installSessionTickets(server: Server, options: SessionTicketOptions): TicketKeyRing {
-  let current = newKey();
-  let previous: TicketKey | undefined;
+export function installSessionTickets(
+  server: Server,
+  options: SessionTicketOptions,
+  keys: TicketKeys = new TicketKeys(),
+  rotate = true,
+): TicketKeyRing {
   const hook = ticketKeyHook(server);
 
   if (hook !== undefined) {
     hook.install((name, _iv, encrypt) => {
+      const { current, previous } = keys;
       if (encrypt) return [ticketResult.accepted, current.hmac, current.aes, current.name, randomBytes(16)];
       if (name.equals(current.name)) return [ticketResult.accepted, current.hmac, current.aes];
       if (previous !== undefined && name.equals(previous.name)) {
@@ -99,23 +143,20 @@ export function installSessionTickets(server: Server, options: SessionTicketOpti
     });
   }
   const applyWithoutHook = (): void => {
+    const { current } = keys;
     if (hook === undefined) server.setTicketKeys(Buffer.concat([current.name, current.hmac, current.aes]));
   };
   applyWithoutHook();
+  const unsubscribe = keys.onChange(applyWithoutHook);
 
-  const rotate = (): void => {
-    wipe(previous);
-    previous = current;
-    current = newKey();
-    applyWithoutHook();
-  };
-  const timer = setInterval(rotate, options.rotationMs);
-  timer.unref();
+  const timer = rotate ? setInterval(() => keys.rotate(), options.rotationMs) : undefined;
+  timer?.unref();
   return {
     graceful: hook !== undefined,
-    rotate,
+    rotate: () => keys.rotate(),
     stop: () => {
       clearInterval(timer);
+      unsubscribe();
     },
   };
 }

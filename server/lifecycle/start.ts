@@ -11,9 +11,7 @@ import { resolvePaths } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
 import { ensurePrivateDir } from '../core/index.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { protocolLimits } from '../../protocol/index.ts';
-import { createCheckinMetrics, registerAgentService } from '../checkin/index.ts';
-import type { AgentService } from '../checkin/index.ts';
+import { createCheckinMetrics } from '../checkin/index.ts';
 import { FairQueue, agentDialAddress, createEnrollService, defaultBcryptQueue } from '../enroll/index.ts';
 import { createFleetAdmin } from '../fleet/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
@@ -26,8 +24,8 @@ import { createFleetRuntime } from './fleet-runtime.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
-import { startGrpcListener } from '../grpc/server.ts';
-import type { GrpcListener } from '../grpc/server.ts';
+import { startAgentPort } from './agent-port.ts';
+import type { CheckinFronts } from '../checkin/front/index.ts';
 import { createHttpApp } from '../http/app.ts';
 import { mintLocalAdminCredential } from '../http/auth.ts';
 import { startHttpsListener } from '../http/listener.ts';
@@ -42,7 +40,7 @@ import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
 import { createPolicyRuntime } from './policy-runtime.ts';
 import { createOrchestration } from './orchestration-runtime.ts';
 import { assembleRoutes } from './http-routes.ts';
-import { grpcListenerSettings, httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
+import { httpBodySettings, httpsListenerSettings } from './transport-settings.ts';
 import { StartupError } from './startup-error.ts';
 import { listenFailure, loadPkiOrFail, openStoreOrFail, openVaultOrFail } from './open-parts.ts';
 import { checkpointSettings, createAuditRuntime } from './audit-runtime.ts';
@@ -63,6 +61,8 @@ export interface RunningServer {
   readonly readiness: Readiness;
   /** Replaces the agent port's session-ticket key now (it also rotates every 30 minutes). */
   rotateTicketKeys(): void;
+  /** The check-in processes, when checkin.workers runs any. */
+  readonly checkinWorkers: CheckinFronts | undefined;
   /** The audit chain's alarm and the server's own entries (start, stop, reloads). */
   readonly audit: AuditRuntime;
   /** The one-time secret that creates the first admin, while no admin exists. */
@@ -72,8 +72,6 @@ export interface RunningServer {
   /** Drops every connection at once (used when the drain budget runs out or a second signal arrives). */
   abort(): void;
 }
-
-const grpcMaxMessageBytes = protocolLimits.messageMaxBytes;
 
 /** Live view of the reloadable part of the config: SIGHUP swaps `current`, readers see it at once. */
 export interface ConfigView {
@@ -165,50 +163,35 @@ export async function startServer(
     cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();
 
-    const grpcAddress = config['server.grpc_listen'];
-    let grpc: GrpcListener;
-    let agentService: AgentService | undefined;
-    try {
-      grpc = await startGrpcListener({
-        host: grpcAddress.host,
-        port: grpcAddress.port,
-        caCertPem: pki.caCertPem,
-        serverCertPem: pki.serverCertPem,
-        serverKeyPem: pki.serverKeyPem,
-        maxMessageBytes: grpcMaxMessageBytes,
-        ...grpcListenerSettings(config, connectionMetrics, log),
-        register: (server) => {
-          agentService = registerAgentService(
-            server,
-            {
-              index: fleet,
-              store,
-              log: log.child({ component: 'checkin' }),
-              metrics: checkinMetrics,
-              results,
-              policy: () => policy.current(),
-              intervalMs: () => view.current['checkin.interval'],
-              clockSkewMs: () => view.current['checkin.clock_skew'],
-              observeOnly: () => view.current['checkin.observe_only'],
-              connection: () => view.current['checkin.connection'],
-              streamIdleReleaseMs: () => view.current['checkin.stream_idle_release'],
-              secrets: {
-                allowedFor: policy.secretPathsFor,
-                resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
-              },
-            },
-            grpcMaxMessageBytes,
-          );
+    const agentPort = await startAgentPort({
+      config,
+      pki,
+      fleet,
+      log,
+      connectionMetrics,
+      service: {
+        index: fleet,
+        store,
+        log: log.child({ component: 'checkin' }),
+        metrics: checkinMetrics,
+        results,
+        policy: () => policy.current(),
+        intervalMs: () => view.current['checkin.interval'],
+        clockSkewMs: () => view.current['checkin.clock_skew'],
+        observeOnly: () => view.current['checkin.observe_only'],
+        connection: () => view.current['checkin.connection'],
+        streamIdleReleaseMs: () => view.current['checkin.stream_idle_release'],
+        secrets: {
+          allowedFor: policy.secretPathsFor,
+          resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
         },
-      });
-    } catch (err) {
-      throw listenFailure('agents (gRPC)', `${grpcAddress.host}:${grpcAddress.port}`, err);
-    }
-    cleanups.push(() => grpc.destroy());
-    const agentStreams = agentService?.streams;
-    if (agentStreams === undefined) throw new Error('the agent service was not registered');
+      },
+    });
+    const { grpc, fronts } = agentPort;
+    cleanups.push(() => agentPort.destroy());
+    const agentStreams = agentPort.service.streams;
     checkinMetrics.countOpenStreams(() => agentStreams.openCount());
-    connectionMetrics.countGrpcConnections(() => grpc.openConnections());
+    connectionMetrics.countGrpcConnections(() => grpc.openConnections() + (fronts?.openConnections() ?? 0));
 
     // One bcrypt budget for logins and enrollments: both burn the same thread pool.
     const bcryptQueue = new FairQueue(defaultBcryptQueue);
@@ -379,7 +362,7 @@ export async function startServer(
       liveQueries.close();
       // A held stream is a call in flight that would hold the gRPC close open until its idle timeout.
       agentStreams.drain();
-      await Promise.all([https.close(), grpc.close()]);
+      await Promise.all([https.close(), agentPort.close()]);
       flusher.stop();
       census.stop();
       await results.drain();
@@ -408,12 +391,13 @@ export async function startServer(
       pki,
       readiness,
       rotateTicketKeys: () => grpc.rotateTicketKeys(),
+      checkinWorkers: fronts,
       audit,
       adminBootstrapSecret: adminBootstrap?.secret,
       drain: (reason) => (drained ??= drain(reason)),
       abort: () => {
         https.destroy();
-        grpc.destroy();
+        agentPort.destroy();
       },
     };
   } catch (err) {

@@ -35,7 +35,7 @@ export async function createEnrollToken(server: ReadyServer, globs: string[], us
 }
 
 export async function enrollAgent(
-  server: ReadyServer,
+  server: Pick<ReadyServer, 'ca' | 'apiPort'>,
   token: string,
   hostname: string,
   /** The host the enrollment request is addressed to; the server's loopback address by default. */
@@ -68,7 +68,7 @@ export async function enrollAgent(
 }
 
 export function agentClient(
-  server: ReadyServer,
+  server: Pick<ReadyServer, 'ca' | 'grpcPort'>,
   identity: { tlsKeyPem: string; certPem: string } | undefined,
 ): ServiceClient<typeof VigoAgent.method> {
   const credentials = identity

@@ -58,7 +58,7 @@ export class StreamAgent {
   #ended: Promise<void> | undefined;
 
   constructor(
-    private server: ReadyServer,
+    private server: Pick<ReadyServer, 'ca' | 'grpcPort'>,
     readonly identity: EnrolledAgent,
     public respond: Responder = silent,
     answerQuery: QueryAnswer = silent,
@@ -71,7 +71,7 @@ export class StreamAgent {
   }
 
   /** Points the agent at a restarted server (same data dir, new ports). */
-  retarget(server: ReadyServer): void {
+  retarget(server: Pick<ReadyServer, 'ca' | 'grpcPort'>): void {
     this.#client?.close();
     this.#client = undefined;
     this.server = server;
