@@ -209,7 +209,11 @@ describe('check-in processes (checkin.workers: 2)', () => {
     const [a, b] = [client(app), client(app)];
     await a.methods.checkIn(checkInRequest(app));
     await b.methods.checkIn(checkInRequest(app));
-    const reply = await server.adminRequest(`/api/v1/envoys/${app.envoyId}/revoke`, { method: 'POST' });
+    const reply = await server.adminRequest(`/api/v1/envoys/${app.envoyId}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'decommissioned' }),
+    });
     assert.equal(reply.status, 200, reply.body);
     assert.equal(await refusal(a.methods.checkIn(checkInRequest(app))), 'checkin.revoked');
     assert.equal(await refusal(b.methods.checkIn(checkInRequest(app))), 'checkin.revoked');
