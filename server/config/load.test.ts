@@ -16,8 +16,10 @@ function tempDir(t: TestContext): string {
 
 /** server.yaml text setting one dotted key (section.leaf) to a YAML value. */
 function yamlFor(key: string, value: string): string {
-  const [section, leaf] = key.split('.');
-  return `${section ?? ''}:\n  ${leaf ?? ''}: ${value}\n`;
+  const parts = key.split('.');
+  return parts
+    .map((part, i) => `${'  '.repeat(i)}${part}:${i === parts.length - 1 ? ` ${value}` : ''}\n`)
+    .join('');
 }
 
 function loadError(input: LoadInput): VigoError {
@@ -213,6 +215,16 @@ const samples: Record<ConfigKey, Sample> = {
   'publish.validate_queue': {
     file: ['2', fixed(2)],
     env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.siem': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.cmdb': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
     flag: ['', fixed(undefined)],
   },
   'auth.session_idle_timeout': {
@@ -452,7 +464,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_* and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -461,6 +473,7 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
+        k.startsWith('exports.') ||
         k === 'auth.session_idle_timeout',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());

@@ -240,6 +240,18 @@ export const configRegistry = {
     min: 0,
     reloadable: true,
   }),
+  'exports.siem': booleanOption({
+    doc: 'Serve the SIEM export: GET /api/v1/export/siem streams events and audit entries as ECS ndjson (docs/exports.md).',
+    env: 'VIGO_EXPORTS_SIEM',
+    default: false,
+    reloadable: true,
+  }),
+  'exports.cmdb': booleanOption({
+    doc: 'Serve the CMDB export: GET /api/v1/export/cmdb lists the envoy inventory as JSON or CSV (docs/exports.md).',
+    env: 'VIGO_EXPORTS_CMDB',
+    default: false,
+    reloadable: true,
+  }),
   'auth.session_idle_timeout': durationOption({
     doc: 'A web session unused for this long ends (Vigo\'s key; "15m" suits HIPAA); "0s" keeps sessions until they expire.',
     env: 'VIGO_AUTH_SESSION_IDLE_TIMEOUT',

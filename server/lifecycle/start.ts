@@ -317,6 +317,7 @@ export async function startServer(
       tasks,
       workflows,
       version: serverVersion,
+      exportsEnabled: (name) => view.current[`exports.${name}`],
     });
     const app = createHttpApp({
       log,
