@@ -217,6 +217,21 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['0', fixed(0)],
     flag: ['', fixed(undefined)],
   },
+  'publish.blast_radius.min_convergence_pct': {
+    file: ['80', fixed(80)],
+    env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.blast_radius.window': {
+    file: ["'10m'", fixed(600_000)],
+    env: ['1h', fixed(3_600_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.blast_radius.min_envoys': {
+    file: ['5', fixed(5)],
+    env: ['1', fixed(1)],
+    flag: ['', fixed(undefined)],
+  },
   'exports.siem': {
     file: ['true', fixed(true)],
     env: ['false', fixed(false)],
@@ -464,7 +479,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_* and exports.*', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.* and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -473,6 +488,7 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
+        k.startsWith('publish.blast_radius.') ||
         k.startsWith('exports.') ||
         k === 'auth.session_idle_timeout',
     );

@@ -240,6 +240,27 @@ export const configRegistry = {
     min: 0,
     reloadable: true,
   }),
+  'publish.blast_radius.min_convergence_pct': integerOption({
+    doc: 'Blast-radius auto-rollback: when fewer than this percent of the envoys that reported on a new version are converged, the server rolls back to the version before it (0: off).',
+    env: 'VIGO_PUBLISH_BLAST_RADIUS_MIN_CONVERGENCE_PCT',
+    default: 0,
+    min: 0,
+    max: 100,
+    reloadable: true,
+  }),
+  'publish.blast_radius.window': durationOption({
+    doc: 'How long after a version is activated the blast-radius check watches the envoys that report on it.',
+    env: 'VIGO_PUBLISH_BLAST_RADIUS_WINDOW',
+    default: '30m',
+    reloadable: true,
+  }),
+  'publish.blast_radius.min_envoys': integerOption({
+    doc: 'Envoys that must have reported on a new version before the blast-radius check judges it.',
+    env: 'VIGO_PUBLISH_BLAST_RADIUS_MIN_ENVOYS',
+    default: 3,
+    min: 1,
+    reloadable: true,
+  }),
   'exports.siem': booleanOption({
     doc: 'Serve the SIEM export: GET /api/v1/export/siem streams events and audit entries as ECS ndjson (docs/exports.md).',
     env: 'VIGO_EXPORTS_SIEM',

@@ -54,6 +54,7 @@ const byAction: Readonly<Record<string, Classification>> = {
     outcome: 'failure',
   },
   'config.rejected': { category: ['configuration'], type: ['denied'] },
+  'config.auto_rolled_back': { category: ['configuration'], type: ['change'], kind: 'alert' },
   'task.started': { category: ['process'], type: ['start'] },
   'task.finished': { category: ['process'], type: ['end'] },
   'task.aborted': { category: ['process'], type: ['end'] },
