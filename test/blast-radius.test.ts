@@ -20,19 +20,17 @@ import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 const temp = makeTempDir('vigo-blast-');
 const clock = createEnvelopeClock();
 let server: ReadyServer;
+const serverEnv = {
+  VIGO_PUBLISH_BLAST_RADIUS_MIN_CONVERGENCE_PCT: '75',
+  VIGO_PUBLISH_BLAST_RADIUS_WINDOW: '10m',
+  VIGO_PUBLISH_BLAST_RADIUS_MIN_ENVOYS: '3',
+  VIGO_EXPORTS_SIEM: 'true',
+};
 let admin: string;
 const agents: EnrolledAgent[] = [];
 
 before(async () => {
-  server = await startServer({
-    dataDir: temp.path,
-    env: {
-      VIGO_PUBLISH_BLAST_RADIUS_MIN_CONVERGENCE_PCT: '75',
-      VIGO_PUBLISH_BLAST_RADIUS_WINDOW: '10m',
-      VIGO_PUBLISH_BLAST_RADIUS_MIN_ENVOYS: '3',
-      VIGO_EXPORTS_SIEM: 'true',
-    },
-  });
+  server = await startServer({ dataDir: temp.path, env: serverEnv });
   admin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
   const token = await createEnrollToken(server, ['br-*'], 5);
   for (const hostname of ['br-1', 'br-2', 'br-3', 'br-4'])
@@ -244,5 +242,23 @@ describe('blast-radius auto-rollback', () => {
         `last automatic rollback: .*version ${bad} rolled back to ${good} \\(now version ${restoredAs}\\); 1 of 3 envoys converged \\(33.33%\\), below 75%`,
       ),
     );
+  });
+
+  it('resumes the watch after a restart for the rest of the window, and keeps the last rollback', async () => {
+    const before = await status();
+    assert.equal(await server.stop(), 0);
+    server = await startServer({ dataDir: temp.path, env: serverEnv });
+    admin = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+    const after = await status();
+    assert.equal(after.active.version, before.active.version);
+    assert.deepEqual(
+      [
+        after.blastRadiusWatch?.version,
+        after.blastRadiusWatch?.previousVersion,
+        after.blastRadiusWatch?.reporting,
+      ],
+      [before.blastRadiusWatch?.version, before.blastRadiusWatch?.previousVersion, 0],
+    );
+    assert.equal(after.autoRollback?.rolledBack, bad);
   });
 });

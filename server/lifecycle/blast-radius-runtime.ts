@@ -46,13 +46,24 @@ export function createBlastRadiusRuntime(deps: BlastRadiusRuntimeDeps): BlastRad
   deps.onRunCommitted((run) => guard.observeRun(run));
 
   /** The version a publish replaced: the newest one below it that it superseded. */
-  const arm = (version: number): void => {
+  const arm = (version: number, sinceMs?: number): void => {
     const previous = inner
       .history(historyLimits.maxLimit, version)
       .find((row) => row.status === 'superseded');
     if (previous === undefined) guard.disarm();
-    else guard.arm(version, previous.version);
+    else guard.arm(version, previous.version, sinceMs);
   };
+
+  // A version published (or approved) shortly before a restart, or by the start-up publish, is watched for
+  // the rest of its window; one restored by a rollback never is.
+  const active = inner.status().active;
+  const activatedAtMs = active === undefined ? 0 : (active.approvedAtMs ?? active.createdAtMs);
+  if (
+    active !== undefined &&
+    !(active.source ?? '').startsWith('rollback:') &&
+    Date.now() - activatedAtMs <= view.current['publish.blast_radius.window']
+  )
+    arm(active.version, activatedAtMs);
 
   const publish: PublishService = {
     ...inner,

@@ -5,7 +5,9 @@
  * last run, as the convergence model judges it), the server rolls back to the version that was active
  * before, through the same rollback as `vigocli config rollback`, as the system actor.
  *
- * One version is watched at a time: the newest one activated by a publish. A rollback, manual or automatic,
+ * One version is watched at a time: the newest one activated by a publish. After a restart the watch
+ * resumes on the active version while its window lasts (the envoys' earlier reports are not known again:
+ * counting starts afresh). A rollback, manual or automatic,
  * ends the watch and the version it creates is never watched, so an automatic rollback cannot trigger
  * another; the next publish starts a new watch. Counting is incremental — one map update per run — so the
  * check costs nothing per run beyond a lookup, whatever the fleet size.
@@ -49,8 +51,11 @@ export interface BlastRadiusDeps {
 }
 
 export interface BlastRadiusGuard {
-  /** A publish or approval activated `version`; `previousVersion` was active before it. */
-  arm(version: number, previousVersion: number): void;
+  /**
+   * A publish or approval activated `version` (at `sinceMs`, now by default); `previousVersion` was active
+   * before it.
+   */
+  arm(version: number, previousVersion: number, sinceMs?: number): void;
   /** Another activation (a rollback) ended the watch. */
   disarm(): void;
   /** A run was stored and the envoy's convergence moved with it. */
@@ -111,8 +116,8 @@ export function createBlastRadiusGuard(deps: BlastRadiusDeps): BlastRadiusGuard 
   };
 
   return {
-    arm(version, previousVersion) {
-      watch = { version, previousVersion, sinceMs: now(), reporters: new Map(), converged: 0 };
+    arm(version, previousVersion, sinceMs) {
+      watch = { version, previousVersion, sinceMs: sinceMs ?? now(), reporters: new Map(), converged: 0 };
     },
     disarm() {
       watch = undefined;
