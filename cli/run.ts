@@ -13,6 +13,7 @@ import { configCommands } from './commands/config.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
+import { exportCommands } from './commands/export.ts';
 import { pushCommands } from './commands/push.ts';
 import { targetCommands } from './commands/targets.ts';
 import { runCommands } from './commands/runs.ts';
@@ -50,6 +51,7 @@ export const commands: readonly CommandSpec[] = [
   ...secretCommands,
   ...auditCommands,
   ...eventCommands,
+  ...exportCommands,
 ];
 
 export const globalFlags: readonly FlagSpec[] = [

@@ -7,7 +7,10 @@
  * /config,
  * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
-import { createConvergenceHistoryReader } from '../server/convergence/index.ts';
+import {
+  createConvergenceHistoryReader,
+  createFleetConvergenceHistory,
+} from '../server/convergence/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
@@ -81,6 +84,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       publish: deps.publish,
       latestRuns: deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions),
       activity: followRecentActivity(deps.events, recentActivityKept),
+      convergenceHistory: createFleetConvergenceHistory(deps.store.db),
     }),
     ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
     ...envoyDetailPages({

@@ -229,16 +229,50 @@ async function status(ctx: CommandContext): Promise<void> {
     active: VersionView | null;
     pending: VersionView | null;
     frozen: { until: string; reason: string } | null;
+    autoRollback?: AutoRollbackView | null;
+    blastRadiusWatch?: BlastRadiusWatchView | null;
   }>('GET', '/api/v1/config/status');
   if (ctx.json) return printJson(ctx, s);
+  const watch = s.blastRadiusWatch;
+  const auto = s.autoRollback;
   ctx.io.out(
     [
       `active:  ${s.active ? `version ${s.active.version} by ${s.active.createdBy} at ${shortIso(s.active.createdAt)}` : 'none'}`,
       `pending: ${s.pending ? `version ${s.pending.version} by ${s.pending.createdBy} (vigocli config approve ${s.pending.version})` : 'none'}`,
       `frozen:  ${s.frozen ? `until ${shortIso(s.frozen.until)}${s.frozen.reason ? ` (${s.frozen.reason})` : ''}` : 'no'}`,
+      `blast radius: ${watch ? `watching version ${watch.version} since ${shortIso(watch.since)}: ${watch.converged} of ${watch.reporting} reporting envoys converged (rollback target ${watch.previousVersion})` : 'not watching'}`,
+      `last automatic rollback: ${
+        auto
+          ? `${shortIso(auto.at)}: version ${auto.rolledBack} rolled back to ${auto.restored} (now version ${auto.version}); ` +
+            `${auto.converged} of ${auto.reporting} envoys converged (${auto.convergedPct}%), below ${auto.minConvergencePct}% ` +
+            `(at least ${auto.minEnvoys} envoys within ${auto.window})`
+          : 'none'
+      }`,
       '',
     ].join('\n'),
   );
+}
+
+interface AutoRollbackView {
+  at: string;
+  rolledBack: number;
+  restored: number;
+  version: number;
+  reason: string;
+  reporting: number;
+  converged: number;
+  convergedPct: number;
+  minConvergencePct: number;
+  minEnvoys: number;
+  window: string;
+}
+
+interface BlastRadiusWatchView {
+  version: number;
+  previousVersion: number;
+  since: string;
+  reporting: number;
+  converged: number;
 }
 
 async function approve(ctx: CommandContext, input: CommandInput): Promise<void> {
@@ -322,7 +356,11 @@ export const configCommands: readonly CommandSpec[] = [
       'With publish.approval: required the new version waits for another admin: vigocli config approve VERSION.',
     run: publish,
   },
-  { path: ['config', 'status'], summary: 'Show the active and pending versions and any freeze', run: status },
+  {
+    path: ['config', 'status'],
+    summary: 'Show the active and pending versions, any freeze and the blast-radius check',
+    run: status,
+  },
   {
     path: ['config', 'history'],
     summary: 'List config versions, newest first',

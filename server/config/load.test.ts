@@ -16,8 +16,10 @@ function tempDir(t: TestContext): string {
 
 /** server.yaml text setting one dotted key (section.leaf) to a YAML value. */
 function yamlFor(key: string, value: string): string {
-  const [section, leaf] = key.split('.');
-  return `${section ?? ''}:\n  ${leaf ?? ''}: ${value}\n`;
+  const parts = key.split('.');
+  return parts
+    .map((part, i) => `${'  '.repeat(i)}${part}:${i === parts.length - 1 ? ` ${value}` : ''}\n`)
+    .join('');
 }
 
 function loadError(input: LoadInput): VigoError {
@@ -218,6 +220,31 @@ const samples: Record<ConfigKey, Sample> = {
   'publish.validate_queue': {
     file: ['2', fixed(2)],
     env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.blast_radius.min_convergence_pct': {
+    file: ['80', fixed(80)],
+    env: ['0', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.blast_radius.window': {
+    file: ["'10m'", fixed(600_000)],
+    env: ['1h', fixed(3_600_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.blast_radius.min_envoys': {
+    file: ['5', fixed(5)],
+    env: ['1', fixed(1)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.siem': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.cmdb': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
     flag: ['', fixed(undefined)],
   },
   'auth.session_idle_timeout': {
@@ -457,7 +484,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.* and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -466,6 +493,8 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
+        k.startsWith('publish.blast_radius.') ||
+        k.startsWith('exports.') ||
         k === 'auth.session_idle_timeout',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());

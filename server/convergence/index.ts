@@ -37,5 +37,7 @@ export type {
   HistoryCause,
   ReachabilityChange,
 } from './history.ts';
+export { createFleetConvergenceHistory, fleetHistoryLimits } from './fleet-history.ts';
+export type { FleetConvergenceHistory, FleetConvergencePoint } from './fleet-history.ts';
 export { createConvergenceThresholdWatch } from './threshold.ts';
 export type { ConvergenceThresholdWatch, ThresholdDrop } from './threshold.ts';

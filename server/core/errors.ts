@@ -152,6 +152,11 @@ export const errorCatalog = {
   'secrets.not_found': 'not_found',
   'secrets.vault_corrupt': 'internal',
   'secrets.master_key_invalid': 'precondition',
+  // exports (SIEM, CMDB)
+  /** The export is switched off in server.yaml (exports.siem, exports.cmdb). */
+  'export.disabled': 'not_found',
+  'export.cursor_invalid': 'invalid',
+  'export.field_unknown': 'invalid',
   // bootstrap
   'bootstrap.agent_unavailable': 'unavailable',
   // identity

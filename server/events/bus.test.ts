@@ -265,3 +265,23 @@ describe('event bus: bounded clients and cleanup', () => {
     assert.equal(bus.stats().published, 1, 'publishing after close still records, for the drain');
   });
 });
+
+describe('event bus: replay without subscribing', () => {
+  it('pages through retained events by id, and names a gap when the position is lost', () => {
+    const bus = createEventBus({ retain: 4 });
+    assert.deepEqual(bus.replay(undefined, 10), { events: [], gap: undefined });
+    const events = publishRuns(bus, 6);
+    const first = bus.replay(undefined, 2);
+    assert.deepEqual(numbers(first.events), [3, 4]);
+    assert.equal(first.gap, undefined);
+    const next = bus.replay(first.events.at(-1)?.id, 10);
+    assert.deepEqual(numbers(next.events), [5, 6]);
+    assert.deepEqual(bus.replay(events[5]?.id, 10).events, []);
+    const expired = bus.replay(events[0]?.id, 10);
+    assert.equal(expired.gap, 'expired');
+    assert.deepEqual(numbers(expired.events), [3, 4, 5, 6]);
+    assert.equal(bus.replay('zz-1', 10).gap, 'other-boot');
+    assert.equal(bus.replay(`${bus.bootTag}-99`, 10).gap, 'ahead');
+    assert.deepEqual(bus.replay(events[2]?.id, 0).events, []);
+  });
+});

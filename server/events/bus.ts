@@ -62,6 +62,13 @@ export interface EventBusStats {
   lastId: string | null;
 }
 
+/** A page of retained events read without subscribing (see EventBus.replay). */
+export interface EventReplay {
+  readonly events: readonly VigoEvent[];
+  /** Why the position asked for was not found; the page then starts at the oldest retained event. */
+  readonly gap: GapReason | undefined;
+}
+
 export interface EventBus {
   /** Identifies this boot inside every event id. */
   readonly bootTag: string;
@@ -71,6 +78,11 @@ export interface EventBus {
    */
   publish(type: EventType, data: EventData, subject?: string): VigoEvent;
   subscribe(options: SubscribeOptions): Subscription;
+  /**
+   * Up to `limit` retained events after `afterId` (from the oldest retained without it), oldest first, for
+   * pull-based readers that come back later with the last id they took (the SIEM export).
+   */
+  replay(afterId: string | undefined, limit: number): EventReplay;
   stats(): EventBusStats;
   /** Ends every subscription with 'shutdown' (open streams finish, so a drain is not held up by them). */
   close(): void;
@@ -122,6 +134,7 @@ interface SubscriptionStart {
   /** Sequence number of the last event already seen; delivery starts after it. */
   cursor: number;
   gap: VigoEvent | undefined;
+  gapReason?: GapReason;
 }
 
 class BusSubscription implements Subscription {
@@ -292,7 +305,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     else return { cursor: parsed.seq, gap: undefined };
     // After a gap, everything still retained follows: it is all the client can still get.
     const cursor = ring.oldestSeq - 1;
-    return { cursor, gap: gapEvent(reason, afterId, cursor) };
+    return { cursor, gap: gapEvent(reason, afterId, cursor), gapReason: reason };
   };
 
   return {
@@ -325,6 +338,20 @@ export function createEventBus(options: EventBusOptions): EventBus {
       if (closed) subscription.finish('shutdown');
       else subscribers.add(subscription);
       return subscription;
+    },
+    replay(afterId, limit) {
+      requireWholeNumber('limit', limit, 0);
+      let cursor = ring.oldestSeq - 1;
+      let gap: GapReason | undefined;
+      if (afterId !== undefined) {
+        const start = startOf(afterId);
+        cursor = start.cursor;
+        gap = start.gapReason;
+      }
+      const events: VigoEvent[] = [];
+      for (let seq = cursor + 1; seq <= ring.lastSeq && events.length < limit; seq++)
+        events.push(ring.at(seq));
+      return { events, gap };
     },
     stats: () => ({
       subscribers: subscribers.size,

@@ -31,6 +31,7 @@ export const eventTypes = [
   'config.approved',
   'config.rejected',
   'config.rolled_back',
+  'config.auto_rolled_back',
   'config.frozen',
   'config.unfrozen',
   'user.created',

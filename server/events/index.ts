@@ -5,6 +5,7 @@ export type {
   EventBusOptions,
   EventBusStats,
   EventData,
+  EventReplay,
   GapReason,
   JsonValue,
   SubscribeOptions,

@@ -37,8 +37,8 @@ export function publishWithEvents(inner: PublishService, bus: EventBus): Publish
       bus.publish('config.rejected', { version: result.version, by: by(ctx), reason }, `config:${version}`);
       return result;
     },
-    async rollback(ctx, toVersion, message) {
-      const result = await inner.rollback(ctx, toVersion, message);
+    async rollback(ctx, toVersion, message, automatic) {
+      const result = await inner.rollback(ctx, toVersion, message, automatic);
       bus.publish(
         'config.rolled_back',
         { version: result.version, restored: result.restored, by: by(ctx) },

@@ -3,7 +3,7 @@
  * the flusher that writes its hot fields behind and judges reachability (stale, convergence threshold),
  * and the results committer that stores reported runs in group commits and moves convergence.
  */
-import type { CheckinMetrics, ResultsCommitter } from '../checkin/index.ts';
+import type { CheckinMetrics, ResultsCommitter, RunRecord } from '../checkin/index.ts';
 import { createResultsCommitter } from '../checkin/index.ts';
 import type { LoadedConfig } from '../config/index.ts';
 import {
@@ -35,6 +35,8 @@ export interface FleetRuntime {
   readonly results: ResultsCommitter;
   /** Results the committer queues at most. */
   readonly resultsCapacity: number;
+  /** Adds a listener told of every stored run, after the envoy's convergence moved with it. */
+  readonly onRunCommitted: (listener: (run: RunRecord) => void) => void;
 }
 
 export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
@@ -74,6 +76,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
     },
   });
   const resultsCapacity = 50_000;
+  const runListeners: ((run: RunRecord) => void)[] = [];
   const results = createResultsCommitter({
     store,
     log: log.child({ component: 'results' }),
@@ -84,7 +87,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       holder: (id) => fleet.get(id),
       onTransition: convergenceEventPublisher(bus),
     }),
-    onCommitted: (run) =>
+    onCommitted: (run) => {
       bus.publish(
         'run.reported',
         {
@@ -96,7 +99,15 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
           failed: run.results.filter((r) => r.outcome === 'failed').length,
         },
         run.envoyId,
-      ),
+      );
+      for (const listener of runListeners) listener(run);
+    },
   });
-  return { fleet, flusher, results, resultsCapacity };
+  return {
+    fleet,
+    flusher,
+    results,
+    resultsCapacity,
+    onRunCommitted: (listener) => void runListeners.push(listener),
+  };
 }

@@ -16,6 +16,9 @@ import { envoyRoutes } from '../http/routes/envoys.ts';
 import { convergenceRoutes } from '../http/routes/convergence.ts';
 import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
+import { exportRoutes } from '../http/routes/exports.ts';
+import { createCmdbReader } from '../exports/index.ts';
+import type { ExportName } from '../exports/index.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
@@ -55,6 +58,8 @@ export interface RouteParts {
   readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
   readonly workflows: Dep<typeof workflowRoutes, 'workflows'>;
   readonly version: string;
+  /** Whether server.yaml serves an export now (exports.siem, exports.cmdb). */
+  readonly exportsEnabled: (name: ExportName) => boolean;
 }
 
 export function assembleRoutes(p: RouteParts): AnyRoute[] {
@@ -96,6 +101,11 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       checkpointPublicKeyRaw: p.pki.bundlePublicKeyRaw,
     }),
     ...eventRoutes({ bus: p.bus, keepAliveMs: 15_000, maxQueued: 1_000 }),
+    ...exportRoutes({
+      siem: { db: p.store.db, bus: p.bus },
+      cmdb: createCmdbReader({ db: p.store.db, fleet: p.fleet }),
+      enabled: p.exportsEnabled,
+    }),
     ...bootstrapRoutes({ bootstrap: p.bootstrap }),
     ...queryRoutes({ queries: p.liveQueries }),
     ...pushRoutes({ push: p.forcePush }),

@@ -23,6 +23,7 @@ import { createMetricsRuntime } from './metrics-runtime.ts';
 import { createFleetRuntime } from './fleet-runtime.ts';
 import { createRunsReader } from '../runs/index.ts';
 import { identityWithEvents, publishWithEvents } from './event-wiring.ts';
+import { createBlastRadiusRuntime } from './blast-radius-runtime.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import { startAgentPort } from './agent-port.ts';
 import type { CheckinFronts } from '../checkin/front/index.ts';
@@ -128,7 +129,7 @@ export async function startServer(
     const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
     const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
-    const { fleet, flusher, results, resultsCapacity } = createFleetRuntime({
+    const { fleet, flusher, results, resultsCapacity, onRunCommitted } = createFleetRuntime({
       store,
       log,
       view,
@@ -243,7 +244,14 @@ export async function startServer(
         },
       );
     }
-    const publish = publishWithEvents(policy.publish, bus);
+    const { publish } = createBlastRadiusRuntime({
+      publish: publishWithEvents(policy.publish, bus),
+      fleet,
+      bus,
+      view,
+      log,
+      onRunCommitted,
+    });
     const { fleetAdmin, forcePush, liveQueries, targetGroups, tasks, workflows } = createOrchestration({
       fleet,
       fleetAdmin: createFleetAdmin({
@@ -300,6 +308,7 @@ export async function startServer(
       tasks,
       workflows,
       version: serverVersion,
+      exportsEnabled: (name) => view.current[`exports.${name}`],
     });
     const app = createHttpApp({
       log,

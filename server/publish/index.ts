@@ -4,6 +4,13 @@
  * what check-in serves.
  */
 export { createPublishService } from './service.ts';
+export { createBlastRadiusGuard } from './blast-radius.ts';
+export type {
+  BlastRadiusDeps,
+  BlastRadiusGuard,
+  BlastRadiusSettings,
+  BlastRadiusWatch,
+} from './blast-radius.ts';
 export type { PublishServiceDeps } from './service.ts';
 export { historyLimits } from './service-types.ts';
 export type {
@@ -26,4 +33,10 @@ export type {
 export type { ValidateJob, ValidatedSnapshot, ValidatorOptions } from './validator-protocol.ts';
 export type { StackFile, StackSource } from './stack-source.ts';
 export type { ImpactGroup, PublishImpact } from './impact.ts';
-export type { FreezeState, VersionRow, VersionStatus } from './versions.ts';
+export type {
+  AutoRollbackFigures,
+  AutoRollbackRecord,
+  FreezeState,
+  VersionRow,
+  VersionStatus,
+} from './versions.ts';

@@ -3,8 +3,9 @@ import type { Ctx } from '../core/index.ts';
 import type { Diagnostic, EntryDiff } from '../policy/index.ts';
 import type { PublishImpact } from './impact.ts';
 import type { StackSource } from './stack-source.ts';
-import type { FreezeState, VersionRow } from './versions.ts';
+import type { AutoRollbackFigures, AutoRollbackRecord, FreezeState, VersionRow } from './versions.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
+import type { BlastRadiusWatch } from './blast-radius.ts';
 
 export interface ValidateReport {
   ok: boolean;
@@ -41,6 +42,10 @@ export interface PublishStatus {
   active: VersionRow | undefined;
   pending: VersionRow | undefined;
   frozen: FreezeState | undefined;
+  /** The last rollback the blast-radius check made, if any. */
+  autoRollback: AutoRollbackRecord | undefined;
+  /** The version the blast-radius check is watching now (set by the running server). */
+  watching?: BlastRadiusWatch | undefined;
 }
 
 export interface VersionDetail {
@@ -67,7 +72,16 @@ export interface PublishService {
   ): Promise<PublishResult>;
   approve(ctx: Ctx, version: number): Promise<{ version: number }>;
   reject(ctx: Ctx, version: number, reason: string): { version: number };
-  rollback(ctx: Ctx, toVersion: number, message?: string): Promise<{ version: number; restored: number }>;
+  /**
+   * Serves `toVersion`'s snapshot again as a new version. `automatic` is set by the blast-radius check:
+   * its figures go into the audit entry and are kept as the last automatic rollback, in the same transaction.
+   */
+  rollback(
+    ctx: Ctx,
+    toVersion: number,
+    message?: string,
+    automatic?: AutoRollbackFigures,
+  ): Promise<{ version: number; restored: number }>;
   freeze(ctx: Ctx, untilMs: number, reason: string): FreezeState;
   unfreeze(ctx: Ctx): { wasFrozen: boolean };
   history(limit?: number, beforeVersion?: number): VersionRow[];

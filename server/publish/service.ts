@@ -252,7 +252,7 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       return { version };
     },
 
-    async rollback(ctx, toVersion, message) {
+    async rollback(ctx, toVersion, message, automatic) {
       const by = actorName(ctx.actor);
       const restorable = (target: VersionRow): void => {
         if (target.status === 'active')
@@ -291,8 +291,22 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
           actor: by,
           action: 'config.rolled_back',
           target: `config:${created}`,
-          details: { fromVersion: from ?? null, toVersion, snapshotHash: target.snapshotHash },
+          details: {
+            fromVersion: from ?? null,
+            toVersion,
+            snapshotHash: target.snapshotHash,
+            ...(automatic === undefined ? {} : { automatic: { reason: 'blast_radius', ...automatic } }),
+          },
         });
+        if (automatic !== undefined && from !== undefined)
+          versions.writeAutoRollback(db, {
+            ...automatic,
+            rolledBack: from,
+            restored: toVersion,
+            version: created,
+            atMs: now(),
+            reason: message ?? `rollback to version ${toVersion}`,
+          });
         return created;
       });
       activateInMemory(next, snapshot);
@@ -353,6 +367,7 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
         active: versions.activeVersion(deps.store.db),
         pending: versions.pendingVersion(deps.store.db),
         frozen: frozen !== undefined && frozen.untilMs > now() ? frozen : undefined,
+        autoRollback: versions.readAutoRollback(deps.store.db),
       };
     },
 

@@ -177,3 +177,42 @@ export function writeFreeze(db: Db, state: FreezeState | undefined): void {
   upsert.run(freezeKey, String(state.untilMs));
   upsert.run(freezeReasonKey, state.reason);
 }
+
+const autoRollbackKey = 'publish.auto_rollback';
+
+/** What the blast-radius check saw when it rolled a version back (figures over the envoys that reported on it). */
+export interface AutoRollbackFigures {
+  /** Envoys that reported a run on the version within the window. */
+  reporting: number;
+  /** Of those, converged at their last run. */
+  converged: number;
+  /** converged / reporting, in percent (two decimals). */
+  convergedPct: number;
+  minConvergencePct: number;
+  minEnvoys: number;
+  windowMs: number;
+}
+
+/** The last automatic rollback, kept until the next one replaces it. */
+export interface AutoRollbackRecord extends AutoRollbackFigures {
+  /** The version that was rolled back. */
+  rolledBack: number;
+  /** The version whose snapshot was restored. */
+  restored: number;
+  /** The version the rollback created (active from then on). */
+  version: number;
+  atMs: number;
+  reason: string;
+}
+
+export function readAutoRollback(db: Db): AutoRollbackRecord | undefined {
+  const text = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(autoRollbackKey) as
+    string | undefined;
+  return text === undefined ? undefined : (JSON.parse(text) as AutoRollbackRecord);
+}
+
+export function writeAutoRollback(db: Db, record: AutoRollbackRecord): void {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(autoRollbackKey, JSON.stringify(record));
+}

@@ -1,10 +1,13 @@
 /**
- * GET /                      the dashboard: envoys by state, convergence, check-ins, publishes, activity
+ * GET /                      the dashboard: envoys by state, convergence (now and over 24 h), check-ins,
+ *                            publishes, activity
  * GET /dashboard/counters    the counters alone; htmx swaps them in when app.js hears a fleet or config
  *                            event on /api/v1/events, and every 30 s for the check-in figure
  */
 import type { VigoEvent } from '../../server/events/index.ts';
+import type { FleetConvergenceHistory } from '../../server/convergence/index.ts';
 import type { FleetIndex } from '../../server/fleet/index.ts';
+import { chartLimits, fleetConvergenceChart } from '../convergence-chart.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService, VersionRow } from '../../server/publish/index.ts';
 import type { RecentActivity } from '../activity.ts';
@@ -24,6 +27,7 @@ export interface DashboardDeps {
   readonly publish: PublishService;
   readonly latestRuns: LatestRunsReader;
   readonly activity: RecentActivity;
+  readonly convergenceHistory: FleetConvergenceHistory;
 }
 
 const statusFilterOf: Readonly<Record<string, string>> = {
@@ -145,6 +149,21 @@ export function dashboardPages(deps: DashboardDeps): AnyRoute[] {
                 </p>`
           }
           <div data-live-events="/api/v1/events?types=envoy.*,config.*">${counters(deps, nowMs)}</div>
+          <section aria-labelledby="fleet-convergence-title">
+            <h2 id="fleet-convergence-title">Fleet convergence, last 24 hours</h2>
+            ${fleetConvergenceChart(
+              deps.convergenceHistory.series(
+                deps.fleet.convergenceTotals(nowMs),
+                nowMs,
+                chartLimits.fleetWindowMs,
+                chartLimits.fleetBuckets,
+              ),
+            )}
+            <p class="muted small">
+              Converged share of the active envoys that have reported a run, every 30 minutes, from the
+              recorded convergence transitions.
+            </p>
+          </section>
           <div class="columns">
             <section aria-labelledby="publishes-title">
               <h2 id="publishes-title">Recent publishes</h2>

@@ -1,5 +1,5 @@
 /**
- * GET  /envoys/{id}          one envoy: details with convergence, its recent convergence transitions, traits
+ * GET  /envoys/{id}          one envoy: details with convergence, its convergence chart and recent transitions, traits
  *                            tree, recent runs, last run's resource outcomes
  * POST /envoys/{id}/revoke   [fleet.write] refuse its check-ins from now on (asks for confirmation)
  * POST /envoys/{id}/push     [fleet.write] send the full bundle at its next check-in
@@ -30,6 +30,7 @@ import {
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
 import { traitsTree } from '../traits-tree.ts';
+import { chartLimits, envoyConvergenceChart } from '../convergence-chart.ts';
 
 export interface EnvoyDetailDeps {
   readonly shell: Shell;
@@ -238,6 +239,7 @@ function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, 
   const e = deps.fleetAdmin.get(id);
   const activeVersion = deps.publish.status().active?.version;
   const latest = deps.runs.latestFor(e.id);
+  const history = deps.convergenceHistory.page(e.id, chartLimits.envoyTransitions).items;
   const body = html`<p class="breadcrumb"><a href="/envoys">Envoys</a> /</p>
     <h1>${e.hostname}</h1>
     ${facts(e, nowMs, activeVersion)} ${actions(viewer, e)}
@@ -255,7 +257,7 @@ function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, 
     </section>
     <section aria-labelledby="convergence-title">
       <h2 id="convergence-title">Convergence history</h2>
-      ${historyTable(deps.convergenceHistory.page(e.id, historyShown).items, nowMs)}
+      ${envoyConvergenceChart(history, nowMs)} ${historyTable(history.slice(0, historyShown), nowMs)}
     </section>
     <section aria-labelledby="runs-title">
       <h2 id="runs-title">Recent runs</h2>

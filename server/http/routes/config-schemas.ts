@@ -2,7 +2,9 @@
  * Response schemas of the publish pipeline's routes (routes/config.ts), as the OpenAPI document shows them
  * and the contract test checks them against real answers.
  */
+import type { AutoRollbackRecord, BlastRadiusWatch } from '../../publish/index.ts';
 import type { JsonSchema } from '../route-table.ts';
+import { formatDurationMs } from '../../core/index.ts';
 
 export const versionSchema: JsonSchema = {
   type: 'object',
@@ -125,4 +127,77 @@ export const publishSchema: JsonSchema = {
 };
 export function objectOf(fields: Record<string, JsonSchema>): JsonSchema {
   return { type: 'object', additionalProperties: false, required: Object.keys(fields), properties: fields };
+}
+
+const figures = {
+  reporting: { type: 'integer', description: 'envoys that reported a run on the version within the window' },
+  converged: { type: 'integer', description: 'of those, converged at their last run' },
+} as const;
+
+/** The last automatic rollback of the blast-radius check (publish.blast_radius). */
+export const autoRollbackSchema: JsonSchema = {
+  type: 'object',
+  required: [
+    'at',
+    'rolledBack',
+    'restored',
+    'version',
+    'reason',
+    'reporting',
+    'converged',
+    'convergedPct',
+    'minConvergencePct',
+    'minEnvoys',
+    'window',
+  ],
+  properties: {
+    at: { type: 'string', format: 'date-time' },
+    rolledBack: { type: 'integer', description: 'the version that was rolled back' },
+    restored: { type: 'integer', description: 'the version whose snapshot was served again' },
+    version: { type: 'integer', description: 'the version the rollback created' },
+    reason: { type: 'string' },
+    ...figures,
+    convergedPct: { type: 'number' },
+    minConvergencePct: { type: 'integer' },
+    minEnvoys: { type: 'integer' },
+    window: { type: 'string', description: 'the window, e.g. "30m"' },
+  },
+};
+
+/** The version the blast-radius check is watching now. */
+export const blastRadiusWatchSchema: JsonSchema = {
+  type: 'object',
+  required: ['version', 'previousVersion', 'since', 'reporting', 'converged'],
+  properties: {
+    version: { type: 'integer' },
+    previousVersion: { type: 'integer', description: 'what a rollback would restore' },
+    since: { type: 'string', format: 'date-time' },
+    ...figures,
+  },
+};
+
+export function autoRollbackView(record: AutoRollbackRecord): Record<string, unknown> {
+  return {
+    at: new Date(record.atMs).toISOString(),
+    rolledBack: record.rolledBack,
+    restored: record.restored,
+    version: record.version,
+    reason: record.reason,
+    reporting: record.reporting,
+    converged: record.converged,
+    convergedPct: record.convergedPct,
+    minConvergencePct: record.minConvergencePct,
+    minEnvoys: record.minEnvoys,
+    window: formatDurationMs(record.windowMs),
+  };
+}
+
+export function blastRadiusWatchView(watch: BlastRadiusWatch): Record<string, unknown> {
+  return {
+    version: watch.version,
+    previousVersion: watch.previousVersion,
+    since: new Date(watch.sinceMs).toISOString(),
+    reporting: watch.reporting,
+    converged: watch.converged,
+  };
 }

@@ -2,7 +2,7 @@
  * REST routes of the publish pipeline :
  *   POST /api/v1/config/validate                   validate an uploaded stacks tree (diagnostics, never a change)
  *   POST /api/v1/config/publish                    publish it (dryRun: report what would change)
- *   GET  /api/v1/config/status                     active and pending versions, freeze
+ *   GET  /api/v1/config/status                     active and pending versions, freeze, blast-radius check
  *   GET  /api/v1/config/version                    the active version number
  *   GET  /api/v1/config/history                    versions, newest first (limit, before)
  *   GET  /api/v1/config/versions/:version          one version with its diff against the previous one
@@ -15,7 +15,16 @@ import { VigoError, parseDurationMs } from '../../core/index.ts';
 import type { PublishResult, PublishService, VersionRow } from '../../publish/index.ts';
 import { historyLimits, uploadForms } from '../../publish/index.ts';
 import type { AnyRoute } from '../route-table.ts';
-import { objectOf, publishSchema, validateSchema, versionSchema } from './config-schemas.ts';
+import {
+  autoRollbackSchema,
+  autoRollbackView,
+  blastRadiusWatchSchema,
+  blastRadiusWatchView,
+  objectOf,
+  publishSchema,
+  validateSchema,
+  versionSchema,
+} from './config-schemas.ts';
 import { route } from '../route-table.ts';
 
 export interface ConfigRoutesDeps {
@@ -143,11 +152,13 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
       access: 'fleet.read',
       response: {
         type: 'object',
-        required: ['active', 'pending', 'frozen'],
+        required: ['active', 'pending', 'frozen', 'autoRollback', 'blastRadiusWatch'],
         properties: {
           active: { oneOf: [versionSchema, { type: 'null' }] },
           pending: { oneOf: [versionSchema, { type: 'null' }] },
           frozen: { type: ['object', 'null'] },
+          autoRollback: { oneOf: [autoRollbackSchema, { type: 'null' }] },
+          blastRadiusWatch: { oneOf: [blastRadiusWatchSchema, { type: 'null' }] },
         },
       },
       handler: ({ c }) => {
@@ -158,6 +169,8 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
           frozen: status.frozen
             ? { until: new Date(status.frozen.untilMs).toISOString(), reason: status.frozen.reason }
             : null,
+          autoRollback: status.autoRollback ? autoRollbackView(status.autoRollback) : null,
+          blastRadiusWatch: status.watching ? blastRadiusWatchView(status.watching) : null,
         });
       },
     }),
