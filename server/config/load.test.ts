@@ -190,6 +190,16 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['none', fixed('none')],
     flag: ['', fixed(undefined)],
   },
+  'metrics.compliance_per_envoy': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.oscal': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
   'publish.at_start': {
     file: ['true', fixed(true)],
     env: ['false', fixed(false)],
@@ -452,7 +462,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval and publish.validate_*', () => {
+  it('reloadable keys are log.level, checkin.*, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, auth.session_idle_timeout and exports.oscal', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -461,7 +471,8 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
-        k === 'auth.session_idle_timeout',
+        k === 'auth.session_idle_timeout' ||
+        k === 'exports.oscal',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());
   });

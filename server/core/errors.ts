@@ -166,6 +166,11 @@ export const errorCatalog = {
   'identity.token_limit': 'precondition',
   'identity.bootstrap_invalid': 'unauthenticated',
   'identity.bootstrap_used': 'conflict',
+  // compliance and exports
+  /** A framework no envoy claims in the active configuration. */
+  'compliance.framework_unknown': 'not_found',
+  /** The export is switched off in server.yaml (`exports.<name>: false`). */
+  'export.disabled': 'not_found',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;

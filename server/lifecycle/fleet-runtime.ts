@@ -11,10 +11,12 @@ import {
   createConvergenceTracker,
   loadConvergenceStates,
 } from '../convergence/index.ts';
+import { createComplianceService } from '../compliance/index.ts';
+import type { ComplianceService } from '../compliance/index.ts';
 import type { Logger } from '../core/index.ts';
 import { convergenceEventPublisher, staleEventPublisher } from '../events/index.ts';
 import type { EventBus } from '../events/index.ts';
-import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
+import { FleetIndex, createFleetFlusher, envoyReachability } from '../fleet/index.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
@@ -35,6 +37,8 @@ export interface FleetRuntime {
   readonly results: ResultsCommitter;
   /** Results the committer queues at most. */
   readonly resultsCapacity: number;
+  /** Framework compliance, moved by stored runs; the policy runtime hands it each activated configuration. */
+  readonly compliance: ComplianceService;
 }
 
 export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
@@ -73,6 +77,17 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       });
     },
   });
+  const compliance = createComplianceService({
+    db: store.db,
+    log: log.child({ component: 'compliance' }),
+    bus,
+    host: (id) => fleet.get(id),
+    hosts: () => fleet.values(),
+    reachability: (host) => {
+      const entry = fleet.get(host.id);
+      return entry === undefined ? 'offline' : envoyReachability(entry);
+    },
+  });
   const resultsCapacity = 50_000;
   const results = createResultsCommitter({
     store,
@@ -84,6 +99,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       holder: (id) => fleet.get(id),
       onTransition: convergenceEventPublisher(bus),
     }),
+    compliance,
     onCommitted: (run) =>
       bus.publish(
         'run.reported',
@@ -98,5 +114,5 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
         run.envoyId,
       ),
   });
-  return { fleet, flusher, results, resultsCapacity };
+  return { fleet, flusher, results, resultsCapacity, compliance };
 }

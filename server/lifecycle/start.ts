@@ -130,7 +130,7 @@ export async function startServer(
     const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
     const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
-    const { fleet, flusher, results, resultsCapacity } = createFleetRuntime({
+    const { fleet, flusher, results, resultsCapacity, compliance } = createFleetRuntime({
       store,
       log,
       view,
@@ -150,8 +150,10 @@ export async function startServer(
       secretPaths: () => vault.list().map((secret) => secret.path),
       secretsEpoch: () => vault.epoch,
       metrics: publishMetrics,
+      onActivate: (_version, snapshot) => compliance.activate(snapshot),
     });
     cleanups.push(() => void policy.close());
+    cleanups.push(() => compliance.close());
     const { census, latestRuns } = createMetricsRuntime({
       registry: metricsRegistry,
       store,
@@ -228,6 +230,7 @@ export async function startServer(
       bcryptQueue,
       onEnrolled: (envoy) => {
         fleet.recordEnrollment(envoy);
+        compliance.refresh(envoy.id);
         bus.publish(
           'envoy.enrolled',
           { envoyId: envoy.id, hostname: envoy.hostname, reenrolled: envoy.reenrolled },
@@ -266,8 +269,10 @@ export async function startServer(
       fleetAdmin: createFleetAdmin({
         store,
         index: fleet,
-        onChange: (change) =>
-          bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
+        onChange: (change) => {
+          if (change.type === 'envoy.revoked') compliance.refresh(change.envoyId);
+          bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId);
+        },
       }),
       streams: agentStreams,
       store,
@@ -383,6 +388,7 @@ export async function startServer(
       flusher.stop();
       census.stop();
       await results.drain();
+      compliance.close();
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
