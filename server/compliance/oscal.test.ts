@@ -89,7 +89,7 @@ describe('OSCAL assessment-results export', () => {
     );
     assert.equal(res.observations.length, 4, 'two envoys × two controls; db-1 claims nothing');
     assert.equal(res.risks?.length, 1);
-    const risk = res.risks![0]!;
+    const risk = res.risks[0]!;
     assert.equal(risk.status, 'deviation-approved');
     assert.equal(risk.description, 'nginx is replaced next quarter');
     assert.equal(risk.deadline, '2027-07-01T00:00:00.000Z');
