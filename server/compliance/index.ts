@@ -17,5 +17,15 @@ export type {
   ResourceOutcome,
 } from './model.ts';
 export { riskFormula, riskScore, riskWeights } from './risk.ts';
+export { buildOscalAssessmentResults, oscalControlId, oscalVersion } from './oscal.ts';
+export type { OscalRequest } from './oscal.ts';
+export {
+  checkFramework,
+  complianceOverview,
+  envoyComplianceReport,
+  frameworkReport,
+  reportLimits,
+} from './reports.ts';
+export type { ComplianceOverview, EnvoyComplianceReport, FailingEnvoy, FrameworkReport } from './reports.ts';
 export type { RiskScore, RiskTerms } from './risk.ts';
 export type { ControlSummary, FrameworkSummary } from './tally.ts';

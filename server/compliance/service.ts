@@ -69,6 +69,8 @@ export interface ComplianceService {
   settled(): Promise<void>;
   readonly tally: ComplianceTally;
   envoy(envoyId: string): EnvoyReport | undefined;
+  /** An envoy's last evaluation, without the risk score. */
+  status(envoyId: string): EnvoyCompliance | undefined;
   /** Every evaluated envoy (for exports), in no particular order. */
   statuses(): Iterable<EnvoyCompliance>;
   waivers(): WaiverView[];
@@ -252,6 +254,7 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
       });
       return { ...status, risk };
     },
+    status: (envoyId) => statuses.get(envoyId),
     statuses: () => statuses.values(),
     waivers() {
       const atMs = now();

@@ -321,6 +321,9 @@ export async function startServer(
       bootstrap,
       tasks,
       workflows,
+      compliance,
+      oscalEnabled: () => view.current['exports.oscal'],
+      activeVersion: () => policy.activeVersion(),
       version: serverVersion,
     });
     const app = createHttpApp({
