@@ -13,6 +13,8 @@ import { Ajv } from 'ajv';
 import { ResourceOutcome, createEnvelopeClock, signRequest } from '../protocol/index.ts';
 import { agentClient, createEnrollToken, enrollAgent } from './helpers/agent-client.ts';
 import type { EnrolledAgent } from './helpers/agent-client.ts';
+import { parseExposition } from './helpers/exposition.ts';
+import { promtool, promtoolSkipReason } from './helpers/promtool.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
 
@@ -55,7 +57,10 @@ async function start(oscal: boolean): Promise<void> {
   server = await startServer({
     dataDir,
     args: ['--stacks', stacksDir, '--publish-at-start'],
-    env: { VIGO_EXPORTS_OSCAL: oscal ? 'true' : 'false' },
+    env: {
+      VIGO_EXPORTS_OSCAL: oscal ? 'true' : 'false',
+      VIGO_METRICS_COMPLIANCE_PER_ENVOY: oscal ? 'true' : 'false',
+    },
   });
   admin = readFileSync(join(dataDir, 'local-admin.token'), 'utf8').trim();
 }
@@ -229,5 +234,28 @@ describe('compliance over the real server', () => {
     assert.equal(doc['assessment-results'].results[0]!.risks?.length, 1);
     const missing = await get<{ code: string }>('/api/v1/export/oscal', 400);
     assert.equal(missing.code, 'request.invalid');
+  });
+
+  it('exports coverage, controls by state and (switched on here) each envoy’s status to Prometheus', async (t) => {
+    const reply = await server.request('/metrics', { headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(reply.status, 200);
+    const metrics = parseExposition(reply.body);
+    const one = (name: string, labels: Record<string, string>): number => {
+      const found = metrics.find(name, labels);
+      assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}`);
+      return (found[0] as { value: number }).value;
+    };
+    assert.equal(one('vigo_compliance_coverage_pct', { framework: 'cis' }), 66.7);
+    assert.equal(one('vigo_compliance_controls', { framework: 'cis', state: 'failing' }), 1);
+    assert.equal(one('vigo_compliance_controls', { framework: 'nist-800-53', state: 'pending' }), 1);
+    assert.equal(one('vigo_compliance_status', { envoy: 'comp-b', status: 'failed' }), 1);
+    assert.equal(one('vigo_compliance_status', { envoy: 'comp-c', status: 'no data' }), 1);
+    const skip = promtoolSkipReason();
+    if (skip !== undefined) return t.skip(skip);
+    // The scrape's other families are checked by metrics.test.ts (some of Vigo's gauges end in _total).
+    const checked = await promtool(['check', 'metrics'], reply.body);
+    const problems = `${checked.stdout}${checked.stderr}`.split('\n').filter((l) => l.includes('compliance'));
+    assert.deepEqual(problems, [], 'promtool finds nothing in the compliance families');
+    assert.ok(checked.code === 0 || checked.code === 3, `promtool read the scrape (exit ${checked.code})`);
   });
 });

@@ -17,6 +17,7 @@ export type {
   ResourceOutcome,
 } from './model.ts';
 export { riskFormula, riskScore, riskWeights } from './risk.ts';
+export { envoyStatusLabels, registerComplianceMetrics } from './metrics.ts';
 export { buildOscalAssessmentResults, oscalControlId, oscalVersion } from './oscal.ts';
 export type { OscalRequest } from './oscal.ts';
 export {

@@ -163,6 +163,8 @@ export async function startServer(
       flusher,
       results,
       resultsCapacity,
+      compliance,
+      compliancePerEnvoy: config['metrics.compliance_per_envoy'],
     });
     cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();
