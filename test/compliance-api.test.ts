@@ -16,6 +16,7 @@ import type { EnrolledAgent } from './helpers/agent-client.ts';
 import { parseExposition } from './helpers/exposition.ts';
 import { promtool, promtoolSkipReason } from './helpers/promtool.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
+import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
 
 const temp = makeTempDir('vigo-compliance-api-');
@@ -70,9 +71,11 @@ before(async () => {
   writeStacks();
   await start(false);
 });
+const cleanups: (() => void)[] = [];
 after(async () => {
   await server?.stop();
   temp.remove();
+  for (const clean of cleanups) clean();
 });
 
 async function get<T>(path: string, expectStatus = 200): Promise<T> {
@@ -234,6 +237,49 @@ describe('compliance over the real server', () => {
     assert.equal(doc['assessment-results'].results[0]!.risks?.length, 1);
     const missing = await get<{ code: string }>('/api/v1/export/oscal', 400);
     assert.equal(missing.code, 'request.invalid');
+  });
+
+  it('reports through vigocli as a table, JSON, a self-contained HTML page, and lists waivers', async () => {
+    const home = makeTempDir('vigo-compliance-cli-');
+    cleanups.push(() => home.remove());
+    const cli = async (args: string[]): Promise<string> => {
+      const run = await runVigocli(
+        ['--server', server.apiUrl, '--data-dir', dataDir, ...args],
+        cleanCliEnv(home.path, { XDG_CONFIG_HOME: join(home.path, 'config') }),
+        home.path,
+      );
+      assert.equal(run.code, 0, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      return run.stdout;
+    };
+    const tableOut = await cli(['compliance', 'report']);
+    assert.match(tableOut, /^FRAMEWORK\s+ENVOYS\s+CONTROLS/m);
+    assert.match(tableOut, /^cis\s+3\s+1\s+1\s+1\s+1\s+0\s+66\.7%$/m);
+    const one = await cli(['compliance', 'report', '--framework', 'cis']);
+    assert.match(one, /^comp-b\s+\S+\s+1\.1\.1$/m);
+    const json = JSON.parse(
+      await cli(['compliance', 'report', '--framework', 'cis', '--format', 'json']),
+    ) as {
+      framework: string;
+      failingEnvoyPage: { total: number };
+    };
+    assert.deepEqual([json.framework, json.failingEnvoyPage.total], ['cis', 1]);
+    const html = await cli(['compliance', 'report', '--format', 'html']);
+    assert.match(html, /^<!doctype html>/);
+    assert.doesNotMatch(html, /<script|<link|src=/, 'self-contained');
+    assert.match(html, /<h2>nist-800-53<\/h2>/);
+    assert.match(html, /decommissioned next week/);
+    const waivers = await cli(['compliance', 'waivers']);
+    assert.match(
+      waivers,
+      /^cis\s+1\.1\.1\s+comp-c\s+ops\s+2099-01-01\s+active\s+1\s+decommissioned next week$/m,
+    );
+    const bad = await runVigocli(
+      ['--server', server.apiUrl, '--data-dir', dataDir, 'compliance', 'report', '--format', 'pdf'],
+      cleanCliEnv(home.path),
+      home.path,
+    );
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--format must be one of table, json, html/);
   });
 
   it('exports coverage, controls by state and (switched on here) each envoy’s status to Prometheus', async (t) => {
