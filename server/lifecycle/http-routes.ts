@@ -124,6 +124,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
+      compliance: p.compliance,
       version: p.version,
     }),
   );
