@@ -18,8 +18,8 @@ export type {
 } from './model.ts';
 export { riskFormula, riskScore, riskWeights } from './risk.ts';
 export { envoyStatusLabels, registerComplianceMetrics } from './metrics.ts';
-export { buildOscalAssessmentResults, oscalControlId, oscalVersion } from './oscal.ts';
-export type { OscalRequest } from './oscal.ts';
+export { buildOscalAssessmentResults, oscalControlId, oscalVersion, prepareOscalExport } from './oscal.ts';
+export type { OscalExport, OscalRequest } from './oscal.ts';
 export {
   checkFramework,
   complianceOverview,

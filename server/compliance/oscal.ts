@@ -113,12 +113,36 @@ function observation(
   });
 }
 
-/** Builds the export; resolves with the JSON text. Throws compliance.framework_unknown for an unclaimed framework. */
+/** A prepared export: every check passed; its text comes in chunks. */
+export interface OscalExport {
+  /** The document in pieces of about `chunkChars`, yielding to the event loop between slices. */
+  chunks(): AsyncGenerator<string, void, undefined>;
+}
+
+const chunkChars = 64 * 1024;
+
+/** The whole document as one string (tests, small exports). */
 export async function buildOscalAssessmentResults(
   service: ComplianceService,
   request: OscalRequest,
   options: OscalOptions = {},
 ): Promise<string> {
+  const prepared = await prepareOscalExport(service, request, options);
+  let text = '';
+  for await (const chunk of prepared.chunks()) text += chunk;
+  return text;
+}
+
+/**
+ * Checks the request and gathers what the document needs, in time slices; throws compliance.framework_unknown
+ * for a framework no matching envoy claims and request.invalid for a malformed glob, before any byte is sent.
+ * Observations are serialized only while the document streams.
+ */
+export async function prepareOscalExport(
+  service: ComplianceService,
+  request: OscalRequest,
+  options: OscalOptions = {},
+): Promise<OscalExport> {
   const now = options.now ?? Date.now;
   const sliceMs = options.sliceMs ?? 10;
   const matches = hostMatcher(request.envoys);
@@ -134,7 +158,7 @@ export async function buildOscalAssessmentResults(
   const startedMs = now();
   const waivers = new Map(service.waivers().map((w) => [w.id, w]));
   const controls = new Map<string, ControlAcc>();
-  const observations: string[] = [];
+  const observations: { status: EnvoyCompliance; control: string; state: ControlState }[] = [];
   const riskEnvoys = new Map<string, string[]>();
   const statuses = [...service.statuses()];
   let envoys = 0;
@@ -155,9 +179,8 @@ export async function buildOscalAssessmentResults(
         controls.set(c.control, acc);
       }
       acc[c.state] += 1;
-      const text = observation(status, framework, c.control, c.state);
       const uuid = uuidV5(`observation\0${status.envoyId}\0${framework}\0${c.control}`);
-      observations.push(text);
+      observations.push({ status, control: c.control, state: c.state });
       acc.observations.push(uuid);
       for (const w of c.waivers) {
         acc.risks.add(w);
@@ -194,7 +217,7 @@ export async function buildOscalAssessmentResults(
       'related-observations': riskEnvoys.get(id)!.map((u) => ({ 'observation-uuid': u })),
     });
   });
-  const findings = controlIds.map((control) => {
+  const findings = controlIds.map((control) => (): string => {
     const acc = controls.get(control)!;
     const satisfied = acc.failing === 0 && acc.pending === 0;
     return JSON.stringify({
@@ -248,20 +271,35 @@ export async function buildOscalAssessmentResults(
       ],
     },
   };
-  const parts: string[] = [];
-  parts.push(`{"assessment-results":${JSON.stringify(head).slice(0, -1)},"results":[`);
-  parts.push(JSON.stringify(result).slice(0, -1));
-  parts.push(`,"observations":[`);
-  for (let i = 0; i < observations.length; i++) {
-    if (i > 0) parts.push(',');
-    parts.push(observations[i]!);
-    if ((i & 1023) === 1023 && performance.now() >= until) {
-      await yieldNow();
-      until = performance.now() + sliceMs;
-    }
-  }
-  parts.push(']');
-  if (risks.length > 0) parts.push(`,"risks":[${risks.join(',')}]`);
-  parts.push(`,"findings":[${findings.join(',')}]}]}}`);
-  return parts.join('');
+  return {
+    async *chunks() {
+      let until = performance.now() + sliceMs;
+      let buffer = `{"assessment-results":${JSON.stringify(head).slice(0, -1)},"results":[`;
+      buffer += `${JSON.stringify(result).slice(0, -1)},"observations":[`;
+      for (let i = 0; i < observations.length; i++) {
+        const o = observations[i]!;
+        buffer += (i === 0 ? '' : ',') + observation(o.status, framework, o.control, o.state);
+        if (buffer.length >= chunkChars) {
+          yield buffer;
+          buffer = '';
+          if (performance.now() >= until) {
+            await yieldNow();
+            until = performance.now() + sliceMs;
+          }
+        }
+      }
+      buffer += ']';
+      if (risks.length > 0) buffer += `,"risks":[${risks.join(',')}]`;
+      yield buffer;
+      buffer = ',"findings":[';
+      for (let i = 0; i < findings.length; i++) {
+        buffer += (i === 0 ? '' : ',') + findings[i]!();
+        if (buffer.length >= chunkChars) {
+          yield buffer;
+          buffer = '';
+        }
+      }
+      yield `${buffer}]}]}}`;
+    },
+  };
 }

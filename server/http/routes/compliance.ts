@@ -7,12 +7,12 @@
  *   GET /api/v1/export/oscal                      OSCAL assessment-results (when exports.oscal is on)
  */
 import {
-  buildOscalAssessmentResults,
   checkFramework,
   complianceOverview,
   controlStates,
   envoyComplianceReport,
   frameworkReport,
+  prepareOscalExport,
   reportLimits,
 } from '../../compliance/index.ts';
 import type { ComplianceService } from '../../compliance/index.ts';
@@ -275,12 +275,25 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): AnyRoute[] {
             field: 'framework',
           });
         checkFramework(query.framework);
-        const text = await buildOscalAssessmentResults(
+        const prepared = await prepareOscalExport(
           compliance,
           { framework: query.framework, ...(query.envoys === undefined ? {} : { envoys: query.envoys }) },
           { version: deps.activeVersion },
         );
-        return c.body(text, 200, { 'content-type': 'application/json; charset=utf-8' });
+        // Streamed in chunks: a fleet-wide export is tens of megabytes and never sits whole in memory.
+        const chunks = prepared.chunks();
+        const encoder = new TextEncoder();
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await chunks.next();
+            if (next.done === true) controller.close();
+            else controller.enqueue(encoder.encode(next.value));
+          },
+          async cancel() {
+            await chunks.return(undefined);
+          },
+        });
+        return c.body(stream, 200, { 'content-type': 'application/json; charset=utf-8' });
       },
     }),
   ];
