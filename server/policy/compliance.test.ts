@@ -136,4 +136,30 @@ describe('compliance claims and waivers', () => {
     assert.equal(waiverExpiryMs('2027-06-30T12:00:00'), undefined, 'a time needs its zone');
     assert.equal(waiverExpiryMs('30/06/2027'), undefined);
   });
+  it('bounds what a compliance document may hold, each limit with its own diagnostic', async () => {
+    const frameworks = Array.from({ length: 65 }, (_, i) => `  f${i}: [A-1]`).join('\n');
+    const result = await validateFiles({
+      ...base,
+      'configcrates/compliance.vgo': `claims:\n${frameworks}\n`,
+      'compliance.vgo': `waivers:
+  - match: "web-["
+    framework: cis
+    control: "5.2"
+    reason: x
+    owner: y
+    expires: 2027-06-30
+  - match: "web-*"
+    framework: cis
+    control: "5.2"
+    reason: ${'r'.repeat(1025)}
+    owner: y
+    expires: 2027-06-30
+`,
+    });
+    assert.deepEqual(errorsOf(result), [
+      'compliance.match_invalid compliance.vgo:2:12',
+      'compliance.too_long compliance.vgo:11:13',
+      'compliance.too_many configcrates/compliance.vgo:2:3',
+    ]);
+  });
 });
