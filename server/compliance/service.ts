@@ -235,8 +235,10 @@ export function createComplianceService(deps: ComplianceDeps): ComplianceService
     },
     settled: () => recompute,
     envoy(envoyId) {
-      const status = statuses.get(envoyId);
       const host = deps.host(envoyId);
+      // Not evaluated yet (a recompute still under way at boot): evaluate it now rather than answer nothing.
+      if (host !== undefined && host.status === 'active' && !statuses.has(envoyId)) evaluate(envoyId, now());
+      const status = statuses.get(envoyId);
       if (status === undefined || host === undefined) return undefined;
       let claimed = 0;
       let failing = 0;
