@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LazySnapshot, encodeSnapshot } from './snapshot-encoded.ts';
 import { deserializeSnapshot, serializeSnapshot } from './snapshot.ts';
-import { waiverExpiryMs } from './parse-compliance.ts';
+import { waiverExpiryMs } from './parse-waivers.ts';
 import { errorsOf, validateFiles } from './testing.ts';
 
 const crate = (name: string, compliance = ''): string => `name: ${name}

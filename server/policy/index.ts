@@ -13,7 +13,8 @@ export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
 export { compileGlob } from './host-matcher.ts';
-export { complianceLimits, frameworkNamePattern, waiverExpiryMs } from './parse-compliance.ts';
+export { complianceLimits, frameworkNamePattern } from './parse-compliance.ts';
+export { waiverExpiryMs } from './parse-waivers.ts';
 export { namedTaskLimits } from './parse-tasks.ts';
 export { namedQueryLimits } from './parse-queries.ts';
 export type { CompiledQuery } from './parse-queries.ts';

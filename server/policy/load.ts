@@ -18,7 +18,8 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
-import { parseClaimsFile, parseWaiversFile } from './parse-compliance.ts';
+import { parseClaimsFile } from './parse-compliance.ts';
+import { parseWaiversFile } from './parse-waivers.ts';
 import { parseQueriesFile } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
 import { parseWorkflowsFile } from './parse-workflows.ts';
