@@ -17,6 +17,7 @@ import { exportCommands } from './commands/export.ts';
 import { pushCommands } from './commands/push.ts';
 import { targetCommands } from './commands/targets.ts';
 import { runCommands } from './commands/runs.ts';
+import { complianceCommands } from './commands/compliance.ts';
 import { secretCommands } from './commands/secrets.ts';
 import { taskCommands } from './commands/task.ts';
 import { workflowCommands } from './commands/workflow.ts';
@@ -45,6 +46,7 @@ export const commands: readonly CommandSpec[] = [
   ...targetCommands,
   ...traitCommands,
   ...runCommands,
+  ...complianceCommands,
   ...taskCommands,
   ...workflowCommands,
   ...configCommands,

@@ -47,6 +47,27 @@ BEGIN
   SELECT RAISE(ABORT, 'audit_log is append-only: entries cannot be changed');
 END;
 
+-- table compliance_outcomes
+CREATE TABLE compliance_outcomes (
+  envoy_id TEXT NOT NULL REFERENCES envoys (id) ON DELETE CASCADE,
+  configcrate TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('none', 'created', 'updated', 'deleted', 'skipped', 'blocked', 'failed')),
+  run_id TEXT NOT NULL,
+  -- Agent clock: the start of the run that reported it; an older run does not replace it.
+  run_started_at INTEGER NOT NULL,
+  PRIMARY KEY (envoy_id, configcrate, resource_id)
+) STRICT, WITHOUT ROWID;
+
+-- table compliance_waiver_expiries
+CREATE TABLE compliance_waiver_expiries (
+  waiver_id TEXT PRIMARY KEY NOT NULL,
+  framework TEXT NOT NULL,
+  control TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  announced_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- table config_snapshots
 CREATE TABLE config_snapshots (
   hash TEXT PRIMARY KEY NOT NULL,

@@ -163,6 +163,17 @@ describe('access matrix', () => {
     assert.equal(allowed('compliance', 'workflow.execute'), false);
     assert.equal(allowed('operator', 'workflow.execute'), true);
     assert.equal(allowed('viewer', 'push.execute'), false);
+    for (const path of [
+      '/api/v1/compliance',
+      '/api/v1/compliance/frameworks/{framework}',
+      '/api/v1/compliance/envoys/{id}',
+      '/api/v1/compliance/waivers',
+      '/api/v1/export/oscal',
+      '/compliance',
+      '/compliance/envoys/{id}',
+    ])
+      assert.equal(access('GET', path), 'compliance.read', path);
+    assert.equal(allowed('compliance', 'compliance.read'), true, 'auditors read compliance and its exports');
   });
 
   it('every route × every role and no credentials answers as declared', async () => {

@@ -5,12 +5,13 @@
  *
  * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
- * /config/versions/{v}, /audit, /admin/enroll-tokens, /admin/users, /admin/tokens.
+ * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
 import {
   createConvergenceHistoryReader,
   createFleetConvergenceHistory,
 } from '../server/convergence/index.ts';
+import type { ComplianceService } from '../server/compliance/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
@@ -27,6 +28,7 @@ import { tokenPages } from './pages/admin-tokens.ts';
 import { enrollPages } from './pages/admin-enroll.ts';
 import { userPages } from './pages/admin-users.ts';
 import { auditPages } from './pages/audit.ts';
+import { compliancePages } from './pages/compliance.ts';
 import { configPages } from './pages/config.ts';
 import { dashboardPages } from './pages/dashboard.ts';
 import { envoyDetailPages } from './pages/envoy-detail.ts';
@@ -60,6 +62,8 @@ export interface WebDeps {
   readonly queries: LiveQueries;
   /** Force-push of many envoys, from /tasks. */
   readonly push: ForcePush;
+  /** Framework compliance: /compliance and the envoy page's risk score. */
+  readonly compliance: ComplianceService;
   /** Shown in the footer. */
   readonly version: string;
 }
@@ -93,7 +97,9 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       runs: deps.runs,
       publish: deps.publish,
       convergenceHistory: createConvergenceHistoryReader(deps.store.db),
+      compliance: deps.compliance,
     }),
+    ...compliancePages({ shell, compliance: deps.compliance, fleetAdmin: deps.fleetAdmin }),
     ...taskPages({ shell, tasks: deps.tasks, push: deps.push }),
     ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),

@@ -11,5 +11,6 @@ export {
 } from './policy.ts';
 export type { PolicySource, ServedBundle } from './policy.ts';
 export { createResultsCommitter, QueueFullError } from './results-committer.ts';
+export type { ResultsParticipant } from './results-committer.ts';
 export type { ResultsCommitter, RunRecord } from './results-committer.ts';
 export { EnvelopeRejection, verifyEnvelope } from './verify.ts';

@@ -48,7 +48,16 @@ export interface ResultsCommitterOptions {
   onCommitted?: (run: RunRecord) => void;
   /** Moves each envoy's convergence state with its newly stored runs, in the batch's transaction. */
   convergence?: ConvergenceTracker;
+  /** Records the outcomes of resources that claim compliance controls, in the batch's transaction. */
+  compliance?: ResultsParticipant;
   now?: () => number;
+}
+
+/** Something that writes with each newly stored run inside the batch and updates memory after it commits. */
+export interface ResultsParticipant {
+  stage(run: RunRecord): void;
+  commit(): void;
+  rollback(): void;
 }
 
 interface Pending {
@@ -101,6 +110,7 @@ function prepareWrite(
   db: Db,
   now: () => number,
   convergence: ConvergenceTracker | undefined,
+  compliance: ResultsParticipant | undefined,
 ): (runs: RunRecord[]) => void {
   const insertRun = db.prepare(
     `INSERT OR IGNORE INTO runs (id, envoy_id, policy_version, started_at, finished_at, received_at, dry_run, status,
@@ -132,6 +142,7 @@ function prepareWrite(
       );
       if (inserted.changes === 0) continue; // delivered before: already durable
       convergence?.stage(run.envoyId, summarizeRun(run));
+      compliance?.stage(run);
       run.results.forEach((r, seq) =>
         insertResult.run(
           run.runId,
@@ -149,7 +160,12 @@ function prepareWrite(
 }
 
 export function createResultsCommitter(options: ResultsCommitterOptions): ResultsCommitter {
-  const write = prepareWrite(options.store.db, options.now ?? Date.now, options.convergence);
+  const write = prepareWrite(
+    options.store.db,
+    options.now ?? Date.now,
+    options.convergence,
+    options.compliance,
+  );
   let queue: Pending[] = [];
   let queuedResults = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -167,6 +183,7 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
       });
     } catch (err) {
       options.convergence?.rollback();
+      options.compliance?.rollback();
       options.log.error('results batch could not be written; agents will resend', {
         err,
         reports: batch.length,
@@ -177,6 +194,7 @@ export function createResultsCommitter(options: ResultsCommitterOptions): Result
     for (const pending of batch) pending.resolve(pending.runs.map((r) => r.runId));
     // Synchronous, so before any acknowledged caller resumes: a read after the ack sees the new states.
     options.convergence?.commit();
+    options.compliance?.commit();
     if (options.onCommitted !== undefined)
       for (const pending of batch) for (const run of pending.runs) options.onCommitted(run);
   };

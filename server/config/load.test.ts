@@ -197,6 +197,16 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['none', fixed('none')],
     flag: ['', fixed(undefined)],
   },
+  'metrics.compliance_per_envoy': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
+  'exports.oscal': {
+    file: ['true', fixed(true)],
+    env: ['false', fixed(false)],
+    flag: ['', fixed(undefined)],
+  },
   'publish.at_start': {
     file: ['true', fixed(true)],
     env: ['false', fixed(false)],
@@ -484,7 +494,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.* and exports.*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.*, auth.session_idle_timeout and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||

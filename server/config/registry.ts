@@ -173,6 +173,17 @@ export const configRegistry = {
     max: 100,
     reloadable: true,
   }),
+  'metrics.compliance_per_envoy': booleanOption({
+    doc: 'Export vigo_compliance_status{envoy,status} on /metrics: one series per envoy, so off by default for its cardinality.',
+    env: 'VIGO_METRICS_COMPLIANCE_PER_ENVOY',
+    default: false,
+  }),
+  'exports.oscal': booleanOption({
+    doc: 'Serve the OSCAL assessment-results export at /api/v1/export/oscal (compliance.read); off answers 404 export.disabled.',
+    env: 'VIGO_EXPORTS_OSCAL',
+    default: false,
+    reloadable: true,
+  }),
   'database.busy_timeout': durationOption({
     doc: 'How long a database statement waits for a lock held elsewhere before failing; "0" fails at once.',
     env: 'VIGO_DATABASE_BUSY_TIMEOUT',

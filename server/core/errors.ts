@@ -171,6 +171,9 @@ export const errorCatalog = {
   'identity.token_limit': 'precondition',
   'identity.bootstrap_invalid': 'unauthenticated',
   'identity.bootstrap_used': 'conflict',
+  // compliance and exports
+  /** A framework no envoy claims in the active configuration. */
+  'compliance.framework_unknown': 'not_found',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -15,6 +15,7 @@ export const eventTypes = [
   'envoy.failed',
   'drift.detected',
   'convergence.threshold',
+  'compliance.waiver_expired',
   'run.reported',
   'task.started',
   'task.result',

@@ -11,10 +11,12 @@ import {
   createConvergenceTracker,
   loadConvergenceStates,
 } from '../convergence/index.ts';
+import { createComplianceService } from '../compliance/index.ts';
+import type { ComplianceService } from '../compliance/index.ts';
 import type { Logger } from '../core/index.ts';
 import { convergenceEventPublisher, staleEventPublisher } from '../events/index.ts';
 import type { EventBus } from '../events/index.ts';
-import { FleetIndex, createFleetFlusher } from '../fleet/index.ts';
+import { FleetIndex, createFleetFlusher, envoyReachability } from '../fleet/index.ts';
 import type { FleetFlusher } from '../fleet/index.ts';
 import type { Store } from '../store/index.ts';
 import { checkOpenFileLimit } from './open-file-limit.ts';
@@ -37,6 +39,8 @@ export interface FleetRuntime {
   readonly resultsCapacity: number;
   /** Adds a listener told of every stored run, after the envoy's convergence moved with it. */
   readonly onRunCommitted: (listener: (run: RunRecord) => void) => void;
+  /** Framework compliance, moved by stored runs; the policy runtime hands it each activated configuration. */
+  readonly compliance: ComplianceService;
 }
 
 export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
@@ -75,6 +79,17 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       });
     },
   });
+  const compliance = createComplianceService({
+    db: store.db,
+    log: log.child({ component: 'compliance' }),
+    bus,
+    host: (id) => fleet.get(id),
+    hosts: () => fleet.values(),
+    reachability: (host) => {
+      const entry = fleet.get(host.id);
+      return entry === undefined ? 'offline' : envoyReachability(entry);
+    },
+  });
   const resultsCapacity = 50_000;
   const runListeners: ((run: RunRecord) => void)[] = [];
   const results = createResultsCommitter({
@@ -87,6 +102,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       holder: (id) => fleet.get(id),
       onTransition: convergenceEventPublisher(bus),
     }),
+    compliance,
     onCommitted: (run) => {
       bus.publish(
         'run.reported',
@@ -108,6 +124,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
     flusher,
     results,
     resultsCapacity,
+    compliance,
     onRunCommitted: (listener) => void runListeners.push(listener),
   };
 }

@@ -14,6 +14,7 @@ import { configRoutes, configUploadPaths } from '../http/routes/config.ts';
 import { enrollRoutes } from '../http/routes/enroll.ts';
 import { envoyRoutes } from '../http/routes/envoys.ts';
 import { convergenceRoutes } from '../http/routes/convergence.ts';
+import { complianceRoutes } from '../http/routes/compliance.ts';
 import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { exportRoutes } from '../http/routes/exports.ts';
@@ -57,6 +58,9 @@ export interface RouteParts {
   readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
   readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
   readonly workflows: Dep<typeof workflowRoutes, 'workflows'>;
+  readonly compliance: Dep<typeof complianceRoutes, 'compliance'>;
+  readonly oscalEnabled: () => boolean;
+  readonly activeVersion: () => number;
   readonly version: string;
   /** Whether server.yaml serves an export now (exports.siem, exports.cmdb). */
   readonly exportsEnabled: (name: ExportName) => boolean;
@@ -88,6 +92,12 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       fleet: p.fleet,
       admin: p.fleetAdmin,
       history: createConvergenceHistoryReader(p.store.db),
+    }),
+    ...complianceRoutes({
+      compliance: p.compliance,
+      admin: p.fleetAdmin,
+      oscalEnabled: p.oscalEnabled,
+      activeVersion: p.activeVersion,
     }),
     ...runRoutes({ runs: p.runs }),
     ...taskRoutes({ tasks: p.tasks }),
@@ -124,6 +134,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
+      compliance: p.compliance,
       version: p.version,
     }),
   );

@@ -5,7 +5,10 @@
  */
 import type { Registry } from 'prom-client';
 import type { ResultsCommitter } from '../checkin/index.ts';
+import { registerComplianceMetrics } from '../compliance/index.ts';
+import type { ComplianceService } from '../compliance/index.ts';
 import type { FleetFlusher, FleetIndex } from '../fleet/index.ts';
+import { envoyReachability } from '../fleet/index.ts';
 import { createFleetCensus, registerServerGauges } from '../metrics/index.ts';
 import type { FleetCensus } from '../metrics/index.ts';
 import { createLatestRunsReader } from '../runs/index.ts';
@@ -25,6 +28,9 @@ export interface MetricsRuntimeDeps {
   readonly flusher: FleetFlusher;
   readonly results: ResultsCommitter;
   readonly resultsCapacity: number;
+  readonly compliance: ComplianceService;
+  /** `metrics.compliance_per_envoy`: one vigo_compliance_status series per envoy. */
+  readonly compliancePerEnvoy: boolean;
 }
 
 export interface MetricsRuntime {
@@ -41,6 +47,16 @@ export function createMetricsRuntime(deps: MetricsRuntimeDeps): MetricsRuntime {
     resultsCapacity: deps.resultsCapacity,
     flushPending: () => deps.fleet.pendingCount(),
     lastFlushAtMs: () => deps.flusher.lastFlushAtMs(),
+  });
+  registerComplianceMetrics({
+    registry: deps.registry,
+    service: deps.compliance,
+    perEnvoy: deps.compliancePerEnvoy,
+    hosts: () => deps.fleet.values(),
+    reachability: (host) => {
+      const entry = deps.fleet.get(host.id);
+      return entry === undefined ? 'offline' : envoyReachability(entry);
+    },
   });
   const latestRuns = createLatestRunsReader(deps.store.db, latestRunsOptions);
   const census = createFleetCensus({

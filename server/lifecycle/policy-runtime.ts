@@ -77,6 +77,8 @@ export interface PolicyRuntimeDeps {
   secretsEpoch: () => number;
   /** Times and counts publishes (the start-up publish included) and follows the active version. */
   metrics?: PublishMetrics;
+  /** Told about every activated configuration (at boot too), after check-in serves it. */
+  onActivate?: (version: number, snapshot: CompiledSnapshot | undefined) => void;
 }
 
 const noSecrets: ReadonlySet<string> = new Set();
@@ -145,6 +147,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     activate: (version, snapshot) => {
       activate(version, snapshot);
       deps.metrics?.activated(version, Date.now());
+      deps.onActivate?.(version, snapshot);
     },
     scratchDir: path.join(deps.paths.dataDir, 'tmp'),
   });
@@ -153,6 +156,7 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
   ensureActiveVersion(store, Date.now());
   const loaded = publish.loadActive();
   activate(loaded.version, loaded.snapshot);
+  deps.onActivate?.(loaded.version, loaded.snapshot);
   const activeRow = publish.status().active;
   deps.metrics?.activated(loaded.version, activeRow?.approvedAtMs ?? activeRow?.createdAtMs ?? Date.now());
   log.info('active config loaded', {

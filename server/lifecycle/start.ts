@@ -129,7 +129,7 @@ export async function startServer(
     const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
     const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
-    const { fleet, flusher, results, resultsCapacity, onRunCommitted } = createFleetRuntime({
+    const { fleet, flusher, results, resultsCapacity, onRunCommitted, compliance } = createFleetRuntime({
       store,
       log,
       view,
@@ -149,8 +149,10 @@ export async function startServer(
       secretPaths: () => vault.list().map((secret) => secret.path),
       secretsEpoch: () => vault.epoch,
       metrics: publishMetrics,
+      onActivate: (_version, snapshot) => compliance.activate(snapshot),
     });
     cleanups.push(() => void policy.close());
+    cleanups.push(() => compliance.close());
     const { census, latestRuns } = createMetricsRuntime({
       registry: metricsRegistry,
       store,
@@ -160,6 +162,8 @@ export async function startServer(
       flusher,
       results,
       resultsCapacity,
+      compliance,
+      compliancePerEnvoy: config['metrics.compliance_per_envoy'],
     });
     cleanups.push(() => census.stop());
     if (config['publish.at_start']) await policy.publishAtStart();
@@ -212,6 +216,7 @@ export async function startServer(
       bcryptQueue,
       onEnrolled: (envoy) => {
         fleet.recordEnrollment(envoy);
+        compliance.refresh(envoy.id);
         bus.publish(
           'envoy.enrolled',
           { envoyId: envoy.id, hostname: envoy.hostname, reenrolled: envoy.reenrolled },
@@ -257,8 +262,10 @@ export async function startServer(
       fleetAdmin: createFleetAdmin({
         store,
         index: fleet,
-        onChange: (change) =>
-          bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId),
+        onChange: (change) => {
+          if (change.type === 'envoy.revoked') compliance.refresh(change.envoyId);
+          bus.publish(change.type, { envoyId: change.envoyId, hostname: change.hostname }, change.envoyId);
+        },
       }),
       streams: agentStreams,
       store,
@@ -307,6 +314,9 @@ export async function startServer(
       bootstrap,
       tasks,
       workflows,
+      compliance,
+      oscalEnabled: () => view.current['exports.oscal'],
+      activeVersion: () => policy.activeVersion(),
       version: serverVersion,
       exportsEnabled: (name) => view.current[`exports.${name}`],
     });
@@ -375,6 +385,7 @@ export async function startServer(
       flusher.stop();
       census.stop();
       await results.drain();
+      compliance.close();
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();

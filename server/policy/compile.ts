@@ -12,6 +12,7 @@ import type { LinkResult } from './link-entry.ts';
 import type { CrateDef, LeafEntry, Stacks } from './model.ts';
 import { entryVars, resolveShape, shapeKey } from './resolve-entry.ts';
 import type { ResolvedEntry, ResolvedShape } from './resolve-entry.ts';
+import { resolveClaims } from './parse-compliance.ts';
 import { SnapshotImpl } from './snapshot.ts';
 import type { StampEnv } from './stamp.ts';
 import { CompileCache } from './stamp-cache.ts';
@@ -299,15 +300,15 @@ export function compileStacks(
   env.carry?.end();
   compiler.lintUnused();
   if (sink.hasErrors()) return undefined;
-  const configcrateControls: Record<string, Record<string, string[]>> = {};
-  for (const c of stacks.crates.values())
-    if (Object.keys(c.compliance).length > 0) configcrateControls[c.name] = c.compliance;
   return new SnapshotImpl(
     {
       compiledAtMs: env.nowMs,
       instances: compiler.usedInstances(entries),
       entries,
-      compliance: { documents: stacks.compliance, configcrateControls },
+      compliance: {
+        claims: resolveClaims(stacks.crates.values(), stacks.claimsFiles),
+        waivers: stacks.waivers,
+      },
       tasks: compiler.tasks,
       workflows: Object.fromEntries(
         [...stacks.workflows]

@@ -12,6 +12,9 @@ export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snaps
 export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded.ts';
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';
 export { canonicalJson } from './canonical.ts';
+export { compileGlob } from './host-matcher.ts';
+export { complianceLimits, frameworkNamePattern } from './parse-compliance.ts';
+export { waiverExpiryMs } from './parse-waivers.ts';
 export { namedTaskLimits } from './parse-tasks.ts';
 export { namedQueryLimits } from './parse-queries.ts';
 export type { CompiledQuery } from './parse-queries.ts';
@@ -33,7 +36,7 @@ export type {
   CompiledResource,
   CompiledSnapshot,
   ComplianceData,
-  ComplianceDocument,
+  CompiledWaiver,
   CrateInstance,
   DeferredTemplate,
   Diagnostic,

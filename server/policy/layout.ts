@@ -55,7 +55,7 @@ export function classify(rel: string): FileKind | undefined {
   if (base === 'roles') return 'roles';
   if (base === 'common') return 'common';
   if (base === 'environments') return 'environments';
-  if (base === 'compliance') return 'waivers';
+  if (base === 'compliance' || base === 'waivers') return 'waivers';
   if (!nested && base === 'tasks') return 'tasks';
   if (!nested && base === 'workflows') return 'workflows';
   if (!nested && base === 'queries') return 'queries';

@@ -18,6 +18,8 @@ import {
   parseRoleFile,
   parseRolesFile,
 } from './parse-hosts.ts';
+import { parseClaimsFile } from './parse-compliance.ts';
+import { parseWaiversFile } from './parse-waivers.ts';
 import { parseQueriesFile } from './parse-queries.ts';
 import { parseTasksFile } from './parse-tasks.ts';
 import { parseWorkflowsFile } from './parse-workflows.ts';
@@ -37,7 +39,8 @@ export function emptyStacks(root: string): Stacks {
     commons: [],
     envFiles: [],
     entries: [],
-    compliance: [],
+    claimsFiles: [],
+    waivers: [],
     tasks: [],
     workflows: [],
     queries: [],
@@ -184,9 +187,13 @@ function loadFile(
       if (e) stacks.envFiles.push(e);
       return;
     }
-    case 'claims':
+    case 'claims': {
+      const claims = parseClaimsFile(f.rel, f.dir, value, ctx);
+      if (claims) stacks.claimsFiles.push(claims);
+      return;
+    }
     case 'waivers':
-      stacks.compliance.push({ file: f.rel, kind: f.kind, content: value });
+      stacks.waivers.push(...parseWaiversFile(f.rel, value, ctx));
       return;
     case 'leaf':
       stacks.entries.push(...parseLeafFile(f.rel, f.dir, value, ctx));

@@ -2,7 +2,9 @@
 import type { CompiledTemplate } from './template/index.ts';
 import type { WhenExpr } from './when/index.ts';
 import type { Pos } from './diagnostics.ts';
+import type { ClaimsFile } from './parse-compliance.ts';
 import type { QueryDef } from './parse-queries.ts';
+import type { CompiledWaiver } from './types.ts';
 import type { TaskDef } from './parse-tasks.ts';
 import type { WorkflowDef } from './parse-workflows.ts';
 
@@ -148,7 +150,10 @@ export interface Stacks {
   envFiles: EnvFile[];
   /** In first-match order. */
   entries: LeafEntry[];
-  compliance: { file: string; kind: 'claims' | 'waivers'; content: unknown }[];
+  /** Claims files (compliance.vgo under configcrates/), in discovery order. */
+  claimsFiles: ClaimsFile[];
+  /** Waivers of the envoys tree, in discovery order. */
+  waivers: CompiledWaiver[];
   /** Basenames of configcrate files that failed to parse: references to them are not re-reported. */
   brokenCrateNames: Set<string>;
   /** Configcrates on a depends_on loop (reported once; their ordering edges are ignored afterwards). */

@@ -8,6 +8,7 @@ import type { CrateContext, SourceReader } from './parse-resource.ts';
 import { checkSchema } from './schema-check.ts';
 import { configcrateFileSchema } from './schemas/file-schemas.ts';
 import { commonResourceProperties, resourceTypeSpecs } from './schemas/resource-schemas.ts';
+import { parseClaimsMap } from './parse-compliance.ts';
 import { isRecord } from './yaml-source.ts';
 import type { SourceMap } from './yaml-source.ts';
 
@@ -71,7 +72,12 @@ export function parseCrate(file: string, value: unknown, ctx: CrateLoadContext):
     at: ctx.map.pos(value, value.name !== undefined ? 'name' : 'configcrate'),
     vars: isRecord(value.vars) ? value.vars : {},
     dependsOn: refList(value.depends_on, value, 'depends_on', ctx.map),
-    compliance: complianceOf(value.compliance),
+    compliance: parseClaimsMap(
+      value.compliance,
+      ctx.map.pos(value, 'compliance'),
+      `compliance: of configcrate ${name}`,
+      ctx,
+    ),
     resources,
     varsUsed: [],
     readsAllVars: resources.some(resourceReadsAllVars),
@@ -182,13 +188,6 @@ function checkDuplicateNames(resources: ResourceDef[], crate: string, ctx: Crate
     );
   }
   return ok;
-}
-
-function complianceOf(v: unknown): Record<string, string[]> {
-  if (!isRecord(v)) return {};
-  const out: Record<string, string[]> = {};
-  for (const [k, ids] of Object.entries(v)) if (Array.isArray(ids)) out[k] = ids.map(String);
-  return out;
 }
 
 function varsUsedBy(crate: CrateDef): string[] {

@@ -140,17 +140,32 @@ export interface CompiledEntry {
   tasks?: string[];
 }
 
-export interface ComplianceDocument {
-  file: string;
-  /** `claims` under configcrates/, `waivers` elsewhere. */
-  kind: 'claims' | 'waivers';
-  content: unknown;
+/** A waiver from an envoys-tree compliance.vgo (or waivers.vgo), checked at publish. */
+export interface CompiledWaiver {
+  /** Stable across publishes while its match, framework, control and expiry stay the same. */
+  id: string;
+  /** `file:line` where it is written. */
+  source: string;
+  /** Hostname globs of the envoys it excuses. */
+  match: string[];
+  framework: string;
+  control: string;
+  reason: string;
+  owner: string;
+  /** As written: a date (YYYY-MM-DD, the whole day in UTC) or an RFC 3339 time. */
+  expires: string;
+  /** When it stops counting. */
+  expiresAtMs: number;
 }
 
 export interface ComplianceData {
-  documents: ComplianceDocument[];
-  /** configcrate → framework → control ids, from each configcrate's `compliance:` map. */
-  configcrateControls: Record<string, Record<string, string[]>>;
+  /**
+   * configcrate → framework → sorted control ids: its own `compliance:` map merged with the claims of every
+   * claims file (compliance.vgo under configcrates/) in its directory or above. Only configcrates that claim something.
+   */
+  claims: Record<string, Record<string, string[]>>;
+  /** Every waiver of the envoys tree, in file order. */
+  waivers: CompiledWaiver[];
 }
 
 export interface SnapshotJson {

@@ -5,7 +5,10 @@
  * POST /envoys/{id}/push     [fleet.write] send the full bundle at its next check-in
  * GET  /runs/{id}            one run with every resource outcome
  */
+import type { ComplianceService } from '../../server/compliance/index.ts';
+import { envoyComplianceReport } from '../../server/compliance/index.ts';
 import type { ConvergenceHistoryItem, ConvergenceHistoryReader } from '../../server/convergence/index.ts';
+import { riskBlock } from './compliance.ts';
 import type { Ctx } from '../../server/core/index.ts';
 import type { EnvoyEntry, FleetAdmin } from '../../server/fleet/index.ts';
 import { envoyReachability } from '../../server/fleet/index.ts';
@@ -38,6 +41,7 @@ export interface EnvoyDetailDeps {
   readonly runs: RunsReader;
   readonly publish: PublishService;
   readonly convergenceHistory: ConvergenceHistoryReader;
+  readonly compliance: ComplianceService;
 }
 
 /** Transitions shown on the envoy page; the REST API and vigocli page through the rest. */
@@ -228,6 +232,17 @@ function actions(viewer: Viewer, e: EnvoyEntry): Html {
   </section>`;
 }
 
+function complianceSection(deps: EnvoyDetailDeps, viewer: Viewer, id: string): Html {
+  if (!viewer.can('compliance.read')) return html``;
+  const report = envoyComplianceReport(deps.compliance, id);
+  if (report === undefined) return html``;
+  return html`<section aria-labelledby="compliance-title">
+    <h2 id="compliance-title">Compliance</h2>
+    ${riskBlock(report)}
+    <p><a href="/compliance/envoys/${encodeURIComponent(id)}">Controls and claiming resources</a></p>
+  </section>`;
+}
+
 interface DetailView {
   readonly notice?: string;
   readonly error?: ErrorView;
@@ -242,7 +257,7 @@ function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, 
   const history = deps.convergenceHistory.page(e.id, chartLimits.envoyTransitions).items;
   const body = html`<p class="breadcrumb"><a href="/envoys">Envoys</a> /</p>
     <h1>${e.hostname}</h1>
-    ${facts(e, nowMs, activeVersion)} ${actions(viewer, e)}
+    ${facts(e, nowMs, activeVersion)} ${complianceSection(deps, viewer, e.id)} ${actions(viewer, e)}
     <section aria-labelledby="outcomes-title">
       <h2 id="outcomes-title">Resources in the last run</h2>
       ${
