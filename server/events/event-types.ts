@@ -16,6 +16,8 @@ export const eventTypes = [
   'drift.detected',
   'convergence.threshold',
   'run.reported',
+  'run.failed',
+  'resource.blocked',
   'task.started',
   'task.result',
   'task.batch',

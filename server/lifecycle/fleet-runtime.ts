@@ -3,7 +3,7 @@
  * the flusher that writes its hot fields behind and judges reachability (stale, convergence threshold),
  * and the results committer that stores reported runs in group commits and moves convergence.
  */
-import type { CheckinMetrics, ResultsCommitter } from '../checkin/index.ts';
+import type { CheckinMetrics, ResultsCommitter, RunRecord } from '../checkin/index.ts';
 import { createResultsCommitter } from '../checkin/index.ts';
 import type { LoadedConfig } from '../config/index.ts';
 import {
@@ -35,6 +35,39 @@ export interface FleetRuntime {
   readonly results: ResultsCommitter;
   /** Results the committer queues at most. */
   readonly resultsCapacity: number;
+}
+
+/** Resources named in one run.failed or resource.blocked event at most; the count is always exact. */
+const maxNamedResources = 20;
+
+/**
+ * `run.failed` for a run with failed resources and `resource.blocked` for one with blocked resources
+ * (each once per run, naming the first resources), so alert sinks need not read every run.reported.
+ */
+function publishRunProblems(bus: EventBus, run: RunRecord): void {
+  for (const [type, outcome] of [
+    ['run.failed', 'failed'],
+    ['resource.blocked', 'blocked'],
+  ] as const) {
+    const hit = run.results.filter((r) => r.outcome === outcome);
+    if (hit.length === 0) continue;
+    bus.publish(
+      type,
+      {
+        runId: run.runId,
+        envoyId: run.envoyId,
+        policyVersion: run.policyVersion,
+        dryRun: run.dryRun,
+        count: hit.length,
+        resources: hit.slice(0, maxNamedResources).map((r) => ({
+          id: r.resourceId,
+          type: r.resourceType,
+          message: r.message.slice(0, 500),
+        })),
+      },
+      run.envoyId,
+    );
+  }
 }
 
 export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
@@ -84,7 +117,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
       holder: (id) => fleet.get(id),
       onTransition: convergenceEventPublisher(bus),
     }),
-    onCommitted: (run) =>
+    onCommitted: (run) => {
       bus.publish(
         'run.reported',
         {
@@ -96,7 +129,9 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
           failed: run.results.filter((r) => r.outcome === 'failed').length,
         },
         run.envoyId,
-      ),
+      );
+      publishRunProblems(bus, run);
+    },
   });
   return { fleet, flusher, results, resultsCapacity };
 }
