@@ -166,6 +166,8 @@ export const errorCatalog = {
   'identity.token_limit': 'precondition',
   'identity.bootstrap_invalid': 'unauthenticated',
   'identity.bootstrap_used': 'conflict',
+  // integrations (event sinks)
+  'integrations.target_not_found': 'not_found',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -20,7 +20,8 @@ import type { FleetIndex } from '../fleet/index.ts';
 import { createEventBus } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
-import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createHttpMetrics, createIntegrationMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createIntegrations } from '../integrations/index.ts';
 import { createMetricsRuntime } from './metrics-runtime.ts';
 import { createFleetRuntime } from './fleet-runtime.ts';
 import { createRunsReader } from '../runs/index.ts';
@@ -140,6 +141,23 @@ export async function startServer(
     });
     checkVaultPresence(paths, store.db, vaultFileName);
     const vault = openVaultOrFail(paths, log);
+    const integrations = createIntegrations({
+      targets: config.integrations,
+      store,
+      bus,
+      vault,
+      log: log.child({ component: 'integrations' }),
+      serverHostname: config['server.hostname'],
+      metrics: (queueDepth) =>
+        createIntegrationMetrics(
+          metricsRegistry,
+          config.integrations.map((target) => target.name),
+          queueDepth,
+        ),
+    });
+    // Subscribed before the start-up publish, so its config.published reaches the sinks too.
+    integrations.start();
+    cleanups.push(() => void integrations.stop());
     const policy = createPolicyRuntime({
       store,
       fleet,
@@ -316,6 +334,7 @@ export async function startServer(
       bootstrap,
       tasks,
       workflows,
+      integrations,
       version: serverVersion,
     });
     const app = createHttpApp({
@@ -383,6 +402,8 @@ export async function startServer(
       flusher.stop();
       census.stop();
       await results.drain();
+      // Buffered events are queued and requests in flight finish (each bounded by its target's timeout).
+      await integrations.stop();
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
