@@ -17,6 +17,7 @@ import { pushCommands } from './commands/push.ts';
 import { targetCommands } from './commands/targets.ts';
 import { runCommands } from './commands/runs.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { integrationCommands } from './commands/integrations.ts';
 import { taskCommands } from './commands/task.ts';
 import { workflowCommands } from './commands/workflow.ts';
 import { tokenCommands } from './commands/tokens.ts';
@@ -48,6 +49,7 @@ export const commands: readonly CommandSpec[] = [
   ...workflowCommands,
   ...configCommands,
   ...secretCommands,
+  ...integrationCommands,
   ...auditCommands,
   ...eventCommands,
 ];

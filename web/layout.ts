@@ -16,6 +16,7 @@ export type NavKey =
   | 'queries'
   | 'config'
   | 'audit'
+  | 'integrations'
   | 'enroll'
   | 'users'
   | 'tokens'
@@ -36,6 +37,7 @@ const navItems: readonly NavItem[] = [
   { key: 'queries', href: '/queries', label: 'Live query', needs: 'query.execute' },
   { key: 'config', href: '/config', label: 'Config', needs: 'fleet.read' },
   { key: 'audit', href: '/audit', label: 'Audit', needs: 'audit.read' },
+  { key: 'integrations', href: '/integrations', label: 'Integrations', needs: 'fleet.read' },
   { key: 'enroll', href: '/admin/enroll-tokens', label: 'Enrollment', needs: 'fleet.read' },
   { key: 'users', href: '/admin/users', label: 'Users', needs: 'admin' },
   { key: 'tokens', href: '/admin/tokens', label: 'API tokens', needs: 'authenticated' },

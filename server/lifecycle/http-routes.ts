@@ -17,6 +17,7 @@ import { convergenceRoutes } from '../http/routes/convergence.ts';
 import { createConvergenceHistoryReader } from '../convergence/index.ts';
 import { eventRoutes } from '../http/routes/events.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
+import { integrationRoutes } from '../http/routes/integrations.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
@@ -54,6 +55,7 @@ export interface RouteParts {
   readonly bootstrap: Dep<typeof bootstrapRoutes, 'bootstrap'>;
   readonly tasks: Dep<typeof taskRoutes, 'tasks'>;
   readonly workflows: Dep<typeof workflowRoutes, 'workflows'>;
+  readonly integrations: Dep<typeof integrationRoutes, 'integrations'>;
   readonly version: string;
 }
 
@@ -100,6 +102,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...queryRoutes({ queries: p.liveQueries }),
     ...pushRoutes({ push: p.forcePush }),
     ...targetGroupRoutes({ groups: p.targetGroups }),
+    ...integrationRoutes({ integrations: p.integrations }),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,
@@ -114,6 +117,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       workflows: p.workflows,
       queries: p.liveQueries,
       push: p.forcePush,
+      integrations: p.integrations,
       version: p.version,
     }),
   );
