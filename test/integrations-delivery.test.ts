@@ -89,6 +89,17 @@ describe('delivery isolation and bounds', () => {
       ['dead', 'dead', 'pending', 'pending', 'pending'],
     );
     assert.match(rows[0]?.last_error ?? '', /^dropped: the queue of full was full \(max_queue 3\)/);
+    // One refused try pauses the whole target for its backoff: the other rows wait, untried.
+    await waitFor('one refused try', () =>
+      sinks.rows('full').some((r) => r.attempts === 1) ? true : undefined,
+    );
+    await waitFor('the worker to settle', () =>
+      sinks.integrations.list()[0]?.retried === 1 ? true : undefined,
+    );
+    assert.deepEqual(
+      sinks.rows('full').map((r) => r.attempts),
+      [0, 0, 1, 0, 0],
+    );
     assert.equal(await sinks.metric(/^vigo_integration_queue_depth\{target="full"\}/), 3);
     assert.equal(await sinks.metric(/target="full",outcome="dead"/), 2);
   });
@@ -101,19 +112,23 @@ describe('durability and test deliveries', () => {
     receiver.respond = () => ({ status: up ? 200 : 503 });
     const sinks = await startSinks(t, [hook('hook', receiver.url, { backoff_initial: '1h' })], secrets);
     for (let n = 0; n < 3; n += 1) sinks.bus.publish('envoy.failed', { n });
-    await waitFor('3 failed tries', () =>
-      sinks.rows('hook').filter((r) => r.attempts === 1).length === 3 ? true : undefined,
+    // The first refused try pauses the target for its backoff (an hour): the rest stay untried.
+    await waitFor('a failed try and 3 rows', () =>
+      sinks.rows('hook').length === 3 && sinks.rows('hook').some((r) => r.attempts === 1) ? true : undefined,
     );
-    const firstIds = new Set(receiver.requests.map((r) => r.headers['x-vigo-delivery']));
+    const tried = receiver.requests.length;
+    const triedIds = new Set(receiver.requests.map((r) => r.headers['x-vigo-delivery']));
     up = true;
-    // The restarted sinks find the rows due only after their backoff: a new start sends what is due.
+    // The restarted sinks send what is due; the backoff of the refused rows is cut short here.
     sinks.store.db.prepare('UPDATE integration_deliveries SET next_attempt_at = 0').run();
     await sinks.restart();
     await waitFor('delivered', () =>
       sinks.rows('hook').every((r) => r.state === 'delivered') ? true : undefined,
     );
-    const lastIds = new Set(receiver.requests.slice(3).map((r) => r.headers['x-vigo-delivery']));
-    assert.deepEqual(lastIds, firstIds);
+    const afterIds = new Set(receiver.requests.slice(tried).map((r) => r.headers['x-vigo-delivery']));
+    assert.equal(afterIds.size, 3);
+    for (const id of triedIds)
+      assert.ok(afterIds.has(id), 'a retried delivery keeps its id across the restart');
     assert.equal(sinks.integrations.list()[0]?.queueDepth, 0);
   });
 

@@ -27,6 +27,8 @@ export interface NewDelivery {
   readonly payload: DeliveryPayload;
   /** When the first try may happen (now, or later for an e-mail digest). */
   readonly dueAtMs: number;
+  /** A delivery id chosen by the caller (to audit it before the row exists); a new UUID otherwise. */
+  readonly deliveryId?: string;
 }
 
 export interface Delivery {
@@ -148,7 +150,7 @@ export function createDeliveryQueue(
       store.tx(() => {
         const added = new Map<string, number>();
         for (const item of items) {
-          const deliveryId = randomUUID();
+          const deliveryId = item.deliveryId ?? randomUUID();
           deliveryIds.push(deliveryId);
           insert.run(
             deliveryId,

@@ -2,8 +2,9 @@
  * Delivery for one target: up to `concurrency` batches in flight, each bounded by the target's timeout;
  * an outcome is written back in one transaction per batch. A retried batch waits an exponential backoff
  * (initial × 2^(tries-1), capped, with the upper half jittered) chosen once per batch, so an e-mail digest
- * stays one mail on its retries; after `max_attempts` tries a delivery is dead. Each target has its own
- * worker, so a slow or dead endpoint delays nothing but its own queue.
+ * stays one mail on its retries, and the whole target waits that long before its next try, so a dead
+ * endpoint sees one try per backoff, not its whole backlog; after `max_attempts` tries a delivery is dead.
+ * Each target has its own worker, so a slow or dead endpoint delays nothing but its own queue.
  */
 import type { Logger } from '../core/index.ts';
 import type { IntegrationTarget } from './config.ts';
@@ -51,6 +52,8 @@ export class TargetWorker {
   #timer: NodeJS.Timeout | undefined;
   #kicked = false;
   #stopped = false;
+  /** After a failed try the whole target waits out the backoff, so a dead endpoint is not hammered. */
+  #pausedUntilMs = 0;
 
   constructor(options: TargetWorkerOptions) {
     this.#o = options;
@@ -77,6 +80,11 @@ export class TargetWorker {
     const { target, queue } = this.#o;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    const pausedMs = this.#pausedUntilMs - this.#now();
+    if (pausedMs > 0) {
+      if (this.#running.size < target.concurrency) this.#wake(pausedMs);
+      return;
+    }
     try {
       while (this.#running.size < target.concurrency) {
         const batch = queue.due(target.name, this.#now(), target.batchSize, this.#busy);
@@ -89,17 +97,20 @@ export class TargetWorker {
       if (this.#running.size < target.concurrency) this.#sleepUntilDue();
     } catch (err) {
       this.#o.log.error('integration queue read failed', { target: target.name, message: errorText(err) });
-      this.#timer = setTimeout(() => this.kick(), 5_000);
-      this.#timer.unref();
+      this.#wake(5_000);
     }
+  }
+
+  #wake(afterMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.kick(), Math.min(afterMs, maxIdleMs));
+    this.#timer.unref();
   }
 
   #sleepUntilDue(): void {
     const next = this.#o.queue.nextDueMs(this.#o.target.name);
     if (next === undefined) return;
-    const wait = Math.min(Math.max(next - this.#now(), 0), maxIdleMs);
-    this.#timer = setTimeout(() => this.kick(), wait);
-    this.#timer.unref();
+    this.#wake(Math.max(next - this.#now(), 0));
   }
 
   async #send(batch: readonly Delivery[]): Promise<void> {
@@ -116,6 +127,8 @@ export class TargetWorker {
     observer.sent(target.name, (performance.now() - started) / 1000);
     const delay = backoffMs(target, (batch[0]?.attempts ?? 0) + 1, this.#random());
     const settlements = batch.map((d, i) => this.#settlement(d, outcomes[i], delay));
+    if (settlements.some((s) => s.state === 'pending'))
+      this.#pausedUntilMs = Math.max(this.#pausedUntilMs, this.#now() + delay);
     try {
       this.#o.queue.settle(target.name, settlements);
     } catch (err) {
