@@ -105,6 +105,29 @@ describe('delivery isolation and bounds', () => {
   });
 });
 
+describe('queueing off the publishing path', () => {
+  it('publishing writes nothing at once; a burst is queued in one group', async (t) => {
+    const port = await deadPort();
+    const sinks = await startSinks(
+      t,
+      [
+        hook('a', `http://127.0.0.1:${port}/`, { backoff_initial: '1h' }),
+        hook('b', `http://127.0.0.1:${port}/`, { backoff_initial: '1h' }),
+      ],
+      secrets,
+    );
+    for (let n = 0; n < 100; n += 1) sinks.bus.publish('run.failed', { n });
+    const count = sinks.store.db.prepare('SELECT COUNT(*) FROM integration_deliveries').pluck();
+    assert.equal(count.get(), 0, 'publish() returned before any row was written');
+    await waitFor('200 rows', () => (count.get() === 200 ? true : undefined));
+    const groups = sinks.store.db
+      .prepare('SELECT COUNT(DISTINCT created_at) FROM integration_deliveries')
+      .pluck()
+      .get();
+    assert.equal(groups, 1, 'the burst was written by one enqueue (one transaction)');
+  });
+});
+
 describe('durability and test deliveries', () => {
   it('pending deliveries are sent after a restart, with the same delivery ids', async (t) => {
     const receiver = await startHttpReceiver(t);

@@ -6,9 +6,5 @@ export { integrationLimits, parseIntegrationTargets, targetTypes } from './confi
 export type { IntegrationTarget, SecretRef, TargetType } from './config.ts';
 export { createIntegrations, finishedRetentionMs } from './runtime.ts';
 export type { IntegrationStatus, Integrations, IntegrationsOptions, TestDeliveryResult } from './runtime.ts';
-export { eventSeverity, severities, severityOf } from './severity.ts';
+export { eventSeverity, severities } from './severity.ts';
 export type { Severity } from './severity.ts';
-export { webhookSignature } from './adapters/webhook.ts';
-export { syslogMessage, octetFrame, structuredDataId } from './adapters/syslog.ts';
-export { ecsDocument } from './adapters/elastic.ts';
-export { lokiPushBody } from './adapters/loki.ts';
