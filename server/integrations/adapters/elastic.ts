@@ -105,7 +105,7 @@ export function createElasticAdapter(
           timeoutMs: target.timeoutMs,
           ca,
         });
-        const outcome = statusOutcome(response);
+        const outcome = statusOutcome(response, true);
         return outcome.kind === 'delivered' ? itemOutcomes(response.body, batch.length) : outcome;
       } catch (err) {
         return { kind: 'retry', error: errorText(err) };

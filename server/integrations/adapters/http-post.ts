@@ -1,7 +1,9 @@
 /**
  * One bounded HTTP(S) POST for the HTTP sinks: a per-request timeout covering connect to last byte, a
  * capped response body, an optional CA file for private receivers, and the status mapped to an outcome
- * (2xx delivered; 408, 429 and 5xx retried; any other 4xx dead at once, since resending cannot help).
+ * (2xx delivered; 408, 429 and 5xx retried; any other answer dead at once, since resending cannot help).
+ * Sinks that send a credential also retry 401 and 403: the credential is read from the vault at every try,
+ * so fixing it there lets the queued events through instead of losing them.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -14,6 +16,8 @@ export interface PostOptions {
   readonly body: string | Buffer;
   readonly timeoutMs: number;
   readonly ca: string | undefined;
+  /** Retry 401 and 403 (the request carries a vault credential that can be fixed). */
+  readonly retryAuthFailures?: boolean;
 }
 
 export interface PostResponse {
@@ -68,19 +72,20 @@ export function post(url: string, options: PostOptions): Promise<PostResponse> {
   });
 }
 
-export function statusOutcome(response: PostResponse): Outcome {
+export function statusOutcome(response: PostResponse, retryAuthFailures = false): Outcome {
   const { status } = response;
   if (status >= 200 && status < 300) return { kind: 'delivered' };
   const detail = response.body.trim() === '' ? '' : `: ${errorText(response.body, 200)}`;
   const error = `HTTP ${status}${detail}`;
   if (status === 408 || status === 429 || status >= 500 || status < 200) return { kind: 'retry', error };
+  if (retryAuthFailures && (status === 401 || status === 403)) return { kind: 'retry', error };
   return { kind: 'dead', error };
 }
 
 /** Posts and maps the answer; a network failure or timeout is retried. */
 export async function postForOutcome(url: string, options: PostOptions): Promise<Outcome> {
   try {
-    return statusOutcome(await post(url, options));
+    return statusOutcome(await post(url, options), options.retryAuthFailures);
   } catch (err) {
     return { kind: 'retry', error: errorText(err) };
   }

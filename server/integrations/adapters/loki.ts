@@ -46,6 +46,7 @@ export function createLokiAdapter(
         body: lokiPushBody(batch),
         timeoutMs: target.timeoutMs,
         ca,
+        retryAuthFailures: true,
       }),
     close: () => undefined,
   };

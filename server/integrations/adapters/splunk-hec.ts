@@ -34,6 +34,7 @@ export function createSplunkHecAdapter(
         body,
         timeoutMs: target.timeoutMs,
         ca,
+        retryAuthFailures: true,
       });
     },
     close: () => undefined,
