@@ -196,7 +196,8 @@ export function createIntegrations(options: IntegrationsOptions): Integrations {
           subject: `integration:${name}`,
           data: { target: name, by, message: 'a test event sent on request; no action is needed' },
         };
-        queue.enqueue([{ target: name, payload, dueAtMs: at, deliveryId }]);
+        // Due since the epoch: it sorts before any backlog, so it is the next try.
+        queue.enqueue([{ target: name, payload, dueAtMs: 0, deliveryId }]);
       });
       const settled = new Promise<{ outcome: SettledOutcome | 'pending'; error: string | null }>(
         (resolve) => {
@@ -210,7 +211,7 @@ export function createIntegrations(options: IntegrationsOptions): Integrations {
           });
         },
       );
-      worker.kick();
+      worker.kick(true);
       const result = await settled;
       return { target: name, deliveryId, ...result };
     },

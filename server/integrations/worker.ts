@@ -65,8 +65,12 @@ export class TargetWorker {
     return this.#o.target.name;
   }
 
-  /** Looks at the queue soon (new rows, a finished batch); many kicks in one tick make one look. */
-  kick(): void {
+  /**
+   * Looks at the queue soon (new rows, a finished batch); many kicks in one tick make one look. `now`
+   * ends a backoff pause, for a test delivery an operator asked for.
+   */
+  kick(now = false): void {
+    if (now) this.#pausedUntilMs = 0;
     if (this.#stopped || this.#kicked) return;
     this.#kicked = true;
     setImmediate(() => {
