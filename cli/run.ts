@@ -19,6 +19,7 @@ import { targetCommands } from './commands/targets.ts';
 import { runCommands } from './commands/runs.ts';
 import { complianceCommands } from './commands/compliance.ts';
 import { secretCommands } from './commands/secrets.ts';
+import { integrationCommands } from './commands/integrations.ts';
 import { taskCommands } from './commands/task.ts';
 import { workflowCommands } from './commands/workflow.ts';
 import { tokenCommands } from './commands/tokens.ts';
@@ -51,6 +52,7 @@ export const commands: readonly CommandSpec[] = [
   ...workflowCommands,
   ...configCommands,
   ...secretCommands,
+  ...integrationCommands,
   ...auditCommands,
   ...eventCommands,
   ...exportCommands,

@@ -190,6 +190,29 @@ CREATE INDEX envoys_last_seen_at ON envoys (last_seen_at);
 -- index envoys_traits_hash
 CREATE INDEX envoys_traits_hash ON envoys (traits_hash);
 
+-- table integration_deliveries
+CREATE TABLE integration_deliveries (
+  id INTEGER PRIMARY KEY,
+  delivery_id TEXT NOT NULL UNIQUE,
+  target TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  payload TEXT NOT NULL CHECK (json_valid(payload)),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  finished_at INTEGER
+) STRICT;
+
+-- index integration_deliveries_due
+CREATE INDEX integration_deliveries_due ON integration_deliveries (target, state, next_attempt_at, id);
+
+-- index integration_deliveries_finished
+CREATE INDEX integration_deliveries_finished ON integration_deliveries (state, finished_at)
+  WHERE state <> 'pending';
+
 -- table meta
 CREATE TABLE meta (
   key TEXT PRIMARY KEY NOT NULL,

@@ -106,7 +106,22 @@ async function reportConverged(agent: EnrolledAgent, policyVersion: bigint): Pro
 }
 
 before(async () => {
-  server = await startServer({ dataDir: temp.path, args: ['--stacks', writeStacks(), '--publish-at-start'] });
+  server = await startServer({
+    dataDir: temp.path,
+    args: ['--stacks', writeStacks(), '--publish-at-start'],
+    // One event sink whose events never occur here: its series must exist, at zero, from the start.
+    env: {
+      VIGO_INTEGRATIONS: JSON.stringify([
+        {
+          name: 'siem',
+          type: 'webhook',
+          url: 'https://siem.example.invalid/vigo',
+          secret: 'secret:hooks/siem',
+          events: ['audit.chain_broken'],
+        },
+      ]),
+    },
+  });
   admin = `Bearer ${readFileSync(join(server.dataDir, 'local-admin.token'), 'utf8').trim()}`;
   const token = await createEnrollToken(server, ['*.example.com'], 5);
   web = await enrollAgent(server, token, 'web-1.example.com');
@@ -281,6 +296,21 @@ describe('/metrics', () => {
     assert.equal(metrics.types.get('vigo_audit_chain_length'), 'gauge');
     assert.equal(metrics.types.get('nodejs_eventloop_lag_seconds'), 'gauge');
     assert.equal(metrics.types.get('process_resident_memory_bytes'), 'gauge');
+  });
+
+  it("initialises every integration target's delivery counters, queue depth and latency histogram", async () => {
+    const metrics = await scrape();
+    assert.equal(metrics.types.get('vigo_integration_deliveries_total'), 'counter');
+    for (const outcome of ['delivered', 'retried', 'dead'])
+      assert.equal(
+        value(metrics, 'vigo_integration_deliveries_total', { target: 'siem', outcome }),
+        0,
+        outcome,
+      );
+    assert.equal(metrics.types.get('vigo_integration_queue_depth'), 'gauge');
+    assert.equal(value(metrics, 'vigo_integration_queue_depth', { target: 'siem' }), 0);
+    assert.equal(metrics.types.get('vigo_integration_request_duration_seconds'), 'histogram');
+    assert.equal(value(metrics, 'vigo_integration_request_duration_seconds_count', { target: 'siem' }), 0);
   });
 
   it(

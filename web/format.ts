@@ -47,6 +47,9 @@ export function percent(part: number, whole: number): string {
 
 const badgeTones: Readonly<Record<string, string>> = {
   active: 'ok',
+  healthy: 'ok',
+  failing: 'bad',
+  idle: 'muted',
   converged: 'ok',
   changed: 'info',
   stale: 'warn',

@@ -5,7 +5,7 @@
  *
  * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
- * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /admin/enroll-tokens, /admin/users, /admin/tokens.
+ * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /integrations, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
 import {
   createConvergenceHistoryReader,
@@ -17,6 +17,7 @@ import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
 import type { AnyRoute } from '../server/http/route-table.ts';
 import type { IdentityService } from '../server/identity/index.ts';
+import type { Integrations } from '../server/integrations/index.ts';
 import type { ForcePush, LiveQueries, TaskService, WorkflowService } from '../server/orchestration/index.ts';
 import type { PublishService } from '../server/publish/index.ts';
 import type { LatestRunsReader, RunsReader } from '../server/runs/index.ts';
@@ -29,6 +30,7 @@ import { enrollPages } from './pages/admin-enroll.ts';
 import { userPages } from './pages/admin-users.ts';
 import { auditPages } from './pages/audit.ts';
 import { compliancePages } from './pages/compliance.ts';
+import { integrationPages } from './pages/integrations.ts';
 import { configPages } from './pages/config.ts';
 import { dashboardPages } from './pages/dashboard.ts';
 import { envoyDetailPages } from './pages/envoy-detail.ts';
@@ -64,6 +66,8 @@ export interface WebDeps {
   readonly push: ForcePush;
   /** Framework compliance: /compliance and the envoy page's risk score. */
   readonly compliance: ComplianceService;
+  /** Event sinks and their delivery health, on /integrations. */
+  readonly integrations: Integrations;
   /** Shown in the footer. */
   readonly version: string;
 }
@@ -105,6 +109,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
     ...auditPages({ shell, store: deps.store }),
+    ...integrationPages({ shell, integrations: deps.integrations }),
     ...enrollPages({ shell, enroll: deps.enroll }),
     ...userPages({ shell, identity: deps.identity }),
     ...tokenPages({ shell, identity: deps.identity }),

@@ -17,6 +17,7 @@ export type NavKey =
   | 'config'
   | 'audit'
   | 'compliance'
+  | 'integrations'
   | 'enroll'
   | 'users'
   | 'tokens'
@@ -38,6 +39,7 @@ const navItems: readonly NavItem[] = [
   { key: 'config', href: '/config', label: 'Config', needs: 'fleet.read' },
   { key: 'audit', href: '/audit', label: 'Audit', needs: 'audit.read' },
   { key: 'compliance', href: '/compliance', label: 'Compliance', needs: 'compliance.read' },
+  { key: 'integrations', href: '/integrations', label: 'Integrations', needs: 'fleet.read' },
   { key: 'enroll', href: '/admin/enroll-tokens', label: 'Enrollment', needs: 'fleet.read' },
   { key: 'users', href: '/admin/users', label: 'Users', needs: 'admin' },
   { key: 'tokens', href: '/admin/tokens', label: 'API tokens', needs: 'authenticated' },

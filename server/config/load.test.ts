@@ -277,7 +277,41 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['http://127.0.0.1:9000/cp', fixed('http://127.0.0.1:9000/cp')],
     flag: ['', fixed(undefined)],
   },
+  integrations: {
+    file: [
+      '[{name: ops, type: syslog, host: 127.0.0.1, transport: tcp, ca_file: ca.pem}]',
+      (d) => [syslogTarget('127.0.0.1', path.join(d.fileDir, 'ca.pem'))],
+    ],
+    env: [
+      '[{"name":"ops","type":"syslog","host":"10.0.0.1","transport":"tcp","ca_file":"ca.pem"}]',
+      (d) => [syslogTarget('10.0.0.1', path.join(d.cwd, 'ca.pem'))],
+    ],
+    flag: ['', fixed(undefined)],
+  },
 };
+
+function syslogTarget(host: string, caFile: string): Record<string, unknown> {
+  return {
+    name: 'ops',
+    events: ['*'],
+    minSeverity: 'info',
+    maxAttempts: 8,
+    maxQueue: 10_000,
+    concurrency: 2,
+    timeoutMs: 10_000,
+    backoffInitialMs: 5_000,
+    backoffMaxMs: 3_600_000,
+    type: 'syslog',
+    host,
+    port: 6514,
+    transport: 'tcp',
+    caFile,
+    facility: 'daemon',
+    appName: 'vigosrv',
+    hostname: undefined,
+    batchSize: 100,
+  };
+}
 
 describe('precedence: default < server.yaml < environment < flag', () => {
   for (const key of configKeys) {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { formatDurationMs } from '../core/index.ts';
 import {
+  InvalidValueError,
   fail,
   formatListenAddress,
   parseBoolean,
@@ -187,6 +188,39 @@ export function textOption(
     format: (value) => JSON.stringify(value),
     defaultText: base.defaultText,
     defaultValue: base.defaultValue,
+  });
+}
+
+/**
+ * A structured value (a list of mappings) that only server.yaml or an environment variable holding JSON
+ * can set. `read` returns the parsed value or the problems found, each a sentence naming its place.
+ */
+export function structuredOption<T>(
+  base: OptionBase & {
+    expected: string;
+    read: (raw: unknown, baseDir: string) => { value: T; problems: readonly string[] };
+    defaultRaw: unknown;
+  },
+): ConfigOption<T> {
+  const parse = (raw: unknown, ctx: ParseContext): T => {
+    let value = raw;
+    if (ctx.origin === 'text') {
+      try {
+        value = JSON.parse(String(raw));
+      } catch {
+        fail(`${base.expected} written as JSON`, raw, 'it is not valid JSON');
+      }
+    }
+    const result = base.read(value, ctx.baseDir);
+    if (result.problems.length > 0) throw new InvalidValueError(result.problems.join('; '));
+    return result.value;
+  };
+  return declare(base, {
+    type: base.expected,
+    parse,
+    format: (value) => JSON.stringify(value),
+    defaultText: JSON.stringify(base.defaultRaw),
+    defaultValue: fixedDefault(parse, base.defaultRaw),
   });
 }
 

@@ -15,8 +15,11 @@ import {
   listenOption,
   numberOption,
   pathOption,
+  structuredOption,
   textOption,
 } from './options.ts';
+import { parseIntegrationTargets } from '../integrations/index.ts';
+import type { IntegrationTarget } from '../integrations/index.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
 import { isHostname, isSubjectAltName, isWebhookUrl, parseDialAddress } from './values.ts';
@@ -319,6 +322,16 @@ export const configRegistry = {
     accepts: (text) => text === '' || isWebhookUrl(text),
     defaultText: '""',
     defaultValue: () => '',
+  }),
+  integrations: structuredOption<readonly IntegrationTarget[]>({
+    doc: 'Event sinks: a list of targets (webhook, email, syslog, splunk_hec, loki, elastic) that matching events are delivered to through a durable queue; docs/integrations.md lists every option.',
+    env: 'VIGO_INTEGRATIONS',
+    expected: 'a list of integration targets',
+    defaultRaw: [],
+    read: (raw, baseDir) => {
+      const { targets, problems } = parseIntegrationTargets(raw, baseDir);
+      return { value: targets, problems: problems.map((p) => p.replace(/^integrations(?=\[)/, '')) };
+    },
   }),
 } as const satisfies Record<string, ConfigOption<unknown>>;
 

@@ -174,6 +174,8 @@ export const errorCatalog = {
   // compliance and exports
   /** A framework no envoy claims in the active configuration. */
   'compliance.framework_unknown': 'not_found',
+  // integrations (event sinks)
+  'integrations.target_not_found': 'not_found',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -17,6 +17,8 @@ export const eventTypes = [
   'convergence.threshold',
   'compliance.waiver_expired',
   'run.reported',
+  'run.failed',
+  'resource.blocked',
   'task.started',
   'task.result',
   'task.batch',

@@ -43,6 +43,39 @@ export interface FleetRuntime {
   readonly compliance: ComplianceService;
 }
 
+/** Resources named in one run.failed or resource.blocked event at most; the count is always exact. */
+const maxNamedResources = 20;
+
+/**
+ * `run.failed` for a run with failed resources and `resource.blocked` for one with blocked resources
+ * (each once per run, naming the first resources), so alert sinks need not read every run.reported.
+ */
+function publishRunProblems(bus: EventBus, run: RunRecord): void {
+  for (const [type, outcome] of [
+    ['run.failed', 'failed'],
+    ['resource.blocked', 'blocked'],
+  ] as const) {
+    const hit = run.results.filter((r) => r.outcome === outcome);
+    if (hit.length === 0) continue;
+    bus.publish(
+      type,
+      {
+        runId: run.runId,
+        envoyId: run.envoyId,
+        policyVersion: run.policyVersion,
+        dryRun: run.dryRun,
+        count: hit.length,
+        resources: hit.slice(0, maxNamedResources).map((r) => ({
+          id: r.resourceId,
+          type: r.resourceType,
+          message: r.message.slice(0, 500),
+        })),
+      },
+      run.envoyId,
+    );
+  }
+}
+
 export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
   const { store, log, view, config, bus, checkinMetrics } = deps;
   const publishStale = staleEventPublisher(bus);
@@ -117,6 +150,7 @@ export function createFleetRuntime(deps: FleetRuntimeDeps): FleetRuntime {
         run.envoyId,
       );
       for (const listener of runListeners) listener(run);
+      publishRunProblems(bus, run);
     },
   });
   return {

@@ -21,6 +21,7 @@ import { exportRoutes } from '../http/routes/exports.ts';
 import { createCmdbReader } from '../exports/index.ts';
 import type { ExportName } from '../exports/index.ts';
 import { identityRoutes } from '../http/routes/identity.ts';
+import { integrationRoutes } from '../http/routes/integrations.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
@@ -61,6 +62,7 @@ export interface RouteParts {
   readonly compliance: Dep<typeof complianceRoutes, 'compliance'>;
   readonly oscalEnabled: () => boolean;
   readonly activeVersion: () => number;
+  readonly integrations: Dep<typeof integrationRoutes, 'integrations'>;
   readonly version: string;
   /** Whether server.yaml serves an export now (exports.siem, exports.cmdb). */
   readonly exportsEnabled: (name: ExportName) => boolean;
@@ -120,6 +122,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...queryRoutes({ queries: p.liveQueries }),
     ...pushRoutes({ push: p.forcePush }),
     ...targetGroupRoutes({ groups: p.targetGroups }),
+    ...integrationRoutes({ integrations: p.integrations }),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,
@@ -135,6 +138,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       queries: p.liveQueries,
       push: p.forcePush,
       compliance: p.compliance,
+      integrations: p.integrations,
       version: p.version,
     }),
   );

@@ -18,7 +18,8 @@ import type { FleetIndex } from '../fleet/index.ts';
 import { createEventBus } from '../events/index.ts';
 import { createIdentityService } from '../identity/index.ts';
 import { createConnectionMetrics } from '../net/index.ts';
-import { createHttpMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createHttpMetrics, createIntegrationMetrics, createPublishMetrics } from '../metrics/index.ts';
+import { createIntegrations } from '../integrations/index.ts';
 import { createMetricsRuntime } from './metrics-runtime.ts';
 import { createFleetRuntime } from './fleet-runtime.ts';
 import { createRunsReader } from '../runs/index.ts';
@@ -139,6 +140,23 @@ export async function startServer(
     });
     checkVaultPresence(paths, store.db, vaultFileName);
     const vault = openVaultOrFail(paths, log);
+    const integrations = createIntegrations({
+      targets: config.integrations,
+      store,
+      bus,
+      vault,
+      log: log.child({ component: 'integrations' }),
+      serverHostname: config['server.hostname'],
+      metrics: (queueDepth) =>
+        createIntegrationMetrics(
+          metricsRegistry,
+          config.integrations.map((target) => target.name),
+          queueDepth,
+        ),
+    });
+    // Subscribed before the start-up publish, so its config.published reaches the sinks too.
+    integrations.start();
+    cleanups.push(() => void integrations.stop());
     const policy = createPolicyRuntime({
       store,
       fleet,
@@ -317,6 +335,7 @@ export async function startServer(
       compliance,
       oscalEnabled: () => view.current['exports.oscal'],
       activeVersion: () => policy.activeVersion(),
+      integrations,
       version: serverVersion,
       exportsEnabled: (name) => view.current[`exports.${name}`],
     });
@@ -386,6 +405,8 @@ export async function startServer(
       census.stop();
       await results.drain();
       compliance.close();
+      // Buffered events are queued and requests in flight finish (each bounded by its target's timeout).
+      await integrations.stop();
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();

@@ -18,3 +18,9 @@ export { registerServerGauges } from './server-gauges.ts';
 export type { ServerGaugeSources } from './server-gauges.ts';
 export { DistributionTally, SnapshotHistogram } from './snapshot-histogram.ts';
 export type { DistributionSnapshot } from './snapshot-histogram.ts';
+export {
+  createIntegrationMetrics,
+  integrationLatencyBucketsSeconds,
+  integrationOutcomes,
+} from './integration-metrics.ts';
+export type { IntegrationMetrics, IntegrationOutcome } from './integration-metrics.ts';
