@@ -22,7 +22,12 @@ describe('event patterns', () => {
 
   it('selects by pattern and severity floor', () => {
     const critical = selectedTypes(['*'], 'critical');
-    assert.deepEqual([...critical].sort(), ['audit.chain_broken', 'convergence.threshold', 'envoy.failed']);
+    assert.deepEqual([...critical].sort(), [
+      'audit.chain_broken',
+      'config.auto_rolled_back',
+      'convergence.threshold',
+      'envoy.failed',
+    ]);
     const envoyWarnings = selectedTypes(['envoy.*'], 'warning');
     assert.ok(envoyWarnings.has('envoy.stale'));
     assert.ok(!envoyWarnings.has('envoy.online'));
