@@ -8,9 +8,18 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 function findPromtool(): string | undefined {
+  return findOnPath('promtool');
+}
+
+/** The Prometheus server of the same package, or undefined where it is not installed. */
+export function findPrometheus(): string | undefined {
+  return findOnPath('prometheus');
+}
+
+function findOnPath(name: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     if (dir === '') continue;
-    const candidate = join(dir, 'promtool');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;

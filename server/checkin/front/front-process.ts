@@ -87,10 +87,13 @@ class Front {
 
   replies(items: Reply[]): void {
     for (const reply of items) {
+      if (reply.k === 'identity') {
+        this.#signatures.learn(reply.identity);
+        continue;
+      }
       if (reply.k === 'unary') {
         const callback = this.#unary.get(reply.id);
         this.#unary.delete(reply.id);
-        if (reply.identity !== undefined) this.#signatures.learn(reply.identity);
         if (callback === undefined) continue;
         if (reply.status !== undefined) callback(fromWireStatus(reply.status));
         else callback(null, Buffer.from(reply.ok ?? new Uint8Array()));

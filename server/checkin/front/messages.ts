@@ -55,7 +55,9 @@ export type ToFront =
   | { t: 'drain' };
 
 export type Reply =
-  | { k: 'unary'; id: number; ok?: Uint8Array; status?: WireStatus; identity?: WireIdentity }
+  | { k: 'unary'; id: number; ok?: Uint8Array; status?: WireStatus }
+  /** A key the server process verified an envoy's call with: every check-in process gets it. */
+  | { k: 'identity'; identity: WireIdentity }
   /** A message for the agent on stream `sid`. */
   | { k: 'write'; sid: number; bytes: Uint8Array }
   /** Ends stream `sid`: with its status, or normally (OK) without one. */

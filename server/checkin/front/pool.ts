@@ -75,6 +75,10 @@ export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts
     front.outbox = [];
     if (items.length > 0) post(front, { t: 'replies', items });
   };
+  const queue = (front: Front, reply: Reply): void => {
+    if (front.outbox.length === 0) setImmediate(() => flushReplies(front));
+    front.outbox.push(reply);
+  };
   const readyCount = (): number => fronts.filter((front) => front?.ready === true).length;
   const settleWaiters = (): void => {
     if (readyCount() < options.count) return;
@@ -115,10 +119,14 @@ export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts
       ready: false,
       open: 0,
       outbox: [],
-      relay: new FrontRelay(options.relay, (reply) => {
-        if (front.outbox.length === 0) setImmediate(() => flushReplies(front));
-        front.outbox.push(reply);
-      }),
+      relay: new FrontRelay(
+        options.relay,
+        (reply) => queue(front, reply),
+        (identity) => {
+          // Each process verifies the envoy's next calls itself, whichever one its connection lands on.
+          for (const other of fronts) if (other?.ready === true) queue(other, { k: 'identity', identity });
+        },
+      ),
     };
     fronts[slot] = front;
     child.on('message', (message: FromFront) => onMessage(front, message));

@@ -46,6 +46,8 @@ export class FrontRelay {
   constructor(
     private readonly deps: RelayDeps,
     private readonly send: (reply: Reply) => void,
+    /** Hands every check-in process a key this process has just verified a call with. */
+    private readonly announce: (identity: WireIdentity) => void,
   ) {}
 
   receive(items: readonly Call[]): void {
@@ -126,9 +128,8 @@ export class FrontRelay {
       // Answered, so verified: the check-in process may verify this envoy's next calls itself.
       const envoyId = request.envelope?.envoyId;
       const identity = envoyId === undefined ? undefined : this.deps.identity(envoyId);
-      const reply: Reply = { k: 'unary', id: call.id, ok: toBinary(output, value) };
-      if (identity !== undefined && identity.generation !== call.generation) reply.identity = identity;
-      this.send(reply);
+      if (identity !== undefined && identity.generation !== call.generation) this.announce(identity);
+      this.send({ k: 'unary', id: call.id, ok: toBinary(output, value) });
     });
   }
 }
