@@ -35,5 +35,7 @@ export default tseslint.config(
   },
   // Browser scripts served as they are: not part of the TypeScript project.
   { files: ['web/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // Process entries that run before any TypeScript loader: plain JavaScript.
+  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['eslint.config.js'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -207,9 +207,3 @@ process.on('message', (message: ToFront, handle: unknown) => {
       return;
   }
 });
-
-// The server process is gone: nothing can answer the calls held here.
-process.on('disconnect', () => {
-  if (front === undefined) process.exit(0);
-  else front.exit(0);
-});

@@ -54,10 +54,9 @@ interface Front {
   outbox: Reply[];
 }
 
-function frontModule(): { file: string; execArgv: string[] } {
-  const url = new URL('./front-process.ts', import.meta.url);
-  // Under tsx (bin/vigosrv, tests) the sources are TypeScript: the child registers tsx before loading.
-  return { file: fileURLToPath(url), execArgv: ['--import', import.meta.resolve('tsx/esm')] };
+/** The check-in process's entry: plain JavaScript that registers tsx itself (front-main.mjs). */
+function frontModule(): string {
+  return fileURLToPath(new URL('./front-main.mjs', import.meta.url));
 }
 
 export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts {
@@ -108,12 +107,13 @@ export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts
   };
 
   const spawn = (slot: number): void => {
-    const { file, execArgv } = frontModule();
-    const child = fork(file, [], {
-      execArgv,
+    const child = fork(frontModule(), [], {
+      execArgv: [],
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Not the server's own output pipes: whoever reads them sees them close when the server ends.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     const front: Front = {
       child,
       ready: false,
