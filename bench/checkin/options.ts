@@ -45,7 +45,7 @@ export interface BenchOptions {
   searchSteps: number;
   /** The first polls after boot stop after this long; undefined = every envoy polls. */
   firstPollSeconds: number | undefined;
-  /** checkin.workers for the server: 0 = one per core (the server's default), 1 = no check-in processes. */
+  /** checkin.workers for the server: 1 = no check-in processes (the server's default), 0 = one per core. */
   workers: number;
   /** Where the server writes a V8 CPU profile (.cpuprofile) when it stops; undefined = no profile. */
   serverCpuProfDir: string | undefined;
@@ -76,7 +76,7 @@ export const usage = `usage: npm run bench:checkin -- [options]
   --first-poll-seconds S       stop the first polls after boot after S seconds, for a machine too busy for
                                every envoy to poll once in good time (default: every envoy polls)
   --workers N                  checkin.workers for vigosrv: check-in processes terminating agent connections
-                               (default 0: one per core, the server's default; 1: the server process alone)
+                               (default 1, the server's default: the server process alone; 0: one per core)
   --server-cpu-prof DIR        write a V8 CPU profile of vigosrv into DIR when it stops
   --quick                      small smoke run (1,000 envoys, short phases)
   --help`;
@@ -172,7 +172,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
         ? undefined
         : positiveInteger('first-poll-seconds', values['first-poll-seconds'], 1),
     serverCpuProfDir: values['server-cpu-prof'],
-    workers: values.workers === '0' ? 0 : positiveInteger('workers', values.workers, 0),
+    workers: values.workers === '0' ? 0 : positiveInteger('workers', values.workers, 1),
     quick: values.quick,
   };
   if (options.mode !== 'per-envoy') checkShared(options);

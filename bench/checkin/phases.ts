@@ -30,7 +30,7 @@ export interface BootOptions {
   cpuProfDir?: string | undefined;
   /** Where the profiling wrapper is written (needed with `cpuProfDir`). */
   scratchDir: string;
-  /** checkin.workers for the server (0: one per core, the server's default). */
+  /** checkin.workers for the server (1, the default: none; 0: one per core). */
   workers: number;
 }
 

@@ -133,9 +133,9 @@ export const configRegistry = {
     reloadable: true,
   }),
   'checkin.workers': integerOption({
-    doc: 'Check-in processes that terminate agent connections (TLS, HTTP/2, signatures) while the server process answers every call; 0 means one per core, 1 means the server process does it all.',
+    doc: 'Check-in processes that terminate agent connections (TLS, HTTP/2, signatures) while the server process answers every call; 1 (the default) means the server process does it all, 0 means one per core.',
     env: 'VIGO_CHECKIN_WORKERS',
-    default: 0,
+    default: 1,
     min: 0,
     max: 64,
   }),

@@ -86,10 +86,14 @@ export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts
 
   const onMessage = (front: Front, message: FromFront): void => {
     switch (message.t) {
-      case 'ready':
+      case 'ready': {
         front.ready = true;
+        // Keys rotated while it was starting reach it now; its init carried the keys of its spawn.
+        const { current, previous } = options.ticketKeys;
+        post(front, { t: 'keys', keys: toWireKeys(current, previous) });
         settleWaiters();
         return;
+      }
       case 'calls':
         front.relay.receive(message.items);
         return;
