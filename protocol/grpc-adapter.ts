@@ -92,6 +92,28 @@ function deserializer(schema: DescMessage, maxMessageBytes: number | undefined):
   };
 }
 
+/**
+ * Decodes `bytes` as `schema` within `maxMessageBytes`, as the adapter's request deserializer does: the
+ * message, or why it is not one. For requests that reach a handler some other way than grpc-js (relayed
+ * from a check-in process).
+ */
+export function decodeRequest<S extends DescMessage>(
+  schema: S,
+  bytes: Uint8Array,
+  maxMessageBytes: number,
+): { ok: MessageShape<S> } | { reason: string } {
+  try {
+    return {
+      ok: deserializer(
+        schema,
+        maxMessageBytes,
+      )(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as MessageShape<S>,
+    };
+  } catch (err) {
+    return { reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /** Why a request stand-in could not be decoded, keyed by the empty message that stands in for it. */
 const undecodableRequests = new WeakMap<Message, string>();
 

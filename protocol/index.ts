@@ -36,6 +36,7 @@ export {
 export {
   addService,
   createServiceClient,
+  decodeRequest,
   grpcMessageSizeOptions,
   toGrpcService,
   undecodableReason,

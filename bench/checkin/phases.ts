@@ -11,7 +11,7 @@ import { startServer } from '../../test/helpers/server-process.ts';
 import type { LoadgenProcess } from './children.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { PhaseReport, Workload } from './loadgen-protocol.ts';
-import { availableParallelism } from 'node:os';
+import { checkinWorkers } from '../../server/lifecycle/agent-port.ts';
 import { machineBusyUs, processCpuUs, processRssBytes } from './proc-stats.ts';
 
 export interface BootFigures {
@@ -50,9 +50,7 @@ function profilingPath(scratchDir: string, cpuProfDir: string): string {
 }
 
 /** The check-in processes checkin.workers = `workers` runs on this machine (1: the server alone). */
-export function checkinProcesses(workers: number): number {
-  return workers === 0 ? availableParallelism() : workers;
-}
+export const checkinProcesses = checkinWorkers;
 
 export async function bootServer(options: BootOptions): Promise<{ server: ReadyServer; boot: BootFigures }> {
   const env: Record<string, string> = {

@@ -4,7 +4,7 @@
  * process terminated the connection. A request is decoded here again (the check-in process only looked
  * at its envelope) and refused as undecodable exactly as grpc-js's adapter would refuse it.
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import {
   CheckInRequestSchema,
@@ -13,6 +13,7 @@ import {
   ReportResultsResponseSchema,
   ResolveSecretsRequestSchema,
   ResolveSecretsResponseSchema,
+  decodeRequest,
 } from '../../../protocol/index.ts';
 import type { SignedEnvelope } from '../../../protocol/index.ts';
 import type { AgentService, UnaryReply } from '../agent-service.ts';
@@ -26,18 +27,6 @@ export interface RelayDeps {
   /** The envoy's current identity generation and key; undefined when unknown or its key is refused. */
   identity(envoyId: string): WireIdentity | undefined;
   readonly maxMessageBytes: number;
-}
-
-type Decoded<S extends DescMessage> = { ok: MessageShape<S> } | { reason: string };
-
-function decode<S extends DescMessage>(schema: S, bytes: Uint8Array, maxBytes: number): Decoded<S> {
-  if (bytes.length > maxBytes)
-    return { reason: `${schema.typeName} is ${bytes.length} bytes; the limit is ${maxBytes}` };
-  try {
-    return { ok: fromBinary(schema, bytes) };
-  } catch (err) {
-    return { reason: err instanceof Error ? err.message : String(err) };
-  }
 }
 
 export class FrontRelay {
@@ -113,7 +102,7 @@ export class FrontRelay {
       reply: UnaryReply<MessageShape<O>>,
     ) => void,
   ): void {
-    const decoded = decode(input, call.bytes, this.deps.maxMessageBytes);
+    const decoded = decodeRequest(input, call.bytes, this.deps.maxMessageBytes);
     if ('reason' in decoded) {
       const status = this.deps.service.refuseUndecodable(input.typeName, decoded.reason);
       this.send({ k: 'unary', id: call.id, status: toWireStatus(status) });

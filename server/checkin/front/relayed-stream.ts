@@ -3,9 +3,13 @@
  * agent's messages arrive as 'data' (decoded here), and writing, ending, or emitting 'error' with a status
  * travels back to the check-in process, which does the same to the agent's real call.
  */
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { toBinary } from '@bufbuild/protobuf';
 import { EventEmitter } from 'node:events';
-import { AgentStreamRequestSchema, AgentStreamResponseSchema } from '../../../protocol/index.ts';
+import {
+  AgentStreamRequestSchema,
+  AgentStreamResponseSchema,
+  decodeRequest,
+} from '../../../protocol/index.ts';
 import type { AgentStreamResponse } from '../../../protocol/index.ts';
 import type { AgentStreamCall } from '../agent-stream.ts';
 import type { Rejection } from '../rejection.ts';
@@ -52,17 +56,15 @@ export class RelayedStream extends EventEmitter implements AgentStreamCall {
   /** One message from the agent, and the generation that verified its signature in the check-in process. */
   deliver(bytes: Uint8Array, generation: number): void {
     if (this.destroyed) return;
-    let request;
-    try {
-      if (bytes.length > this.deps.maxMessageBytes) {
-        throw new Error(`the message is ${bytes.length} bytes; the limit is ${this.deps.maxMessageBytes}`);
-      }
-      request = fromBinary(AgentStreamRequestSchema, bytes);
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      this.emit('error', this.deps.service.refuseUndecodable(AgentStreamRequestSchema.typeName, reason));
+    const decoded = decodeRequest(AgentStreamRequestSchema, bytes, this.deps.maxMessageBytes);
+    if ('reason' in decoded) {
+      this.emit(
+        'error',
+        this.deps.service.refuseUndecodable(AgentStreamRequestSchema.typeName, decoded.reason),
+      );
       return;
     }
+    const request = decoded.ok;
     this.#peer = { fingerprint: this.#peer.fingerprint, verifiedGeneration: generation };
     this.emit('data', request);
   }
