@@ -2,7 +2,9 @@
  * vigo, the reference agent.
  *
  *   vigo enroll --server HOST:8443 --token T --ca FILE [--hostname H] [--state-dir DIR]
- *   vigo run --once [--dry-run]     one check-in and convergence, then exit
+ *   vigo run --once [--dry-run] [--format text|json]
+ *                                   one check-in and convergence, then exit; prints a line per resource
+ *                                   that changed or failed and a summary (run-report.ts)
  *   vigo daemon [--config FILE]     check in and converge every interval until SIGTERM; runs the tasks
  *                                   and live queries the server pushes (agent.yaml decides which tasks)
  *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
@@ -23,6 +25,14 @@ import { BundleCache } from './runtime/bundle-cache.ts';
 import { runDaemon } from './runtime/daemon.ts';
 import { EnrollError, enroll } from './runtime/enroll.ts';
 import { ResultsQueue } from './runtime/results-queue.ts';
+import {
+  renderBlocked,
+  renderRunJson,
+  renderRunText,
+  runFailed,
+  runOutputFormats,
+} from './runtime/run-report.ts';
+import type { RenderedRun, RunOutputFormat } from './runtime/run-report.ts';
 import { agentVersion } from './runtime/server-link.ts';
 import {
   NotEnrolledError,
@@ -40,13 +50,14 @@ const usage = `vigo ${agentVersion}: the Vigo reference agent
 
 Usage:
   vigo enroll --server HOST:PORT --token TOKEN --ca FILE [--hostname NAME]
-  vigo run --once [--dry-run]
+  vigo run --once [--dry-run] [--format text|json]
   vigo daemon [--dry-run] [--config FILE]
   vigo status [--json]
   vigo traits
   vigo version
 
-Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error,
+Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR),
+  --log-level debug|info|warn|error (JSON lines on stderr; default warn for run, info otherwise),
   --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
 Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied, 4 not enrolled, 5 unreachable
 `;
@@ -69,6 +80,7 @@ function parse(argv: string[]) {
         once: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
+        format: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -114,9 +126,22 @@ function runnerFor(paths: StatePaths, log: Logger, signal: AbortSignal) {
   return createAgentRunner({ paths, loaded: loadIdentity(paths), log, signal });
 }
 
+function runFormat(parsed: Parsed): RunOutputFormat {
+  const format = parsed.values.format ?? 'text';
+  if (!(runOutputFormats as readonly string[]).includes(format))
+    throw new UsageError(`--format must be ${runOutputFormats.join(' or ')}, got ${JSON.stringify(format)}`);
+  return format as RunOutputFormat;
+}
+
+function print(rendered: RenderedRun): void {
+  if (rendered.stdout !== '') process.stdout.write(rendered.stdout);
+  if (rendered.stderr !== '') process.stderr.write(rendered.stderr);
+}
+
 async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
   if (parsed.values.once !== true)
     throw new UsageError('vigo run needs --once (use "vigo daemon" to keep running)');
+  const format = runFormat(parsed);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGTERM', stop);
@@ -124,9 +149,13 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
   const runner = runnerFor(paths, log, controller.signal);
   try {
     const result = await runner.cycle(parsed.values['dry-run'] === true);
-    if (result.run === undefined) return exit.notApplied;
-    const failed = result.run.results.filter((r) => r.outcome === 'failed').length;
-    return failed > 0 ? exit.failed : exit.ok;
+    if (result.run === undefined) {
+      print(renderBlocked(result.blockedReason ?? 'no bundle to apply', format));
+      return exit.notApplied;
+    }
+    const source = result.reachable ? 'server' : 'cache';
+    print(format === 'json' ? renderRunJson(result.run, source) : renderRunText(result.run));
+    return runFailed(result.run) ? exit.failed : exit.ok;
   } finally {
     runner.close();
   }
@@ -235,7 +264,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return command === undefined && parsed.values.help !== true ? exit.usage : exit.ok;
   }
-  const level = parsed.values['log-level'] ?? 'info';
+  // A one-off run prints its own report; its log carries only what needs attention.
+  const level = parsed.values['log-level'] ?? (command === 'run' ? 'warn' : 'info');
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log = createLogger({ level, fields: { component: 'vigo' } });
   const paths = statePaths(parsed.values['state-dir'] ?? process.env['VIGO_STATE_DIR'] ?? defaultStateDir);
