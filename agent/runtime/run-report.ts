@@ -60,9 +60,11 @@ export function countOutcomes(results: readonly ResourceResult[]): RunCounts {
  * one line and a managed file cannot repaint the operator's terminal.
  */
 export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped
+  const control = /[\u0000-\u001f\u007f-\u009f]/g;
   return text
     .replace(/\r\n|[\r\n\t]/g, ' ')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .replace(control, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     .trim();
 }
 
