@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 // `vigo --help`, `vigo version` and `vigo status` start without the gRPC and X.509 libraries.
 import { createLogger, isLogLevel } from '../server/core/index.ts';
 import type { Logger } from '../server/core/index.ts';
-import { AgentConfigError, defaultAgentConfigFile, loadAgentConfig } from './config/index.ts';
 import type { AgentConfig } from './config/index.ts';
+import { defaultAgentConfigFile } from './config/defaults.ts';
 import {
   ServerAddressError,
   agentPortHint,
@@ -55,6 +55,8 @@ Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 n
 `;
 
 class UsageError extends Error {}
+/** An invalid agent config file (exit 2, like a usage error, but without the usage text). */
+class ConfigError extends Error {}
 
 function parse(argv: string[]) {
   try {
@@ -164,13 +166,19 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
 }
 
 /** The agent's config file: --config, else $VIGO_AGENT_CONFIG (both must exist), else the default path if present. */
-function agentConfig(parsed: Parsed): AgentConfig {
+async function agentConfig(parsed: Parsed): Promise<AgentConfig> {
+  const { AgentConfigError, loadAgentConfig } = await import('./config/index.ts');
   const named = parsed.values.config ?? process.env['VIGO_AGENT_CONFIG'];
-  return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+  try {
+    return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
-  const config = agentConfig(parsed);
+  const config = await agentConfig(parsed);
   const controller = new AbortController();
   const stop = (): void => {
     log.info('stopping');
@@ -258,7 +266,7 @@ if (isEntry || process.env['VIGO_AGENT_MAIN'] === '1') {
         process.stderr.write(`vigo: ${err.message}\n${usage}`);
         process.exit(exit.usage);
       }
-      if (err instanceof AgentConfigError) {
+      if (err instanceof ConfigError) {
         process.stderr.write(`vigo: ${err.message}\n`);
         process.exit(exit.usage);
       }
