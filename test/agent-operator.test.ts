@@ -1,9 +1,9 @@
 /**
  * What an operator sees from the real `vigo` against a real vigosrv: enrolling with an https URL,
- * the hint when pointed at the agent (gRPC) port, `vigo status` before the first run, a dry run of a
- * fresh tree that reports would-be changes (not failures), the per-resource lines and summary of a
- * real run, a quiet converged run, JSON output, and a failure on stderr with exit 1. No run prints
- * a Node deprecation or V8 flag warning.
+ * the hint when pointed at the agent (gRPC) port, `vigo status` before the first run, dry runs of a
+ * fresh tree and of the demo stacks that report would-be changes, not failures, the per-resource
+ * lines and summary of a real run, a quiet converged run, JSON output, and a failure on stderr with
+ * exit 1. No run prints a Node deprecation or V8 flag warning.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -202,5 +202,26 @@ describe('vigo as an operator sees it', () => {
     assert.match(run.stderr, /^! directory tree\/root: failed: .*not a directory/m);
     assert.match(run.stderr, /^! file tree\/conf: blocked: depends on tree\/root which failed/m);
     assert.match(run.stdout, /1 failed, 2 blocked/);
+  });
+
+  it('dry-runs the demo stacks without a false failure', async () => {
+    const published = await runVigocli(
+      [
+        '--server',
+        server.apiUrl,
+        '--data-dir',
+        serverDir.path,
+        'config',
+        'publish',
+        join(repoRoot, 'policies', 'demo'),
+      ],
+      cleanCliEnv(work.path),
+      work.path,
+    );
+    assert.equal(published.code, 0, published.stderr);
+    const dry = await vigo(['run', '--once', '--dry-run']);
+    assert.equal(dry.code, 0, `${dry.stdout}${dry.stderr}`);
+    assert.doesNotMatch(dry.stderr, /^! /m);
+    assert.match(dry.stdout, /^dry run of policy version \d+: \d+ resources, \d+ would change, 0 failed, /m);
   });
 });
