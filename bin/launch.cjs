@@ -51,10 +51,22 @@ function launch(name, source) {
   const build = freshBuild(name);
   if (build.file !== undefined) {
     if (trace) process.stderr.write(`${name}: running the build ${path.relative(root, build.file)}\n`);
-    import(pathToFileURL(build.file).href).catch((err) => fail(name, err));
+    import(pathToFileURL(build.file).href).catch((err) => {
+      // A chunk went missing between the check and the import (a build replacing dist/bin right then):
+      // nothing has run yet, since modules are linked before any of them is evaluated.
+      if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(buildDir)) {
+        runSources(name, source, trace, 'the build changed while starting');
+        return;
+      }
+      fail(name, err);
+    });
     return;
   }
-  if (trace) process.stderr.write(`${name}: running the sources: ${build.reason}\n`);
+  runSources(name, source, trace, build.reason);
+}
+
+function runSources(name, source, trace, reason) {
+  if (trace) process.stderr.write(`${name}: running the sources: ${reason}\n`);
   import('tsx/esm')
     .then(() => import(pathToFileURL(path.join(root, source)).href))
     .catch((err) => fail(name, err));

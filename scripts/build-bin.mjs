@@ -119,7 +119,13 @@ async function buildBin() {
   // The manifest is written last: a staging directory without one is never taken for a build.
   fs.writeFileSync(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
   fs.rmSync(outDir, { recursive: true, force: true });
-  fs.renameSync(staging, outDir);
+  try {
+    fs.renameSync(staging, outDir);
+  } catch (err) {
+    // Another build (npm install and npm test at once) put its own in place first: it is as good.
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
   return manifest;
 }
 
