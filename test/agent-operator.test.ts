@@ -3,14 +3,15 @@
  * the hint when pointed at the agent (gRPC) port, `vigo status` before the first run, dry runs of a
  * fresh tree and of the demo stacks that report would-be changes, not failures, the per-resource
  * lines and summary of a real run, a quiet converged run, JSON output, and a failure on stderr with
- * exit 1. No run prints a Node deprecation or V8 flag warning.
+ * exit 1. No command (the daemon included) prints a Node deprecation or V8 flag warning.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEnrollToken } from './helpers/agent-client.ts';
+import { waitFor } from './helpers/deadline.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
 import { freeLoopbackPort, makeTempDir, repoRoot, startServer } from './helpers/server-process.ts';
 import { cleanCliEnv, runVigocli } from './helpers/vigocli.ts';
@@ -223,5 +224,36 @@ describe('vigo as an operator sees it', () => {
     assert.equal(dry.code, 0, `${dry.stdout}${dry.stderr}`);
     assert.doesNotMatch(dry.stderr, /^! /m);
     assert.match(dry.stdout, /^dry run of policy version \d+: \d+ resources, \d+ would change, 0 failed, /m);
+  });
+
+  it('prints no Node warning from help, version, traits or a daemon cycle', async () => {
+    for (const args of [['--help'], ['version'], ['traits']]) {
+      const r = await vigo(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const statusFile = join(state, 'status.json');
+    const before = (JSON.parse(readFileSync(statusFile, 'utf8')) as { finishedAtMs: number }).finishedAtMs;
+    let output = '';
+    const daemon = spawn(vigoBin, ['daemon', '--dry-run', '--state-dir', state, '--log-level', 'warn'], {
+      env: cleanCliEnv(work.path),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    daemon.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    daemon.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => daemon.once('exit', resolve));
+    try {
+      await waitFor(
+        'a daemon cycle',
+        () => {
+          const status = JSON.parse(readFileSync(statusFile, 'utf8')) as { finishedAtMs: number };
+          return status.finishedAtMs > before ? true : undefined;
+        },
+        60_000,
+      );
+    } finally {
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    assert.doesNotMatch(output, nodeWarning);
   });
 });
