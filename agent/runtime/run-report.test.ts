@@ -107,6 +107,10 @@ describe('vigo run output', () => {
   });
 
   it('explains a run that applied nothing', () => {
+    const json = JSON.parse(renderBlocked('the cached bundle expired', 'json').stdout) as {
+      applied: boolean;
+    };
+    assert.equal(json.applied, false);
     golden(
       'blocked',
       renderBlocked('no policy bundle yet: the server has not been reached since enrollment', 'text'),

@@ -121,6 +121,7 @@ export function renderRunText(run: RunRecord): RenderedRun {
 export function renderRunJson(run: RunRecord, bundleSource: 'server' | 'cache'): RenderedRun {
   const counts = countOutcomes(run.results);
   const document = {
+    applied: true,
     runId: run.runId,
     policyVersion: run.policyVersion,
     dryRun: run.dryRun,
