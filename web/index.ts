@@ -3,7 +3,7 @@
  * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
  * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
  *
- * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
+ * Pages: /login /logout /setup, / (dashboard), /envoys (+ bulk actions), /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
  * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /integrations, /admin/enroll-tokens, /admin/users, /admin/tokens.
  */
@@ -35,6 +35,7 @@ import { configPages } from './pages/config.ts';
 import { dashboardPages } from './pages/dashboard.ts';
 import { envoyDetailPages } from './pages/envoy-detail.ts';
 import { envoyListPages } from './pages/envoys.ts';
+import { envoyBulkPages } from './pages/envoy-bulk.ts';
 import { queryPages } from './pages/queries.ts';
 import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
@@ -83,6 +84,7 @@ const recentActivityKept = 15;
 export function webRoutes(deps: WebDeps): AnyRoute[] {
   const assets = loadStaticAssets();
   const shell: Shell = { version: deps.version, assets };
+  const latestRuns = deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions);
   return [
     ...assets.routes(),
     ...sessionPages({ shell, identity: deps.identity }),
@@ -90,11 +92,18 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       shell,
       fleet: deps.fleet,
       publish: deps.publish,
-      latestRuns: deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions),
+      latestRuns,
       activity: followRecentActivity(deps.events, recentActivityKept),
       convergenceHistory: createFleetConvergenceHistory(deps.store.db),
     }),
-    ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
+    ...envoyListPages({
+      shell,
+      fleet: deps.fleet,
+      fleetAdmin: deps.fleetAdmin,
+      publish: deps.publish,
+      latestRuns,
+    }),
+    ...envoyBulkPages({ shell, fleetAdmin: deps.fleetAdmin, push: deps.push }),
     ...envoyDetailPages({
       shell,
       fleetAdmin: deps.fleetAdmin,

@@ -15,7 +15,7 @@ import { envoyReachability } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService } from '../../server/publish/index.ts';
 import type { ResourceOutcomeView, RunDetail, RunView, RunsReader } from '../../server/runs/index.ts';
-import { envoyState } from '../fleet-stats.ts';
+import { envoyHealth } from '../fleet-stats.ts';
 import { badge, isoTimeCell, shortHash, timeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
@@ -133,7 +133,7 @@ function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined):
   const behind = activeVersion !== undefined && e.policyVersion !== activeVersion;
   return html`<dl class="facts">
     <dt>State</dt>
-    <dd>${badge(envoyState(e))}</dd>
+    <dd data-health="${envoyHealth(e)}">${badge(envoyHealth(e))}</dd>
     <dt>Convergence</dt>
     <dd>
       ${badge(e.convergence.status)}
@@ -149,7 +149,7 @@ function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined):
     <dd>${timeCell(e.lastSeenAtMs, nowMs)}</dd>
     <dt>Enrolled</dt>
     <dd>${timeCell(e.enrolledAtMs, nowMs)}</dd>
-    <dt>Config version at last check-in</dt>
+    <dt>Config version served</dt>
     <dd>${e.policyVersion}${behind ? html` <span class="muted">(active is ${activeVersion})</span>` : ''}</dd>
     <dt>Agent version</dt>
     <dd>${e.agentVersion === '' ? '—' : e.agentVersion}</dd>
