@@ -11,6 +11,7 @@ import {
   createConvergenceHistoryReader,
   createFleetConvergenceHistory,
 } from '../server/convergence/index.ts';
+import type { CheckinRate } from '../server/checkin/index.ts';
 import type { ComplianceService } from '../server/compliance/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
@@ -51,6 +52,8 @@ export interface WebDeps {
   readonly runs: RunsReader;
   /** Each envoy's latest run, shared with whatever else follows it (the metrics' convergence); one is made without it. */
   readonly latestRuns?: LatestRunsReader;
+  /** Check-ins per minute over the last hour (the dashboard's chart). */
+  readonly checkinRate: CheckinRate;
   readonly publish: PublishService;
   /** Audit log and chain check, and the dashboard's latest-run-per-envoy query. */
   readonly store: Store;
@@ -93,6 +96,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       fleet: deps.fleet,
       publish: deps.publish,
       latestRuns,
+      checkinRate: deps.checkinRate,
       activity: followRecentActivity(deps.events, recentActivityKept),
       convergenceHistory: createFleetConvergenceHistory(deps.store.db),
     }),

@@ -322,6 +322,7 @@ export async function startServer(
       fleetAdmin,
       runs,
       latestRuns,
+      checkinRate: checkinMetrics.checkinsPerMinute,
       publish,
       liveQueries,
       forcePush,
