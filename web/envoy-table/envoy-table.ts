@@ -62,6 +62,14 @@ function lastRunCell(e: EnvoyEntry, run: LatestRun | undefined): Html {
 
 const dash = html`<span class="muted">—</span>`;
 
+/**
+ * A wide block (a table) that scrolls inside its own box on a narrow screen, so the page itself never
+ * scrolls sideways.
+ */
+export function scrollBox(content: Html): Html {
+  return html`<div class="table-scroll" style="overflow-x: auto; max-width: 100%">${content}</div>`;
+}
+
 export interface EnvoyTableOptions {
   readonly nowMs: number;
   readonly activeVersion: number | undefined;
@@ -160,8 +168,8 @@ export function envoyTable(
     }
     return facts;
   };
-  return html`<div class="table-scroll" style="overflow-x: auto; max-width: 100%">
-    <table class="envoys">
+  return scrollBox(
+    html`<table class="envoys">
       <caption class="visually-hidden">
         Envoys
       </caption>
@@ -180,6 +188,6 @@ export function envoyTable(
           }),
         )}
       </tbody>
-    </table>
-  </div>`;
+    </table>`,
+  );
 }

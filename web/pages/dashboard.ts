@@ -29,6 +29,7 @@ import type { Shell } from '../layout.ts';
 import { renderPage } from '../layout.ts';
 import { htmlResponse, requireViewer } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { scrollBox } from '../envoy-table/index.ts';
 
 export interface DashboardDeps {
   readonly shell: Shell;
@@ -133,7 +134,7 @@ function charts(deps: DashboardDeps, nowMs: number): Html {
     hx-trigger="every 60s"
     hx-swap="outerHTML"
   >
-    <section aria-labelledby="status-donut-title">
+    <section aria-labelledby="status-donut-title" style="min-width: 0">
       <h2 id="status-donut-title">Envoys by state</h2>
       ${donutChart({
         name: 'envoy-states',
@@ -147,7 +148,7 @@ function charts(deps: DashboardDeps, nowMs: number): Html {
         })),
       })}
     </section>
-    <section aria-labelledby="checkin-rate-title">
+    <section aria-labelledby="checkin-rate-title" style="min-width: 0">
       <h2 id="checkin-rate-title">Check-ins per minute, last hour</h2>
       ${stackedBarChart({
         name: 'checkins-per-minute',
@@ -166,32 +167,34 @@ function charts(deps: DashboardDeps, nowMs: number): Html {
 
 function publishes(rows: readonly VersionRow[], nowMs: number): Html {
   if (rows.length === 0) return html`<p class="muted">Nothing has been published yet.</p>`;
-  return html`<table>
-    <caption class="visually-hidden">
-      Recent publishes
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Version</th>
-        <th scope="col">Status</th>
-        <th scope="col">By</th>
-        <th scope="col">When</th>
-        <th scope="col">Message</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (v) =>
-          html`<tr>
-            <td><a href="/config/versions/${v.version}">${v.version}</a></td>
-            <td>${badge(v.status)}</td>
-            <td>${v.createdBy}</td>
-            <td>${timeCell(v.createdAtMs, nowMs)}</td>
-            <td>${v.message ?? ''}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return scrollBox(
+    html`<table>
+      <caption class="visually-hidden">
+        Recent publishes
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Version</th>
+          <th scope="col">Status</th>
+          <th scope="col">By</th>
+          <th scope="col">When</th>
+          <th scope="col">Message</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          (v) =>
+            html`<tr>
+              <td><a href="/config/versions/${v.version}">${v.version}</a></td>
+              <td>${badge(v.status)}</td>
+              <td>${v.createdBy}</td>
+              <td>${timeCell(v.createdAtMs, nowMs)}</td>
+              <td>${v.message ?? ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`,
+  );
 }
 
 function eventSummary(event: VigoEvent): string {
@@ -251,12 +254,12 @@ export function dashboardPages(deps: DashboardDeps): AnyRoute[] {
             </p>
           </section>
           <div class="columns">
-            <section aria-labelledby="publishes-title">
+            <section aria-labelledby="publishes-title" style="min-width: 0">
               <h2 id="publishes-title">Recent publishes</h2>
               ${publishes(deps.publish.history(5), nowMs)}
               <p><a href="/config">All versions</a></p>
             </section>
-            <section aria-labelledby="activity-title">
+            <section aria-labelledby="activity-title" style="min-width: 0">
               <h2 id="activity-title">Recent activity</h2>
               ${activityList(deps.activity.list(), nowMs)}
             </section>
