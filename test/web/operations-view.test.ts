@@ -152,9 +152,11 @@ describe('the operations view in the browser', { skip }, () => {
     assert.ok(box !== null && box.width >= 100, `donut laid out at ${JSON.stringify(box)}`);
 
     const bars = page.locator('[data-chart="checkins-per-minute"] svg[role="img"]');
-    const totals = await bars
-      .locator('[data-total]')
-      .evaluateAll((groups) => groups.map((g) => Number(g.getAttribute('data-total'))));
+    const totalTexts: string[] = [];
+    const groups = bars.locator('[data-total]');
+    for (let i = 0; i < (await groups.count()); i++)
+      totalTexts.push((await groups.nth(i).getAttribute('data-total')) ?? '');
+    const totals = totalTexts.map(Number);
     assert.equal(totals.length, 60, 'one bar per minute of the last hour');
     assert.ok(totals.reduce((n, t) => n + t, 0) >= 3, `the three check-ins are counted: ${totals.join(',')}`);
     await screenshot(page, 'dashboard-operations');
