@@ -173,6 +173,11 @@ describe('the operations view in the browser', { skip }, () => {
     const response = await page.goto(`${server.apiUrl}/envoys?hostname=ops-db-*`);
     assert.equal(response?.status(), 200);
     assert.deepEqual(await hostnamesShown(), ['ops-db-1', 'ops-db-2']);
+    assert.equal(await page.getByLabel('Hostname').inputValue(), 'ops-db-*', 'the link fills the search box');
+    await page.getByLabel('Status').selectOption('failing');
+    await waitFor('the failing filter on top of the glob', async () =>
+      (await hostnamesShown()).join() === 'ops-db-1' ? true : undefined,
+    );
 
     await page.goto(`${server.apiUrl}/envoys`);
     await page.getByLabel('Hostname').fill('ops-web');

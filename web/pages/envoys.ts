@@ -224,6 +224,14 @@ function textField(name: string, label: string, value: string | undefined, place
   </div>`;
 }
 
+/**
+ * What the search box shows: `q`, or the API's hostname parameters of a link (/envoys?hostname=db-*),
+ * which the box then carries on as `q` with the same meaning (a glob, or a prefix).
+ */
+function searchBoxText(search: EnvoySearch): string {
+  return search.q ?? search.hostname ?? search.hostname_prefix ?? '';
+}
+
 function searchForm(search: EnvoySearch, order: EnvoyOrder): Html {
   const sorted = order.sort !== defaultOrder.sort || order.dir !== defaultOrder.dir;
   return html`<form
@@ -244,7 +252,7 @@ function searchForm(search: EnvoySearch, order: EnvoyOrder): Html {
         id="q"
         name="q"
         type="search"
-        value="${search.q ?? ''}"
+        value="${searchBoxText(search)}"
         placeholder="web- or web-*.eu"
         aria-describedby="q-help"
         autocomplete="off"
@@ -256,12 +264,6 @@ function searchForm(search: EnvoySearch, order: EnvoyOrder): Html {
     ${choiceField('drift', 'Drift', driftLevels, search.drift)}
     ${choiceField('reachability', 'Reachability', reachabilities, search.reachability)}
     ${textField('trait', 'Traits', search.trait, 'os.family=debian,memory.total_mb>=4096')}
-    ${search.hostname === undefined ? '' : html`<input type="hidden" name="hostname" value="${search.hostname}" />`}
-    ${
-      search.hostname_prefix === undefined
-        ? ''
-        : html`<input type="hidden" name="hostname_prefix" value="${search.hostname_prefix}" />`
-    }
     ${
       sorted
         ? html`<input type="hidden" name="sort" value="${order.sort}" />
