@@ -85,7 +85,6 @@ async function readSelection(c: WebContext): Promise<Selection> {
 }
 
 function confirmPage(
-  deps: EnvoyBulkDeps,
   viewer: Viewer,
   action: BulkAction,
   entries: readonly EnvoyEntry[],
@@ -161,7 +160,7 @@ function bulkRoute(deps: EnvoyBulkDeps, action: BulkAction): AnyRoute {
       // Every id is looked up before anything changes: an unknown one refuses the whole request.
       const entries = selection.ids.map((id) => deps.fleetAdmin.get(id));
       if (!selection.confirmed) {
-        const body = confirmPage(deps, viewer, action, entries, selection);
+        const body = confirmPage(viewer, action, entries, selection);
         return htmlResponse(
           c,
           renderPage(deps.shell, { title: wording[action].title, viewer, nav: 'envoys', body }),
