@@ -331,6 +331,7 @@ export async function startServer(
       fleetAdmin,
       runs,
       latestRuns,
+      checkinRate: checkinMetrics.checkinsPerMinute,
       publish,
       liveQueries,
       forcePush,
