@@ -105,6 +105,9 @@ export const errorCatalog = {
   'target_group.invalid': 'invalid',
   'target_group.not_found': 'not_found',
   'target_group.limit': 'exhausted',
+  // database maintenance
+  'db.prune_invalid': 'invalid',
+  'db.maintenance_failed': 'unavailable',
   // tasks
   'task.invalid': 'invalid',
   'task.blocked': 'forbidden',

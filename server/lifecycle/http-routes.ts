@@ -24,6 +24,7 @@ import { identityRoutes } from '../http/routes/identity.ts';
 import { integrationRoutes } from '../http/routes/integrations.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
+import { databaseRoutes } from '../http/routes/database.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
@@ -54,6 +55,7 @@ export interface RouteParts {
   readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
   readonly targetGroups: Dep<typeof targetGroupRoutes, 'groups'>;
+  readonly database: Dep<typeof databaseRoutes, 'maintenance'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -123,6 +125,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...queryRoutes({ queries: p.liveQueries }),
     ...pushRoutes({ push: p.forcePush }),
     ...targetGroupRoutes({ groups: p.targetGroups }),
+    ...databaseRoutes({ store: p.store, maintenance: p.database }),
     ...integrationRoutes({ integrations: p.integrations }),
     ...webRoutes({
       identity: p.identity,

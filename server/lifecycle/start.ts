@@ -332,6 +332,7 @@ export async function startServer(
       runs,
       latestRuns,
       checkinRate: checkinMetrics.checkinsPerMinute,
+      database: historyPruner,
       publish,
       liveQueries,
       forcePush,

@@ -15,3 +15,5 @@ export { cutoffsFor, pruneFamilies, pruneHistory } from './prune.ts';
 export type { PruneCutoffs, PruneFamily, PruneReport } from './prune.ts';
 export { startPruner } from './pruner.ts';
 export type { Pruner, PrunerOptions, RetentionMs } from './pruner.ts';
+export { maintenanceOps } from './maintenance.ts';
+export type { DatabaseStats, IntegrityReport, MaintenanceOp, MaintenanceResult } from './maintenance.ts';

@@ -1,10 +1,12 @@
 /**
- * The pruner's thread: its own connection to the database, one pass per request from the serving thread,
- * yielding to its event loop between transactions so a stop request is heard.
+ * The pruner's thread: its own connection to the database, one pass or maintenance operation per request
+ * from the serving thread, in order, yielding to its event loop between pruning transactions so a stop
+ * request is heard.
  */
 import Database from 'better-sqlite3';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { runMaintenance } from './maintenance.ts';
 import { pruneHistory } from './prune.ts';
 import type { PrunerData, PrunerReply, PrunerRequest } from './pruner.ts';
 
@@ -29,11 +31,17 @@ port.on('message', (request: PrunerRequest) => {
   queue = queue.then(async () => {
     let reply: PrunerReply;
     try {
-      const report = await pruneHistory(db, request.cutoffs, {
-        shouldStop: () => stopping,
-        between: () => yieldToLoop(),
-      });
-      reply = { kind: 'pruned', id: request.id, report };
+      reply =
+        request.kind === 'maintain'
+          ? { kind: 'maintained', id: request.id, result: runMaintenance(db, request.op) }
+          : {
+              kind: 'pruned',
+              id: request.id,
+              report: await pruneHistory(db, request.cutoffs, {
+                shouldStop: () => stopping,
+                between: () => yieldToLoop(),
+              }),
+            };
     } catch (err) {
       reply = { kind: 'failed', id: request.id, message: err instanceof Error ? err.message : String(err) };
     }

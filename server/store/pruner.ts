@@ -8,15 +8,21 @@ import { startModuleWorker } from '../core/index.ts';
 import type { Store } from './open-store.ts';
 import { cutoffsFor, pruneFamilies } from './prune.ts';
 import type { PruneCutoffs, PruneFamily, PruneReport } from './prune.ts';
+import type { MaintenanceOp, MaintenanceResult } from './maintenance.ts';
 
 export interface PrunerData {
   readonly file: string;
   readonly busyTimeoutMs: number;
 }
 
-export type PrunerRequest = { kind: 'prune'; id: number; cutoffs: PruneCutoffs } | { kind: 'stop' };
+export type PrunerRequest =
+  | { kind: 'prune'; id: number; cutoffs: PruneCutoffs }
+  | { kind: 'maintain'; id: number; op: MaintenanceOp }
+  | { kind: 'stop' };
 export type PrunerReply =
-  { kind: 'pruned'; id: number; report: PruneReport } | { kind: 'failed'; id: number; message: string };
+  | { kind: 'pruned'; id: number; report: PruneReport }
+  | { kind: 'maintained'; id: number; result: MaintenanceResult }
+  | { kind: 'failed'; id: number; message: string };
 
 export type RetentionMs = Record<PruneFamily, number>;
 
@@ -37,6 +43,8 @@ export interface PrunerOptions {
 export interface Pruner {
   /** Prunes now with the configured retention, or with `cutoffs` when given; passes never overlap. */
   prune(cutoffs?: PruneCutoffs): Promise<PruneReport>;
+  /** Runs a maintenance operation on the thread, after any pass or operation before it. */
+  maintain(op: MaintenanceOp): Promise<MaintenanceResult>;
   /** Stops the schedule, ends a pass in progress at its next transaction, and ends the thread. */
   stop(): Promise<void>;
 }
@@ -47,7 +55,10 @@ export function startPruner(store: Store, options: PrunerOptions): Pruner {
   const data: PrunerData = { file: store.db.name, busyTimeoutMs: options.busyTimeoutMs };
   const worker = startModuleWorker(new URL('./pruner-worker.ts', import.meta.url), { workerData: data });
   worker.unref();
-  const waiting = new Map<number, { resolve: (r: PruneReport) => void; reject: (e: Error) => void }>();
+  const waiting = new Map<
+    number,
+    { resolve: (reply: Exclude<PrunerReply, { kind: 'failed' }>) => void; reject: (e: Error) => void }
+  >();
   let nextId = 1;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -60,7 +71,7 @@ export function startPruner(store: Store, options: PrunerOptions): Pruner {
     const pending = waiting.get(reply.id);
     waiting.delete(reply.id);
     if (reply.kind === 'failed') pending?.reject(new Error(reply.message));
-    else pending?.resolve(reply.report);
+    else pending?.resolve(reply);
   });
   worker.on('error', (err: Error) => {
     log.error('pruner thread failed; history is not pruned until restart', { error: err.message });
@@ -73,21 +84,29 @@ export function startPruner(store: Store, options: PrunerOptions): Pruner {
     }),
   );
 
-  const prune = (cutoffs?: PruneCutoffs): Promise<PruneReport> => {
+  const ask = (
+    request: Extract<PrunerRequest, { id: number }>,
+  ): Promise<Exclude<PrunerReply, { kind: 'failed' }>> => {
     if (stopped) return Promise.reject(new Error('the pruner is stopped'));
-    const id = nextId++;
-    const request: PrunerRequest = {
-      kind: 'prune',
-      id,
-      cutoffs: cutoffs ?? cutoffsFor(options.retention(), now()),
-    };
-    return new Promise<PruneReport>((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
+    return new Promise((resolve, reject) => {
+      waiting.set(request.id, { resolve, reject });
       worker.postMessage(request);
-    }).then((report) => {
-      options.onPass?.(report);
-      return report;
     });
+  };
+  const prune = async (cutoffs?: PruneCutoffs): Promise<PruneReport> => {
+    const reply = await ask({
+      kind: 'prune',
+      id: nextId++,
+      cutoffs: cutoffs ?? cutoffsFor(options.retention(), now()),
+    });
+    if (reply.kind !== 'pruned') throw new Error(`the pruner answered ${reply.kind}`);
+    options.onPass?.(reply.report);
+    return reply.report;
+  };
+  const maintain = async (op: MaintenanceOp): Promise<MaintenanceResult> => {
+    const reply = await ask({ kind: 'maintain', id: nextId++, op });
+    if (reply.kind !== 'maintained') throw new Error(`the pruner answered ${reply.kind}`);
+    return reply.result;
   };
 
   const schedule = (afterMs: number): void => {
@@ -120,6 +139,7 @@ export function startPruner(store: Store, options: PrunerOptions): Pruner {
 
   return {
     prune,
+    maintain,
     stop: () => {
       if (!stopped) {
         stopped = true;
