@@ -170,6 +170,17 @@ describe('contexts file', () => {
       settings({ server: 'https://x', context: 'nosuch' }).withoutContexts().server().url.host,
       'x',
     );
+
+    // The local-admin token on this host never goes to a server that a context names.
+    writeContexts(file, withContext(saved, 'bare', { server: 'https://remote:8443/', caPem }, true));
+    writeFileSync(join(dir, 'local-admin.token'), 'vgla_local\n', { mode: 0o600 });
+    const bare = refusal(() => settings({}).credential());
+    assert.deepEqual(
+      [bare.code, /no credential for context bare/.test(bare.message)],
+      ['cli.credentials', true],
+    );
+    const local = settings({ server: 'https://localhost:8443' }).credential();
+    assert.deepEqual([local.source, local.token], ['local-admin-file', 'vgla_local']);
   });
 });
 

@@ -28,7 +28,7 @@ import { traitCommands } from './commands/traits.ts';
 import { webuserCommands } from './commands/webusers.ts';
 import { contextCommands } from './commands/context.ts';
 import { metaCommands } from './commands/meta.ts';
-import { CliError, cliExitCodeDocs, cliExitCodes } from './errors.ts';
+import { CliError, cliExitCodeDocs, cliExitCodes, usageError } from './errors.ts';
 import type { CliExitCode } from './errors.ts';
 import type { DataFormat } from './output.ts';
 import { chooseOutputFormat, outputFormats, renderData, versionInfo } from './output.ts';
@@ -160,7 +160,8 @@ async function dispatch(
     dataFormat: format.value,
   };
   const wantsHelp = flags.some((f) => f.name === 'help');
-  if (flags.some((f) => f.name === 'version') && words.length === 0 && !wantsHelp) {
+  if (flags.some((f) => f.name === 'version') && !wantsHelp) {
+    if (words.length > 0) throw usageError('--version goes alone: vigocli --version [-o json|yaml]');
     const version = versionInfo();
     if (format.value !== undefined) io.out(renderData(format.value, version));
     else io.out(`vigocli ${version.vigocli} (Node.js ${version.node})\n`);

@@ -294,6 +294,14 @@ export function resolveSettings(
     const fromUserFile = readTokenFile(legacyTokenFile, false, notes);
     if (fromUserFile !== undefined)
       return { token: fromUserFile, source: 'user-file', file: legacyTokenFile };
+    // The local-admin token belongs to this host's server; a server a saved context names (often
+    // another host) never gets it.
+    if (resolveServer().source === 'context') {
+      throw credentialError(
+        `no credential for context ${context?.name ?? selected()?.name ?? ''}: run "vigocli auth login" ` +
+          `(or "vigocli auth set-token"), pass --token, or set VIGO_TOKEN`,
+      );
+    }
     const localAdminFile = serverPaths(options, environment).localAdminTokenFile;
     const fromLocalAdmin = readTokenFile(localAdminFile, true, notes);
     if (fromLocalAdmin !== undefined)
