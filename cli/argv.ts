@@ -28,7 +28,11 @@ export interface SplitArgv {
   readonly flags: readonly ParsedFlag[];
 }
 
-const shortAliases: Readonly<Record<string, string>> = { '-h': 'help', '-f': 'follow' };
+const shortAliases: Readonly<Record<string, string>> = {
+  '-h': 'help',
+  '-f': 'follow',
+  '-o': 'output-format',
+};
 
 export function splitArgv(argv: readonly string[], known: ReadonlyMap<string, FlagSpec>): SplitArgv {
   const words: string[] = [];
@@ -44,10 +48,13 @@ export function splitArgv(argv: readonly string[], known: ReadonlyMap<string, Fl
       words.push(arg);
       continue;
     }
-    if (aliased === undefined && !arg.startsWith('--')) {
+    // `-ojson` and `-o=json` work as well as `-o json`, as kubectl users type them.
+    const attached =
+      aliased === undefined && /^-o[^-]/.test(arg) ? arg.slice(2).replace(/^=/, '') : undefined;
+    if (aliased === undefined && attached === undefined && !arg.startsWith('--')) {
       throw usageError(`unknown flag ${arg}: vigocli flags are spelled --name (see vigocli --help)`);
     }
-    const body = aliased ?? arg.slice(2);
+    const body = aliased ?? (attached === undefined ? arg.slice(2) : `output-format=${attached}`);
     const eq = body.indexOf('=');
     const name = eq < 0 ? body : body.slice(0, eq);
     const spec = known.get(name);

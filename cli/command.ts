@@ -8,7 +8,8 @@ import type { FlagSpec, ParsedFlag } from './argv.ts';
 import { closest } from './argv.ts';
 import type { CliError } from './errors.ts';
 import { usageError } from './errors.ts';
-import type { ResolvedCredential } from './settings.ts';
+import type { DataFormat, OutputFormat } from './output.ts';
+import type { ResolvedCredential, Settings } from './settings.ts';
 
 export interface ArgSpec {
   /** Takes one or more words (at most one argument of a command may); name it NAME... */
@@ -22,23 +23,35 @@ export interface ArgSpec {
 export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
+  /** The script format data is printed in (`-o json|yaml`); unset means JSON. */
+  readonly dataFormat?: DataFormat;
 }
 
 export interface CommandContext {
   readonly io: CommandIo;
+  /** `-o table|json|yaml` (`--json` is `-o json`). */
+  readonly output: OutputFormat;
+  /** A script format was asked for (`-o json` or `-o yaml`): print data, no prose or progress. */
   readonly json: boolean;
+  /** Prints `data` in the script format asked for, or calls `human` to print the table form. */
+  print(data: unknown, human: () => void): void;
   readonly client: ApiClient;
   readonly credentials: CredentialAccess;
 }
 
-/** vigocli's own credential handling, for the `auth` commands that save, check and show tokens. */
+/** vigocli's own settings, for the `auth` and `context` commands that save, check and show them. */
 export interface CredentialAccess {
-  /** ~/.config/vigo/token, or $XDG_CONFIG_HOME/vigo/token: where `auth login` and `auth set-token` write. */
+  /** The single token file older versions wrote ($XDG_CONFIG_HOME/vigo/token); read after contexts. */
   readonly userTokenFile: string;
+  /** Where the server, CA and token of this invocation come from. */
+  readonly settings: Settings;
   /** The token requests present and where it was found; throws the same error a request would. */
   resolve(): ResolvedCredential;
-  /** A client for the same server that presents `token`, or no credential at all when undefined. */
-  clientWith(token: string | undefined): ApiClient;
+  /**
+   * A client for the same server (or the one `settings` name) that presents `token`, or no credential
+   * at all when undefined.
+   */
+  clientWith(token: string | undefined, settings?: Settings): ApiClient;
 }
 
 export interface CommandInput {

@@ -15,6 +15,15 @@ export const cliExitCodes = {
   auth: 4,
 } as const;
 
+/** What each exit code means, for `vigocli help exit-codes` and the help footer. */
+export const cliExitCodeDocs: Readonly<Record<keyof typeof cliExitCodes, string>> = {
+  ok: 'success (also when a reader such as `head` closes the output early)',
+  error: 'the server refused the request (its code, message and request id are printed), or another failure',
+  usage: 'usage error: unknown command or flag, missing or malformed value, unknown context',
+  unreachable: 'cannot reach the server, or TLS failed (wrong CA, wrong name)',
+  auth: 'authentication failed: no credential, a refused token or contexts file, or the server answered 401/403',
+};
+
 export type CliExitCode = (typeof cliExitCodes)[keyof typeof cliExitCodes];
 
 export class CliError extends Error {

@@ -1,4 +1,4 @@
-/** Human output: aligned tables and short relative times. Scripts use --json instead. */
+/** Human output: aligned tables and short relative times. Scripts use -o json or -o yaml instead. */
 
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -37,16 +37,32 @@ export function shortIso(iso: string): string {
 
 /** Longest value `flattenForDisplay` prints inline; longer arrays and objects are summarised. */
 const maxInlineValueLength = 80;
+/** A nested object with more keys than this (a package or mount list) is one summary row. */
+const maxExpandedKeys = 24;
+/** Key names a summary row lists before "…". */
+const summaryKeyNames = 5;
+
+/** The summary rows `flattenForDisplay` writes start like this, so a caller can say that -o json has more. */
+export function isSummarised(value: string): boolean {
+  return /^\[\d+ items\]$|^\{\d+ keys: /.test(value) || value.endsWith('…');
+}
 
 /**
  * A nested object as [dotted.path, value] rows for a two-column table: scalars as they are, short
- * arrays inline as JSON, long ones as "[N items]" (the --json output has them whole).
+ * arrays inline as JSON, long ones as "[N items]", a nested object with many keys as one "{N keys: a, b,
+ * …}" row (the -o json output has them whole).
  */
 export function flattenForDisplay(value: Readonly<Record<string, unknown>>, prefix = ''): string[][] {
   const rows: string[][] = [];
   for (const [key, child] of Object.entries(value)) {
     const path = `${prefix}${key}`;
     if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
+      const keys = Object.keys(child);
+      if (keys.length > maxExpandedKeys) {
+        const names = keys.slice(0, summaryKeyNames).join(', ');
+        rows.push([path, `{${keys.length} keys: ${names}, …}`]);
+        continue;
+      }
       rows.push(...flattenForDisplay(child as Record<string, unknown>, `${path}.`));
       continue;
     }

@@ -5,7 +5,8 @@
 import type { FlagSpec, ParsedFlag } from './argv.ts';
 import { splitArgv } from './argv.ts';
 import { createApiClient } from './api-client.ts';
-import type { CommandIo, CommandSpec, CredentialAccess } from './command.ts';
+import type { ApiClient } from './api-client.ts';
+import type { CommandContext, CommandIo, CommandSpec, CredentialAccess } from './command.ts';
 import { commandHelp, commandInput, groupHelp, resolveCommand, unknownCommand } from './command.ts';
 import { auditCommands } from './commands/audit.ts';
 import { authCommands } from './commands/auth.ts';
@@ -25,20 +26,18 @@ import { workflowCommands } from './commands/workflow.ts';
 import { tokenCommands } from './commands/tokens.ts';
 import { traitCommands } from './commands/traits.ts';
 import { webuserCommands } from './commands/webusers.ts';
-import { CliError, cliExitCodes } from './errors.ts';
+import { contextCommands } from './commands/context.ts';
+import { metaCommands } from './commands/meta.ts';
+import { CliError, cliExitCodeDocs, cliExitCodes, usageError } from './errors.ts';
 import type { CliExitCode } from './errors.ts';
-import type { Environment, GlobalOptions } from './settings.ts';
-import {
-  defaultServerUrl,
-  readCaFile,
-  resolveCredential,
-  resolveToken,
-  serverUrl,
-  userTokenFile,
-} from './settings.ts';
+import type { DataFormat } from './output.ts';
+import { chooseOutputFormat, outputFormats, renderData, versionInfo } from './output.ts';
+import type { Environment, GlobalOptions, Settings } from './settings.ts';
+import { defaultServerUrl, resolveSettings } from './settings.ts';
 
 export const commands: readonly CommandSpec[] = [
   ...authCommands,
+  ...contextCommands,
   ...webuserCommands,
   ...tokenCommands,
   ...enrollTokenCommands,
@@ -56,11 +55,25 @@ export const commands: readonly CommandSpec[] = [
   ...auditCommands,
   ...eventCommands,
   ...exportCommands,
+  ...metaCommands(() => ({ commands, globalFlags, exitCodeFooter })),
 ];
 
 export const globalFlags: readonly FlagSpec[] = [
-  { name: 'server', value: 'URL', doc: `vigosrv's API (default ${defaultServerUrl})` },
-  { name: 'ca', value: 'FILE', doc: 'CA certificate to trust (default <data-dir>/tls/ca.crt)' },
+  {
+    name: 'server',
+    value: 'URL',
+    doc: `vigosrv's API (else $VIGO_SERVER, the context's, ${defaultServerUrl})`,
+  },
+  {
+    name: 'ca',
+    value: 'FILE',
+    doc: "CA certificate to trust (else $VIGO_CA, the context's copy, <data-dir>/tls/ca.crt)",
+  },
+  {
+    name: 'context',
+    value: 'NAME',
+    doc: 'use this saved context (else $VIGO_CONTEXT, the current one; see "vigocli help contexts")',
+  },
   {
     name: 'data-dir',
     value: 'DIR',
@@ -70,15 +83,22 @@ export const globalFlags: readonly FlagSpec[] = [
   {
     name: 'token',
     value: 'TOKEN',
-    doc: 'API token (else $VIGO_TOKEN, ~/.config/vigo/token, the local-admin token)',
+    doc: "API token (else $VIGO_TOKEN, the context's, ~/.config/vigo/token, the local-admin token)",
   },
-  { name: 'json', doc: 'print JSON for scripts instead of tables' },
-  { name: 'help', doc: 'show help for vigocli or a command (also -h)' },
+  {
+    name: 'output-format',
+    value: 'FORMAT',
+    repeatable: true,
+    doc: `-o ${outputFormats.join('|')}: how data is printed (default table)`,
+  },
+  { name: 'json', doc: 'the same as -o json' },
+  { name: 'version', doc: "print vigocli's version and the Node.js version" },
+  { name: 'help', doc: 'show help for vigocli or a command (also -h; see also "vigocli help TOPIC")' },
 ];
 
-const exitCodeFooter =
-  'Exit codes: 0 ok, 1 the server refused (code, message and request id are printed), 2 usage error,\n' +
-  '3 cannot reach the server or TLS failed, 4 authentication failed (no credential, 401 or 403).';
+const exitCodeFooter = `Exit codes: ${Object.entries(cliExitCodes)
+  .map(([name, code]) => `${code} ${name}`)
+  .join(', ')} ("vigocli help exit-codes" explains them).`;
 
 const globalNames = new Set(globalFlags.map((f) => f.name));
 
@@ -99,16 +119,19 @@ function globalOptions(flags: readonly ParsedFlag[]): GlobalOptions {
     dataDir: lastValue(flags, 'data-dir'),
     system: flags.some((f) => f.name === 'system'),
     token: lastValue(flags, 'token'),
+    context: lastValue(flags, 'context'),
   };
 }
 
-function report(io: CommandIo, json: boolean, err: unknown): CliExitCode {
+function report(io: CommandIo, format: DataFormat | undefined, err: unknown): CliExitCode {
   if (!(err instanceof CliError)) {
     io.err(`vigocli: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return cliExitCodes.error;
   }
-  if (json) {
+  if (format === 'json') {
     io.err(`${JSON.stringify({ code: err.code, message: err.message, requestId: err.requestId ?? null })}\n`);
+  } else if (format === 'yaml') {
+    io.err(renderData('yaml', { code: err.code, message: err.message, requestId: err.requestId ?? null }));
   } else {
     const request = err.requestId === undefined ? '' : ` (request id ${err.requestId})`;
     io.err(`vigocli: ${err.code}: ${err.message}${request}\n`);
@@ -121,13 +144,29 @@ function report(io: CommandIo, json: boolean, err: unknown): CliExitCode {
 
 async function dispatch(
   argv: readonly string[],
-  io: CommandIo,
+  baseIo: CommandIo,
   environment: Environment,
-  json: { value: boolean },
+  format: { value: DataFormat | undefined },
 ): Promise<CliExitCode> {
   const { words, flags } = splitArgv(argv, knownFlags());
-  json.value = flags.some((f) => f.name === 'json');
+  const output = chooseOutputFormat(
+    flags.filter((f) => f.name === 'output-format').map((f) => f.value ?? ''),
+    flags.some((f) => f.name === 'json'),
+  );
+  format.value = output === 'table' ? undefined : output;
+  const io: CommandIo = {
+    out: (text) => baseIo.out(text),
+    err: (text) => baseIo.err(text),
+    dataFormat: format.value,
+  };
   const wantsHelp = flags.some((f) => f.name === 'help');
+  if (flags.some((f) => f.name === 'version') && !wantsHelp) {
+    if (words.length > 0) throw usageError('--version goes alone: vigocli --version [-o json|yaml]');
+    const version = versionInfo();
+    if (format.value !== undefined) io.out(renderData(format.value, version));
+    else io.out(`vigocli ${version.vigocli} (Node.js ${version.node})\n`);
+    return cliExitCodes.ok;
+  }
   const resolved = resolveCommand(commands, words);
   const command = resolved.command;
   if (command === undefined) {
@@ -149,16 +188,36 @@ async function dispatch(
     resolved.rest,
     flags.filter((f) => !globalNames.has(f.name)),
   );
-  const options = globalOptions(flags);
-  const baseUrl = serverUrl(options);
-  const caPem = (): string => readCaFile(options, environment).pem;
-  const client = createApiClient({ baseUrl, caPem, token: () => resolveToken(options, environment) });
+  const settings = resolveSettings(globalOptions(flags), environment);
+  // The server, CA and token are worked out when a request needs them: `context list` with a broken
+  // data directory, or `help`, never looks for them.
+  const clientWith = (token: () => string | undefined, from: Settings = settings): ApiClient =>
+    createApiClient({ baseUrl: from.server().url, caPem: () => from.ca().pem, token });
+  let client: ApiClient | undefined;
   const credentials: CredentialAccess = {
-    userTokenFile: userTokenFile(environment),
-    resolve: () => resolveCredential(options, environment),
-    clientWith: (token) => createApiClient({ baseUrl, caPem, token: () => token }),
+    userTokenFile: settings.userTokenFile,
+    settings,
+    resolve: () => settings.credential(),
+    clientWith: (token, from) => clientWith(() => token, from),
   };
-  await command.run({ io, json: json.value, client, credentials }, input);
+  const print = (data: unknown, human: () => void): void => {
+    if (format.value === undefined) human();
+    else io.out(renderData(format.value, data));
+  };
+  // The server, CA and token are worked out when a command first talks to the server: `help`,
+  // `completion` and `context list` work whatever the connection settings say.
+  const ctx: CommandContext = {
+    io,
+    output,
+    json: format.value !== undefined,
+    print,
+    credentials,
+    get client(): ApiClient {
+      client ??= clientWith(() => settings.credential().token);
+      return client;
+    },
+  };
+  await command.run(ctx, input);
   return cliExitCodes.ok;
 }
 
@@ -168,10 +227,12 @@ export async function runCli(
   io: CommandIo,
   environment: Environment,
 ): Promise<CliExitCode> {
-  const json = { value: false };
+  const format: { value: DataFormat | undefined } = { value: undefined };
   try {
-    return await dispatch(argv, io, environment, json);
+    return await dispatch(argv, io, environment, format);
   } catch (err) {
-    return report(io, json.value, err);
+    return report(io, format.value, err);
   }
 }
+
+export { cliExitCodeDocs };

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResourceOutcome, createEnvelopeClock, signRequest } from '../protocol/index.ts';
@@ -84,7 +84,7 @@ after(async () => {
 });
 
 interface RunOptions {
-  /** A config dir of its own, so scenarios do not share ~/.config/vigo/token. */
+  /** A config dir of its own, so scenarios do not share ~/.config/vigo/contexts.json. */
   config?: string;
   env?: Record<string, string>;
   input?: string;
@@ -114,8 +114,16 @@ function json<T>(run: CliRun): T {
   return JSON.parse(ok(run).stdout) as T;
 }
 
-function tokenFile(config: string): string {
-  return join(home.path, config, 'vigo', 'token');
+function contextsFile(config: string): string {
+  return join(home.path, config, 'vigo', 'contexts.json');
+}
+
+/** The tokens saved in a config dir's contexts, by context name. */
+function savedTokens(config: string): Record<string, string | undefined> {
+  const file = JSON.parse(readFileSync(contextsFile(config), 'utf8')) as {
+    contexts: Record<string, { token?: string }>;
+  };
+  return Object.fromEntries(Object.entries(file.contexts).map(([name, c]) => [name, c.token]));
 }
 
 describe('vigocli command table', () => {
@@ -166,7 +174,8 @@ describe('vigocli webusers, tokens and auth', () => {
     assert.equal(vicSecret.username, 'vic');
 
     ok(await vigocli(['auth', 'set-token', aliceSecret], { config: 'a' }));
-    assert.equal(statSync(tokenFile('a')).mode & 0o777, 0o600);
+    assert.equal(statSync(contextsFile('a')).mode & 0o777, 0o600);
+    assert.deepEqual(Object.values(savedTokens('a')), [aliceSecret]);
     assert.equal(statSync(join(home.path, 'a', 'vigo')).mode & 0o777, 0o700);
 
     const [status, envStatus, forbidden, badToken, unknownToken] = await Promise.all([
@@ -180,7 +189,7 @@ describe('vigocli webusers, tokens and auth', () => {
       ok(status).stdout,
       new RegExp(`^Signed in as: alice \\(role admin\\) via API token ${aliceId}$`, 'm'),
     );
-    assert.match(status.stdout, new RegExp(`^Credential: +the token file ${tokenFile('a')}$`, 'm'));
+    assert.match(status.stdout, /^Credential: +the saved context 127\.0\.0\.1-\d+$/m);
     assert.match(status.stdout, /^Permissions: .*\badmin\b/m);
     const fromEnv = json<{ actor: { username: string; role: string }; credential: { source: string } }>(
       envStatus,
@@ -193,7 +202,7 @@ describe('vigocli webusers, tokens and auth', () => {
     assert.match(forbidden.stderr, /auth\.forbidden/);
     assert.equal(badToken.code, 2);
     assert.equal(unknownToken.code, 4);
-    assert.throws(() => statSync(tokenFile('b')), /ENOENT/, 'a refused token is not saved');
+    assert.throws(() => statSync(contextsFile('b')), /ENOENT/, 'a refused token is not saved');
   });
 
   it('logs in with the password on stdin, and clear --revoke revokes the saved token', async () => {
@@ -208,9 +217,9 @@ describe('vigocli webusers, tokens and auth', () => {
       vigocli(['auth', 'login', '--username', 'lena'], { config: 'wrong', input: 'not the password\n' }),
     ]);
     assert.match(ok(login).stdout, /as lena \(role operator\)/);
-    assert.equal(statSync(tokenFile('lena')).mode & 0o777, 0o600);
+    assert.equal(statSync(contextsFile('lena')).mode & 0o777, 0o600);
     assert.equal(wrong.code, 4, wrong.stderr);
-    assert.throws(() => statSync(tokenFile('wrong')), /ENOENT/);
+    assert.throws(() => statSync(contextsFile('wrong')), /ENOENT/);
 
     const status = json<{ actor: { kind: string; username: string; tokenId: string } }>(
       await vigocli(['auth', 'status', '--json'], { config: 'lena' }),
@@ -219,7 +228,7 @@ describe('vigocli webusers, tokens and auth', () => {
 
     const cleared = ok(await vigocli(['auth', 'clear', '--revoke'], { config: 'lena' }));
     assert.match(cleared.stdout, new RegExp(`revoked API token ${status.actor.tokenId}`));
-    assert.throws(() => statSync(tokenFile('lena')), /ENOENT/);
+    assert.deepEqual(Object.values(savedTokens('lena')), [undefined], 'the context keeps no token');
     const tokens = json<{ items: { id: string; name: string; status: string }[] }>(
       await vigocli(['tokens', 'list', '--user', 'lena', '--json']),
     );

@@ -3,43 +3,15 @@
  * named by its id or, where that is unambiguous, by its exact hostname.
  */
 import { convergenceStatuses, driftLevels, reachabilities } from '../../server/convergence/index.ts';
-import type {
-  ConvergenceHistoryItem,
-  ConvergenceStatus,
-  DriftLevel,
-  Reachability,
-} from '../../server/convergence/index.ts';
+import type { ConvergenceHistoryItem } from '../../server/convergence/index.ts';
 import type { ResourceOutcomeView, RunView } from '../../server/runs/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
-import { CliError, cliExitCodes, usageError } from '../errors.ts';
-import { flattenForDisplay, progressLine, relativeTime, shortIso, table } from '../format.ts';
+import { usageError } from '../errors.ts';
+import { flattenForDisplay, isSummarised, progressLine, relativeTime, shortIso, table } from '../format.ts';
 import { confirmOrRefuse, printJson, wholeNumberFlag } from './input.ts';
 import { outcomeRows, outcomeHeaders, runRow, runHeaders } from './runs.ts';
-
-export interface EnvoyView {
-  id: string;
-  hostname: string;
-  status: 'active' | 'revoked' | 'stale';
-  enrolledAt: string;
-  lastSeenAt: string | null;
-  policyVersion: number;
-  stateFingerprint: string | null;
-  traitsHash: string | null;
-  agentVersion: string | null;
-  intervalMs: number | null;
-  forcePush: boolean;
-  convergence: ConvergenceStatus;
-  drift: DriftLevel;
-  reachability: Reachability;
-  convergenceSince: string | null;
-  lastRunId: string | null;
-}
-
-interface EnvoyPage {
-  items: EnvoyView[];
-  total: number;
-  nextCursor: string | null;
-}
+import { resolveEnvoyName } from './envoy-lookup.ts';
+import type { EnvoyPage, EnvoyView } from './envoy-lookup.ts';
 
 interface EnvoyDetail extends EnvoyView {
   traits: Record<string, unknown> | null;
@@ -59,7 +31,6 @@ const stateFilters: readonly [string, readonly string[]][] = [
   ['drift', driftLevels],
   ['reachability', reachabilities],
 ];
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function listQuery(input: CommandInput, limit: number | undefined, cursor: string | null): string {
   const params = new URLSearchParams();
@@ -142,37 +113,9 @@ async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
 }
 
 /** An id as given; a hostname looked up exactly (case-insensitive, as hostnames are). */
-async function resolveEnvoy(
-  ctx: CommandContext,
-  input: CommandInput,
-): Promise<{ id: string; hostname?: string }> {
+function resolveEnvoy(ctx: CommandContext, input: CommandInput): Promise<{ id: string; hostname?: string }> {
   const [name = ''] = input.args;
-  if (uuidPattern.test(name)) return { id: name.toLowerCase() };
-  if (!/^[A-Za-z0-9._-]{1,253}$/.test(name)) {
-    throw usageError(`${JSON.stringify(name)} is neither an envoy id nor a hostname`);
-  }
-  const page = await ctx.client.call<EnvoyPage>(
-    'GET',
-    `${envoysPath}?${new URLSearchParams({ hostname: name, limit: String(maxPageSize) }).toString()}`,
-  );
-  const found = page.items.filter((e) => e.hostname.toLowerCase() === name.toLowerCase());
-  const [first] = found;
-  if (first === undefined) {
-    throw new CliError(
-      cliExitCodes.error,
-      'fleet.envoy_not_found',
-      `no envoy has the hostname ${name}; "vigocli envoys list --hostname '${name}*'" lists similar ones`,
-    );
-  }
-  if (found.length > 1) {
-    const which = found.map((e) => `${e.id} (${e.status})`).join(', ');
-    throw new CliError(
-      cliExitCodes.error,
-      'cli.ambiguous',
-      `${found.length} envoys have the hostname ${name}: ${which}; name one by its id`,
-    );
-  }
-  return { id: first.id, hostname: first.hostname };
+  return resolveEnvoyName(ctx, name);
 }
 
 function envoyPath(id: string, action = ''): string {
@@ -216,9 +159,14 @@ function printDetail(ctx: CommandContext, envoy: EnvoyDetail, history: HistoryPa
   ];
   ctx.io.out(lines.join('\n'));
   const traits = envoy.traits === null ? [] : flattenForDisplay(envoy.traits);
+  const summarised = traits.filter((row) => isSummarised(row[1] ?? '')).length;
   ctx.io.out(
     traits.length === 0 ? 'Traits: none reported\n' : `Traits:\n${table(['TRAIT', 'VALUE'], traits)}`,
   );
+  if (summarised > 0)
+    ctx.io.out(
+      `(${summarised} long trait value${summarised === 1 ? '' : 's'} summarised; -o json shows them whole)\n`,
+    );
   ctx.io.out(
     envoy.runs.length === 0
       ? '\nRuns: none reported\n'
@@ -242,8 +190,7 @@ async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
     ctx.client.call<EnvoyDetail>('GET', envoyPath(id)),
     ctx.client.call<HistoryPage>('GET', envoyPath(id, `/convergence/history?limit=${limit}`)),
   ]);
-  if (ctx.json) return printJson(ctx.io, { ...envoy, convergenceHistory: history.items });
-  printDetail(ctx, envoy, history);
+  ctx.print({ ...envoy, convergenceHistory: history.items }, () => printDetail(ctx, envoy, history));
 }
 
 async function revoke(ctx: CommandContext, input: CommandInput): Promise<void> {

@@ -11,6 +11,7 @@ import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';
 import { shortIso } from '../format.ts';
 import { printJson } from './input.ts';
+import { renderStreamItem } from '../output.ts';
 
 interface StreamedEvent {
   id: string;
@@ -95,7 +96,8 @@ async function follow(ctx: CommandContext, path: string, signal: AbortSignal): P
           if (line.trim() === '') return;
           const event = parseEvent(line);
           lastId = event.id;
-          ctx.io.out(ctx.json ? `${line}\n` : eventLine(event));
+          if (ctx.output === 'yaml') ctx.io.out(renderStreamItem('yaml', event));
+          else ctx.io.out(ctx.json ? `${line}\n` : eventLine(event));
         },
       });
     } catch (err) {

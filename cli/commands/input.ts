@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { CommandInput, CommandIo } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';
+import { renderData } from '../output.ts';
 
+/** Prints data in the script format asked for: JSON (`--json`, `-o json`) or YAML (`-o yaml`). */
 export function printJson(io: CommandIo, value: unknown): void {
-  io.out(`${JSON.stringify(value, null, 2)}\n`);
+  io.out(renderData(io.dataFormat ?? 'json', value));
 }
 
 /** A flag's whole-number value within [min, max], or undefined when the flag is absent. */

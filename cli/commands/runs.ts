@@ -3,7 +3,8 @@ import type { ResourceOutcomeView, RunDetail, RunPage, RunView } from '../../ser
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { usageError } from '../errors.ts';
 import { shortIso, table } from '../format.ts';
-import { printJson, wholeNumberFlag } from './input.ts';
+import { resolveEnvoyName } from './envoy-lookup.ts';
+import { wholeNumberFlag } from './input.ts';
 
 const runsPath = '/api/v1/runs';
 const statuses = ['converged', 'changed', 'failed', 'partial'];
@@ -40,32 +41,36 @@ export function outcomeRows(outcomes: readonly ResourceOutcomeView[]): string[][
 
 async function list(ctx: CommandContext, input: CommandInput): Promise<void> {
   const params = new URLSearchParams();
-  const envoy = input.value('envoy');
-  if (envoy !== undefined) params.set('envoy', envoy);
   const status = input.value('status');
-  if (status !== undefined) {
-    if (!statuses.includes(status))
-      throw usageError(`--status must be one of ${statuses.join(', ')}, got ${status}`);
-    params.set('status', status);
-  }
+  if (status !== undefined && !statuses.includes(status))
+    throw usageError(`--status must be one of ${statuses.join(', ')}, got ${status}`);
   const limit = wholeNumberFlag(input, 'limit', 1, maxLimit);
+  const envoy = input.value('envoy');
+  if (envoy !== undefined) params.set('envoy', (await resolveEnvoyName(ctx, envoy)).id);
+  // "failed" is what an operator means by a failed run: any resource failed, all of them or some.
+  if (status === 'failed') params.set('failed', 'true');
+  else if (status !== undefined) params.set('status', status);
   if (limit !== undefined) params.set('limit', String(limit));
   const query = params.toString();
   const page = await ctx.client.call<RunPage>('GET', query === '' ? runsPath : `${runsPath}?${query}`);
-  if (ctx.json) return printJson(ctx.io, page);
-  if (page.items.length === 0) {
-    ctx.io.out('No runs match.\n');
-    return;
-  }
-  ctx.io.out(table(runHeaders, page.items.map(runRow)));
-  if (page.nextBefore !== null)
-    ctx.io.out(`(newest ${page.items.length} shown; raise --limit, up to ${maxLimit}, to see more)\n`);
+  ctx.print(page, () => {
+    if (page.items.length === 0) {
+      ctx.io.out('No runs match.\n');
+      return;
+    }
+    ctx.io.out(table(runHeaders, page.items.map(runRow)));
+    if (page.nextBefore !== null)
+      ctx.io.out(`(newest ${page.items.length} shown; raise --limit, up to ${maxLimit}, to see more)\n`);
+  });
 }
 
 async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
   const [id = ''] = input.args;
   const run = await ctx.client.call<RunDetail>('GET', `${runsPath}/${encodeURIComponent(id)}`);
-  if (ctx.json) return printJson(ctx.io, run);
+  ctx.print(run, () => printRun(ctx, run));
+}
+
+function printRun(ctx: CommandContext, run: RunDetail): void {
   const r = run.resources;
   ctx.io.out(
     [
@@ -94,8 +99,12 @@ export const runCommands: readonly CommandSpec[] = [
     path: ['runs', 'list'],
     summary: 'List runs, newest first, with how many resources changed or failed',
     flags: [
-      { name: 'envoy', value: 'ID', doc: "only this envoy's runs" },
-      { name: 'status', value: 'STATUS', doc: 'converged, changed, failed or partial' },
+      { name: 'envoy', value: 'ENVOY', doc: "only this envoy's runs: its id, or its exact hostname" },
+      {
+        name: 'status',
+        value: 'STATUS',
+        doc: 'converged, changed, partial, or failed (any resource failed: failed and partial runs)',
+      },
       { name: 'limit', value: 'N', doc: `show at most N runs, 1 to ${maxLimit} (default 50)` },
     ],
     run: list,

@@ -78,6 +78,10 @@ export const errorCatalog = {
   'cli.unreachable': 'unavailable',
   'cli.credentials': 'unauthenticated',
   'cli.bad_response': 'internal',
+  /** vigocli's saved contexts file is unreadable, too large or malformed. */
+  'cli.context_file': 'invalid',
+  /** --context or VIGO_CONTEXT names no saved context. */
+  'cli.context_unknown': 'not_found',
   // agent apply engine
   'agent.bundle_invalid': 'invalid',
   'agent.bundle_expired': 'precondition',

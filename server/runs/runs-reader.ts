@@ -1,9 +1,10 @@
 /**
  * Reads of run history for the API, the web UI and the CLI: newest first, paged by start time, always
- * bounded, each query on an index (runs_envoy_started, runs_started_at). Agents write runs through the
+ * bounded, each query on an index (runs_envoy_started, runs_failed_started, runs_started_at). Agents write runs through the
  * results committer; nothing here is on the check-in path.
  */
 import { VigoError } from '../core/index.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/index.ts';
 
 export const runListLimits = { defaultLimit: 50, maxLimit: 500 } as const;
@@ -45,6 +46,8 @@ export interface RunPage {
 export interface ListRunsOptions {
   envoyId?: string;
   status?: RunStatus;
+  /** Only runs with at least one failed resource (status failed or partial). */
+  failed?: boolean;
   /** Only runs started before this time (epoch ms). */
   before?: number;
   limit?: number;
@@ -117,21 +120,37 @@ export function createRunsReader(db: Db): RunsReader {
     byEnvoy: db.prepare<[string, number, number], RunRow>(
       `SELECT ${columns} ${from} WHERE r.envoy_id = ? AND r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
     ),
-    byEnvoyStatus: db.prepare<[string, string, number, number], RunRow>(
-      `SELECT ${columns} ${from} WHERE r.envoy_id = ? AND r.status = ? AND r.started_at < ?
-       ORDER BY r.started_at DESC LIMIT ?`,
-    ),
-    all: db.prepare<[number, number], RunRow>(
-      `SELECT ${columns} ${from} WHERE r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
-    ),
-    allStatus: db.prepare<[string, number, number], RunRow>(
-      `SELECT ${columns} ${from} WHERE r.status = ? AND r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
-    ),
     one: db.prepare<[string], RunRow>(`SELECT ${columns} ${from} WHERE r.id = ?`),
     results: db.prepare<[string], ResultRow>(
       `SELECT resource_id, resource_type, configcrate, outcome, message, duration_ms
        FROM run_results WHERE run_id = ? ORDER BY seq`,
     ),
+  };
+
+  // One statement per combination of filters, prepared on first use. Every one walks an index newest
+  // first: runs_envoy_started for an envoy, runs_failed_started (partial, failed runs only) for
+  // `failed`, runs_started_at otherwise.
+  const listStatements = new Map<string, Statement<(string | number)[], RunRow>>();
+  const listStatement = (
+    byEnvoy: boolean,
+    byStatus: boolean,
+    failed: boolean,
+  ): Statement<(string | number)[], RunRow> => {
+    const key = `${byEnvoy}/${byStatus}/${failed}`;
+    let statement = listStatements.get(key);
+    if (statement === undefined) {
+      const where = [
+        ...(byEnvoy ? ['r.envoy_id = ?'] : []),
+        ...(byStatus ? ['r.status = ?'] : []),
+        ...(failed ? ['r.resources_failed > 0'] : []),
+        'r.started_at < ?',
+      ].join(' AND ');
+      statement = db.prepare<(string | number)[], RunRow>(
+        `SELECT ${columns} ${from} WHERE ${where} ORDER BY r.started_at DESC LIMIT ?`,
+      );
+      listStatements.set(key, statement);
+    }
+    return statement;
   };
 
   const detail = (row: RunRow): RunDetail => ({
@@ -144,12 +163,12 @@ export function createRunsReader(db: Db): RunsReader {
       const limit = Math.min(options.limit ?? runListLimits.defaultLimit, runListLimits.maxLimit);
       const before = options.before ?? Number.MAX_SAFE_INTEGER;
       const { envoyId, status } = options;
-      let rows: RunRow[];
-      if (envoyId !== undefined && status !== undefined)
-        rows = statements.byEnvoyStatus.all(envoyId, status, before, limit);
-      else if (envoyId !== undefined) rows = statements.byEnvoy.all(envoyId, before, limit);
-      else if (status !== undefined) rows = statements.allStatus.all(status, before, limit);
-      else rows = statements.all.all(before, limit);
+      const rows = listStatement(envoyId !== undefined, status !== undefined, options.failed === true).all(
+        ...(envoyId === undefined ? [] : [envoyId]),
+        ...(status === undefined ? [] : [status]),
+        before,
+        limit,
+      );
       const last = rows.at(-1);
       return { items: rows.map(runView), nextBefore: rows.length === limit && last ? last.started_at : null };
     },

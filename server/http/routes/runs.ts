@@ -1,6 +1,6 @@
 /**
  * Runs and their per-resource results, as agents reported them:
- *   GET /api/v1/runs?envoy=ID&status=S&limit=N&before=MS   newest first, paged by start time
+ *   GET /api/v1/runs?envoy=ID&status=S&failed=true&limit=N&before=MS   newest first, paged by start time
  *   GET /api/v1/runs/{id}                                  one run with every resource outcome
  */
 import type { RunsReader } from '../../runs/index.ts';
@@ -31,6 +31,10 @@ const runSchema: JsonSchema = {
 const listQuery = {
   envoy: { type: 'string', maxLength: 128 },
   status: { type: 'enum', values: runStatuses },
+  failed: {
+    type: 'boolean',
+    description: 'true: only runs with at least one failed resource (status failed or partial)',
+  },
   limit: { type: 'integer', min: 1, max: runListLimits.maxLimit },
   before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER, description: 'epoch ms' },
 } as const;
@@ -40,7 +44,7 @@ export function runRoutes(deps: { runs: RunsReader }): AnyRoute[] {
     route<Record<never, never>, typeof listQuery>({
       method: 'GET',
       path: '/api/v1/runs',
-      summary: 'Runs, newest first (filter by envoy and status; paged by start time)',
+      summary: 'Runs, newest first (filter by envoy, status and failed resources; paged by start time)',
       tag: 'runs',
       access: 'fleet.read',
       query: listQuery,
@@ -54,6 +58,7 @@ export function runRoutes(deps: { runs: RunsReader }): AnyRoute[] {
           deps.runs.list({
             envoyId: query.envoy,
             status: query.status,
+            failed: query.failed,
             before: query.before,
             limit: query.limit,
           }),
