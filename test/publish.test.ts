@@ -100,7 +100,7 @@ describe('vigocli config against a real server', () => {
     assert.match(run.stderr, /publish\.stacks_invalid/);
     const validate = await cli(['config', 'validate', dir]);
     assert.equal(validate.code, 1);
-    assert.match(validate.stderr, /deploy\.vgo/);
+    assert.match(validate.stdout, /^configcrates\/deploy\.vgo:\d+:\d+: error /m);
     const history = await cli(['--json', 'config', 'history']);
     const versions = JSON.parse(history.stdout) as { items: unknown[] };
     assert.equal(versions.items.length, 1, 'only the initial empty version exists');

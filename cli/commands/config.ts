@@ -2,11 +2,11 @@
  * `vigocli config …`: validate and publish stacks, and manage what the fleet is served — history,
  * per-version diff, two-person approval, rollback and freeze.
  */
-import { validateStacks } from '../../server/policy/index.ts';
 import type { Diagnostic } from '../../server/policy/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
-import { CliError, cliExitCodes, usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { shortIso, table } from '../format.ts';
+import { formatDiagnostic, validateCommand } from './config-validate.ts';
 import { readStackDir } from './stack-files.ts';
 
 interface VersionView {
@@ -64,17 +64,8 @@ function printJson(ctx: CommandContext, value: unknown): void {
   ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function formatDiagnostic(d: Diagnostic): string {
-  const hint = d.hint ? `\n    hint: ${d.hint}` : '';
-  return `${d.file}:${d.line}:${d.col}: ${d.severity} ${d.code}: ${d.message}${hint}`;
-}
-
 function printDiagnostics(ctx: CommandContext, diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) ctx.io.err(`${formatDiagnostic(d)}\n`);
-}
-
-function countErrors(diagnostics: readonly Diagnostic[]): number {
-  return diagnostics.filter((d) => d.severity === 'error').length;
 }
 
 /** Prints the server's diagnostics before the error itself when publish refuses the stacks. */
@@ -106,38 +97,6 @@ function printImpact(ctx: CommandContext, impact: ImpactView): void {
     for (const hostname of g.hostnames) ctx.io.out(`      ${hostname}\n`);
     if (g.hostnames.length < g.envoys) ctx.io.out(`      … and ${g.envoys - g.hostnames.length} more\n`);
   }
-}
-
-async function validate(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const [dir = ''] = input.args;
-  let diagnostics: Diagnostic[];
-  if (input.has('offline')) {
-    const result = await validateStacks(dir, {
-      protectedPaths: [],
-      protectedServices: [],
-      secretExists: () => true,
-    });
-    diagnostics = result.diagnostics;
-    if (!ctx.json) ctx.io.err('offline: secret references and server guardrails were not checked\n');
-  } else {
-    const files = readStackDir(dir);
-    const report = await ctx.client.call<{ ok: boolean; diagnostics: Diagnostic[]; entries: number }>(
-      'POST',
-      '/api/v1/config/validate',
-      { files },
-    );
-    diagnostics = report.diagnostics;
-  }
-  const errors = countErrors(diagnostics);
-  if (ctx.json) printJson(ctx, { ok: errors === 0, diagnostics });
-  else {
-    printDiagnostics(ctx, diagnostics);
-    ctx.io.out(
-      errors === 0 ? `${dir}: valid (${diagnostics.length} notes)\n` : `${dir}: ${errors} error(s)\n`,
-    );
-  }
-  if (errors > 0)
-    throw new CliError(cliExitCodes.error, 'publish.stacks_invalid', `${dir} does not validate`);
 }
 
 async function publish(ctx: CommandContext, input: CommandInput): Promise<void> {
@@ -337,13 +296,7 @@ const versionArgSpec = {
 };
 
 export const configCommands: readonly CommandSpec[] = [
-  {
-    path: ['config', 'validate'],
-    summary: 'Validate a stacks directory with the same checks as publish; nothing is changed',
-    args: [dirArg],
-    flags: [{ name: 'offline', doc: 'validate here without the server (secret references are not checked)' }],
-    run: validate,
-  },
+  validateCommand,
   {
     path: ['config', 'publish'],
     summary: 'Validate, compile and activate a stacks directory (or show what would change)',

@@ -20,6 +20,11 @@ export interface ValidatorOptions {
   dataDir?: string;
   /** Every path the secrets provider holds (paths only, never values). */
   knownSecrets: readonly string[];
+  /**
+   * Validation without a server (`vigocli config validate --offline`): there is no secrets provider to
+   * ask, so `secret:` references are taken as they are written and reported as not checked.
+   */
+  secretsUnchecked?: boolean;
 }
 
 /**
