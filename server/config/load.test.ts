@@ -232,6 +232,31 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['0', fixed(0)],
     flag: ['', fixed(undefined)],
   },
+  'publish.url_check.enabled': {
+    file: ['false', fixed(false)],
+    env: ['true', fixed(true)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.timeout': {
+    file: ["'2s'", fixed(2_000)],
+    env: ['10s', fixed(10_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.concurrency': {
+    file: ['4', fixed(4)],
+    env: ['16', fixed(16)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.budget': {
+    file: ["'1m'", fixed(60_000)],
+    env: ['20s', fixed(20_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.protected_paths': {
+    file: ["['/opt/backup', '/etc/ssh']", fixed(['/opt/backup', '/etc/ssh'])],
+    env: ['/srv/keep, /etc/keep', fixed(['/srv/keep', '/etc/keep'])],
+    flag: ['', fixed(undefined)],
+  },
   'publish.blast_radius.min_convergence_pct': {
     file: ['80', fixed(80)],
     env: ['0', fixed(0)],
@@ -528,7 +553,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.*, auth.session_idle_timeout and exports.*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, auth.session_idle_timeout and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -537,6 +562,8 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
+        k.startsWith('publish.url_check.') ||
+        k === 'publish.protected_paths' ||
         k.startsWith('publish.blast_radius.') ||
         k.startsWith('exports.') ||
         k === 'auth.session_idle_timeout',

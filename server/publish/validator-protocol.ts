@@ -25,6 +25,8 @@ export interface ValidatorOptions {
    * ask, so `secret:` references are taken as they are written and reported as not checked.
    */
   secretsUnchecked?: boolean;
+  /** Probe literal http(s) `source:` URLs (server.yaml publish.url_check); absent: no probes. */
+  checkUrls?: { timeoutMs: number; concurrency: number; budgetMs: number };
 }
 
 /**

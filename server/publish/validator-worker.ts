@@ -97,6 +97,7 @@ async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutco
     protectedPaths: job.options.protectedPaths,
     protectedServices: job.options.protectedServices,
     ...(job.options.dataDir === undefined ? {} : { dataDir: job.options.dataDir }),
+    ...(job.options.checkUrls === undefined ? {} : { checkUrls: job.options.checkUrls }),
     secretExists: (secretPath) => job.options.secretsUnchecked === true || known.has(secretPath),
     now: () => job.nowMs,
     forTransfer: true,
