@@ -6,6 +6,8 @@ import type { Diagnostic } from '../../server/policy/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { shortIso, table } from '../format.ts';
+import { fetchDiff, printFieldDiff, rollbackCommand, versionArg } from './config-diff.ts';
+import type { FieldDiffView } from './config-diff.ts';
 import { formatDiagnostic, validateCommand } from './config-validate.ts';
 import { readStackDir } from './stack-files.ts';
 
@@ -32,6 +34,7 @@ interface ImpactView {
   entries: EntryDiffView[];
   envoysTotal: number;
   envoysChanging: number;
+  fields: FieldDiffView;
   groups: {
     entryBefore: string | null;
     entryAfter: string | null;
@@ -97,6 +100,8 @@ function printImpact(ctx: CommandContext, impact: ImpactView): void {
     for (const hostname of g.hostnames) ctx.io.out(`      ${hostname}\n`);
     if (g.hostnames.length < g.envoys) ctx.io.out(`      … and ${g.envoys - g.hostnames.length} more\n`);
   }
+  ctx.io.out('\nResources:\n');
+  printFieldDiff(ctx, impact.fields);
 }
 
 async function publish(ctx: CommandContext, input: CommandInput): Promise<void> {
@@ -134,13 +139,6 @@ async function publish(ctx: CommandContext, input: CommandInput): Promise<void> 
   }
 }
 
-function versionArg(input: CommandInput): number {
-  const [text = ''] = input.args;
-  if (!/^[1-9]\d{0,9}$/.test(text))
-    throw usageError(`VERSION must be a positive whole number, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
 async function history(ctx: CommandContext, input: CommandInput): Promise<void> {
   const limit = input.value('limit');
   if (limit !== undefined && !/^\d{1,3}$/.test(limit))
@@ -163,10 +161,15 @@ async function history(ctx: CommandContext, input: CommandInput): Promise<void> 
 }
 
 async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const detail = await ctx.client.call<
-    VersionView & { entries: number; comparedWith: number | null; diff: EntryDiffView[] }
-  >('GET', `/api/v1/config/versions/${versionArg(input)}`);
-  if (ctx.json) return printJson(ctx, detail);
+  const version = versionArg(input);
+  const [detail, changes] = await Promise.all([
+    ctx.client.call<VersionView & { entries: number; comparedWith: number | null; diff: EntryDiffView[] }>(
+      'GET',
+      `/api/v1/config/versions/${version}`,
+    ),
+    fetchDiff(ctx, version),
+  ]);
+  if (ctx.json) return printJson(ctx, { ...detail, fields: changes.impact.fields });
   ctx.io.out(
     [
       `version ${detail.version} (${detail.status}) by ${detail.createdBy} at ${shortIso(detail.createdAt)}`,
@@ -181,6 +184,11 @@ async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
     if (d.changed.length > 0) ctx.io.out(`    ~ ${list(d.changed)}\n`);
     if (d.removed.length > 0) ctx.io.out(`    - ${list(d.removed)}\n`);
   }
+  if (detail.comparedWith === null) return;
+  ctx.io.out(
+    `\nResources, field by field (${changes.impact.envoysChanging} of ${changes.impact.envoysTotal} envoys enrolled now change):\n`,
+  );
+  printFieldDiff(ctx, changes.impact.fields);
 }
 
 async function status(ctx: CommandContext): Promise<void> {
@@ -257,22 +265,6 @@ async function reject(ctx: CommandContext, input: CommandInput): Promise<void> {
   ctx.io.out(`Rejected version ${result.version}; it will never be served.\n`);
 }
 
-async function rollback(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const version = versionArg(input);
-  const result = await ctx.client.call<{ version: number; restored: number }>(
-    'POST',
-    '/api/v1/config/rollback',
-    {
-      version,
-      message: input.value('message'),
-    },
-  );
-  if (ctx.json) return printJson(ctx, result);
-  ctx.io.out(
-    `Rolled back: version ${result.version} now serves the configuration of version ${result.restored}.\n`,
-  );
-}
-
 async function freeze(ctx: CommandContext, input: CommandInput): Promise<void> {
   const [until = ''] = input.args;
   const result = await ctx.client.call<{ until: string; reason: string }>('POST', '/api/v1/config/freeze', {
@@ -339,13 +331,7 @@ export const configCommands: readonly CommandSpec[] = [
     flags: [{ name: 'reason', value: 'TEXT', doc: 'recorded in the audit log' }],
     run: reject,
   },
-  {
-    path: ['config', 'rollback'],
-    summary: "Serve an earlier version's configuration again (as a new version)",
-    args: [versionArgSpec],
-    flags: [{ name: 'message', value: 'TEXT', doc: 'why, recorded in history and the audit log' }],
-    run: rollback,
-  },
+  rollbackCommand,
   {
     path: ['config', 'freeze'],
     summary: 'Block publishes until a time or for a duration (rollback stays possible)',

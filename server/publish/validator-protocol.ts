@@ -63,6 +63,8 @@ export interface DiffJob {
   beforeHash: string | undefined;
   afterHash: string;
   dbFile: string;
+  /** Also compute the impact (envoys changing, field-level changes) for these hostnames. */
+  hostnames?: readonly string[];
 }
 
 export type ValidatorJob = ValidateJob | LoadJob | DiffJob;
@@ -98,6 +100,8 @@ export interface DiffOutcome {
   entries: number;
   /** Entries added, removed or changed (unchanged ones are left out). */
   diff: EntryDiff[];
+  /** When the job named hostnames: what the change means for them, field by field. */
+  impact?: PublishImpact;
 }
 
 export interface OutcomeOf {

@@ -136,8 +136,10 @@ function load(job: LoadJob): LoadOutcome {
 function diff(job: DiffJob): DiffOutcome {
   const after = stored(job.afterHash, job.dbFile);
   const before = job.beforeHash === undefined ? undefined : stored(job.beforeHash, job.dbFile);
+  const impact = job.hostnames === undefined ? {} : { impact: computeImpact(job.hostnames, before, after) };
   if (after === undefined)
     return {
+      ...impact,
       entries: 0,
       diff: (before?.entries ?? []).map((e) => ({
         entryId: e.id,
@@ -148,6 +150,7 @@ function diff(job: DiffJob): DiffOutcome {
       })),
     };
   return {
+    ...impact,
     entries: after.entryCount,
     diff: diffEntries(before, after).filter((d) => d.status !== 'unchanged'),
   };
