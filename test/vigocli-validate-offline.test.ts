@@ -167,4 +167,14 @@ describe('vigocli config validate --offline', () => {
     assert.match(missing.stderr, /is not a directory of stacks/);
     assert.equal(connections, 0);
   });
+
+  it('without --offline needs the server: one it cannot use is exit 3, naming --offline', async () => {
+    const run = await vigocli(['--token', 'vgot_not-a-real-token', 'config', 'validate', demo]);
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    assert.match(
+      run.stderr,
+      /^vigocli: cli\.unreachable: .*; to validate without a server: vigocli config validate --offline /m,
+    );
+    assert.equal(run.stdout, '', 'no diagnostics: nothing was validated');
+  });
 });

@@ -153,11 +153,22 @@ async function validate(ctx: CommandContext, input: CommandInput): Promise<void>
     skipped = [...offlineSkipped];
   } else {
     const files = readStackDir(dir);
-    const report = await ctx.client.call<{ ok: boolean; diagnostics: Diagnostic[]; entries: number }>(
-      'POST',
-      '/api/v1/config/validate',
-      { files },
-    );
+    const report = await ctx.client
+      .call<{ ok: boolean; diagnostics: Diagnostic[]; entries: number }>('POST', '/api/v1/config/validate', {
+        files,
+      })
+      .catch((err: unknown) => {
+        // No silent fallback: checks only the server can make must not vanish because it is down.
+        if (err instanceof CliError && err.exitCode === cliExitCodes.unreachable)
+          throw new CliError(
+            err.exitCode,
+            err.code,
+            `${err.message}; to validate without a server: vigocli config validate --offline ${dir}`,
+            err.requestId,
+            { cause: err },
+          );
+        throw err;
+      });
     diagnostics = report.diagnostics;
   }
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
