@@ -443,6 +443,15 @@ describe('modes and defaults', () => {
     assert.match(err.message, new RegExp(`${path.join(dir, 'missing.yaml')} \\(ENOENT\\)`));
   });
 
+  it('refuses a relative or root-only publish.protected_paths entry, naming it', () => {
+    for (const bad of ['relative/path', '/']) {
+      const err = loadError({ argv: [], env: { VIGO_PUBLISH_PROTECTED_PATHS: bad }, cwd: '/' });
+      assert.equal(err.code, 'config.wrong_type');
+      assert.match(err.message, /VIGO_PUBLISH_PROTECTED_PATHS/);
+      assert.match(err.message, /absolute path/);
+    }
+  });
+
   it('--notify-fd and VIGO_NOTIFY_FD give the readiness fd; the flag wins', () => {
     assert.equal(loadConfig({ argv: [], env: {}, cwd: '/' }).notifyFd, undefined);
     assert.equal(loadConfig({ argv: [], env: { VIGO_NOTIFY_FD: '3' }, cwd: '/' }).notifyFd, 3);
