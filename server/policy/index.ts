@@ -50,3 +50,4 @@ export type {
   ValidateOptions,
   ValidateResult,
 } from './types.ts';
+export { compileSchemaValidators } from './schema-check.ts';
