@@ -100,7 +100,7 @@ describe('vigocli config against a real server', () => {
     assert.match(run.stderr, /publish\.stacks_invalid/);
     const validate = await cli(['config', 'validate', dir]);
     assert.equal(validate.code, 1);
-    assert.match(validate.stderr, /deploy\.vgo/);
+    assert.match(validate.stdout, /^configcrates\/deploy\.vgo:\d+:\d+: error /m);
     const history = await cli(['--json', 'config', 'history']);
     const versions = JSON.parse(history.stdout) as { items: unknown[] };
     assert.equal(versions.items.length, 1, 'only the initial empty version exists');
@@ -153,7 +153,7 @@ describe('vigocli config against a real server', () => {
     assert.match(show.stdout, /changed\s+envoys\.vgo\[web-\*\]/);
     assert.match(show.stdout, /~ motd\/motd/);
 
-    const rolled = await cli(['config', 'rollback', '2', '--message', 'v3 motd was wrong']);
+    const rolled = await cli(['config', 'rollback', '2', '--yes', '--message', 'v3 motd was wrong']);
     assert.equal(rolled.code, 0, rolled.stderr);
     assert.match(rolled.stdout, /version 4 now serves the configuration of version 2/);
     const served = documentOf(await checkIn(3n, ''));

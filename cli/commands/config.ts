@@ -2,11 +2,13 @@
  * `vigocli config …`: validate and publish stacks, and manage what the fleet is served — history,
  * per-version diff, two-person approval, rollback and freeze.
  */
-import { validateStacks } from '../../server/policy/index.ts';
 import type { Diagnostic } from '../../server/policy/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
-import { CliError, cliExitCodes, usageError } from '../errors.ts';
+import { CliError, usageError } from '../errors.ts';
 import { shortIso, table } from '../format.ts';
+import { fetchDiff, printFieldDiff, rollbackCommand, versionArg } from './config-diff.ts';
+import type { FieldDiffView } from './config-diff.ts';
+import { formatDiagnostic, validateCommand } from './config-validate.ts';
 import { readStackDir } from './stack-files.ts';
 
 interface VersionView {
@@ -32,6 +34,7 @@ interface ImpactView {
   entries: EntryDiffView[];
   envoysTotal: number;
   envoysChanging: number;
+  fields: FieldDiffView;
   groups: {
     entryBefore: string | null;
     entryAfter: string | null;
@@ -64,17 +67,8 @@ function printJson(ctx: CommandContext, value: unknown): void {
   ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function formatDiagnostic(d: Diagnostic): string {
-  const hint = d.hint ? `\n    hint: ${d.hint}` : '';
-  return `${d.file}:${d.line}:${d.col}: ${d.severity} ${d.code}: ${d.message}${hint}`;
-}
-
 function printDiagnostics(ctx: CommandContext, diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) ctx.io.err(`${formatDiagnostic(d)}\n`);
-}
-
-function countErrors(diagnostics: readonly Diagnostic[]): number {
-  return diagnostics.filter((d) => d.severity === 'error').length;
 }
 
 /** Prints the server's diagnostics before the error itself when publish refuses the stacks. */
@@ -106,38 +100,8 @@ function printImpact(ctx: CommandContext, impact: ImpactView): void {
     for (const hostname of g.hostnames) ctx.io.out(`      ${hostname}\n`);
     if (g.hostnames.length < g.envoys) ctx.io.out(`      … and ${g.envoys - g.hostnames.length} more\n`);
   }
-}
-
-async function validate(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const [dir = ''] = input.args;
-  let diagnostics: Diagnostic[];
-  if (input.has('offline')) {
-    const result = await validateStacks(dir, {
-      protectedPaths: [],
-      protectedServices: [],
-      secretExists: () => true,
-    });
-    diagnostics = result.diagnostics;
-    if (!ctx.json) ctx.io.err('offline: secret references and server guardrails were not checked\n');
-  } else {
-    const files = readStackDir(dir);
-    const report = await ctx.client.call<{ ok: boolean; diagnostics: Diagnostic[]; entries: number }>(
-      'POST',
-      '/api/v1/config/validate',
-      { files },
-    );
-    diagnostics = report.diagnostics;
-  }
-  const errors = countErrors(diagnostics);
-  if (ctx.json) printJson(ctx, { ok: errors === 0, diagnostics });
-  else {
-    printDiagnostics(ctx, diagnostics);
-    ctx.io.out(
-      errors === 0 ? `${dir}: valid (${diagnostics.length} notes)\n` : `${dir}: ${errors} error(s)\n`,
-    );
-  }
-  if (errors > 0)
-    throw new CliError(cliExitCodes.error, 'publish.stacks_invalid', `${dir} does not validate`);
+  ctx.io.out('\nResources:\n');
+  printFieldDiff(ctx, impact.fields);
 }
 
 async function publish(ctx: CommandContext, input: CommandInput): Promise<void> {
@@ -175,13 +139,6 @@ async function publish(ctx: CommandContext, input: CommandInput): Promise<void> 
   }
 }
 
-function versionArg(input: CommandInput): number {
-  const [text = ''] = input.args;
-  if (!/^[1-9]\d{0,9}$/.test(text))
-    throw usageError(`VERSION must be a positive whole number, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
-
 async function history(ctx: CommandContext, input: CommandInput): Promise<void> {
   const limit = input.value('limit');
   if (limit !== undefined && !/^\d{1,3}$/.test(limit))
@@ -204,10 +161,15 @@ async function history(ctx: CommandContext, input: CommandInput): Promise<void> 
 }
 
 async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const detail = await ctx.client.call<
-    VersionView & { entries: number; comparedWith: number | null; diff: EntryDiffView[] }
-  >('GET', `/api/v1/config/versions/${versionArg(input)}`);
-  if (ctx.json) return printJson(ctx, detail);
+  const version = versionArg(input);
+  const [detail, changes] = await Promise.all([
+    ctx.client.call<VersionView & { entries: number; comparedWith: number | null; diff: EntryDiffView[] }>(
+      'GET',
+      `/api/v1/config/versions/${version}`,
+    ),
+    fetchDiff(ctx, version),
+  ]);
+  if (ctx.json) return printJson(ctx, { ...detail, fields: changes.impact.fields });
   ctx.io.out(
     [
       `version ${detail.version} (${detail.status}) by ${detail.createdBy} at ${shortIso(detail.createdAt)}`,
@@ -222,6 +184,11 @@ async function show(ctx: CommandContext, input: CommandInput): Promise<void> {
     if (d.changed.length > 0) ctx.io.out(`    ~ ${list(d.changed)}\n`);
     if (d.removed.length > 0) ctx.io.out(`    - ${list(d.removed)}\n`);
   }
+  if (detail.comparedWith === null) return;
+  ctx.io.out(
+    `\nResources, field by field (${changes.impact.envoysChanging} of ${changes.impact.envoysTotal} envoys enrolled now change):\n`,
+  );
+  printFieldDiff(ctx, changes.impact.fields);
 }
 
 async function status(ctx: CommandContext): Promise<void> {
@@ -298,22 +265,6 @@ async function reject(ctx: CommandContext, input: CommandInput): Promise<void> {
   ctx.io.out(`Rejected version ${result.version}; it will never be served.\n`);
 }
 
-async function rollback(ctx: CommandContext, input: CommandInput): Promise<void> {
-  const version = versionArg(input);
-  const result = await ctx.client.call<{ version: number; restored: number }>(
-    'POST',
-    '/api/v1/config/rollback',
-    {
-      version,
-      message: input.value('message'),
-    },
-  );
-  if (ctx.json) return printJson(ctx, result);
-  ctx.io.out(
-    `Rolled back: version ${result.version} now serves the configuration of version ${result.restored}.\n`,
-  );
-}
-
 async function freeze(ctx: CommandContext, input: CommandInput): Promise<void> {
   const [until = ''] = input.args;
   const result = await ctx.client.call<{ until: string; reason: string }>('POST', '/api/v1/config/freeze', {
@@ -337,13 +288,7 @@ const versionArgSpec = {
 };
 
 export const configCommands: readonly CommandSpec[] = [
-  {
-    path: ['config', 'validate'],
-    summary: 'Validate a stacks directory with the same checks as publish; nothing is changed',
-    args: [dirArg],
-    flags: [{ name: 'offline', doc: 'validate here without the server (secret references are not checked)' }],
-    run: validate,
-  },
+  validateCommand,
   {
     path: ['config', 'publish'],
     summary: 'Validate, compile and activate a stacks directory (or show what would change)',
@@ -386,13 +331,7 @@ export const configCommands: readonly CommandSpec[] = [
     flags: [{ name: 'reason', value: 'TEXT', doc: 'recorded in the audit log' }],
     run: reject,
   },
-  {
-    path: ['config', 'rollback'],
-    summary: "Serve an earlier version's configuration again (as a new version)",
-    args: [versionArgSpec],
-    flags: [{ name: 'message', value: 'TEXT', doc: 'why, recorded in history and the audit log' }],
-    run: rollback,
-  },
+  rollbackCommand,
   {
     path: ['config', 'freeze'],
     summary: 'Block publishes until a time or for a duration (rollback stays possible)',

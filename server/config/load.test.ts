@@ -262,6 +262,31 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['0', fixed(0)],
     flag: ['', fixed(undefined)],
   },
+  'publish.url_check.enabled': {
+    file: ['false', fixed(false)],
+    env: ['true', fixed(true)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.timeout': {
+    file: ["'2s'", fixed(2_000)],
+    env: ['10s', fixed(10_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.concurrency': {
+    file: ['4', fixed(4)],
+    env: ['16', fixed(16)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.url_check.budget': {
+    file: ["'1m'", fixed(60_000)],
+    env: ['20s', fixed(20_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'publish.protected_paths': {
+    file: ["['/opt/backup', '/etc/ssh']", fixed(['/opt/backup', '/etc/ssh'])],
+    env: ['/srv/keep, /etc/keep', fixed(['/srv/keep', '/etc/keep'])],
+    flag: ['', fixed(undefined)],
+  },
   'publish.blast_radius.min_convergence_pct': {
     file: ['80', fixed(80)],
     env: ['0', fixed(0)],
@@ -448,6 +473,15 @@ describe('modes and defaults', () => {
     assert.match(err.message, new RegExp(`${path.join(dir, 'missing.yaml')} \\(ENOENT\\)`));
   });
 
+  it('refuses a relative or root-only publish.protected_paths entry, naming it', () => {
+    for (const bad of ['relative/path', '/']) {
+      const err = loadError({ argv: [], env: { VIGO_PUBLISH_PROTECTED_PATHS: bad }, cwd: '/' });
+      assert.equal(err.code, 'config.wrong_type');
+      assert.match(err.message, /VIGO_PUBLISH_PROTECTED_PATHS/);
+      assert.match(err.message, /absolute path/);
+    }
+  });
+
   it('--notify-fd and VIGO_NOTIFY_FD give the readiness fd; the flag wins', () => {
     assert.equal(loadConfig({ argv: [], env: {}, cwd: '/' }).notifyFd, undefined);
     assert.equal(loadConfig({ argv: [], env: { VIGO_NOTIFY_FD: '3' }, cwd: '/' }).notifyFd, 3);
@@ -558,7 +592,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout and exports.*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -567,6 +601,8 @@ describe('reloadConfig', () => {
         k === 'fleet.convergence_threshold' ||
         k === 'publish.approval' ||
         k.startsWith('publish.validate_') ||
+        k.startsWith('publish.url_check.') ||
+        k === 'publish.protected_paths' ||
         k.startsWith('publish.blast_radius.') ||
         k.startsWith('exports.') ||
         k.startsWith('database.retention.') ||

@@ -302,6 +302,43 @@ export const configRegistry = {
     min: 0,
     reloadable: true,
   }),
+  'publish.url_check.enabled': booleanOption({
+    doc: 'Probe every literal http(s) source: URL at publish and validate (HEAD, then GET when HEAD is refused); an unreachable URL is an error. Turn off on air-gapped sites.',
+    env: 'VIGO_PUBLISH_URL_CHECK_ENABLED',
+    default: true,
+    reloadable: true,
+  }),
+  'publish.url_check.timeout': durationOption({
+    doc: 'How long one URL probe may wait for an answer before the URL counts as unreachable.',
+    env: 'VIGO_PUBLISH_URL_CHECK_TIMEOUT',
+    default: '5s',
+    reloadable: true,
+  }),
+  'publish.url_check.concurrency': integerOption({
+    doc: 'URL probes in flight at once.',
+    env: 'VIGO_PUBLISH_URL_CHECK_CONCURRENCY',
+    default: 8,
+    min: 1,
+    max: 64,
+    reloadable: true,
+  }),
+  'publish.url_check.budget': durationOption({
+    doc: 'Time all URL probes of one validation may take together; URLs not probed by then get a url.unchecked warning.',
+    env: 'VIGO_PUBLISH_URL_CHECK_BUDGET',
+    default: '30s',
+    reloadable: true,
+  }),
+  'publish.protected_paths': listOption({
+    doc: "Absolute paths no resource may manage, besides the server's and agent's own files (its data dir, the package, /srv/vigo, the units): guard.protected_path.",
+    env: 'VIGO_PUBLISH_PROTECTED_PATHS',
+    default: [],
+    reloadable: true,
+    item: {
+      item: 'an absolute path',
+      items: 'absolute paths',
+      accepts: (p) => p.startsWith('/') && p.length > 1 && p.length <= 4096 && !p.includes('\0'),
+    },
+  }),
   'publish.blast_radius.min_convergence_pct': integerOption({
     doc: 'Blast-radius auto-rollback: when fewer than this percent of the envoys that reported on a new version are converged, the server rolls back to the version before it (0: off).',
     env: 'VIGO_PUBLISH_BLAST_RADIUS_MIN_CONVERGENCE_PCT',

@@ -138,11 +138,25 @@ export function createPolicyRuntime(deps: PolicyRuntimeDeps): PolicyRuntime {
     log,
     fleet,
     validator,
-    validatorOptions: () => ({
-      ...guardrailTargets(deps.paths),
-      dataDir: deps.paths.dataDir,
-      knownSecrets: deps.secretPaths(),
-    }),
+    validatorOptions: () => {
+      const guarded = guardrailTargets(deps.paths);
+      const urlCheck = view.current['publish.url_check.enabled']
+        ? {
+            checkUrls: {
+              timeoutMs: view.current['publish.url_check.timeout'],
+              concurrency: view.current['publish.url_check.concurrency'],
+              budgetMs: view.current['publish.url_check.budget'],
+            },
+          }
+        : {};
+      return {
+        protectedPaths: [...guarded.protectedPaths, ...view.current['publish.protected_paths']],
+        protectedServices: guarded.protectedServices,
+        dataDir: deps.paths.dataDir,
+        knownSecrets: deps.secretPaths(),
+        ...urlCheck,
+      };
+    },
     approvalRequired: () => view.current['publish.approval'] === 'required',
     activate: (version, snapshot) => {
       activate(version, snapshot);

@@ -55,7 +55,7 @@ function guardPath(
       code: 'guard.protected_path',
       at: def.fieldAt.target_path ?? def.fieldAt.path ?? def.at,
       message: `${def.type} resource in configcrate ${def.crate} manages ${p}, ${why}`,
-      hint: 'Vigo never lets policy touch its own binaries, data or units; manage something else or change the server protected_paths setting',
+      hint: "Vigo never lets policy touch its own binaries, data or units, nor the paths server.yaml lists in publish.protected_paths; manage something else (the server's own paths cannot be unprotected)",
     });
   }
   return ok;

@@ -8,6 +8,8 @@ export { validateStacks } from './validate.ts';
 export { CompileCarry } from './carry.ts';
 export { buildBundleDocument, selectCase } from './bundle.ts';
 export { diffEntries, diffResources } from './diff.ts';
+export { diffFields, fieldDiffLimits } from './diff-fields.ts';
+export type { FieldChange, FieldDiff, ResourceChange } from './diff-fields.ts';
 export { deserializeSnapshot, serializeSnapshot, trustedSnapshot } from './snapshot.ts';
 export { LazySnapshot, encodeSnapshot, indexTransfers } from './snapshot-encoded.ts';
 export type { EncodedSnapshot, SnapshotIndex, Span } from './snapshot-encoded.ts';

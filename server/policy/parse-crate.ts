@@ -1,5 +1,6 @@
 /** A configcrate file → CrateDef. */
 import path from 'node:path';
+import { checkBrokenCycles } from './broken-cycles.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { parseWhenAt, readsAllVars } from './engines.ts';
 import type { CrateDef, Ref, ResourceDef } from './model.ts';
@@ -65,6 +66,7 @@ export function parseCrate(file: string, value: unknown, ctx: CrateLoadContext):
     ...(crateWhen ? { crateWhen } : {}),
   });
   const resources = parsed.resources;
+  checkBrokenCycles(name, value.resources, parsed.brokenNames, ctx.map, ctx.sink);
   broken = !checkDuplicateNames(resources, name, ctx) || !parsed.ok || broken;
   const crate: CrateDef = {
     name,

@@ -7,6 +7,7 @@ import type { CompileCarry } from './carry.ts';
 import type { CompiledQuery } from './parse-queries.ts';
 import type { CompiledTask } from './parse-tasks.ts';
 import type { CompiledWorkflow } from './parse-workflows.ts';
+import type { UrlCheckOptions } from './url-check.ts';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -35,8 +36,11 @@ export interface ValidateOptions {
   dataDir?: string;
   /** Whether the secrets provider holds `path` (the text after `secret:`). */
   secretExists(path: string): boolean;
-  /** When set, every literal `source:` URL gets a HEAD request with this timeout. Off by default. */
-  checkUrls?: { timeoutMs: number };
+  /**
+   * When set, every literal http(s) `source:` URL is probed (url-check.ts): each within `timeoutMs`,
+   * `concurrency` at a time, all within `budgetMs`. Off by default.
+   */
+  checkUrls?: UrlCheckOptions;
   /** Clock for `compiledAtMs`; fixed in golden tests. */
   now?: () => number;
   /**

@@ -17,7 +17,7 @@ export async function validateStacks(dir: string, options: ValidateOptions): Pro
   const secrets = { exists: (p: string) => options.secretExists(p), sink };
   const stacks = loadStacks(dir, sink, map, secrets, options.dataDir, options.carry?.crates);
   checkReferences(stacks, sink);
-  if (options.checkUrls) await checkUrls(stacks.urls, options.checkUrls.timeoutMs, sink);
+  if (options.checkUrls) await checkUrls(stacks.urls, options.checkUrls, sink);
   const snapshot = compileStacks(stacks, sink, {
     protectedPaths: options.protectedPaths,
     protectedServices: options.protectedServices,

@@ -4,8 +4,8 @@
  * report stays readable (and cheap) for a fleet of any size. It walks every envoy and every entry, so
  * it runs in the validator worker, never on the thread that answers check-ins.
  */
-import { diffEntries, diffResources } from '../policy/index.ts';
-import type { CompiledEntry, CompiledSnapshot, EntryDiff } from '../policy/index.ts';
+import { diffEntries, diffFields, diffResources } from '../policy/index.ts';
+import type { CompiledEntry, CompiledSnapshot, EntryDiff, FieldDiff } from '../policy/index.ts';
 
 /** Hostnames listed per group; the count is always exact. */
 export const maxHostnamesPerGroup = 1000;
@@ -27,6 +27,8 @@ export interface PublishImpact {
   envoysTotal: number;
   envoysChanging: number;
   groups: ImpactGroup[];
+  /** Per resource, what changes field by field (bounded; policy/diff-fields.ts). */
+  fields: FieldDiff;
 }
 
 function changes(before: CompiledEntry | undefined, after: CompiledEntry | undefined): boolean {
@@ -38,7 +40,7 @@ function changes(before: CompiledEntry | undefined, after: CompiledEntry | undef
 export function computeImpact(
   hostnames: Iterable<string>,
   active: CompiledSnapshot | undefined,
-  candidate: CompiledSnapshot,
+  candidate: CompiledSnapshot | undefined,
 ): PublishImpact {
   const groups = new Map<string, ImpactGroup>();
   let total = 0;
@@ -46,7 +48,7 @@ export function computeImpact(
   for (const hostname of hostnames) {
     total++;
     const before = active?.matchEntry(hostname);
-    const after = candidate.matchEntry(hostname);
+    const after = candidate?.matchEntry(hostname);
     if (!changes(before, after)) continue;
     changing++;
     const key = `${before?.id ?? ''}\0${before?.merkleRoot ?? ''}\0${after?.id ?? ''}`;
@@ -65,9 +67,19 @@ export function computeImpact(
     if (group.hostnames.length < maxHostnamesPerGroup) group.hostnames.push(hostname);
   }
   return {
-    entries: diffEntries(active, candidate).filter((d) => d.status !== 'unchanged'),
+    entries:
+      candidate === undefined
+        ? (active?.entries ?? []).map((e) => ({
+            entryId: e.id,
+            status: 'removed' as const,
+            added: [],
+            changed: [],
+            removed: [],
+          }))
+        : diffEntries(active, candidate).filter((d) => d.status !== 'unchanged'),
     envoysTotal: total,
     envoysChanging: changing,
     groups: [...groups.values()].sort((a, b) => b.envoys - a.envoys),
+    fields: diffFields(active, candidate),
   };
 }

@@ -19,6 +19,7 @@ export type {
   PublishStatus,
   ValidateReport,
   VersionDetail,
+  VersionDiff,
 } from './service-types.ts';
 export { createSnapshotPolicy, tracedMerkleRoot } from './snapshot-policy.ts';
 export type { SnapshotPolicy, SnapshotPolicyOptions } from './snapshot-policy.ts';

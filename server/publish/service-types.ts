@@ -56,6 +56,16 @@ export interface VersionDetail {
   comparedWith: number | null;
 }
 
+/** What serving `version` instead of `against` changes, for the fleet as it is now. */
+export interface VersionDiff {
+  version: number;
+  /** The version compared with; null for the empty configuration before the first version. */
+  against: number | null;
+  /** Entries of `version`. */
+  entries: number;
+  impact: PublishImpact;
+}
+
 export const historyLimits = { defaultLimit: 50, maxLimit: 500 } as const;
 
 export interface PublishService {
@@ -86,6 +96,11 @@ export interface PublishService {
   unfreeze(ctx: Ctx): { wasFrozen: boolean };
   history(limit?: number, beforeVersion?: number): VersionRow[];
   show(version: number): Promise<VersionDetail>;
+  /**
+   * Field-level diff from version `against` (default: the version before `version`) to `version`, with
+   * the envoys whose configuration it changes; computed in the validator worker from the stored snapshots.
+   */
+  diff(version: number, against?: number): Promise<VersionDiff>;
   status(): PublishStatus;
   /** Loads the active version's snapshot (none for the empty configuration) and activates it. */
   loadActive(): { version: number; snapshot: CompiledSnapshot | undefined };

@@ -361,6 +361,26 @@ export function createPublishService(deps: PublishServiceDeps): PublishService {
       return { version: row, entries, diff, comparedWith: previous?.version ?? null };
     },
 
+    async diff(version, against) {
+      const row = requireVersion(version);
+      const base =
+        against === undefined ? versions.listVersions(deps.store.db, 1, version)[0] : requireVersion(against);
+      const outcome = await deps.validator.diff(
+        base?.snapshotHash,
+        row.snapshotHash,
+        deps.store.db.name,
+        servedHostnames(),
+      );
+      if (outcome.impact === undefined)
+        throw new VigoError('internal', 'the diff came back without its impact');
+      return {
+        version: row.version,
+        against: base?.version ?? null,
+        entries: outcome.entries,
+        impact: outcome.impact,
+      };
+    },
+
     status() {
       const frozen = versions.readFreeze(deps.store.db);
       return {

@@ -45,7 +45,12 @@ export interface ValidatorPool {
   /** A snapshot stored in `dbFile`, verified and encoded (nothing for the empty configuration). */
   load(hash: string, dbFile: string): Promise<LoadOutcome>;
   /** What changed between two snapshots stored in `dbFile`. */
-  diff(beforeHash: string | undefined, afterHash: string, dbFile: string): Promise<DiffOutcome>;
+  diff(
+    beforeHash: string | undefined,
+    afterHash: string,
+    dbFile: string,
+    hostnames?: readonly string[],
+  ): Promise<DiffOutcome>;
   /** Throws publish.validator_busy now if `run` would: checked before an upload is written. */
   assertAccepting(): void;
   /** Refuses queued and running validations and stops the worker (server drain). */
@@ -131,8 +136,13 @@ class Pool implements ValidatorPool {
     return this.submit({ kind: 'load', hash, dbFile });
   }
 
-  diff(beforeHash: string | undefined, afterHash: string, dbFile: string): Promise<DiffOutcome> {
-    return this.submit({ kind: 'diff', beforeHash, afterHash, dbFile });
+  diff(
+    beforeHash: string | undefined,
+    afterHash: string,
+    dbFile: string,
+    hostnames?: readonly string[],
+  ): Promise<DiffOutcome> {
+    return this.submit({ kind: 'diff', beforeHash, afterHash, dbFile, ...(hostnames ? { hostnames } : {}) });
   }
 
   private submit<J extends ValidatorJob>(job: J): Promise<OutcomeOf[J['kind']]> {

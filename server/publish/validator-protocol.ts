@@ -20,6 +20,13 @@ export interface ValidatorOptions {
   dataDir?: string;
   /** Every path the secrets provider holds (paths only, never values). */
   knownSecrets: readonly string[];
+  /**
+   * Validation without a server (`vigocli config validate --offline`): there is no secrets provider to
+   * ask, so `secret:` references are taken as they are written and reported as not checked.
+   */
+  secretsUnchecked?: boolean;
+  /** Probe literal http(s) `source:` URLs (server.yaml publish.url_check); absent: no probes. */
+  checkUrls?: { timeoutMs: number; concurrency: number; budgetMs: number };
 }
 
 /**
@@ -56,6 +63,8 @@ export interface DiffJob {
   beforeHash: string | undefined;
   afterHash: string;
   dbFile: string;
+  /** Also compute the impact (envoys changing, field-level changes) for these hostnames. */
+  hostnames?: readonly string[];
 }
 
 export type ValidatorJob = ValidateJob | LoadJob | DiffJob;
@@ -91,6 +100,8 @@ export interface DiffOutcome {
   entries: number;
   /** Entries added, removed or changed (unchanged ones are left out). */
   diff: EntryDiff[];
+  /** When the job named hostnames: what the change means for them, field by field. */
+  impact?: PublishImpact;
 }
 
 export interface OutcomeOf {

@@ -98,7 +98,8 @@ async function validateDir(job: ValidateJob, dir: string): Promise<ValidateOutco
     protectedPaths: job.options.protectedPaths,
     protectedServices: job.options.protectedServices,
     ...(job.options.dataDir === undefined ? {} : { dataDir: job.options.dataDir }),
-    secretExists: (secretPath) => known.has(secretPath),
+    ...(job.options.checkUrls === undefined ? {} : { checkUrls: job.options.checkUrls }),
+    secretExists: (secretPath) => job.options.secretsUnchecked === true || known.has(secretPath),
     now: () => job.nowMs,
     forTransfer: true,
     carry,
@@ -136,8 +137,10 @@ function load(job: LoadJob): LoadOutcome {
 function diff(job: DiffJob): DiffOutcome {
   const after = stored(job.afterHash, job.dbFile);
   const before = job.beforeHash === undefined ? undefined : stored(job.beforeHash, job.dbFile);
+  const impact = job.hostnames === undefined ? {} : { impact: computeImpact(job.hostnames, before, after) };
   if (after === undefined)
     return {
+      ...impact,
       entries: 0,
       diff: (before?.entries ?? []).map((e) => ({
         entryId: e.id,
@@ -148,6 +151,7 @@ function diff(job: DiffJob): DiffOutcome {
       })),
     };
   return {
+    ...impact,
     entries: after.entryCount,
     diff: diffEntries(before, after).filter((d) => d.status !== 'unchanged'),
   };

@@ -2,6 +2,7 @@
  * GET  /config                          active and pending versions, freeze, history (paged)
  * GET  /config/versions/{version}       one version and its diff against the version before it
  * POST /config/versions/{version}/approve|reject   [config.publish] decide a pending version
+ * and the rollback preview and confirmation (config-diff.ts)
  */
 import type { Ctx } from '../../server/core/index.ts';
 import { VigoError } from '../../server/core/index.ts';
@@ -23,6 +24,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { configDiffPages, envoysChanging, fieldDiffView, rollbackLink } from './config-diff.ts';
 
 export interface ConfigPagesDeps {
   readonly shell: Shell;
@@ -30,10 +32,12 @@ export interface ConfigPagesDeps {
 }
 
 const historyPageSize = 25;
-const noticeKeys = ['approved', 'rejected'] as const;
+const noticeKeys = ['approved', 'rejected', 'rolledback'] as const;
 const notices: Readonly<Record<(typeof noticeKeys)[number], string>> = {
   approved: 'The version is approved and now active; envoys receive it at their next check-in.',
   rejected: 'The version is rejected; it will not be served.',
+  rolledback:
+    'Rolled back: the new active version serves the earlier configuration; envoys receive it at their next check-in.',
 };
 const configQuery = {
   before: { type: 'integer', min: 1, max: Number.MAX_SAFE_INTEGER },
@@ -203,7 +207,7 @@ async function versionPage(
 ): Promise<Response> {
   const nowMs = Date.now();
   const viewer = requireViewer(c, ctx);
-  const detail = await deps.publish.show(version);
+  const [detail, fieldDiff] = await Promise.all([deps.publish.show(version), deps.publish.diff(version)]);
   const v = detail.version;
   const changed = detail.diff.filter((d) => d.status !== 'unchanged');
   const unchanged = detail.diff.length - changed.length;
@@ -223,7 +227,14 @@ async function versionPage(
       <dt>Host entries</dt>
       <dd>${detail.entries}</dd>
     </dl>
-    ${decisionForms(viewer, v)}
+    ${decisionForms(viewer, v)} ${rollbackLink(viewer, v.version, deps.publish.status().active?.version)}
+    <section aria-labelledby="fields-title">
+      <h2 id="fields-title">
+        Resources, field by field
+        ${fieldDiff.against === null ? '' : html`since version ${fieldDiff.against}`}
+      </h2>
+      ${envoysChanging(fieldDiff.impact)} ${fieldDiffView(fieldDiff.impact.fields)}
+    </section>
     <section aria-labelledby="diff-title">
       <h2 id="diff-title">
         Changes ${detail.comparedWith === null ? '' : html`since version ${detail.comparedWith}`}
@@ -300,5 +311,6 @@ export function configPages(deps: ConfigPagesDeps): AnyRoute[] {
     }),
     decisionRoute(deps, 'approve'),
     decisionRoute(deps, 'reject'),
+    ...configDiffPages({ ...deps, versionNumber }),
   ];
 }

@@ -37,10 +37,48 @@ const diagnosticSchema: JsonSchema = {
 };
 const diagnostics: JsonSchema = { type: 'array', items: diagnosticSchema };
 const idList: JsonSchema = { type: 'array', items: { type: 'string' } };
+const fieldDiffSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'per resource, what changes field by field (at most 200 resources, 50 fields each)',
+  required: ['resources', 'resourcesOmitted'],
+  properties: {
+    resources: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'type', 'status', 'entries', 'entryCount', 'fields', 'fieldsOmitted'],
+        properties: {
+          id: { type: 'string', description: '<configcrate>/<name>' },
+          type: { type: 'string' },
+          status: { enum: ['added', 'removed', 'changed'] },
+          entries: { ...idList, description: 'match entries it changes in (at most 5 listed)' },
+          entryCount: { type: 'integer' },
+          fields: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['field'],
+              properties: {
+                field: { type: 'string', description: 'dotted path, e.g. params.content' },
+                before: { type: 'string', description: 'old value as JSON (absent: the field is new)' },
+                after: { type: 'string', description: 'new value as JSON (absent: the field is gone)' },
+              },
+            },
+          },
+          fieldsOmitted: { type: 'integer', description: 'changed fields beyond those listed' },
+        },
+      },
+    },
+    resourcesOmitted: { type: 'integer', description: 'resource changes beyond those listed' },
+  },
+};
 const impactSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['entries', 'envoysTotal', 'envoysChanging', 'groups'],
+  required: ['entries', 'envoysTotal', 'envoysChanging', 'groups', 'fields'],
   properties: {
     entries: {
       type: 'array',
@@ -78,6 +116,18 @@ const impactSchema: JsonSchema = {
         },
       },
     },
+    fields: fieldDiffSchema,
+  },
+};
+export const diffSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'against', 'entries', 'impact'],
+  properties: {
+    version: { type: 'integer' },
+    against: { type: ['integer', 'null'], description: 'null: the empty configuration' },
+    entries: { type: 'integer', description: 'match entries of version' },
+    impact: impactSchema,
   },
 };
 export const validateSchema: JsonSchema = {

@@ -6,6 +6,7 @@
  *   GET  /api/v1/config/version                    the active version number
  *   GET  /api/v1/config/history                    versions, newest first (limit, before)
  *   GET  /api/v1/config/versions/:version          one version with its diff against the previous one
+ *   GET  /api/v1/config/versions/:version/diff     field-level diff against another version (?against=M)
  *   POST /api/v1/config/versions/:version/approve  a second admin activates a pending publish
  *   POST /api/v1/config/versions/:version/reject   a pending publish is dropped
  *   POST /api/v1/config/rollback                   serve an earlier version's snapshot again, as a new version
@@ -20,6 +21,7 @@ import {
   autoRollbackView,
   blastRadiusWatchSchema,
   blastRadiusWatchView,
+  diffSchema,
   objectOf,
   publishSchema,
   validateSchema,
@@ -87,6 +89,8 @@ function publishStatus(result: PublishResult): 200 | 201 | 202 {
   if (result.outcome === 'pending') return 202;
   return 200;
 }
+
+const diffQuery = { against: { type: 'integer', min: 1, max: 9_999_999_999 } } as const;
 
 const historyQuery = {
   limit: { type: 'integer', min: 1, max: historyLimits.maxLimit },
@@ -228,6 +232,19 @@ export function configRoutes(deps: ConfigRoutesDeps): AnyRoute[] {
           diff: detail.diff,
         });
       },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/config/versions/{version}/diff',
+      summary:
+        'What serving this version instead of version `against` (default: the one before it) changes: resources field by field, and the envoys affected',
+      tag,
+      access: 'fleet.read',
+      errors: ['publish.version_not_found'],
+      query: diffQuery,
+      response: diffSchema,
+      handler: async ({ c, param, query }) =>
+        c.json(await deps.publish.diff(versionNumber(param('version')), query.against)),
     }),
     route({
       method: 'POST',
