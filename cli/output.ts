@@ -3,7 +3,7 @@
  * scripts). `--json` is the same as `-o json`. Commands hand their data to the plumbing together with a
  * table renderer, so every command that prints data honours every format.
  */
-import { readFileSync } from 'node:fs';
+import { serverVersion } from '../server/lifecycle/version.ts';
 import { stringify } from 'yaml';
 import { usageError } from './errors.ts';
 
@@ -41,17 +41,10 @@ export function renderStreamItem(format: DataFormat, value: unknown): string {
   return format === 'json' ? `${JSON.stringify(value)}\n` : `---\n${renderData('yaml', value)}`;
 }
 
-/** package.json is small; anything larger than this is not the file vigocli ships with. */
-const maxPackageJsonBytes = 64 * 1024;
-
-/** vigocli's version (the package's) and the Node.js running it. */
+/** vigocli's version (the package's, as the server reads it) and the Node.js running it. */
 export function versionInfo(): { vigocli: string; node: string } {
-  const file = new URL('../package.json', import.meta.url);
-  const text = readFileSync(file, 'utf8');
-  if (text.length > maxPackageJsonBytes) throw new Error(`${file.pathname} is larger than expected`);
-  const parsed = JSON.parse(text) as { version?: unknown };
   return {
-    vigocli: typeof parsed.version === 'string' ? parsed.version : 'unknown',
+    vigocli: serverVersion,
     node: process.versions.node,
   };
 }

@@ -38,6 +38,7 @@ const importMetaAllowed = new Set([
   'server/lifecycle/version.ts',
   'server/lifecycle/policy-runtime.ts',
   'server/store/migrations.ts',
+  'server/publish/validator-pool.ts',
   'server/http/routes/system.ts',
 ]);
 

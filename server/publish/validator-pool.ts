@@ -72,7 +72,9 @@ interface Running {
   timer: NodeJS.Timeout;
 }
 
-const defaultWorkerUrl = new URL('./validator-worker.ts', import.meta.url);
+// Spelled from two levels up, the repository root, so the same URL holds from a bundle in dist/bin
+// (vigocli's offline validate), which then runs the worker from the sources.
+const defaultWorkerUrl = new URL('../../server/publish/validator-worker.ts', import.meta.url);
 
 /**
  * An upload body that owns its memory moves to the worker instead of being copied (the request is done
