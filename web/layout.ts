@@ -1,6 +1,7 @@
 /**
  * The one page layout: skip link, header with the navigation the viewer may use, the page's content,
- * notices and errors in live regions, and the footer with the server version.
+ * notices and errors in live regions, and the footer with the server version and a link to the API
+ * documentation (/docs). The stylesheet follows the system's light or dark scheme.
  */
 import type { Permission } from '../server/identity/index.ts';
 import type { Html, HtmlValue } from './html.ts';
@@ -143,8 +144,10 @@ export function renderPage(shell: Shell, options: PageOptions): Html {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
         <meta name="htmx-config" content="${htmxConfig}" />
         <title>${options.title} · Vigo</title>
+        <link rel="icon" type="image/svg+xml" href="${shell.assets.url('favicon.svg')}" />
         <link rel="stylesheet" href="${shell.assets.url('app.css')}" />
         <script src="${shell.assets.url('htmx.min.js')}" defer></script>
         <script src="${shell.assets.url('app.js')}" defer></script>
@@ -159,7 +162,10 @@ export function renderPage(shell: Shell, options: PageOptions): Html {
         <main id="main" tabindex="-1">
           ${noticeBanner(options.notice)} ${errorBanner(options.error)} ${options.body}
         </main>
-        <footer class="site-footer"><span>vigosrv ${shell.version}</span></footer>
+        <footer class="site-footer">
+          <span>vigosrv ${shell.version}</span>
+          <a href="/docs">API documentation</a>
+        </footer>
       </body>
     </html> `;
 }
