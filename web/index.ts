@@ -108,7 +108,7 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
     ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
-    ...auditPages({ shell, store: deps.store }),
+    ...auditPages({ shell, store: deps.store, fleet: deps.fleet }),
     ...integrationPages({ shell, integrations: deps.integrations }),
     ...enrollPages({ shell, enroll: deps.enroll }),
     ...userPages({ shell, identity: deps.identity }),
