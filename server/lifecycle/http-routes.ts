@@ -88,7 +88,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       table: () => routes,
     }),
     ...identityRoutes({ identity: p.identity }),
-    ...enrollRoutes({ enroll: p.enroll }),
+    ...enrollRoutes({ enroll: p.enroll, bootstrap: p.bootstrap }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
     ...convergenceRoutes({
       fleet: p.fleet,
