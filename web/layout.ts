@@ -20,6 +20,7 @@ export type NavKey =
   | 'compliance'
   | 'integrations'
   | 'enroll'
+  | 'add-hosts'
   | 'users'
   | 'tokens'
   | 'none';
@@ -42,6 +43,7 @@ const navItems: readonly NavItem[] = [
   { key: 'compliance', href: '/compliance', label: 'Compliance', needs: 'compliance.read' },
   { key: 'integrations', href: '/integrations', label: 'Integrations', needs: 'fleet.read' },
   { key: 'enroll', href: '/admin/enroll-tokens', label: 'Enrollment', needs: 'fleet.read' },
+  { key: 'add-hosts', href: '/admin/add-hosts', label: 'Add hosts', needs: 'fleet.write' },
   { key: 'users', href: '/admin/users', label: 'Users', needs: 'admin' },
   { key: 'tokens', href: '/admin/tokens', label: 'API tokens', needs: 'authenticated' },
 ];

@@ -132,6 +132,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       publish: p.publish,
       store: p.store,
       enroll: p.enroll,
+      bootstrap: p.bootstrap,
       events: p.bus,
       tasks: p.tasks,
       workflows: p.workflows,

@@ -145,8 +145,8 @@ function listPage(deps: EnrollPagesDeps, c: WebContext, ctx: Ctx, view: View): R
   const body = html`<h1>Enrollment tokens</h1>
     ${view.created === undefined ? '' : secretOnce(`Enrollment token ${view.created.id}:`, view.created.token)}
     <p class="muted">
-      A host enrolls with <code>vigo enroll --server … --token …</code>; the token decides which hostnames may
-      use it, how often and until when.
+      Hosts enroll with a token; <a href="/admin/add-hosts">Add hosts</a> shows the install command. The token
+      decides which hostnames may use it, how often and until when.
     </p>
     ${createForm(viewer)} ${tokensTable(viewer, listing.tokens, Date.now())}
     ${listing.truncated ? html`<p class="muted small">Only the newest 200 tokens are shown.</p>` : ''}`;
@@ -154,7 +154,7 @@ function listPage(deps: EnrollPagesDeps, c: WebContext, ctx: Ctx, view: View): R
   return htmlResponse(c, page, view.error?.status ?? view.status ?? 200);
 }
 
-function parseCreate(form: FormFields): {
+export function parseCreate(form: FormFields): {
   hostnameGlobs: string[];
   uses: number;
   expiresIn: string;
