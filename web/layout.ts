@@ -8,6 +8,7 @@ import type { Html, HtmlValue } from './html.ts';
 import { html } from './html.ts';
 import type { ErrorView, Viewer } from './page-kit.ts';
 import type { StaticAssets } from './static-assets.ts';
+import { csrfField } from './view-kit.ts';
 
 export type NavKey =
   | 'dashboard'
@@ -172,9 +173,5 @@ export function renderPage(shell: Shell, options: PageOptions): Html {
     </html> `;
 }
 
-/** The hidden field that carries the session's CSRF token in a plain form post. */
-export function csrfInput(viewer: Viewer): Html {
-  return viewer.csrfToken === undefined
-    ? html``
-    : html`<input type="hidden" name="_csrf" value="${viewer.csrfToken}" />`;
-}
+/** The hidden field that carries the session's CSRF token in a plain form post (the view kit's csrfField). */
+export const csrfInput = csrfField;
