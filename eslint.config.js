@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'gen/', '.vigo/', 'coverage/', 'test-artifacts/'] },
+  { ignores: ['node_modules/', 'gen/', '.vigo/', 'coverage/', 'test-artifacts/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -36,6 +36,6 @@ export default tseslint.config(
   // Browser scripts served as they are: not part of the TypeScript project.
   { files: ['web/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
   // Process entries that run before any TypeScript loader: plain JavaScript.
-  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['eslint.config.js'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -1,58 +1,63 @@
 /**
  * vigo, the reference agent.
  *
- *   vigo enroll --server HOST:8443 --token-file FILE|--token T --ca FILE [--hostname H] [--state-dir DIR]
- *   vigo run --once [--dry-run]     one check-in and convergence, then exit
+ *   vigo enroll --server https://HOST:8443 --token-file FILE|--token T --ca FILE [--hostname H] [--state-dir DIR]
+ *   vigo run --once [--dry-run] [--format text|json]
+ *                                   one check-in and convergence, then exit; prints a line per resource
+ *                                   that changed or failed and a summary (run-report.ts)
  *   vigo daemon [--config FILE]     check in and converge every interval until SIGTERM; runs the tasks
  *                                   and live queries the server pushes (agent.yaml decides which tasks)
  *   vigo status [--json]            cached bundle, its version and expiry, queued results, last run
  *   vigo traits                     the traits this host reports, as JSON
  *
- * Exit codes: 0 converged, 1 some resources failed, 2 usage error or invalid agent config, 3 nothing applied (no bundle,
- * expired or tampered bundle), 4 not enrolled or enrollment refused, 5 server unreachable (enroll).
+ * Exit codes (docs/agent.md): 0 converged, 1 some resources failed, 2 usage error, invalid agent config or
+ * enroll pointed at the agent (gRPC) port, 3 nothing applied / no valid bundle held (no bundle yet, expired or
+ * tampered bundle; `vigo status` says which), 4 not enrolled or enrollment refused, 5 server unreachable (enroll).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+// Only what every command needs is imported here; each command loads its own modules, so that
+// `vigo --help`, `vigo version` and `vigo status` start without the gRPC and X.509 libraries.
 import { createLogger, isLogLevel } from '../server/core/index.ts';
-import { AgentConfigError, defaultAgentConfigFile, loadAgentConfig } from './config/index.ts';
-import type { AgentConfig } from './config/index.ts';
 import type { Logger } from '../server/core/index.ts';
-import { createAgentRunner } from './runtime/agent-runner.ts';
-import { BundleCache } from './runtime/bundle-cache.ts';
-import { runDaemon } from './runtime/daemon.ts';
-import { EnrollError, enroll } from './runtime/enroll.ts';
-import { ResultsQueue } from './runtime/results-queue.ts';
-import { agentVersion } from './runtime/server-link.ts';
+import type { AgentConfig } from './config/index.ts';
+import { defaultAgentConfigFile } from './config/defaults.ts';
 import {
-  NotEnrolledError,
-  defaultStateDir,
-  loadIdentity,
-  readStatus,
-  statePaths,
-} from './runtime/state-dir.ts';
+  ServerAddressError,
+  agentPortHint,
+  answersAsAgentPort,
+  parseEnrollServer,
+} from './runtime/enroll-target.ts';
+import type { RenderedRun, RunOutputFormat } from './runtime/run-report.ts';
+import { runOutputFormats } from './runtime/run-report.ts';
+import { NotEnrolledError, defaultStateDir, loadIdentity, statePaths } from './runtime/state-dir.ts';
 import type { StatePaths } from './runtime/state-dir.ts';
-import { createTraitCollector } from './traits/index.ts';
+import { agentVersion } from './runtime/version.ts';
 
 const exit = { ok: 0, failed: 1, usage: 2, notApplied: 3, notEnrolled: 4, unreachable: 5 } as const;
 
 const usage = `vigo ${agentVersion}: the Vigo reference agent
 
 Usage:
-  vigo enroll --server HOST:PORT --token-file FILE|--token TOKEN --ca FILE [--hostname NAME]
+  vigo enroll --server https://HOST:8443 --token-file FILE|--token TOKEN --ca FILE [--hostname NAME]
     (--token-file - reads the token from stdin; a file or stdin keeps it out of the process list)
-  vigo run --once [--dry-run]
+  vigo run --once [--dry-run] [--format text|json]
   vigo daemon [--dry-run] [--config FILE]
   vigo status [--json]
   vigo traits
   vigo version
 
-Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR), --log-level debug|info|warn|error,
+Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR),
+  --log-level debug|info|warn|error (JSON lines on stderr; default warn for run, info otherwise),
   --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
-Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied, 4 not enrolled, 5 unreachable
+Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied or no bundle held,
+  4 not enrolled, 5 unreachable
 `;
 
 class UsageError extends Error {}
+/** An invalid agent config file (exit 2, like a usage error, but without the usage text). */
+class ConfigError extends Error {}
 
 function parse(argv: string[]) {
   try {
@@ -71,6 +76,7 @@ function parse(argv: string[]) {
         once: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },
+        format: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -111,9 +117,13 @@ function enrollToken(parsed: Parsed): string {
 }
 
 async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number> {
-  const server = need(parsed, 'server');
-  if (!/^[^\s/]+:\d{1,5}$/.test(server))
-    throw new UsageError(`--server must be HOST:PORT, got ${JSON.stringify(server)}`);
+  let server: string;
+  try {
+    server = parseEnrollServer(need(parsed, 'server'));
+  } catch (err) {
+    if (err instanceof ServerAddressError) throw new UsageError(err.message);
+    throw err;
+  }
   const caFile = need(parsed, 'ca');
   let caPem: string;
   try {
@@ -122,6 +132,7 @@ async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number>
     throw new UsageError(`cannot read --ca ${caFile}: ${(err as Error).message}`);
   }
   const hostname = parsed.values.hostname ?? os.hostname();
+  const { EnrollError, enroll } = await import('./runtime/enroll.ts');
   try {
     const identity = await enroll({ server, token: enrollToken(parsed), hostname, caPem, paths });
     process.stdout.write(
@@ -130,41 +141,69 @@ async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number>
     return exit.ok;
   } catch (err) {
     if (!(err instanceof EnrollError)) throw err;
+    if (err.code === 'unreachable') {
+      if (await answersAsAgentPort(server, caPem)) {
+        process.stderr.write(`vigo: ${agentPortHint(server)}\n`);
+        return exit.usage;
+      }
+    }
     process.stderr.write(`vigo: ${err.message}\n`);
     return err.code === 'unreachable' ? exit.unreachable : exit.notEnrolled;
   }
 }
 
-function runnerFor(paths: StatePaths, log: Logger, signal: AbortSignal) {
-  return createAgentRunner({ paths, loaded: loadIdentity(paths), log, signal });
+function runFormat(parsed: Parsed): RunOutputFormat {
+  const format = parsed.values.format ?? 'text';
+  if (!(runOutputFormats as readonly string[]).includes(format))
+    throw new UsageError(`--format must be ${runOutputFormats.join(' or ')}, got ${JSON.stringify(format)}`);
+  return format as RunOutputFormat;
+}
+
+function print(rendered: RenderedRun): void {
+  if (rendered.stdout !== '') process.stdout.write(rendered.stdout);
+  if (rendered.stderr !== '') process.stderr.write(rendered.stderr);
 }
 
 async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
   if (parsed.values.once !== true)
     throw new UsageError('vigo run needs --once (use "vigo daemon" to keep running)');
+  const format = runFormat(parsed);
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const runner = runnerFor(paths, log, controller.signal);
+  const loaded = loadIdentity(paths);
+  const { createAgentRunner } = await import('./runtime/agent-runner.ts');
+  const report = await import('./runtime/run-report.ts');
+  const runner = createAgentRunner({ paths, loaded, log, signal: controller.signal });
   try {
     const result = await runner.cycle(parsed.values['dry-run'] === true);
-    if (result.run === undefined) return exit.notApplied;
-    const failed = result.run.results.filter((r) => r.outcome === 'failed').length;
-    return failed > 0 ? exit.failed : exit.ok;
+    if (result.run === undefined) {
+      print(report.renderBlocked(result.blockedReason ?? 'no bundle to apply', format));
+      return exit.notApplied;
+    }
+    const source = result.reachable ? 'server' : 'cache';
+    print(format === 'json' ? report.renderRunJson(result.run, source) : report.renderRunText(result.run));
+    return report.runFailed(result.run) ? exit.failed : exit.ok;
   } finally {
     runner.close();
   }
 }
 
 /** The agent's config file: --config, else $VIGO_AGENT_CONFIG (both must exist), else the default path if present. */
-function agentConfig(parsed: Parsed): AgentConfig {
+async function agentConfig(parsed: Parsed): Promise<AgentConfig> {
+  const { AgentConfigError, loadAgentConfig } = await import('./config/index.ts');
   const named = parsed.values.config ?? process.env['VIGO_AGENT_CONFIG'];
-  return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+  try {
+    return loadAgentConfig(named ?? defaultAgentConfigFile, named !== undefined);
+  } catch (err) {
+    if (err instanceof AgentConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<number> {
-  const config = agentConfig(parsed);
+  const config = await agentConfig(parsed);
   const controller = new AbortController();
   const stop = (): void => {
     log.info('stopping');
@@ -179,6 +218,7 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
     adhocTasks: config.tasks.adhoc,
     namedTasks: [...config.tasks.allow].join(','),
   });
+  const { runDaemon } = await import('./runtime/daemon.ts');
   await runDaemon({
     paths,
     loaded: loadIdentity(paths),
@@ -194,57 +234,15 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
   return exit.ok;
 }
 
-function status(parsed: Parsed, paths: StatePaths): number {
-  const { identity } = loadIdentity(paths);
-  const cached = new BundleCache(paths.bundleFile, identity.bundlePublicKey).read(Date.now());
-  const queued = new ResultsQueue(paths.queueDir).size();
-  const last = readStatus(paths) ?? null;
-  const bundle =
-    cached.state === 'valid' || cached.state === 'expired'
-      ? {
-          state: cached.state,
-          policyVersion: cached.document.policy_version,
-          entryId: cached.document.entry_id,
-          resources: cached.document.resources.length,
-          expiresAt:
-            cached.document.expires_at_ms === 0
-              ? null
-              : new Date(cached.document.expires_at_ms).toISOString(),
-          receivedAt: new Date(cached.receivedAtMs).toISOString(),
-        }
-      : { state: cached.state, reason: cached.state === 'invalid' ? cached.reason : null };
-  const report = {
-    envoyId: identity.envoyId,
-    hostname: identity.hostname,
-    server: identity.grpcAddress,
-    bundle,
-    queuedRuns: queued,
-    lastRun: last,
-  };
-  if (parsed.values.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else {
-    const lines = [
-      `envoy:        ${identity.envoyId} (${identity.hostname})`,
-      `server:       ${identity.grpcAddress}`,
-      'policyVersion' in bundle
-        ? `bundle:       version ${bundle.policyVersion}, ${bundle.resources} resources, ${bundle.state}${bundle.expiresAt ? `, expires ${bundle.expiresAt}` : ''}`
-        : `bundle:       ${bundle.state}${bundle.reason ? ` (${bundle.reason})` : ''}`,
-      `queued runs:  ${queued}`,
-      last === null
-        ? 'last run:     never'
-        : `last run:     ${new Date(last.finishedAtMs).toISOString()} from ${last.bundleSource}: ${
-            last.blockedReason ??
-            Object.entries(last.counts)
-              .map(([k, v]) => `${v} ${k}`)
-              .join(', ')
-          }`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-  return cached.state === 'valid' ? exit.ok : exit.notApplied;
+async function status(parsed: Parsed, paths: StatePaths): Promise<number> {
+  const { statusReport } = await import('./runtime/status-report.ts');
+  const report = statusReport(paths, parsed.values.json === true);
+  process.stdout.write(report.stdout);
+  return report.code === 0 ? exit.ok : exit.notApplied;
 }
 
 async function traits(paths: StatePaths): Promise<number> {
+  const { createTraitCollector } = await import('./traits/index.ts');
   const { traits: collected, errors } = await createTraitCollector({
     cacheFile: paths.traitsCacheFile,
   }).collect();
@@ -260,7 +258,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return command === undefined && parsed.values.help !== true ? exit.usage : exit.ok;
   }
-  const level = parsed.values['log-level'] ?? 'info';
+  // A one-off run prints its own report; its log carries only what needs attention.
+  const level = parsed.values['log-level'] ?? (command === 'run' ? 'warn' : 'info');
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error`);
   const log = createLogger({ level, fields: { component: 'vigo' } });
   const paths = statePaths(parsed.values['state-dir'] ?? process.env['VIGO_STATE_DIR'] ?? defaultStateDir);
@@ -292,7 +291,7 @@ if (isEntry || process.env['VIGO_AGENT_MAIN'] === '1') {
         process.stderr.write(`vigo: ${err.message}\n${usage}`);
         process.exit(exit.usage);
       }
-      if (err instanceof AgentConfigError) {
+      if (err instanceof ConfigError) {
         process.stderr.write(`vigo: ${err.message}\n`);
         process.exit(exit.usage);
       }

@@ -10,6 +10,7 @@ import type { LogLevelRef, Logger } from './core/index.ts';
 import { createLogger, exitCodes, guardStandardStreams, isVigoError } from './core/index.ts';
 import type { ConfigView, RunningServer } from './lifecycle/start.ts';
 import { startServer } from './lifecycle/start.ts';
+import { checkinWorkers } from './lifecycle/agent-port.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
@@ -89,7 +90,12 @@ function reload(
   // agents switched to held would run the server out of descriptors, and the HTTPS port with it.
   const heldProblem =
     result.applied.includes('checkin.connection') && result.loaded.config['checkin.connection'] === 'held'
-      ? heldFleetLimitProblem(openFileLimits(), server.fleet.activeCount())
+      ? heldFleetLimitProblem(
+          openFileLimits(),
+          server.fleet.activeCount(),
+          // Not reloadable: the check-in processes running are those the server started with.
+          checkinWorkers(current.loaded.config['checkin.workers']),
+        )
       : undefined;
   if (heldProblem !== undefined) {
     log.error('config reload refused: the running configuration is unchanged', { error: heldProblem });

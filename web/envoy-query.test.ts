@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EnvoyEntry, FleetIndex } from '../server/fleet/index.ts';
 import type { EnvoyListFilter } from '../server/fleet/index.ts';
-import { decodeCursor, encodeCursor, envoyFilter } from './envoy-query.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  envoyFilter,
+  parseEnvoySearch,
+  parseOrder,
+  sortEnvoys,
+} from './envoy-query.ts';
 
 interface Spec {
   hostname: string;
@@ -104,5 +111,45 @@ describe('cursors in URLs', () => {
     assert.equal(decodeCursor(encodeCursor('web-1\u0000env-1')), 'web-1\u0000env-1');
     assert.equal(decodeCursor(''), undefined);
     assert.throws(() => decodeCursor('bm90LWEtY3Vyc29y'), { code: 'request.invalid' });
+  });
+});
+
+describe('the page speaks the API query language', () => {
+  const fleet = fleetOf([
+    { hostname: 'db-1', revoked: false, stale: false },
+    { hostname: 'db-2', revoked: false, stale: false },
+    { hostname: 'web-1', revoked: false, stale: false },
+  ]);
+  const names = (raw: Parameters<typeof parseEnvoySearch>[0]) =>
+    fleet.list(envoyFilter(parseEnvoySearch(raw), noTraits), 100).items.map((e) => e.hostname);
+
+  it('takes ?hostname=db-* as the API does, and the search box beside it', () => {
+    assert.deepEqual(names({ hostname: 'db-*' }), ['db-1', 'db-2']);
+    assert.deepEqual(names({ hostname_prefix: 'web' }), ['web-1']);
+    assert.deepEqual(names({ q: 'db-*', status: 'active' }), ['db-1', 'db-2']);
+    assert.throws(() => names({ q: 'db-*', hostname: 'web-*' }), { code: 'request.invalid' });
+  });
+});
+
+describe('sorting', () => {
+  it('orders by the chosen key, ties by hostname, either way', () => {
+    const fleet = fleetOf([
+      { hostname: 'c', revoked: false, stale: false },
+      { hostname: 'a', revoked: false, stale: false },
+      { hostname: 'b', revoked: false, stale: false },
+    ]);
+    const all = fleet.list({}, 10).items;
+    const [c, a] = [all.find((e) => e.hostname === 'c'), all.find((e) => e.hostname === 'a')];
+    assert.ok(c && a);
+    c.policyVersion = 3;
+    a.policyVersion = 3;
+    const byVersion = sortEnvoys(all, parseOrder('version', 'desc')).map((e) => e.hostname);
+    assert.deepEqual(byVersion, ['a', 'c', 'b']);
+    assert.deepEqual(
+      sortEnvoys(all, parseOrder('hostname', 'desc')).map((e) => e.hostname),
+      ['c', 'b', 'a'],
+    );
+    assert.throws(() => parseOrder('password', 'asc'), { code: 'request.invalid' });
+    assert.throws(() => parseOrder('version', 'up'), { code: 'request.invalid' });
   });
 });

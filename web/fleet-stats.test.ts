@@ -8,7 +8,7 @@ import { EnvoyEntry } from '../server/fleet/index.ts';
 import { openStore } from '../server/store/index.ts';
 import type { LatestRun } from '../server/runs/index.ts';
 import { createLatestRunsReader } from '../server/runs/index.ts';
-import { envoyState, isConvergedRun, summarizeFleet } from './fleet-stats.ts';
+import { envoyHealth, envoyState, isConvergedRun, summarizeFleet } from './fleet-stats.ts';
 
 function entry(
   id: string,
@@ -40,6 +40,32 @@ describe('envoyState', () => {
     assert.equal(envoyState(entry('b', { stale: true })), 'never seen');
     assert.equal(envoyState(entry('c', { stale: true, lastSeenAtMs: 5 })), 'stale');
     assert.equal(envoyState(entry('d', { lastSeenAtMs: 5 })), 'active');
+  });
+});
+
+describe('envoyHealth', () => {
+  const withConvergence = (
+    e: EnvoyEntry,
+    status: 'converged' | 'degraded' | 'failed' | 'no_data',
+  ): EnvoyEntry => {
+    e.convergence = { ...e.convergence, status };
+    return e;
+  };
+  it('is green (healthy) only when the last run converged; a failing envoy is failing even when stale', () => {
+    assert.equal(envoyHealth(withConvergence(entry('a', { lastSeenAtMs: 5 }), 'converged')), 'healthy');
+    assert.equal(envoyHealth(withConvergence(entry('b', { lastSeenAtMs: 5 }), 'failed')), 'failing');
+    assert.equal(envoyHealth(withConvergence(entry('c', { lastSeenAtMs: 5 }), 'degraded')), 'failing');
+    assert.equal(
+      envoyHealth(withConvergence(entry('d', { lastSeenAtMs: 5, stale: true }), 'failed')),
+      'failing',
+    );
+    assert.equal(envoyHealth(withConvergence(entry('e', { lastSeenAtMs: 5 }), 'no_data')), 'no runs yet');
+    assert.equal(
+      envoyHealth(withConvergence(entry('f', { lastSeenAtMs: 5, stale: true }), 'converged')),
+      'stale',
+    );
+    assert.equal(envoyHealth(entry('g', {})), 'never seen');
+    assert.equal(envoyHealth(withConvergence(entry('h', { revoked: true }), 'failed')), 'revoked');
   });
 });
 

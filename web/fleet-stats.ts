@@ -9,6 +9,7 @@
  * not converged.
  */
 import type { EnvoyEntry } from '../server/fleet/index.ts';
+import { envoyFailing } from '../server/fleet/index.ts';
 import type { LatestRun } from '../server/runs/index.ts';
 
 export type EnvoyState = 'active' | 'stale' | 'revoked' | 'never seen';
@@ -20,6 +21,49 @@ export function envoyState(entry: Pick<EnvoyEntry, 'status' | 'stale' | 'lastSee
   return entry.stale ? 'stale' : 'active';
 }
 
+/**
+ * The one word a list shows for an envoy, following its convergence: only an envoy whose last run had
+ * no failures is `healthy` (the green badge). A failing envoy is `failing` even while it is stale, so a
+ * failing host never looks fine.
+ */
+export type EnvoyHealth = 'healthy' | 'failing' | 'stale' | 'no runs yet' | 'never seen' | 'revoked';
+export const envoyHealths: readonly EnvoyHealth[] = [
+  'healthy',
+  'failing',
+  'stale',
+  'no runs yet',
+  'never seen',
+  'revoked',
+];
+/** Worst first when a list is sorted by state. */
+export const envoyHealthRank: Readonly<Record<EnvoyHealth, number>> = {
+  failing: 0,
+  stale: 1,
+  'never seen': 2,
+  'no runs yet': 3,
+  healthy: 4,
+  revoked: 5,
+};
+/** The envoy list's status filter that lists exactly the envoys of each health word. */
+export const healthFilter: Readonly<Record<EnvoyHealth, string | undefined>> = {
+  healthy: undefined,
+  failing: 'failing',
+  stale: 'stale',
+  'no runs yet': undefined,
+  'never seen': 'never_seen',
+  revoked: 'revoked',
+};
+
+export function envoyHealth(
+  entry: Pick<EnvoyEntry, 'status' | 'stale' | 'lastSeenAtMs' | 'convergence'>,
+): EnvoyHealth {
+  if (entry.status === 'revoked') return 'revoked';
+  if (envoyFailing(entry)) return 'failing';
+  if (entry.lastSeenAtMs === 0) return 'never seen';
+  if (entry.stale) return 'stale';
+  return entry.convergence.status === 'converged' ? 'healthy' : 'no runs yet';
+}
+
 export interface FleetSummary {
   readonly total: number;
   readonly byState: Readonly<Record<EnvoyState, number>>;
@@ -28,6 +72,10 @@ export interface FleetSummary {
   readonly converged: number;
   /** The convergence denominator: active envoys. */
   readonly convergenceBase: number;
+  /** Every envoy by its health word (the donut). */
+  readonly byHealth: Readonly<Record<EnvoyHealth, number>>;
+  /** Active envoys whose last run had failed resources (the `failing` filter). */
+  readonly failing: number;
 }
 
 export function isConvergedRun(run: LatestRun | undefined, activeVersion: number | undefined): boolean {
@@ -43,6 +91,14 @@ export function summarizeFleet(
   activeVersion: number | undefined,
 ): FleetSummary {
   const byState: Record<EnvoyState, number> = { active: 0, stale: 0, revoked: 0, 'never seen': 0 };
+  const byHealth: Record<EnvoyHealth, number> = {
+    healthy: 0,
+    failing: 0,
+    stale: 0,
+    'no runs yet': 0,
+    'never seen': 0,
+    revoked: 0,
+  };
   let total = 0;
   let checkedInLastMinute = 0;
   let converged = 0;
@@ -51,8 +107,17 @@ export function summarizeFleet(
     total += 1;
     const state = envoyState(entry);
     byState[state] += 1;
+    byHealth[envoyHealth(entry)] += 1;
     if (entry.lastSeenAtMs > minuteAgoMs) checkedInLastMinute += 1;
     if (state === 'active' && isConvergedRun(latestRuns.get(entry.id), activeVersion)) converged += 1;
   }
-  return { total, byState, checkedInLastMinute, converged, convergenceBase: byState.active };
+  return {
+    total,
+    byState,
+    checkedInLastMinute,
+    converged,
+    convergenceBase: byState.active,
+    byHealth,
+    failing: byHealth.failing,
+  };
 }

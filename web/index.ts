@@ -3,7 +3,7 @@
  * API route (each page names the access it needs; pages stay out of the OpenAPI document). No inline
  * scripts: htmx and app.js load from /static, so the Content-Security-Policy can forbid inline script.
  *
- * Pages: /login /logout /setup, / (dashboard), /envoys, /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
+ * Pages: /login /logout /setup, / (dashboard), /envoys (+ bulk actions), /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
  * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /integrations, /admin/enroll-tokens, /admin/add-hosts,
  * /admin/users, /admin/tokens.
@@ -12,6 +12,7 @@ import {
   createConvergenceHistoryReader,
   createFleetConvergenceHistory,
 } from '../server/convergence/index.ts';
+import type { CheckinRate } from '../server/checkin/index.ts';
 import type { ComplianceService } from '../server/compliance/index.ts';
 import type { BootstrapService } from '../server/bootstrap/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
@@ -38,6 +39,7 @@ import { configPages } from './pages/config.ts';
 import { dashboardPages } from './pages/dashboard.ts';
 import { envoyDetailPages } from './pages/envoy-detail.ts';
 import { envoyListPages } from './pages/envoys.ts';
+import { envoyBulkPages } from './pages/envoy-bulk.ts';
 import { queryPages } from './pages/queries.ts';
 import { sessionPages } from './pages/session.ts';
 import { taskPages } from './pages/tasks.ts';
@@ -53,6 +55,8 @@ export interface WebDeps {
   readonly runs: RunsReader;
   /** Each envoy's latest run, shared with whatever else follows it (the metrics' convergence); one is made without it. */
   readonly latestRuns?: LatestRunsReader;
+  /** Check-ins per minute over the last hour (the dashboard's chart). */
+  readonly checkinRate: CheckinRate;
   readonly publish: PublishService;
   /** Audit log and chain check, and the dashboard's latest-run-per-envoy query. */
   readonly store: Store;
@@ -88,6 +92,7 @@ const recentActivityKept = 15;
 export function webRoutes(deps: WebDeps): AnyRoute[] {
   const assets = loadStaticAssets();
   const shell: Shell = { version: deps.version, assets };
+  const latestRuns = deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions);
   return [
     ...assets.routes(),
     ...sessionPages({ shell, identity: deps.identity }),
@@ -95,11 +100,19 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
       shell,
       fleet: deps.fleet,
       publish: deps.publish,
-      latestRuns: deps.latestRuns ?? createLatestRunsReader(deps.store.db, latestRunsOptions),
+      latestRuns,
+      checkinRate: deps.checkinRate,
       activity: followRecentActivity(deps.events, recentActivityKept),
       convergenceHistory: createFleetConvergenceHistory(deps.store.db),
     }),
-    ...envoyListPages({ shell, fleet: deps.fleet, fleetAdmin: deps.fleetAdmin, publish: deps.publish }),
+    ...envoyListPages({
+      shell,
+      fleet: deps.fleet,
+      fleetAdmin: deps.fleetAdmin,
+      publish: deps.publish,
+      latestRuns,
+    }),
+    ...envoyBulkPages({ shell, fleetAdmin: deps.fleetAdmin, push: deps.push }),
     ...envoyDetailPages({
       shell,
       fleetAdmin: deps.fleetAdmin,

@@ -9,7 +9,9 @@ import type { Node } from 'yaml';
 import { VigoError } from '../../server/core/index.ts';
 import { builtinTaskNames } from '../tasks/index.ts';
 
-export const defaultAgentConfigFile = '/etc/vigo/agent.yaml';
+import { defaultAgentConfigFile } from './defaults.ts';
+
+export { defaultAgentConfigFile };
 
 export interface AgentConfig {
   /** The file the settings came from, or undefined when defaults apply (no file). */

@@ -5,6 +5,7 @@
  * its dependents are blocked.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { VigoError } from '../../server/core/index.ts';
 import { evaluateWhen, parseWhen } from '../../server/policy/when/index.ts';
 import type { AgentProbes } from '../../server/policy/when/index.ts';
@@ -193,6 +194,30 @@ async function applyOne(r: BundleResource, env: RunEnv): Promise<Verdict> {
   return execute(executor, fields.value, env);
 }
 
+/**
+ * Observe mode changes nothing, so a directory an earlier resource "would create" is still missing
+ * when a later resource puts a file in it. The run remembers those directories, with their parents
+ * (a directory is created with its missing parents), so the later resource reports a would-be
+ * change instead of a failure.
+ */
+function plannedDirectories(): {
+  record(r: BundleResource, outcome: ResourceOutcome): void;
+  has(dir: string): boolean;
+} {
+  const dirs = new Set<string>();
+  return {
+    record: (r, outcome) => {
+      const target = r.params['target_path'];
+      if (r.type !== 'directory' || outcome !== 'created' || typeof target !== 'string') return;
+      for (let dir = path.resolve(target); !dirs.has(dir); dir = path.dirname(dir)) {
+        dirs.add(dir);
+        if (path.dirname(dir) === dir) break;
+      }
+    },
+    has: (dir) => dirs.has(path.resolve(dir)),
+  };
+}
+
 /** Cuts at a UTF-8 character boundary so the report stays within the protocol's limit. */
 export function limitMessage(message: string): string {
   if (Buffer.byteLength(message, 'utf8') <= maxMessageBytes) return message;
@@ -222,15 +247,17 @@ export async function applyBundle(options: ApplyOptions): Promise<RunRecord> {
   const dryRun = options.dryRun || options.bundle.observe_only;
   const secrets = await loadSecrets(options);
   const scrub = createScrubber(secrets.values);
+  const planned = plannedDirectories();
   const ctx: ExecutorContext = {
     dryRun,
     run: options.run,
     customExecutorDir: options.customExecutorDir,
     signal: options.signal,
     // Observe mode changes nothing, so there is nothing to preserve (and the store is not touched).
-    snapshotFile: async (path) => {
-      if (!dryRun) await options.snapshots.snapshot(path);
+    snapshotFile: async (file) => {
+      if (!dryRun) await options.snapshots.snapshot(file);
     },
+    wouldCreateDir: (dir) => dryRun && planned.has(dir),
   };
   const env: RunEnv = { options, state: new RunState(options.bundle.resources), secrets, ctx };
   const results: ResourceResult[] = [];
@@ -238,6 +265,7 @@ export async function applyBundle(options: ApplyOptions): Promise<RunRecord> {
     const beganMs = now();
     const verdict = await applyOne(r, env);
     env.state.record(r.id, verdict.outcome);
+    if (dryRun) planned.record(r, verdict.outcome);
     const result: ResourceResult = {
       resourceId: r.id,
       resourceType: r.type,

@@ -183,7 +183,7 @@ async function ensureFile(
   const file = await resolveFileTarget(path);
   const st = await lstatIfExists(file);
   if (st && !st.isFile()) fail(`${file} exists but is not a regular file; remove it or choose another path`);
-  if (!st) await requireParentDir(file);
+  if (!st) await requireParentDir(file, ctx);
   const changed = st ? await contentDiffers(file, st, desired) : true;
   const attrChanges = st ? diffAttrs(st, attrs) : [];
   if (st && !changed && attrChanges.length === 0) return result('none', `${file} is up to date`);

@@ -236,9 +236,10 @@ export async function resolveFileTarget(file: string): Promise<string> {
   }
 }
 
-export async function requireParentDir(file: string): Promise<void> {
+export async function requireParentDir(file: string, ctx: ExecutorContext): Promise<void> {
   const dir = path.dirname(file);
   const st = await fsp.stat(dir).catch(() => null);
+  if (!st && ctx.dryRun && ctx.wouldCreateDir?.(dir) === true) return;
   if (!st?.isDirectory()) {
     fail(`directory ${dir} does not exist; create it first (a directory resource this one depends_on)`);
   }
@@ -349,7 +350,7 @@ export async function applyTextEdit(ctx: ExecutorContext, spec: TextEditSpec): P
   if (!st) {
     if (spec.absent) return result('none', `${file} does not exist; nothing to remove`);
     if (!spec.create) fail(`${file} does not exist (set create: true to create it)`);
-    if (!spec.createParent) await requireParentDir(file);
+    if (!spec.createParent) await requireParentDir(file, ctx);
   }
   const current = st ? decodeUtf8(file, await fsp.readFile(file)) : '';
   const edit = spec.transform(current);

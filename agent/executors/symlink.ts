@@ -67,7 +67,7 @@ async function ensureLink(
   ctx: ExecutorContext,
 ): Promise<ExecutorResult> {
   const st = await lstatIfExists(link);
-  if (!st) await requireParentDir(link);
+  if (!st) await requireParentDir(link, ctx);
   const isLink = st?.isSymbolicLink() ?? false;
   const current = isLink ? await fsp.readlink(link) : undefined;
   if (st && !isLink && !force) {

@@ -51,6 +51,11 @@ export interface ExecutorContext {
   readonly customExecutorDir: string;
   /** Aborted when the agent shuts down; long operations stop early. */
   readonly signal: AbortSignal;
+  /**
+   * Observe mode only: whether an earlier resource of this run would have created directory `dir`.
+   * A file in a directory that is not there yet is then a would-be change, not a failure.
+   */
+  readonly wouldCreateDir?: (dir: string) => boolean;
 }
 
 export interface Executor {

@@ -24,7 +24,9 @@ import type {
 import type { ResourceOutcome as Outcome, RunRecord } from '../engine/index.ts';
 import type { LoadedIdentity } from './state-dir.ts';
 
-export const agentVersion = '0.1.0';
+import { agentVersion } from './version.ts';
+
+export { agentVersion };
 const callTimeoutMs = 30_000;
 
 /** Each engine outcome as the wire enum. */

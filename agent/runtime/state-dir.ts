@@ -85,7 +85,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 export class NotEnrolledError extends Error {
   constructor(root: string) {
     super(
-      `this host is not enrolled (no ${path.join(root, 'identity.json')}); run "vigo enroll --server HOST:8443 --token TOKEN --ca CA_FILE" first`,
+      `this host is not enrolled (no ${path.join(root, 'identity.json')}); run "vigo enroll --server https://HOST:8443 --token TOKEN --ca CA_FILE" first`,
     );
     this.name = 'NotEnrolledError';
   }

@@ -12,7 +12,7 @@ import type { LoadgenProcess } from './children.ts';
 import { LatencyHistogram } from './histogram.ts';
 import type { PhaseReport, Workload } from './loadgen-protocol.ts';
 import { checkinWorkers } from '../../server/lifecycle/agent-port.ts';
-import { machineBusyUs, processCpuUs, processRssBytes } from './proc-stats.ts';
+import { machineBusyUs, oneProcessCpuUs, processCpuUs, processRssBytes } from './proc-stats.ts';
 
 export interface BootFigures {
   /** Spawn to the "ready" log line. */
@@ -93,6 +93,12 @@ export interface PhaseFigures {
   measuredSeconds: number;
   /** The target server's CPU time in the window per successful call, µs. */
   serverCpuUsPerCall: number;
+  /**
+   * The server process's own CPU time per call, without its check-in processes (equal to
+   * serverCpuUsPerCall with checkin.workers=1): the single-threaded part, which bounds check-ins/s however
+   * many cores the check-in processes get.
+   */
+  servingCpuUsPerCall: number;
   /** Share of one core the target server used in the window. */
   serverCores: number;
   /** Share of one core each load generator used on average in the window. */
@@ -126,12 +132,13 @@ export interface PhasePlan {
 
 interface Window {
   serverCpuUs: number;
+  servingCpuUs: number;
   machineBusyUs: number;
   ms: number;
 }
 
 function combine(reports: PhaseReport[], window: Window): PhaseFigures {
-  const { serverCpuUs, ms: windowMs } = window;
+  const { serverCpuUs, servingCpuUs, ms: windowMs } = window;
   const histogram = new LatencyHistogram();
   const errors: Record<string, number> = {};
   let callsPerSecond = 0;
@@ -153,6 +160,7 @@ function combine(reports: PhaseReport[], window: Window): PhaseFigures {
     itemsPerSecond,
     measuredSeconds: windowMs / 1000,
     serverCpuUsPerCall: calls === 0 ? Number.NaN : serverCpuUs / calls,
+    servingCpuUsPerCall: calls === 0 ? Number.NaN : servingCpuUs / calls,
     serverCores: serverCpuUs / (windowMs * 1000),
     loadgenCores: loadgenCpuUs / (windowMs * 1000) / reports.length,
     otherCores: Math.max(0, window.machineBusyUs - serverCpuUs - loadgenCpuUs) / (windowMs * 1000),
@@ -181,6 +189,7 @@ export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Pro
   );
   if (plan.warmupSeconds > 0) await delay(plan.warmupSeconds * 1000);
   const cpuBefore = processCpuUs(plan.serverPid);
+  const servingBefore = oneProcessCpuUs(plan.serverPid);
   const busyBefore = machineBusyUs();
   const windowStart = performance.now();
   await Promise.all(loadgens.map((l) => l.ask({ type: 'mark' }, 'marked')));
@@ -191,6 +200,7 @@ export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Pro
   } else await delay(plan.seconds * 1000);
   const window = {
     serverCpuUs: processCpuUs(plan.serverPid) - cpuBefore,
+    servingCpuUs: oneProcessCpuUs(plan.serverPid) - servingBefore,
     machineBusyUs: machineBusyUs() - busyBefore,
     ms: performance.now() - windowStart,
   };

@@ -66,7 +66,8 @@ export function processCpuUs(pid: number): number {
   return overTree(pid, oneProcessCpuUs);
 }
 
-function oneProcessCpuUs(pid: number): number {
+/** CPU time of `pid` alone, without the processes it started, in µs. */
+export function oneProcessCpuUs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces and parentheses; the fields after its last ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

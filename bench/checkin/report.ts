@@ -86,6 +86,11 @@ function checkinRows(run: SharedRun, emptyBoot: BootFigures): Row[] {
       '<= 150',
       sat.serverCpuUsPerCall <= 150,
     ),
+    row('  of which the serving process (the single-threaded part)', fixed(sat.servingCpuUsPerCall)),
+    row(
+      '  check-ins/s it allows with a core for each check-in process',
+      fixed(1e6 / sat.servingCpuUsPerCall),
+    ),
     row('echo server CPU µs per call', fixed(echo.serverCpuUsPerCall)),
     row('latency p50 / p99, saturated', latency(sat)),
     row(
@@ -246,6 +251,7 @@ function sharedJson(run: SharedRun, emptyBoot: BootFigures): Record<string, unkn
     echoCallsPerSecond: round(run.echo.callsPerSecond),
     ratioToEcho: round(d.ratio, 2),
     serverCpuUsPerCheckin: round(run.saturation.serverCpuUsPerCall),
+    servingCpuUsPerCheckin: round(run.saturation.servingCpuUsPerCall),
     saturatedP50Ms: round(run.saturation.p50Ms, 1),
     saturatedP99Ms: round(run.saturation.p99Ms, 1),
     cadencePerSecond: round(run.cadence.callsPerSecond),

@@ -191,7 +191,10 @@ export function registerAgentService(
       const startedAt = performance.now();
       const answer: typeof callback = (err, value) => {
         deps.metrics.checkinDuration.observe((performance.now() - startedAt) / 1000);
-        if (err !== null) deps.metrics.checkins.inc({ status: 'refused' });
+        if (err !== null) {
+          deps.metrics.checkins.inc({ status: 'refused' });
+          deps.metrics.checkinsPerMinute.record('refused', now());
+        }
         callback(err, value);
       };
       try {
@@ -209,6 +212,7 @@ export function registerAgentService(
         durable.then(
           () => {
             deps.metrics.checkins.inc({ status: reply.outcome });
+            deps.metrics.checkinsPerMinute.record(reply.outcome, now());
             answer(null, reply.response);
           },
           (err: unknown) => answer(fail('CheckIn', err)),

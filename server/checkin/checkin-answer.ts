@@ -8,6 +8,7 @@
  *   secret reaches every agent as a bundle to re-apply;
  * - an entry that renders traits gets no bundle before the server has the agent's traits: the reply asks
  *   for them (send_traits) instead of signing a bundle built without them;
+ * - serving a bundle records its config version on the entry at once (the reply carries it);
  * - every reply carries the fleet's connection mode, and open_stream while the server wants the envoy's
  *   stream (FleetIndex.requestStream) and no stream of it has said Hello.
  */
@@ -121,6 +122,9 @@ export function answerCheckIn(
   }
   response.outcome = { case: 'bundle', value: served.bundle };
   entry.forcePush = false;
+  // The version the envoy now holds is the one just served: lists show it from this reply on, not from a
+  // later no-change check-in. The flusher persists it with the rest of the entry (markDirty above).
+  entry.policyVersion = policy.version;
   return { response, outcome: 'bundle' };
 }
 

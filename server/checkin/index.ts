@@ -2,6 +2,8 @@ export { registerAgentService } from './agent-service.ts';
 export type { AgentService, AgentServiceDeps } from './agent-service.ts';
 export { createCheckinMetrics } from './metrics.ts';
 export type { CheckinMetrics } from './metrics.ts';
+export { checkinRateMinutes, createCheckinRate } from './checkin-rate.ts';
+export type { CheckinMinute, CheckinRate } from './checkin-rate.ts';
 export {
   bundleLifetime,
   createEmptyPolicy,

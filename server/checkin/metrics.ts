@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { agentRpcs, envelopeRejections } from '../../protocol/index.ts';
 import type { AgentRpc } from '../../protocol/index.ts';
+import { createCheckinRate } from './checkin-rate.ts';
+import type { CheckinRate } from './checkin-rate.ts';
 
 /** How a CheckIn ended: a no-change reply, a bundle, or a refusal (see vigo_agent_rejections_total). */
 export const checkinStatuses = ['no_change', 'bundle', 'refused'] as const;
@@ -32,6 +34,8 @@ const rpcRejections: Readonly<Record<AgentRpc, readonly string[]>> = {
 
 export interface CheckinMetrics {
   checkins: Counter<'status'>;
+  /** The same outcomes per minute over the last hour, in memory (the dashboard's chart). */
+  checkinsPerMinute: CheckinRate;
   /** Time from receiving a CheckIn to answering it (refusals included). */
   checkinDuration: Histogram;
   rejections: Counter<'rpc' | 'code'>;
@@ -78,6 +82,7 @@ export function createCheckinMetrics(registry: Registry): CheckinMetrics {
       readOpenStreams = read;
     },
     checkins,
+    checkinsPerMinute: createCheckinRate(),
     checkinDuration: new Histogram({
       name: 'vigo_checkin_duration_seconds',
       help: 'Time from receiving a CheckIn to answering it, refusals included.',

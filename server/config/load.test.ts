@@ -177,6 +177,36 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['10s', fixed(10_000)],
     flag: ['', fixed(undefined)],
   },
+  'database.retention.runs': {
+    file: ['0', fixed(0)],
+    env: ['7d', fixed(604_800_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.retention.tasks': {
+    file: ['0', fixed(0)],
+    env: ['1h', fixed(3_600_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.retention.workflows': {
+    file: ['0', fixed(0)],
+    env: ['2d', fixed(172_800_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.retention.convergence_history': {
+    file: ['0', fixed(0)],
+    env: ['12h', fixed(43_200_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.retention.deliveries': {
+    file: ['0', fixed(0)],
+    env: ['30m', fixed(1_800_000)],
+    flag: ['', fixed(undefined)],
+  },
+  'database.prune_interval': {
+    file: ["'6h'", fixed(21_600_000)],
+    env: ['1h', fixed(3_600_000)],
+    flag: ['', fixed(undefined)],
+  },
   'http.max_body_bytes': {
     file: ['2048', fixed(2048)],
     env: ['4096', fixed(4096)],
@@ -528,7 +558,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.*, auth.session_idle_timeout and exports.*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout and exports.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -539,6 +569,8 @@ describe('reloadConfig', () => {
         k.startsWith('publish.validate_') ||
         k.startsWith('publish.blast_radius.') ||
         k.startsWith('exports.') ||
+        k.startsWith('database.retention.') ||
+        k === 'database.prune_interval' ||
         k === 'auth.session_idle_timeout',
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());

@@ -14,7 +14,7 @@ import type {
 import type { Logger } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { EnvoyEntry } from './envoy-entry.ts';
-import type { EnvoyRow, EnvoyStatus } from './envoy-entry.ts';
+import type { EnvoyRow } from './envoy-entry.ts';
 import { envoyReachability } from './reachability.ts';
 
 export interface EnrollmentRecord {
@@ -26,8 +26,23 @@ export interface EnrollmentRecord {
   reenrolled: boolean;
 }
 
+/**
+ * What an envoy list can filter by status: stored status, stale (active, silent too long), never_seen
+ * (active, no check-in yet) and failing (active, its last counted run had failed resources).
+ */
+export const envoyListStatuses = ['active', 'revoked', 'stale', 'never_seen', 'failing'] as const;
+export type EnvoyListStatus = (typeof envoyListStatuses)[number];
+
+/** Active, and its last counted run had failed resources (convergence degraded or failed). */
+export function envoyFailing(entry: Pick<EnvoyEntry, 'status' | 'convergence'>): boolean {
+  return (
+    entry.status === 'active' &&
+    (entry.convergence.status === 'failed' || entry.convergence.status === 'degraded')
+  );
+}
+
 export interface EnvoyListFilter {
-  status?: EnvoyStatus | 'stale';
+  status?: EnvoyListStatus;
   hostnamePrefix?: string;
   /** A compiled hostname glob (see enroll's compileGlobs). */
   hostnameMatches?: (hostname: string) => boolean;
@@ -41,9 +56,21 @@ export interface EnvoyListFilter {
 const sortKey = (e: EnvoyEntry): string => `${e.hostname}\u0000${e.id}`;
 
 function matchesFilter(entry: EnvoyEntry, filter: EnvoyListFilter): boolean {
-  if (filter.status === 'stale') {
-    if (!(entry.stale && entry.status === 'active')) return false;
-  } else if (filter.status !== undefined && entry.status !== filter.status) return false;
+  switch (filter.status) {
+    case undefined:
+      break;
+    case 'stale':
+      if (!(entry.stale && entry.status === 'active')) return false;
+      break;
+    case 'never_seen':
+      if (!(entry.status === 'active' && entry.lastSeenAtMs === 0)) return false;
+      break;
+    case 'failing':
+      if (!envoyFailing(entry)) return false;
+      break;
+    default:
+      if (entry.status !== filter.status) return false;
+  }
   if (filter.hostnamePrefix && !entry.hostname.startsWith(filter.hostnamePrefix)) return false;
   if (filter.hostnameMatches !== undefined && !filter.hostnameMatches(entry.hostname)) return false;
   if (filter.traitsMatch !== undefined && !filter.traitsMatch(entry.traitsHash)) return false;

@@ -49,6 +49,7 @@ export interface RouteParts {
   readonly fleetAdmin: Dep<typeof webRoutes, 'fleetAdmin'>;
   readonly runs: Dep<typeof webRoutes, 'runs'>;
   readonly latestRuns: Dep<typeof webRoutes, 'latestRuns'>;
+  readonly checkinRate: Dep<typeof webRoutes, 'checkinRate'>;
   readonly publish: Dep<typeof webRoutes, 'publish'>;
   readonly liveQueries: Dep<typeof queryRoutes, 'queries'>;
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
@@ -129,6 +130,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       fleetAdmin: p.fleetAdmin,
       runs: p.runs,
       latestRuns: p.latestRuns,
+      checkinRate: p.checkinRate,
       publish: p.publish,
       store: p.store,
       enroll: p.enroll,

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { FleetIndex } from '../fleet/index.ts';
 import { heldFleetLimitProblem, logOpenFileLimits, openFileLimits } from '../net/index.ts';
+import { checkinWorkers } from './agent-port.ts';
 import { StartupError } from './startup-error.ts';
 
 /**
@@ -12,8 +13,9 @@ import { StartupError } from './startup-error.ts';
 export function checkOpenFileLimit(config: LoadedConfig['config'], fleet: FleetIndex, log: Logger): void {
   const limits = openFileLimits();
   const envoys = fleet.activeCount();
-  logOpenFileLimits(log, envoys, limits);
+  const processes = checkinWorkers(config['checkin.workers']);
+  logOpenFileLimits(log, envoys, limits, processes);
   if (config['checkin.connection'] !== 'held') return;
-  const problem = heldFleetLimitProblem(limits, envoys);
+  const problem = heldFleetLimitProblem(limits, envoys, processes);
   if (problem !== undefined) throw new StartupError('openFileLimit', problem);
 }

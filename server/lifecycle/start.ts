@@ -38,6 +38,7 @@ import { Readiness } from '../http/readiness.ts';
 import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
 import { startWalCheckpointer } from '../store/index.ts';
+import { startHistoryPruner } from './history-pruner.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
@@ -123,6 +124,14 @@ export async function startServer(
     // Process CPU, memory, GC and event-loop delay (nodejs_eventloop_lag_*: the longest stall between scrapes),
     // under their standard names so stock Node.js dashboards and alerts work unchanged.
     collectDefaultMetrics({ register: metricsRegistry, eventLoopMonitoringPrecision: 10 });
+    const historyPruner = startHistoryPruner({
+      store,
+      view,
+      log: log.child({ component: 'store' }),
+      registry: metricsRegistry,
+      busyTimeoutMs: loaded.config['database.busy_timeout'],
+    });
+    cleanups.push(() => void historyPruner.stop());
     const checkinMetrics = createCheckinMetrics(metricsRegistry);
     const publishMetrics = createPublishMetrics(metricsRegistry);
     const connectionMetrics = createConnectionMetrics(metricsRegistry);
@@ -316,6 +325,7 @@ export async function startServer(
       fleetAdmin,
       runs,
       latestRuns,
+      checkinRate: checkinMetrics.checkinsPerMinute,
       publish,
       liveQueries,
       forcePush,
@@ -404,7 +414,7 @@ export async function startServer(
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
-      await walCheckpointer.stop();
+      await Promise.all([walCheckpointer.stop(), historyPruner.stop()]);
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });
       // The monitor's periodic inspection must not look at a closed database.

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { descriptorsNeeded, heldFleetLimitProblem, openFileLimits, parseOpenFileLimits } from './fd-limit.ts';
+import {
+  descriptorsNeeded,
+  heldConnectionsPerProcess,
+  heldFleetLimitProblem,
+  openFileLimits,
+  parseOpenFileLimits,
+} from './fd-limit.ts';
 
 describe('open-file limits', () => {
   it('reads soft and hard limits from /proc/<pid>/limits', () => {
@@ -37,6 +43,23 @@ describe('open-file limits', () => {
     assert.match(problem, /checkin\.connection: poll/);
     assert.equal(heldFleetLimitProblem(undefined, 1_000_000), undefined, 'no limit known, nothing refused');
     assert.equal(heldFleetLimitProblem({ soft: Infinity, hard: Infinity }, 1_000_000), undefined);
+  });
+
+  it('with check-in processes, tests each one against the share it holds while another restarts', () => {
+    assert.equal(heldConnectionsPerProcess(9000, 1), 9000);
+    assert.equal(
+      heldConnectionsPerProcess(9000, 2),
+      9000,
+      'one of two must hold everything while the other restarts',
+    );
+    assert.equal(heldConnectionsPerProcess(9000, 4), 3000);
+    assert.equal(heldConnectionsPerProcess(9001, 4), 3001);
+    assert.equal(heldFleetLimitProblem({ soft: 4024, hard: 4024 }, 9000, 4), undefined);
+    const problem = heldFleetLimitProblem({ soft: 4023, hard: 4023 }, 9000, 4);
+    assert.ok(problem !== undefined);
+    assert.match(problem, /3000 of them on each of its 4 check-in processes/);
+    assert.match(problem, /at least 10096/);
+    assert.ok(heldFleetLimitProblem({ soft: 4024, hard: 4024 }, 9000, 2) !== undefined);
   });
 
   it('asks for two descriptors per envoy and headroom', () => {

@@ -40,37 +40,57 @@ export function descriptorsNeeded(envoys: number): number {
 export const descriptorsBesidesAgents = 1024;
 
 /**
+ * The agent connections one process must be able to hold: the whole fleet when the server terminates
+ * them itself (checkin.workers = 1); with N check-in processes a share that still fits when one of them
+ * has ended and its agents reconnected to the others (the fleet over N - 1; all of it with two).
+ */
+export function heldConnectionsPerProcess(envoys: number, checkinProcesses: number): number {
+  return checkinProcesses <= 2 ? envoys : Math.ceil(envoys / (checkinProcesses - 1));
+}
+
+/**
  * Why a server holding agent connections (checkin.connection: held) must not start with `limits`, or
  * undefined when it may. It must not when the fleet cannot possibly connect: even with every descriptor
  * beyond `descriptorsBesidesAgents` spent on agents, some of the `envoys` would find no descriptor and be
- * refused over and over (a limit that is merely short of `descriptorsNeeded` only gets a warning).
+ * refused over and over (a limit that is merely short of `descriptorsNeeded` only gets a warning). Every
+ * check-in process has the same limit, so with several the test is against each one's share.
  */
 export function heldFleetLimitProblem(
   limits: OpenFileLimits | undefined,
   envoys: number,
+  checkinProcesses = 1,
 ): string | undefined {
   if (limits === undefined) return undefined;
-  const required = envoys + descriptorsBesidesAgents;
+  const held = heldConnectionsPerProcess(envoys, checkinProcesses);
+  const required = held + descriptorsBesidesAgents;
   if (limits.soft >= required) return undefined;
+  const share =
+    held === envoys
+      ? ''
+      : `, ${held} of them on each of its ${checkinProcesses} check-in processes while one restarts`;
   return (
-    `${envoys} envoys are enrolled and checkin.connection is "held" (each agent keeps a connection open), ` +
+    `${envoys} envoys are enrolled and checkin.connection is "held" (each agent keeps a connection open${share}), ` +
     `but this process may open only ${limits.soft} files (hard limit ${limits.hard}), fewer than the ` +
     `${required} the fleet cannot do without. Raise the hard open-file limit to at least ` +
-    `${descriptorsNeeded(envoys)} (systemd: LimitNOFILE= in the unit, see deploy/vigosrv.service; a ` +
+    `${descriptorsNeeded(held)} (systemd: LimitNOFILE= in the unit, see deploy/vigosrv.service; a ` +
     `container: its nofile ulimit; a shell: ulimit -Hn), or set checkin.connection: poll ` +
     `(VIGO_CHECKIN_CONNECTION=poll), where agents connect only to check in.`
   );
 }
 
-/** Logs `limits` (this process's by default), and warns when they are short of what a fleet of `envoys` needs. */
+/**
+ * Logs `limits` (this process's by default), and warns when they are short of what a fleet of `envoys`
+ * needs of each process.
+ */
 export function logOpenFileLimits(
   log: Logger,
   envoys: number,
   limits: OpenFileLimits | undefined = openFileLimits(),
+  checkinProcesses = 1,
 ): void {
   if (limits === undefined) return;
-  const needed = descriptorsNeeded(envoys);
-  const fields = { soft: limits.soft, hard: limits.hard, envoys, recommended: needed };
+  const needed = descriptorsNeeded(heldConnectionsPerProcess(envoys, checkinProcesses));
+  const fields = { soft: limits.soft, hard: limits.hard, envoys, checkinProcesses, recommended: needed };
   if (limits.soft >= needed) {
     log.info('open-file limit', fields);
     return;

@@ -48,3 +48,4 @@ export type {
   ValidateOptions,
   ValidateResult,
 } from './types.ts';
+export { compileSchemaValidators } from './schema-check.ts';

@@ -42,18 +42,24 @@ function validatorFor(schema: Schema): ValidateFunction {
   return v;
 }
 
-// Compiled once when the module loads (server start), not on the first publish.
-for (const schema of [
-  ...Object.values(resourceSchemas),
-  configcrateFileSchema,
-  rolesFileSchema,
-  roleFileSchema,
-  commonFileSchema,
-  environmentsFileSchema,
-  matchEntrySchema,
-  hostcrateFileSchema,
-]) {
-  validatorFor(schema);
+/**
+ * Compiles every schema now rather than on first use: the publish validator calls it when its worker
+ * starts, so the first publish does not pay for it. Importing this module compiles nothing, which
+ * keeps vigocli's start-up short.
+ */
+export function compileSchemaValidators(): void {
+  for (const schema of [
+    ...Object.values(resourceSchemas),
+    configcrateFileSchema,
+    rolesFileSchema,
+    roleFileSchema,
+    commonFileSchema,
+    environmentsFileSchema,
+    matchEntrySchema,
+    hostcrateFileSchema,
+  ]) {
+    validatorFor(schema);
+  }
 }
 
 export interface SchemaContext {

@@ -14,6 +14,7 @@ import {
   encodeSnapshot,
   indexTransfers,
   CompileCarry,
+  compileSchemaValidators,
   validateStacks,
 } from '../policy/index.ts';
 import type { CompiledSnapshot } from '../policy/index.ts';
@@ -200,6 +201,9 @@ async function answer(request: WorkerRequest): Promise<[WorkerReply, TransferLis
     return [{ id: request.id, kind: 'failed', message: e.message, stack: e.stack ?? '' }, []];
   }
 }
+
+// The schemas compile as the worker starts, not during the first publish.
+compileSchemaValidators();
 
 const port = parentPort;
 if (port === null) throw new Error('validator-worker.ts runs only as a worker thread');

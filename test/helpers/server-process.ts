@@ -2,6 +2,7 @@
  * Runs the real bin/vigosrv as a child process on ephemeral loopback ports with its own temp data dir,
  * and reads its structured logs to learn the bound ports.
  */
+import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -92,6 +93,9 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('VIGO_')) env[key] = value;
   }
+  // The whole suite can run with check-in processes: VIGO_TEST_CHECKIN_WORKERS=2 npm test.
+  const workers = process.env['VIGO_TEST_CHECKIN_WORKERS'];
+  if (workers !== undefined) env['VIGO_CHECKIN_WORKERS'] = workers;
   const [command, ...prefix] = options.wrapper ?? [vigosrvBin];
   const commandArgs = options.wrapper === undefined ? args : [...prefix, vigosrvBin, ...args];
   const child = spawn(command ?? vigosrvBin, commandArgs, {
@@ -108,6 +112,8 @@ export function spawnServer(options: SpawnOptions): ServerProcess {
   child.stderr?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     err += text;
+    if (process.env['VIGO_TEST_LOG_DIR'] !== undefined)
+      appendFileSync(`${process.env['VIGO_TEST_LOG_DIR']}/${child.pid}.log`, text);
     pending += text;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';

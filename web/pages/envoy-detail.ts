@@ -15,7 +15,7 @@ import { envoyReachability } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService } from '../../server/publish/index.ts';
 import type { ResourceOutcomeView, RunDetail, RunView, RunsReader } from '../../server/runs/index.ts';
-import { envoyState } from '../fleet-stats.ts';
+import { envoyHealth } from '../fleet-stats.ts';
 import { badge, isoTimeCell, shortHash, timeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
@@ -32,6 +32,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { scrollBox } from '../envoy-table/index.ts';
 import { traitsTree } from '../traits-tree.ts';
 import { chartLimits, envoyConvergenceChart } from '../convergence-chart.ts';
 
@@ -62,78 +63,82 @@ function envoyHref(id: string): string {
 
 export function runsTable(runs: readonly RunView[], nowMs: number, showHost: boolean): Html {
   if (runs.length === 0) return html`<p class="muted">No runs reported yet.</p>`;
-  return html`<table>
-    <caption class="visually-hidden">
-      Runs
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Started</th>
-        ${showHost ? html`<th scope="col">Envoy</th>` : ''}
-        <th scope="col">Status</th>
-        <th scope="col">Version</th>
-        <th scope="col">Resources</th>
-        <th scope="col">Changed</th>
-        <th scope="col">Failed</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${runs.map(
-        (r) =>
-          html`<tr>
-            <th scope="row">
-              <a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
-              ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}
-            </th>
-            ${showHost ? html`<td><a href="${envoyHref(r.envoyId)}">${r.hostname ?? r.envoyId}</a></td>` : ''}
-            <td>${badge(r.status)}</td>
-            <td>${r.policyVersion}</td>
-            <td>${r.resources.total}</td>
-            <td>${r.resources.changed}</td>
-            <td>${r.resources.failed}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return scrollBox(
+    html`<table>
+      <caption class="visually-hidden">
+        Runs
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Started</th>
+          ${showHost ? html`<th scope="col">Envoy</th>` : ''}
+          <th scope="col">Status</th>
+          <th scope="col">Version</th>
+          <th scope="col">Resources</th>
+          <th scope="col">Changed</th>
+          <th scope="col">Failed</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${runs.map(
+          (r) =>
+            html`<tr>
+              <th scope="row">
+                <a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
+                ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}
+              </th>
+              ${showHost ? html`<td><a href="${envoyHref(r.envoyId)}">${r.hostname ?? r.envoyId}</a></td>` : ''}
+              <td>${badge(r.status)}</td>
+              <td>${r.policyVersion}</td>
+              <td>${r.resources.total}</td>
+              <td>${r.resources.changed}</td>
+              <td>${r.resources.failed}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`,
+  );
 }
 
 export function outcomesTable(results: readonly ResourceOutcomeView[]): Html {
   if (results.length === 0) return html`<p class="muted">The run managed no resources.</p>`;
-  return html`<table class="outcomes">
-    <caption class="visually-hidden">
-      Resource outcomes
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Resource</th>
-        <th scope="col">Type</th>
-        <th scope="col">Configcrate</th>
-        <th scope="col">Outcome</th>
-        <th scope="col">Duration</th>
-        <th scope="col">Message</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${results.map(
-        (r) =>
-          html`<tr>
-            <th scope="row"><code>${r.resourceId}</code></th>
-            <td>${r.resourceType}</td>
-            <td>${r.configcrate ?? ''}</td>
-            <td>${badge(r.outcome)}</td>
-            <td>${r.durationMs === null ? '' : `${r.durationMs} ms`}</td>
-            <td class="message">${r.message ?? ''}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return scrollBox(
+    html`<table class="outcomes">
+      <caption class="visually-hidden">
+        Resource outcomes
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Resource</th>
+          <th scope="col">Type</th>
+          <th scope="col">Configcrate</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Message</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${results.map(
+          (r) =>
+            html`<tr>
+              <th scope="row"><code>${r.resourceId}</code></th>
+              <td>${r.resourceType}</td>
+              <td>${r.configcrate ?? ''}</td>
+              <td>${badge(r.outcome)}</td>
+              <td>${r.durationMs === null ? '' : `${r.durationMs} ms`}</td>
+              <td class="message">${r.message ?? ''}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`,
+  );
 }
 
 function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined): Html {
   const behind = activeVersion !== undefined && e.policyVersion !== activeVersion;
   return html`<dl class="facts">
     <dt>State</dt>
-    <dd>${badge(envoyState(e))}</dd>
+    <dd data-health="${envoyHealth(e)}">${badge(envoyHealth(e))}</dd>
     <dt>Convergence</dt>
     <dd>
       ${badge(e.convergence.status)}
@@ -149,7 +154,7 @@ function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined):
     <dd>${timeCell(e.lastSeenAtMs, nowMs)}</dd>
     <dt>Enrolled</dt>
     <dd>${timeCell(e.enrolledAtMs, nowMs)}</dd>
-    <dt>Config version at last check-in</dt>
+    <dt>Config version served</dt>
     <dd>${e.policyVersion}${behind ? html` <span class="muted">(active is ${activeVersion})</span>` : ''}</dd>
     <dt>Agent version</dt>
     <dd>${e.agentVersion === '' ? '—' : e.agentVersion}</dd>
@@ -168,46 +173,48 @@ function movedCell(from: string, to: string): Html {
 
 function historyTable(items: readonly ConvergenceHistoryItem[], nowMs: number): Html {
   if (items.length === 0) return html`<p class="muted">No transitions yet: no run has been reported.</p>`;
-  return html`<table class="convergence-history">
-    <caption class="visually-hidden">
-      Convergence history
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">When</th>
-        <th scope="col">Convergence</th>
-        <th scope="col">Drift</th>
-        <th scope="col">Reachability</th>
-        <th scope="col">Run</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${items.map(
-        (h) =>
-          html`<tr>
-            <th scope="row">${isoTimeCell(h.at, nowMs)}</th>
-            <td>${movedCell(h.fromStatus, h.status)}</td>
-            <td>${movedCell(h.fromDrift, h.drift)}</td>
-            <td>
-              ${
-                h.fromReachability === null || h.reachability === null
-                  ? ''
-                  : movedCell(h.fromReachability, h.reachability)
-              }
-            </td>
-            <td>
-              ${
-                h.runId === null
-                  ? ''
-                  : html`<a href="/runs/${encodeURIComponent(h.runId)}"
-                      ><code>${h.runId.slice(0, 8)}</code></a
-                    >`
-              }
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return scrollBox(
+    html`<table class="convergence-history">
+      <caption class="visually-hidden">
+        Convergence history
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Convergence</th>
+          <th scope="col">Drift</th>
+          <th scope="col">Reachability</th>
+          <th scope="col">Run</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map(
+          (h) =>
+            html`<tr>
+              <th scope="row">${isoTimeCell(h.at, nowMs)}</th>
+              <td>${movedCell(h.fromStatus, h.status)}</td>
+              <td>${movedCell(h.fromDrift, h.drift)}</td>
+              <td>
+                ${
+                  h.fromReachability === null || h.reachability === null
+                    ? ''
+                    : movedCell(h.fromReachability, h.reachability)
+                }
+              </td>
+              <td>
+                ${
+                  h.runId === null
+                    ? ''
+                    : html`<a href="/runs/${encodeURIComponent(h.runId)}"
+                        ><code>${h.runId.slice(0, 8)}</code></a
+                      >`
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`,
+  );
 }
 
 function actions(viewer: Viewer, e: EnvoyEntry): Html {

@@ -1,64 +1,81 @@
 /**
- * GET /envoys: search (hostname prefix or glob), status, convergence, drift, reachability and trait filters,
- * cursor paging both ways. The
- * form and the pager ask htmx for the results block only and push the URL, so every view is a shareable
- * link; without JavaScript the same URLs load whole pages. FleetIndex answers from memory (binary search
- * plus scan), so a page costs the same at 100,000 envoys as at ten.
+ * GET /envoys: the fleet as a table — health (following convergence), last run, OS, address, config
+ * version — searched with the REST API's query language (status incl. never_seen and failing,
+ * convergence, drift, reachability, hostname glob, hostname_prefix, trait) plus the search box `q`, and
+ * sortable by hostname, state, last seen, config version or agent. The form, the pager and the sort
+ * headers ask htmx for the results block only and push the URL, so every view is a shareable link; without
+ * JavaScript the same URLs load whole pages.
+ *
+ * Cost at 100,000 envoys: sorted by hostname, FleetIndex answers from the order it keeps (binary search
+ * plus one filtering scan); any other sort filters the fleet once and sorts the matches (one keyed sort,
+ * tens of milliseconds), then shows one page of them. Traits are read for the shown rows only.
  */
 import { convergenceStatuses, driftLevels, reachabilities } from '../../server/convergence/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../../server/fleet/index.ts';
-import { envoyReachability } from '../../server/fleet/index.ts';
+import { envoyListStatuses, envoyQueryTextRules } from '../../server/fleet/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
 import type { PublishService } from '../../server/publish/index.ts';
-import type { EnvoySearch } from '../envoy-query.ts';
+import type { LatestRunsReader } from '../../server/runs/index.ts';
+import { envoyTable } from '../envoy-table/index.ts';
+import type { EnvoyOrder, EnvoySearch } from '../envoy-query.ts';
 import {
   decodeCursor,
+  defaultOrder,
   encodeCursor,
   envoyFilter,
-  envoyStatusFilters,
-  parseChoice,
-  parseStatusFilter,
+  parseEnvoySearch,
+  parseOrder,
+  searchParams,
+  sortEnvoys,
 } from '../envoy-query.ts';
-import { envoyState } from '../fleet-stats.ts';
-import { badge, count, timeCell } from '../format.ts';
+import { count } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { renderPage } from '../layout.ts';
-import type { WebContext } from '../page-kit.ts';
+import { csrfInput, renderPage } from '../layout.ts';
+import type { Viewer, WebContext } from '../page-kit.ts';
 import { errorView, htmlResponse, requireViewer, wantsFragment } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { bulkFormId, bulkLimits, bulkNotice } from './envoy-bulk.ts';
 
 export interface EnvoyListDeps {
   readonly shell: Shell;
   readonly fleet: FleetIndex;
   readonly fleetAdmin: FleetAdmin;
   readonly publish: PublishService;
+  readonly latestRuns: LatestRunsReader;
 }
 
 export const envoyPageSize = { default: 50, max: 200 } as const;
+/** How deep a sorted (not by hostname) list pages: offsets beyond any fleet this server holds. */
+const maxOffset = 1_000_000;
 const resultsId = 'envoy-results';
 
 const listQuery = {
   q: { type: 'string', maxLength: 253 },
-  status: { type: 'string', maxLength: 16 },
-  convergence: { type: 'string', maxLength: 16 },
-  drift: { type: 'string', maxLength: 16 },
-  reachability: { type: 'string', maxLength: 16 },
-  trait: { type: 'string', maxLength: 1024 },
+  ...envoyQueryTextRules,
+  sort: { type: 'string', maxLength: 16 },
+  dir: { type: 'string', maxLength: 4 },
   cursor: { type: 'string', maxLength: 1400 },
+  from: { type: 'integer', min: 0, max: maxOffset },
   limit: { type: 'integer', min: 1, max: envoyPageSize.max },
+  notice: { type: 'enum', values: ['bulk-pushed', 'bulk-revoked'] },
+  n: { type: 'integer', min: 0, max: bulkLimits.maxEnvoys },
 } as const;
 
-function listUrl(search: EnvoySearch, cursor: string | undefined, limit: number): string {
-  const params = new URLSearchParams();
-  if (search.q !== undefined) params.set('q', search.q);
-  if (search.status !== undefined) params.set('status', search.status);
-  if (search.convergence !== undefined) params.set('convergence', search.convergence);
-  if (search.drift !== undefined) params.set('drift', search.drift);
-  if (search.reachability !== undefined) params.set('reachability', search.reachability);
-  if (search.trait !== undefined) params.set('trait', search.trait);
-  if (cursor !== undefined) params.set('cursor', encodeCursor(cursor));
+interface Paging {
+  readonly cursor?: string;
+  readonly from?: number;
+}
+
+function listUrl(search: EnvoySearch, order: EnvoyOrder, paging: Paging, limit: number): string {
+  const params = searchParams(search);
+  if (order.sort !== defaultOrder.sort || order.dir !== defaultOrder.dir) {
+    params.set('sort', order.sort);
+    params.set('dir', order.dir);
+  }
+  if (paging.cursor !== undefined) params.set('cursor', encodeCursor(paging.cursor));
+  if (paging.from !== undefined && paging.from > 0) params.set('from', String(paging.from));
   if (limit !== envoyPageSize.default) params.set('limit', String(limit));
   const text = params.toString();
   return text === '' ? '/envoys' : `/envoys?${text}`;
@@ -77,21 +94,6 @@ function pagerLink(label: string, href: string | undefined, rel: string): Html {
   >`;
 }
 
-export function envoyRow(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined): Html {
-  const current = activeVersion !== undefined && e.policyVersion === activeVersion;
-  return html`<tr>
-    <th scope="row"><a href="/envoys/${encodeURIComponent(e.id)}">${e.hostname}</a></th>
-    <td>${badge(envoyState(e))}</td>
-    <td>${badge(e.convergence.status)}</td>
-    <td>${badge(e.convergence.drift)}</td>
-    <td>${badge(envoyReachability(e))}</td>
-    <td>${timeCell(e.lastSeenAtMs, nowMs)}</td>
-    <td>${e.policyVersion}${current ? html` <span class="muted small">(active)</span>` : ''}</td>
-    <td>${e.agentVersion === '' ? html`<span class="muted">—</span>` : e.agentVersion}</td>
-    <td>${timeCell(e.enrolledAtMs, nowMs)}</td>
-  </tr>`;
-}
-
 interface Results {
   readonly items: readonly EnvoyEntry[];
   readonly total: number;
@@ -99,34 +101,92 @@ interface Results {
   readonly next: string | undefined;
 }
 
-function resultsBlock(r: Results, nowMs: number, activeVersion: number | undefined): Html {
+function findResults(
+  deps: EnvoyListDeps,
+  search: EnvoySearch,
+  order: EnvoyOrder,
+  paging: Paging,
+  limit: number,
+): Results {
+  const filter = envoyFilter(search, deps.fleetAdmin);
+  if (order.sort === 'hostname' && order.dir === 'asc') {
+    const cursor = paging.cursor;
+    const page = deps.fleet.list(filter, limit, cursor);
+    return {
+      items: page.items,
+      total: page.total,
+      previous:
+        cursor === undefined
+          ? undefined
+          : listUrl(search, order, { cursor: deps.fleet.previousCursor(filter, cursor, limit) }, limit),
+      next:
+        page.nextCursor === undefined
+          ? undefined
+          : listUrl(search, order, { cursor: page.nextCursor }, limit),
+    };
+  }
+  const all = deps.fleet.list(filter, Math.max(1, deps.fleet.size), undefined).items;
+  const from = Math.min(paging.from ?? 0, Math.max(0, all.length - 1));
+  const items = sortEnvoys(all, order).slice(from, from + limit);
+  return {
+    items,
+    total: all.length,
+    previous: from === 0 ? undefined : listUrl(search, order, { from: Math.max(0, from - limit) }, limit),
+    next: from + limit >= all.length ? undefined : listUrl(search, order, { from: from + limit }, limit),
+  };
+}
+
+function mayAct(viewer: Viewer): boolean {
+  return viewer.can('push.execute') || viewer.can('fleet.write');
+}
+
+function bulkForm(viewer: Viewer, back: string): Html {
+  if (!mayAct(viewer)) return html``;
+  return html`<form id="${bulkFormId}" class="bulk-actions" method="post" action="/envoys/bulk/push">
+    ${csrfInput(viewer)}
+    <input type="hidden" name="back" value="${back}" />
+    <span class="muted small">Selected envoys (up to ${bulkLimits.maxEnvoys}):</span>
+    ${
+      viewer.can('push.execute')
+        ? html`<button type="submit" formaction="/envoys/bulk/push" data-bulk="push">Force push…</button>`
+        : ''
+    }
+    ${
+      viewer.can('fleet.write')
+        ? html`<button type="submit" formaction="/envoys/bulk/revoke" class="danger" data-bulk="revoke">
+            Revoke…
+          </button>`
+        : ''
+    }
+  </form>`;
+}
+
+function resultsBlock(
+  deps: EnvoyListDeps,
+  r: Results,
+  view: { viewer: Viewer; search: EnvoySearch; order: EnvoyOrder; limit: number; here: string },
+): Html {
+  const nowMs = Date.now();
+  const act = mayAct(view.viewer);
   const table =
     r.items.length === 0
       ? html`<p class="muted">No envoy matches.</p>`
-      : html`<table class="envoys">
-          <caption class="visually-hidden">
-            Envoys
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Hostname</th>
-              <th scope="col">State</th>
-              <th scope="col">Convergence</th>
-              <th scope="col">Drift</th>
-              <th scope="col">Reachability</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Config version</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Enrolled</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${r.items.map((e) => envoyRow(e, nowMs, activeVersion))}
-          </tbody>
-        </table>`;
+      : envoyTable(
+          r.items,
+          {
+            nowMs,
+            activeVersion: deps.publish.status().active?.version,
+            latestRuns: deps.latestRuns.latest().runs,
+            traitsByHash: (hash) => deps.fleetAdmin.traitsByHash(hash),
+            selectForm: act ? bulkFormId : undefined,
+            order: view.order,
+            sortLink: (sort, dir) => listUrl(view.search, { sort, dir }, {}, view.limit),
+          },
+          resultsId,
+        );
   return html`<div id="${resultsId}" aria-live="polite">
     <p class="result-count">${count(r.total)} ${r.total === 1 ? 'envoy matches' : 'envoys match'}</p>
-    ${table}
+    ${r.items.length === 0 ? '' : bulkForm(view.viewer, view.here)} ${table}
     <nav class="pager" aria-label="Pages">
       ${pagerLink('← Previous', r.previous, 'prev')} ${pagerLink('Next →', r.next, 'next')}
     </nav>
@@ -143,12 +203,37 @@ function choiceField(
     <label for="${name}">${label}</label>
     <select id="${name}" name="${name}">
       <option value="">all</option>
-      ${values.map((v) => html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${v}</option>`)}
+      ${values.map(
+        (v) =>
+          html`<option value="${v}" ${chosen === v ? html`selected` : ''}>${v.replace('_', ' ')}</option>`,
+      )}
     </select>
   </div>`;
 }
 
-function searchForm(search: EnvoySearch): Html {
+function textField(name: string, label: string, value: string | undefined, placeholder: string): Html {
+  return html`<div class="field grow">
+    <label for="${name}">${label}</label>
+    <input
+      id="${name}"
+      name="${name}"
+      value="${value ?? ''}"
+      placeholder="${placeholder}"
+      autocomplete="off"
+    />
+  </div>`;
+}
+
+/**
+ * What the search box shows: `q`, or the API's hostname parameters of a link (/envoys?hostname=db-*),
+ * which the box then carries on as `q` with the same meaning (a glob, or a prefix).
+ */
+function searchBoxText(search: EnvoySearch): string {
+  return search.q ?? search.hostname ?? search.hostname_prefix ?? '';
+}
+
+function searchForm(search: EnvoySearch, order: EnvoyOrder): Html {
+  const sorted = order.sort !== defaultOrder.sort || order.dir !== defaultOrder.dir;
   return html`<form
     class="filters"
     method="get"
@@ -159,6 +244,7 @@ function searchForm(search: EnvoySearch): Html {
     hx-swap="outerHTML"
     hx-push-url="true"
     hx-trigger="submit, input changed delay:300ms from:#q, change from:select"
+    style="flex-wrap: wrap"
   >
     <div class="field">
       <label for="q">Hostname</label>
@@ -166,62 +252,26 @@ function searchForm(search: EnvoySearch): Html {
         id="q"
         name="q"
         type="search"
-        value="${search.q ?? ''}"
+        value="${searchBoxText(search)}"
         placeholder="web- or web-*.eu"
         aria-describedby="q-help"
         autocomplete="off"
       />
       <span id="q-help" class="muted small">prefix, or a glob with * and ?</span>
     </div>
-    <div class="field">
-      <label for="status">Status</label>
-      <select id="status" name="status">
-        <option value="">all</option>
-        ${envoyStatusFilters.map(
-          (s) => html`<option value="${s}" ${search.status === s ? html`selected` : ''}>${s}</option>`,
-        )}
-      </select>
-    </div>
+    ${choiceField('status', 'Status', envoyListStatuses, search.status)}
     ${choiceField('convergence', 'Convergence', convergenceStatuses, search.convergence)}
     ${choiceField('drift', 'Drift', driftLevels, search.drift)}
     ${choiceField('reachability', 'Reachability', reachabilities, search.reachability)}
-    <div class="field grow">
-      <label for="trait">Traits</label>
-      <input
-        id="trait"
-        name="trait"
-        value="${search.trait ?? ''}"
-        placeholder="os.family=debian,memory.total_mb>=4096"
-        autocomplete="off"
-      />
-    </div>
+    ${textField('trait', 'Traits', search.trait, 'os.family=debian,memory.total_mb>=4096')}
+    ${
+      sorted
+        ? html`<input type="hidden" name="sort" value="${order.sort}" />
+            <input type="hidden" name="dir" value="${order.dir}" />`
+        : ''
+    }
     <button type="submit">Search</button>
   </form>`;
-}
-
-function blank(text: string | undefined): string | undefined {
-  return text === undefined || text.trim() === '' ? undefined : text.trim();
-}
-
-function findResults(
-  deps: EnvoyListDeps,
-  search: EnvoySearch,
-  cursorText: string | undefined,
-  limit: number,
-): Results {
-  const filter = envoyFilter(search, deps.fleetAdmin);
-  const cursor = decodeCursor(cursorText);
-  const page = deps.fleet.list(filter, limit, cursor);
-  const previous =
-    cursor === undefined
-      ? undefined
-      : listUrl(search, deps.fleet.previousCursor(filter, cursor, limit), limit);
-  return {
-    items: page.items,
-    total: page.total,
-    previous,
-    next: page.nextCursor === undefined ? undefined : listUrl(search, page.nextCursor, limit),
-  };
 }
 
 function errorBlock(c: WebContext, err: unknown): { block: Html; status: number } {
@@ -238,41 +288,37 @@ export function envoyListPages(deps: EnvoyListDeps): AnyRoute[] {
     pageRoute<typeof listQuery>(shell, {
       method: 'GET',
       path: '/envoys',
-      summary: 'Envoys: search, filter, page',
+      summary: 'Envoys: search, filter, sort, page',
       access: 'fleet.read',
       nav: 'envoys',
       query: listQuery,
       handler: ({ c, ctx, query }) => {
-        const nowMs = Date.now();
-        const activeVersion = deps.publish.status().active?.version;
-        let search: EnvoySearch = { q: blank(query.q), trait: blank(query.trait) };
+        const viewer = requireViewer(c, ctx);
+        const limit = query.limit ?? envoyPageSize.default;
+        let search: EnvoySearch = {
+          q: query.q?.trim() || undefined,
+          trait: query.trait?.trim() || undefined,
+        };
+        let order = defaultOrder;
         let shown: { block: Html; status: number };
         try {
-          search = {
-            ...search,
-            status: parseStatusFilter(blank(query.status)),
-            convergence: parseChoice('convergence', convergenceStatuses, blank(query.convergence)),
-            drift: parseChoice('drift', driftLevels, blank(query.drift)),
-            reachability: parseChoice('reachability', reachabilities, blank(query.reachability)),
-          };
-          const results = findResults(
-            deps,
-            search,
-            blank(query.cursor),
-            query.limit ?? envoyPageSize.default,
-          );
-          shown = { block: resultsBlock(results, nowMs, activeVersion), status: 200 };
+          search = parseEnvoySearch(query);
+          order = parseOrder(query.sort, query.dir);
+          const paging = { cursor: decodeCursor(query.cursor), from: query.from };
+          const results = findResults(deps, search, order, paging, limit);
+          const here = listUrl(search, order, paging, limit);
+          shown = { block: resultsBlock(deps, results, { viewer, search, order, limit, here }), status: 200 };
         } catch (err) {
           // A bad glob or trait filter is shown under the form, which keeps what was typed.
           shown = errorBlock(c, err);
         }
         if (wantsFragment(c, resultsId)) return htmlResponse(c, shown.block, shown.status);
+        const notice = bulkNotice(query.notice, query.n);
         const body = html`<h1>Envoys</h1>
-          ${searchForm(search)} ${shown.block}`;
-        const viewer = requireViewer(c, ctx);
+          ${searchForm(search, order)} ${shown.block}`;
         return htmlResponse(
           c,
-          renderPage(shell, { title: 'Envoys', viewer, nav: 'envoys', body }),
+          renderPage(shell, { title: 'Envoys', viewer, nav: 'envoys', body, notice }),
           shown.status,
         );
       },

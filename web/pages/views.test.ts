@@ -7,7 +7,7 @@ import { renderPage } from '../layout.ts';
 import type { Shell } from '../layout.ts';
 import type { Viewer } from '../page-kit.ts';
 import { outcomesTable, runsTable } from './envoy-detail.ts';
-import { envoyRow } from './envoys.ts';
+import { envoyRow } from '../envoy-table/index.ts';
 
 const xss = '<script>alert(1)</script>';
 const shell: Shell = {
@@ -42,7 +42,7 @@ describe('views escape what agents and users send', () => {
       force_push: 0,
       agent_version: xss,
     });
-    const out = envoyRow(e, 10, 1).text;
+    const out = envoyRow(e, { nowMs: 10, activeVersion: 1, selectForm: 'bulk' }).text;
     noScript(out);
     assert.match(out, /href="\/envoys\/id%22%3Cscript%3E/);
     assert.match(out, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);

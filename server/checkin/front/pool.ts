@@ -191,6 +191,12 @@ export function startCheckinFronts(options: CheckinFrontsOptions): CheckinFronts
                 resolve();
                 return;
               }
+              // One still starting holds no connection: nothing to wait for.
+              if (!front.ready) {
+                front.child.once('exit', () => resolve());
+                front.child.kill('SIGKILL');
+                return;
+              }
               const timer = setTimeout(() => front.child.kill('SIGKILL'), timeoutMs);
               front.child.once('exit', () => {
                 clearTimeout(timer);

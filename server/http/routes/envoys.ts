@@ -1,15 +1,15 @@
 /**
  * Envoys, from the in-memory FleetIndex (lists never touch the database):
- *   GET  /api/v1/envoys                 list: status, convergence, hostname glob or prefix, trait filters; paged
+ *   GET  /api/v1/envoys                 list: the query language of fleet/envoy-query.ts (status, convergence,
+ *                                       drift, reachability, hostname glob or prefix, traits); paged
  *   GET  /api/v1/envoys/{id}            one envoy with its traits, last runs and last resource outcomes
  *   POST /api/v1/envoys/{id}/revoke     refuse its check-ins from now on (audited)
  *   POST /api/v1/envoys/{id}/push       send the full bundle at its next check-in, now if online (audited)
  */
 import { convergenceStatuses, driftLevels, reachabilities } from '../../convergence/index.ts';
 import { VigoError } from '../../core/index.ts';
-import { compileGlobs } from '../../enroll/index.ts';
 import type { EnvoyEntry, FleetAdmin, FleetIndex } from '../../fleet/index.ts';
-import { envoyReachability, parseTraitFilter, traitsMatcher } from '../../fleet/index.ts';
+import { envoyListFilter, envoyQueryRules, envoyReachability } from '../../fleet/index.ts';
 import type { RunsReader } from '../../runs/index.ts';
 import type { AnyRoute, JsonSchema } from '../route-table.ts';
 import { route } from '../route-table.ts';
@@ -89,17 +89,7 @@ export const envoySchema: JsonSchema = {
 };
 
 const listQuery = {
-  status: { type: 'enum', values: statuses },
-  convergence: { type: 'enum', values: convergenceStatuses },
-  drift: { type: 'enum', values: driftLevels },
-  reachability: { type: 'enum', values: reachabilities },
-  hostname: { type: 'string', maxLength: 253, description: 'hostname glob, e.g. web-*' },
-  hostname_prefix: { type: 'string', maxLength: 253 },
-  trait: {
-    type: 'string',
-    maxLength: 1024,
-    description: 'trait filters joined by ",": os.family=debian,memory.total_mb>=4096',
-  },
+  ...envoyQueryRules,
   limit: { type: 'integer', min: 1, max: envoyListLimits.maxLimit },
   cursor: { type: 'string', maxLength: 1024 },
 } as const;
@@ -110,7 +100,7 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
       method: 'GET',
       path: '/api/v1/envoys',
       summary:
-        'List envoys (filter by status, convergence, drift, reachability, hostname glob, traits; paged)',
+        'List envoys (filter by status incl. never_seen and failing, convergence, drift, reachability, hostname glob, traits; paged)',
       tag: 'envoys',
       access: 'fleet.read',
       errors: ['fleet.trait_filter'],
@@ -125,21 +115,9 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
         },
       },
       handler: ({ c, query }) => {
-        const traitFilters =
-          query.trait === undefined ? [] : query.trait.split(',').map((f) => parseTraitFilter(f.trim()));
+        const filter = envoyListFilter(query, (hash) => deps.admin.traitsByHash(hash));
         const page = deps.fleet.list(
-          {
-            status: query.status,
-            convergence: query.convergence,
-            drift: query.drift,
-            reachability: query.reachability,
-            hostnamePrefix: query.hostname_prefix,
-            hostnameMatches: query.hostname === undefined ? undefined : compileGlobs([query.hostname]),
-            traitsMatch:
-              traitFilters.length === 0
-                ? undefined
-                : traitsMatcher(traitFilters, (hash) => deps.admin.traitsByHash(hash)),
-          },
+          filter,
           query.limit ?? envoyListLimits.defaultLimit,
           decodeCursor(query.cursor),
         );
