@@ -1,7 +1,7 @@
 /**
  * vigo, the reference agent.
  *
- *   vigo enroll --server https://HOST:8443 --token T --ca FILE [--hostname H] [--state-dir DIR]
+ *   vigo enroll --server https://HOST:8443 --token-file FILE|--token T --ca FILE [--hostname H] [--state-dir DIR]
  *   vigo run --once [--dry-run] [--format text|json]
  *                                   one check-in and convergence, then exit; prints a line per resource
  *                                   that changed or failed and a summary (run-report.ts)
@@ -40,7 +40,8 @@ const exit = { ok: 0, failed: 1, usage: 2, notApplied: 3, notEnrolled: 4, unreac
 const usage = `vigo ${agentVersion}: the Vigo reference agent
 
 Usage:
-  vigo enroll --server https://HOST:8443 --token TOKEN --ca FILE [--hostname NAME]
+  vigo enroll --server https://HOST:8443 --token-file FILE|--token TOKEN --ca FILE [--hostname NAME]
+    (--token-file - reads the token from stdin; a file or stdin keeps it out of the process list)
   vigo run --once [--dry-run] [--format text|json]
   vigo daemon [--dry-run] [--config FILE]
   vigo status [--json]
@@ -69,6 +70,7 @@ function parse(argv: string[]) {
         'log-level': { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
         hostname: { type: 'string' },
         ca: { type: 'string' },
         once: { type: 'boolean' },
@@ -91,6 +93,29 @@ function need(parsed: Parsed, name: 'server' | 'token' | 'ca'): string {
   return value;
 }
 
+/** Longer than any token the server issues; a bigger file is not a token file. */
+const maxTokenFileBytes = 4096;
+
+/** The enrollment token: --token, or the first line of --token-file (`-` is stdin). */
+function enrollToken(parsed: Parsed): string {
+  const file = parsed.values['token-file'];
+  if (file === undefined) return need(parsed, 'token');
+  if (parsed.values.token !== undefined) throw new UsageError('give --token or --token-file, not both');
+  let text: string;
+  try {
+    const bytes = fs.readFileSync(file === '-' ? 0 : file);
+    if (bytes.length > maxTokenFileBytes)
+      throw new UsageError(`--token-file ${file}: larger than ${maxTokenFileBytes} bytes, not a token`);
+    text = bytes.toString('utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read --token-file ${file}: ${(err as Error).message}`);
+  }
+  const token = (text.split('\n')[0] ?? '').trim();
+  if (token === '') throw new UsageError(`--token-file ${file}: the first line is empty`);
+  return token;
+}
+
 async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number> {
   let server: string;
   try {
@@ -109,7 +134,7 @@ async function enrollCommand(parsed: Parsed, paths: StatePaths): Promise<number>
   const hostname = parsed.values.hostname ?? os.hostname();
   const { EnrollError, enroll } = await import('./runtime/enroll.ts');
   try {
-    const identity = await enroll({ server, token: need(parsed, 'token'), hostname, caPem, paths });
+    const identity = await enroll({ server, token: enrollToken(parsed), hostname, caPem, paths });
     process.stdout.write(
       `enrolled ${identity.hostname} as envoy ${identity.envoyId}; checking in at ${identity.grpcAddress}\n`,
     );

@@ -12,6 +12,7 @@ import type { ConfigView, RunningServer } from './lifecycle/start.ts';
 import { startServer } from './lifecycle/start.ts';
 import { checkinWorkers } from './lifecycle/agent-port.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
+import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
 
@@ -29,14 +30,13 @@ function printBanner(server: RunningServer, loaded: LoadedConfig): void {
   const api = loaded.config['server.api_listen'];
   const grpc = loaded.config['server.grpc_listen'];
   const apiUrl = `https://${host(api.host)}:${server.apiPort}`;
-  const firstAdmin =
-    server.adminBootstrapSecret === undefined
-      ? []
-      : [
-          '  first admin: none exists yet. Open ' + `${apiUrl}/setup and enter this one-time secret:`,
-          `               ${server.adminBootstrapSecret}`,
-          '               (on this host, "vigocli webusers create --role admin" works as local admin too)',
-        ];
+  // On a terminal the operator sees the secret; elsewhere (systemd's journal, a container log) it is only
+  // named by its file, so it is never kept wherever standard output is collected.
+  const firstAdmin = firstAdminBannerLines(
+    server.adminBootstrap,
+    `${apiUrl}/setup`,
+    process.stdout.isTTY === true,
+  );
   process.stdout.write(
     [
       `vigosrv ${serverVersion} ready (${loaded.mode} mode)`,

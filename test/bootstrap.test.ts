@@ -12,8 +12,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BootstrapService } from '../server/bootstrap/index.ts';
-import { apiDialAddress, bootstrapDefaults, createBootstrapService } from '../server/bootstrap/index.ts';
+import type { BootstrapService, InstallCommand } from '../server/bootstrap/index.ts';
+import {
+  apiDialAddress,
+  bootstrapDefaults,
+  caFingerprintSha256,
+  createBootstrapService,
+} from '../server/bootstrap/index.ts';
 import { silentLogger } from '../server/core/index.ts';
 import { createHttpApp } from '../server/http/app.ts';
 import { localAdminCredentialFor } from '../server/http/auth.ts';
@@ -57,9 +62,13 @@ interface RunResult {
 }
 
 /** Runs a command without blocking the event loop (part two's server lives in this process). */
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}) {
+function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+) {
   return new Promise<RunResult>((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: 'pipe' });
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: 'pipe', cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -181,6 +190,53 @@ describe('GET /bootstrap against vigosrv', () => {
       });
       assert.equal(envoys.status, 200, envoys.body);
       assert.match(envoys.body, /"hostname":"boot-1"/);
+    },
+  );
+
+  it(
+    'runs the install command of a new token: CA pinned, token from a file, the real agent enrolled',
+    { skip: existsSync(agentMain) ? false : 'agent/main.ts does not exist yet' },
+    async () => {
+      const adminToken = readFileSync(join(temp.path, 'local-admin.token'), 'utf8').trim();
+      const created = await server.request('/api/v1/enroll/tokens', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ hostnameGlobs: ['line-*'], uses: 2 }),
+      });
+      assert.equal(created.status, 201, created.body);
+      const { token, install } = created.json<{ token: string; install: InstallCommand }>();
+      assert.equal(install.caSha256, caFingerprintSha256(server.ca));
+      assert.equal(install.command.includes(token), false, 'the token is not in the command');
+
+      const host = join(temp.path, 'line-host');
+      mkdirSync(host);
+      writeFileSync(join(host, install.tokenFile), `${token}\n`, { mode: 0o600 });
+      // sudo stands for root here: the same arguments, into a prefix, without starting a service.
+      const asHost = (command: string, prefix: string) =>
+        run(
+          '/bin/sh',
+          ['-c', `sudo() { "$@" --prefix '${prefix}' --no-start --hostname line-1; }; ${command}`],
+          {
+            env: process.env,
+            cwd: host,
+          },
+        );
+
+      const wrongPin = install.command.replaceAll(install.caSha256, '0'.repeat(64));
+      const refused = await asHost(wrongPin, join(host, 'root-refused'));
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stderr, /does not match the pinned fingerprint/);
+      assert.equal(existsSync(join(host, 'root-refused')), false, 'nothing was installed');
+
+      const prefix = join(host, 'root');
+      const result = await asHost(install.command, prefix);
+      assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+      assert.match(result.stdout, /CA certificate matches the pinned fingerprint/);
+      assert.ok(!`${result.stdout}${result.stderr}`.includes(token), 'the token is never printed');
+      const envoys = await server.request('/api/v1/envoys', {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      assert.match(envoys.body, /"hostname":"line-1"/);
     },
   );
 });

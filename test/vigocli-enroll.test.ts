@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { rawFromPublicKey } from '../protocol/index.ts';
+import { caFingerprintSha256 } from '../server/bootstrap/index.ts';
 import { silentLogger } from '../server/core/index.ts';
 import { generateAgentKeyAndCsr, loadOrCreatePki } from '../server/pki/index.ts';
 import type { ReadyServer } from './helpers/server-process.ts';
@@ -111,12 +112,25 @@ describe('vigocli enroll token', () => {
     assert.equal(status, 'revoked');
   });
 
-  it('prints a created token once in human form, with how to use it', async () => {
+  it('prints a created token once in human form, with the install command that pins the CA', async () => {
     const run = await vigocli([...at(), 'enroll', 'token', 'create', '--hostname', 'web-*']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /shown only this once/);
-    assert.match(run.stdout, /^ {2}vget_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/m);
-    assert.match(run.stdout, /POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/enroll/);
+    const token = /^ {2}(vget_[0-9a-f]{16}_[A-Za-z0-9_-]{43})$/m.exec(run.stdout)?.[1] ?? '';
+    assert.notEqual(token, '');
+    const fingerprint = caFingerprintSha256(readFileSync(join(serverDir.path, 'tls', 'ca.crt'), 'utf8'));
+    const command = run.stdout.split('\n').find((line) => line.includes('/bootstrap'));
+    assert.ok(command !== undefined, run.stdout);
+    assert.match(command, new RegExp(`^ {2}curl -sSfk .*'https://[^']+:\\d+/bootstrap/ca\\.crt'`));
+    assert.match(
+      command,
+      new RegExp(`= ${fingerprint} \\]`),
+      'the CA is pinned before the script is fetched',
+    );
+    assert.match(command, /\| sudo sh -s -- --ca-sha256 [0-9a-f]{64} --token-file 'vigo-enroll-token'$/);
+    assert.equal(command.includes(token.slice(5)), false, 'the token is not in the command');
+    assert.match(run.stdout, /^ {2}\(umask 077; cat > 'vigo-enroll-token'\)/m);
+    assert.match(run.stdout, new RegExp(`fingerprint ${fingerprint}`));
   });
 
   it('exits 1 with code, message and request id when the server refuses', async () => {

@@ -5,7 +5,8 @@
  *
  * Pages: /login /logout /setup, / (dashboard), /envoys (+ bulk actions), /envoys/{id}, /runs/{id}, /tasks, /tasks/{id}, /workflows, /workflows/{id}, /queries,
  * /config,
- * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /integrations, /admin/enroll-tokens, /admin/users, /admin/tokens.
+ * /config/versions/{v}, /audit, /compliance, /compliance/envoys/{id}, /integrations, /admin/enroll-tokens, /admin/add-hosts,
+ * /admin/users, /admin/tokens.
  */
 import {
   createConvergenceHistoryReader,
@@ -13,6 +14,7 @@ import {
 } from '../server/convergence/index.ts';
 import type { CheckinRate } from '../server/checkin/index.ts';
 import type { ComplianceService } from '../server/compliance/index.ts';
+import type { BootstrapService } from '../server/bootstrap/index.ts';
 import type { EnrollService } from '../server/enroll/index.ts';
 import type { EventBus } from '../server/events/index.ts';
 import type { FleetAdmin, FleetIndex } from '../server/fleet/index.ts';
@@ -28,6 +30,7 @@ import { createLatestRunsReader } from '../server/runs/index.ts';
 import type { Shell } from './layout.ts';
 import { tokenPages } from './pages/admin-tokens.ts';
 import { enrollPages } from './pages/admin-enroll.ts';
+import { addHostsPages } from './pages/add-hosts.ts';
 import { userPages } from './pages/admin-users.ts';
 import { auditPages } from './pages/audit.ts';
 import { compliancePages } from './pages/compliance.ts';
@@ -58,6 +61,8 @@ export interface WebDeps {
   /** Audit log and chain check, and the dashboard's latest-run-per-envoy query. */
   readonly store: Store;
   readonly enroll: EnrollService;
+  /** The install command the Add hosts page shows. */
+  readonly bootstrap: Pick<BootstrapService, 'installCommand'>;
   /** The dashboard's "recent activity" follows it. */
   readonly events: EventBus;
   /** Task runs: listed, started and followed on /tasks. */
@@ -121,9 +126,10 @@ export function webRoutes(deps: WebDeps): AnyRoute[] {
     ...workflowPages({ shell, workflows: deps.workflows }),
     ...queryPages({ shell, queries: deps.queries }),
     ...configPages({ shell, publish: deps.publish }),
-    ...auditPages({ shell, store: deps.store }),
+    ...auditPages({ shell, store: deps.store, fleet: deps.fleet }),
     ...integrationPages({ shell, integrations: deps.integrations }),
     ...enrollPages({ shell, enroll: deps.enroll }),
+    ...addHostsPages({ shell, enroll: deps.enroll, bootstrap: deps.bootstrap }),
     ...userPages({ shell, identity: deps.identity }),
     ...tokenPages({ shell, identity: deps.identity }),
   ];

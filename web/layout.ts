@@ -1,12 +1,14 @@
 /**
  * The one page layout: skip link, header with the navigation the viewer may use, the page's content,
- * notices and errors in live regions, and the footer with the server version.
+ * notices and errors in live regions, and the footer with the server version and a link to the API
+ * documentation (/docs). The stylesheet follows the system's light or dark scheme.
  */
 import type { Permission } from '../server/identity/index.ts';
 import type { Html, HtmlValue } from './html.ts';
 import { html } from './html.ts';
 import type { ErrorView, Viewer } from './page-kit.ts';
 import type { StaticAssets } from './static-assets.ts';
+import { csrfField } from './view-kit.ts';
 
 export type NavKey =
   | 'dashboard'
@@ -19,6 +21,7 @@ export type NavKey =
   | 'compliance'
   | 'integrations'
   | 'enroll'
+  | 'add-hosts'
   | 'users'
   | 'tokens'
   | 'none';
@@ -41,6 +44,7 @@ const navItems: readonly NavItem[] = [
   { key: 'compliance', href: '/compliance', label: 'Compliance', needs: 'compliance.read' },
   { key: 'integrations', href: '/integrations', label: 'Integrations', needs: 'fleet.read' },
   { key: 'enroll', href: '/admin/enroll-tokens', label: 'Enrollment', needs: 'fleet.read' },
+  { key: 'add-hosts', href: '/admin/add-hosts', label: 'Add hosts', needs: 'fleet.write' },
   { key: 'users', href: '/admin/users', label: 'Users', needs: 'admin' },
   { key: 'tokens', href: '/admin/tokens', label: 'API tokens', needs: 'authenticated' },
 ];
@@ -143,8 +147,10 @@ export function renderPage(shell: Shell, options: PageOptions): Html {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
         <meta name="htmx-config" content="${htmxConfig}" />
         <title>${options.title} · Vigo</title>
+        <link rel="icon" type="image/svg+xml" href="${shell.assets.url('favicon.svg')}" />
         <link rel="stylesheet" href="${shell.assets.url('app.css')}" />
         <script src="${shell.assets.url('htmx.min.js')}" defer></script>
         <script src="${shell.assets.url('app.js')}" defer></script>
@@ -159,14 +165,13 @@ export function renderPage(shell: Shell, options: PageOptions): Html {
         <main id="main" tabindex="-1">
           ${noticeBanner(options.notice)} ${errorBanner(options.error)} ${options.body}
         </main>
-        <footer class="site-footer"><span>vigosrv ${shell.version}</span></footer>
+        <footer class="site-footer">
+          <span>vigosrv ${shell.version}</span>
+          <a href="/docs">API documentation</a>
+        </footer>
       </body>
     </html> `;
 }
 
-/** The hidden field that carries the session's CSRF token in a plain form post. */
-export function csrfInput(viewer: Viewer): Html {
-  return viewer.csrfToken === undefined
-    ? html``
-    : html`<input type="hidden" name="_csrf" value="${viewer.csrfToken}" />`;
-}
+/** The hidden field that carries the session's CSRF token in a plain form post (the view kit's csrfField). */
+export const csrfInput = csrfField;

@@ -178,3 +178,27 @@ export function safeNext(next: string | undefined, fallback: string): string {
   if (url.origin !== 'https://vigo.invalid') return fallback;
   return `${url.pathname}${url.search}`;
 }
+
+export type {
+  ActionSpec,
+  Column,
+  ConfirmStepSpec,
+  FieldSpec,
+  FormSpec,
+  HiddenField,
+  InputField,
+  SelectField,
+  TableSpec,
+} from './view-kit.ts';
+export {
+  actionButton,
+  badge,
+  confirmStep,
+  copyable,
+  csrfField,
+  dataTable,
+  emptyState,
+  field,
+  formView,
+  panel,
+} from './view-kit.ts';

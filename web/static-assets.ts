@@ -1,7 +1,8 @@
 /**
- * GET /static/{name}: the UI's stylesheet and script, and htmx from node_modules (no CDN). Each file is
+ * GET /static/{name}: the UI's stylesheet, script and icon, and htmx from node_modules (no CDN). Each file is
  * read once at start-up and served from memory; pages link it as `/static/<name>?v=<content hash>`, so
  * browsers may keep it for a year and still fetch a new copy the moment the content changes.
+ * GET /favicon.ico answers with the icon too, for pages (and tools) that do not link it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import type { AnyRoute } from '../server/http/route-table.ts';
 import { route } from '../server/http/route-table.ts';
 import { pathParam } from './page-kit.ts';
 
-export type AssetName = 'app.css' | 'app.js' | 'htmx.min.js';
+export type AssetName = 'app.css' | 'app.js' | 'htmx.min.js' | 'favicon.svg';
 
 interface Asset {
   readonly body: Buffer;
@@ -35,11 +36,15 @@ function sourceOf(name: AssetName): string {
 
 function load(name: AssetName): Asset {
   const body = readFileSync(sourceOf(name));
-  const type = name.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+  const type = name.endsWith('.css')
+    ? 'text/css; charset=utf-8'
+    : name.endsWith('.svg')
+      ? 'image/svg+xml'
+      : 'text/javascript; charset=utf-8';
   return { body, type, hash: createHash('sha256').update(body).digest('hex').slice(0, 16) };
 }
 
-const names: readonly AssetName[] = ['app.css', 'app.js', 'htmx.min.js'];
+const names: readonly AssetName[] = ['app.css', 'app.js', 'htmx.min.js', 'favicon.svg'];
 const query = { v: { type: 'string', maxLength: 64, description: 'content hash (cache busting)' } } as const;
 
 /** Reads every asset now, so a missing file fails at start-up rather than on the first page view. */
@@ -54,7 +59,7 @@ export function loadStaticAssets(): StaticAssets {
       route<Record<never, never>, typeof query>({
         method: 'GET',
         path: '/static/{name}',
-        summary: 'Web UI assets (stylesheet, script, htmx)',
+        summary: 'Web UI assets (stylesheet, script, htmx, icon)',
         tag: 'web',
         access: 'public',
         hidden: true,
@@ -71,6 +76,23 @@ export function loadStaticAssets(): StaticAssets {
           return c.body(new Uint8Array(asset.body), 200, {
             'Content-Type': asset.type,
             'Cache-Control': cache,
+          });
+        },
+      }),
+      route({
+        method: 'GET',
+        path: '/favicon.ico',
+        summary: 'The web UI icon at the address browsers try by default',
+        tag: 'web',
+        access: 'public',
+        hidden: true,
+        produces: 'image/svg+xml',
+        handler: ({ c }) => {
+          const icon = assets.get('favicon.svg');
+          if (icon === undefined) throw new VigoError('not_found', 'no icon');
+          return c.body(new Uint8Array(icon.body), 200, {
+            'Content-Type': icon.type,
+            'Cache-Control': 'public, max-age=86400',
           });
         },
       }),

@@ -1,10 +1,26 @@
 /** `vigocli enroll token create|list|revoke`: enrollment-token administration over the REST API. */
+import type { InstallCommand } from '../../server/bootstrap/index.ts';
 import type { EnrollTokenView, TokenListing, CreatedEnrollToken } from '../../server/enroll/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { usageError } from '../errors.ts';
 import { relativeTime, shortIso, table } from '../format.ts';
 
 const tokensPath = '/api/v1/enroll/tokens';
+
+/** The reply to a create: the token and the server's install command for hosts. */
+type CreatedWithInstall = CreatedEnrollToken & { readonly install: InstallCommand };
+
+function installLines(install: InstallCommand): string[] {
+  return [
+    'To add a host whose name matches, save the token in a file there (it stays out of the shell history',
+    'and the process list), then run the install command in the same directory:',
+    '',
+    `  ${install.tokenFileHint}`,
+    `  ${install.command}`,
+    '',
+    `The command trusts the server only if its CA has SHA-256 fingerprint ${install.caSha256}.`,
+  ];
+}
 
 function parseWholeNumber(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -30,9 +46,8 @@ async function create(ctx: CommandContext, input: CommandInput): Promise<void> {
   if (expires !== undefined) body['expiresIn'] = expires;
   const description = input.value('description');
   if (description !== undefined) body['description'] = description;
-  const created = await ctx.client.call<CreatedEnrollToken>('POST', tokensPath, body);
+  const created = await ctx.client.call<CreatedWithInstall>('POST', tokensPath, body);
   if (ctx.json) return printJson(ctx, created);
-  const enrollUrl = new URL('api/v1/enroll', `${ctx.client.baseUrl.href.replace(/\/?$/, '/')}`).href;
   ctx.io.out(
     [
       'Enrollment token created. It is shown only this once: copy it now.',
@@ -45,8 +60,7 @@ async function create(ctx: CommandContext, input: CommandInput): Promise<void> {
       `  expires:      ${shortIso(created.expiresAt)} (${relativeTime(Date.parse(created.expiresAt), Date.now())})`,
       ...(created.description === null ? [] : [`  description:  ${created.description}`]),
       '',
-      'A host whose name matches one of the hostname globs enrolls with it: its agent sends the token',
-      `with its hostname, ed25519 public key and certificate request to POST ${enrollUrl}.`,
+      ...installLines(created.install),
       `Revoke it early with: vigocli enroll token revoke ${created.id}`,
       '',
     ].join('\n'),
@@ -107,7 +121,9 @@ export const enrollTokenCommands: readonly CommandSpec[] = [
       },
       { name: 'description', value: 'TEXT', doc: 'a note shown in token lists' },
     ],
-    details: 'The token is stored only as a bcrypt hash: save it when it is printed.',
+    details:
+      'The token is stored only as a bcrypt hash: save it when it is printed. The reply also prints the ' +
+      'one-line install command for hosts: it pins the CA by SHA-256 fingerprint and reads the token from a file.',
     run: create,
   },
   {

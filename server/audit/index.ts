@@ -8,7 +8,7 @@ export {
   maxAuditDetailsBytes,
 } from './chain.ts';
 export type { AuditEntry, AuditHead, AuditRecord } from './chain.ts';
-export { listAudit, maxAuditListLimit } from './list.ts';
+export { firstSeqAtOrAfter, listAudit, maxAuditListLimit } from './list.ts';
 export type { ListAuditOptions } from './list.ts';
 export { inspectAuditHead } from './head.ts';
 export type { AuditChainBreak, HeadInspection } from './head.ts';

@@ -86,3 +86,29 @@ export function listAudit(db: Db, options: ListAuditOptions): AuditRecord[] {
       hash: row.hash,
     }));
 }
+
+const atOrAfterStatements = new WeakMap<Db, BetterSqlite3.Statement<[number], number>>();
+
+/**
+ * The first seq whose entry was appended at or after `atMs` (one past the newest when none was): a time
+ * bound turned into a seq bound, so a time-range query walks the primary key instead of every row. Entries
+ * are appended in time order, so a binary search over seq finds it in about 40 point lookups at most.
+ */
+export function firstSeqAtOrAfter(db: Db, atMs: number, headSeq: number): number {
+  let statement = atOrAfterStatements.get(db);
+  if (statement === undefined) {
+    statement = db
+      .prepare<[number], number>('SELECT at FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 1')
+      .pluck();
+    atOrAfterStatements.set(db, statement);
+  }
+  let low = 1;
+  let high = headSeq + 1;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    const at = statement.get(mid);
+    if (at === undefined || at >= atMs) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}

@@ -4,6 +4,10 @@
 #
 #   curl -sSfk https://SERVER:8443/bootstrap | sudo sh -s -- --token TOKEN [--hostname NAME]
 #
+# `vigocli enroll token create` and the web UI's Add hosts page print a safer line: it pins the CA by its
+# SHA-256 fingerprint before fetching this script over verified TLS, and passes --ca-sha256 and
+# --token-file, so the token is in no process's arguments.
+#
 # vigosrv renders this file: it writes its own advertised address below (never one taken from the
 # request), so the script downloads only from that server. Only the CA is fetched without verification
 # (-k, as the script itself was); everything after is checked against that CA.
@@ -36,11 +40,13 @@ on_exit() {
 
 usage() {
   cat <<'VIGO_USAGE_EOF'
-usage: curl -sSfk https://SERVER:8443/bootstrap | sudo sh -s -- --token TOKEN [options]
+usage: curl -sSfk https://SERVER:8443/bootstrap | sudo sh -s -- --token-file FILE [options]
 
-Installs the vigo agent, enrolls this host with the enrollment TOKEN and starts vigo-envoy.
+Installs the vigo agent, enrolls this host with an enrollment token and starts vigo-envoy.
 
-  --token TOKEN     enrollment token (vigocli enroll token create); required, never printed
+  --token-file FILE the enrollment token (vigocli enroll token create) is the first line of FILE
+  --token TOKEN     the token itself (other users of this host can see it in the process list)
+  --ca-sha256 HEX   refuse a CA certificate whose SHA-256 fingerprint (of its DER form) is not HEX
   --hostname NAME   enroll under NAME instead of this host's name
   --no-start        install and enroll, but do not enable or start the vigo-envoy service
   --prefix DIR      install under DIR (DIR/usr/local/..., DIR/var/lib/vigo); no root needed, and the
@@ -60,6 +66,8 @@ set_option() {
   [ -n "$2" ] || usage_error "$1 needs a value"
   case $1 in
     --token) token=$2 ;;
+    --token-file) token_file=$2 ;;
+    --ca-sha256) ca_sha256=$2 ;;
     --hostname) enroll_hostname=$2 ;;
     --prefix) prefix=$2 ;;
   esac
@@ -68,18 +76,20 @@ set_option() {
 # Unknown arguments are named without their value: a mistyped --tokn=... must not print the token.
 parse_args() {
   token=
+  token_file=
+  ca_sha256=
   enroll_hostname=
   prefix=
   no_start=0
   while [ $# -gt 0 ]; do
     case $1 in
-      --token | --hostname | --prefix)
+      --token | --token-file | --ca-sha256 | --hostname | --prefix)
         [ $# -ge 2 ] || usage_error "$1 needs a value"
         case $2 in -*) usage_error "$1 needs a value" ;; esac
         set_option "$1" "$2"
         shift 2
         ;;
-      --token=* | --hostname=* | --prefix=*)
+      --token=* | --token-file=* | --ca-sha256=* | --hostname=* | --prefix=*)
         set_option "${1%%=*}" "${1#*=}"
         shift
         ;;
@@ -95,11 +105,24 @@ parse_args() {
       *) usage_error "unexpected argument (not shown, it may be a secret): options start with --" ;;
     esac
   done
-  [ -n "$token" ] || usage_error "--token is required (an admin creates one with: vigocli enroll token create)"
+  if [ -z "$token" ] && [ -z "$token_file" ]; then
+    usage_error "--token-file or --token is required (an admin creates a token with: vigocli enroll token create)"
+  fi
+  [ -z "$token" ] || [ -z "$token_file" ] || usage_error "give --token or --token-file, not both"
   case $prefix in
     '' | /*) ;;
     *) prefix=$(pwd)/$prefix ;;
   esac
+  case $token_file in
+    '' | /*) ;;
+    *) token_file=$(pwd)/$token_file ;;
+  esac
+  case $ca_sha256 in
+    *[!0-9a-f]*) usage_error "--ca-sha256 must be 64 lower-case hexadecimal digits" ;;
+  esac
+  [ -z "$ca_sha256" ] || [ "${#ca_sha256}" -eq 64 ] ||
+    usage_error "--ca-sha256 must be 64 lower-case hexadecimal digits"
+  return 0
   return 0
 }
 
@@ -142,6 +165,15 @@ check_system() {
   fi
   command -v sha256sum >/dev/null 2>&1 ||
     die "sha256sum is not installed (it comes with coreutils or busybox); it verifies the download"
+  if [ -n "$ca_sha256" ]; then
+    command -v base64 >/dev/null 2>&1 ||
+      die "base64 is not installed (it comes with coreutils or busybox); it checks the CA fingerprint"
+  fi
+  if [ -n "$token_file" ]; then
+    [ -f "$token_file" ] && [ -r "$token_file" ] ||
+      die "cannot read the token file $token_file; put the enrollment token in it first"
+    [ -n "$(head -n 1 "$token_file" | tr -d ' \t\r')" ] || die "the token file $token_file is empty"
+  fi
 }
 
 # fetch URL FILE [--insecure]: only the first download, the CA, may skip verification.
@@ -164,6 +196,13 @@ download_agent() {
   say "downloading the CA certificate from $base/ca.crt"
   fetch "$base/ca.crt" "$ca_file" --insecure
   grep -q 'BEGIN CERTIFICATE' "$ca_file" || die "$base/ca.crt is not a PEM certificate"
+  if [ -n "$ca_sha256" ]; then
+    ca_actual=$(sed '/-----/d' "$ca_file" | base64 -d | sha256sum | cut -d ' ' -f 1)
+    [ "$ca_actual" = "$ca_sha256" ] ||
+      die "the CA certificate from $base/ca.crt has SHA-256 fingerprint $ca_actual, not the pinned" \
+        "$ca_sha256: this is not the expected server, or the connection is intercepted; nothing was installed"
+    say "CA certificate matches the pinned fingerprint"
+  fi
   say "downloading the agent from $base/vigo.mjs"
   fetch "$base/vigo.mjs.sha256" "$work/vigo.mjs.sha256"
   fetch "$base/vigo.mjs" "$work/vigo.mjs"
@@ -225,7 +264,11 @@ VIGO_UNIT_EOF
 
 enroll() {
   state_dir=$prefix/var/lib/vigo
-  set -- enroll --server "$vigo_server" --token "$token" --ca "$ca_file" --state-dir "$state_dir"
+  if [ -n "$token_file" ]; then
+    set -- enroll --server "$vigo_server" --token-file "$token_file" --ca "$ca_file" --state-dir "$state_dir"
+  else
+    set -- enroll --server "$vigo_server" --token "$token" --ca "$ca_file" --state-dir "$state_dir"
+  fi
   if [ -n "$enroll_hostname" ]; then set -- "$@" --hostname "$enroll_hostname"; fi
   say "enrolling this host with $vigo_server (state in $state_dir)"
   "$bin_dir/vigo" "$@" </dev/null ||

@@ -116,10 +116,14 @@ describe('bootstrap script arguments', () => {
     }
   });
 
-  it('requires --token and a value for each option', () => {
+  it('requires a token (file) and a value for each option, and a well-formed fingerprint', () => {
     const cases: [string[], RegExp][] = [
-      [[], /--token is required/],
-      [['--hostname', 'web-1'], /--token is required/],
+      [[], /--token-file or --token is required/],
+      [['--hostname', 'web-1'], /--token-file or --token is required/],
+      [['--token-file'], /--token-file needs a value/],
+      [['--token', 'T', '--token-file', 'f'], /give --token or --token-file, not both/],
+      [['--token-file', 'f', '--ca-sha256', 'abc'], /--ca-sha256 must be 64 lower-case hexadecimal digits/],
+      [['--token-file', 'f', '--ca-sha256', 'G'.repeat(64)], /--ca-sha256 must be 64 lower-case/],
       [['--token'], /--token needs a value/],
       [['--token='], /--token needs a value/],
       [['--token', '--no-start'], /--token needs a value/],
@@ -137,6 +141,8 @@ describe('bootstrap script arguments', () => {
     const result = runScript(['--help']);
     assert.equal(result.status, 0);
     assert.match(result.stdout, /--token TOKEN/);
+    assert.match(result.stdout, /--token-file FILE/);
+    assert.match(result.stdout, /--ca-sha256 HEX/);
     assert.match(result.stdout, /--prefix DIR/);
   });
 });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { Logger } from '../core/index.ts';
 import { createAgentArtifactSource } from './agent-artifact.ts';
 import type { AgentArtifact, AgentArtifactSource } from './agent-artifact.ts';
+import type { InstallCommand } from './install-command.ts';
+import { renderInstallCommand } from './install-command.ts';
 import {
   bootstrapTemplateFile,
   checkUnitFileText,
@@ -51,6 +53,8 @@ export interface BootstrapService {
   caCertPem(): string;
   /** The agent module; rejects with VigoError `bootstrap.agent_unavailable` when it cannot be built. */
   artifact(): Promise<AgentArtifact>;
+  /** The one line an operator pastes on a new host (see install-command.ts). */
+  installCommand(): InstallCommand;
 }
 
 /** The address hosts dial: `host:port`, with an IPv6 literal in brackets. */
@@ -82,5 +86,7 @@ export function createBootstrapService(options: BootstrapServiceOptions): Bootst
       }),
     caCertPem: () => options.caCertPem,
     artifact: () => artifacts.get(),
+    installCommand: () =>
+      renderInstallCommand({ serverAddress: options.serverAddress(), caCertPem: options.caCertPem }),
   };
 }

@@ -91,7 +91,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       table: () => routes,
     }),
     ...identityRoutes({ identity: p.identity }),
-    ...enrollRoutes({ enroll: p.enroll }),
+    ...enrollRoutes({ enroll: p.enroll, bootstrap: p.bootstrap }),
     ...envoyRoutes({ fleet: p.fleet, admin: p.fleetAdmin, runs: p.runs }),
     ...convergenceRoutes({
       fleet: p.fleet,
@@ -137,6 +137,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
       publish: p.publish,
       store: p.store,
       enroll: p.enroll,
+      bootstrap: p.bootstrap,
       events: p.bus,
       tasks: p.tasks,
       workflows: p.workflows,

@@ -4,6 +4,8 @@
  * config has been validated, nothing is touched before the data directory's lock is held, and no part of the
  * data directory is created anew while the others show an established server (data-dir-checks.ts).
  */
+import type { AdminBootstrapNotice } from './admin-bootstrap-notice.ts';
+import { publishAdminBootstrap } from './admin-bootstrap-notice.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { LoadedConfig, ResolvedPaths } from '../config/index.ts';
@@ -68,8 +70,8 @@ export interface RunningServer {
   readonly checkinWorkers: CheckinFronts | undefined;
   /** The audit chain's alarm and the server's own entries (start, stop, reloads). */
   readonly audit: AuditRuntime;
-  /** The one-time secret that creates the first admin, while no admin exists. */
-  readonly adminBootstrapSecret: string | undefined;
+  /** The one-time secret that creates the first admin and the file holding it, while no admin exists. */
+  readonly adminBootstrap: AdminBootstrapNotice | undefined;
   /** Graceful drain: stop accepting, finish in-flight work, flush, checkpoint, release the lock. */
   drain(reason: string): Promise<void>;
   /** Drops every connection at once (used when the drain budget runs out or a second signal arrives). */
@@ -267,15 +269,7 @@ export async function startServer(
     const adminBootstrap = audit.unlessChainBroken('minting the admin bootstrap secret', () =>
       identity.prepareAdminBootstrap(),
     );
-    if (adminBootstrap !== undefined) {
-      // Printed, never stored in clear: whoever reads the server's output at first start creates the first admin.
-      log.warn(
-        'admin bootstrap secret: no admin exists yet; create one in the web UI at /setup or with vigocli',
-        {
-          secret: adminBootstrap.secret,
-        },
-      );
-    }
+    const adminBootstrapNotice = publishAdminBootstrap(paths.dataDir, adminBootstrap, log);
     const { publish } = createBlastRadiusRuntime({
       publish: publishWithEvents(policy.publish, bus),
       fleet,
@@ -445,7 +439,7 @@ export async function startServer(
       rotateTicketKeys: () => grpc.rotateTicketKeys(),
       checkinWorkers: fronts,
       audit,
-      adminBootstrapSecret: adminBootstrap?.secret,
+      adminBootstrap: adminBootstrapNotice,
       drain: (reason) => (drained ??= drain(reason)),
       abort: () => {
         https.destroy();

@@ -7,14 +7,19 @@ import type { Ctx } from '../../server/core/index.ts';
 import type { CreatedEnrollToken, EnrollService, EnrollTokenView } from '../../server/enroll/index.ts';
 import { tokenLimits } from '../../server/enroll/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
-import { badge, isoTimeCell, secretOnce } from '../format.ts';
+import { isoTimeCell, secretOnce } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html, joinHtml } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { csrfInput, renderPage } from '../layout.ts';
-import type { ErrorView, FormFields, Viewer, WebContext } from '../page-kit.ts';
+import { renderPage } from '../layout.ts';
+import type { ErrorView, FieldSpec, FormFields, Viewer, WebContext } from '../page-kit.ts';
 import {
+  actionButton,
+  badge,
+  dataTable,
   errorView,
+  formView,
+  panel,
   pathParam,
   htmlResponse,
   optionalField,
@@ -42,91 +47,89 @@ const expiryLabels: Readonly<Record<(typeof expiryChoices)[number], string>> = {
 const listQuery = { notice: { type: 'enum', values: ['revoked'] } } as const;
 
 function tokensTable(viewer: Viewer, tokens: readonly EnrollTokenView[], nowMs: number): Html {
-  if (tokens.length === 0) return html`<p class="muted">No enrollment tokens yet.</p>`;
-  return html`<table>
-    <caption class="visually-hidden">
-      Enrollment tokens
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Token id</th>
-        <th scope="col">Hostnames</th>
-        <th scope="col">Status</th>
-        <th scope="col">Uses</th>
-        <th scope="col">Expires</th>
-        <th scope="col">Created</th>
-        <th scope="col">Description</th>
-        ${viewer.can('fleet.write') ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
-      </tr>
-    </thead>
-    <tbody>
-      ${tokens.map(
-        (t) =>
-          html`<tr>
-            <th scope="row"><code>${t.id}</code></th>
-            <td>
-              ${joinHtml(
-                t.hostnameGlobs.map((g) => html`<code>${g}</code>`),
-                ', ',
-              )}
-            </td>
-            <td>${badge(t.status)}</td>
-            <td>${t.usesCount} / ${t.usesAllowed}</td>
-            <td>${isoTimeCell(t.expiresAt, nowMs)}</td>
-            <td>${isoTimeCell(t.createdAt, nowMs)} by ${t.createdBy}</td>
-            <td>${t.description ?? ''}</td>
-            ${
-              viewer.can('fleet.write')
-                ? html`<td>
-                    ${
-                      t.status === 'active'
-                        ? html`<form
-                            method="post"
-                            action="/admin/enroll-tokens/${t.id}/revoke"
-                            class="inline"
-                            data-confirm="Revoke enrollment token ${t.id}? Hosts can no longer enroll with it."
-                          >
-                            ${csrfInput(viewer)}<button type="submit" class="danger small">Revoke</button>
-                          </form>`
-                        : ''
-                    }
-                  </td>`
-                : ''
-            }
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  const canWrite = viewer.can('fleet.write');
+  return dataTable<EnrollTokenView>({
+    caption: 'Enrollment tokens',
+    rows: tokens,
+    empty: 'No enrollment tokens yet.',
+    columns: [
+      { header: 'Token id', rowHeader: true, cell: (t) => html`<code>${t.id}</code>` },
+      {
+        header: 'Hostnames',
+        cell: (t) =>
+          joinHtml(
+            t.hostnameGlobs.map((g) => html`<code>${g}</code>`),
+            ', ',
+          ),
+      },
+      { header: 'Status', cell: (t) => badge(t.status) },
+      { header: 'Uses', cell: (t) => `${t.usesCount} / ${t.usesAllowed}` },
+      { header: 'Expires', cell: (t) => isoTimeCell(t.expiresAt, nowMs) },
+      { header: 'Created', cell: (t) => html`${isoTimeCell(t.createdAt, nowMs)} by ${t.createdBy}` },
+      { header: 'Description', cell: (t) => t.description ?? '' },
+      {
+        header: 'Actions',
+        hiddenHeader: true,
+        when: canWrite,
+        cell: (t) =>
+          t.status === 'active'
+            ? actionButton({
+                action: `/admin/enroll-tokens/${encodeURIComponent(t.id)}/revoke`,
+                viewer,
+                label: 'Revoke',
+                tone: 'danger',
+                confirm: `Revoke enrollment token ${t.id}? Hosts can no longer enroll with it.`,
+              })
+            : '',
+      },
+    ],
+  });
+}
+
+/** The fields of a new enrollment token, shared with the Add hosts page. */
+export function tokenFields(defaults: { readonly globs?: string; readonly uses?: number }): FieldSpec[] {
+  return [
+    {
+      kind: 'text',
+      name: 'globs',
+      label: 'Hostnames',
+      required: true,
+      value: defaults.globs,
+      placeholder: 'web-*, db-1.example.com',
+      help: 'Which hostnames may enroll with it: globs, separated by commas.',
+    },
+    {
+      kind: 'number',
+      name: 'uses',
+      label: 'Uses',
+      min: 1,
+      max: tokenLimits.maxUses,
+      value: defaults.uses ?? 1,
+      required: true,
+    },
+    {
+      kind: 'select',
+      name: 'expiresIn',
+      id: 'expires',
+      label: 'Valid for',
+      options: expiryChoices.map((e) => ({ value: e, label: expiryLabels[e] })),
+      selected: '24h',
+    },
+    {
+      kind: 'text',
+      name: 'description',
+      label: 'Description',
+      maxLength: tokenLimits.maxDescriptionLength,
+    },
+  ];
 }
 
 function createForm(viewer: Viewer): Html {
   if (!viewer.can('fleet.write')) return html``;
-  return html`<details class="panel" open>
-    <summary><h2>New enrollment token</h2></summary>
-    <form method="post" action="/admin/enroll-tokens" class="grid-form">
-      ${csrfInput(viewer)}
-      <label for="globs">Hostnames</label>
-      <input
-        id="globs"
-        name="globs"
-        required
-        placeholder="web-*, db-1.example.com"
-        aria-describedby="globs-help"
-      />
-      <p id="globs-help" class="muted small">
-        Which hostnames may enroll with it: globs, separated by commas.
-      </p>
-      <label for="uses">Uses</label>
-      <input id="uses" name="uses" type="number" min="1" max="${tokenLimits.maxUses}" value="1" required />
-      <label for="expires">Valid for</label>
-      <select id="expires" name="expiresIn">
-        ${expiryChoices.map((e) => html`<option value="${e}" ${e === '24h' ? html`selected` : ''}>${expiryLabels[e]}</option>`)}
-      </select>
-      <label for="description">Description</label>
-      <input id="description" name="description" maxlength="${tokenLimits.maxDescriptionLength}" />
-      <div class="form-actions"><button type="submit" class="primary">Create token</button></div>
-    </form>
-  </details>`;
+  return panel(
+    'New enrollment token',
+    formView({ action: '/admin/enroll-tokens', viewer, fields: tokenFields({}), submit: 'Create token' }),
+  );
 }
 
 interface View {
@@ -142,8 +145,8 @@ function listPage(deps: EnrollPagesDeps, c: WebContext, ctx: Ctx, view: View): R
   const body = html`<h1>Enrollment tokens</h1>
     ${view.created === undefined ? '' : secretOnce(`Enrollment token ${view.created.id}:`, view.created.token)}
     <p class="muted">
-      A host enrolls with <code>vigo enroll --server … --token …</code>; the token decides which hostnames may
-      use it, how often and until when.
+      Hosts enroll with a token; <a href="/admin/add-hosts">Add hosts</a> shows the install command. The token
+      decides which hostnames may use it, how often and until when.
     </p>
     ${createForm(viewer)} ${tokensTable(viewer, listing.tokens, Date.now())}
     ${listing.truncated ? html`<p class="muted small">Only the newest 200 tokens are shown.</p>` : ''}`;
@@ -151,7 +154,7 @@ function listPage(deps: EnrollPagesDeps, c: WebContext, ctx: Ctx, view: View): R
   return htmlResponse(c, page, view.error?.status ?? view.status ?? 200);
 }
 
-function parseCreate(form: FormFields): {
+export function parseCreate(form: FormFields): {
   hostnameGlobs: string[];
   uses: number;
   expiresIn: string;

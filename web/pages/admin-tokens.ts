@@ -8,14 +8,19 @@ import { VigoError, parseDurationMs } from '../../server/core/index.ts';
 import type { ApiTokenView, CreatedApiToken, IdentityService } from '../../server/identity/index.ts';
 import { apiTokenLimits } from '../../server/identity/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
-import { badge, isoTimeCell, secretOnce } from '../format.ts';
+import { isoTimeCell, secretOnce } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { csrfInput, renderPage } from '../layout.ts';
-import type { ErrorView, FormFields, Viewer, WebContext } from '../page-kit.ts';
+import { renderPage } from '../layout.ts';
+import type { ErrorView, FieldSpec, FormFields, Viewer, WebContext } from '../page-kit.ts';
 import {
+  actionButton,
+  badge,
+  dataTable,
   errorView,
+  formView,
+  panel,
   pathParam,
   htmlResponse,
   optionalField,
@@ -41,89 +46,73 @@ const lifetimeLabels: Readonly<Record<(typeof lifetimes)[number], string>> = {
 const listQuery = { notice: { type: 'enum', values: ['revoked'] } } as const;
 
 function tokensTable(viewer: Viewer, tokens: readonly ApiTokenView[], nowMs: number): Html {
-  if (tokens.length === 0) return html`<p class="muted">No API tokens yet.</p>`;
-  const admin = viewer.can('admin');
-  return html`<table>
-    <caption class="visually-hidden">
-      API tokens
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Name</th>
-        ${admin ? html`<th scope="col">User</th>` : ''}
-        <th scope="col">Status</th>
-        <th scope="col">Created</th>
-        <th scope="col">Expires</th>
-        <th scope="col">Last used</th>
-        <th scope="col"><span class="visually-hidden">Actions</span></th>
-      </tr>
-    </thead>
-    <tbody>
-      ${tokens.map(
-        (t) =>
-          html`<tr>
-            <th scope="row">
-              ${t.name} <span class="muted small"><code>${t.id}</code></span>
-            </th>
-            ${admin ? html`<td>${t.username}</td>` : ''}
-            <td>${badge(t.status)}</td>
-            <td>${isoTimeCell(t.createdAt, nowMs)}</td>
-            <td>${isoTimeCell(t.expiresAt, nowMs, 'never')}</td>
-            <td>${isoTimeCell(t.lastUsedAt, nowMs, 'never')}</td>
-            <td>
-              ${
-                t.status === 'active'
-                  ? html`<form
-                      method="post"
-                      action="/admin/tokens/${t.id}/revoke"
-                      class="inline"
-                      data-confirm="Revoke the API token ${t.name}? Scripts using it stop working at once."
-                    >
-                      ${csrfInput(viewer)}<button type="submit" class="danger small">Revoke</button>
-                    </form>`
-                  : ''
-              }
-            </td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return dataTable<ApiTokenView>({
+    caption: 'API tokens',
+    rows: tokens,
+    empty: 'No API tokens yet.',
+    columns: [
+      {
+        header: 'Name',
+        rowHeader: true,
+        cell: (t) => html`${t.name} <span class="muted small"><code>${t.id}</code></span>`,
+      },
+      { header: 'User', when: viewer.can('admin'), cell: (t) => t.username },
+      { header: 'Status', cell: (t) => badge(t.status) },
+      { header: 'Created', cell: (t) => isoTimeCell(t.createdAt, nowMs) },
+      { header: 'Expires', cell: (t) => isoTimeCell(t.expiresAt, nowMs, 'never') },
+      { header: 'Last used', cell: (t) => isoTimeCell(t.lastUsedAt, nowMs, 'never') },
+      {
+        header: 'Actions',
+        hiddenHeader: true,
+        cell: (t) =>
+          t.status === 'active'
+            ? actionButton({
+                action: `/admin/tokens/${encodeURIComponent(t.id)}/revoke`,
+                viewer,
+                label: 'Revoke',
+                tone: 'danger',
+                confirm: `Revoke the API token ${t.name}? Scripts using it stop working at once.`,
+              })
+            : '',
+      },
+    ],
+  });
 }
 
 function createForm(viewer: Viewer): Html {
-  return html`<details class="panel" open>
-    <summary><h2>New API token</h2></summary>
-    <form method="post" action="/admin/tokens" class="grid-form">
-      ${csrfInput(viewer)}
-      <label for="token-name">Name</label>
-      <input
-        id="token-name"
-        name="name"
-        required
-        maxlength="${apiTokenLimits.maxNameLength}"
-        placeholder="ci-publish"
-        aria-describedby="token-name-help"
-      />
-      <p id="token-name-help" class="muted small">What uses it. The token acts with its owner’s role.</p>
-      <label for="token-lifetime">Valid for</label>
-      <select id="token-lifetime" name="lifetime">
-        ${lifetimes.map((l) => html`<option value="${l}">${lifetimeLabels[l]}</option>`)}
-      </select>
-      ${
-        viewer.can('admin')
-          ? html`<label for="token-user">For user</label>
-              <input
-                id="token-user"
-                name="user"
-                placeholder="${viewer.name}"
-                aria-describedby="token-user-help"
-              />
-              <p id="token-user-help" class="muted small">Leave empty for yourself.</p>`
-          : ''
-      }
-      <div class="form-actions"><button type="submit" class="primary">Create token</button></div>
-    </form>
-  </details>`;
+  const fields: FieldSpec[] = [
+    {
+      kind: 'text',
+      name: 'name',
+      id: 'token-name',
+      label: 'Name',
+      required: true,
+      maxLength: apiTokenLimits.maxNameLength,
+      placeholder: 'ci-publish',
+      help: 'What uses it. The token acts with its owner’s role.',
+    },
+    {
+      kind: 'select',
+      name: 'lifetime',
+      id: 'token-lifetime',
+      label: 'Valid for',
+      options: lifetimes.map((l) => ({ value: l, label: lifetimeLabels[l] })),
+    },
+  ];
+  if (viewer.can('admin')) {
+    fields.push({
+      kind: 'text',
+      name: 'user',
+      id: 'token-user',
+      label: 'For user',
+      placeholder: viewer.name,
+      help: 'Leave empty for yourself.',
+    });
+  }
+  return panel(
+    'New API token',
+    formView({ action: '/admin/tokens', viewer, fields, submit: 'Create token' }),
+  );
 }
 
 interface View {

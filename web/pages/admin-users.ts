@@ -8,14 +8,20 @@ import { VigoError } from '../../server/core/index.ts';
 import type { IdentityService, UserView } from '../../server/identity/index.ts';
 import { allRoles, isRole, passwordLimits } from '../../server/identity/index.ts';
 import type { AnyRoute } from '../../server/http/route-table.ts';
-import { badge, isoTimeCell } from '../format.ts';
+import { isoTimeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { csrfInput, renderPage } from '../layout.ts';
-import type { ErrorView, FormFields, Viewer, WebContext } from '../page-kit.ts';
+import { renderPage } from '../layout.ts';
+import type { ErrorView, FieldSpec, FormFields, Viewer, WebContext } from '../page-kit.ts';
 import {
+  actionButton,
+  badge,
+  csrfField,
+  dataTable,
   errorView,
+  formView,
+  panel,
   pathParam,
   htmlResponse,
   optionalField,
@@ -51,35 +57,27 @@ function roleOf(text: string): Role {
   return text;
 }
 
-function roleSelect(id: string, selected: Role): Html {
-  return html`<select id="${id}" name="role">
-    ${allRoles.map((r) => html`<option value="${r}" ${r === selected ? html`selected` : ''}>${r}</option>`)}
-  </select>`;
+function roleOptions(): { value: string; label: string }[] {
+  return allRoles.map((r) => ({ value: r, label: r }));
 }
 
 function userActions(viewer: Viewer, u: UserView): Html {
   const base = `/admin/users/${encodeURIComponent(u.id)}`;
-  const form = (action: UserAction, label: string, cls = '', confirm?: string) =>
-    html`<form
-      method="post"
-      action="${base}"
-      class="inline"
-      ${confirm === undefined ? '' : html`data-confirm="${confirm}"`}
-    >
-      ${csrfInput(viewer)}<input type="hidden" name="action" value="${action}" />
-      <button type="submit" class="small ${cls}">${label}</button>
-    </form>`;
+  const act = (action: UserAction, label: string, confirm?: string, tone?: 'danger') =>
+    actionButton({ action: base, viewer, label, confirm, tone, hidden: { action } });
   return html`<form method="post" action="${base}" class="inline">
-      ${csrfInput(viewer)}<input type="hidden" name="action" value="role" />
+      ${csrfField(viewer)}<input type="hidden" name="action" value="role" />
       <label class="visually-hidden" for="role-${u.id}">Role of ${u.username}</label>
-      ${roleSelect(`role-${u.id}`, u.role)}
+      <select id="role-${u.id}" name="role">
+        ${allRoles.map((r) => html`<option value="${r}" ${r === u.role ? html`selected` : ''}>${r}</option>`)}
+      </select>
       <button type="submit" class="small">Set role</button>
     </form>
-    ${u.disabled ? form('enable', 'Enable') : form('disable', 'Disable', '', `Disable ${u.username}? Their sessions end and their API tokens stop working.`)}
+    ${u.disabled ? act('enable', 'Enable') : act('disable', 'Disable', `Disable ${u.username}? Their sessions end and their API tokens stop working.`)}
     <details class="inline-details">
       <summary>Password</summary>
       <form method="post" action="${base}" class="inline">
-        ${csrfInput(viewer)}<input type="hidden" name="action" value="password" />
+        ${csrfField(viewer)}<input type="hidden" name="action" value="password" />
         <label for="password-${u.id}">New password for ${u.username}</label>
         <input
           id="password-${u.id}"
@@ -92,70 +90,69 @@ function userActions(viewer: Viewer, u: UserView): Html {
         <button type="submit" class="small">Set password</button>
       </form>
     </details>
-    ${form('delete', 'Delete', 'danger', `Delete ${u.username} with their sessions and API tokens? This cannot be undone.`)}`;
+    ${act('delete', 'Delete', `Delete ${u.username} with their sessions and API tokens? This cannot be undone.`, 'danger')}`;
 }
 
 function usersTable(viewer: Viewer, users: readonly UserView[], nowMs: number): Html {
-  return html`<table class="users">
-    <caption class="visually-hidden">
-      Users
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Username</th>
-        <th scope="col">Name</th>
-        <th scope="col">Role</th>
-        <th scope="col">State</th>
-        <th scope="col">Created</th>
-        <th scope="col">Actions</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${users.map(
-        (u) =>
-          html`<tr>
-            <th scope="row">${u.username}</th>
-            <td>
-              ${u.displayName ?? ''}${u.email === null ? '' : html`<br /><span class="muted small">${u.email}</span>`}
-            </td>
-            <td>${u.role}</td>
-            <td>
-              ${u.disabled ? badge('disabled') : badge('active')}${u.hasPassword ? '' : html` <span class="muted small">(tokens only)</span>`}
-            </td>
-            <td>${isoTimeCell(u.createdAt, nowMs)}</td>
-            <td class="row-actions">${userActions(viewer, u)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return dataTable<UserView>({
+    caption: 'Users',
+    className: 'users',
+    rows: users,
+    empty: 'No users yet.',
+    columns: [
+      { header: 'Username', rowHeader: true, cell: (u) => u.username },
+      {
+        header: 'Name',
+        cell: (u) =>
+          html`${u.displayName ?? ''}${u.email === null ? '' : html`<br /><span class="muted small">${u.email}</span>`}`,
+      },
+      { header: 'Role', cell: (u) => u.role },
+      {
+        header: 'State',
+        cell: (u) =>
+          html`${u.disabled ? badge('disabled') : badge('active')}${u.hasPassword ? '' : html` <span class="muted small">(tokens only)</span>`}`,
+      },
+      { header: 'Created', cell: (u) => isoTimeCell(u.createdAt, nowMs) },
+      { header: 'Actions', className: 'row-actions', cell: (u) => userActions(viewer, u) },
+    ],
+  });
 }
 
 function createForm(viewer: Viewer): Html {
-  return html`<details class="panel">
-    <summary><h2>New user</h2></summary>
-    <form method="post" action="/admin/users" class="grid-form">
-      ${csrfInput(viewer)}
-      <label for="new-username">Username</label>
-      <input id="new-username" name="username" required autocomplete="off" />
-      <label for="new-role">Role</label>
-      ${roleSelect('new-role', 'viewer')}
-      <label for="new-password">Password</label>
-      <input
-        id="new-password"
-        name="password"
-        type="password"
-        autocomplete="new-password"
-        minlength="${passwordLimits.minLength}"
-        aria-describedby="new-password-help"
-      />
-      <p id="new-password-help" class="muted small">Leave empty for a user who only uses API tokens.</p>
-      <label for="new-display">Display name</label>
-      <input id="new-display" name="displayName" />
-      <label for="new-email">E-mail</label>
-      <input id="new-email" name="email" type="email" />
-      <div class="form-actions"><button type="submit" class="primary">Create user</button></div>
-    </form>
-  </details>`;
+  const fields: FieldSpec[] = [
+    {
+      kind: 'text',
+      name: 'username',
+      id: 'new-username',
+      label: 'Username',
+      required: true,
+      autocomplete: 'off',
+    },
+    {
+      kind: 'select',
+      name: 'role',
+      id: 'new-role',
+      label: 'Role',
+      options: roleOptions(),
+      selected: 'viewer',
+    },
+    {
+      kind: 'password',
+      name: 'password',
+      id: 'new-password',
+      label: 'Password',
+      autocomplete: 'new-password',
+      minLength: passwordLimits.minLength,
+      help: 'Leave empty for a user who only uses API tokens.',
+    },
+    { kind: 'text', name: 'displayName', id: 'new-display', label: 'Display name' },
+    { kind: 'email', name: 'email', id: 'new-email', label: 'E-mail' },
+  ];
+  return panel(
+    'New user',
+    formView({ action: '/admin/users', viewer, fields, submit: 'Create user' }),
+    false,
+  );
 }
 
 interface View {

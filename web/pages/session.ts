@@ -2,7 +2,9 @@
  * Signing in and out, and creating the first admin:
  *   GET/POST /login    password form → session cookie → back to `next` (a path on this server only)
  *   POST     /logout   ends the session
- *   GET/POST /setup    the first admin, with the one-time bootstrap secret, while no admin exists
+ *   GET/POST /setup    the first admin, with the one-time bootstrap secret, while no admin exists; the new
+ *                      admin is signed in at once. While no user exists at all, /login (and so every page
+ *                      that needs a session, `/` included) sends the visitor here.
  */
 import type { Actor } from '../../server/core/index.ts';
 import { VigoError } from '../../server/core/index.ts';
@@ -34,10 +36,9 @@ export interface SessionPagesDeps {
   readonly identity: IdentityService;
 }
 
-const noticeKeys = ['signed-out', 'admin-created'] as const;
+const noticeKeys = ['signed-out'] as const;
 const notices: Readonly<Record<(typeof noticeKeys)[number], string>> = {
   'signed-out': 'You have signed out.',
-  'admin-created': 'The admin account was created. Sign in with it now.',
 };
 const loginQuery = {
   next: { type: 'string', maxLength: 2048 },
@@ -131,6 +132,8 @@ function loginRoutes(deps: SessionPagesDeps): AnyRoute[] {
       handler: ({ c, ctx, query }) => {
         // Already signed in: a second login form would only confuse.
         if (ctx.actor.kind === 'user') return seeOther(c, safeNext(query.next, landingFor(ctx.actor)));
+        // A fresh installation has nobody to sign in as: the only way forward is the first admin.
+        if (noUsersYet(identity)) return seeOther(c, '/setup');
         const notice = query.notice === undefined ? undefined : notices[query.notice];
         return loginPage(shell, c, { next: query.next, notice });
       },
@@ -159,23 +162,38 @@ function loginRoutes(deps: SessionPagesDeps): AnyRoute[] {
   ];
 }
 
-function setupForm(username: string | undefined): Html {
+interface SetupValues {
+  readonly username?: string;
+  /** Kept after a refusal so a typo elsewhere does not mean fetching the secret again. */
+  readonly secret?: string;
+}
+
+function setupForm(values: SetupValues): Html {
   return html`<section class="auth-card" aria-labelledby="setup-title">
     <h1 id="setup-title">Create the first admin</h1>
     <p>
-      No admin exists yet. The server printed a one-time secret (<code>vgbs_…</code>) in its log at start-up
-      (look for <q>admin bootstrap secret</q>). It creates one admin account and then stops working.
+      No admin exists yet. At start-up the server wrote a one-time secret (<code>vgbs_…</code>) to the file
+      <code>admin-bootstrap.secret</code> in its data directory, and showed it in its start-up banner when
+      started from a terminal. It creates one admin account and then stops working.
     </p>
     <form method="post" action="/setup" class="stack">
       <label for="secret">Bootstrap secret</label>
-      <input id="secret" name="secret" type="password" autocomplete="off" required spellcheck="false" />
+      <input
+        id="secret"
+        name="secret"
+        type="password"
+        autocomplete="off"
+        required
+        spellcheck="false"
+        value="${values.secret ?? ''}"
+      />
       <label for="username">Username</label>
       <input
         id="username"
         name="username"
         autocomplete="username"
         required
-        value="${username ?? ''}"
+        value="${values.username ?? ''}"
         pattern="[a-z0-9][a-z0-9._\\-]*"
         aria-describedby="username-help"
       />
@@ -207,6 +225,11 @@ function setupForm(username: string | undefined): Html {
   </section>`;
 }
 
+/** True on a fresh installation: not a single user exists. */
+function noUsersYet(identity: IdentityService): boolean {
+  return identity.listUsers({ limit: 1 }).users.length === 0;
+}
+
 /** Whether an enabled admin exists among the first users; the claim itself is the authority. */
 function adminExists(identity: IdentityService): boolean {
   return identity.listUsers({ limit: 1000 }).users.some((u) => u.role === 'admin' && !u.disabled);
@@ -223,27 +246,41 @@ const setupDone = html`<section class="auth-card">
   <p><a href="/login">Sign in</a></p>
 </section>`;
 
-/** Creates the first admin; the secret's checks (and their rate limit) are the identity service's. */
+/**
+ * Creates the first admin and signs them in; the secret's checks (and their rate limit) are the identity
+ * service's. A refused attempt shows the form again with what was typed, except the passwords; nothing is
+ * echoed back to a post from another site.
+ */
 async function claimSetup(deps: SessionPagesDeps, c: WebContext): Promise<Response> {
   const form = await readForm(c);
-  const username = optionalField(form, 'username', 128, 'Username');
+  let kept: SetupValues = {};
   try {
     requireSameOrigin(c);
+    kept = {
+      username: optionalField(form, 'username', 128, 'Username'),
+      secret: optionalField(form, 'secret', 256, 'Bootstrap secret'),
+    };
     const password = secretField(form, 'password', 1024, 'Password');
     if (password !== (form['confirm'] ?? '')) {
       throw new VigoError('request.invalid', 'the two passwords differ; type the same password twice', {
         field: 'confirm',
       });
     }
-    await deps.identity.claimAdminBootstrap({
+    const admin = await deps.identity.claimAdminBootstrap({
       secret: requiredField(form, 'secret', 256, 'Bootstrap secret'),
       username: requiredField(form, 'username', 128, 'Username'),
       password,
       sourceAddress: sourceAddress(c),
     });
-    return seeOther(c, '/login?notice=admin-created');
+    const session = deps.identity.createSession(admin.id, {
+      ip: sourceAddress(c),
+      userAgent: c.req.header('user-agent') ?? null,
+    });
+    c.header('Set-Cookie', sessionCookie(session.sessionId));
+    const actor = { kind: 'user', userId: admin.id, username: admin.username, role: admin.role } as const;
+    return seeOther(c, landingFor(actor));
   } catch (err) {
-    return setupPage(deps.shell, c, setupForm(username), errorView(c, err));
+    return setupPage(deps.shell, c, setupForm(kept), errorView(c, err));
   }
 }
 
@@ -256,7 +293,7 @@ function setupRoutes(deps: SessionPagesDeps): AnyRoute[] {
       summary: 'Create the first admin with the bootstrap secret',
       access: 'public',
       nav: 'none',
-      handler: ({ c }) => setupPage(shell, c, adminExists(identity) ? setupDone : setupForm(undefined)),
+      handler: ({ c }) => setupPage(shell, c, adminExists(identity) ? setupDone : setupForm({})),
     }),
     pageRoute(shell, {
       method: 'POST',

@@ -19,15 +19,21 @@
     true,
   );
 
-  // One-time secrets: copy to the clipboard.
+  // Copy buttons: data-copy names a field (one-time secrets, commands), data-copy-text holds the value
+  // itself (hashes shown shortened).
   document.addEventListener('click', function (event) {
-    var button = event.target instanceof window.Element ? event.target.closest('[data-copy]') : null;
+    var button =
+      event.target instanceof window.Element ? event.target.closest('[data-copy], [data-copy-text]') : null;
     if (!button) return;
-    var field = document.querySelector(button.getAttribute('data-copy'));
-    if (!(field instanceof window.HTMLInputElement)) return;
-    field.select();
+    var text = button.getAttribute('data-copy-text');
+    if (text === null) {
+      var field = document.querySelector(button.getAttribute('data-copy'));
+      if (!(field instanceof window.HTMLInputElement || field instanceof window.HTMLTextAreaElement)) return;
+      field.select();
+      text = field.value;
+    }
     if (window.navigator.clipboard) {
-      window.navigator.clipboard.writeText(field.value).then(function () {
+      window.navigator.clipboard.writeText(text).then(function () {
         button.textContent = 'Copied';
       });
     }

@@ -1,10 +1,12 @@
 /**
  * REST routes of the enroll module:
  *   POST   /api/v1/enroll              open: a host enrolls with a token (rate-limited per address)
- *   POST   /api/v1/enroll/tokens       fleet.write: create a token (the secret is in this reply only)
+ *   POST   /api/v1/enroll/tokens       fleet.write: create a token (the secret is in this reply only), with
+ *                                       the install command for hosts (vigocli and the web UI print it)
  *   GET    /api/v1/enroll/tokens       fleet.read: list tokens (never secrets or hashes)
  *   DELETE /api/v1/enroll/tokens/{id}  fleet.write: revoke a token
  */
+import type { BootstrapService } from '../../bootstrap/index.ts';
 import type { EnrollService } from '../../enroll/index.ts';
 import { tokenLimits } from '../../enroll/index.ts';
 import { sourceAddress } from '../peer.ts';
@@ -13,6 +15,8 @@ import { route } from '../route-table.ts';
 
 export interface EnrollRoutesDeps {
   readonly enroll: EnrollService;
+  /** Builds the install command a new token's reply carries. */
+  readonly bootstrap: Pick<BootstrapService, 'installCommand'>;
 }
 
 const enrollBody = {
@@ -29,6 +33,21 @@ const createTokenBody = {
   description: { type: 'string', optional: true, maxLength: 4096 },
 } as const;
 
+const installSchema = {
+  type: 'object',
+  required: ['command', 'caSha256', 'tokenFile', 'tokenFileHint'],
+  description:
+    'The line to run on a host: pins the CA by SHA-256, fetches /bootstrap over verified TLS and reads the token from tokenFile (never from the command line)',
+  properties: {
+    command: { type: 'string', description: 'one line of POSIX sh' },
+    caSha256: { type: 'string', description: "hex SHA-256 of the CA certificate's DER form" },
+    tokenFile: {
+      type: 'string',
+      description: 'the file, relative to where the command runs, holding the token',
+    },
+    tokenFileHint: { type: 'string', description: 'a command that writes the pasted token to that file' },
+  },
+} as const;
 const tokenSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } } as const;
 const enrollResponse = {
   type: 'object',
@@ -108,8 +127,16 @@ export function enrollRoutes(deps: EnrollRoutesDeps): AnyRoute[] {
       errors: ['enroll.glob_invalid'],
       body: createTokenBody,
       success: [201],
-      response: { type: 'object', required: ['id', 'token'] },
-      handler: async ({ c, ctx, body }) => c.json(await deps.enroll.createToken(ctx, body), 201),
+      response: {
+        type: 'object',
+        required: ['id', 'token', 'install'],
+        properties: { id: { type: 'string' }, token: { type: 'string' }, install: installSchema },
+      },
+      handler: async ({ c, ctx, body }) =>
+        c.json(
+          { ...(await deps.enroll.createToken(ctx, body)), install: deps.bootstrap.installCommand() },
+          201,
+        ),
     }),
     route<Record<never, never>, typeof listQuery>({
       method: 'GET',
