@@ -11,6 +11,7 @@ import { commandHelp, commandInput, groupHelp, resolveCommand, unknownCommand } 
 import { auditCommands } from './commands/audit.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
+import { dbCommands } from './commands/db.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
@@ -53,6 +54,7 @@ export const commands: readonly CommandSpec[] = [
   ...secretCommands,
   ...integrationCommands,
   ...auditCommands,
+  ...dbCommands,
   ...eventCommands,
   ...exportCommands,
   ...metaCommands(() => ({ commands, globalFlags, exitCodeFooter })),

@@ -82,6 +82,8 @@ export const errorCatalog = {
   'cli.context_file': 'invalid',
   /** --context or VIGO_CONTEXT names no saved context. */
   'cli.context_unknown': 'not_found',
+  /** `vigocli db integrity` found problems in the server's database. */
+  'cli.db_damaged': 'internal',
   // agent apply engine
   'agent.bundle_invalid': 'invalid',
   'agent.bundle_expired': 'precondition',
