@@ -20,13 +20,14 @@ interface EnvoyDetail extends EnvoyView {
 }
 
 const envoysPath = '/api/v1/envoys';
-const statuses = ['active', 'revoked', 'stale'];
+/** The API's envoy list statuses (server/fleet envoyListStatuses; a test keeps them equal). */
+export const envoyStatuses = ['active', 'revoked', 'stale', 'never_seen', 'failing'] as const;
 const maxPageSize = 1000;
 const maxHistory = 500;
 const defaultHistory = 10;
 /** The list filters that take one of a closed set of values: flag (and query parameter) → values. */
 const stateFilters: readonly [string, readonly string[]][] = [
-  ['status', statuses],
+  ['status', envoyStatuses],
   ['convergence', convergenceStatuses],
   ['drift', driftLevels],
   ['reachability', reachabilities],
@@ -239,7 +240,11 @@ export const envoyCommands: readonly CommandSpec[] = [
     path: ['envoys', 'list'],
     summary: 'List envoys with status, convergence, last check-in and policy version (filter, page, --all)',
     flags: [
-      { name: 'status', value: 'STATUS', doc: 'active, stale or revoked' },
+      {
+        name: 'status',
+        value: 'STATUS',
+        doc: 'active, stale, revoked, never_seen (no check-in yet) or failing (its last run had failed resources)',
+      },
       { name: 'convergence', value: 'STATE', doc: convergenceStatuses.join(', ') },
       { name: 'drift', value: 'LEVEL', doc: driftLevels.join(', ') },
       { name: 'reachability', value: 'STATE', doc: reachabilities.join(', ') },
