@@ -2,7 +2,9 @@
  * Fixed facts of the agent wire protocol, mirrored from proto/vigo/agent/v1/agent.proto (the specification).
  * Server and agent both read them from here so that a limit never differs between the two sides.
  */
-import { status } from '@grpc/grpc-js';
+// The status codes alone (grpc-js's constants module): vigocli and the agent's quick commands read these
+// limits without loading the whole gRPC stack.
+import { Status as status } from '@grpc/grpc-js/build/src/constants.js';
 
 /** The RPCs whose requests carry a signed envelope; each name is part of the signed domain prefix. */
 export const agentRpcs = ['CheckIn', 'ReportResults', 'ResolveSecrets', 'AgentStream'] as const;

@@ -6,14 +6,14 @@
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
-import { publicKeyFromRaw } from '../../protocol/index.ts';
-import type { AuditCheckpoint } from '../../server/audit/index.ts';
+import { publicKeyFromRaw } from '../../protocol/keys.ts';
+import type { AuditCheckpoint } from '../../server/audit/checkpoint.ts';
 import {
   checkpointKeyId,
   checkpointSignatureProblem,
   parseAuditCheckpoint,
   parseAuditCheckpoints,
-} from '../../server/audit/index.ts';
+} from '../../server/audit/checkpoint.ts';
 import { isVigoError } from '../../server/core/index.ts';
 import type { CommandContext, CommandInput } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { configRegistry } from '../../server/config/index.ts';
 import { isVigoError, silentLogger } from '../../server/core/index.ts';
 import type { Diagnostic } from '../../server/policy/index.ts';
-import { createValidatorPool, uploadLimits } from '../../server/publish/index.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';
 import { readStackDir } from './stack-files.ts';
@@ -91,6 +90,8 @@ async function validateOffline(dir: string): Promise<Diagnostic[]> {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory())
     throw usageError(`${dir} is not a directory of stacks`);
   const limits = offlineLimits();
+  // Loaded here, not with vigocli: every other command starts without the validator's modules.
+  const { createValidatorPool, uploadLimits } = await import('../../server/publish/index.ts');
   checkTreeSize(root, uploadLimits.maxFiles, limits.maxBytes);
   const pool = createValidatorPool({
     log: silentLogger,

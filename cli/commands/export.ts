@@ -5,8 +5,10 @@
  */
 import fs from 'node:fs';
 import { isVigoError } from '../../server/core/index.ts';
-import { cmdbLimits, csvRow, parseCmdbFields, siemLimits } from '../../server/exports/index.ts';
-import type { CmdbPage } from '../../server/exports/index.ts';
+import { cmdbLimits, parseCmdbFields } from '../../server/exports/cmdb.ts';
+import type { CmdbPage } from '../../server/exports/cmdb.ts';
+import { csvRow } from '../../server/exports/csv.ts';
+import { siemLimits } from '../../server/exports/siem.ts';
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
 import { CliError, cliExitCodes, usageError } from '../errors.ts';
 import { wholeNumberFlag } from './input.ts';

@@ -10,7 +10,7 @@
  */
 import { createPublicKey, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { bundleKeyId, rawFromPublicKey } from '../../protocol/index.ts';
+import { bundleKeyId, rawFromPublicKey } from '../../protocol/keys.ts';
 import { VigoError } from '../core/index.ts';
 import type { Db } from '../store/index.ts';
 import { canonicalJson } from './canonical-json.ts';

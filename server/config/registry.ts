@@ -18,8 +18,9 @@ import {
   structuredOption,
   textOption,
 } from './options.ts';
-import { parseIntegrationTargets } from '../integrations/index.ts';
-import type { IntegrationTarget } from '../integrations/index.ts';
+// The parser alone, not the integrations runtime (mail, HTTP clients): vigocli reads this registry too.
+import { parseIntegrationTargets } from '../integrations/config.ts';
+import type { IntegrationTarget } from '../integrations/config.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
 import { isHostname, isSubjectAltName, isWebhookUrl, parseDialAddress } from './values.ts';

@@ -6,7 +6,8 @@
  */
 import { VigoError, closestName, listNames } from '../core/index.ts';
 import type { EnvoyEntry, FleetIndex } from '../fleet/index.ts';
-import { envoyReachability } from '../fleet/index.ts';
+// The function's own module: vigocli reads the field list from here without the fleet runtime.
+import { envoyReachability } from '../fleet/reachability.ts';
 import type { Db } from '../store/index.ts';
 import type { CsvCell } from './csv.ts';
 

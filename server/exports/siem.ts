@@ -8,8 +8,9 @@
  * cursor the next request passes as `after`. The cursor holds one position per source, so nothing is
  * skipped or repeated across pages even when the two sources' clocks interleave.
  */
-import { listAudit } from '../audit/index.ts';
-import type { AuditRecord } from '../audit/index.ts';
+// The audit reader alone, not the audit runtime and its metrics: vigocli reads siemLimits from here.
+import { listAudit } from '../audit/list.ts';
+import type { AuditRecord } from '../audit/chain.ts';
 import { VigoError } from '../core/index.ts';
 import type { EventBus, EventType, GapReason, VigoEvent } from '../events/index.ts';
 import type { Db } from '../store/index.ts';
