@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { silentLogger } from '../server/core/index.ts';
-import { openStore, startPruner } from '../server/store/index.ts';
+import { openStore, startPruner, startWalCheckpointer } from '../server/store/index.ts';
 import type { Store } from '../server/store/index.ts';
 
 const { values } = parseArgs({
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       `[bench:prune] seeded ${runs} runs, ${runs * resultsPerRun} results in ${Math.round(performance.now() - seedStarted)} ms`,
     );
     store.checkpoint();
+    // As in vigosrv: checkpoints on their own thread, not inside the serving thread's commits.
+    const checkpointer = startWalCheckpointer(store, { log: silentLogger, busyTimeoutMs: 5000 });
     const pruner = startPruner(store, {
       log: silentLogger,
       busyTimeoutMs: 5000,
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
     await writer;
     delay.disable();
     await pruner.stop();
+    await checkpointer.stop();
     commitMs.sort((a, b) => a - b);
     const pick = (q: number): number =>
       commitMs[Math.min(commitMs.length - 1, Math.floor(q * commitMs.length))] ?? 0;

@@ -29,7 +29,7 @@ export interface PruneOptions {
   /** Asked between transactions: true stops the pass. */
   readonly shouldStop?: () => boolean;
   /** Runs between transactions, so the writer can take the lock (the worker yields to its event loop). */
-  readonly between?: () => Promise<void>;
+  readonly between?: (lastTxnMs: number) => Promise<void>;
 }
 
 /**
@@ -54,7 +54,7 @@ const deleteSql: Record<PruneFamily, string> = {
       WHERE state <> 'pending' AND finished_at < ? ORDER BY finished_at LIMIT ?)`,
 };
 
-const firstBatch = 64;
+const firstBatch = 16;
 const smallestBatch = 8;
 const largestBatch = 4096;
 
@@ -92,7 +92,7 @@ export async function pruneHistory(
           : txnMs < targetMs / 2
             ? Math.min(largestBatch, batch * 2)
             : batch;
-      await options.between?.();
+      await options.between?.(txnMs);
     }
   }
   return report(false);
