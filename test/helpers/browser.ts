@@ -7,7 +7,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { repoRoot } from './server-process.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
@@ -72,4 +72,33 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * Clicks `button` (or runs `act`) and waits until the page has landed on the answer of the navigation it
+ * caused, past any redirects; returns that answer's status.
+ */
+export async function submit(p: Page, button: Locator | (() => Promise<void>)): Promise<number> {
+  const landed = p.waitForResponse(
+    (r) =>
+      r.request().isNavigationRequest() &&
+      r.request().frame() === p.mainFrame() &&
+      (r.status() < 300 || r.status() >= 400),
+  );
+  await (typeof button === 'function' ? button() : button.click());
+  const response = await landed;
+  await p.waitForLoadState();
+  return response.status();
+}
+
+/** Signs in through the login form of the server at `apiUrl`; returns the status the page landed on. */
+export async function signIn(
+  p: Page,
+  apiUrl: string,
+  who: { username: string; password: string },
+): Promise<number> {
+  await p.goto(`${apiUrl}/login`);
+  await p.getByLabel('Username').fill(who.username);
+  await p.getByLabel('Password').fill(who.password);
+  return submit(p, p.getByRole('button', { name: 'Sign in' }));
 }

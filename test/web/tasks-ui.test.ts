@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createEnrollToken } from '../helpers/agent-client.ts';
 import { startAgentDaemon, streamsOpen } from '../helpers/agent-daemon.ts';
 import type { AgentDaemon } from '../helpers/agent-daemon.ts';
@@ -20,6 +20,8 @@ import {
   launchChromium,
   requireChromium,
   screenshot,
+  signIn,
+  submit,
 } from '../helpers/browser.ts';
 import { waitFor } from '../helpers/deadline.ts';
 import type { ReadyServer } from '../helpers/server-process.ts';
@@ -45,25 +47,9 @@ async function createUser(who: { username: string; password: string }, role: str
   assert.equal(created.status, 201, created.body);
 }
 
-async function submit(p: Page, button: Locator): Promise<number> {
-  const landed = p.waitForResponse(
-    (r) =>
-      r.request().isNavigationRequest() &&
-      r.request().frame() === p.mainFrame() &&
-      (r.status() < 300 || r.status() >= 400),
-  );
-  await button.click();
-  const response = await landed;
-  await p.waitForLoadState();
-  return response.status();
-}
-
 async function signedIn(who: { username: string; password: string }): Promise<Page> {
   const page = await (await laptopContext(browser)).newPage();
-  await page.goto(`${server.apiUrl}/login`);
-  await page.getByLabel('Username').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  assert.equal(await submit(page, page.getByRole('button', { name: 'Sign in' })), 200);
+  assert.equal(await signIn(page, server.apiUrl, who), 200);
   return page;
 }
 

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createEnrollToken } from '../helpers/agent-client.ts';
 import {
   browserSkipReason,
@@ -18,6 +18,8 @@ import {
   launchChromium,
   requireChromium,
   screenshot,
+  signIn,
+  submit,
 } from '../helpers/browser.ts';
 import type { ReadyServer } from '../helpers/server-process.ts';
 import { makeTempDir, repoRoot, startServer } from '../helpers/server-process.ts';
@@ -96,26 +98,6 @@ async function enrollAndRun(stateDir: string, hostname: string, token: string): 
  * Submits a form by clicking `button`, or by the keyboard action given instead; returns the status of the
  * page the browser ends on (after redirects).
  */
-async function submit(p: Page, button: Locator | (() => Promise<void>)): Promise<number> {
-  const landed = p.waitForResponse(
-    (r) =>
-      r.request().isNavigationRequest() &&
-      r.request().frame() === p.mainFrame() &&
-      (r.status() < 300 || r.status() >= 400),
-  );
-  await (typeof button === 'function' ? button() : button.click());
-  const response = await landed;
-  await p.waitForLoadState();
-  return response.status();
-}
-
-async function signIn(p: Page, who: { username: string; password: string }): Promise<number> {
-  await p.goto(`${server.apiUrl}/login`);
-  await p.getByLabel('Username').fill(who.username);
-  await p.getByLabel('Password').fill(who.password);
-  return submit(p, p.getByRole('button', { name: 'Sign in' }));
-}
-
 const skip = browserSkipReason();
 
 before(async () => {
@@ -159,12 +141,15 @@ describe('web UI against a real server and real agents', { skip }, () => {
     assert.match(page.url(), /\/login\?next=%2F$/, 'an anonymous visit is sent to the login page');
     await screenshot(page, 'login');
 
-    const refused = await signIn(page, { username: admin.username, password: 'not the password at all' });
+    const refused = await signIn(page, server.apiUrl, {
+      username: admin.username,
+      password: 'not the password at all',
+    });
     assert.equal(refused, 401);
     assert.match(await page.getByRole('alert').innerText(), /username or password is wrong/);
     await screenshot(page, 'login-refused');
 
-    assert.equal(await signIn(page, admin), 200);
+    assert.equal(await signIn(page, server.apiUrl, admin), 200);
     assert.equal(new URL(page.url()).pathname, '/');
   });
 
@@ -247,7 +232,7 @@ describe('web UI against a real server and real agents', { skip }, () => {
     const viewerContext = await laptopContext(browser);
     try {
       const viewerPage = await viewerContext.newPage();
-      assert.equal(await signIn(viewerPage, viewer), 200);
+      assert.equal(await signIn(viewerPage, server.apiUrl, viewer), 200);
       const envoyUrl = `${server.apiUrl}/envoys/${envoyIdOf(agents.db)}`;
       await viewerPage.goto(envoyUrl);
       await viewerPage.getByRole('heading', { name: 'ui-db-1' }).waitFor();

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { caFingerprintSha256 } from '../../server/bootstrap/index.ts';
 import { createEnrollToken } from '../helpers/agent-client.ts';
 import {
@@ -19,6 +19,7 @@ import {
   launchChromium,
   requireChromium,
   screenshot,
+  submit,
 } from '../helpers/browser.ts';
 import type { ReadyServer } from '../helpers/server-process.ts';
 import { makeTempDir, repoRoot, startServer } from '../helpers/server-process.ts';
@@ -35,19 +36,6 @@ let context: BrowserContext;
 let page: Page;
 
 /** Clicks `button` and returns the status of the page the browser lands on (after redirects). */
-async function submit(p: Page, button: Locator): Promise<number> {
-  const landed = p.waitForResponse(
-    (r) =>
-      r.request().isNavigationRequest() &&
-      r.request().frame() === p.mainFrame() &&
-      (r.status() < 300 || r.status() >= 400),
-  );
-  await button.click();
-  const response = await landed;
-  await p.waitForLoadState();
-  return response.status();
-}
-
 function enrollAgent(hostname: string, token: string): Promise<void> {
   const stateDir = join(work.path, hostname);
   return new Promise((resolve, reject) => {
