@@ -24,6 +24,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
+import { dataTable } from '../view-kit.ts';
 import { configDiffPages, envoysChanging, fieldDiffView, rollbackLink } from './config-diff.ts';
 
 export interface ConfigPagesDeps {
@@ -85,37 +86,24 @@ function decisionForms(viewer: Viewer, v: VersionRow): Html {
 }
 
 function historyTable(rows: readonly VersionRow[], nowMs: number): Html {
-  if (rows.length === 0) return html`<p class="muted">No versions yet.</p>`;
-  return html`<table>
-    <caption class="visually-hidden">
-      Config versions
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Version</th>
-        <th scope="col">Status</th>
-        <th scope="col">Published by</th>
-        <th scope="col">When</th>
-        <th scope="col">Approved by</th>
-        <th scope="col">Snapshot</th>
-        <th scope="col">Message</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (v) =>
-          html`<tr>
-            <th scope="row"><a href="${versionHref(v.version)}">${v.version}</a></th>
-            <td>${badge(v.status)}</td>
-            <td>${v.createdBy}</td>
-            <td>${timeCell(v.createdAtMs, nowMs)}</td>
-            <td>${v.approvedBy ?? ''}</td>
-            <td>${shortHash(v.snapshotHash)}</td>
-            <td>${v.message ?? ''}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return dataTable({
+    caption: 'Config versions',
+    empty: 'No versions yet.',
+    rows,
+    columns: [
+      {
+        header: 'Version',
+        rowHeader: true,
+        cell: (v) => html`<a href="${versionHref(v.version)}">${v.version}</a>`,
+      },
+      { header: 'Status', cell: (v) => badge(v.status) },
+      { header: 'Published by', cell: (v) => v.createdBy },
+      { header: 'When', cell: (v) => timeCell(v.createdAtMs, nowMs) },
+      { header: 'Approved by', cell: (v) => v.approvedBy ?? '' },
+      { header: 'Snapshot', cell: (v) => shortHash(v.snapshotHash) },
+      { header: 'Message', cell: (v) => v.message ?? '' },
+    ],
+  });
 }
 
 function statusBlock(deps: ConfigPagesDeps, viewer: Viewer, nowMs: number): Html {

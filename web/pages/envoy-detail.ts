@@ -32,7 +32,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
-import { scrollBox } from '../envoy-table/index.ts';
+import { dataTable } from '../view-kit.ts';
 import { traitsTree } from '../traits-tree.ts';
 import { chartLimits, envoyConvergenceChart } from '../convergence-chart.ts';
 
@@ -62,76 +62,47 @@ function envoyHref(id: string): string {
 }
 
 export function runsTable(runs: readonly RunView[], nowMs: number, showHost: boolean): Html {
-  if (runs.length === 0) return html`<p class="muted">No runs reported yet.</p>`;
-  return scrollBox(
-    html`<table>
-      <caption class="visually-hidden">
-        Runs
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Started</th>
-          ${showHost ? html`<th scope="col">Envoy</th>` : ''}
-          <th scope="col">Status</th>
-          <th scope="col">Version</th>
-          <th scope="col">Resources</th>
-          <th scope="col">Changed</th>
-          <th scope="col">Failed</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${runs.map(
-          (r) =>
-            html`<tr>
-              <th scope="row">
-                <a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
-                ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}
-              </th>
-              ${showHost ? html`<td><a href="${envoyHref(r.envoyId)}">${r.hostname ?? r.envoyId}</a></td>` : ''}
-              <td>${badge(r.status)}</td>
-              <td>${r.policyVersion}</td>
-              <td>${r.resources.total}</td>
-              <td>${r.resources.changed}</td>
-              <td>${r.resources.failed}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return dataTable({
+    caption: 'Runs',
+    empty: 'No runs reported yet.',
+    rows: runs,
+    columns: [
+      {
+        header: 'Started',
+        rowHeader: true,
+        cell: (r) =>
+          html`<a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
+            ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}`,
+      },
+      {
+        header: 'Envoy',
+        when: showHost,
+        cell: (r) => html`<a href="${envoyHref(r.envoyId)}">${r.hostname ?? r.envoyId}</a>`,
+      },
+      { header: 'Status', cell: (r) => badge(r.status) },
+      { header: 'Version', cell: (r) => r.policyVersion },
+      { header: 'Resources', cell: (r) => r.resources.total },
+      { header: 'Changed', cell: (r) => r.resources.changed },
+      { header: 'Failed', cell: (r) => r.resources.failed },
+    ],
+  });
 }
 
 export function outcomesTable(results: readonly ResourceOutcomeView[]): Html {
-  if (results.length === 0) return html`<p class="muted">The run managed no resources.</p>`;
-  return scrollBox(
-    html`<table class="outcomes">
-      <caption class="visually-hidden">
-        Resource outcomes
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Resource</th>
-          <th scope="col">Type</th>
-          <th scope="col">Configcrate</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Duration</th>
-          <th scope="col">Message</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${results.map(
-          (r) =>
-            html`<tr>
-              <th scope="row"><code>${r.resourceId}</code></th>
-              <td>${r.resourceType}</td>
-              <td>${r.configcrate ?? ''}</td>
-              <td>${badge(r.outcome)}</td>
-              <td>${r.durationMs === null ? '' : `${r.durationMs} ms`}</td>
-              <td class="message">${r.message ?? ''}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return dataTable({
+    caption: 'Resource outcomes',
+    className: 'outcomes',
+    empty: 'The run managed no resources.',
+    rows: results,
+    columns: [
+      { header: 'Resource', rowHeader: true, cell: (r) => html`<code>${r.resourceId}</code>` },
+      { header: 'Type', cell: (r) => r.resourceType },
+      { header: 'Configcrate', cell: (r) => r.configcrate ?? '' },
+      { header: 'Outcome', cell: (r) => badge(r.outcome) },
+      { header: 'Duration', cell: (r) => (r.durationMs === null ? '' : `${r.durationMs} ms`) },
+      { header: 'Message', className: 'message', cell: (r) => r.message ?? '' },
+    ],
+  });
 }
 
 function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined): Html {
@@ -172,49 +143,31 @@ function movedCell(from: string, to: string): Html {
 }
 
 function historyTable(items: readonly ConvergenceHistoryItem[], nowMs: number): Html {
-  if (items.length === 0) return html`<p class="muted">No transitions yet: no run has been reported.</p>`;
-  return scrollBox(
-    html`<table class="convergence-history">
-      <caption class="visually-hidden">
-        Convergence history
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Convergence</th>
-          <th scope="col">Drift</th>
-          <th scope="col">Reachability</th>
-          <th scope="col">Run</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${items.map(
-          (h) =>
-            html`<tr>
-              <th scope="row">${isoTimeCell(h.at, nowMs)}</th>
-              <td>${movedCell(h.fromStatus, h.status)}</td>
-              <td>${movedCell(h.fromDrift, h.drift)}</td>
-              <td>
-                ${
-                  h.fromReachability === null || h.reachability === null
-                    ? ''
-                    : movedCell(h.fromReachability, h.reachability)
-                }
-              </td>
-              <td>
-                ${
-                  h.runId === null
-                    ? ''
-                    : html`<a href="/runs/${encodeURIComponent(h.runId)}"
-                        ><code>${h.runId.slice(0, 8)}</code></a
-                      >`
-                }
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`,
-  );
+  return dataTable({
+    caption: 'Convergence history',
+    className: 'convergence-history',
+    empty: 'No transitions yet: no run has been reported.',
+    rows: items,
+    columns: [
+      { header: 'When', rowHeader: true, cell: (h) => isoTimeCell(h.at, nowMs) },
+      { header: 'Convergence', cell: (h) => movedCell(h.fromStatus, h.status) },
+      { header: 'Drift', cell: (h) => movedCell(h.fromDrift, h.drift) },
+      {
+        header: 'Reachability',
+        cell: (h) =>
+          h.fromReachability === null || h.reachability === null
+            ? ''
+            : movedCell(h.fromReachability, h.reachability),
+      },
+      {
+        header: 'Run',
+        cell: (h) =>
+          h.runId === null
+            ? ''
+            : html`<a href="/runs/${encodeURIComponent(h.runId)}"><code>${h.runId.slice(0, 8)}</code></a>`,
+      },
+    ],
+  });
 }
 
 function actions(viewer: Viewer, e: EnvoyEntry): Html {
