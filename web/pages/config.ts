@@ -12,7 +12,7 @@ import { badge, shortHash, timeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html, joinHtml } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { csrfInput, renderPage } from '../layout.ts';
+import { renderPage } from '../layout.ts';
 import type { ErrorView, Viewer, WebContext } from '../page-kit.ts';
 import {
   errorView,
@@ -24,7 +24,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
-import { dataTable } from '../view-kit.ts';
+import { dataTable, formView } from '../view-kit.ts';
 import { configDiffPages, envoysChanging, fieldDiffView, rollbackLink } from './config-diff.ts';
 
 export interface ConfigPagesDeps {
@@ -62,26 +62,31 @@ function versionHref(v: number): string {
 function decisionForms(viewer: Viewer, v: VersionRow): Html {
   if (v.status !== 'pending' || !viewer.can('config.publish')) return html``;
   return html`<div class="decision">
-    <form
-      method="post"
-      action="${versionHref(v.version)}/approve"
-      class="inline"
-      data-confirm="Approve version ${v.version}? It becomes active for the whole fleet at once."
-    >
-      ${csrfInput(viewer)}
-      <button type="submit" class="primary">Approve version ${v.version}</button>
-    </form>
-    <form method="post" action="${versionHref(v.version)}/reject" class="inline">
-      ${csrfInput(viewer)}
-      <label for="reject-reason-${v.version}">Reason</label>
-      <input
-        id="reject-reason-${v.version}"
-        name="reason"
-        maxlength="1024"
-        placeholder="why it must not ship"
-      />
-      <button type="submit" class="danger">Reject</button>
-    </form>
+    ${formView({
+      action: `${versionHref(v.version)}/approve`,
+      viewer,
+      layout: 'filters',
+      submit: `Approve version ${v.version}`,
+      confirm: `Approve version ${v.version}? It becomes active for the whole fleet at once.`,
+      fields: [],
+    })}
+    ${formView({
+      action: `${versionHref(v.version)}/reject`,
+      viewer,
+      layout: 'filters',
+      tone: 'danger',
+      submit: 'Reject',
+      fields: [
+        {
+          kind: 'text',
+          name: 'reason',
+          id: `reject-reason-${v.version}`,
+          label: 'Reason',
+          maxLength: 1024,
+          placeholder: 'why it must not ship',
+        },
+      ],
+    })}
   </div>`;
 }
 

@@ -20,7 +20,7 @@ import { badge, isoTimeCell, shortHash, timeCell } from '../format.ts';
 import type { Html } from '../html.ts';
 import { html } from '../html.ts';
 import type { Shell } from '../layout.ts';
-import { csrfInput, renderPage } from '../layout.ts';
+import { renderPage } from '../layout.ts';
 import type { ErrorView, Viewer, WebContext } from '../page-kit.ts';
 import {
   errorView,
@@ -32,7 +32,7 @@ import {
   seeOther,
 } from '../page-kit.ts';
 import { pageRoute } from '../page-route.ts';
-import { dataTable } from '../view-kit.ts';
+import { actionButton, dataTable, formView } from '../view-kit.ts';
 import { traitsTree } from '../traits-tree.ts';
 import { chartLimits, envoyConvergenceChart } from '../convergence-chart.ts';
 
@@ -174,21 +174,24 @@ function actions(viewer: Viewer, e: EnvoyEntry): Html {
   if (!viewer.can('fleet.write') || e.status === 'revoked') return html``;
   return html`<section class="actions" aria-labelledby="actions-title">
     <h2 id="actions-title">Actions</h2>
-    <form method="post" action="${envoyHref(e.id)}/push" class="inline">
-      ${csrfInput(viewer)}
-      <button type="submit">Force push</button>
-    </form>
-    <form
-      method="post"
-      action="${envoyHref(e.id)}/revoke"
-      class="inline revoke-form"
-      data-confirm="Revoke ${e.hostname}? Its check-ins will be refused until it enrolls again with a new token."
-    >
-      ${csrfInput(viewer)}
-      <label for="reason">Reason</label>
-      <input id="reason" name="reason" maxlength="1024" placeholder="optional, kept in the audit log" />
-      <button type="submit" class="danger">Revoke</button>
-    </form>
+    ${actionButton({ action: `${envoyHref(e.id)}/push`, viewer, label: 'Force push', tone: 'plain' })}
+    ${formView({
+      action: `${envoyHref(e.id)}/revoke`,
+      viewer,
+      layout: 'filters',
+      tone: 'danger',
+      submit: 'Revoke',
+      confirm: `Revoke ${e.hostname}? Its check-ins will be refused until it enrolls again with a new token.`,
+      fields: [
+        {
+          kind: 'text',
+          name: 'reason',
+          label: 'Reason',
+          maxLength: 1024,
+          placeholder: 'optional, kept in the audit log',
+        },
+      ],
+    })}
   </section>`;
 }
 
