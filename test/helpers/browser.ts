@@ -10,7 +10,8 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { repoRoot } from './server-process.ts';
 
-export const chromiumPath = '/usr/bin/chromium';
+/** Debian's chromium; VIGO_CHROMIUM_PATH names another (a path that does not exist: as if none were installed). */
+export const chromiumPath = process.env['VIGO_CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const screenshotDir = join(repoRoot, 'test-artifacts', 'screenshots');
 
 const chromiumArgs = [
