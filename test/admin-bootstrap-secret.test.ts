@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ReadyServer } from './helpers/server-process.ts';
+import { waitFor } from './helpers/deadline.ts';
 import { makeTempDir, startServer } from './helpers/server-process.ts';
 
 const dataDir = makeTempDir('vigo-bootstrap-secret-');
@@ -30,10 +31,14 @@ describe('admin bootstrap secret', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const secret = readFileSync(file, 'utf8').trim();
     assert.match(secret, /^vgbs_[A-Za-z0-9_-]{20,}$/);
-    await server.waitForLog('the banner', (l) => l.msg === 'ready');
+    await server.waitForLog('the server ready', (l) => l.msg === 'ready');
+    // The banner is on stdout, a pipe of its own: it may arrive after the "ready" log line on stderr.
+    const ready = server;
+    await waitFor('the banner naming the secret file', () =>
+      /admin-bootstrap\.secret/.test(ready.stdout()) ? true : undefined,
+    );
     assert.equal(server.stderr().includes(secret), false, 'the JSON log holds the secret');
     assert.equal(server.stdout().includes(secret), false, 'a piped stdout holds the secret');
-    assert.match(server.stdout(), /admin-bootstrap\.secret/, 'the banner names the file');
 
     const claimed = await server.request('/api/v1/auth/bootstrap', {
       method: 'POST',
