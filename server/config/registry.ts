@@ -225,7 +225,7 @@ export const configRegistry = {
   'database.retention.deliveries': durationOption({
     doc: 'Event-sink deliveries that were delivered or gave up longer ago than this are deleted; 0 keeps them.',
     env: 'VIGO_DATABASE_RETENTION_DELIVERIES',
-    default: '14d',
+    default: '7d',
     allowZero: true,
     reloadable: true,
   }),

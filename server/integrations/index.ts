@@ -4,7 +4,7 @@
  */
 export { integrationLimits, parseIntegrationTargets, targetTypes } from './config.ts';
 export type { IntegrationTarget, SecretRef, TargetType } from './config.ts';
-export { createIntegrations, finishedRetentionMs } from './runtime.ts';
+export { createIntegrations } from './runtime.ts';
 export type { IntegrationStatus, Integrations, IntegrationsOptions, TestDeliveryResult } from './runtime.ts';
 export { eventSeverity, severities } from './severity.ts';
 export type { Severity } from './severity.ts';

@@ -69,8 +69,6 @@ export interface DeliveryQueue {
   state(
     deliveryId: string,
   ): { state: DeliveryState; attempts: number; error: string | undefined } | undefined;
-  /** Deletes finished rows older than `beforeMs`, at most `limit`; returns how many. */
-  prune(beforeMs: number, limit: number): number;
 }
 
 interface DueRow {
@@ -121,10 +119,6 @@ export function createDeliveryQueue(
   );
   const selectState = db.prepare(
     `SELECT state, attempts, last_error FROM integration_deliveries WHERE delivery_id = ?`,
-  );
-  const pruneFinished = db.prepare(
-    `DELETE FROM integration_deliveries WHERE id IN (SELECT id FROM integration_deliveries
-       WHERE state <> 'pending' AND finished_at < ? LIMIT ?)`,
   );
 
   const depths = new Map<string, number>();
@@ -238,6 +232,5 @@ export function createDeliveryQueue(
         ? undefined
         : { state: row.state, attempts: row.attempts, error: row.last_error ?? undefined };
     },
-    prune: (beforeMs, limit) => pruneFinished.run(beforeMs, limit).changes,
   };
 }

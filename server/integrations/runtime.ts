@@ -1,7 +1,7 @@
 /**
  * The event sinks as the server runs them: the queue, the dispatcher on the bus, one worker per target,
- * the metrics, a periodic prune of finished rows, and the status and test-delivery use cases behind the
- * REST routes, the CLI and the web page.
+ * the metrics, and the status and test-delivery use cases behind the REST routes, the CLI and the web
+ * page. Finished rows are deleted by the history pruner (database.retention.deliveries), off this thread.
  */
 import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/index.ts';
@@ -72,9 +72,6 @@ export interface IntegrationsOptions {
   readonly now?: () => number;
 }
 
-/** Delivered and dead rows are kept this long for the status page and inspection, then deleted. */
-export const finishedRetentionMs = 7 * 86_400_000;
-
 interface Counts {
   delivered: number;
   retried: number;
@@ -131,17 +128,6 @@ export function createIntegrations(options: IntegrationsOptions): Integrations {
     ]),
   );
   let dispatcher: ReturnType<typeof createDispatcher> | undefined;
-  let pruner: NodeJS.Timeout | undefined;
-
-  /** At most 20 chunks of 1000 rows a minute: enough for over a million finished rows an hour. */
-  const prune = (): void => {
-    try {
-      for (let chunk = 0; chunk < 20; chunk += 1)
-        if (queue.prune(now() - finishedRetentionMs, 1_000) < 1_000) break;
-    } catch (err) {
-      log.warn('pruning finished integration deliveries failed', { message: String(err) });
-    }
-  };
 
   const iso = (ms: number | undefined): string | null =>
     ms === undefined ? null : new Date(ms).toISOString();
@@ -216,9 +202,6 @@ export function createIntegrations(options: IntegrationsOptions): Integrations {
       return { target: name, deliveryId, ...result };
     },
     start() {
-      prune();
-      pruner = setInterval(prune, 60_000);
-      pruner.unref();
       dispatcher = createDispatcher({
         bus: options.bus,
         targets,
@@ -245,7 +228,6 @@ export function createIntegrations(options: IntegrationsOptions): Integrations {
       }
     },
     async stop() {
-      clearInterval(pruner);
       dispatcher?.stop();
       await Promise.all([...workers.values()].map((w) => w.stop()));
       for (const waiter of waiters.values()) waiter({ outcome: 'retried', error: 'the server is stopping' });
