@@ -114,6 +114,8 @@ export const errorCatalog = {
   // database maintenance
   'db.prune_invalid': 'invalid',
   'db.maintenance_failed': 'unavailable',
+  /** VACUUM needs free space on the data dir's file system of at least the database's size. */
+  'db.vacuum_no_space': 'precondition',
   // tasks
   'task.invalid': 'invalid',
   'task.blocked': 'forbidden',
