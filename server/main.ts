@@ -15,6 +15,7 @@ import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
+import { runRestoreCommand } from './backup/restore-command.ts';
 
 function loadOrExit(): LoadedConfig {
   try {
@@ -126,6 +127,11 @@ function reload(
 }
 
 async function main(): Promise<void> {
+  // `vigosrv restore …` works on a stopped server's data dir and starts nothing.
+  if (process.argv[2] === 'restore') {
+    const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+    process.exit(await runRestoreCommand(process.argv.slice(3), io));
+  }
   const loaded = loadOrExit();
   if (loaded.help) {
     process.stdout.write(renderHelp());
