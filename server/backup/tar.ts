@@ -20,13 +20,32 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
+/** The largest size the 11 octal digits of a ustar header hold; larger ones are written base-256 (GNU, bsdtar). */
+const maxOctalSize = 8 ** 11 - 1;
+
+function writeSize(block: Buffer, size: number): void {
+  if (size <= maxOctalSize) {
+    block.write(octal(size, 12), 124, 12, 'ascii');
+    return;
+  }
+  block[124] = 0x80;
+  block.writeBigUInt64BE(BigInt(size), 128);
+}
+
+function readSize(block: Buffer): number | undefined {
+  if (((block[124] as number) & 0x80) === 0) return parseOctal(block, 124, 12);
+  if (block[124] !== 0x80 || block.readUInt32BE(124) !== 0x80000000) return undefined;
+  const size = block.readBigUInt64BE(128);
+  return size <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(size) : undefined;
+}
+
 function header(name: string, size: number, typeflag: string, mtimeSeconds: number): Buffer {
   const block = Buffer.alloc(blockBytes);
   block.write(name, 0, 100, 'utf8');
   block.write(octal(0o600, 8), 100, 'ascii');
   block.write(octal(0, 8), 108, 'ascii');
   block.write(octal(0, 8), 116, 'ascii');
-  block.write(octal(size, 12), 124, 'ascii');
+  writeSize(block, size);
   block.write(octal(mtimeSeconds, 12), 136, 'ascii');
   block.write('        ', 148, 'ascii');
   block.write(typeflag, 156, 'ascii');
@@ -160,7 +179,7 @@ export async function readMemberHeader(
     for (let i = 0; i < blockBytes; i++) sum += i >= 148 && i < 156 ? 32 : (block[i] as number);
     if (recorded !== sum) throw invalid('a header checksum does not match (corrupted)');
     if (block.toString('ascii', 257, 262) !== 'ustar') throw invalid('a header is not a ustar header');
-    const size = parseOctal(block, 124, 12);
+    const size = readSize(block);
     if (size === undefined) throw invalid('a header has no valid size');
     const type = block.toString('ascii', 156, 157);
     if (type === 'x') {
