@@ -15,7 +15,7 @@ import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
-import { runRestoreCommand } from './backup/restore-command.ts';
+import { runRestoreCommand } from './backup/index.ts';
 
 function loadOrExit(): LoadedConfig {
   try {

@@ -10,7 +10,12 @@ import { VigoError } from '../core/index.ts';
 
 export type BackupKey =
   | { readonly kind: 'recipient'; readonly recipient: string }
-  | { readonly kind: 'passphrase'; readonly passphrase: string };
+  | {
+      readonly kind: 'passphrase';
+      readonly passphrase: string;
+      /** scrypt's cost as log2(N); age's default (18) unless given. */
+      readonly scryptLogN?: number;
+    };
 
 export type RestoreKey =
   | { readonly kind: 'identity'; readonly identity: string }
@@ -55,7 +60,10 @@ function toWeb(stream: Readable): WebReadableStream<Uint8Array> {
 export async function encryptStream(plain: Readable, key: BackupKey): Promise<Readable> {
   const encrypter = new Encrypter();
   if (key.kind === 'recipient') encrypter.addRecipient(key.recipient);
-  else encrypter.setPassphrase(key.passphrase);
+  else {
+    encrypter.setPassphrase(key.passphrase);
+    if (key.scryptLogN !== undefined) encrypter.setScryptWorkFactor(key.scryptLogN);
+  }
   const out = await encrypter.encrypt(toWeb(plain));
   return Readable.fromWeb(out);
 }

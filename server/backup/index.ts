@@ -9,6 +9,7 @@ export type { CollectSources } from './collect.ts';
 export { startBackupSchedule, pruneBackups } from './schedule.ts';
 export type { BackupSchedule, ScheduleSettings } from './schedule.ts';
 export { restoreBackup, restoreLimits } from './restore.ts';
+export { runRestoreCommand } from './restore-command.ts';
 export type { RestoreOptions, RestoreResult } from './restore.ts';
 export {
   decryptStream,
