@@ -4,16 +4,16 @@
  * vigosrv.service keeps its hardening exposure low (`systemd-analyze security --offline`), and the flags
  * its ExecStart passes are flags vigosrv accepts. The executables the units name are pointed at this
  * checkout's bin/ for the check. Skipped, saying why, without systemd-analyze unless
- * VIGO_REQUIRE_DEPLOY_TOOLS=1.
+ * VIGO_REQUIRE_DEPLOY_TOOLS=1. As root, the sysusers and tmpfiles files are applied to a temporary root.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { makeTempDir, repoRoot, vigosrvBin } from '../helpers/server-process.ts';
-import { toolsSkipReason } from './tools.ts';
+import { rootSkipReason, toolsSkipReason } from './tools.ts';
 
 const run = promisify(execFile);
 const skip = toolsSkipReason({ 'systemd-analyze': 'systemd' });
@@ -105,4 +105,27 @@ describe('deploy/ systemd units', { skip }, () => {
     );
     assert.equal(outcome.code, 0);
   });
+
+  it(
+    'vigo.sysusers.conf creates the vigo user and vigosrv.tmpfiles.conf its private /srv/vigo',
+    { skip: rootSkipReason() },
+    async () => {
+      const root = join(temp.path, 'root');
+      mkdirSync(join(root, 'etc'), { recursive: true });
+      await run('systemd-sysusers', [`--root=${root}`, join(repoRoot, 'deploy', 'vigo.sysusers.conf')]);
+      const passwd = readFileSync(join(root, 'etc', 'passwd'), 'utf8');
+      const user = /^vigo:x:(\d+):(\d+):[^:]*:\/srv\/vigo:\/usr\/sbin\/nologin$/m.exec(passwd);
+      assert.ok(user, passwd);
+      assert.ok(Number(user[1]) < 1000, 'a system user');
+      await run('systemd-tmpfiles', [
+        `--root=${root}`,
+        '--create',
+        join(repoRoot, 'deploy', 'vigosrv.tmpfiles.conf'),
+      ]);
+      const dir = statSync(join(root, 'srv', 'vigo'));
+      assert.equal(dir.mode & 0o777, 0o700);
+      assert.equal(dir.uid, Number(user[1]));
+      assert.equal(dir.gid, Number(user[2]));
+    },
+  );
 });
