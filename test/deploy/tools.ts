@@ -4,7 +4,7 @@
  * sets VIGO_REQUIRE_DEPLOY_TOOLS=1, so there a missing tool fails its tests; elsewhere they are skipped,
  * saying why.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** The executable `name` on PATH, or undefined. */
@@ -31,8 +31,17 @@ export function toolsSkipReason(tools: Readonly<Record<string, string>>): string
   return `not installed: ${names}; VIGO_REQUIRE_DEPLOY_TOOLS=1 makes their absence a failure`;
 }
 
-/** Skipped unless running as root (unshare, dpkg --root need it). */
+/** Skipped unless running as root (dpkg --root, systemd-tmpfiles --root need it). */
 export function rootSkipReason(): string | undefined {
   if (process.getuid?.() === 0 || process.env['VIGO_REQUIRE_DEPLOY_TOOLS'] === '1') return undefined;
   return 'needs root';
+}
+
+/** Whether this process holds CAP_SYS_ADMIN (bit 21 of CapEff): root in a default container does not. */
+export function hasCapSysAdmin(): boolean {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CapEff:'));
+  if (line === undefined) return false;
+  return (BigInt(`0x${line.slice('CapEff:'.length).trim()}`) & (1n << 21n)) !== 0n;
 }
