@@ -16,6 +16,7 @@ import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
 import { runRestoreCommand } from './backup/index.ts';
+import { createServiceNotifier } from './lifecycle/sd-notify.ts';
 
 function loadOrExit(): LoadedConfig {
   try {
@@ -143,6 +144,8 @@ async function main(): Promise<void> {
   }
   const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
   const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
+  // Read (and removed from the environment) before any child process starts.
+  const notifier = createServiceNotifier({ env: process.env, log });
 
   const view: ConfigView = { current: loaded.config };
   const current = { loaded };
@@ -156,6 +159,7 @@ async function main(): Promise<void> {
       running.abort();
       process.exit(exitCodes.shutdownBudgetExceeded);
     }, budgetMs);
+    void notifier.stopping(`draining after ${signal}`);
     running.drain(signal).then(
       () => {
         clearTimeout(timer);
@@ -210,6 +214,7 @@ async function main(): Promise<void> {
   });
   printBanner(server, loaded);
   notifyReady(loaded.notifyFd, log);
+  void notifier.ready(`serving: API port ${server.apiPort}, agent port ${server.grpcPort}`);
 }
 
 // Before anything is written: a full disk or a closed pipe on stdout/stderr must not end the server.
