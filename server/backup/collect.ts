@@ -23,11 +23,17 @@ export interface CollectSources {
   readonly serverYaml: string | undefined;
   readonly auditCheckpointFile: string;
   readonly serverVersion: string;
+  /** Bounds on a directory the server does not own (the stacks); `dirLimits` unless given. */
+  readonly dirLimits?: DirLimits;
+}
+
+export interface DirLimits {
+  readonly maxFiles: number;
+  readonly maxBytes: number;
 }
 
 /** Bounds on what a directory copy takes (a stacks directory could hold anything). */
-const maxDirFiles = 50_000;
-const maxDirBytes = 1024 * 1024 * 1024;
+export const dirLimits: DirLimits = { maxFiles: 50_000, maxBytes: 1024 * 1024 * 1024 };
 
 function copyPrivate(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
@@ -35,8 +41,11 @@ function copyPrivate(from: string, to: string): void {
   fs.chmodSync(to, 0o600);
 }
 
-/** Regular files under `dir`, relative, sorted; symbolic links and special files are left out. */
-function regularFiles(dir: string): string[] {
+/**
+ * Regular files under `dir`, relative, sorted; symbolic links and special files are left out. A directory
+ * the server does not own (stacks) is bounded; the work directory, which holds the database, is not.
+ */
+function regularFiles(dir: string, limits: DirLimits | undefined): string[] {
   const found: string[] = [];
   let bytes = 0;
   const walk = (rel: string): void => {
@@ -46,10 +55,10 @@ function regularFiles(dir: string): string[] {
       else if (entry.isFile()) {
         bytes += fs.statSync(path.join(dir, child)).size;
         found.push(child);
-        if (found.length > maxDirFiles || bytes > maxDirBytes) {
+        if (limits !== undefined && (found.length > limits.maxFiles || bytes > limits.maxBytes)) {
           throw new VigoError(
             'backup.too_large',
-            `${dir} holds more than ${maxDirFiles} files or ${maxDirBytes} bytes; it is not backed up`,
+            `${dir} holds more than ${limits.maxFiles} files or ${limits.maxBytes} bytes; it is not backed up`,
           );
         }
       }
@@ -59,8 +68,8 @@ function regularFiles(dir: string): string[] {
   return found.sort();
 }
 
-function copyTree(from: string, to: string): void {
-  for (const rel of regularFiles(from)) copyPrivate(path.join(from, rel), path.join(to, rel));
+function copyTree(from: string, to: string, limits: DirLimits): void {
+  for (const rel of regularFiles(from, limits)) copyPrivate(path.join(from, rel), path.join(to, rel));
 }
 
 export function sha256File(file: string): string {
@@ -145,8 +154,9 @@ export function collect(sources: CollectSources, workDir: string, createdAt: Dat
   }
   fs.chmodSync(dbCopy, 0o600);
   const facts = snapshotFacts(dbCopy);
-  copyTree(sources.tlsDir, path.join(workDir, 'tls'));
-  copyTree(sources.secretsDir, path.join(workDir, 'secrets'));
+  const limits = sources.dirLimits ?? dirLimits;
+  copyTree(sources.tlsDir, path.join(workDir, 'tls'), limits);
+  copyTree(sources.secretsDir, path.join(workDir, 'secrets'), limits);
   if (sources.serverYaml !== undefined && fs.existsSync(sources.serverYaml)) {
     copyPrivate(sources.serverYaml, path.join(workDir, memberPaths.serverYaml));
   }
@@ -155,10 +165,10 @@ export function collect(sources: CollectSources, workDir: string, createdAt: Dat
     writeUploadFiles(facts.upload, path.join(workDir, 'stacks'));
     stacksFrom = 'upload';
   } else if (facts.source?.startsWith('dir:') === true) {
-    copyTree(facts.source.slice('dir:'.length), path.join(workDir, 'stacks'));
+    copyTree(facts.source.slice('dir:'.length), path.join(workDir, 'stacks'), limits);
     stacksFrom = 'dir';
   }
-  const members: ManifestMember[] = regularFiles(workDir).map((rel) => {
+  const members: ManifestMember[] = regularFiles(workDir, undefined).map((rel) => {
     const file = path.join(workDir, rel);
     return { path: rel, size: fs.statSync(file).size, sha256: sha256File(file) };
   });
