@@ -1,0 +1,5 @@
+/** The cross-platform executors: key/field edits, SSH keys, processes, checkouts, language and file packages, containers. */
+import { fieldEditExecutor } from './field-edit.ts';
+import type { Executor } from './types.ts';
+
+export const xplatFamilyExecutors: readonly Executor[] = [fieldEditExecutor];

@@ -1,0 +1,52 @@
+/**
+ * JSON Schemas of the cross-platform resource types (field_edit, sshkey, process, git, language
+ * packages, package files, repositories, reboot, containers). resource-schemas.ts merges them into the
+ * one table the server and the agent validate with; docs/stacks.md documents every field.
+ */
+
+type Schema = Record<string, unknown>;
+
+interface TypeSpec {
+  properties: Record<string, Schema>;
+  required?: string[];
+  anyOf?: Schema[];
+}
+
+const str: Schema = { type: 'string' };
+const nonEmpty: Schema = { type: 'string', minLength: 1 };
+const bool: Schema = { type: 'boolean' };
+const absPath: Schema = {
+  type: 'string',
+  pattern: '^(/|[A-Za-z]:[\\\\/]|.*\\{\\{)',
+  description: 'must be an absolute path such as /etc/motd',
+};
+const mode: Schema = {
+  type: 'string',
+  pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$',
+  description: 'must be an octal file mode written as a string, e.g. "0644"',
+};
+const owner: Schema = { type: ['string', 'integer'] };
+const presentAbsent: Schema = { enum: ['present', 'absent'] };
+const pathFields: Record<string, Schema> = { target_path: absPath, path: absPath };
+const needsPath = [{ required: ['target_path'] }, { required: ['path'] }];
+
+export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
+  field_edit: {
+    properties: {
+      ...pathFields,
+      owner,
+      group: owner,
+      mode,
+      key: nonEmpty,
+      value: { type: ['string', 'number', 'boolean'] },
+      separator: nonEmpty,
+      field: { type: 'integer', minimum: 1, maximum: 1000 },
+      key_field: { type: 'integer', minimum: 1, maximum: 1000 },
+      comment: str,
+      state: presentAbsent,
+      create: bool,
+    },
+    required: ['key'],
+    anyOf: needsPath,
+  },
+};
