@@ -6,4 +6,10 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     key: 'GRUB_TIMEOUT',
     value: 5,
   },
+  sshkey: {
+    type: 'sshkey',
+    user: 'deploy',
+    key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop',
+    options: 'from="10.0.0.0/8",no-pty',
+  },
 };

@@ -49,4 +49,20 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     required: ['key'],
     anyOf: needsPath,
   },
+  sshkey: {
+    properties: {
+      ...pathFields,
+      user: nonEmpty,
+      key: nonEmpty,
+      options: str,
+      comment: str,
+      exclusive: bool,
+      state: presentAbsent,
+      owner,
+      group: owner,
+      mode,
+    },
+    required: ['key'],
+    anyOf: [{ required: ['user'] }, ...needsPath],
+  },
 };
