@@ -1,6 +1,7 @@
 /** The cross-platform executors: key/field edits, SSH keys, processes, checkouts, language and file packages, containers. */
 import { fieldEditExecutor } from './field-edit.ts';
 import { sshkeyExecutor } from './sshkey.ts';
+import { processExecutor } from './process.ts';
 import type { Executor } from './types.ts';
 
-export const xplatFamilyExecutors: readonly Executor[] = [fieldEditExecutor, sshkeyExecutor];
+export const xplatFamilyExecutors: readonly Executor[] = [fieldEditExecutor, sshkeyExecutor, processExecutor];

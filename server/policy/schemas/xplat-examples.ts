@@ -12,4 +12,11 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop',
     options: 'from="10.0.0.0/8",no-pty',
   },
+  process: {
+    type: 'process',
+    pattern: '^/usr/local/bin/worker --queue jobs',
+    start: '/usr/local/bin/worker --queue jobs',
+    user: 'app',
+    timeout: 20,
+  },
 };

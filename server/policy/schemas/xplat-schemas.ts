@@ -65,4 +65,16 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     required: ['key'],
     anyOf: [{ required: ['user'] }, ...needsPath],
   },
+  process: {
+    properties: {
+      pattern: nonEmpty,
+      state: { enum: ['running', 'stopped'] },
+      start: nonEmpty,
+      stop: nonEmpty,
+      user: nonEmpty,
+      cwd: absPath,
+      timeout: { type: 'integer', minimum: 1, maximum: 3600, description: 'seconds' },
+    },
+    required: ['pattern'],
+  },
 };
