@@ -2,6 +2,12 @@
 import { fieldEditExecutor } from './field-edit.ts';
 import { sshkeyExecutor } from './sshkey.ts';
 import { processExecutor } from './process.ts';
+import { gitExecutor } from './git.ts';
 import type { Executor } from './types.ts';
 
-export const xplatFamilyExecutors: readonly Executor[] = [fieldEditExecutor, sshkeyExecutor, processExecutor];
+export const xplatFamilyExecutors: readonly Executor[] = [
+  fieldEditExecutor,
+  sshkeyExecutor,
+  processExecutor,
+  gitExecutor,
+];

@@ -19,4 +19,11 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     user: 'app',
     timeout: 20,
   },
+  git: {
+    type: 'git',
+    target_path: '/srv/app',
+    repo: 'https://git.example.com/team/app.git',
+    revision: 'v2.4.1',
+    user: 'deploy',
+  },
 };

@@ -77,4 +77,17 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['pattern'],
   },
+  git: {
+    properties: {
+      ...pathFields,
+      repo: nonEmpty,
+      revision: nonEmpty,
+      depth: { type: 'integer', minimum: 1 },
+      force: bool,
+      user: nonEmpty,
+      timeout: { type: 'integer', minimum: 1, description: 'seconds, per git command' },
+    },
+    required: ['repo'],
+    anyOf: needsPath,
+  },
 };
