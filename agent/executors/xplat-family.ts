@@ -3,6 +3,9 @@ import { fieldEditExecutor } from './field-edit.ts';
 import { sshkeyExecutor } from './sshkey.ts';
 import { processExecutor } from './process.ts';
 import { gitExecutor } from './git.ts';
+import { npmExecutor } from './npm.ts';
+import { pipExecutor } from './pip.ts';
+import { gemExecutor } from './gem.ts';
 import type { Executor } from './types.ts';
 
 export const xplatFamilyExecutors: readonly Executor[] = [
@@ -10,4 +13,7 @@ export const xplatFamilyExecutors: readonly Executor[] = [
   sshkeyExecutor,
   processExecutor,
   gitExecutor,
+  npmExecutor,
+  pipExecutor,
+  gemExecutor,
 ];

@@ -26,4 +26,7 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     revision: 'v2.4.1',
     user: 'deploy',
   },
+  npm: { type: 'npm', package: 'pm2', version: '5.3.1', prefix: '/opt/tools' },
+  pip: { type: 'pip', package: 'requests', version: '2.32.3', python: '/opt/app/venv/bin/python' },
+  gem: { type: 'gem', package: 'bundler', version: '2.5.6', install_dir: '/opt/gems' },
 };

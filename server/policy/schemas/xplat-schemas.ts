@@ -30,6 +30,18 @@ const presentAbsent: Schema = { enum: ['present', 'absent'] };
 const pathFields: Record<string, Schema> = { target_path: absPath, path: absPath };
 const needsPath = [{ required: ['target_path'] }, { required: ['path'] }];
 
+const langPackage: Record<string, Schema> = {
+  package: nonEmpty,
+  version: { type: ['string', 'number'] },
+  source: {
+    type: 'string',
+    pattern: '^(/|https?://|.*\\{\\{)',
+    description: 'an absolute path or an http(s) URL',
+  },
+  state: presentAbsent,
+  timeout: { type: 'integer', minimum: 1, description: 'seconds' },
+};
+
 export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
   field_edit: {
     properties: {
@@ -89,5 +101,17 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['repo'],
     anyOf: needsPath,
+  },
+  npm: {
+    properties: { ...langPackage, prefix: absPath },
+    required: ['package'],
+  },
+  pip: {
+    properties: { ...langPackage, python: nonEmpty, target: absPath },
+    required: ['package'],
+  },
+  gem: {
+    properties: { ...langPackage, gem: nonEmpty, install_dir: absPath },
+    required: ['package'],
   },
 };
