@@ -6,6 +6,7 @@ import { gitExecutor } from './git.ts';
 import { npmExecutor } from './npm.ts';
 import { pipExecutor } from './pip.ts';
 import { gemExecutor } from './gem.ts';
+import { nonrepoPackageExecutor, sourcePackageExecutor } from './package-file.ts';
 import type { Executor } from './types.ts';
 
 export const xplatFamilyExecutors: readonly Executor[] = [
@@ -16,4 +17,6 @@ export const xplatFamilyExecutors: readonly Executor[] = [
   npmExecutor,
   pipExecutor,
   gemExecutor,
+  nonrepoPackageExecutor,
+  sourcePackageExecutor,
 ];

@@ -129,12 +129,27 @@ export async function downloadFile(
   limits: DownloadLimits,
 ): Promise<void> {
   const shown = redactUrl(url);
+  // fetch refuses URLs with credentials: they travel as a Basic Authorization header instead.
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    fail(`${subject}: ${shown} is not a valid URL`);
+  }
+  const headers: Record<string, string> = {};
+  if (target.username !== '' || target.password !== '') {
+    const user = decodeURIComponent(target.username);
+    const pass = decodeURIComponent(target.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    target.username = '';
+    target.password = '';
+  }
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(limits.timeoutMs)]);
   let response: Response;
   try {
-    response = await fetch(url, { signal, redirect: 'follow' });
+    response = await fetch(target, { signal, headers, redirect: 'follow' });
   } catch (err) {
-    fail(`${subject}: downloading ${shown} failed: ${(err as Error).message}`);
+    fail(`${subject}: downloading ${shown} failed: ${(err as Error).message.replaceAll(url, shown)}`);
   }
   if (!response.ok || response.body === null) {
     fail(`${subject}: downloading ${shown} failed: HTTP ${response.status}`);

@@ -29,4 +29,16 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
   npm: { type: 'npm', package: 'pm2', version: '5.3.1', prefix: '/opt/tools' },
   pip: { type: 'pip', package: 'requests', version: '2.32.3', python: '/opt/app/venv/bin/python' },
   gem: { type: 'gem', package: 'bundler', version: '2.5.6', install_dir: '/opt/gems' },
+  nonrepo_package: {
+    type: 'nonrepo_package',
+    package: 'acme-agent',
+    source: 'https://downloads.example.com/acme-agent_4.2.0-1_amd64.deb',
+    checksum: 'sha256:3b1f0c2a9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a',
+    version: '4.2.0',
+  },
+  source_package: {
+    type: 'source_package',
+    package: 'acme-tools',
+    source: '/srv/packages/acme-tools-1.3-2.el9.x86_64.rpm',
+  },
 };

@@ -42,6 +42,25 @@ const langPackage: Record<string, Schema> = {
   timeout: { type: 'integer', minimum: 1, description: 'seconds' },
 };
 
+const sha256: Schema = {
+  type: 'string',
+  pattern: '^((sha256:)?[0-9a-fA-F]{64}|.*\\{\\{.*)$',
+  description: 'must be a SHA-256 digest: 64 hex digits, optionally prefixed "sha256:"',
+};
+
+const packageFile: TypeSpec = {
+  properties: {
+    package: nonEmpty,
+    source: langPackage.source as Schema,
+    checksum: sha256,
+    version: { type: ['string', 'number'] },
+    provider: { enum: ['dpkg', 'rpm', 'apk'] },
+    state: presentAbsent,
+    timeout: { type: 'integer', minimum: 1, description: 'seconds' },
+  },
+  required: ['package'],
+};
+
 export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
   field_edit: {
     properties: {
@@ -114,4 +133,6 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     properties: { ...langPackage, gem: nonEmpty, install_dir: absPath },
     required: ['package'],
   },
+  nonrepo_package: packageFile,
+  source_package: packageFile,
 };
