@@ -7,6 +7,7 @@ import { npmExecutor } from './npm.ts';
 import { pipExecutor } from './pip.ts';
 import { gemExecutor } from './gem.ts';
 import { nonrepoPackageExecutor, sourcePackageExecutor } from './package-file.ts';
+import { repositoryExecutor } from './repository.ts';
 import type { Executor } from './types.ts';
 
 export const xplatFamilyExecutors: readonly Executor[] = [
@@ -19,4 +20,5 @@ export const xplatFamilyExecutors: readonly Executor[] = [
   gemExecutor,
   nonrepoPackageExecutor,
   sourcePackageExecutor,
+  repositoryExecutor,
 ];

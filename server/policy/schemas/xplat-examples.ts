@@ -41,4 +41,14 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     package: 'acme-tools',
     source: '/srv/packages/acme-tools-1.3-2.el9.x86_64.rpm',
   },
+  repository: {
+    type: 'repository',
+    repository: 'docker',
+    provider: 'apt',
+    url: 'https://download.docker.com/linux/debian',
+    distribution: 'bookworm',
+    components: ['stable'],
+    arch: 'amd64',
+    key_url: 'https://download.docker.com/linux/debian/gpg',
+  },
 };

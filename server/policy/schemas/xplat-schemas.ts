@@ -135,4 +135,22 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
   },
   nonrepo_package: packageFile,
   source_package: packageFile,
+  repository: {
+    properties: {
+      repository: { type: 'string', pattern: '^([A-Za-z0-9][A-Za-z0-9._-]*|.*\\{\\{.*)$' },
+      provider: { enum: ['apt', 'dnf', 'apk'] },
+      url: nonEmpty,
+      distribution: nonEmpty,
+      components: { type: ['string', 'array'], items: nonEmpty },
+      arch: { type: ['string', 'array'], items: nonEmpty },
+      key: nonEmpty,
+      key_url: nonEmpty,
+      key_checksum: sha256,
+      enabled: bool,
+      gpgcheck: bool,
+      update: bool,
+      state: presentAbsent,
+    },
+    required: ['repository'],
+  },
 };
