@@ -15,7 +15,7 @@ import type { BundleDocument, RunRecord } from '../engine/index.ts';
 import { createFileFamilyExecutors } from '../executors/file-family.ts';
 import { systemFamilyExecutors } from '../executors/system-family.ts';
 import type { Executor } from '../executors/types.ts';
-import { xplatFamilyExecutors } from '../executors/xplat-family.ts';
+import { createXplatFamilyExecutors } from '../executors/xplat-family.ts';
 import { runCommand } from '../system/run-command.ts';
 import {
   LiveQueries,
@@ -68,7 +68,7 @@ export interface AgentRunnerOptions {
 
 const reportBatchRuns = 50;
 
-function executorsFor(document: BundleDocument): ReadonlyMap<string, Executor> {
+function executorsFor(document: BundleDocument, stateDir: string): ReadonlyMap<string, Executor> {
   const managed = new Set<string>();
   for (const r of document.resources) {
     const target = r.params['target_path'];
@@ -77,7 +77,7 @@ function executorsFor(document: BundleDocument): ReadonlyMap<string, Executor> {
   const all = [
     ...createFileFamilyExecutors({ managedPaths: () => managed }),
     ...systemFamilyExecutors,
-    ...xplatFamilyExecutors,
+    ...createXplatFamilyExecutors({ stateDir }),
   ];
   return new Map(all.map((e) => [e.type, e]));
 }
@@ -302,7 +302,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     } else {
       run = await applyBundle({
         bundle: document,
-        executors: executorsFor(document),
+        executors: executorsFor(document, paths.root),
         dryRun: dryRun || observe,
         traits,
         probes,

@@ -51,4 +51,10 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     arch: 'amd64',
     key_url: 'https://download.docker.com/linux/debian/gpg',
   },
+  reboot: {
+    type: 'reboot',
+    reason: 'kernel or libc update',
+    onlyif: 'test -f /var/run/reboot-required',
+    delay: 2,
+  },
 };

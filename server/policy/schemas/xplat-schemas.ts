@@ -153,4 +153,14 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['repository'],
   },
+  reboot: {
+    properties: {
+      reason: { type: 'string', minLength: 1, maxLength: 200 },
+      onlyif: nonEmpty,
+      unless: nonEmpty,
+      delay: { type: 'integer', minimum: 0, maximum: 1440, description: 'minutes' },
+    },
+    required: ['reason'],
+    anyOf: [{ required: ['onlyif'] }, { required: ['unless'] }],
+  },
 };
