@@ -12,6 +12,9 @@ import { processExecutor } from './process.ts';
 import { createRebootExecutor } from './reboot.ts';
 import { repositoryExecutor } from './repository.ts';
 import { sshkeyExecutor } from './sshkey.ts';
+import { dockerComposeExecutor } from './docker-compose.ts';
+import { containerExecutor, dockerContainerExecutor } from './docker-container.ts';
+import { dockerImageExecutor } from './docker-image.ts';
 import type { Executor } from './types.ts';
 
 export interface XplatFamilyOptions {
@@ -32,5 +35,9 @@ export function createXplatFamilyExecutors(options: XplatFamilyOptions = {}): re
     sourcePackageExecutor,
     repositoryExecutor,
     createRebootExecutor({ stateDir: options.stateDir }),
+    dockerImageExecutor,
+    dockerContainerExecutor,
+    containerExecutor,
+    dockerComposeExecutor,
   ];
 }

@@ -57,4 +57,15 @@ export const xplatExamples: Readonly<Record<string, Record<string, unknown>>> = 
     onlyif: 'test -f /var/run/reboot-required',
     delay: 2,
   },
+  docker_image: { type: 'docker_image', image: 'redis:7-alpine', state: 'latest' },
+  docker_container: {
+    type: 'docker_container',
+    container: 'web',
+    image: 'nginx:1.27',
+    ports: ['8080:80'],
+    volumes: ['/srv/www:/usr/share/nginx/html:ro'],
+    env: { API_TOKEN: 'secret:app/api_token' },
+    restart: 'unless-stopped',
+  },
+  docker_compose: { type: 'docker_compose', target_path: '/srv/shop/compose.yaml', project: 'shop' },
 };

@@ -61,6 +61,8 @@ const packageFile: TypeSpec = {
   required: ['package'],
 };
 
+const containerRuntime: Schema = { enum: ['docker', 'podman'] };
+
 export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
   field_edit: {
     properties: {
@@ -162,5 +164,41 @@ export const xplatTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['reason'],
     anyOf: [{ required: ['onlyif'] }, { required: ['unless'] }],
+  },
+  docker_image: {
+    properties: {
+      image: nonEmpty,
+      state: { enum: ['present', 'latest', 'absent'] },
+      runtime: containerRuntime,
+      timeout: { type: 'integer', minimum: 1, description: 'seconds' },
+    },
+    required: ['image'],
+  },
+  docker_container: {
+    properties: {
+      container: nonEmpty,
+      image: nonEmpty,
+      state: { enum: ['running', 'stopped', 'present', 'absent'] },
+      ports: { type: ['string', 'array'], items: str },
+      command: str,
+      restart: { enum: ['no', 'always', 'on-failure', 'unless-stopped'] },
+      env: { type: ['string', 'array', 'object'] },
+      volumes: { type: ['string', 'array'], items: str },
+      network: nonEmpty,
+      runtime: containerRuntime,
+      timeout: { type: 'integer', minimum: 1, description: 'seconds' },
+    },
+    required: ['container'],
+  },
+  docker_compose: {
+    properties: {
+      ...pathFields,
+      project: nonEmpty,
+      state: presentAbsent,
+      pull: bool,
+      runtime: containerRuntime,
+      timeout: { type: 'integer', minimum: 1, description: 'seconds' },
+    },
+    anyOf: needsPath,
   },
 };
