@@ -6,7 +6,8 @@
  * /dev/null; a program that must log should log itself) and the executor waits up to `timeout` seconds
  * for a match to appear. stopped: `stop` runs when given; otherwise every match gets SIGTERM, and
  * SIGKILL once `timeout` has passed. Either way the result is verified by listing processes again.
- * Processes are read from /proc; zombies and the agent itself never match. The start and stop commands
+ * Processes are read from /proc (their cmdline files, 64 at a time); zombies, kernel threads and the
+ * agent itself never match. The start and stop commands
  * may carry secrets, so messages name them ("the start command") without repeating them.
  */
 import { promises as fsp } from 'node:fs';
@@ -29,24 +30,26 @@ export interface ProcessEntry {
   readonly cmdline: string;
 }
 
-/** Running processes (not zombies) with their command lines, arguments joined by spaces. */
+async function readCmdline(procRoot: string, name: string): Promise<ProcessEntry | undefined> {
+  try {
+    const raw = await fsp.readFile(path.join(procRoot, name, 'cmdline'));
+    // Kernel threads and zombies have an empty command line: neither is a running program.
+    if (raw.length === 0) return undefined;
+    return { pid: Number(name), cmdline: raw.toString('utf8').replace(/\0+$/, '').replaceAll('\0', ' ') };
+  } catch {
+    return undefined; // The process ended while being read.
+  }
+}
+
+/** Running processes (not zombies, not kernel threads, not the agent) with their command lines. */
 export async function listProcesses(procRoot: string): Promise<ProcessEntry[]> {
+  const names = (await fsp.readdir(procRoot))
+    .filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)
+    .slice(0, maxScannedProcesses);
   const out: ProcessEntry[] = [];
-  const names = await fsp.readdir(procRoot);
-  for (const name of names.slice(0, maxScannedProcesses)) {
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid) continue;
-    try {
-      const stat = await fsp.readFile(path.join(procRoot, name, 'stat'), 'utf8');
-      // The state letter follows the parenthesised command name, which may itself hold ") ".
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
-      const raw = await fsp.readFile(path.join(procRoot, name, 'cmdline'));
-      if (raw.length === 0) continue; // kernel threads
-      out.push({ pid, cmdline: raw.toString('utf8').replace(/\0+$/, '').replaceAll('\0', ' ') });
-    } catch {
-      // The process ended while being read.
-    }
+  for (let i = 0; i < names.length; i += 64) {
+    const batch = await Promise.all(names.slice(i, i + 64).map((n) => readCmdline(procRoot, n)));
+    for (const e of batch) if (e !== undefined) out.push(e);
   }
   return out;
 }
