@@ -9,6 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { findExecutable } from './exec.ts';
 import { createPackageFileExecutor } from './package-file.ts';
 import { setup } from './test-context.ts';
+import type { CommandResult, CommandRunner, ExecutorContext } from './types.ts';
 
 const skip = findExecutable('dpkg-deb') && findExecutable('dpkg') ? false : 'dpkg is not installed here';
 
@@ -152,4 +153,59 @@ describe('nonrepo_package executor (dpkg into a temporary root)', { skip }, () =
     const gone = await ex.apply({ package: 'vigo-xplat-test', provider: 'dpkg', state: 'absent' }, ctx());
     assert.equal(gone.outcome, 'deleted');
   });
+});
+
+/** rpm and apk through their command contract: a runner that answers like the tools and records argv. */
+function toolRunner(installedVersion: { value: string | undefined }, declared: string) {
+  const calls: string[] = [];
+  const run: CommandRunner = async (file, args) => {
+    calls.push([file, ...args].join(' '));
+    const ok = (stdout = ''): CommandResult => ({ exitCode: 0, stdout, stderr: '', timedOut: false });
+    const missing: CommandResult = {
+      exitCode: 1,
+      stdout: '',
+      stderr: 'package acme is not installed',
+      timedOut: false,
+    };
+    if (file === 'rpm' && args[0] === '-q')
+      return installedVersion.value ? ok(installedVersion.value) : missing;
+    if (file === 'rpm' && args[0] === '-qp') return ok(`acme\t${declared}`);
+    if (file === 'rpm' && args[0] === '-U') return ((installedVersion.value = declared), ok());
+    if (file === 'rpm' && args[0] === '-e') return ((installedVersion.value = undefined), ok());
+    if (file === 'apk' && args[0] === 'info')
+      return installedVersion.value ? ok(`acme-${installedVersion.value}\n`) : ok('');
+    if (file === 'tar') return ok(`pkgname = acme\npkgver = ${declared}\n`);
+    if (file === 'apk' && args[0] === 'add') return ((installedVersion.value = declared), ok());
+    if (file === 'apk' && args[0] === 'del') return ((installedVersion.value = undefined), ok());
+    return { exitCode: 127, stdout: '', stderr: `unexpected ${file}`, timedOut: false };
+  };
+  return { run, calls };
+}
+
+describe('nonrepo_package executor (rpm and apk command contract)', () => {
+  for (const [ext, provider, declared] of [
+    ['rpm', 'rpm', '1.3-2.el9'],
+    ['apk', 'apk', '1.3-r2'],
+  ] as const) {
+    it(`${provider}: inspects the file, installs it, verifies, and removes`, async (t) => {
+      const base = setup(t);
+      const file = path.join(base.dir, `acme-1.3.${ext}`);
+      fs.writeFileSync(file, 'package bytes');
+      const installed: { value: string | undefined } = { value: undefined };
+      const { run, calls } = toolRunner(installed, declared);
+      const ctx: ExecutorContext = { ...base.ctx(), run };
+      const ex = createPackageFileExecutor('nonrepo_package');
+      const params = { package: 'acme', source: file, checksum: sha256(file), version: '1.3' };
+      const r = await ex.apply(params, ctx);
+      assert.equal(r.outcome, 'created', r.message);
+      assert.equal(r.message, `nonrepo_package acme (${provider}): installed ${declared} from ${file}`);
+      assert.equal((await ex.apply(params, ctx)).outcome, 'none');
+      assert.equal((await ex.apply({ package: 'acme', provider, state: 'absent' }, ctx)).outcome, 'deleted');
+      const installs = calls.filter((c) => / (-U|add) /.test(c));
+      assert.deepEqual(installs, [
+        provider === 'rpm' ? `rpm -U --replacepkgs -- ${file}` : `apk add --allow-untrusted -- ${file}`,
+      ]);
+      assert.ok(calls.includes(provider === 'rpm' ? 'rpm -e -- acme' : 'apk del -- acme'));
+    });
+  }
 });
