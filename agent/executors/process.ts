@@ -7,8 +7,8 @@
  * for a match to appear. stopped: `stop` runs when given; otherwise every match gets SIGTERM, and
  * SIGKILL once `timeout` has passed. Either way the result is verified by listing processes again.
  * Processes are read from /proc (their cmdline files, 64 at a time); zombies, kernel threads and the
- * agent itself never match. The start and stop commands
- * may carry secrets, so messages name them ("the start command") without repeating them.
+ * agent itself never match. The start and stop commands may carry secrets, so messages name them
+ * ("the start command") without repeating them.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
