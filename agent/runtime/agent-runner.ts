@@ -14,6 +14,7 @@ import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/in
 import type { BundleDocument, RunRecord } from '../engine/index.ts';
 import { createFileFamilyExecutors } from '../executors/file-family.ts';
 import { systemFamilyExecutors } from '../executors/system-family.ts';
+import { unixFamilyExecutors } from '../executors/unix-family.ts';
 import type { Executor } from '../executors/types.ts';
 import { runCommand } from '../system/run-command.ts';
 import {
@@ -73,7 +74,11 @@ function executorsFor(document: BundleDocument): ReadonlyMap<string, Executor> {
     const target = r.params['target_path'];
     if (typeof target === 'string') managed.add(target);
   }
-  const all = [...createFileFamilyExecutors({ managedPaths: () => managed }), ...systemFamilyExecutors];
+  const all = [
+    ...createFileFamilyExecutors({ managedPaths: () => managed }),
+    ...systemFamilyExecutors,
+    ...unixFamilyExecutors,
+  ];
   return new Map(all.map((e) => [e.type, e]));
 }
 

@@ -43,6 +43,10 @@ const nameFallbackField: Readonly<Record<string, string>> = {
   user: 'user',
   group: 'group',
   container: 'container',
+  // Vigo names these files after the resource: /etc/tmpfiles.d/<name>.conf, /etc/logrotate.d/<name>.
+  tmpfile: 'name',
+  logrotate: 'name',
+  systemd_dropin: 'name',
 };
 
 /**

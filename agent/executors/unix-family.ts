@@ -1,0 +1,5 @@
+/** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
+import { systemdDropinExecutor } from './systemd-dropin.ts';
+import type { Executor } from './types.ts';
+
+export const unixFamilyExecutors: readonly Executor[] = [systemdDropinExecutor];
