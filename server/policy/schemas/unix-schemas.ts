@@ -22,11 +22,9 @@ const absPath: Schema = {
   description: 'must be an absolute path such as /var/log/app',
 };
 const pathFields: Record<string, Schema> = { target_path: absPath, path: absPath };
-const mode: Schema = {
-  type: 'string',
-  pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$',
-  description: 'must be an octal file mode written as a string, e.g. "0644"',
-};
+/** Vigo's examples quote booleans and numbers ("true", "7"); both spellings are accepted. */
+const flag: Schema = { type: ['boolean', 'string'], pattern: '^(true|false|yes|no|.*\\{\\{.*)$' };
+const count: Schema = { type: ['integer', 'string'], minimum: 0, pattern: '^([0-9]+|.*\\{\\{.*)$' };
 const fileName: Schema = {
   type: 'string',
   pattern: '^([A-Za-z0-9_@][A-Za-z0-9_@.:+-]*|.*\\{\\{.*)$',
@@ -44,6 +42,39 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     required: ['unit'],
   },
+  tmpfile: {
+    properties: {
+      ...pathFields,
+      state: presentAbsent,
+      entry_type: {
+        type: 'string',
+        pattern: '^([fwdDevqQpLcbCxXrRzZtThHaA][+!=~^-]{0,3}|.*\\{\\{.*)$',
+        description: 'a tmpfiles.d type such as d, D, f, L+',
+      },
+      mode: { type: 'string', pattern: '^(-|[~:]?[0-7]{3,4}|.*\\{\\{.*)$' },
+      user: nonEmpty,
+      group: nonEmpty,
+      age: { type: ['string', 'integer'] },
+      argument: str,
+    },
+  },
+  logrotate: {
+    properties: {
+      ...pathFields,
+      state: presentAbsent,
+      frequency: { enum: ['hourly', 'daily', 'weekly', 'monthly', 'yearly'] },
+      rotate: count,
+      compress: flag,
+      delaycompress: flag,
+      missingok: flag,
+      notifempty: flag,
+      copytruncate: flag,
+      size: { type: ['string', 'integer'] },
+      maxage: count,
+      create: nonEmpty,
+      postrotate: str,
+    },
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -56,8 +87,23 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     content: '[Service]\nLimitNOFILE=65536\n',
     notify: 'nginx',
   },
+  tmpfile: {
+    type: 'tmpfile',
+    name: 'myapp-runtime',
+    path: '/run/myapp',
+    entry_type: 'd',
+    mode: '0755',
+    user: 'myapp',
+    group: 'myapp',
+    age: '7d',
+  },
+  logrotate: {
+    type: 'logrotate',
+    name: 'nginx',
+    path: '/var/log/nginx/*.log',
+    frequency: 'daily',
+    rotate: '14',
+    compress: 'true',
+    postrotate: '/usr/sbin/nginx -s reload',
+  },
 };
-
-void nonEmpty;
-void pathFields;
-void mode;
