@@ -1,6 +1,8 @@
 /** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
+import { hostnameExecutor } from './hostname.ts';
 import { logrotateExecutor } from './logrotate.ts';
 import { systemdDropinExecutor } from './systemd-dropin.ts';
+import { timezoneExecutor } from './timezone.ts';
 import { tmpfileExecutor } from './tmpfile.ts';
 import type { Executor } from './types.ts';
 
@@ -8,4 +10,6 @@ export const unixFamilyExecutors: readonly Executor[] = [
   systemdDropinExecutor,
   tmpfileExecutor,
   logrotateExecutor,
+  hostnameExecutor,
+  timezoneExecutor,
 ];

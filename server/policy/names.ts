@@ -20,6 +20,9 @@ const targetFields: Readonly<Record<string, readonly string[]>> = {
   sysctl: ['key'],
   host: ['hostname'],
   custom: ['executor'],
+  systemd_dropin: ['unit'],
+  hostname: ['hostname'],
+  timezone: ['timezone'],
 };
 
 export function targetFieldOf(type: string, params: Record<string, unknown>): string | undefined {

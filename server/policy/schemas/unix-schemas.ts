@@ -75,6 +75,22 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
       postrotate: str,
     },
   },
+  hostname: {
+    properties: {
+      hostname: {
+        type: 'string',
+        pattern: '^([A-Za-z0-9][A-Za-z0-9.-]{0,63}|.*\\{\\{.*)$',
+        description: 'a host name: letters, digits, "-" and dots, at most 64 characters',
+      },
+    },
+    required: ['hostname'],
+  },
+  timezone: {
+    properties: {
+      timezone: { type: 'string', minLength: 1, description: 'a zone such as Europe/Paris or UTC' },
+    },
+    required: ['timezone'],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -106,4 +122,6 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     compress: 'true',
     postrotate: '/usr/sbin/nginx -s reload',
   },
+  hostname: { type: 'hostname', name: 'Set hostname', hostname: 'web-01.example.com', when: '!is_container' },
+  timezone: { type: 'timezone', name: 'Set timezone', timezone: 'America/New_York' },
 };
