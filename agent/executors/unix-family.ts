@@ -1,6 +1,7 @@
 /** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
 import { hostnameExecutor } from './hostname.ts';
 import { logrotateExecutor } from './logrotate.ts';
+import { mountExecutor } from './mount.ts';
 import { systemdDropinExecutor } from './systemd-dropin.ts';
 import { timezoneExecutor } from './timezone.ts';
 import { tmpfileExecutor } from './tmpfile.ts';
@@ -12,4 +13,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   logrotateExecutor,
   hostnameExecutor,
   timezoneExecutor,
+  mountExecutor,
 ];

@@ -91,6 +91,19 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     required: ['timezone'],
   },
+  mount: {
+    properties: {
+      ...pathFields,
+      mountpoint: absPath,
+      state: { enum: ['mounted', 'present', 'unmounted', 'absent'] },
+      device: nonEmpty,
+      fstype: nonEmpty,
+      options: nonEmpty,
+      dump: { type: ['integer', 'string'] },
+      pass: { type: ['integer', 'string'] },
+    },
+    anyOf: [{ required: ['target_path'] }, { required: ['path'] }, { required: ['mountpoint'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -124,4 +137,12 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
   },
   hostname: { type: 'hostname', name: 'Set hostname', hostname: 'web-01.example.com', when: '!is_container' },
   timezone: { type: 'timezone', name: 'Set timezone', timezone: 'America/New_York' },
+  mount: {
+    type: 'mount',
+    name: '/mnt/data',
+    path: '/mnt/data',
+    device: '/dev/sdb1',
+    fstype: 'ext4',
+    options: 'defaults,noatime',
+  },
 };
