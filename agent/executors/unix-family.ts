@@ -1,5 +1,6 @@
 /** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
 import { hostnameExecutor } from './hostname.ts';
+import { kernelModuleExecutor } from './kernel-module.ts';
 import { logrotateExecutor } from './logrotate.ts';
 import { mountExecutor } from './mount.ts';
 import { systemdDropinExecutor } from './systemd-dropin.ts';
@@ -14,4 +15,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   hostnameExecutor,
   timezoneExecutor,
   mountExecutor,
+  kernelModuleExecutor,
 ];

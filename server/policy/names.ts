@@ -23,6 +23,7 @@ const targetFields: Readonly<Record<string, readonly string[]>> = {
   systemd_dropin: ['unit'],
   hostname: ['hostname'],
   timezone: ['timezone'],
+  kernel_module: ['module'],
 };
 
 export function targetFieldOf(type: string, params: Record<string, unknown>): string | undefined {
@@ -50,6 +51,7 @@ const nameFallbackField: Readonly<Record<string, string>> = {
   tmpfile: 'name',
   logrotate: 'name',
   systemd_dropin: 'name',
+  kernel_module: 'module',
 };
 
 /**

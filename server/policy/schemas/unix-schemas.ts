@@ -104,6 +104,15 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     anyOf: [{ required: ['target_path'] }, { required: ['path'] }, { required: ['mountpoint'] }],
   },
+  kernel_module: {
+    properties: {
+      module: { type: 'string', pattern: '^([A-Za-z0-9_][A-Za-z0-9_-]*|.*\\{\\{.*)$' },
+      state: { enum: ['present', 'absent', 'blacklisted'] },
+      persist: bool,
+      options: str,
+    },
+    anyOf: [{ required: ['module'] }, { required: ['name'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -145,4 +154,5 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     fstype: 'ext4',
     options: 'defaults,noatime',
   },
+  kernel_module: { type: 'kernel_module', module: 'br_netfilter', state: 'present' },
 };
