@@ -1,4 +1,5 @@
 /** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
+import { firewallExecutor } from './firewall.ts';
 import { hostnameExecutor } from './hostname.ts';
 import { kernelModuleExecutor } from './kernel-module.ts';
 import { logrotateExecutor } from './logrotate.ts';
@@ -16,4 +17,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   timezoneExecutor,
   mountExecutor,
   kernelModuleExecutor,
+  firewallExecutor,
 ];

@@ -113,6 +113,19 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     anyOf: [{ required: ['module'] }, { required: ['name'] }],
   },
+  firewall: {
+    properties: {
+      port: { type: ['integer', 'string'] },
+      proto: { enum: ['tcp', 'udp'] },
+      source: nonEmpty,
+      action: { enum: ['allow', 'deny', 'reject'] },
+      comment: { type: 'string', maxLength: 64 },
+      state: presentAbsent,
+      policy: { enum: ['accept', 'drop'] },
+      provider: { enum: ['nftables'] },
+    },
+    anyOf: [{ required: ['port'] }, { required: ['policy'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -155,4 +168,13 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     options: 'defaults,noatime',
   },
   kernel_module: { type: 'kernel_module', module: 'br_netfilter', state: 'present' },
+  firewall: {
+    type: 'firewall',
+    name: 'allow-https',
+    port: '443',
+    proto: 'tcp',
+    action: 'allow',
+    source: '10.0.0.0/8',
+    comment: 'HTTPS',
+  },
 };
