@@ -1,4 +1,5 @@
 /** The executors of the Unix and Linux family: systemd drop-ins, tmpfiles.d, logrotate and the like. */
+import { alternativesExecutor } from './alternatives.ts';
 import { firewallExecutor } from './firewall.ts';
 import { hostnameExecutor } from './hostname.ts';
 import { kernelModuleExecutor } from './kernel-module.ts';
@@ -18,4 +19,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   mountExecutor,
   kernelModuleExecutor,
   firewallExecutor,
+  alternativesExecutor,
 ];

@@ -52,6 +52,7 @@ const nameFallbackField: Readonly<Record<string, string>> = {
   logrotate: 'name',
   systemd_dropin: 'name',
   kernel_module: 'module',
+  alternatives: 'alternative',
 };
 
 /**

@@ -126,6 +126,16 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     anyOf: [{ required: ['port'] }, { required: ['policy'] }],
   },
+  alternatives: {
+    properties: {
+      ...pathFields,
+      alternative: fileName,
+      link: absPath,
+      priority: { type: ['integer', 'string'] },
+      state: { enum: ['selected', 'present', 'auto', 'absent'] },
+    },
+    anyOf: [{ required: ['target_path'] }, { required: ['path'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -176,5 +186,12 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     action: 'allow',
     source: '10.0.0.0/8',
     comment: 'HTTPS',
+  },
+  alternatives: {
+    type: 'alternatives',
+    name: 'editor',
+    path: '/usr/bin/vim.basic',
+    link: '/usr/bin/editor',
+    priority: 50,
   },
 };
