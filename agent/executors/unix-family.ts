@@ -5,6 +5,7 @@ import { hostnameExecutor } from './hostname.ts';
 import { kernelModuleExecutor } from './kernel-module.ts';
 import { logrotateExecutor } from './logrotate.ts';
 import { mountExecutor } from './mount.ts';
+import { swapExecutor } from './swap.ts';
 import { systemdDropinExecutor } from './systemd-dropin.ts';
 import { timezoneExecutor } from './timezone.ts';
 import { tmpfileExecutor } from './tmpfile.ts';
@@ -20,4 +21,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   kernelModuleExecutor,
   firewallExecutor,
   alternativesExecutor,
+  swapExecutor,
 ];

@@ -136,6 +136,15 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     anyOf: [{ required: ['target_path'] }, { required: ['path'] }],
   },
+  swap: {
+    properties: {
+      ...pathFields,
+      size: { type: ['string', 'integer'], description: 'e.g. "2G" or "512M" (a bare number is MiB)' },
+      priority: { type: ['integer', 'string'] },
+      state: presentAbsent,
+    },
+    anyOf: [{ required: ['target_path'] }, { required: ['path'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -194,4 +203,5 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     link: '/usr/bin/editor',
     priority: 50,
   },
+  swap: { type: 'swap', name: 'swapfile', path: '/swapfile', size: '2G' },
 };
