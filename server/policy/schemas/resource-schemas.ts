@@ -154,7 +154,7 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
       names: { type: 'array', items: nonEmpty, minItems: 1 },
       state: { enum: ['present', 'absent', 'latest'] },
       version: nonEmpty,
-      provider: { enum: ['apt', 'dnf', 'apk'] },
+      provider: { enum: ['apt', 'dnf', 'apk', 'yum', 'zypper', 'pacman'] },
     },
     anyOf: [{ required: ['package'] }, { required: ['names'] }, { required: ['name'] }],
   },
