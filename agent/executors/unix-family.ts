@@ -5,6 +5,7 @@ import { hostnameExecutor } from './hostname.ts';
 import { kernelModuleExecutor } from './kernel-module.ts';
 import { logrotateExecutor } from './logrotate.ts';
 import { mountExecutor } from './mount.ts';
+import { selinuxExecutor } from './selinux.ts';
 import { swapExecutor } from './swap.ts';
 import { systemdDropinExecutor } from './systemd-dropin.ts';
 import { timezoneExecutor } from './timezone.ts';
@@ -22,4 +23,5 @@ export const unixFamilyExecutors: readonly Executor[] = [
   firewallExecutor,
   alternativesExecutor,
   swapExecutor,
+  selinuxExecutor,
 ];

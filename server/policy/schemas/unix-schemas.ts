@@ -145,6 +145,18 @@ export const unixResourceTypeSpecs: Readonly<Record<string, UnixTypeSpec>> = {
     },
     anyOf: [{ required: ['target_path'] }, { required: ['path'] }],
   },
+  selinux: {
+    properties: {
+      state: { enum: ['enforcing', 'permissive', 'disabled'] },
+      booleans: {
+        type: 'object',
+        propertyNames: { pattern: '^[a-z0-9_]+$' },
+        additionalProperties: { type: ['boolean', 'string', 'integer'] },
+      },
+      persist: bool,
+    },
+    anyOf: [{ required: ['state'] }, { required: ['booleans'] }],
+  },
 };
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
@@ -204,4 +216,10 @@ export const unixResourceExamples: Readonly<Record<string, Record<string, unknow
     priority: 50,
   },
   swap: { type: 'swap', name: 'swapfile', path: '/swapfile', size: '2G' },
+  selinux: {
+    type: 'selinux',
+    name: 'selinux',
+    state: 'enforcing',
+    booleans: { httpd_can_network_connect: 'on' },
+  },
 };
