@@ -23,7 +23,10 @@ describe('kernel_module executor', () => {
     const ex = createKernelModuleExecutor({ root: s.root, sysModuleDir: sys });
     const dry = await ex.apply({ module: 'br_netfilter' }, s.ctx(true));
     assert.equal(dry.outcome, 'created');
-    assert.match(dry.message, /would create .*modules-load\.d\/br_netfilter\.conf.*; would load br_netfilter$/);
+    assert.match(
+      dry.message,
+      /would create .*modules-load\.d\/br_netfilter\.conf.*; would load br_netfilter$/,
+    );
     assert.deepEqual(s.calls, []);
     const r = await ex.apply({ module: 'br_netfilter', options: 'hashsize=1024' }, s.ctx());
     assert.equal(r.outcome, 'created', r.message);
