@@ -20,7 +20,11 @@ describe('kernel_module executor', () => {
     const sys = s.at('/sys-module');
     fs.mkdirSync(sys);
     fakeModprobe(s, sys);
-    const ex = createKernelModuleExecutor({ root: s.root, sysModuleDir: sys });
+    const ex = createKernelModuleExecutor({
+      root: s.root,
+      sysModuleDir: sys,
+      modulesBuiltin: s.at('/no-builtin'),
+    });
     const dry = await ex.apply({ module: 'br_netfilter' }, s.ctx(true));
     assert.equal(dry.outcome, 'created');
     assert.match(
@@ -51,7 +55,11 @@ describe('kernel_module executor', () => {
     fs.mkdirSync(`${sys}/pcspkr`, { recursive: true });
     fakeModprobe(s, sys);
     s.put('/etc/modules-load.d/pcspkr.conf', 'pcspkr\n');
-    const ex = createKernelModuleExecutor({ root: s.root, sysModuleDir: sys });
+    const ex = createKernelModuleExecutor({
+      root: s.root,
+      sysModuleDir: sys,
+      modulesBuiltin: s.at('/no-builtin'),
+    });
     const r = await ex.apply({ module: 'pcspkr', state: 'blacklisted' }, s.ctx());
     assert.equal(r.outcome, 'deleted', r.message);
     assert.equal(
@@ -79,7 +87,11 @@ describe('kernel_module executor', () => {
     s.script.set('modprobe', () =>
       failed('modprobe: FATAL: Module nosuch not found in directory /lib/modules/6.1.0'),
     );
-    const ex = createKernelModuleExecutor({ root: s.root, sysModuleDir: sys });
+    const ex = createKernelModuleExecutor({
+      root: s.root,
+      sysModuleDir: sys,
+      modulesBuiltin: s.at('/no-builtin'),
+    });
     const r = await ex.apply({ module: 'nosuch', persist: false }, s.ctx());
     assert.equal(r.outcome, 'failed');
     assert.equal(
@@ -89,6 +101,24 @@ describe('kernel_module executor', () => {
     s.script.set('modprobe', () => ok());
     const silent = await ex.apply({ module: 'nosuch', persist: false }, s.ctx());
     assert.match(silent.message, /modprobe succeeded but the module is not loaded/);
+  });
+
+  it('counts a built-in module as loaded and refuses to unload it', async (t) => {
+    const s = unixSetup(t);
+    const builtin = s.put('/modules.builtin', 'kernel/net/ipv4/tcp_bbr.ko\nkernel/drivers/block/loop.ko\n');
+    const ex = createKernelModuleExecutor({
+      root: s.root,
+      sysModuleDir: s.at('/sys-module'),
+      modulesBuiltin: builtin,
+    });
+    const r = await ex.apply({ module: 'tcp-bbr', persist: false }, s.ctx());
+    assert.equal(r.outcome, 'none', r.message);
+    const off = await ex.apply({ module: 'loop', state: 'absent' }, s.ctx());
+    assert.equal(off.outcome, 'none', 'not loaded as a module: nothing to unload');
+    fs.mkdirSync(s.at('/sys-module/loop'), { recursive: true });
+    const unload = await ex.apply({ module: 'loop', state: 'absent' }, s.ctx());
+    assert.match(unload.message, /built into the kernel and cannot be unloaded/);
+    assert.deepEqual(s.calls, []);
   });
 
   it('refuses names and options that could reach modprobe as flags or break the files', async (t) => {

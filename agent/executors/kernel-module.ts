@@ -6,11 +6,13 @@
  * blacklisted — `blacklist <module>` in /etc/modprobe.d/blacklist-<module>.conf, and unloaded when
  * loaded. `options` ("key=value …") go to /etc/modprobe.d/<module>.conf; a loaded module takes new
  * options at its next load, which the message says. A module counts as loaded when /sys/module/<name>
- * exists (built-in modules included), with "-" and "_" the same as modprobe treats them.
+ * exists or the module is built into the running kernel (modules.builtin; it then cannot be unloaded),
+ * with "-" and "_" the same as modprobe treats them.
  */
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fail, guardApply, optionalBool, optionalString, result } from './fs-util.ts';
+import { fail, guardApply, optionalBool, optionalString, readIfExists, result } from './fs-util.ts';
 import type { Executor, ExecutorContext, ExecutorResult } from './types.ts';
 import {
   changed,
@@ -24,6 +26,8 @@ import {
 export interface KernelModuleExecutorOptions extends RootOptions {
   /** Where loaded modules appear; /sys/module. */
   readonly sysModuleDir?: string;
+  /** The running kernel's list of built-in modules; /lib/modules/<release>/modules.builtin. */
+  readonly modulesBuiltin?: string;
 }
 
 type ModuleState = 'present' | 'absent' | 'blacklisted';
@@ -33,6 +37,12 @@ const optionsPattern = /^[A-Za-z0-9_]+=[^\s"'\\;|&$`]{0,256}( [A-Za-z0-9_]+=[^\s
 export function createKernelModuleExecutor(options: KernelModuleExecutorOptions = {}): Executor {
   const root = options.root ?? '/';
   const sysModule = options.sysModuleDir ?? '/sys/module';
+  const builtinList = options.modulesBuiltin ?? `/lib/modules/${os.release()}/modules.builtin`;
+  const builtin = async (name: string): Promise<boolean> => {
+    const text = (await readIfExists(builtinList))?.toString('utf8') ?? '';
+    const want = name.replaceAll('-', '_');
+    return text.split('\n').some((l) => path.basename(l.trim(), '.ko').replaceAll('-', '_') === want);
+  };
   const loaded = async (name: string): Promise<boolean> =>
     (await fsp.stat(path.join(sysModule, name.replaceAll('-', '_'))).catch(() => null)) !== null;
 
@@ -42,6 +52,10 @@ export function createKernelModuleExecutor(options: KernelModuleExecutorOptions 
     ctx: ExecutorContext,
   ): Promise<string | undefined> => {
     if ((await loaded(name)) === want) return undefined;
+    if (await builtin(name)) {
+      if (want) return undefined;
+      fail(`kernel_module ${name}: the module is built into the kernel and cannot be unloaded`);
+    }
     const verb = want ? 'load' : 'unload';
     if (ctx.dryRun) return `would ${verb} ${name}`;
     await runChecked(ctx, `kernel_module ${name}`, 'modprobe', want ? ['--', name] : ['-r', '--', name]);
