@@ -14,6 +14,7 @@ import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/in
 import type { BundleDocument, RunRecord } from '../engine/index.ts';
 import { createFileFamilyExecutors } from '../executors/file-family.ts';
 import { systemFamilyExecutors } from '../executors/system-family.ts';
+import { unixFamilyExecutors } from '../executors/unix-family.ts';
 import type { Executor } from '../executors/types.ts';
 import { createXplatFamilyExecutors } from '../executors/xplat-family.ts';
 import { runCommand } from '../system/run-command.ts';
@@ -78,6 +79,7 @@ function executorsFor(document: BundleDocument, stateDir: string): ReadonlyMap<s
     ...createFileFamilyExecutors({ managedPaths: () => managed }),
     ...systemFamilyExecutors,
     ...createXplatFamilyExecutors({ stateDir }),
+    ...unixFamilyExecutors,
   ];
   return new Map(all.map((e) => [e.type, e]));
 }

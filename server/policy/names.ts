@@ -34,6 +34,10 @@ const targetFields: Readonly<Record<string, readonly string[]>> = {
   reboot: ['reason'],
   docker_image: ['image'],
   docker_container: ['container'],
+  systemd_dropin: ['unit'],
+  hostname: ['hostname'],
+  timezone: ['timezone'],
+  kernel_module: ['module'],
 };
 
 export function targetFieldOf(type: string, params: Record<string, unknown>): string | undefined {
@@ -57,6 +61,12 @@ const nameFallbackField: Readonly<Record<string, string>> = {
   user: 'user',
   group: 'group',
   container: 'container',
+  // Vigo names these files after the resource: /etc/tmpfiles.d/<name>.conf, /etc/logrotate.d/<name>.
+  tmpfile: 'name',
+  logrotate: 'name',
+  systemd_dropin: 'name',
+  kernel_module: 'module',
+  alternatives: 'alternative',
 };
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { xplatTypeSpecs } from './xplat-schemas.ts';
+import { unixResourceTypeSpecs } from './unix-schemas.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -154,7 +155,7 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
       names: { type: 'array', items: nonEmpty, minItems: 1 },
       state: { enum: ['present', 'absent', 'latest'] },
       version: nonEmpty,
-      provider: { enum: ['apt', 'dnf', 'apk'] },
+      provider: { enum: ['apt', 'dnf', 'apk', 'yum', 'zypper', 'pacman'] },
     },
     anyOf: [{ required: ['package'] }, { required: ['names'] }, { required: ['name'] }],
   },
@@ -244,6 +245,7 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     required: ['executor'],
   },
   ...xplatTypeSpecs,
+  ...unixResourceTypeSpecs,
 };
 
 function buildSchema(type: string, spec: TypeSpec): Schema {
