@@ -53,6 +53,15 @@ import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir
 import { vaultFileName } from '../secrets/index.ts';
 import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
+import type { ReplicationControl } from '../http/routes/replication.ts';
+import { standaloneControl } from '../http/routes/replication.ts';
+import type { ReplicationNode } from '../replication/index.ts';
+
+/** The server's replication role: its routes, and the node that ships to standbys when it is a primary. */
+export interface ServerReplication {
+  readonly control: ReplicationControl;
+  readonly node?: ReplicationNode;
+}
 
 export interface RunningServer {
   readonly paths: ResolvedPaths;
@@ -87,6 +96,7 @@ export async function startServer(
   loaded: LoadedConfig,
   log: Logger,
   view: ConfigView = { current: loaded.config },
+  replication: ServerReplication = { control: standaloneControl('vigo', '') },
 ): Promise<RunningServer> {
   const config = loaded.config;
   const paths = resolvePaths(config);
@@ -117,6 +127,12 @@ export async function startServer(
     });
     cleanups.push(() => void walCheckpointer.stop());
     const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
+    const replicationNode = replication.node;
+    if (replicationNode !== undefined) {
+      await replicationNode.listen();
+      replicationNode.startShipping();
+      cleanups.push(() => void replicationNode.stop());
+    }
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
@@ -343,6 +359,7 @@ export async function startServer(
       integrations,
       version: serverVersion,
       exportsEnabled: (name) => view.current[`exports.${name}`],
+      replication: replication.control,
     });
     const app = createHttpApp({
       log,
@@ -406,6 +423,8 @@ export async function startServer(
       // A held stream is a call in flight that would hold the gRPC close open until its idle timeout.
       agentStreams.drain();
       await Promise.all([https.close(), agentPort.close()]);
+      // Standbys get no batch past the last one acknowledged; their links close with the listener.
+      await replicationNode?.stop();
       flusher.stop();
       census.stop();
       await results.drain();
