@@ -21,7 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writePrivateFile } from '../core/index.ts';
+import { ensurePrivateDir, writePrivateFile } from '../core/index.ts';
 import { replicationDir } from './state.ts';
 import { protocolError } from './wire.ts';
 
@@ -93,6 +93,7 @@ export class Replica {
   /** Starts a batch: the journal receives its header now and each page as it arrives. */
   beginBatch(header: BatchHeader): BatchWriter {
     checkBatchHeader(header);
+    ensurePrivateDir(dirname(this.journalFile));
     return new BatchWriter(this, this.journalFile, header);
   }
 
