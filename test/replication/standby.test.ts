@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { dialPeer } from '../../server/replication/link.ts';
 import { loadOrCreatePeerIdentity } from '../../server/replication/index.ts';
 import type { ServerProcess } from '../helpers/server-process.ts';
+import { cleanCliEnv, runVigocli } from '../helpers/vigocli.ts';
 import { makeTempDir } from '../helpers/server-process.ts';
 import type { Pair } from './pair.ts';
 import { adminCall, makePair, readyAs, replicationStatus, spawnPeer, waitFor } from './pair.ts';
@@ -43,6 +44,13 @@ describe('standby peer', () => {
     }
     pair.remove();
   });
+
+  const vigocli = (peer: Pair['a'], args: string[]) =>
+    runVigocli(
+      ['--server', `https://127.0.0.1:${peer.apiPort}`, '--data-dir', peer.dataDir, ...args],
+      cleanCliEnv(peer.dataDir),
+      peer.dataDir,
+    );
 
   const tokenCount = (dataDir: string, file = join(dataDir, 'replication', 'replica.db')): number => {
     const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -141,9 +149,9 @@ describe('standby peer', () => {
     a!.child.kill('SIGKILL');
     await a!.exited();
 
-    const promoted = await adminCall(pair.b, caB, 'POST', '/api/v1/server/promote');
-    assert.equal(promoted.status, 200, promoted.body);
-    assert.deepEqual(JSON.parse(promoted.body), { role: 'primary', epoch: 2 });
+    const promoted = await vigocli(pair.b, ['--json', 'server', 'promote', '--yes']);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.deepEqual(JSON.parse(promoted.stdout), { role: 'primary', epoch: 2 });
     await readyAs(b!, 'primary', 2);
     const tokens = await adminCall(pair.b, caB, 'GET', '/api/v1/enroll/tokens');
     assert.equal(tokens.status, 200, tokens.body);
