@@ -23,7 +23,7 @@ export interface RunningNode {
   readonly server: RunningServer | undefined;
   readonly role: 'primary' | 'standby' | 'fenced';
   readonly apiPort: number;
-  readonly grpcPort: number | undefined;
+  readonly grpcPort: number;
   readonly caFile: string;
   /** Settles when the role changes; what runs is then drained and the new role started. */
   readonly roleChange: Promise<RoleChange>;
@@ -139,7 +139,7 @@ export async function startNode(loaded: LoadedConfig, log: Logger, view: ConfigV
     server: undefined,
     role: node.state.role,
     apiPort: standby.apiPort,
-    grpcPort: undefined,
+    grpcPort: standby.grpcPort,
     caFile: standby.caFile,
     roleChange,
     drain: (reason) => standby.drain(reason),

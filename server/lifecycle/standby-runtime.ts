@@ -3,7 +3,8 @@
  * holds the data directory's lock and runs no part of the serving server: the database it follows is
  * replaced page by page and must not be written here. Once the fleet's TLS material has arrived it serves
  * HTTPS with the replication routes (status, promote, rejoin), /healthz and /readyz (503: not the primary),
- * and answers every other API request with `replication.not_primary` naming the primary.
+ * answers every other API request with `replication.not_primary` naming the primary, and every agent RPC
+ * with a redirect to the primary (redirect-port.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ import { route } from '../http/route-table.ts';
 import type { ReplicationControl } from '../http/routes/replication.ts';
 import { replicationRoutes } from '../http/routes/replication.ts';
 import { waitForFile } from '../replication/wait.ts';
+import { startRedirectPort } from '../replication/redirect-port.ts';
+import type { RedirectPort } from '../replication/redirect-port.ts';
 import type { ReplicationNode } from '../replication/index.ts';
 import { replicationDir } from '../replication/index.ts';
 import { loadPkiOrFail, listenFailure } from './open-parts.ts';
@@ -28,6 +31,7 @@ export type RoleChange = 'promoted' | 'fenced' | 'rejoined' | 'resumed';
 
 export interface RunningStandby {
   readonly apiPort: number;
+  readonly grpcPort: number;
   readonly caFile: string;
   drain(reason: string): Promise<void>;
   abort(): void;
@@ -164,6 +168,21 @@ export async function startStandby(input: {
   app.all('/api/*', () => {
     throw notPrimary(node);
   });
+  const grpcListen = config['server.grpc_listen'];
+  let redirect: RedirectPort;
+  try {
+    redirect = await startRedirectPort({
+      host: grpcListen.host,
+      port: grpcListen.port,
+      caPem: pki.caCertPem,
+      keyPem: pki.serverKeyPem,
+      certPem: pki.serverCertPem,
+      primary: () => node.status().peers.find((peer) => peer.name === node.state.primary)?.agentAddress ?? '',
+    });
+  } catch (err) {
+    await node.stop();
+    throw listenFailure('agents (gRPC)', `${grpcListen.host}:${grpcListen.port}`, err);
+  }
   let https: HttpsListener;
   const api = config['server.api_listen'];
   try {
@@ -175,16 +194,17 @@ export async function startStandby(input: {
       fetch: app.fetch,
     });
   } catch (err) {
-    await node.stop();
+    await Promise.all([node.stop(), redirect.close()]);
     throw listenFailure('the API (HTTPS)', `${api.host}:${api.port}`, err);
   }
   let drained: Promise<void> | undefined;
   return {
     apiPort: https.port,
+    grpcPort: redirect.port,
     caFile: pki.caFile,
     drain: (reason) =>
       (drained ??= (async () => {
-        await Promise.all([https.close(), node.stop()]);
+        await Promise.all([https.close(), redirect.close(), node.stop()]);
         input.releaseLock();
         log.info('stopped', { reason, role: node.state.role });
       })()),

@@ -128,6 +128,7 @@ export async function startServer(
     cleanups.push(() => void walCheckpointer.stop());
     const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
     const replicationNode = replication.node;
+    let agentServers: readonly string[] = [];
     if (replicationNode !== undefined) {
       await replicationNode.listen();
       replicationNode.startShipping();
@@ -231,6 +232,7 @@ export async function startServer(
         observeOnly: () => view.current['checkin.observe_only'],
         connection: () => view.current['checkin.connection'],
         streamIdleReleaseMs: () => view.current['checkin.stream_idle_release'],
+        servers: () => agentServers,
         secrets: {
           allowedFor: policy.secretPathsFor,
           resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
@@ -238,6 +240,19 @@ export async function startServer(
       },
     });
     const { grpc, fronts } = agentPort;
+    // With standby peers, every check-in reply lists this server then its peers: where agents fail over to.
+    agentServers =
+      replicationNode === undefined
+        ? []
+        : [
+            agentDialAddress({
+              advertised: config['server.grpc_advertise'],
+              requestHost: undefined,
+              fallbackHost: config['server.hostname'],
+              grpcPort: grpc.port,
+            }),
+            ...config.peers.map((peer) => peer.agentAddress),
+          ];
     cleanups.push(() => agentPort.destroy());
     const agentStreams = agentPort.service.streams;
     checkinMetrics.countOpenStreams(() => agentStreams.openCount());

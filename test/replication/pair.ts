@@ -49,7 +49,7 @@ function peerEntry(peer: Omit<PeerSetup, 'configFile'>): string {
   ].join('\n');
 }
 
-export async function makePair(intervalMs = 200): Promise<Pair> {
+export async function makePair(intervalMs = 200, extra: readonly string[] = []): Promise<Pair> {
   const root = makeTempDir('vigo-repl-');
   const a0 = await setup('a', root.path);
   const b0 = await setup('b', root.path);
@@ -61,6 +61,8 @@ export async function makePair(intervalMs = 200): Promise<Pair> {
         'server:',
         '  hostname: localhost',
         '  tls_sans: ["127.0.0.1"]',
+        `  grpc_advertise: "127.0.0.1:${self.grpcPort}"`,
+        ...extra,
         'replication:',
         `  role: ${role}`,
         `  name: ${self.name}`,
