@@ -36,7 +36,7 @@ const writer = setInterval(() => {
 
 const snapshotter = startSnapshotter({ file, busyTimeoutMs: 5000 });
 const replica = new Replica(join(dir, 'standby'));
-let baseline = Buffer.alloc(0);
+let baseline: Buffer = Buffer.alloc(0);
 const lags: number[] = [];
 for (let cycle = 0; cycle <= cycles; cycle += 1) {
   await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -60,6 +60,9 @@ export interface ReplicationStatus {
   readonly follow: FollowStatus | undefined;
 }
 
+/** A standby's page hashes are held in memory: at most this many pages (64 GiB of 4 KiB pages). */
+const maxStandbyPages = 1 << 24;
+
 interface Hello {
   name: string;
   epoch: number;
@@ -90,6 +93,7 @@ export class ReplicationNode {
   private stopped = false;
   private followStatus: FollowStatus | undefined;
   private followChannel: FrameChannel | undefined;
+  private readonly links = new Set<FrameChannel>();
   readonly replica: Replica;
   /** Called once when this primary learns of a higher epoch; the state is already persisted as fenced. */
   onFenced: (by: { peer: string; epoch: number }) => void = () => undefined;
@@ -122,6 +126,8 @@ export class ReplicationNode {
       handshakeTimeoutMs: this.options.timeoutMs,
       onRefused: (why, remote) => log.warn('peer link refused', { remote, why }),
       onLink: (channel, peer) => {
+        this.links.add(channel);
+        channel.socket.once('close', () => this.links.delete(channel));
         this.serveLink(channel, peer).catch((err: unknown) => {
           channel.close();
           if (!this.stopped)
@@ -187,7 +193,7 @@ export class ReplicationNode {
       channel.close();
       return;
     }
-    const baseline = await receiveHashes(channel, this.options.timeoutMs, 0xfffffffe);
+    const baseline = await receiveHashes(channel, this.options.timeoutMs, maxStandbyPages);
     const session = new StandbySession(
       channel,
       peer.name,
@@ -245,7 +251,8 @@ export class ReplicationNode {
     });
     let busy = false;
     const tick = (): void => {
-      if (busy || this.stopped || this.current.role !== 'primary') return;
+      // Images are taken only while a standby waits for one: a primary whose standbys are away copies nothing.
+      if (busy || this.stopped || this.current.role !== 'primary' || this.cycleWaiters.length === 0) return;
       busy = true;
       this.takeCycle()
         .catch((err: unknown) =>
@@ -378,6 +385,7 @@ export class ReplicationNode {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.followChannel?.close();
+    for (const channel of this.links) channel.close();
     for (const wake of this.cycleWaiters.splice(0)) wake();
     await this.snapshotter?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

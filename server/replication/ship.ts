@@ -31,6 +31,8 @@ export interface StandbyLinkStatus {
 }
 
 const maxHashFramePages = Math.floor(maxBodyBytes / 16);
+/** See maxStandbyPages in node.ts. */
+const maxPagesAfterRefusal = 1 << 24;
 
 /** Reads the standby's page hashes: `hashes` frames of `{from, total}` until `total` pages are known. */
 export async function receiveHashes(
@@ -147,7 +149,7 @@ export class StandbySession {
         peer: this.status.peer,
         reason: textField(ack.header, 'reason', 2000),
       });
-      this.baseline = await receiveHashes(this.channel, this.timeoutMs, 0xfffffffe);
+      this.baseline = await receiveHashes(this.channel, this.timeoutMs, maxPagesAfterRefusal);
       this.files.clear();
       this.manifestSha = '';
       return;
