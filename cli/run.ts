@@ -13,6 +13,7 @@ import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { dbCommands } from './commands/db.ts';
 import { serverCommands } from './commands/server.ts';
+import { backupCommands } from './commands/backup.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
@@ -57,6 +58,7 @@ export const commands: readonly CommandSpec[] = [
   ...auditCommands,
   ...dbCommands,
   ...serverCommands,
+  ...backupCommands,
   ...eventCommands,
   ...exportCommands,
   ...metaCommands(() => ({ commands, globalFlags, exitCodeFooter })),

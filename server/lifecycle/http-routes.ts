@@ -27,6 +27,7 @@ import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { databaseRoutes } from '../http/routes/database.ts';
 import { replicationRoutes } from '../http/routes/replication.ts';
 import type { ReplicationControl } from '../http/routes/replication.ts';
+import { backupRoutes } from '../http/routes/backups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
@@ -58,6 +59,7 @@ export interface RouteParts {
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
   readonly targetGroups: Dep<typeof targetGroupRoutes, 'groups'>;
   readonly database: Dep<typeof databaseRoutes, 'maintenance'>;
+  readonly backups: Dep<typeof backupRoutes, 'backups'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -130,6 +132,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...pushRoutes({ push: p.forcePush }),
     ...targetGroupRoutes({ groups: p.targetGroups }),
     ...databaseRoutes({ store: p.store, maintenance: p.database }),
+    ...backupRoutes({ store: p.store, backups: p.backups }),
     ...integrationRoutes({ integrations: p.integrations }),
     ...replicationRoutes(p.replication),
     ...webRoutes({

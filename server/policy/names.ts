@@ -20,6 +20,20 @@ const targetFields: Readonly<Record<string, readonly string[]>> = {
   sysctl: ['key'],
   host: ['hostname'],
   custom: ['executor'],
+  field_edit: ['target_path', 'path'],
+  sshkey: ['target_path', 'path', 'user'],
+  git: ['target_path', 'path'],
+  docker_compose: ['target_path', 'path'],
+  process: ['pattern'],
+  npm: ['package'],
+  pip: ['package'],
+  gem: ['package'],
+  nonrepo_package: ['package'],
+  source_package: ['package'],
+  repository: ['repository'],
+  reboot: ['reason'],
+  docker_image: ['image'],
+  docker_container: ['container'],
 };
 
 export function targetFieldOf(type: string, params: Record<string, unknown>): string | undefined {

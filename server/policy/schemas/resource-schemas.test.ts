@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { knownResourceTypes, resourceSchemas } from './resource-schemas.ts';
+import { xplatExamples } from './xplat-examples.ts';
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
 const examples: Record<string, Record<string, unknown>> = {
@@ -72,6 +73,7 @@ const examples: Record<string, Record<string, unknown>> = {
     restart: 'unless-stopped',
   },
   custom: { type: 'custom', executor: 'my_check', params: { level: 3 } },
+  ...xplatExamples,
 };
 
 describe('resourceSchemas', () => {

@@ -4,6 +4,8 @@
  * here is a field some executor understands. docs/stacks.md lists every field.
  */
 
+import { xplatTypeSpecs } from './xplat-schemas.ts';
+
 type Schema = Record<string, unknown>;
 
 const str: Schema = { type: 'string' };
@@ -241,6 +243,7 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['executor'],
   },
+  ...xplatTypeSpecs,
 };
 
 function buildSchema(type: string, spec: TypeSpec): Schema {
