@@ -12,6 +12,7 @@ import { auditCommands } from './commands/audit.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { dbCommands } from './commands/db.ts';
+import { serverCommands } from './commands/server.ts';
 import { backupCommands } from './commands/backup.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
@@ -56,6 +57,7 @@ export const commands: readonly CommandSpec[] = [
   ...integrationCommands,
   ...auditCommands,
   ...dbCommands,
+  ...serverCommands,
   ...backupCommands,
   ...eventCommands,
   ...exportCommands,

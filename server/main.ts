@@ -9,7 +9,8 @@ import { loadConfig, reloadConfig, renderHelp } from './config/index.ts';
 import type { LogLevelRef, Logger } from './core/index.ts';
 import { createLogger, exitCodes, guardStandardStreams, isVigoError } from './core/index.ts';
 import type { ConfigView, RunningServer } from './lifecycle/start.ts';
-import { startServer } from './lifecycle/start.ts';
+import type { RunningNode } from './lifecycle/run-node.ts';
+import { startNode } from './lifecycle/run-node.ts';
 import { checkinWorkers } from './lifecycle/agent-port.ts';
 import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
@@ -25,6 +26,19 @@ function loadOrExit(): LoadedConfig {
     process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(exitCodes.config);
   }
+}
+
+function printStandbyBanner(node: RunningNode, loaded: LoadedConfig): void {
+  const api = loaded.config['server.api_listen'];
+  const host = api.host === '' ? 'localhost' : api.host.includes(':') ? `[${api.host}]` : api.host;
+  process.stdout.write(
+    [
+      `vigosrv ${serverVersion} ${node.role} (follows its primary; promote with vigocli server promote)`,
+      `  status:    https://${host}:${node.apiPort}/api/v1/server/replication`,
+      `  config:    ${loaded.configFile ?? 'embedded defaults'}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 function printBanner(server: RunningServer, loaded: LoadedConfig): void {
@@ -149,10 +163,10 @@ async function main(): Promise<void> {
 
   const view: ConfigView = { current: loaded.config };
   const current = { loaded };
-  let server: RunningServer | undefined;
+  let node: RunningNode | undefined;
   let stopSignal: NodeJS.Signals | undefined;
 
-  const drainAndExit = (running: RunningServer, signal: NodeJS.Signals): void => {
+  const drainAndExit = (running: RunningNode, signal: NodeJS.Signals): void => {
     const budgetMs = current.loaded.config['shutdown.budget'];
     const timer = setTimeout(() => {
       log.error('drain did not finish within shutdown.budget; stopping anyway', { budgetMs });
@@ -177,44 +191,60 @@ async function main(): Promise<void> {
   const onStopSignal = (signal: NodeJS.Signals): void => {
     if (stopSignal !== undefined) {
       log.warn('second signal: stopping at once', { signal });
-      server?.abort();
+      node?.abort();
       process.exit(exitCodes.forced);
     }
     stopSignal = signal;
-    if (server === undefined)
+    if (node === undefined)
       log.info('stop requested during start-up; draining as soon as it completes', { signal });
-    else drainAndExit(server, signal);
+    else drainAndExit(node, signal);
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', () => {
-    if (server !== undefined && stopSignal === undefined) reload(server, current, view, levelRef, log);
+    if (node?.server !== undefined && stopSignal === undefined)
+      reload(node.server, current, view, levelRef, log);
   });
 
-  try {
-    server = await startServer(loaded, log, view);
-  } catch (err) {
-    const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
-    log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
-    process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(exitCode);
+  // A role change (promotion, fence, re-join) drains what runs and starts what the new role runs.
+  for (;;) {
+    try {
+      node = await startNode(current.loaded, log, view);
+    } catch (err) {
+      const exitCode = err instanceof StartupError ? exitCodes[err.exitCode] : exitCodes.internal;
+      log.error('start-up failed', { error: err instanceof Error ? err.message : String(err), exitCode });
+      process.stderr.write(`vigosrv: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(exitCode);
+    }
+    if (stopSignal !== undefined) {
+      drainAndExit(node, stopSignal);
+      return;
+    }
+    const running = node;
+    log.info('ready', {
+      dataDir: running.server?.paths.dataDir,
+      caFile: running.caFile,
+      grpcPort: running.grpcPort,
+      apiPort: running.apiPort,
+      bootId: running.server?.bootId,
+      mode: loaded.mode,
+      role: running.role,
+    });
+    if (running.server !== undefined) printBanner(running.server, loaded);
+    else printStandbyBanner(running, loaded);
+    notifyReady(loaded.notifyFd, log);
+    void notifier.ready(
+      running.server !== undefined
+        ? `serving: API port ${running.apiPort}, agent port ${running.grpcPort}`
+        : `${running.role}: API port ${running.apiPort}, agent port ${running.grpcPort} (redirects to the primary)`,
+    );
+    const change = await running.roleChange;
+    if (stopSignal !== undefined) return;
+    log.warn('replication role changes: restarting in the new role', { change });
+    node = undefined;
+    await running.drain(`role change: ${change}`);
+    if (stopSignal !== undefined) process.exit(exitCodes.ok);
   }
-  if (stopSignal !== undefined) {
-    drainAndExit(server, stopSignal);
-    return;
-  }
-
-  log.info('ready', {
-    dataDir: server.paths.dataDir,
-    caFile: server.pki.caFile,
-    grpcPort: server.grpcPort,
-    apiPort: server.apiPort,
-    bootId: server.bootId,
-    mode: loaded.mode,
-  });
-  printBanner(server, loaded);
-  notifyReady(loaded.notifyFd, log);
-  void notifier.ready(`serving: API port ${server.apiPort}, agent port ${server.grpcPort}`);
 }
 
 // Before anything is written: a full disk or a closed pipe on stdout/stderr must not end the server.

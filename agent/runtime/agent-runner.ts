@@ -30,6 +30,7 @@ import type { ConvergePass, TaskPolicy, TraitsReport } from '../tasks/index.ts';
 import { createTraitCollector, traitsPayload } from '../traits/index.ts';
 import type { TraitSource, TraitsPayload } from '../traits/index.ts';
 import { BundleCache } from './bundle-cache.ts';
+import { failoverFor, readServers, writeServers } from './server-list.ts';
 import { AgentConnection } from './connection.ts';
 import type { AgentConnectionOptions } from './connection.ts';
 import { ResultsQueue } from './results-queue.ts';
@@ -146,6 +147,14 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     },
     streamTimings: options.streamTimings,
     work,
+    servers: readServers(paths.root),
+    onServers: (servers) => {
+      try {
+        writeServers(paths.root, servers);
+      } catch (err) {
+        log.warn('cannot keep the server list', { error: (err as Error).message });
+      }
+    },
   });
   // The channel of the running cycle; resolveSecrets (during apply) and reporting use it.
   let link: ServerLink | undefined;
@@ -165,11 +174,29 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     return resolved.values;
   };
 
-  const checkIn = async (input: CheckInInput, traitsJson: string) => {
+  const checkInHere = async (input: CheckInInput, traitsJson: string) => {
     const first = await currentLink().checkIn(input);
     if (!first.sendTraits) return first;
     log.debug('server asked for full traits');
     return currentLink().checkIn({ ...input, traitsJson });
+  };
+
+  /** Checks in, moving to the next server while one is unreachable or redirects (each tried once). */
+  const checkIn = async (input: CheckInInput, traitsJson: string) => {
+    for (let tried = 1; ; tried += 1) {
+      try {
+        return await checkInHere(input, traitsJson);
+      } catch (err) {
+        const move = failoverFor(err);
+        if (move === undefined || tried >= connection.serverCount + (move.kind === 'redirect' ? 1 : 0))
+          throw err;
+        log.warn(move.kind === 'redirect' ? 'server is not the primary' : 'server unreachable', {
+          server: connection.address,
+          error: (err as Error).message,
+        });
+        link = connection.failover(move.kind === 'redirect' ? move.primary : undefined);
+      }
+    }
   };
 
   const drainQueue = async (): Promise<void> => {

@@ -18,6 +18,7 @@ import type { LoadedIdentity } from './state-dir.ts';
 import { StreamKeeper, defaultStreamKeeperTimings } from './stream-keeper.ts';
 import type { StreamKeeperTimings, StreamWork } from './stream-keeper.ts';
 import { TlsSessionCache, resumingCredentials } from './tls-session.ts';
+import { cleanServerList } from './server-list.ts';
 
 /** How long a stream opened for open_stream stays when the server names no time (agent.proto). */
 export const defaultStreamIdleReleaseMs = 60_000;
@@ -36,13 +37,19 @@ export interface AgentConnectionOptions {
   readonly streamTimings?: Partial<StreamKeeperTimings>;
   /** Runs the tasks and live queries the server pushes on the stream. */
   readonly work?: StreamWork;
+  /** The servers known from earlier replies (servers.json), primary first; the enrolled one without. */
+  readonly servers?: readonly string[];
+  /** A reply named a new server list: keep it for the next start. */
+  readonly onServers?: (servers: readonly string[]) => void;
 }
 
 export class AgentConnection {
   /** The TLS session offered on each new connection, and how handshakes went. */
   readonly sessions = new TlsSessionCache();
   readonly #options: AgentConnectionOptions;
-  readonly #credentials: grpc.ChannelCredentials;
+  readonly #credentials = new Map<string, grpc.ChannelCredentials>();
+  #servers: string[];
+  #current = 0;
   readonly #clock = createEnvelopeClock();
   readonly #timings: StreamKeeperTimings;
   #mode: ConnectionModeName = 'held';
@@ -53,17 +60,57 @@ export class AgentConnection {
 
   constructor(options: AgentConnectionOptions) {
     this.#options = options;
-    const { loaded } = options;
-    const host = grpc.experimental.splitHostPort(loaded.identity.grpcAddress)?.host;
-    if (host === undefined) throw new Error(`cannot read the server address ${loaded.identity.grpcAddress}`);
-    this.#credentials = resumingCredentials({
-      caPem: loaded.caPem,
-      keyPem: loaded.tlsKeyPem,
-      certPem: loaded.tlsCertPem,
-      host,
-      sessions: this.sessions,
-    });
+    this.#servers =
+      options.servers !== undefined && options.servers.length > 0
+        ? [...options.servers]
+        : [options.loaded.identity.grpcAddress];
+    this.#credentialsFor(this.#servers[0]!);
     this.#timings = { ...defaultStreamKeeperTimings, ...options.streamTimings };
+  }
+
+  /** host:port of the server this connection uses now. */
+  get address(): string {
+    return this.#servers[this.#current] ?? this.#options.loaded.identity.grpcAddress;
+  }
+
+  /** How many servers the agent knows (1 without standby peers). */
+  get serverCount(): number {
+    return this.#servers.length;
+  }
+
+  /**
+   * Moves to another server (the redirect's `primary` when given, else the next in the list) and returns
+   * the cycle's channel to it; the stream, if held, is reopened there by the next reply.
+   */
+  failover(primary: string | undefined): ServerLink {
+    this.#keeper?.stop();
+    this.#keeper = undefined;
+    this.#closeLink();
+    const named = primary === undefined || primary === '' ? -1 : this.#servers.indexOf(primary);
+    if (primary !== undefined && primary !== '' && named === -1) {
+      this.#servers.push(primary);
+      this.#current = this.#servers.length - 1;
+    } else this.#current = named !== -1 ? named : (this.#current + 1) % this.#servers.length;
+    this.#options.log.warn('moving to another server', { server: this.address });
+    return this.#ensureLink();
+  }
+
+  #credentialsFor(address: string): grpc.ChannelCredentials {
+    let credentials = this.#credentials.get(address);
+    if (credentials === undefined) {
+      const host = grpc.experimental.splitHostPort(address)?.host;
+      if (host === undefined) throw new Error(`cannot read the server address ${address}`);
+      const { loaded } = this.#options;
+      credentials = resumingCredentials({
+        caPem: loaded.caPem,
+        keyPem: loaded.tlsKeyPem,
+        certPem: loaded.tlsCertPem,
+        host,
+        sessions: this.sessions,
+      });
+      this.#credentials.set(address, credentials);
+    }
+    return credentials;
   }
 
   /** The mode the latest reply named (held before the first). */
@@ -90,6 +137,7 @@ export class AgentConnection {
 
   /** Follows what a CheckIn reply says about connecting. */
   followReply(reply: CheckInResponse): void {
+    this.#learnServers(reply.servers);
     this.#mode = reply.connection === ConnectionMode.POLL ? 'poll' : 'held';
     if (!this.#options.holdStreams || this.#closed) return;
     if (this.#mode === 'held') this.#keepStream(undefined);
@@ -117,10 +165,21 @@ export class AgentConnection {
     this.#closeLink();
   }
 
+  /** The reply's list replaces the held one; the server that answered stays the current one. */
+  #learnServers(list: readonly string[]): void {
+    const servers = cleanServerList(list);
+    if (servers.length === 0 || servers.join(',') === this.#servers.join(',')) return;
+    const address = this.address;
+    this.#servers = servers.includes(address) ? servers : [address, ...servers];
+    this.#current = this.#servers.indexOf(address);
+    this.#options.onServers?.(this.#servers);
+  }
+
   #ensureLink(): ServerLink {
     this.#link ??= new ServerLink(this.#options.loaded, {
-      credentials: this.#credentials,
+      credentials: this.#credentialsFor(this.address),
       clock: this.#clock,
+      address: this.address,
     });
     return this.#link;
   }

@@ -62,6 +62,8 @@ export interface ServerLinkOptions {
   credentials: grpc.ChannelCredentials;
   /** The envelope clock, shared by every channel of the process. */
   clock: () => bigint;
+  /** host:port to dial; the enrolled server's by default. */
+  address?: string;
 }
 
 export class ServerLink {
@@ -71,17 +73,22 @@ export class ServerLink {
   readonly #clock: () => bigint;
 
   constructor(loaded: LoadedIdentity, options: ServerLinkOptions) {
-    this.#client = createServiceClient(VigoAgent, loaded.identity.grpcAddress, options.credentials, {
-      channelOptions: {
-        'grpc.keepalive_time_ms': 60_000,
-        'grpc.keepalive_timeout_ms': 20_000,
-        'grpc.initial_reconnect_backoff_ms': 1_000,
-        'grpc.max_reconnect_backoff_ms': 60_000,
-        // Its own subchannel pool: the connection belongs to this channel alone and goes when it closes,
-        // never handed to a later channel through grpc-js's process-wide pool.
-        'grpc.use_local_subchannel_pool': 1,
+    this.#client = createServiceClient(
+      VigoAgent,
+      options.address ?? loaded.identity.grpcAddress,
+      options.credentials,
+      {
+        channelOptions: {
+          'grpc.keepalive_time_ms': 60_000,
+          'grpc.keepalive_timeout_ms': 20_000,
+          'grpc.initial_reconnect_backoff_ms': 1_000,
+          'grpc.max_reconnect_backoff_ms': 60_000,
+          // Its own subchannel pool: the connection belongs to this channel alone and goes when it closes,
+          // never handed to a later channel through grpc-js's process-wide pool.
+          'grpc.use_local_subchannel_pool': 1,
+        },
       },
-    });
+    );
     this.#envoyId = loaded.identity.envoyId;
     this.#key = loaded.signingKey;
     this.#clock = options.clock;

@@ -61,6 +61,8 @@ export interface AgentServiceDeps {
   observeOnly: () => boolean;
   connection: () => 'held' | 'poll';
   streamIdleReleaseMs: () => number;
+  /** Every server agents may check in with, this one first; none without standby peers. */
+  servers?: () => readonly string[];
   secrets: SecretResolver;
   now?: () => number;
 }
@@ -207,6 +209,7 @@ export function registerAgentService(
           observeOnly: deps.observeOnly(),
           connection: deps.connection(),
           streamIdleReleaseMs: deps.streamIdleReleaseMs(),
+          servers: deps.servers?.(),
           nowMs: now(),
         });
         durable.then(

@@ -32,6 +32,8 @@ export interface CheckInContext {
   connection: 'held' | 'poll';
   /** checkin.stream_idle_release, sent with open_stream. */
   streamIdleReleaseMs: number;
+  /** Every server agents may check in with, this one first (empty without standby peers). */
+  servers?: readonly string[];
   nowMs: number;
 }
 
@@ -91,6 +93,7 @@ export function answerCheckIn(
     serverTimeMs: BigInt(nowMs),
     secretsEpoch: BigInt(policy.secretsEpoch),
     connection: connectionModes[context.connection],
+    servers: [...(context.servers ?? [])],
   });
   if (entry.streamRequested && !entry.streamOpen) {
     response.openStream = true;

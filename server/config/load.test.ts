@@ -369,6 +369,56 @@ const samples: Record<ConfigKey, Sample> = {
     ],
     flag: ['', fixed(undefined)],
   },
+  'replication.role': {
+    file: ['standby', fixed('standby')],
+    env: ['primary', fixed('primary')],
+    flag: ['', fixed(undefined)],
+  },
+  'replication.name': {
+    file: ['east-1', fixed('east-1')],
+    env: ['west.2', fixed('west.2')],
+    flag: ['', fixed(undefined)],
+  },
+  'replication.listen': {
+    file: ["'127.0.0.1:1631'", fixed({ host: '127.0.0.1', port: 1631 })],
+    env: [':1632', fixed({ host: '', port: 1632 })],
+    flag: ['', fixed(undefined)],
+  },
+  'replication.interval': {
+    file: ['2s', fixed(2000)],
+    env: ['500ms', fixed(500)],
+    flag: ['', fixed(undefined)],
+  },
+  'replication.timeout': {
+    file: ['1m', fixed(60_000)],
+    env: ['15s', fixed(15_000)],
+    flag: ['', fixed(undefined)],
+  },
+  peers: {
+    file: [
+      "[{name: b, address: 'b.example:1531', agent_address: 'b.example:1530', fingerprint: 'sha256:abababababababababababababababababababababababababababababababab'}]",
+      fixed([
+        {
+          name: 'b',
+          address: { host: 'b.example', port: 1531 },
+          agentAddress: 'b.example:1530',
+          fingerprint: 'sha256:abababababababababababababababababababababababababababababababab',
+        },
+      ]),
+    ],
+    env: [
+      '[{"name":"c","address":"10.0.0.3:1531","agent_address":"10.0.0.3:1530","fingerprint":"sha256:abababababababababababababababababababababababababababababababab"}]',
+      fixed([
+        {
+          name: 'c',
+          address: { host: '10.0.0.3', port: 1531 },
+          agentAddress: '10.0.0.3:1530',
+          fingerprint: 'sha256:abababababababababababababababababababababababababababababababab',
+        },
+      ]),
+    ],
+    flag: ['', fixed(undefined)],
+  },
 };
 
 function syslogTarget(host: string, caFile: string): Record<string, unknown> {

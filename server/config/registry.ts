@@ -21,6 +21,8 @@ import {
 // The parser alone, not the integrations runtime (mail, HTTP clients): vigocli reads this registry too.
 import { parseIntegrationTargets } from '../integrations/config.ts';
 import type { IntegrationTarget } from '../integrations/config.ts';
+import { parsePeers, peerNamePattern } from '../replication/config.ts';
+import type { PeerConfig } from '../replication/config.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
 import {
@@ -473,6 +475,45 @@ export const configRegistry = {
     read: (raw, baseDir) => {
       const { targets, problems } = parseIntegrationTargets(raw, baseDir);
       return { value: targets, problems: problems.map((p) => p.replace(/^integrations(?=\[)/, '')) };
+    },
+  }),
+  'replication.role': choiceOption({
+    doc: 'The role this server takes the first time it starts with peers; afterwards the role recorded in <data_dir>/replication/state.json (promotion, fencing) wins.',
+    env: 'VIGO_REPLICATION_ROLE',
+    values: ['primary', 'standby'] as const,
+    default: 'primary',
+  }),
+  'replication.name': textOption({
+    doc: "This server's name among its peers (what their peers: entries call it).",
+    env: 'VIGO_REPLICATION_NAME',
+    expected: 'a peer name: lower-case letters, digits, ".", "_" or "-"',
+    accepts: (text) => peerNamePattern.test(text),
+    defaultText: '"vigo"',
+    defaultValue: () => 'vigo',
+  }),
+  'replication.listen': listenOption({
+    doc: 'mTLS listener for peers (database and file shipping, epoch checks); opened only when peers: is not empty.',
+    env: 'VIGO_REPLICATION_LISTEN',
+    default: ':1531',
+  }),
+  'replication.interval': durationOption({
+    doc: 'How often the primary ships what changed to each standby: the bound on replication lag, plus the time a batch takes.',
+    env: 'VIGO_REPLICATION_INTERVAL',
+    default: '1s',
+  }),
+  'replication.timeout': durationOption({
+    doc: 'A peer link silent for this long (no batch, no acknowledgement) is closed and dialled again.',
+    env: 'VIGO_REPLICATION_TIMEOUT',
+    default: '30s',
+  }),
+  peers: structuredOption<readonly PeerConfig[]>({
+    doc: 'The other servers of a primary/standby pair: a list of {name, address, agent_address, fingerprint}; docs/operations.md ("Standby and failover").',
+    env: 'VIGO_PEERS',
+    expected: 'a list of peers',
+    defaultRaw: [],
+    read: (raw) => {
+      const { value, problems } = parsePeers(raw);
+      return { value, problems: problems.map((p) => `peers${p.startsWith('[') ? '' : ': '}${p}`) };
     },
   }),
 } as const satisfies Record<string, ConfigOption<unknown>>;

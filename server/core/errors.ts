@@ -201,6 +201,15 @@ export const errorCatalog = {
   'compliance.framework_unknown': 'not_found',
   // integrations (event sinks)
   'integrations.target_not_found': 'not_found',
+  // replication (standby peers)
+  /** This server is a standby or fenced: writes and check-ins go to the primary the error names. */
+  'replication.not_primary': 'precondition',
+  /** `server promote` / `server rejoin` asked of a server whose role does not allow it. */
+  'replication.role_invalid': 'conflict',
+  /** A peer message was malformed, too large, or from an identity that is not pinned. */
+  'replication.protocol': 'invalid',
+  /** A server that learnt of a higher epoch (a promoted peer) refuses to act as primary. */
+  'replication.fenced': 'precondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof errorCatalog;

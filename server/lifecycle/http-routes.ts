@@ -25,6 +25,8 @@ import { integrationRoutes } from '../http/routes/integrations.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { databaseRoutes } from '../http/routes/database.ts';
+import { replicationRoutes } from '../http/routes/replication.ts';
+import type { ReplicationControl } from '../http/routes/replication.ts';
 import { backupRoutes } from '../http/routes/backups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
@@ -71,6 +73,8 @@ export interface RouteParts {
   readonly version: string;
   /** Whether server.yaml serves an export now (exports.siem, exports.cmdb). */
   readonly exportsEnabled: (name: ExportName) => boolean;
+  /** The replication role: status, promote, rejoin (a standalone server answers as primary). */
+  readonly replication: ReplicationControl;
 }
 
 export function assembleRoutes(p: RouteParts): AnyRoute[] {
@@ -130,6 +134,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...databaseRoutes({ store: p.store, maintenance: p.database }),
     ...backupRoutes({ store: p.store, backups: p.backups }),
     ...integrationRoutes({ integrations: p.integrations }),
+    ...replicationRoutes(p.replication),
     ...webRoutes({
       identity: p.identity,
       fleet: p.fleet,

@@ -54,6 +54,15 @@ import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir
 import { vaultFileName } from '../secrets/index.ts';
 import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
+import type { ReplicationControl } from '../http/routes/replication.ts';
+import { standaloneControl } from '../http/routes/replication.ts';
+import type { ReplicationNode } from '../replication/index.ts';
+
+/** The server's replication role: its routes, and the node that ships to standbys when it is a primary. */
+export interface ServerReplication {
+  readonly control: ReplicationControl;
+  readonly node?: ReplicationNode;
+}
 
 export interface RunningServer {
   readonly paths: ResolvedPaths;
@@ -88,6 +97,7 @@ export async function startServer(
   loaded: LoadedConfig,
   log: Logger,
   view: ConfigView = { current: loaded.config },
+  replication: ServerReplication = { control: standaloneControl('vigo', '') },
 ): Promise<RunningServer> {
   const config = loaded.config;
   const paths = resolvePaths(config);
@@ -118,6 +128,13 @@ export async function startServer(
     });
     cleanups.push(() => void walCheckpointer.stop());
     const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
+    const replicationNode = replication.node;
+    let agentServers: readonly string[] = [];
+    if (replicationNode !== undefined) {
+      await replicationNode.listen();
+      replicationNode.startShipping();
+      cleanups.push(() => void replicationNode.stop());
+    }
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
@@ -227,6 +244,7 @@ export async function startServer(
         observeOnly: () => view.current['checkin.observe_only'],
         connection: () => view.current['checkin.connection'],
         streamIdleReleaseMs: () => view.current['checkin.stream_idle_release'],
+        servers: () => agentServers,
         secrets: {
           allowedFor: policy.secretPathsFor,
           resolve: (allowed, refs) => vault.resolveForBundle(allowed, refs),
@@ -234,6 +252,19 @@ export async function startServer(
       },
     });
     const { grpc, fronts } = agentPort;
+    // With standby peers, every check-in reply lists this server then its peers: where agents fail over to.
+    agentServers =
+      replicationNode === undefined
+        ? []
+        : [
+            agentDialAddress({
+              advertised: config['server.grpc_advertise'],
+              requestHost: undefined,
+              fallbackHost: config['server.hostname'],
+              grpcPort: grpc.port,
+            }),
+            ...config.peers.map((peer) => peer.agentAddress),
+          ];
     cleanups.push(() => agentPort.destroy());
     const agentStreams = agentPort.service.streams;
     checkinMetrics.countOpenStreams(() => agentStreams.openCount());
@@ -356,6 +387,7 @@ export async function startServer(
       integrations,
       version: serverVersion,
       exportsEnabled: (name) => view.current[`exports.${name}`],
+      replication: replication.control,
     });
     const app = createHttpApp({
       log,
@@ -419,6 +451,8 @@ export async function startServer(
       // A held stream is a call in flight that would hold the gRPC close open until its idle timeout.
       agentStreams.drain();
       await Promise.all([https.close(), agentPort.close()]);
+      // Standbys get no batch past the last one acknowledged; their links close with the listener.
+      await replicationNode?.stop();
       flusher.stop();
       census.stop();
       await results.drain();
