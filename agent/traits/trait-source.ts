@@ -7,6 +7,7 @@
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { VigoError } from '../../server/core/index.ts';
+import { traitKeyAlternatives } from '../../server/policy/when/index.ts';
 import { runCommand } from '../system/run-command.ts';
 import { loadTraitCache, saveTraitCache } from './cache.ts';
 import type { CachedValue } from './cache.ts';
@@ -165,9 +166,13 @@ class TraitRunner implements TraitSource {
     };
   }
 
-  /** The first collector (in merge order) whose last good value has `key`. */
+  /** The first collector (in merge order) whose last good value has `key`, or has it under another name. */
   private ownerOf(key: string): string | undefined {
-    return this.collectors.find((c) => Object.hasOwn(this.lastGood.get(c.name)?.value ?? {}, key))?.name;
+    for (const name of [key, ...traitKeyAlternatives(key)]) {
+      const owner = this.collectors.find((c) => Object.hasOwn(this.lastGood.get(c.name)?.value ?? {}, name));
+      if (owner !== undefined) return owner.name;
+    }
+    return undefined;
   }
 
   private async loadOnce(): Promise<TraitError[]> {
