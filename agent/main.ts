@@ -245,7 +245,7 @@ async function traits(paths: StatePaths): Promise<number> {
   const { createTraitCollector } = await import('./traits/index.ts');
   const { traits: collected, errors } = await createTraitCollector({
     cacheFile: paths.traitsCacheFile,
-  }).collect();
+  }).collect({ awaitBackground: true });
   process.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
   for (const e of errors) process.stderr.write(`vigo: trait collector ${e.collector}: ${e.message}\n`);
   return exit.ok;

@@ -1,5 +1,5 @@
 /** Small readers shared by the collectors: absent or unreadable files are facts, not failures. */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 
 const absentCodes = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
 
@@ -49,4 +49,52 @@ export function parseColonLines(text: string): Map<string, string> {
 /** Mebibytes, rounded down, from a byte count. */
 export function bytesToMb(bytes: number): number {
   return Math.floor(bytes / 1048576);
+}
+
+/**
+ * The file's first `maxBytes` bytes as text (a /proc table can be megabytes on a busy host), and
+ * whether it was cut; null when the file does not exist or may not be read.
+ */
+export async function readTextBounded(
+  path: string,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean } | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  }
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    // /proc files report size 0: read until the end or the bound, whichever comes first.
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) break;
+    }
+    const truncated = length > maxBytes;
+    return { text: buffer.subarray(0, Math.min(length, maxBytes)).toString('utf8'), truncated };
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A sysfs attribute: trimmed text, null when absent, unreadable or empty. */
+export async function readSysValue(path: string): Promise<string | null> {
+  let text;
+  try {
+    text = await readTextBounded(path, 4096);
+  } catch {
+    // Some attributes answer EIO or ENODEV when the device does not provide the value.
+    return null;
+  }
+  const value = text?.text.replace(/\0/g, '').trim() ?? '';
+  return value === '' ? null : value;
 }

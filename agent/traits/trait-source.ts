@@ -49,6 +49,8 @@ export interface CollectOptions {
    * the result then holds that collector's traits alone.
    */
   readonly onlyKey?: string;
+  /** Wait for background collectors that are due instead of reporting their last value (`vigo traits`). */
+  readonly awaitBackground?: boolean;
 }
 
 export interface TraitRun {
@@ -115,6 +117,10 @@ class TraitRunner implements TraitSource {
   /** Collectors abandoned by a timeout that are still running: not started again until they settle. */
   private readonly stillRunning = new Set<string>();
   private readonly stableNames: ReadonlySet<string>;
+  /** Background refreshes under way, by collector name. */
+  private readonly background = new Map<string, Promise<void>>();
+  /** Errors of background refreshes, reported by the next collect(). */
+  private backgroundErrors: TraitError[] = [];
   private bootId: string | null = null;
   private loaded = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -130,16 +136,23 @@ class TraitRunner implements TraitSource {
   }
 
   collect(options: CollectOptions = {}): Promise<TraitRun> {
-    const run = this.queue.then(() => this.runOnce(options.refreshStable === true, options.onlyKey));
+    const run = this.queue.then(() =>
+      this.runOnce(options.refreshStable === true, options.onlyKey, options.awaitBackground === true),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runOnce(refreshStable: boolean, onlyKey: string | undefined): Promise<TraitRun> {
+  private async runOnce(
+    refreshStable: boolean,
+    onlyKey: string | undefined,
+    awaitBackground: boolean,
+  ): Promise<TraitRun> {
     const errors = await this.loadOnce();
+    errors.push(...this.backgroundErrors.splice(0));
     const owner = onlyKey === undefined ? undefined : this.ownerOf(onlyKey);
     const chosen = owner === undefined ? this.collectors : this.collectors.filter((c) => c.name === owner);
-    const results = await Promise.all(chosen.map((c) => this.valueOf(c, refreshStable)));
+    const results = await Promise.all(chosen.map((c) => this.valueOf(c, refreshStable, awaitBackground)));
     const merged = new Map<string, unknown>();
     const owners = new Map<string, string>();
     results.forEach(({ value, error }, i) => {
@@ -190,16 +203,50 @@ class TraitRunner implements TraitSource {
     return problem === null ? [] : [{ collector: 'cache', message: problem }];
   }
 
-  private async valueOf(c: TraitCollector, refreshStable: boolean): Promise<CollectorResult> {
+  private async valueOf(
+    c: TraitCollector,
+    refreshStable: boolean,
+    awaitBackground: boolean,
+  ): Promise<CollectorResult> {
     const cached = this.lastGood.get(c.name);
     const ageMs = cached === undefined ? -1 : this.now() - cached.collectedAtMs;
     // A negative age (the clock went back) counts as stale.
     if (!c.volatile && !refreshStable && cached !== undefined && ageMs >= 0 && ageMs < this.stableTtlMs)
       return { value: cached.value, error: null, refreshedStable: false };
+    if (c.background === true && !c.volatile) {
+      const refresh = this.refreshInBackground(c);
+      if (!awaitBackground) return { value: cached?.value, error: null, refreshedStable: false };
+      await refresh;
+      const failed = this.backgroundErrors.filter((e) => e.collector === c.name);
+      this.backgroundErrors = this.backgroundErrors.filter((e) => e.collector !== c.name);
+      return {
+        value: this.lastGood.get(c.name)?.value,
+        error: failed.map((e) => e.message).join('; ') || null,
+        refreshedStable: false,
+      };
+    }
     const outcome = await this.runCollector(c);
     if (!outcome.ok) return { value: cached?.value, error: outcome.message, refreshedStable: false };
     this.lastGood.set(c.name, { collectedAtMs: this.now(), value: outcome.value });
     return { value: outcome.value, error: null, refreshedStable: !c.volatile };
+  }
+
+  /** Starts a refresh of a background collector unless one is under way; it saves the cache when done. */
+  private refreshInBackground(c: TraitCollector): Promise<void> {
+    const running = this.background.get(c.name);
+    if (running !== undefined) return running;
+    const refresh = this.runCollector(c)
+      .then(async (outcome) => {
+        if (!outcome.ok) {
+          this.backgroundErrors.push({ collector: c.name, message: outcome.message });
+          return;
+        }
+        this.lastGood.set(c.name, { collectedAtMs: this.now(), value: outcome.value });
+        this.backgroundErrors.push(...(await this.saveStable()));
+      })
+      .finally(() => this.background.delete(c.name));
+    this.background.set(c.name, refresh);
+    return refresh;
   }
 
   private async runCollector(c: TraitCollector): Promise<Outcome> {
