@@ -26,7 +26,7 @@ import {
 } from '../tasks/index.ts';
 import type { ConvergePass, TaskPolicy, TraitsReport } from '../tasks/index.ts';
 import { createTraitCollector, traitsPayload } from '../traits/index.ts';
-import type { TraitSource, TraitsPayload } from '../traits/index.ts';
+import type { TraitSettings, TraitSource, TraitsPayload } from '../traits/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { AgentConnection } from './connection.ts';
 import type { AgentConnectionOptions } from './connection.ts';
@@ -52,6 +52,8 @@ export interface AgentRunnerOptions {
   customExecutorDir?: string;
   /** Replaces the trait collector (tests on machines without the usual /proc files). */
   traits?: TraitSource;
+  /** agent.yaml `traits:` (certificates to watch, cloud metadata); defaults when absent. */
+  traitSettings?: TraitSettings;
   /** Whether the agent holds its AgentStream between cycles (the daemon); default false. */
   holdStreams?: boolean;
   /** The server asked for a check-in now (ForcePush on the stream). */
@@ -87,7 +89,12 @@ export function createAgentRunner(options: AgentRunnerOptions) {
   const { paths, loaded, log, signal } = options;
   const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
   const lock = options.workLock ?? new WorkLock();
-  const traitSource = options.traits ?? createTraitCollector({ cacheFile: paths.traitsCacheFile });
+  const traitSource =
+    options.traits ??
+    createTraitCollector({
+      cacheFile: paths.traitsCacheFile,
+      ...(options.traitSettings === undefined ? {} : { env: { settings: options.traitSettings } }),
+    });
   const tasks =
     options.holdStreams === true && options.taskPolicy !== undefined
       ? new TaskRunner({

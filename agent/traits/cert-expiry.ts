@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { TraitCollector, TraitEnv } from './types.ts';
 
-export const maxCertPaths = 64;
+import { maxCertPaths } from './settings.ts';
 const maxCertBytes = 1024 * 1024;
 const dayMs = 86_400_000;
 

@@ -14,7 +14,8 @@
  *
  * `*` marks volatile values: collected at every run, never hashed nor sent to the server.
  */
-export type { TraitCollector, TraitEnv, TraitError, Traits } from './types.ts';
+export type { TraitCollector, TraitEnv, TraitError, TraitSettings, Traits } from './types.ts';
+export { defaultTraitSettings } from './types.ts';
 export { createTraitCollector, defaultStableTtlMs, defaultTraitEnv } from './trait-source.ts';
 export type { CollectOptions, TraitRun, TraitSource, TraitSourceOptions } from './trait-source.ts';
 export { defaultTraitCollectors } from './collectors.ts';
