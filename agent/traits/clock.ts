@@ -1,8 +1,10 @@
 /**
  * time {epoch_seconds, utc, utc_offset} (volatile: the clock at collection, never hashed nor sent) and
- * timezone {name, utc_offset}: the host's configured zone, from /etc/timezone (Debian), the
+ * timezone {name}: the host's configured zone, from /etc/timezone (Debian), the
  * /etc/localtime link (systemd: timedatectl set-timezone) or /etc/sysconfig/clock (older RHEL). A
- * host with none of them runs on UTC, as the C library does.
+ * host with none of them runs on UTC, as the C library does. The zone's offset is time.utc_offset: the
+ * agent runs in the host's zone, and working it out for a named zone would load the ICU zone tables
+ * (7 MB of resident memory) for one number.
  */
 import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,21 +19,6 @@ export function formatOffset(minutesEast: number): string {
   const sign = minutesEast < 0 ? '-' : '+';
   const abs = Math.abs(minutesEast);
   return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
-/** The zone's offset from UTC at `date` ("+05:30"), or null when the zone is not one Intl knows. */
-export function zoneOffset(name: string, date: Date): string | null {
-  try {
-    const part = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'longOffset' })
-      .formatToParts(date)
-      .find((p) => p.type === 'timeZoneName')?.value;
-    if (part === undefined) return null;
-    if (part === 'GMT') return '+00:00';
-    const match = /^GMT([+-]\d{2}):?(\d{2})?$/.exec(part);
-    return match ? `${match[1]}:${match[2] ?? '00'}` : null;
-  } catch {
-    return null;
-  }
 }
 
 async function configuredZone(env: TraitEnv): Promise<string> {
@@ -56,8 +43,7 @@ export const timezoneCollector: TraitCollector = {
   volatile: false,
   timeoutMs: 5000,
   async collect(env) {
-    const name = await configuredZone(env);
-    return { timezone: { name, utc_offset: zoneOffset(name, new Date()) } };
+    return { timezone: { name: await configuredZone(env) } };
   },
 };
 

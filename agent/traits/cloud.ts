@@ -6,7 +6,6 @@
  * provider's instance metadata service at its link-local address (AWS IMDSv2, GCP, Azure IMDS), each
  * request bounded to one second and 64 KiB. A host in no known cloud reports provider null.
  */
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { readDmi } from './dmi.ts';
 import type { DmiFields } from './dmi.ts';
@@ -102,7 +101,9 @@ export function metadataUrlAllowed(url: string): boolean {
   );
 }
 
-function ask(method: string, url: string, headers: Record<string, string>): Promise<string | null> {
+async function ask(method: string, url: string, headers: Record<string, string>): Promise<string | null> {
+  // Loaded on first use: only hosts with cloud_metadata set ever ask.
+  const { request } = await import('node:http');
   return new Promise((resolve) => {
     const req = request(url, { method, headers, timeout: requestTimeoutMs }, (res) => {
       const chunks: Buffer[] = [];

@@ -167,9 +167,8 @@ describe('traits from fixture hosts', () => {
         packages: ['libssl3', 'openssl'],
       },
     });
-    // America/New_York: -05:00 in winter, -04:00 in summer.
-    assert.equal(timezone.name, 'America/New_York');
-    assert.match(String(timezone.utc_offset), /^-0[45]:00$/);
+    assert.deepEqual(timezone, { name: 'America/New_York' });
+    assert.match(String(time.utc_offset), /^[+-]\d\d:\d\d$/);
     assert.equal(typeof time.epoch_seconds, 'number');
     assert.match(String(time.utc), /^\d{4}-\d\d-\d\dT.*Z$/);
     assert.deepEqual(withoutSizes(mounts), [
@@ -327,7 +326,7 @@ describe('traits from fixture hosts', () => {
       pending_updates: null,
       packages: [],
     });
-    assert.deepEqual(timezone, { name: 'UTC', utc_offset: '+00:00' });
+    assert.deepEqual(timezone, { name: 'UTC' });
     assert.deepEqual(rest.locale, { lang: null, language: null, encoding: null, settings: {} });
   });
 });

@@ -11,7 +11,7 @@
  *   uptime_seconds*   load {1m, 5m, 15m}*   packages {manager, count, installed {name: version}}
  *   users {accounts [{name, uid, gid, home, shell}], human [name]}
  *   systemd {present, units? [running service names]}   container {is_container, runtime}
- *   time {epoch_seconds, utc, utc_offset}*   timezone {name, utc_offset}
+ *   time {epoch_seconds, utc, utc_offset}*   timezone {name}
  *   locale {lang, language, encoding, settings}   dmi {available, vendor, product, serial, …}
  *   cloud {provider, instance_id, region, zone, instance_type, sources}   blockdevices [{name, size_mb, …}]
  *   docker {installed, engine, …}   selinux {enabled, mode, …}   gpu {count, devices, nvidia_driver}

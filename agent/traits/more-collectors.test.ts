@@ -9,13 +9,14 @@ import { generateEcKeyPair } from '../../server/pki/keys.ts';
 import { ecSigningAlgorithm, x509 } from '../../server/pki/x509-setup.ts';
 import { hashableTraits } from './canonical-json.ts';
 import { certExpiryCollector } from './cert-expiry.ts';
-import { zoneOffset } from './clock.ts';
+import { formatOffset } from './clock.ts';
 import { cloudCollector, metadataUrlAllowed } from './cloud.ts';
 import { chassisName } from './dmi.ts';
 import { dockerCollector, parseVersionJson } from './docker.ts';
 import { nvidiaVersion } from './gpu.ts';
 import { splitLocale } from './locale.ts';
 import { decodeProcAddress, parseProcNet, portsCollector } from './ports.ts';
+import { readTextBounded } from './read.ts';
 import { parseAptSimulation, parseUpdateinfo, securityScanCollector } from './security-scan.ts';
 import { fixtureEnv } from './testing.ts';
 import type { TraitEnv, TraitSettings } from './types.ts';
@@ -293,8 +294,27 @@ describe('security_scan and docker output', () => {
   });
 });
 
+describe('bounded reads', () => {
+  it('reads up to the bound, across chunks, and says when the file was longer', async () => {
+    const env = host({ small: 'x'.repeat(100), big: 'y'.repeat(200 * 1024) });
+    assert.deepEqual(await readTextBounded(join(env.rootDir, 'small'), 100), {
+      text: 'x'.repeat(100),
+      truncated: false,
+    });
+    assert.deepEqual(await readTextBounded(join(env.rootDir, 'small'), 10), {
+      text: 'x'.repeat(10),
+      truncated: true,
+    });
+    const big = await readTextBounded(join(env.rootDir, 'big'), 150 * 1024);
+    assert.equal(big?.text.length, 150 * 1024);
+    assert.equal(big?.truncated, true);
+    assert.equal((await readTextBounded(join(env.rootDir, 'big'), 300 * 1024))?.truncated, false);
+    assert.equal(await readTextBounded(join(env.rootDir, 'absent'), 10), null);
+  });
+});
+
 describe('small parsers', () => {
-  it('chassis types, NVIDIA versions, locales and zone offsets', () => {
+  it('chassis types, NVIDIA versions, locales and UTC offsets', () => {
     assert.equal(chassisName('23'), 'rack_mount_chassis');
     assert.equal(chassisName('99'), null);
     assert.equal(
@@ -305,7 +325,8 @@ describe('small parsers', () => {
     );
     assert.deepEqual(splitLocale('de_DE.UTF-8@euro'), { language: 'de_DE', encoding: 'UTF-8' });
     assert.deepEqual(splitLocale('C'), { language: 'C', encoding: null });
-    assert.equal(zoneOffset('Asia/Kolkata', new Date()), '+05:30');
-    assert.equal(zoneOffset('Not/AZone', new Date()), null);
+    assert.equal(formatOffset(330), '+05:30');
+    assert.equal(formatOffset(-210), '-03:30');
+    assert.equal(formatOffset(0), '+00:00');
   });
 });

@@ -67,17 +67,20 @@ export async function readTextBounded(
     throw err;
   }
   try {
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Chunks as the file grows: a bound of megabytes must not cost megabytes for a small file.
+    const chunks: Buffer[] = [];
     let length = 0;
-    // /proc files report size 0: read until the end or the bound, whichever comes first.
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+    // /proc files report size 0: read until the end or past the bound, whichever comes first.
+    while (length <= maxBytes) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
-      if (length > maxBytes) break;
     }
     const truncated = length > maxBytes;
-    return { text: buffer.subarray(0, Math.min(length, maxBytes)).toString('utf8'), truncated };
+    const all = Buffer.concat(chunks, length);
+    return { text: all.subarray(0, Math.min(length, maxBytes)).toString('utf8'), truncated };
   } catch (err) {
     if (isAbsent(err)) return null;
     throw err;
