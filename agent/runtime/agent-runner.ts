@@ -93,6 +93,8 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     options.traits ??
     createTraitCollector({
       cacheFile: paths.traitsCacheFile,
+      // Only the daemon lives long enough to finish a background scan (security_scan).
+      startBackground: options.holdStreams === true,
       ...(options.traitSettings === undefined ? {} : { env: { settings: options.traitSettings } }),
     });
   const tasks =
@@ -345,7 +347,10 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     cycle,
     queuedRuns: () => queue.size(),
     connection,
-    close: () => connection.close(),
+    close: () => {
+      traitSource.close?.();
+      connection.close();
+    },
   };
 }
 

@@ -110,4 +110,48 @@ describe('background collectors', () => {
     open();
     assert.deepEqual((await run).traits, { quick: 1, slow: { run: 1 } });
   });
+
+  it('a one-off run starts none and reports the cached value; vigo traits still waits for it', async () => {
+    const { procRoot: p } = procRoot();
+    const { collector, open } = gated();
+    const source = createTraitCollector({
+      collectors: [quick, collector],
+      env: { procRoot: p },
+      startBackground: false,
+    });
+    assert.deepEqual((await source.collect()).traits, { quick: 1 });
+    assert.equal(collector.runs, 0);
+    const waited = source.collect({ awaitBackground: true });
+    await waitFor('the refresh to start', () => (collector.runs === 1 ? true : undefined));
+    open();
+    assert.deepEqual((await waited).traits, { quick: 1, slow: { run: 1 } });
+  });
+
+  it('close() kills the command of a background scan still running', async () => {
+    const { procRoot: p } = procRoot();
+    let runs = 0;
+    const scan: TraitCollector = {
+      name: 'scan',
+      volatile: false,
+      background: true,
+      timeoutMs: 60_000,
+      async collect(env) {
+        runs += 1;
+        const r = await env.run('sleep', ['60'], { timeoutMs: 60_000 });
+        throw new Error(`sleep ended: exit ${String(r.exitCode)}`);
+      },
+    };
+    const source = createTraitCollector({ collectors: [quick, scan], env: { procRoot: p } });
+    await source.collect();
+    source.close?.();
+    const errors = await waitFor('the killed scan', async () => {
+      const run = await source.collect();
+      return run.errors.length > 0 ? run.errors : undefined;
+    });
+    assert.equal(errors[0]?.collector, 'scan');
+    assert.match(errors[0]?.message ?? '', /^sleep ended/);
+    // Closed: no scan starts again.
+    await source.collect();
+    assert.equal(runs, 1);
+  });
 });

@@ -39,6 +39,12 @@ export interface TraitSourceOptions {
   /** Clock for the stable TTL, in milliseconds since the epoch. */
   readonly now?: () => number;
   readonly stableTtlMs?: number;
+  /**
+   * Whether due background collectors start (default true). A one-off run (`vigo run --once`) sets false:
+   * it exits before a scan could finish, so it reports their cached value and leaves the refresh to the
+   * daemon or `vigo traits`.
+   */
+  readonly startBackground?: boolean;
 }
 
 export interface CollectOptions {
@@ -65,6 +71,8 @@ export interface TraitRun {
 export interface TraitSource {
   /** Never rejects. Calls are serialized: a second call starts when the first has finished. */
   collect(options?: CollectOptions): Promise<TraitRun>;
+  /** Kills the commands of collectors still running (a background scan); the agent is stopping. */
+  close?(): void;
 }
 
 type Outcome = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
@@ -131,8 +139,14 @@ class TraitRunner implements TraitSource {
     private readonly now: () => number,
     private readonly stableTtlMs: number,
     private readonly cacheFile: string | undefined,
+    private readonly startBackground: boolean,
+    private readonly stopping: AbortController,
   ) {
     this.stableNames = new Set(collectors.filter((c) => !c.volatile).map((c) => c.name));
+  }
+
+  close(): void {
+    this.stopping.abort();
   }
 
   collect(options: CollectOptions = {}): Promise<TraitRun> {
@@ -214,6 +228,9 @@ class TraitRunner implements TraitSource {
     if (!c.volatile && !refreshStable && cached !== undefined && ageMs >= 0 && ageMs < this.stableTtlMs)
       return { value: cached.value, error: null, refreshedStable: false };
     if (c.background === true && !c.volatile) {
+      // A closed source starts nothing more: the agent is stopping.
+      if ((!this.startBackground && !awaitBackground) || this.stopping.signal.aborted)
+        return { value: cached?.value, error: null, refreshedStable: false };
       const refresh = this.refreshInBackground(c);
       if (!awaitBackground) return { value: cached?.value, error: null, refreshedStable: false };
       await refresh;
@@ -293,6 +310,18 @@ export function createTraitCollector(options: TraitSourceOptions = {}): TraitSou
   const collectors = options.collectors ?? defaultTraitCollectors;
   const stableTtlMs = options.stableTtlMs ?? defaultStableTtlMs;
   validateOptions(collectors, stableTtlMs);
-  const env: TraitEnv = { ...defaultTraitEnv(), ...withDefinedValues(options.env ?? {}) };
-  return new TraitRunner(collectors, env, options.now ?? Date.now, stableTtlMs, options.cacheFile);
+  const stopping = new AbortController();
+  // The machine's commands stop with the source (close()); a test's runner is its own business.
+  const run: TraitEnv['run'] = (file, args, runOptions) =>
+    runCommand(file, args, { ...runOptions, signal: stopping.signal });
+  const env: TraitEnv = { ...defaultTraitEnv(), run, ...withDefinedValues(options.env ?? {}) };
+  return new TraitRunner(
+    collectors,
+    env,
+    options.now ?? Date.now,
+    stableTtlMs,
+    options.cacheFile,
+    options.startBackground !== false,
+    stopping,
+  );
 }
