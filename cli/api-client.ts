@@ -23,6 +23,22 @@ export interface ApiClient {
    * `signal` aborts; rejects with a CliError when the request is refused or the connection is lost.
    */
   streamLines(request: StreamRequest): Promise<void>;
+  /**
+   * POSTs and hands a 2xx response's body, as bytes, to `consume` (with its headers); resolves with what
+   * `consume` returns once the body ended complete, and rejects when the connection is cut or the server
+   * refuses.
+   */
+  download<T>(request: DownloadRequest<T>): Promise<T>;
+}
+
+export interface DownloadRequest<T> {
+  readonly path: string;
+  /** Longest silence before the transfer counts as lost (the server may work a while before it sends). */
+  readonly idleTimeoutMs: number;
+  readonly consume: (
+    body: NodeJS.ReadableStream & AsyncIterable<Buffer>,
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+  ) => Promise<T>;
 }
 
 export interface StreamRequest {
@@ -238,9 +254,68 @@ function streamLines(options: ApiClientOptions, request: StreamRequest): Promise
   });
 }
 
+function download<T>(options: ApiClientOptions, spec: DownloadRequest<T>): Promise<T> {
+  const url = apiUrl(options, spec.path);
+  const headers = requestHeaders(options, { accept: 'application/octet-stream, application/json' });
+  const ca = options.caPem();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', headers, ca, agent: false, timeout: spec.idleTimeoutMs },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= maxErrorBodyBytes) chunks.push(chunk);
+          });
+          res.on('end', () =>
+            reject(
+              errorFromResponse(
+                { status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') },
+                url,
+              ),
+            ),
+          );
+          return;
+        }
+        let cut = false;
+        res.on('close', () => {
+          if (!res.complete) cut = true;
+        });
+        spec.consume(res, res.headers).then(
+          (value) => {
+            if (cut || !res.complete)
+              reject(transportError(url, new Error('the connection was cut mid-transfer')));
+            else resolve(value);
+          },
+          (err: unknown) => {
+            req.destroy();
+            reject(
+              cut || !(err instanceof Error)
+                ? transportError(url, new Error('the connection was cut mid-transfer'))
+                : err,
+            );
+          },
+        );
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(
+        Object.assign(new Error(`nothing received for ${spec.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }),
+      ),
+    );
+    req.on('error', (err) => reject(transportError(url, err)));
+    req.end();
+  });
+}
+
 export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     baseUrl: options.baseUrl,
+    download: (spec) => download(options, spec),
     streamLines: (request) => streamLines(options, request),
     call: async <T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> => {
       const url = apiUrl(options, path);

@@ -12,6 +12,7 @@ import { auditCommands } from './commands/audit.ts';
 import { authCommands } from './commands/auth.ts';
 import { configCommands } from './commands/config.ts';
 import { dbCommands } from './commands/db.ts';
+import { backupCommands } from './commands/backup.ts';
 import { enrollTokenCommands } from './commands/enroll-token.ts';
 import { envoyCommands } from './commands/envoys.ts';
 import { eventCommands } from './commands/events.ts';
@@ -55,6 +56,7 @@ export const commands: readonly CommandSpec[] = [
   ...integrationCommands,
   ...auditCommands,
   ...dbCommands,
+  ...backupCommands,
   ...eventCommands,
   ...exportCommands,
   ...metaCommands(() => ({ commands, globalFlags, exitCodeFooter })),

@@ -15,6 +15,8 @@ import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
+import { runRestoreCommand } from './backup/index.ts';
+import { createServiceNotifier } from './lifecycle/sd-notify.ts';
 
 function loadOrExit(): LoadedConfig {
   try {
@@ -126,6 +128,11 @@ function reload(
 }
 
 async function main(): Promise<void> {
+  // `vigosrv restore …` works on a stopped server's data dir and starts nothing.
+  if (process.argv[2] === 'restore') {
+    const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+    process.exit(await runRestoreCommand(process.argv.slice(3), io));
+  }
   const loaded = loadOrExit();
   if (loaded.help) {
     process.stdout.write(renderHelp());
@@ -137,6 +144,8 @@ async function main(): Promise<void> {
   }
   const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
   const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
+  // Read (and removed from the environment) before any child process starts.
+  const notifier = createServiceNotifier({ env: process.env, log });
 
   const view: ConfigView = { current: loaded.config };
   const current = { loaded };
@@ -150,6 +159,7 @@ async function main(): Promise<void> {
       running.abort();
       process.exit(exitCodes.shutdownBudgetExceeded);
     }, budgetMs);
+    void notifier.stopping(`draining after ${signal}`);
     running.drain(signal).then(
       () => {
         clearTimeout(timer);
@@ -204,6 +214,7 @@ async function main(): Promise<void> {
   });
   printBanner(server, loaded);
   notifyReady(loaded.notifyFd, log);
+  void notifier.ready(`serving: API port ${server.apiPort}, agent port ${server.grpcPort}`);
 }
 
 // Before anything is written: a full disk or a closed pipe on stdout/stderr must not end the server.

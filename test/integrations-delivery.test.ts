@@ -76,7 +76,14 @@ describe('delivery isolation and bounds', () => {
     const port = await deadPort();
     const sinks = await startSinks(
       t,
-      [hook('full', `http://127.0.0.1:${port}/`, { max_queue: 3, backoff_initial: '1h', concurrency: 1 })],
+      [
+        hook('full', `http://127.0.0.1:${port}/`, {
+          max_queue: 3,
+          backoff_initial: '1h',
+          backoff_max: '1h',
+          concurrency: 1,
+        }),
+      ],
       secrets,
     );
     for (let n = 0; n < 5; n += 1) sinks.bus.publish('envoy.failed', { n });
@@ -111,8 +118,8 @@ describe('queueing off the publishing path', () => {
     const sinks = await startSinks(
       t,
       [
-        hook('a', `http://127.0.0.1:${port}/`, { backoff_initial: '1h' }),
-        hook('b', `http://127.0.0.1:${port}/`, { backoff_initial: '1h' }),
+        hook('a', `http://127.0.0.1:${port}/`, { backoff_initial: '1h', backoff_max: '1h' }),
+        hook('b', `http://127.0.0.1:${port}/`, { backoff_initial: '1h', backoff_max: '1h' }),
       ],
       secrets,
     );
@@ -133,7 +140,11 @@ describe('durability and test deliveries', () => {
     const receiver = await startHttpReceiver(t);
     let up = false;
     receiver.respond = () => ({ status: up ? 200 : 503 });
-    const sinks = await startSinks(t, [hook('hook', receiver.url, { backoff_initial: '1h' })], secrets);
+    const sinks = await startSinks(
+      t,
+      [hook('hook', receiver.url, { backoff_initial: '1h', backoff_max: '1h' })],
+      secrets,
+    );
     for (let n = 0; n < 3; n += 1) sinks.bus.publish('envoy.failed', { n });
     // The first refused try pauses the target for its backoff (an hour): the rest stay untried.
     await waitFor('a failed try and 3 rows', () =>

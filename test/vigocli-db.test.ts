@@ -105,6 +105,20 @@ describe('vigocli db', () => {
     assert.equal(audit.status, 200, audit.body);
     assert.match(audit.body, /"db\.pruned"/);
   });
+
+  it('vacuum rebuilds the file on the server, reports the sizes and is audited', async () => {
+    const run = ok(await vigocli(['db', 'vacuum', '-o', 'json']));
+    const answer = JSON.parse(run.stdout) as { ran: boolean; beforeBytes: number; afterBytes: number };
+    assert.equal(answer.ran, true);
+    assert.ok(answer.beforeBytes > 0 && answer.afterBytes > 0);
+    assert.match(ok(await vigocli(['db', 'vacuum'])).stdout, /^Vacuumed in .* before, .* after/);
+    const audit = await server.request('/api/v1/audit?action=db.vacuum', {
+      headers: { authorization: `Bearer ${localAdminToken()}` },
+    });
+    assert.equal(audit.status, 200, audit.body);
+    assert.match(audit.body, /"db\.vacuum"/);
+    assert.match(ok(await vigocli(['db', 'integrity'])).stdout, /^ok: /);
+  });
 });
 
 function localAdminToken(): string {

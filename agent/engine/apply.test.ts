@@ -292,10 +292,17 @@ describe('applyBundle: executor problems', () => {
 
   it('fails a resource whose executor returns an outcome it may not use', async (t) => {
     const record = await applyBundle(
-      optionsFor(t, bundleOf([step('app/a', { result: 'skipped' })]), [scriptedExecutor([])]),
+      optionsFor(t, bundleOf([step('app/a', { result: 'blocked' })]), [scriptedExecutor([])]),
     );
     assert.equal(record.results[0]?.outcome, 'failed');
     assert.match(record.results[0].message, /invalid result/);
+  });
+
+  it('keeps skipped from an executor whose subject is absent on the host (selinux without SELinux)', async (t) => {
+    const record = await applyBundle(
+      optionsFor(t, bundleOf([step('app/a', { result: 'skipped' })]), [scriptedExecutor([])]),
+    );
+    assert.equal(record.results[0]?.outcome, 'skipped');
   });
 
   it('cuts messages to the protocol limit', async (t) => {

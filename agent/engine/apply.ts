@@ -69,7 +69,14 @@ export interface ApplyOptions {
 /** agent.proto ResourceResult.message limit. */
 export const maxMessageBytes = 4096;
 const maxDurationMs = 2 ** 32 - 1;
-const executorOutcomes: ReadonlySet<string> = new Set(['none', 'created', 'updated', 'deleted', 'failed']);
+const executorOutcomes: ReadonlySet<string> = new Set([
+  'none',
+  'created',
+  'updated',
+  'deleted',
+  'skipped',
+  'failed',
+]);
 
 interface Verdict {
   readonly outcome: ResourceOutcome;

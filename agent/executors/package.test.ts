@@ -269,7 +269,7 @@ describe('package executor params and detection', () => {
       ],
       [{ package: 'a', version: '1 2', provider: 'apt' }, /version "1 2" is invalid/],
       [{ package: 'a', state: 'installed', provider: 'apt' }, /state must be present, absent or latest/],
-      [{ package: 'a', provider: 'brew' }, /provider must be apt, dnf or apk/],
+      [{ package: 'a', provider: 'brew' }, /provider must be one of apt, dnf, apk, yum, zypper, pacman/],
       [{ package: 'a' }, /no package manager found/],
     ];
     const pm = new FakePackageManager({});

@@ -1,7 +1,8 @@
 /**
  * The `package` executor: installs, upgrades or removes OS packages through apt (Debian/Ubuntu), dnf
- * (RHEL/Fedora) or apk (Alpine). The provider comes from `provider:` or from whichever of apt-get, dnf, apk
- * is installed. `names: [...]` manages several packages in one transaction; `version` pins a single package.
+ * (RHEL/Fedora), yum (older RHEL), zypper (SUSE), pacman (Arch) or apk (Alpine). The provider comes from
+ * `provider:` or from whichever of apt-get, dnf, yum, zypper, pacman, apk is installed
+ * (package-unix-providers.ts holds yum, zypper and pacman). `names: [...]` manages several packages in one transaction; `version` pins a single package.
  *
  * A pinned version matches when it equals the installed version, ignoring a Debian epoch ("1:") the pin
  * does not mention, or when it is the installed version's upstream part ("1.2.3" matches "1.2.3-4"). If
@@ -10,8 +11,9 @@
  */
 import type { CommandRunner, Executor, ExecutorContext, ExecutorResult } from './types.ts';
 import { findExecutable, tailLines } from './exec.ts';
+import { createPacmanProvider, createYumProvider, createZypperProvider } from './package-unix-providers.ts';
 
-export type PackageProviderName = 'apt' | 'dnf' | 'apk';
+export type PackageProviderName = 'apt' | 'dnf' | 'apk' | 'yum' | 'zypper' | 'pacman';
 
 export interface InstalledPackage {
   readonly installed: boolean;
@@ -179,12 +181,18 @@ const providerFactories: Record<PackageProviderName, (run: CommandRunner) => Pac
   apt: createAptProvider,
   dnf: createDnfProvider,
   apk: createApkProvider,
+  yum: createYumProvider,
+  zypper: createZypperProvider,
+  pacman: createPacmanProvider,
 };
 
-/** The package manager installed on this node: apt-get, then dnf, then apk. */
+/** The package manager installed on this node: apt-get, dnf, yum, zypper, pacman, then apk. */
 export function detectPackageProvider(pathEnv?: string): PackageProviderName | undefined {
   if (findExecutable('apt-get', pathEnv)) return 'apt';
   if (findExecutable('dnf', pathEnv)) return 'dnf';
+  if (findExecutable('yum', pathEnv)) return 'yum';
+  if (findExecutable('zypper', pathEnv)) return 'zypper';
+  if (findExecutable('pacman', pathEnv)) return 'pacman';
   if (findExecutable('apk', pathEnv)) return 'apk';
   return undefined;
 }
@@ -215,7 +223,7 @@ function parseParams(p: Readonly<Record<string, unknown>>): PackageParams | stri
     return `package ${label}: state must be present, absent or latest`;
   }
   if (p.provider !== undefined && !(typeof p.provider === 'string' && p.provider in providerFactories)) {
-    return `package ${label}: provider must be apt, dnf or apk`;
+    return `package ${label}: provider must be one of ${Object.keys(providerFactories).join(', ')}`;
   }
   const version = p.version;
   if (version !== undefined) {
@@ -372,7 +380,8 @@ export function createPackageExecutor(options: PackageExecutorOptions = {}): Exe
       if (!name) {
         return {
           outcome: 'failed',
-          message: 'no package manager found (looked for apt-get, dnf, apk); set provider:',
+          message:
+            'no package manager found (looked for apt-get, dnf, yum, zypper, pacman, apk); set provider:',
         };
       }
       const prov = factories[name](ctx.run);

@@ -5,8 +5,12 @@
  * (server/policy resourceSchemas[type]) with secret markers already resolved.
  */
 
-/** What applying one resource did; the engine adds skipped and blocked itself. */
-export type ExecutorOutcome = 'none' | 'created' | 'updated' | 'deleted' | 'failed';
+/**
+ * What applying one resource did. The engine adds blocked itself, and skipped for `when:` and
+ * notifications; an executor reports skipped when the thing it manages does not exist on this host
+ * (selinux where SELinux is absent).
+ */
+export type ExecutorOutcome = 'none' | 'created' | 'updated' | 'deleted' | 'skipped' | 'failed';
 
 export interface ExecutorResult {
   readonly outcome: ExecutorOutcome;

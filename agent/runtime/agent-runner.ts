@@ -14,7 +14,9 @@ import { applyBundle, createFileSnapshotStore, createProbes } from '../engine/in
 import type { BundleDocument, RunRecord } from '../engine/index.ts';
 import { createFileFamilyExecutors } from '../executors/file-family.ts';
 import { systemFamilyExecutors } from '../executors/system-family.ts';
+import { unixFamilyExecutors } from '../executors/unix-family.ts';
 import type { Executor } from '../executors/types.ts';
+import { createXplatFamilyExecutors } from '../executors/xplat-family.ts';
 import { runCommand } from '../system/run-command.ts';
 import {
   LiveQueries,
@@ -69,13 +71,18 @@ export interface AgentRunnerOptions {
 
 const reportBatchRuns = 50;
 
-function executorsFor(document: BundleDocument): ReadonlyMap<string, Executor> {
+function executorsFor(document: BundleDocument, stateDir: string): ReadonlyMap<string, Executor> {
   const managed = new Set<string>();
   for (const r of document.resources) {
     const target = r.params['target_path'];
     if (typeof target === 'string') managed.add(target);
   }
-  const all = [...createFileFamilyExecutors({ managedPaths: () => managed }), ...systemFamilyExecutors];
+  const all = [
+    ...createFileFamilyExecutors({ managedPaths: () => managed }),
+    ...systemFamilyExecutors,
+    ...createXplatFamilyExecutors({ stateDir }),
+    ...unixFamilyExecutors,
+  ];
   return new Map(all.map((e) => [e.type, e]));
 }
 
@@ -306,7 +313,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     } else {
       run = await applyBundle({
         bundle: document,
-        executors: executorsFor(document),
+        executors: executorsFor(document, paths.root),
         dryRun: dryRun || observe,
         traits,
         probes,

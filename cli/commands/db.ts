@@ -1,5 +1,5 @@
 /**
- * `vigocli db stats|integrity|analyze|checkpoint|prune`: database maintenance on a running server
+ * `vigocli db stats|integrity|analyze|checkpoint|vacuum|prune`: database maintenance on a running server
  * (admin only, audited; the server runs it on its maintenance thread, never on the serving thread).
  */
 import type { CommandContext, CommandInput, CommandSpec } from '../command.ts';
@@ -103,6 +103,20 @@ async function checkpoint(ctx: CommandContext): Promise<void> {
   );
 }
 
+async function vacuum(ctx: CommandContext): Promise<void> {
+  if (!ctx.json) ctx.io.err('Vacuuming on the server (writers wait until it is done)...\n');
+  const answer = await ctx.client.call<{
+    vacuum: { beforeBytes: number; afterBytes: number; freeBytes: number; ms: number };
+  }>('POST', '/api/v1/db/vacuum');
+  const v = answer.vacuum;
+  ctx.print(v, () =>
+    ctx.io.out(
+      `Vacuumed in ${(v.ms / 1000).toFixed(1)} s: ${formatBytes(v.beforeBytes)} before, ${formatBytes(v.afterBytes)} after ` +
+        `(${formatBytes(Math.max(0, v.beforeBytes - v.afterBytes))} returned to the file system).\n`,
+    ),
+  );
+}
+
 async function prune(ctx: CommandContext, input: CommandInput): Promise<void> {
   const olderThan = input.value('older-than') ?? '';
   const families = input.values('history');
@@ -144,6 +158,11 @@ export const dbCommands: readonly CommandSpec[] = [
     path: ['db', 'checkpoint'],
     summary: 'Copy the write-ahead log into the database file and truncate it',
     run: checkpoint,
+  },
+  {
+    path: ['db', 'vacuum'],
+    summary: 'Rebuild the database file and return free pages to the file system (writers wait meanwhile)',
+    run: vacuum,
   },
   {
     path: ['db', 'prune'],

@@ -36,8 +36,10 @@ function renderOptions(): string[] {
 export function renderHelp(): string {
   return [
     'Usage: vigosrv [flags]',
+    '       vigosrv restore FILE --data-dir DIR [--identity AGE_KEY_FILE | --passphrase-file FILE] [--force]',
     '',
-    'Runs the Vigo server: agent gRPC (mTLS) and the HTTPS API, web UI and metrics.',
+    'Runs the Vigo server: agent gRPC (mTLS) and the HTTPS API, web UI and metrics. "vigosrv restore" restores',
+    'a backup (vigocli backup create, backup.schedule) into the data dir of a stopped server, verified first.',
     '',
     'Flags (--flag value or --flag=value):',
     ...renderFlags(),

@@ -332,6 +332,32 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['http://127.0.0.1:9000/cp', fixed('http://127.0.0.1:9000/cp')],
     flag: ['', fixed(undefined)],
   },
+  'backup.schedule': {
+    file: ["'6h'", fixed(21_600_000)],
+    env: ['off', fixed(0)],
+    flag: ['', fixed(undefined)],
+  },
+  'backup.dir': {
+    file: ['backups', (d) => path.join(d.fileDir, 'backups')],
+    env: ['/mnt/backups', fixed('/mnt/backups')],
+    flag: ['', fixed(undefined)],
+  },
+  'backup.keep': {
+    file: ['14', fixed(14)],
+    env: ['3', fixed(3)],
+    flag: ['', fixed(undefined)],
+  },
+  'backup.recipient': {
+    file: [
+      'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
+      fixed('age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p'),
+    ],
+    env: [
+      'age1unrs5rwu6s0vlxqqujcd5tzztm60gwt6677lqn4sycmkfpelrdysmupsqd',
+      fixed('age1unrs5rwu6s0vlxqqujcd5tzztm60gwt6677lqn4sycmkfpelrdysmupsqd'),
+    ],
+    flag: ['', fixed(undefined)],
+  },
   integrations: {
     file: [
       '[{name: ops, type: syslog, host: 127.0.0.1, transport: tcp, ca_file: ca.pem}]',
@@ -592,7 +618,7 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout and exports.*', () => {
+  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout, exports.* and backup.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
@@ -607,7 +633,8 @@ describe('reloadConfig', () => {
         k.startsWith('exports.') ||
         k.startsWith('database.retention.') ||
         k === 'database.prune_interval' ||
-        k === 'auth.session_idle_timeout',
+        k === 'auth.session_idle_timeout' ||
+        k.startsWith('backup.'),
     );
     assert.deepEqual([...reloadableKeys].sort(), [...expected].sort());
   });

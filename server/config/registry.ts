@@ -23,8 +23,42 @@ import { parseIntegrationTargets } from '../integrations/config.ts';
 import type { IntegrationTarget } from '../integrations/config.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
-import { isHostname, isSubjectAltName, isWebhookUrl, parseDialAddress } from './values.ts';
+import {
+  durationExpected,
+  fail,
+  isHostname,
+  isSubjectAltName,
+  isWebhookUrl,
+  parseDialAddress,
+  parseDuration,
+} from './values.ts';
+import { formatDurationMs } from '../core/index.ts';
 import net from 'node:net';
+
+/** An interval of at least a second, or "off" (typed 0). */
+function intervalOrOffOption(base: { doc: string; env: string }): ConfigOption<number> {
+  return {
+    type: 'duration or off',
+    doc: base.doc,
+    env: base.env,
+    flag: undefined,
+    reloadable: true,
+    defaultText: '"off"',
+    defaultValue: () => 0,
+    parse: (raw) => {
+      if (raw === 'off') return 0;
+      try {
+        return parseDuration(raw, 1000);
+      } catch {
+        return fail(`${durationExpected} of at least 1s, or "off"`, raw);
+      }
+    },
+    format: (value) => (value === 0 ? '"off"' : JSON.stringify(formatDurationMs(value))),
+  };
+}
+
+/** An age X25519 recipient (bech32, "age1" and 58 characters). */
+const ageRecipientPattern = /^age1[02-9ac-hj-np-z]{58}$/;
 
 export const configRegistry = {
   'server.grpc_listen': listenOption({
@@ -401,6 +435,35 @@ export const configRegistry = {
     accepts: (text) => text === '' || isWebhookUrl(text),
     defaultText: '""',
     defaultValue: () => '',
+  }),
+  'backup.schedule': intervalOrOffOption({
+    doc: 'How often the server writes a backup into backup.dir (docs/operations.md, "Backup and restore"); "off" writes none.',
+    env: 'VIGO_BACKUP_SCHEDULE',
+  }),
+  'backup.dir': pathOption({
+    doc: 'Directory scheduled backups are written to (0700; each backup 0600); keep a copy off this host.',
+    env: 'VIGO_BACKUP_DIR',
+    defaultText: '"" (<data_dir>/backups)',
+    defaultValue: () => '',
+    emptyMeans: '<data_dir>/backups',
+    reloadable: true,
+  }),
+  'backup.keep': integerOption({
+    doc: 'Scheduled backups kept in backup.dir; the oldest beyond this are deleted after each new one.',
+    env: 'VIGO_BACKUP_KEEP',
+    default: 7,
+    min: 1,
+    max: 10_000,
+    reloadable: true,
+  }),
+  'backup.recipient': textOption({
+    doc: 'age X25519 recipient (age1…) scheduled backups are encrypted to; "" writes them unencrypted, holding the CA key and secrets in the clear.',
+    env: 'VIGO_BACKUP_RECIPIENT',
+    expected: 'an age X25519 recipient (age1…), or ""',
+    accepts: (text) => text === '' || ageRecipientPattern.test(text),
+    defaultText: '""',
+    defaultValue: () => '',
+    reloadable: true,
   }),
   integrations: structuredOption<readonly IntegrationTarget[]>({
     doc: 'Event sinks: a list of targets (webhook, email, syslog, splunk_hec, loki, elastic) that matching events are delivered to through a durable queue; docs/integrations.md lists every option.',

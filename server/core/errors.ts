@@ -114,6 +114,22 @@ export const errorCatalog = {
   // database maintenance
   'db.prune_invalid': 'invalid',
   'db.maintenance_failed': 'unavailable',
+  /** VACUUM needs free space on the data dir's file system of at least the database's size. */
+  'db.vacuum_no_space': 'precondition',
+  // backup and restore
+  'backup.in_progress': 'conflict',
+  'backup.invalid': 'invalid',
+  'backup.failed': 'unavailable',
+  /** The archive is not a complete Vigo backup: truncated, malformed, or a member missing or extra. */
+  'backup.archive_invalid': 'invalid',
+  /** A member's size or SHA-256 differs from the manifest. */
+  'backup.checksum_mismatch': 'invalid',
+  /** A member named outside the archive's root: absolute, `..`, a link or a special file. */
+  'backup.member_unsafe': 'invalid',
+  /** Too many members, or a member or the whole archive over its size bound. */
+  'backup.too_large': 'too_large',
+  'backup.decrypt_failed': 'unauthenticated',
+  'backup.target_not_empty': 'precondition',
   // tasks
   'task.invalid': 'invalid',
   'task.blocked': 'forbidden',

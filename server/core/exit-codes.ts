@@ -11,6 +11,8 @@ export const exitCodes = {
   openFileLimit: 71,
   /** The database could not be opened, a migration failed, or it is an empty file where a database was. */
   store: 74,
+  /** `vigosrv restore` refused the archive or the target (its code names why); nothing was written. */
+  restoreRefused: 65,
   /** The drain did not finish within shutdown.budget; the process stopped anyway. */
   shutdownBudgetExceeded: 75,
   /** A listen address is already in use (or cannot be bound). */

@@ -119,6 +119,10 @@ describe('integrations: refusals', () => {
   it('out-of-range numbers and bad durations', () => {
     refused([{ ...hook, max_attempts: 0 }], /\.max_attempts: expected a whole number from 1 to 100/);
     refused([{ ...hook, timeout: 'soon' }], /\.timeout: expected a duration/);
+    refused(
+      [{ ...hook, backoff_initial: '1h', backoff_max: '40ms' }],
+      /\.backoff_max: must not be shorter than backoff_initial/,
+    );
   });
   it('two kinds of credential at once', () =>
     refused(

@@ -280,6 +280,9 @@ function readTarget(
     backoffInitialMs: r.duration('backoff_initial', '5s', 1),
     backoffMaxMs: r.duration('backoff_max', '1h', 1),
   };
+  // A ceiling below the first wait would silently shorten every wait to the ceiling.
+  if (base.backoffMaxMs < base.backoffInitialMs)
+    r.problem('backoff_max', 'must not be shorter than backoff_initial');
   if (type === undefined) return undefined;
   const options = readTargetOptions(type, r);
   r.finishUnknown(type);

@@ -25,6 +25,7 @@ import { integrationRoutes } from '../http/routes/integrations.ts';
 import { pushRoutes } from '../http/routes/push.ts';
 import { targetGroupRoutes } from '../http/routes/target-groups.ts';
 import { databaseRoutes } from '../http/routes/database.ts';
+import { backupRoutes } from '../http/routes/backups.ts';
 import { queryRoutes } from '../http/routes/queries.ts';
 import { runRoutes } from '../http/routes/runs.ts';
 import { secretRoutes } from '../http/routes/secrets.ts';
@@ -56,6 +57,7 @@ export interface RouteParts {
   readonly forcePush: Dep<typeof pushRoutes, 'push'>;
   readonly targetGroups: Dep<typeof targetGroupRoutes, 'groups'>;
   readonly database: Dep<typeof databaseRoutes, 'maintenance'>;
+  readonly backups: Dep<typeof backupRoutes, 'backups'>;
   readonly vault: Dep<typeof secretRoutes, 'vault'>;
   readonly auditMonitor: Dep<typeof auditRoutes, 'monitor'>;
   readonly bus: Dep<typeof eventRoutes, 'bus'>;
@@ -126,6 +128,7 @@ export function assembleRoutes(p: RouteParts): AnyRoute[] {
     ...pushRoutes({ push: p.forcePush }),
     ...targetGroupRoutes({ groups: p.targetGroups }),
     ...databaseRoutes({ store: p.store, maintenance: p.database }),
+    ...backupRoutes({ store: p.store, backups: p.backups }),
     ...integrationRoutes({ integrations: p.integrations }),
     ...webRoutes({
       identity: p.identity,

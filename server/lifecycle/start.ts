@@ -39,6 +39,7 @@ import type { Pki } from '../pki/index.ts';
 import type { Store } from '../store/index.ts';
 import { startWalCheckpointer } from '../store/index.ts';
 import { startHistoryPruner } from './history-pruner.ts';
+import { createBackupRuntime } from './backup-runtime.ts';
 import { DataDirLockedError, acquireDataDirLock } from './data-dir-lock.ts';
 import type { DataDirLock } from './data-dir-lock.ts';
 import { apiDialAddress, createBootstrapService } from '../bootstrap/index.ts';
@@ -141,6 +142,17 @@ export async function startServer(
     const checkpoints = checkpointSettings(config, paths, pki.bundleSigningKey, serverVersion);
     const audit = createAuditRuntime({ store, log, registry: metricsRegistry, bus, checkpoints });
     cleanups.push(() => audit.close());
+    const backups = createBackupRuntime({
+      paths,
+      configFile: loaded.configFile,
+      busyTimeoutMs: loaded.config['database.busy_timeout'],
+      version: serverVersion,
+      view,
+      log: log.child({ component: 'backup' }),
+      registry: metricsRegistry,
+      audit,
+    });
+    cleanups.push(() => void backups.schedule.stop());
     const { fleet, flusher, results, resultsCapacity, onRunCommitted, compliance } = createFleetRuntime({
       store,
       log,
@@ -327,6 +339,7 @@ export async function startServer(
       latestRuns,
       checkinRate: checkinMetrics.checkinsPerMinute,
       database: historyPruner,
+      backups: backups.service,
       publish,
       liveQueries,
       forcePush,
@@ -415,6 +428,7 @@ export async function startServer(
       workflows.close();
       tasks.close();
       await audit.stopCheckpoints();
+      void backups.schedule.stop();
       await Promise.all([walCheckpointer.stop(), historyPruner.stop()]);
       flusher.flush();
       audit.appendSystem({ action: 'server.stop', target: 'vigosrv', details: { bootId, reason } });

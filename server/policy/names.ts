@@ -20,6 +20,24 @@ const targetFields: Readonly<Record<string, readonly string[]>> = {
   sysctl: ['key'],
   host: ['hostname'],
   custom: ['executor'],
+  field_edit: ['target_path', 'path'],
+  sshkey: ['target_path', 'path', 'user'],
+  git: ['target_path', 'path'],
+  docker_compose: ['target_path', 'path'],
+  process: ['pattern'],
+  npm: ['package'],
+  pip: ['package'],
+  gem: ['package'],
+  nonrepo_package: ['package'],
+  source_package: ['package'],
+  repository: ['repository'],
+  reboot: ['reason'],
+  docker_image: ['image'],
+  docker_container: ['container'],
+  systemd_dropin: ['unit'],
+  hostname: ['hostname'],
+  timezone: ['timezone'],
+  kernel_module: ['module'],
 };
 
 export function targetFieldOf(type: string, params: Record<string, unknown>): string | undefined {
@@ -43,6 +61,12 @@ const nameFallbackField: Readonly<Record<string, string>> = {
   user: 'user',
   group: 'group',
   container: 'container',
+  // Vigo names these files after the resource: /etc/tmpfiles.d/<name>.conf, /etc/logrotate.d/<name>.
+  tmpfile: 'name',
+  logrotate: 'name',
+  systemd_dropin: 'name',
+  kernel_module: 'module',
+  alternatives: 'alternative',
 };
 
 /**

@@ -3,9 +3,10 @@
  * connection so a full scan or a long check never stalls the serving thread.
  */
 import type Database from 'better-sqlite3';
-import { statSync } from 'node:fs';
+import { statSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 
-export const maintenanceOps = ['stats', 'integrity', 'analyze', 'checkpoint'] as const;
+export const maintenanceOps = ['stats', 'integrity', 'analyze', 'checkpoint', 'vacuum'] as const;
 export type MaintenanceOp = (typeof maintenanceOps)[number];
 
 export interface TableStats {
@@ -39,11 +40,29 @@ export interface CheckpointReport {
   readonly checkpointedFrames: number;
 }
 
+export interface VacuumReport {
+  /** False when it was refused: the file system had less free space than the database's size. */
+  readonly ran: boolean;
+  /** The database file and its write-ahead log, before and after (after a TRUNCATE checkpoint). */
+  readonly beforeBytes: number;
+  readonly afterBytes: number;
+  /** Free space on the data dir's file system before it ran (for an unprivileged process). */
+  readonly freeBytes: number;
+  readonly ms: number;
+}
+
 export type MaintenanceResult =
   | { op: 'stats'; stats: DatabaseStats }
   | { op: 'integrity'; integrity: IntegrityReport }
   | { op: 'analyze'; ms: number }
-  | { op: 'checkpoint'; checkpoint: CheckpointReport };
+  | { op: 'checkpoint'; checkpoint: CheckpointReport }
+  | { op: 'vacuum'; vacuum: VacuumReport };
+
+/** Free bytes an unprivileged process may use on the file system holding `dir`. */
+export function freeBytesAt(dir: string): number {
+  const fs = statfsSync(dir);
+  return fs.bavail * fs.bsize;
+}
 
 const maxProblems = 100;
 
@@ -104,6 +123,43 @@ export function integrityCheck(db: Database.Database): IntegrityReport {
   return { ok: problems.length === 0, problems };
 }
 
+function truncateCheckpoint(db: Database.Database): CheckpointReport {
+  const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as {
+    busy: number;
+    log: number;
+    checkpointed: number;
+  }[];
+  return {
+    busy: (row?.busy ?? 1) !== 0,
+    walFrames: row?.log ?? 0,
+    checkpointedFrames: row?.checkpointed ?? 0,
+  };
+}
+
+/**
+ * VACUUM rewrites the whole database through a temporary copy and the write-ahead log, so it needs free
+ * space of about the database's size; without it, it is refused before it starts rather than failing
+ * half-way with the disk full. Writers wait for it (it holds the write lock while it runs).
+ */
+export function vacuum(
+  db: Database.Database,
+  freeBytes: (dir: string) => number = freeBytesAt,
+): VacuumReport {
+  const beforeBytes = fileBytes(db.name) + fileBytes(`${db.name}-wal`);
+  const free = freeBytes(dirname(db.name));
+  if (free < beforeBytes) return { ran: false, beforeBytes, afterBytes: beforeBytes, freeBytes: free, ms: 0 };
+  const started = performance.now();
+  db.exec('VACUUM');
+  truncateCheckpoint(db);
+  return {
+    ran: true,
+    beforeBytes,
+    afterBytes: fileBytes(db.name) + fileBytes(`${db.name}-wal`),
+    freeBytes: free,
+    ms: performance.now() - started,
+  };
+}
+
 export function runMaintenance(db: Database.Database, op: MaintenanceOp): MaintenanceResult {
   switch (op) {
     case 'stats':
@@ -115,20 +171,9 @@ export function runMaintenance(db: Database.Database, op: MaintenanceOp): Mainte
       db.exec('ANALYZE');
       return { op, ms: performance.now() - started };
     }
-    case 'checkpoint': {
-      const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as {
-        busy: number;
-        log: number;
-        checkpointed: number;
-      }[];
-      return {
-        op,
-        checkpoint: {
-          busy: (row?.busy ?? 1) !== 0,
-          walFrames: row?.log ?? 0,
-          checkpointedFrames: row?.checkpointed ?? 0,
-        },
-      };
-    }
+    case 'checkpoint':
+      return { op, checkpoint: truncateCheckpoint(db) };
+    case 'vacuum':
+      return { op, vacuum: vacuum(db) };
   }
 }

@@ -6,6 +6,7 @@
  *   POST /api/v1/db/analyze     ANALYZE (fresh statistics for the query planner)
  *   POST /api/v1/db/checkpoint  a TRUNCATE checkpoint of the WAL
  *   POST /api/v1/db/prune       delete history older than a duration now (the pruner's own path)
+ *   POST /api/v1/db/vacuum      VACUUM (rebuild the file, give free pages back), refused without the space
  */
 import { VigoError, actorName, parseDurationMs } from '../../core/index.ts';
 import type { Ctx } from '../../core/index.ts';
@@ -100,6 +101,27 @@ export function databaseRoutes(deps: { store: Store; maintenance: DatabaseMainte
         handler: async ({ c, ctx }) => c.json(await maintain(ctx, op)),
       }),
     ),
+    route({
+      method: 'POST',
+      path: '/api/v1/db/vacuum',
+      summary:
+        'Rebuild the database file and return its free pages to the file system (VACUUM); writers wait while it runs',
+      tag,
+      access: 'admin',
+      errors: ['db.vacuum_no_space', 'db.maintenance_failed'],
+      response: anyObject,
+      handler: async ({ c, ctx }) => {
+        const result = await maintain(ctx, 'vacuum');
+        if (result.op === 'vacuum' && !result.vacuum.ran) {
+          throw new VigoError(
+            'db.vacuum_no_space',
+            `vacuum needs free space of at least the database's size: ${result.vacuum.freeBytes} bytes free, ${result.vacuum.beforeBytes} needed`,
+            { freeBytes: result.vacuum.freeBytes, neededBytes: result.vacuum.beforeBytes },
+          );
+        }
+        return c.json(result);
+      },
+    }),
     route<typeof pruneBody>({
       method: 'POST',
       path: '/api/v1/db/prune',
@@ -158,5 +180,9 @@ function summary(result: MaintenanceResult): Record<string, unknown> {
       return { op: 'analyze', ms: Math.round(result.ms) };
     case 'checkpoint':
       return { op: 'checkpoint', ...result.checkpoint };
+    case 'vacuum': {
+      const { ran, beforeBytes, afterBytes, freeBytes } = result.vacuum;
+      return { op: 'vacuum', ran, beforeBytes, afterBytes, freeBytes, ms: Math.round(result.vacuum.ms) };
+    }
   }
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { knownResourceTypes, resourceSchemas } from './resource-schemas.ts';
+import { xplatExamples } from './xplat-examples.ts';
+import { unixResourceExamples } from './unix-schemas.ts';
 
 /** One valid resource per type: the shapes docs/stacks.md shows. */
 const examples: Record<string, Record<string, unknown>> = {
@@ -72,6 +74,8 @@ const examples: Record<string, Record<string, unknown>> = {
     restart: 'unless-stopped',
   },
   custom: { type: 'custom', executor: 'my_check', params: { level: 3 } },
+  ...xplatExamples,
+  ...unixResourceExamples,
 };
 
 describe('resourceSchemas', () => {

@@ -4,6 +4,9 @@
  * here is a field some executor understands. docs/stacks.md lists every field.
  */
 
+import { xplatTypeSpecs } from './xplat-schemas.ts';
+import { unixResourceTypeSpecs } from './unix-schemas.ts';
+
 type Schema = Record<string, unknown>;
 
 const str: Schema = { type: 'string' };
@@ -152,7 +155,7 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
       names: { type: 'array', items: nonEmpty, minItems: 1 },
       state: { enum: ['present', 'absent', 'latest'] },
       version: nonEmpty,
-      provider: { enum: ['apt', 'dnf', 'apk'] },
+      provider: { enum: ['apt', 'dnf', 'apk', 'yum', 'zypper', 'pacman'] },
     },
     anyOf: [{ required: ['package'] }, { required: ['names'] }, { required: ['name'] }],
   },
@@ -241,6 +244,8 @@ export const resourceTypeSpecs: Readonly<Record<string, TypeSpec>> = {
     },
     required: ['executor'],
   },
+  ...xplatTypeSpecs,
+  ...unixResourceTypeSpecs,
 };
 
 function buildSchema(type: string, spec: TypeSpec): Schema {
