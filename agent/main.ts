@@ -50,7 +50,7 @@ Usage:
 
 Common flags: --state-dir DIR (default ${defaultStateDir}, or $VIGO_STATE_DIR),
   --log-level debug|info|warn|error (JSON lines on stderr; default warn for run, info otherwise),
-  --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon)
+  --config FILE (default ${defaultAgentConfigFile}, or $VIGO_AGENT_CONFIG; read by daemon, run and traits)
 Exit codes: 0 converged, 1 some resources failed, 2 usage or invalid config, 3 nothing applied or no bundle held,
   4 not enrolled, 5 unreachable
 `;
@@ -175,7 +175,14 @@ async function runOnce(parsed: Parsed, paths: StatePaths, log: Logger): Promise<
   const loaded = loadIdentity(paths);
   const { createAgentRunner } = await import('./runtime/agent-runner.ts');
   const report = await import('./runtime/run-report.ts');
-  const runner = createAgentRunner({ paths, loaded, log, signal: controller.signal });
+  const config = await agentConfig(parsed);
+  const runner = createAgentRunner({
+    paths,
+    loaded,
+    log,
+    signal: controller.signal,
+    traitSettings: config.traits,
+  });
   try {
     const result = await runner.cycle(parsed.values['dry-run'] === true);
     if (result.run === undefined) {
@@ -225,6 +232,7 @@ async function daemon(parsed: Parsed, paths: StatePaths, log: Logger): Promise<n
     log,
     signal: controller.signal,
     dryRun: parsed.values['dry-run'] === true,
+    traitSettings: config.traits,
     taskPolicy: {
       ...config.tasks,
       observeOnly: parsed.values['dry-run'] === true,
@@ -241,11 +249,13 @@ async function status(parsed: Parsed, paths: StatePaths): Promise<number> {
   return report.code === 0 ? exit.ok : exit.notApplied;
 }
 
-async function traits(paths: StatePaths): Promise<number> {
+async function traits(parsed: Parsed, paths: StatePaths): Promise<number> {
+  const config = await agentConfig(parsed);
   const { createTraitCollector } = await import('./traits/index.ts');
   const { traits: collected, errors } = await createTraitCollector({
     cacheFile: paths.traitsCacheFile,
-  }).collect();
+    env: { settings: config.traits },
+  }).collect({ awaitBackground: true });
   process.stdout.write(`${JSON.stringify(collected, null, 2)}\n`);
   for (const e of errors) process.stderr.write(`vigo: trait collector ${e.collector}: ${e.message}\n`);
   return exit.ok;
@@ -273,7 +283,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'status':
       return status(parsed, paths);
     case 'traits':
-      return traits(paths);
+      return traits(parsed, paths);
     case 'version':
       process.stdout.write(`vigo ${agentVersion}\n`);
       return exit.ok;

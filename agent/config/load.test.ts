@@ -15,6 +15,19 @@ describe('agent config', () => {
     const config = loadAgentConfig(file, true);
     assert.equal(config.file, file);
     assert.deepEqual(config.tasks, defaultAgentConfig.tasks);
+    assert.deepEqual(config.traits, defaultAgentConfig.traits);
+  });
+
+  it('reads traits.cert_paths and traits.cloud_metadata', () => {
+    const config = parseAgentConfig(
+      'traits:\n  cert_paths: [/etc/ssl/certs/web.pem, /etc/ssl/certs/web.pem]\n  cloud_metadata: true\n',
+      't.yaml',
+    );
+    assert.deepEqual(config.traits, {
+      certPaths: ['/etc/ssl/certs/web.pem', '/etc/ssl/certs/web.pem'],
+      cloudMetadata: true,
+    });
+    assert.deepEqual(parseAgentConfig('traits:\n', 'e.yaml').traits, { certPaths: [], cloudMetadata: false });
   });
 
   it('uses the defaults when the default file is missing, and refuses a missing file named explicitly', () => {
@@ -52,7 +65,24 @@ describe('agent config', () => {
         'tasks:\n  adhoc: true\n  adhok: false\n',
         /^c\.yaml:3:3: unknown key tasks\.adhok; known: tasks\.adhoc, tasks\.allow, tasks\.stacks, tasks\.allow_forced$/,
       ],
-      ['task:\n  adhoc: true\n', /^c\.yaml:1:1: unknown key task; known: tasks$/],
+      ['task:\n  adhoc: true\n', /^c\.yaml:1:1: unknown key task; known: tasks, traits$/],
+      [
+        'traits:\n  cert_path: []\n',
+        /^c\.yaml:2:3: unknown key traits\.cert_path; known: traits\.cert_paths, traits\.cloud_metadata$/,
+      ],
+      [
+        'traits:\n  cert_paths: [etc/ssl/a.pem]\n',
+        /^c\.yaml:2:16: traits\.cert_paths holds something other than an absolute file path$/,
+      ],
+      ['traits:\n  cert_paths: /etc/ssl/a.pem\n', /traits\.cert_paths must be a list/],
+      [
+        `traits:\n  cert_paths: [${Array.from({ length: 65 }, (_, i) => `/c${i}`).join(', ')}]\n`,
+        /lists 65 files; at most 64/,
+      ],
+      [
+        'traits:\n  cloud_metadata: yes please\n',
+        /^c\.yaml:2:19: traits\.cloud_metadata must be true or false$/,
+      ],
       ['- a\n', /the file must be a mapping/],
       ['tasks: [\n', /^c\.yaml: not valid YAML/],
       ['tasks:\n  adhoc: true\n  adhoc: false\n', /not valid YAML/],

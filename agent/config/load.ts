@@ -8,6 +8,8 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import { VigoError } from '../../server/core/index.ts';
 import { builtinTaskNames } from '../tasks/index.ts';
+import { defaultTraitSettings, maxCertPaths } from '../traits/settings.ts';
+import type { TraitSettings } from '../traits/settings.ts';
 
 import { defaultAgentConfigFile } from './defaults.ts';
 
@@ -26,11 +28,14 @@ export interface AgentConfig {
     /** Whether a command forced past the server's guardrail also skips the agent's own command guard. */
     readonly allowForced: boolean;
   };
+  /** The `traits:` section: certificates to watch, whether the cloud trait may ask the metadata service. */
+  readonly traits: TraitSettings;
 }
 
 export const defaultAgentConfig: AgentConfig = {
   file: undefined,
   tasks: { adhoc: true, allow: new Set(builtinTaskNames), stacks: true, allowForced: false },
+  traits: defaultTraitSettings,
 };
 
 /** A config file the agent cannot start with: code config.invalid, the message names file, line and key. */
@@ -43,8 +48,9 @@ export class AgentConfigError extends VigoError {
 
 const maxConfigBytes = 64 * 1024;
 const knownKeys: Readonly<Record<string, readonly string[]>> = {
-  '': ['tasks'],
+  '': ['tasks', 'traits'],
   tasks: ['adhoc', 'allow', 'stacks', 'allow_forced'],
+  traits: ['cert_paths', 'cloud_metadata'],
 };
 
 /**
@@ -129,5 +135,38 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
     }
     allow = names;
   }
-  return { file, tasks: { adhoc, allow, stacks, allowForced } };
+  const traitsNode = top.get('traits');
+  const traits =
+    traitsNode === undefined || traitsNode === null || (isScalar(traitsNode) && traitsNode.value === null)
+      ? new Map<string, Node | null>()
+      : mapping(traitsNode, 'traits');
+  return { file, tasks: { adhoc, allow, stacks, allowForced }, traits: traitSettings(traits, fail) };
+}
+
+function traitSettings(
+  section: Map<string, Node | null>,
+  fail: (node: Node | null | undefined, message: string) => never,
+): TraitSettings {
+  const metadataNode = section.get('cloud_metadata');
+  let cloudMetadata = defaultTraitSettings.cloudMetadata;
+  if (metadataNode !== undefined) {
+    if (!isScalar(metadataNode) || typeof metadataNode.value !== 'boolean')
+      fail(metadataNode, 'traits.cloud_metadata must be true or false');
+    cloudMetadata = (metadataNode as { value: boolean }).value;
+  }
+  const pathsNode = section.get('cert_paths');
+  const certPaths: string[] = [];
+  if (pathsNode !== undefined && pathsNode !== null) {
+    if (!isSeq(pathsNode))
+      return fail(pathsNode, 'traits.cert_paths must be a list of certificate file paths');
+    if (pathsNode.items.length > maxCertPaths)
+      fail(pathsNode, `traits.cert_paths lists ${pathsNode.items.length} files; at most ${maxCertPaths}`);
+    for (const item of pathsNode.items) {
+      const path = isScalar(item) && typeof item.value === 'string' ? item.value : undefined;
+      if (path === undefined || !path.startsWith('/') || path.length > 4096 || path.includes('\0'))
+        fail(item as Node, 'traits.cert_paths holds something other than an absolute file path');
+      certPaths.push(path);
+    }
+  }
+  return { certPaths, cloudMetadata };
 }

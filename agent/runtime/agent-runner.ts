@@ -28,7 +28,7 @@ import {
 } from '../tasks/index.ts';
 import type { ConvergePass, TaskPolicy, TraitsReport } from '../tasks/index.ts';
 import { createTraitCollector, traitsPayload } from '../traits/index.ts';
-import type { TraitSource, TraitsPayload } from '../traits/index.ts';
+import type { TraitSettings, TraitSource, TraitsPayload } from '../traits/index.ts';
 import { BundleCache } from './bundle-cache.ts';
 import { failoverFor, readServers, writeServers } from './server-list.ts';
 import { AgentConnection } from './connection.ts';
@@ -55,6 +55,8 @@ export interface AgentRunnerOptions {
   customExecutorDir?: string;
   /** Replaces the trait collector (tests on machines without the usual /proc files). */
   traits?: TraitSource;
+  /** agent.yaml `traits:` (certificates to watch, cloud metadata); defaults when absent. */
+  traitSettings?: TraitSettings;
   /** Whether the agent holds its AgentStream between cycles (the daemon); default false. */
   holdStreams?: boolean;
   /** The server asked for a check-in now (ForcePush on the stream). */
@@ -95,7 +97,14 @@ export function createAgentRunner(options: AgentRunnerOptions) {
   const { paths, loaded, log, signal } = options;
   const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
   const lock = options.workLock ?? new WorkLock();
-  const traitSource = options.traits ?? createTraitCollector({ cacheFile: paths.traitsCacheFile });
+  const traitSource =
+    options.traits ??
+    createTraitCollector({
+      cacheFile: paths.traitsCacheFile,
+      // Only the daemon lives long enough to finish a background scan (security_scan).
+      startBackground: options.holdStreams === true,
+      ...(options.traitSettings === undefined ? {} : { env: { settings: options.traitSettings } }),
+    });
   const tasks =
     options.holdStreams === true && options.taskPolicy !== undefined
       ? new TaskRunner({
@@ -372,7 +381,10 @@ export function createAgentRunner(options: AgentRunnerOptions) {
     cycle,
     queuedRuns: () => queue.size(),
     connection,
-    close: () => connection.close(),
+    close: () => {
+      traitSource.close?.();
+      connection.close();
+    },
   };
 }
 

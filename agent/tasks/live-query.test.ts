@@ -95,6 +95,11 @@ describe('LiveQueries', () => {
     assert.equal(calls.get('other'), otherCalls, 'only the collector that owns host_self ran');
     assert.deepEqual(json(await ask(q, 'host_self')), { fs_root_pct: 43 });
     assert.equal(json(await ask(q, 'mounts.0.mountpoint')), '/');
+    // Vigo's name of the trait: the same collector alone, the same value.
+    const before = calls.get('other');
+    assert.equal(json(await ask(q, 'mountpoints.0.mountpoint')), '/');
+    assert.equal(json(await ask(q, 'filesystem.0.mountpoint')), '/');
+    assert.equal(calls.get('other'), before);
   });
 
   it('says so for a path with no trait, a failed collector and a value over 1 MiB', async () => {

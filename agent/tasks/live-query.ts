@@ -15,6 +15,7 @@ import type { Logger } from '../../server/core/index.ts';
 import { protocolLimits, streamTimings } from '../../protocol/index.ts';
 import type { LiveQuery } from '../../protocol/index.ts';
 import type { TraitSource } from '../traits/index.ts';
+import { resolveTraitKey } from '../../server/policy/when/index.ts';
 import { clipText } from './dispatch-check.ts';
 import { runProbe } from './query-probes.ts';
 import type { ProbeRoots } from './query-probes.ts';
@@ -177,12 +178,14 @@ export class LiveQueries {
     ]);
     clearTimeout(timer);
     if (run === 'timeout') return { error: `collecting ${top} timed out after ${budgetMs} ms` };
-    const owner = run.owners?.[top];
+    // A Vigo name (processors) reads the trait the agent reports under its own name (cpu).
+    const key = resolveTraitKey(run.traits, top) ?? top;
+    const owner = run.owners?.[key];
     const failed = run.errors
       .filter((e) => e.collector !== 'cache' && (owner === undefined || e.collector === owner))
       .map((e) => `${e.collector}: ${e.message}`)
       .join('; ');
-    const value = traitAt(run.traits, parts);
+    const value = traitAt(run.traits, [key, ...parts.slice(1)]);
     // The owner failed: its last good value is not passed off as current.
     if (owner !== undefined && failed !== '') return { error: `trait collector ${failed}` };
     if (value === undefined)

@@ -49,6 +49,8 @@ export const volatileTraitPaths: readonly string[] = [
   'memory.available_mb',
   'swap.free_mb',
   'mounts[].used_mb',
+  'time',
+  'cert_expiry.certificates[].days_left',
 ];
 
 function withoutPath(value: unknown, segments: readonly string[]): unknown {

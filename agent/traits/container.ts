@@ -69,7 +69,7 @@ async function detectRuntime(env: TraitEnv): Promise<string | null> {
 }
 
 export const containerCollector: TraitCollector = {
-  name: 'container',
+  name: 'virtual',
   volatile: false,
   timeoutMs: 5000,
   async collect(env) {

@@ -18,7 +18,7 @@ export function countCpuList(list: string): number {
 }
 
 export const cpuCollector: TraitCollector = {
-  name: 'cpu',
+  name: 'processors',
   volatile: false,
   timeoutMs: 5000,
   async collect(env) {

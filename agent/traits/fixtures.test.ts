@@ -8,9 +8,17 @@ import type { Traits } from './types.ts';
 /** Runs every default collector against testdata/<distro>; mount sizes come from the real disk, so they are split off. */
 async function collectFixture(distro: string, interfaces: Parameters<typeof fixtureEnv>[1] = {}) {
   const env = fixtureEnv(join(testdataDir, distro), interfaces);
-  const { traits, errors } = await createTraitCollector({ env }).collect();
-  const { mounts, host_self: hostSelf, ...rest } = traits;
-  return { rest, mounts: mounts as Traits[], hostSelf: hostSelf as Traits, errors, calls: env.calls };
+  const { traits, errors } = await createTraitCollector({ env }).collect({ awaitBackground: true });
+  const { mounts, host_self: hostSelf, time, timezone, ...rest } = traits;
+  return {
+    rest,
+    mounts: mounts as Traits[],
+    hostSelf: hostSelf as Traits,
+    time: time as Traits,
+    timezone: timezone as Traits,
+    errors,
+    calls: env.calls,
+  };
 }
 
 function withoutSizes(mounts: Traits[]): Traits[] {
@@ -22,7 +30,7 @@ const rootMount = (mounts: Traits[]) => mounts.find((m) => m.mountpoint === '/')
 describe('traits from fixture hosts', () => {
   it('debian 12: point release, fqdn from /etc/hosts, dpkg, systemd, real mounts only', async () => {
     const mac = '52:54:00:12:34:56';
-    const { rest, mounts, hostSelf, errors, calls } = await collectFixture('debian', {
+    const { rest, mounts, hostSelf, time, timezone, errors, calls } = await collectFixture('debian', {
       eth0: [ipv4('192.0.2.10', 24, mac), ipv6('2001:db8::10', 64, mac)],
       lo: [ipv4('127.0.0.1', 8, '00:00:00:00:00:00')],
     });
@@ -75,7 +83,94 @@ describe('traits from fixture hosts', () => {
       },
       systemd: { present: true, units: ['cron.service', 'nginx.service', 'ssh.service'] },
       container: { is_container: false, runtime: null },
+      locale: {
+        lang: 'en_US.UTF-8',
+        language: 'en_US',
+        encoding: 'UTF-8',
+        settings: { LANG: 'en_US.UTF-8', LC_TIME: 'en_GB.UTF-8' },
+      },
+      dmi: {
+        available: true,
+        vendor: 'Dell Inc.',
+        product: 'PowerEdge R640',
+        version: null,
+        serial: 'ABC1234',
+        uuid: '4c4c4544-0042-3510-8052-b4c04f333332',
+        board: { vendor: 'Dell Inc.', name: '0H28RR' },
+        bios: { vendor: 'Dell Inc.', version: '2.19.1', date: '06/13/2023' },
+        chassis: { type: 'rack_mount_chassis', asset_tag: null },
+      },
+      cloud: {
+        provider: null,
+        instance_id: null,
+        region: null,
+        zone: null,
+        instance_type: null,
+        sources: [],
+      },
+      blockdevices: [
+        {
+          name: 'sda',
+          size_mb: 457862,
+          model: 'PERC H730P Mini',
+          vendor: 'DELL',
+          rotational: false,
+          removable: false,
+          read_only: false,
+          partitions: [
+            { name: 'sda1', size_mb: 512 },
+            { name: 'sda2', size_mb: 457350 },
+          ],
+        },
+      ],
+      docker: {
+        installed: true,
+        engine: 'docker',
+        client_version: '24.0.7',
+        server_version: '24.0.7',
+        daemon_running: true,
+      },
+      selinux: {
+        enabled: false,
+        mode: 'disabled',
+        config_mode: null,
+        policy_type: null,
+        policy_version: null,
+      },
+      gpu: {
+        count: 1,
+        devices: [
+          { slot: '0000:03:00.0', vendor: 'Matrox', vendor_id: '102b', device_id: '0536', driver: 'mgag200' },
+        ],
+        nvidia_driver: null,
+      },
+      cert_expiry: { certificates: [] },
+      ports: {
+        tcp: [22, 80, 631, 3306],
+        udp: [53, 68],
+        listening: [
+          { proto: 'tcp', address: '0.0.0.0', port: 22 },
+          { proto: 'tcp6', address: '::', port: 22 },
+          { proto: 'udp', address: '127.0.0.53', port: 53 },
+          { proto: 'udp', address: '0.0.0.0', port: 68 },
+          { proto: 'tcp', address: '0.0.0.0', port: 80 },
+          { proto: 'tcp6', address: '::', port: 80 },
+          { proto: 'tcp6', address: '::1', port: 631 },
+          { proto: 'tcp', address: '127.0.0.1', port: 3306 },
+        ],
+        truncated: false,
+      },
+      security_scan: {
+        manager: 'apt',
+        security_updates: 2,
+        pending_updates: 4,
+        packages: ['libssl3', 'openssl'],
+      },
     });
+    assert.deepEqual(timezone, { name: 'America/New_York' });
+    assert.match(String(time.utc_offset), /^[+-]\d\d:\d\d$/);
+    assert.equal(typeof time.epoch_seconds, 'number');
+    assert.match(String(time.utc), /^\d{4}-\d\d-\d\dT.*Z$/);
     assert.deepEqual(withoutSizes(mounts), [
       { mountpoint: '/', device: '/dev/sda1', fstype: 'ext4' },
       { mountpoint: '/mnt/home', device: 'nas:/export/home', fstype: 'nfs4' },
@@ -128,7 +223,7 @@ describe('traits from fixture hosts', () => {
   });
 
   it('rocky 9.3 on aarch64: family rhel, no codename, rpm with several kernels, MemAvailable estimated', async () => {
-    const { rest, errors, calls } = await collectFixture('rocky');
+    const { rest, timezone, errors, calls } = await collectFixture('rocky');
     assert.deepEqual(errors, []);
     assert.deepEqual(rest.os, {
       family: 'rhel',
@@ -159,10 +254,41 @@ describe('traits from fixture hosts', () => {
     assert.deepEqual((rest.users as Traits).human, ['bob']);
     assert.deepEqual(rest.container, { is_container: false, runtime: null });
     assert.deepEqual(rest.load, { '1m': 0, '5m': 0.01, '15m': 0.05 });
+    assert.deepEqual(rest.cloud, {
+      provider: 'aws',
+      instance_id: 'i-0abc1234def567890',
+      region: 'eu-central-1',
+      zone: 'eu-central-1a',
+      instance_type: 't4g.medium',
+      sources: ['dmi', 'cloud-init'],
+    });
+    assert.deepEqual(rest.selinux, {
+      enabled: true,
+      mode: 'enforcing',
+      config_mode: 'enforcing',
+      policy_type: 'targeted',
+      policy_version: 33,
+    });
+    assert.equal(timezone.name, 'Europe/Berlin', 'from the /etc/localtime link');
+    assert.deepEqual((rest.locale as Traits).lang, 'de_DE.UTF-8');
+    assert.deepEqual(rest.security_scan, {
+      manager: 'dnf',
+      security_updates: 5,
+      pending_updates: null,
+      packages: ['expat', 'gnutls', 'kernel', 'kernel-core', 'openssl'],
+    });
+    assert.ok(calls.includes('dnf -q -C updateinfo list --security'), 'from the cache only: no download');
+    assert.deepEqual(rest.docker, {
+      installed: false,
+      engine: null,
+      client_version: null,
+      server_version: null,
+      daemon_running: false,
+    });
   });
 
   it('alpine 3.19 in docker: /usr/lib/os-release, apk database, file bind mounts left out', async () => {
-    const { rest, mounts, errors } = await collectFixture('alpine');
+    const { rest, mounts, timezone, errors } = await collectFixture('alpine');
     assert.deepEqual(errors, []);
     assert.deepEqual(rest.os, {
       family: 'alpine',
@@ -188,5 +314,19 @@ describe('traits from fixture hosts', () => {
       human: [],
     });
     assert.equal(rest.uptime_seconds, 42);
+    // A container: no firmware, no PCI bus, no block devices, nothing listening, no package scanner.
+    assert.equal((rest.dmi as Traits).available, false);
+    assert.equal((rest.cloud as Traits).provider, null);
+    assert.deepEqual(rest.blockdevices, []);
+    assert.deepEqual(rest.gpu, { count: 0, devices: [], nvidia_driver: null });
+    assert.deepEqual(rest.ports, { tcp: [], udp: [], listening: [], truncated: false });
+    assert.deepEqual(rest.security_scan, {
+      manager: 'none',
+      security_updates: null,
+      pending_updates: null,
+      packages: [],
+    });
+    assert.deepEqual(timezone, { name: 'UTC' });
+    assert.deepEqual(rest.locale, { lang: null, language: null, encoding: null, settings: {} });
   });
 });

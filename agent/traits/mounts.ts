@@ -107,7 +107,7 @@ async function usage(path: string): Promise<Usage | null> {
 }
 
 export const mountsCollector: TraitCollector = {
-  name: 'mounts',
+  name: 'mountpoints',
   volatile: true,
   timeoutMs: 5000,
   async collect(env) {

@@ -1,5 +1,5 @@
 /** Small readers shared by the collectors: absent or unreadable files are facts, not failures. */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 
 const absentCodes = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
 
@@ -49,4 +49,55 @@ export function parseColonLines(text: string): Map<string, string> {
 /** Mebibytes, rounded down, from a byte count. */
 export function bytesToMb(bytes: number): number {
   return Math.floor(bytes / 1048576);
+}
+
+/**
+ * The file's first `maxBytes` bytes as text (a /proc table can be megabytes on a busy host), and
+ * whether it was cut; null when the file does not exist or may not be read.
+ */
+export async function readTextBounded(
+  path: string,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean } | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  }
+  try {
+    // Chunks as the file grows: a bound of megabytes must not cost megabytes for a small file.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    // /proc files report size 0: read until the end or past the bound, whichever comes first.
+    while (length <= maxBytes) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - length));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      length += bytesRead;
+    }
+    const truncated = length > maxBytes;
+    const all = Buffer.concat(chunks, length);
+    return { text: all.subarray(0, Math.min(length, maxBytes)).toString('utf8'), truncated };
+  } catch (err) {
+    if (isAbsent(err)) return null;
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A sysfs attribute: trimmed text, null when absent, unreadable or empty. */
+export async function readSysValue(path: string): Promise<string | null> {
+  let text;
+  try {
+    text = await readTextBounded(path, 4096);
+  } catch {
+    // Some attributes answer EIO or ENODEV when the device does not provide the value.
+    return null;
+  }
+  const value = text?.text.replace(/\0/g, '').trim() ?? '';
+  return value === '' ? null : value;
 }

@@ -22,7 +22,9 @@ describe('traits of this machine', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('every collector answers and every path the server reads is there with its type', async () => {
-    const { traits, errors } = await createTraitCollector({ cacheFile: join(dir, 'traits.json') }).collect();
+    const { traits, errors } = await createTraitCollector({ cacheFile: join(dir, 'traits.json') }).collect({
+      awaitBackground: true,
+    });
     assert.deepEqual(errors, []);
     for (const [key, path] of Object.entries(TRAIT_PATHS)) {
       const value = traitValue(traits, path);

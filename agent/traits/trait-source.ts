@@ -7,6 +7,7 @@
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { VigoError } from '../../server/core/index.ts';
+import { traitKeyAlternatives } from '../../server/policy/when/index.ts';
 import { runCommand } from '../system/run-command.ts';
 import { loadTraitCache, saveTraitCache } from './cache.ts';
 import type { CachedValue } from './cache.ts';
@@ -38,6 +39,12 @@ export interface TraitSourceOptions {
   /** Clock for the stable TTL, in milliseconds since the epoch. */
   readonly now?: () => number;
   readonly stableTtlMs?: number;
+  /**
+   * Whether due background collectors start (default true). A one-off run (`vigo run --once`) sets false:
+   * it exits before a scan could finish, so it reports their cached value and leaves the refresh to the
+   * daemon or `vigo traits`.
+   */
+  readonly startBackground?: boolean;
 }
 
 export interface CollectOptions {
@@ -48,6 +55,8 @@ export interface CollectOptions {
    * the result then holds that collector's traits alone.
    */
   readonly onlyKey?: string;
+  /** Wait for background collectors that are due instead of reporting their last value (`vigo traits`). */
+  readonly awaitBackground?: boolean;
 }
 
 export interface TraitRun {
@@ -62,6 +71,8 @@ export interface TraitRun {
 export interface TraitSource {
   /** Never rejects. Calls are serialized: a second call starts when the first has finished. */
   collect(options?: CollectOptions): Promise<TraitRun>;
+  /** Kills the commands of collectors still running (a background scan); the agent is stopping. */
+  close?(): void;
 }
 
 type Outcome = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
@@ -114,6 +125,10 @@ class TraitRunner implements TraitSource {
   /** Collectors abandoned by a timeout that are still running: not started again until they settle. */
   private readonly stillRunning = new Set<string>();
   private readonly stableNames: ReadonlySet<string>;
+  /** Background refreshes under way, by collector name. */
+  private readonly background = new Map<string, Promise<void>>();
+  /** Errors of background refreshes, reported by the next collect(). */
+  private backgroundErrors: TraitError[] = [];
   private bootId: string | null = null;
   private loaded = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -124,21 +139,34 @@ class TraitRunner implements TraitSource {
     private readonly now: () => number,
     private readonly stableTtlMs: number,
     private readonly cacheFile: string | undefined,
+    private readonly startBackground: boolean,
+    private readonly stopping: AbortController,
   ) {
     this.stableNames = new Set(collectors.filter((c) => !c.volatile).map((c) => c.name));
   }
 
+  close(): void {
+    this.stopping.abort();
+  }
+
   collect(options: CollectOptions = {}): Promise<TraitRun> {
-    const run = this.queue.then(() => this.runOnce(options.refreshStable === true, options.onlyKey));
+    const run = this.queue.then(() =>
+      this.runOnce(options.refreshStable === true, options.onlyKey, options.awaitBackground === true),
+    );
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async runOnce(refreshStable: boolean, onlyKey: string | undefined): Promise<TraitRun> {
+  private async runOnce(
+    refreshStable: boolean,
+    onlyKey: string | undefined,
+    awaitBackground: boolean,
+  ): Promise<TraitRun> {
     const errors = await this.loadOnce();
+    errors.push(...this.backgroundErrors.splice(0));
     const owner = onlyKey === undefined ? undefined : this.ownerOf(onlyKey);
     const chosen = owner === undefined ? this.collectors : this.collectors.filter((c) => c.name === owner);
-    const results = await Promise.all(chosen.map((c) => this.valueOf(c, refreshStable)));
+    const results = await Promise.all(chosen.map((c) => this.valueOf(c, refreshStable, awaitBackground)));
     const merged = new Map<string, unknown>();
     const owners = new Map<string, string>();
     results.forEach(({ value, error }, i) => {
@@ -165,9 +193,13 @@ class TraitRunner implements TraitSource {
     };
   }
 
-  /** The first collector (in merge order) whose last good value has `key`. */
+  /** The first collector (in merge order) whose last good value has `key`, or has it under another name. */
   private ownerOf(key: string): string | undefined {
-    return this.collectors.find((c) => Object.hasOwn(this.lastGood.get(c.name)?.value ?? {}, key))?.name;
+    for (const name of [key, ...traitKeyAlternatives(key)]) {
+      const owner = this.collectors.find((c) => Object.hasOwn(this.lastGood.get(c.name)?.value ?? {}, name));
+      if (owner !== undefined) return owner.name;
+    }
+    return undefined;
   }
 
   private async loadOnce(): Promise<TraitError[]> {
@@ -185,16 +217,53 @@ class TraitRunner implements TraitSource {
     return problem === null ? [] : [{ collector: 'cache', message: problem }];
   }
 
-  private async valueOf(c: TraitCollector, refreshStable: boolean): Promise<CollectorResult> {
+  private async valueOf(
+    c: TraitCollector,
+    refreshStable: boolean,
+    awaitBackground: boolean,
+  ): Promise<CollectorResult> {
     const cached = this.lastGood.get(c.name);
     const ageMs = cached === undefined ? -1 : this.now() - cached.collectedAtMs;
     // A negative age (the clock went back) counts as stale.
     if (!c.volatile && !refreshStable && cached !== undefined && ageMs >= 0 && ageMs < this.stableTtlMs)
       return { value: cached.value, error: null, refreshedStable: false };
+    if (c.background === true && !c.volatile) {
+      // A closed source starts nothing more: the agent is stopping.
+      if ((!this.startBackground && !awaitBackground) || this.stopping.signal.aborted)
+        return { value: cached?.value, error: null, refreshedStable: false };
+      const refresh = this.refreshInBackground(c);
+      if (!awaitBackground) return { value: cached?.value, error: null, refreshedStable: false };
+      await refresh;
+      const failed = this.backgroundErrors.filter((e) => e.collector === c.name);
+      this.backgroundErrors = this.backgroundErrors.filter((e) => e.collector !== c.name);
+      return {
+        value: this.lastGood.get(c.name)?.value,
+        error: failed.map((e) => e.message).join('; ') || null,
+        refreshedStable: false,
+      };
+    }
     const outcome = await this.runCollector(c);
     if (!outcome.ok) return { value: cached?.value, error: outcome.message, refreshedStable: false };
     this.lastGood.set(c.name, { collectedAtMs: this.now(), value: outcome.value });
     return { value: outcome.value, error: null, refreshedStable: !c.volatile };
+  }
+
+  /** Starts a refresh of a background collector unless one is under way; it saves the cache when done. */
+  private refreshInBackground(c: TraitCollector): Promise<void> {
+    const running = this.background.get(c.name);
+    if (running !== undefined) return running;
+    const refresh = this.runCollector(c)
+      .then(async (outcome) => {
+        if (!outcome.ok) {
+          this.backgroundErrors.push({ collector: c.name, message: outcome.message });
+          return;
+        }
+        this.lastGood.set(c.name, { collectedAtMs: this.now(), value: outcome.value });
+        this.backgroundErrors.push(...(await this.saveStable()));
+      })
+      .finally(() => this.background.delete(c.name));
+    this.background.set(c.name, refresh);
+    return refresh;
   }
 
   private async runCollector(c: TraitCollector): Promise<Outcome> {
@@ -241,6 +310,18 @@ export function createTraitCollector(options: TraitSourceOptions = {}): TraitSou
   const collectors = options.collectors ?? defaultTraitCollectors;
   const stableTtlMs = options.stableTtlMs ?? defaultStableTtlMs;
   validateOptions(collectors, stableTtlMs);
-  const env: TraitEnv = { ...defaultTraitEnv(), ...withDefinedValues(options.env ?? {}) };
-  return new TraitRunner(collectors, env, options.now ?? Date.now, stableTtlMs, options.cacheFile);
+  const stopping = new AbortController();
+  // The machine's commands stop with the source (close()); a test's runner is its own business.
+  const run: TraitEnv['run'] = (file, args, runOptions) =>
+    runCommand(file, args, { ...runOptions, signal: stopping.signal });
+  const env: TraitEnv = { ...defaultTraitEnv(), run, ...withDefinedValues(options.env ?? {}) };
+  return new TraitRunner(
+    collectors,
+    env,
+    options.now ?? Date.now,
+    stableTtlMs,
+    options.cacheFile,
+    options.startBackground !== false,
+    stopping,
+  );
 }

@@ -11,7 +11,7 @@ function leadingNumbers(text: string, count: number, path: string): number[] {
 }
 
 export const uptimeCollector: TraitCollector = {
-  name: 'uptime',
+  name: 'loadavg',
   volatile: true,
   timeoutMs: 5000,
   async collect(env) {

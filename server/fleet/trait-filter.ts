@@ -4,6 +4,7 @@
  * usually has a few hundred distinct documents.
  */
 import { VigoError } from '../core/index.ts';
+import { resolveTraitKey } from '../policy/when/index.ts';
 
 const filterPattern = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,255}?)(?:(=|!=|>=|<=|>|<)(.{0,512}))?$/s;
 
@@ -28,7 +29,12 @@ export function parseTraitFilter(text: string): TraitFilter {
 
 function lookup(doc: unknown, path: readonly string[]): unknown {
   let node = doc;
-  for (const key of path) {
+  for (const [i, name] of path.entries()) {
+    // The first segment may be another name of a reported trait (policy/when/trait-aliases.ts).
+    const key =
+      i === 0 && typeof node === 'object' && node !== null && !Array.isArray(node)
+        ? (resolveTraitKey(node as Record<string, unknown>, name) ?? name)
+        : name;
     if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
     node = (node as Record<string, unknown>)[key];
   }

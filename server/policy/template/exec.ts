@@ -6,6 +6,7 @@ import type { CallContext } from './funcs.ts';
 import type { Locator } from './locate.ts';
 import { closestName, listNames } from './locate.ts';
 import type { VigoError } from '../../core/index.ts';
+import { resolveTraitKey } from '../when/index.ts';
 import { FuncError, Missing, isMap, isTrue, kindName, lookupKey } from './values.ts';
 import type { TemplateMap } from './values.ts';
 
@@ -309,7 +310,9 @@ class Exec {
         `can't read field "${name}" of ${shown}: it is ${kindName(receiver)}, not a map${hint}`,
       );
     }
-    const value = lookupKey(receiver, name);
+    // .Traits.processors finds the trait reported as cpu (policy/when/trait-aliases.ts).
+    const key = receiver === this.traitsMap ? (resolveTraitKey(receiver, name) ?? name) : name;
+    const value = lookupKey(receiver, key);
     if (value !== undefined) return value;
     return new Missing(pos, () => this.explainMissing(receiver, name, shown));
   }

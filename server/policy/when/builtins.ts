@@ -4,6 +4,7 @@
  * are always left to the agent. A trait builtin whose trait is absent is false (a fleet is mixed:
  * not every envoy reports every trait).
  */
+import { resolveTraitKey } from './trait-aliases.ts';
 
 export interface AgentProbes {
   fileExists(p: string): boolean;
@@ -50,10 +51,13 @@ export interface Builtin {
 /** Thrown for an argument of the wrong type or range; the caller adds the position. */
 export class ArgError extends Error {}
 
-/** Reads a trait by dotted path: nested maps first, then a flat "a.b" key (some collectors flatten). */
+/** Reads a trait by dotted path (the first segment may be an alias): nested maps first, then a flat "a.b" key (some collectors flatten). */
 export function traitValue(traits: Record<string, unknown>, path: string): unknown {
+  const segments = path.split('.');
+  // The first segment may be another name of a reported trait (trait-aliases.ts).
+  segments[0] = resolveTraitKey(traits, segments[0]!) ?? segments[0]!;
   let node: unknown = traits;
-  for (const segment of path.split('.')) {
+  for (const segment of segments) {
     if (typeof node !== 'object' || node === null || !Object.hasOwn(node, segment)) {
       node = undefined;
       break;

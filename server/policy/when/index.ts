@@ -20,6 +20,7 @@ import { ValueProblem, truthy } from './values.ts';
 export type { AgentProbes } from './builtins.ts';
 export type { WhenSource } from './locate.ts';
 export { TRAIT_PATHS };
+export { TRAIT_ALIASES, resolveTraitKey, traitKeyAlternatives } from './trait-aliases.ts';
 
 export interface WhenExpr {
   readonly text: string;
