@@ -93,6 +93,9 @@ function refreshDue(document: BundleDocument, nowMs: number): boolean {
   return nowMs >= document.issued_at_ms + (document.expires_at_ms - document.issued_at_ms) / 2;
 }
 
+/** The daemon's first background trait scan (security_scan) waits this long after it starts. */
+const backgroundTraitDelayMs = 5 * 60_000;
+
 export function createAgentRunner(options: AgentRunnerOptions) {
   const { paths, loaded, log, signal } = options;
   const cache = new BundleCache(paths.bundleFile, loaded.identity.bundlePublicKey);
@@ -103,6 +106,7 @@ export function createAgentRunner(options: AgentRunnerOptions) {
       cacheFile: paths.traitsCacheFile,
       // Only the daemon lives long enough to finish a background scan (security_scan).
       startBackground: options.holdStreams === true,
+      backgroundDelayMs: backgroundTraitDelayMs,
       ...(options.traitSettings === undefined ? {} : { env: { settings: options.traitSettings } }),
     });
   const tasks =

@@ -127,6 +127,36 @@ describe('background collectors', () => {
     assert.deepEqual((await waited).traits, { quick: 1, slow: { run: 1 } });
   });
 
+  it('starts its first refresh only once backgroundDelayMs has passed, unless it is awaited', async () => {
+    const { procRoot: p } = procRoot();
+    const { collector, open } = gated();
+    let now = 1_000;
+    const source = createTraitCollector({
+      collectors: [quick, collector],
+      env: { procRoot: p },
+      now: () => now,
+      backgroundDelayMs: 60_000,
+    });
+    assert.deepEqual((await source.collect()).traits, { quick: 1 });
+    now += 59_999;
+    await source.collect();
+    assert.equal(collector.runs, 0, 'none before the delay');
+    now += 1;
+    await source.collect();
+    assert.equal(collector.runs, 1, 'the first once it has passed');
+    open();
+    const early = createTraitCollector({
+      collectors: [quick, collector],
+      env: { procRoot: p },
+      now: () => now,
+      backgroundDelayMs: 60_000,
+    });
+    const waited = early.collect({ awaitBackground: true });
+    await waitFor('the awaited refresh to start', () => (collector.runs === 2 ? true : undefined));
+    open();
+    assert.deepEqual((await waited).traits, { quick: 1, slow: { run: 2 } });
+  });
+
   it('close() kills the command of a background scan still running', async () => {
     const { procRoot: p } = procRoot();
     let runs = 0;

@@ -45,6 +45,12 @@ export interface TraitSourceOptions {
    * daemon or `vigo traits`.
    */
   readonly startBackground?: boolean;
+  /**
+   * How long after the source is made its first background refresh may start (default 0). The daemon
+   * waits a while, so a host's start-up is not joined by a package-manager scan, and an agent that runs
+   * for less than that (or a fleet restarted at once) reports the cached value meanwhile.
+   */
+  readonly backgroundDelayMs?: number;
 }
 
 export interface CollectOptions {
@@ -141,6 +147,8 @@ class TraitRunner implements TraitSource {
     private readonly cacheFile: string | undefined,
     private readonly startBackground: boolean,
     private readonly stopping: AbortController,
+    /** Before this time (the `now` clock) no background refresh starts unless one is awaited. */
+    private readonly backgroundFromMs: number,
   ) {
     this.stableNames = new Set(collectors.filter((c) => !c.volatile).map((c) => c.name));
   }
@@ -229,7 +237,8 @@ class TraitRunner implements TraitSource {
       return { value: cached.value, error: null, refreshedStable: false };
     if (c.background === true && !c.volatile) {
       // A closed source starts nothing more: the agent is stopping.
-      if ((!this.startBackground && !awaitBackground) || this.stopping.signal.aborted)
+      const mayStart = this.startBackground && this.now() >= this.backgroundFromMs;
+      if ((!mayStart && !awaitBackground) || this.stopping.signal.aborted)
         return { value: cached?.value, error: null, refreshedStable: false };
       const refresh = this.refreshInBackground(c);
       if (!awaitBackground) return { value: cached?.value, error: null, refreshedStable: false };
@@ -315,13 +324,15 @@ export function createTraitCollector(options: TraitSourceOptions = {}): TraitSou
   const run: TraitEnv['run'] = (file, args, runOptions) =>
     runCommand(file, args, { ...runOptions, signal: stopping.signal });
   const env: TraitEnv = { ...defaultTraitEnv(), run, ...withDefinedValues(options.env ?? {}) };
+  const now = options.now ?? Date.now;
   return new TraitRunner(
     collectors,
     env,
-    options.now ?? Date.now,
+    now,
     stableTtlMs,
     options.cacheFile,
     options.startBackground !== false,
     stopping,
+    now() + (options.backgroundDelayMs ?? 0),
   );
 }
