@@ -21,46 +21,11 @@ import {
 // The parser alone, not the integrations runtime (mail, HTTP clients): vigocli reads this registry too.
 import { parseIntegrationTargets } from '../integrations/config.ts';
 import type { IntegrationTarget } from '../integrations/config.ts';
-import { parsePeers, peerNamePattern } from '../replication/config.ts';
-import type { PeerConfig } from '../replication/config.ts';
 import type { ConfigOption } from './options.ts';
 import { defaultDataDir } from './paths.ts';
-import {
-  durationExpected,
-  fail,
-  isHostname,
-  isSubjectAltName,
-  isWebhookUrl,
-  parseDialAddress,
-  parseDuration,
-} from './values.ts';
-import { formatDurationMs } from '../core/index.ts';
+import { dataOptions } from './registry-data.ts';
+import { isHostname, isSubjectAltName, isWebhookUrl, parseDialAddress } from './values.ts';
 import net from 'node:net';
-
-/** An interval of at least a second, or "off" (typed 0). */
-function intervalOrOffOption(base: { doc: string; env: string }): ConfigOption<number> {
-  return {
-    type: 'duration or off',
-    doc: base.doc,
-    env: base.env,
-    flag: undefined,
-    reloadable: true,
-    defaultText: '"off"',
-    defaultValue: () => 0,
-    parse: (raw) => {
-      if (raw === 'off') return 0;
-      try {
-        return parseDuration(raw, 1000);
-      } catch {
-        return fail(`${durationExpected} of at least 1s, or "off"`, raw);
-      }
-    },
-    format: (value) => (value === 0 ? '"off"' : JSON.stringify(formatDurationMs(value))),
-  };
-}
-
-/** An age X25519 recipient (bech32, "age1" and 58 characters). */
-const ageRecipientPattern = /^age1[02-9ac-hj-np-z]{58}$/;
 
 export const configRegistry = {
   'server.grpc_listen': listenOption({
@@ -222,53 +187,6 @@ export const configRegistry = {
     doc: 'Serve the OSCAL assessment-results export at /api/v1/export/oscal (compliance.read); off answers 404 export.disabled.',
     env: 'VIGO_EXPORTS_OSCAL',
     default: false,
-    reloadable: true,
-  }),
-  'database.busy_timeout': durationOption({
-    doc: 'How long a database statement waits for a lock held elsewhere before failing; "0" fails at once.',
-    env: 'VIGO_DATABASE_BUSY_TIMEOUT',
-    default: '5s',
-    allowZero: true,
-  }),
-  'database.retention.runs': durationOption({
-    doc: "Agent runs and their results older than this are deleted (each envoy's latest run is kept); 0 keeps them.",
-    env: 'VIGO_DATABASE_RETENTION_RUNS',
-    default: '30d',
-    allowZero: true,
-    reloadable: true,
-  }),
-  'database.retention.tasks': durationOption({
-    doc: "Finished task runs (with each target's output) older than this are deleted; 0 keeps them.",
-    env: 'VIGO_DATABASE_RETENTION_TASKS',
-    default: '90d',
-    allowZero: true,
-    reloadable: true,
-  }),
-  'database.retention.workflows': durationOption({
-    doc: 'Finished workflow runs and their steps older than this are deleted; 0 keeps them.',
-    env: 'VIGO_DATABASE_RETENTION_WORKFLOWS',
-    default: '90d',
-    allowZero: true,
-    reloadable: true,
-  }),
-  'database.retention.convergence_history': durationOption({
-    doc: 'Convergence state changes older than this are deleted (the current state is kept); 0 keeps them.',
-    env: 'VIGO_DATABASE_RETENTION_CONVERGENCE_HISTORY',
-    default: '90d',
-    allowZero: true,
-    reloadable: true,
-  }),
-  'database.retention.deliveries': durationOption({
-    doc: 'Event-sink deliveries that were delivered or gave up longer ago than this are deleted; 0 keeps them.',
-    env: 'VIGO_DATABASE_RETENTION_DELIVERIES',
-    default: '7d',
-    allowZero: true,
-    reloadable: true,
-  }),
-  'database.prune_interval': durationOption({
-    doc: 'How often history past database.retention.* is deleted (the first time a minute after start). The audit log is never pruned.',
-    env: 'VIGO_DATABASE_PRUNE_INTERVAL',
-    default: '24h',
     reloadable: true,
   }),
   'http.max_body_bytes': integerOption({
@@ -438,35 +356,6 @@ export const configRegistry = {
     defaultText: '""',
     defaultValue: () => '',
   }),
-  'backup.schedule': intervalOrOffOption({
-    doc: 'How often the server writes a backup into backup.dir (docs/operations.md, "Backup and restore"); "off" writes none.',
-    env: 'VIGO_BACKUP_SCHEDULE',
-  }),
-  'backup.dir': pathOption({
-    doc: 'Directory scheduled backups are written to (0700; each backup 0600); keep a copy off this host.',
-    env: 'VIGO_BACKUP_DIR',
-    defaultText: '"" (<data_dir>/backups)',
-    defaultValue: () => '',
-    emptyMeans: '<data_dir>/backups',
-    reloadable: true,
-  }),
-  'backup.keep': integerOption({
-    doc: 'Scheduled backups kept in backup.dir; the oldest beyond this are deleted after each new one.',
-    env: 'VIGO_BACKUP_KEEP',
-    default: 7,
-    min: 1,
-    max: 10_000,
-    reloadable: true,
-  }),
-  'backup.recipient': textOption({
-    doc: 'age X25519 recipient (age1…) scheduled backups are encrypted to; "" writes them unencrypted, holding the CA key and secrets in the clear.',
-    env: 'VIGO_BACKUP_RECIPIENT',
-    expected: 'an age X25519 recipient (age1…), or ""',
-    accepts: (text) => text === '' || ageRecipientPattern.test(text),
-    defaultText: '""',
-    defaultValue: () => '',
-    reloadable: true,
-  }),
   integrations: structuredOption<readonly IntegrationTarget[]>({
     doc: 'Event sinks: a list of targets (webhook, email, syslog, splunk_hec, loki, elastic) that matching events are delivered to through a durable queue; docs/integrations.md lists every option.',
     env: 'VIGO_INTEGRATIONS',
@@ -477,45 +366,7 @@ export const configRegistry = {
       return { value: targets, problems: problems.map((p) => p.replace(/^integrations(?=\[)/, '')) };
     },
   }),
-  'replication.role': choiceOption({
-    doc: 'The role this server takes the first time it starts with peers; afterwards the role recorded in <data_dir>/replication/state.json (promotion, fencing) wins.',
-    env: 'VIGO_REPLICATION_ROLE',
-    values: ['primary', 'standby'] as const,
-    default: 'primary',
-  }),
-  'replication.name': textOption({
-    doc: "This server's name among its peers (what their peers: entries call it).",
-    env: 'VIGO_REPLICATION_NAME',
-    expected: 'a peer name: lower-case letters, digits, ".", "_" or "-"',
-    accepts: (text) => peerNamePattern.test(text),
-    defaultText: '"vigo"',
-    defaultValue: () => 'vigo',
-  }),
-  'replication.listen': listenOption({
-    doc: 'mTLS listener for peers (database and file shipping, epoch checks); opened only when peers: is not empty.',
-    env: 'VIGO_REPLICATION_LISTEN',
-    default: ':1531',
-  }),
-  'replication.interval': durationOption({
-    doc: 'How often the primary ships what changed to each standby: the bound on replication lag, plus the time a batch takes.',
-    env: 'VIGO_REPLICATION_INTERVAL',
-    default: '1s',
-  }),
-  'replication.timeout': durationOption({
-    doc: 'A peer link silent for this long (no batch, no acknowledgement) is closed and dialled again.',
-    env: 'VIGO_REPLICATION_TIMEOUT',
-    default: '30s',
-  }),
-  peers: structuredOption<readonly PeerConfig[]>({
-    doc: 'The other servers of a primary/standby pair: a list of {name, address, agent_address, fingerprint}; docs/operations.md ("Standby and failover").',
-    env: 'VIGO_PEERS',
-    expected: 'a list of peers',
-    defaultRaw: [],
-    read: (raw) => {
-      const { value, problems } = parsePeers(raw);
-      return { value, problems: problems.map((p) => `peers${p.startsWith('[') ? '' : ': '}${p}`) };
-    },
-  }),
+  ...dataOptions,
 } as const satisfies Record<string, ConfigOption<unknown>>;
 
 export type ConfigKey = keyof typeof configRegistry;
