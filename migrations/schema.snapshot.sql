@@ -246,7 +246,7 @@ CREATE TABLE runs (
   resources_changed INTEGER NOT NULL DEFAULT 0 CHECK (resources_changed >= 0),
   resources_failed INTEGER NOT NULL DEFAULT 0 CHECK (resources_failed >= 0),
   trace_id TEXT
-) STRICT;
+, heartbeat INTEGER NOT NULL DEFAULT 0 CHECK (heartbeat IN (0, 1)), resources_digest BLOB CHECK (resources_digest IS NULL OR length(resources_digest) = 32)) STRICT;
 
 -- index runs_envoy_started
 CREATE INDEX runs_envoy_started ON runs (envoy_id, started_at DESC);
