@@ -136,7 +136,11 @@ async function main(): Promise<void> {
     process.exit(exitCodes.ok);
   }
   const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
-  const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
+  const log = createLogger({
+    level: levelRef,
+    format: loaded.config['log.format'],
+    fields: { component: 'vigosrv' },
+  });
 
   const view: ConfigView = { current: loaded.config };
   const current = { loaded };
