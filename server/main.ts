@@ -15,6 +15,7 @@ import { StartupError } from './lifecycle/startup-error.ts';
 import { firstAdminBannerLines } from './lifecycle/admin-bootstrap-notice.ts';
 import { heldFleetLimitProblem, openFileLimits } from './net/index.ts';
 import { serverVersion } from './lifecycle/version.ts';
+import { createServiceNotifier } from './lifecycle/sd-notify.ts';
 
 function loadOrExit(): LoadedConfig {
   try {
@@ -141,6 +142,8 @@ async function main(): Promise<void> {
     format: loaded.config['log.format'],
     fields: { component: 'vigosrv' },
   });
+  // Read (and removed from the environment) before any child process starts.
+  const notifier = createServiceNotifier({ env: process.env, log });
 
   const view: ConfigView = { current: loaded.config };
   const current = { loaded };
@@ -154,6 +157,7 @@ async function main(): Promise<void> {
       running.abort();
       process.exit(exitCodes.shutdownBudgetExceeded);
     }, budgetMs);
+    void notifier.stopping(`draining after ${signal}`);
     running.drain(signal).then(
       () => {
         clearTimeout(timer);
@@ -208,6 +212,7 @@ async function main(): Promise<void> {
   });
   printBanner(server, loaded);
   notifyReady(loaded.notifyFd, log);
+  void notifier.ready(`serving: API port ${server.apiPort}, agent port ${server.grpcPort}`);
 }
 
 // Before anything is written: a full disk or a closed pipe on stdout/stderr must not end the server.

@@ -334,7 +334,9 @@ describe('TaskRunner on AgentStream', () => {
         onReleased: () => (released += 1),
         work: counting,
       },
-      100,
+      // Long enough that the task is dispatched before the stream's first idle check on a loaded machine
+      // (with 100 ms a slow dispatch found the stream already released), short enough for two checks.
+      500,
     );
     try {
       const stream = await waitFor('the stream', () => server.opened[count]);

@@ -13,6 +13,7 @@ import { LatencyHistogram } from './histogram.ts';
 import type { PhaseReport, Workload } from './loadgen-protocol.ts';
 import { checkinWorkers } from '../../server/lifecycle/agent-port.ts';
 import { machineBusyUs, oneProcessCpuUs, processCpuUs, processRssBytes } from './proc-stats.ts';
+import { StallProbe } from './stall-probe.ts';
 
 export interface BootFigures {
   /** Spawn to the "ready" log line. */
@@ -73,6 +74,7 @@ export async function bootServer(options: BootOptions): Promise<{ server: ReadyS
     await server.waitForLog('"check-in processes ready"', (l) => l.msg === 'check-in processes ready');
   }
   const readyMs = performance.now() - startMs;
+  StallProbe.watch(server);
   return {
     server,
     boot: {
@@ -118,6 +120,11 @@ export interface PhaseFigures {
   connections: number;
   sessionsOffered: number;
   sessionsResumed: number;
+  /**
+   * The serving process's longest event-loop stall in the window (its nodejs_eventloop_lag_max_seconds,
+   * read from /metrics before and after), ms; NaN for a process without one (the echo server).
+   */
+  maxStallMs: number;
 }
 
 export interface PhasePlan {
@@ -131,6 +138,7 @@ export interface PhasePlan {
 }
 
 interface Window {
+  maxStallMs: number;
   serverCpuUs: number;
   servingCpuUs: number;
   machineBusyUs: number;
@@ -176,6 +184,7 @@ function combine(reports: PhaseReport[], window: Window): PhaseFigures {
     connections: sum((r) => r.connections),
     sessionsOffered: sum((r) => r.sessionsOffered),
     sessionsResumed: sum((r) => r.sessionsResumed),
+    maxStallMs: window.maxStallMs,
   };
 }
 
@@ -188,6 +197,9 @@ export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Pro
     ),
   );
   if (plan.warmupSeconds > 0) await delay(plan.warmupSeconds * 1000);
+  const stall = StallProbe.of(plan.serverPid);
+  // A scrape resets the server's stall maximum: the reading after the window covers the window alone.
+  await stall?.maxStallMs();
   const cpuBefore = processCpuUs(plan.serverPid);
   const servingBefore = oneProcessCpuUs(plan.serverPid);
   const busyBefore = machineBusyUs();
@@ -198,11 +210,14 @@ export async function runPhase(loadgens: LoadgenProcess[], plan: PhasePlan): Pro
     finished = Promise.all(loadgens.map((l) => l.ask({ type: 'finish' }, 'stopped')));
     await finished;
   } else await delay(plan.seconds * 1000);
+  const windowMs = performance.now() - windowStart;
   const window = {
     serverCpuUs: processCpuUs(plan.serverPid) - cpuBefore,
     servingCpuUs: oneProcessCpuUs(plan.serverPid) - servingBefore,
     machineBusyUs: machineBusyUs() - busyBefore,
-    ms: performance.now() - windowStart,
+    ms: windowMs,
+    // Read after the CPU times: the scrape's own cost stays out of them.
+    maxStallMs: (await stall?.maxStallMs()) ?? Number.NaN,
   };
   const stopped = await (finished ?? Promise.all(loadgens.map((l) => l.ask({ type: 'stop' }, 'stopped'))));
   return combine(

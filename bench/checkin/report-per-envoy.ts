@@ -89,7 +89,8 @@ function fleetValue(fleet: Fleet, unit: string): string {
     return `none passed (tried ${fixed((fleet.failed?.envoys ?? 0) * fleet.scale)} ${unit})`;
   }
   const size = `${fleet.capped ? '>= ' : ''}${fixed(fleet.envoys)}`;
-  return `${size}, p99 ${fixed(fleet.passed.figures.p99Ms, 1)} ms`;
+  const { p99Ms, maxStallMs } = fleet.passed.figures;
+  return `${size}, p99 ${fixed(p99Ms, 1)} ms, longest stall ${fixed(maxStallMs, 1)} ms`;
 }
 
 function fleetLimit(kind: string, fleet: Fleet, run: PerEnvoyRun, cap: string): string {
@@ -99,7 +100,8 @@ function fleetLimit(kind: string, fleet: Fleet, run: PerEnvoyRun, cap: string): 
   if (failed === undefined) return `${name}: the search ran out of steps`;
   const rate = `${fixed(failed.envoys / failed.intervalSeconds)} polls/s`;
   const size = `${fixed(failed.envoys * fleet.scale)}${kind === 'poll' ? ` (${rate})` : ''}`;
-  return `${name}: ${size} missed (${failed.why}); ${limitOf(failed.figures, run.loadgens)}`;
+  const stall = `longest serving stall ${fixed(failed.figures.maxStallMs, 1)} ms`;
+  return `${name}: ${size} missed (${failed.why}); ${limitOf(failed.figures, run.loadgens)}; ${stall}`;
 }
 
 function resumedValue(f: PhaseFigures): string {
@@ -265,6 +267,7 @@ function phaseJson(f: PhaseFigures): Record<string, number> {
     serverCpuUs: round(f.serverCpuUsPerCall),
     p50Ms: round(f.p50Ms, 1),
     p99Ms: round(f.p99Ms, 1),
+    maxStallMs: round(f.maxStallMs, 1),
     serverCores: round(f.serverCores, 2),
     loadgenCores: round(f.loadgenCores, 2),
     otherCores: round(f.otherCores, 2),

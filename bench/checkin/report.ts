@@ -105,6 +105,10 @@ function checkinRows(run: SharedRun, emptyBoot: BootFigures): Row[] {
     ),
     row('server CPU µs per check-in at cadence', fixed(cadence.serverCpuUsPerCall)),
     row(
+      'longest event-loop stall of the serving process, cadence / saturated',
+      `${fixed(cadence.maxStallMs, 1)} / ${fixed(sat.maxStallMs, 1)} ms`,
+    ),
+    row(
       'boot: FleetIndex rebuilt (server log)',
       `${fixed(run.boot.indexMs)} ms for ${fixed(run.boot.indexEnvoys)}`,
       `< 3000 ms${atScale}`,
@@ -258,6 +262,8 @@ function sharedJson(run: SharedRun, emptyBoot: BootFigures): Record<string, unkn
     cadenceP50Ms: round(run.cadence.p50Ms, 1),
     cadenceP99Ms: round(run.cadence.p99Ms, 1),
     cadenceServerCpuUsPerCheckin: round(run.cadence.serverCpuUsPerCall),
+    cadenceMaxStallMs: round(run.cadence.maxStallMs, 1),
+    saturatedMaxStallMs: round(run.saturation.maxStallMs, 1),
     bootIndexMs: run.boot.indexMs,
     bootReadyMs: round(run.boot.readyMs),
     rssBytesPerEnvoy: round(d.rssBytesPerEnvoy),
