@@ -254,6 +254,9 @@ CREATE INDEX runs_envoy_started ON runs (envoy_id, started_at DESC);
 -- index runs_failed_started
 CREATE INDEX runs_failed_started ON runs (started_at) WHERE resources_failed > 0;
 
+-- index runs_full_by_resources
+CREATE INDEX runs_full_by_resources ON runs (envoy_id, resources_digest, started_at) WHERE heartbeat = 0;
+
 -- index runs_started_at
 CREATE INDEX runs_started_at ON runs (started_at);
 

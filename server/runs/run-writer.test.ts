@@ -133,6 +133,19 @@ describe('run storage', () => {
     );
   });
 
+  it("finds a heartbeat's fully stored run with one index seek, whatever the number of heartbeats", () => {
+    const plan = store.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id, started_at FROM runs
+         WHERE envoy_id = ? AND resources_digest = ? AND heartbeat = 0 AND started_at < ?
+         ORDER BY started_at DESC LIMIT 1`,
+      )
+      .all('e1', Buffer.alloc(32), 1) as { detail: string }[];
+    const text = plan.map((p) => p.detail).join('\n');
+    assert.match(text, /USING INDEX runs_full_by_resources/, text);
+    assert.doesNotMatch(text, /TEMP B-TREE/, text);
+  });
+
   it('a run stored before digests were kept reads with a null digest', () => {
     store.db
       .prepare(

@@ -1,18 +1,14 @@
 /**
  * Reads of run history for the API, the web UI and the CLI: newest first, paged by start time, always
- * bounded, each query on an index (runs_envoy_started, runs_failed_started, runs_started_at). Agents write runs through the
- * results committer; nothing here is on the check-in path.
+ * bounded, each query on an index (runs_envoy_started, runs_failed_started, runs_started_at,
+ * runs_full_by_resources). Agents write runs through the results committer (run-writer.ts); nothing
+ * here is on the check-in path.
  */
 import { VigoError } from '../core/index.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/index.ts';
 
-export const runListLimits = {
-  defaultLimit: 50,
-  maxLimit: 500,
-  /** A heartbeat's detail looks this far back (in the envoy's runs) for a run listing the same resources. */
-  listedInScan: 10_000,
-} as const;
+export const runListLimits = { defaultLimit: 50, maxLimit: 500 } as const;
 export const runStatuses = ['converged', 'changed', 'failed', 'partial'] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
@@ -142,15 +138,14 @@ export function createRunsReader(db: Db): RunsReader {
       `SELECT ${columns}, r.resources_digest ${from} WHERE r.envoy_id = ? ORDER BY r.started_at DESC LIMIT 1`,
     ),
     one: db.prepare<[string], DetailRow>(`SELECT ${columns}, r.resources_digest ${from} WHERE r.id = ?`),
-    // Walks runs_envoy_started back from the heartbeat, over a bounded number of the envoy's runs.
+    // One seek in runs_full_by_resources (full runs only).
     listedIn: db.prepare<
-      [{ envoyId: string; before: number; digest: Buffer; scan: number }],
+      [{ envoyId: string; before: number; digest: Buffer }],
       { id: string; started_at: number }
     >(
-      `SELECT id, started_at FROM (
-         SELECT id, started_at, heartbeat, resources_digest FROM runs
-         WHERE envoy_id = @envoyId AND started_at < @before ORDER BY started_at DESC LIMIT @scan)
-       WHERE heartbeat = 0 AND resources_digest = @digest LIMIT 1`,
+      `SELECT id, started_at FROM runs
+       WHERE envoy_id = @envoyId AND resources_digest = @digest AND heartbeat = 0 AND started_at < @before
+       ORDER BY started_at DESC LIMIT 1`,
     ),
     results: db.prepare<[string], ResultRow>(
       `SELECT resource_id, resource_type, configcrate, outcome, message, duration_ms
@@ -190,7 +185,6 @@ export function createRunsReader(db: Db): RunsReader {
       envoyId: row.envoy_id,
       before: row.started_at,
       digest: row.resources_digest,
-      scan: runListLimits.listedInScan,
     });
     return found === undefined
       ? null
