@@ -246,13 +246,16 @@ CREATE TABLE runs (
   resources_changed INTEGER NOT NULL DEFAULT 0 CHECK (resources_changed >= 0),
   resources_failed INTEGER NOT NULL DEFAULT 0 CHECK (resources_failed >= 0),
   trace_id TEXT
-) STRICT;
+, heartbeat INTEGER NOT NULL DEFAULT 0 CHECK (heartbeat IN (0, 1)), resources_digest BLOB CHECK (resources_digest IS NULL OR length(resources_digest) = 32)) STRICT;
 
 -- index runs_envoy_started
 CREATE INDEX runs_envoy_started ON runs (envoy_id, started_at DESC);
 
 -- index runs_failed_started
 CREATE INDEX runs_failed_started ON runs (started_at) WHERE resources_failed > 0;
+
+-- index runs_full_by_resources
+CREATE INDEX runs_full_by_resources ON runs (envoy_id, resources_digest, started_at) WHERE heartbeat = 0;
 
 -- index runs_started_at
 CREATE INDEX runs_started_at ON runs (started_at);

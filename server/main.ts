@@ -157,7 +157,11 @@ async function main(): Promise<void> {
     process.exit(exitCodes.ok);
   }
   const levelRef: LogLevelRef = { value: loaded.config['log.level'] };
-  const log = createLogger({ level: levelRef, fields: { component: 'vigosrv' } });
+  const log = createLogger({
+    level: levelRef,
+    format: loaded.config['log.format'],
+    fields: { component: 'vigosrv' },
+  });
   // Read (and removed from the environment) before any child process starts.
   const notifier = createServiceNotifier({ env: process.env, log });
 

@@ -63,10 +63,12 @@ interface RunSummary {
   status: string;
   policyVersion: number;
   resources: { total: number; changed: number; failed: number };
+  heartbeat: boolean;
 }
 
 interface RunDetail extends RunSummary {
   results: { resourceId: string; outcome: string; message: string }[];
+  resourcesListedIn: { runId: string } | null;
 }
 
 function writeStack(): string {
@@ -179,8 +181,17 @@ describe('vigo agent against a real server', () => {
     assert.equal(fix.code, 0, fix.stderr);
     assert.equal(readFileSync(join(managed, 'alpha', 'app.conf'), 'utf8'), 'role=alpha\n');
     const runs = await api<{ items: RunSummary[] }>(`/api/v1/runs?envoy=${envoyA}`);
-    const [latest, quiet] = runs.items;
+    const [latest, quiet, first] = runs.items;
     assert.equal(quiet?.resources.changed, 0, 'the second run found nothing to do');
+    assert.equal(quiet?.heartbeat, true, 'and was stored as a heartbeat');
+    const quietDetail = await api<RunDetail>(`/api/v1/runs/${quiet?.id ?? ''}`);
+    assert.deepEqual(quietDetail.results, []);
+    assert.equal(
+      quietDetail.resourcesListedIn?.runId,
+      first?.id,
+      'its resources are listed by the first run',
+    );
+    assert.equal(latest?.heartbeat, false);
     const detail = await api<RunDetail>(`/api/v1/runs/${latest?.id ?? ''}`);
     assert.equal(detail.results.find((r) => r.resourceId === 'alpha/conf')?.outcome, 'updated');
   });

@@ -85,6 +85,18 @@ function printRun(ctx: CommandContext, run: RunDetail): void {
       '',
     ].join('\n'),
   );
+  if (run.heartbeat) {
+    const listed = run.resourcesListedIn;
+    ctx.io.out(
+      [
+        `${r.total} resources, none changed: kept without per-resource outcomes.`,
+        ...(listed === null ? [] : [`The same resources are listed in run ${listed.runId}.`]),
+        ...(run.resourcesDigest === null ? [] : [`Resource set digest: ${run.resourcesDigest}`]),
+        '',
+      ].join('\n'),
+    );
+    return;
+  }
   if (run.results.length === 0) {
     ctx.io.out('No resource outcomes were reported.\n');
     return;

@@ -6,6 +6,7 @@
  */
 import type { ConvergenceTracker, RunSummary } from '../convergence/index.ts';
 import type { Logger } from '../core/index.ts';
+import { prepareRunWriter } from '../runs/index.ts';
 import type { Db, Store } from '../store/index.ts';
 
 export type RunOutcome = 'none' | 'created' | 'updated' | 'deleted' | 'skipped' | 'blocked' | 'failed';
@@ -74,12 +75,6 @@ export interface ResultsCommitter {
   queuedResults(): number;
 }
 
-function runStatus(run: RunRecord): 'converged' | 'changed' | 'failed' | 'partial' {
-  const failed = run.results.filter((r) => r.outcome === 'failed' || r.outcome === 'blocked').length;
-  if (failed > 0) return failed === run.results.length ? 'failed' : 'partial';
-  return run.results.some((r) => r.outcome !== 'none' && r.outcome !== 'skipped') ? 'changed' : 'converged';
-}
-
 /** What the convergence model needs of a run: its resources counted by outcome. */
 export function summarizeRun(run: RunRecord): RunSummary {
   let unchanged = 0;
@@ -112,49 +107,13 @@ function prepareWrite(
   convergence: ConvergenceTracker | undefined,
   compliance: ResultsParticipant | undefined,
 ): (runs: RunRecord[]) => void {
-  const insertRun = db.prepare(
-    `INSERT OR IGNORE INTO runs (id, envoy_id, policy_version, started_at, finished_at, received_at, dry_run, status,
-                                 resources_total, resources_changed, resources_failed, trace_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertResult = db.prepare(
-    `INSERT INTO run_results (run_id, seq, resource_id, resource_type, configcrate, outcome, message, duration_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const storeRun = prepareRunWriter(db);
   return (runs) => {
     const receivedAt = now();
     for (const run of runs) {
-      const changed = run.results.filter((r) => ['created', 'updated', 'deleted'].includes(r.outcome)).length;
-      const failed = run.results.filter((r) => r.outcome === 'failed' || r.outcome === 'blocked').length;
-      const inserted = insertRun.run(
-        run.runId,
-        run.envoyId,
-        run.policyVersion,
-        run.startedAtMs,
-        run.finishedAtMs,
-        receivedAt,
-        run.dryRun ? 1 : 0,
-        runStatus(run),
-        run.results.length,
-        changed,
-        failed,
-        run.traceId === '' ? null : run.traceId,
-      );
-      if (inserted.changes === 0) continue; // delivered before: already durable
+      if (!storeRun(run, receivedAt)) continue; // delivered before: already durable
       convergence?.stage(run.envoyId, summarizeRun(run));
       compliance?.stage(run);
-      run.results.forEach((r, seq) =>
-        insertResult.run(
-          run.runId,
-          seq,
-          r.resourceId,
-          r.resourceType,
-          r.configcrate === '' ? null : r.configcrate,
-          r.outcome,
-          r.message === '' ? null : r.message,
-          r.durationMs,
-        ),
-      );
     }
   };
 }

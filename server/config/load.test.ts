@@ -87,6 +87,16 @@ const samples: Record<ConfigKey, Sample> = {
     env: ['warn', fixed('warn')],
     flag: ['error', fixed('error')],
   },
+  'log.format': {
+    file: ['text', fixed('text')],
+    env: ['json', fixed('json')],
+    flag: ['text', fixed('text')],
+  },
+  'log.access': {
+    file: ["'on'", fixed('on')],
+    env: ['off', fixed('off')],
+    flag: ['', fixed(undefined)],
+  },
   'server.tls_handshake_timeout': {
     file: ["'5s'", fixed(5_000)],
     env: ['20s', fixed(20_000)],
@@ -668,10 +678,11 @@ describe('reloadConfig', () => {
     assert.throws(() => reloadConfig(first, input), { code: 'config.wrong_type' });
   });
 
-  it('reloadable keys are log.level, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout, exports.* and backup.*', () => {
+  it('reloadable keys are log.level, log.access, checkin.* but checkin.workers, fleet.flush_interval, fleet.convergence_threshold, publish.approval, publish.validate_*, publish.url_check.*, publish.protected_paths, publish.blast_radius.*, database.retention.*, database.prune_interval, auth.session_idle_timeout, exports.* and backup.*', () => {
     const expected = configKeys.filter(
       (k) =>
         k === 'log.level' ||
+        k === 'log.access' ||
         (k.startsWith('checkin.') && k !== 'checkin.workers') ||
         k === 'fleet.flush_interval' ||
         k === 'fleet.convergence_threshold' ||

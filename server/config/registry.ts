@@ -90,6 +90,20 @@ export const configRegistry = {
     default: 'info',
     reloadable: true,
   }),
+  'log.format': choiceOption({
+    doc: 'Log record format on stderr: json (one object a line) or text (time level message key=value).',
+    env: 'VIGO_LOG_FORMAT',
+    flag: 'log-format',
+    values: ['json', 'text'],
+    default: 'json',
+  }),
+  'log.access': choiceOption({
+    doc: 'One info record per HTTPS request (method, route, status, bytes, duration, principal): off or on.',
+    env: 'VIGO_LOG_ACCESS',
+    values: ['off', 'on'],
+    default: 'off',
+    reloadable: true,
+  }),
   'shutdown.budget': durationOption({
     doc: 'Longest the graceful drain on SIGTERM/SIGINT may take before the process stops anyway (exit 75).',
     env: 'VIGO_SHUTDOWN_BUDGET',

@@ -79,13 +79,13 @@ describe('server.yaml: unknown keys', () => {
   it('catches unknown sections and keys at any depth', (t) => {
     const { problems } = fileError(
       t,
-      'servr:\n  hostname: x\nlog:\n  level: info\n  format:\n    json: true\n',
+      'servr:\n  hostname: x\nlog:\n  level: info\n  style:\n    json: true\n',
     );
     assert.deepEqual(
       problems.map((p) => [p.key, p.line]),
       [
         ['servr', 1],
-        ['log.format', 5],
+        ['log.style', 5],
       ],
     );
     assert.match(problems[0]?.message ?? '', /did you mean "server"\?/);

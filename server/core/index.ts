@@ -6,10 +6,11 @@ export {
   guardStandardStreams,
   guardStream,
   isLogLevel,
+  logFormats,
   silentLogger,
   streamSink,
 } from './log.ts';
-export type { LogFields, LogLevel, LogLevelRef, LogSink, Logger } from './log.ts';
+export type { LogFields, LogFormat, LogLevel, LogLevelRef, LogSink, Logger } from './log.ts';
 export { actorName, newRequestId, systemCtx } from './ctx.ts';
 export type { Actor, Ctx, Role } from './ctx.ts';
 export { formatDurationMs, parseDurationMs } from './duration.ts';

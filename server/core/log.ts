@@ -1,5 +1,6 @@
 /**
- * Structured JSON logs, one object a line. Bound fields (request id, component) ride along on child
+ * Structured logs, one record a line: a JSON object (the default), or for people reading a terminal a
+ * text line `time LEVEL msg key=value …`. Bound fields (request id, component) ride along on child
  * loggers so every line of a request can be correlated.
  *
  * Logging never takes the server down: a line that cannot be written (full disk, stderr on /dev/full, a
@@ -9,6 +10,8 @@
 import type { Writable } from 'node:stream';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const logFormats = ['json', 'text'] as const;
+export type LogFormat = (typeof logFormats)[number];
 export type LogFields = Record<string, unknown>;
 
 const levelRank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -90,13 +93,49 @@ export function streamSink(stream: Writable): LogSink {
   };
 }
 
+/** A value as text: bare when it reads unambiguously, else JSON-quoted (so no value can start a new line). */
+function textValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"=\\\p{C}]+$/u.test(value) ? value : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  // Objects and arrays as JSON; JSON.stringify throws on a cycle, which drops the line like the JSON format.
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+const namedControls: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControl(c: string): string {
+  return namedControls[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** `time LEVEL msg key=value …`; the message's control characters are escaped, so a record is one line. */
+function textLine(record: LogFields): string {
+  const { time, level, msg, ...fields } = record;
+  const message = String(msg).replace(/[\p{Cc}\u2028\u2029]/gu, escapeControl);
+  const parts = [String(time), String(level).toUpperCase().padEnd(5), message];
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    parts.push(`${/^[\w.-]+$/.test(key) ? key : JSON.stringify(key)}=${textValue(value)}`);
+  }
+  return `${parts.join(' ')}\n`;
+}
+
+const formatters: Record<LogFormat, (record: LogFields) => string> = {
+  json: (record) => `${JSON.stringify(record)}\n`,
+  text: textLine,
+};
+
 let stderrSink: LogSink | undefined;
 
 export function createLogger(options: {
   level: LogLevel | LogLevelRef;
   sink?: LogSink;
   fields?: LogFields;
+  /** json (default) or text. */
+  format?: LogFormat;
 }): Logger {
+  const format = options.format ?? 'json';
+  const line = formatters[format];
   const sink = options.sink ?? (stderrSink ??= streamSink(process.stderr));
   const levelRef = typeof options.level === 'string' ? { value: options.level } : options.level;
   const bound = options.fields ?? {};
@@ -106,7 +145,7 @@ export function createLogger(options: {
     try {
       const record: LogFields = { time: new Date().toISOString(), level, msg, ...bound };
       if (fields) for (const [k, v] of Object.entries(fields)) record[k] = encode(v);
-      sink.write(`${JSON.stringify(record)}\n`);
+      sink.write(line(record));
     } catch {
       // A field JSON cannot encode (a BigInt, a cycle) or a sink that throws: the line is lost, not the request.
       dropped += 1;
@@ -118,7 +157,7 @@ export function createLogger(options: {
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => createLogger({ level: levelRef, sink, fields: { ...bound, ...fields } }),
+    child: (fields) => createLogger({ level: levelRef, sink, format, fields: { ...bound, ...fields } }),
     enabled: (level) => levelRank[level] >= levelRank[levelRef.value],
   };
 }

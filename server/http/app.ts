@@ -14,6 +14,7 @@ import {
   traceIdOf,
 } from '../core/index.ts';
 import type { HttpMetrics } from '../metrics/index.ts';
+import { logAccess } from './access-log.ts';
 import type { AuthDeps } from './auth.ts';
 import { BodyBudget } from './body-budget.ts';
 import type { BodyBudgetOptions } from './body-budget.ts';
@@ -47,6 +48,8 @@ export interface HttpAppDeps {
   routes: readonly AnyRoute[];
   /** Counts and times every request by route template, method and status class. */
   metrics?: HttpMetrics;
+  /** Whether to write an access record per request (log.access), asked per request. */
+  accessLog?: () => boolean;
 }
 
 /** Pages load scripts and styles only from this origin: no CDN, no inline script. */
@@ -105,6 +108,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<HttpEnv> {
     closeIfBodyUnread(c);
     const seconds = (performance.now() - startedAt) / 1000;
     deps.metrics?.observe(c.get('route'), c.req.method, c.res.status, seconds);
+    if (deps.accessLog?.() === true) logAccess(c, log, startedAt);
     if (log.enabled('debug') || c.res.status >= 500) {
       const fields = {
         method: c.req.method,

@@ -395,6 +395,7 @@ export async function startServer(
       auth,
       routes,
       metrics: createHttpMetrics(metricsRegistry, routes),
+      accessLog: () => view.current['log.access'] === 'on',
     });
     const apiAddress = config['server.api_listen'];
     let https: HttpsListener;

@@ -10,3 +10,5 @@ export type {
 } from './runs-reader.ts';
 export { createLatestRunsReader } from './latest-runs.ts';
 export type { LatestRun, LatestRuns, LatestRunsOptions, LatestRunsReader } from './latest-runs.ts';
+export { isHeartbeat, prepareRunWriter, resourceSetDigest, runStatus } from './run-writer.ts';
+export type { RunWriter, StoredOutcome, StoredResult, StoredRun } from './run-writer.ts';

@@ -1,7 +1,8 @@
 /**
  * Reads of run history for the API, the web UI and the CLI: newest first, paged by start time, always
- * bounded, each query on an index (runs_envoy_started, runs_failed_started, runs_started_at). Agents write runs through the
- * results committer; nothing here is on the check-in path.
+ * bounded, each query on an index (runs_envoy_started, runs_failed_started, runs_started_at,
+ * runs_full_by_resources). Agents write runs through the results committer (run-writer.ts); nothing
+ * here is on the check-in path.
  */
 import { VigoError } from '../core/index.ts';
 import type { Statement } from 'better-sqlite3';
@@ -22,6 +23,8 @@ export interface RunView {
   dryRun: boolean;
   status: string;
   resources: { total: number; changed: number; failed: number };
+  /** Every resource was already as desired; stored without per-resource outcomes. */
+  heartbeat: boolean;
 }
 
 export interface ResourceOutcomeView {
@@ -34,7 +37,15 @@ export interface ResourceOutcomeView {
 }
 
 export interface RunDetail extends RunView {
+  /** Each resource's outcome; empty for a heartbeat, whose resources all had outcome `none`. */
   results: ResourceOutcomeView[];
+  /** SHA-256 (hex) of the set of resources the run checked; null for runs stored before it was kept. */
+  resourcesDigest: string | null;
+  /**
+   * For a heartbeat: the newest earlier run of the envoy that checked the same resources (same digest)
+   * and was stored with its outcomes, where they are listed. Null when none is kept (or not a heartbeat).
+   */
+  resourcesListedIn: { runId: string; startedAt: string } | null;
 }
 
 export interface RunPage {
@@ -66,6 +77,11 @@ interface RunRow {
   resources_total: number;
   resources_changed: number;
   resources_failed: number;
+  heartbeat: number;
+}
+
+interface DetailRow extends RunRow {
+  resources_digest: Buffer | null;
 }
 
 interface ResultRow {
@@ -89,6 +105,7 @@ function runView(row: RunRow): RunView {
     dryRun: row.dry_run === 1,
     status: row.status,
     resources: { total: row.resources_total, changed: row.resources_changed, failed: row.resources_failed },
+    heartbeat: row.heartbeat === 1,
   };
 }
 
@@ -104,7 +121,7 @@ function resultView(r: ResultRow): ResourceOutcomeView {
 }
 
 const columns = `r.id, r.envoy_id, e.hostname, r.policy_version, r.started_at, r.finished_at, r.received_at,
-  r.dry_run, r.status, r.resources_total, r.resources_changed, r.resources_failed`;
+  r.dry_run, r.status, r.resources_total, r.resources_changed, r.resources_failed, r.heartbeat`;
 const from = 'FROM runs r LEFT JOIN envoys e ON e.id = r.envoy_id';
 
 export interface RunsReader {
@@ -117,10 +134,19 @@ export interface RunsReader {
 
 export function createRunsReader(db: Db): RunsReader {
   const statements = {
-    byEnvoy: db.prepare<[string, number, number], RunRow>(
-      `SELECT ${columns} ${from} WHERE r.envoy_id = ? AND r.started_at < ? ORDER BY r.started_at DESC LIMIT ?`,
+    latest: db.prepare<[string], DetailRow>(
+      `SELECT ${columns}, r.resources_digest ${from} WHERE r.envoy_id = ? ORDER BY r.started_at DESC LIMIT 1`,
     ),
-    one: db.prepare<[string], RunRow>(`SELECT ${columns} ${from} WHERE r.id = ?`),
+    one: db.prepare<[string], DetailRow>(`SELECT ${columns}, r.resources_digest ${from} WHERE r.id = ?`),
+    // One seek in runs_full_by_resources (full runs only).
+    listedIn: db.prepare<
+      [{ envoyId: string; before: number; digest: Buffer }],
+      { id: string; started_at: number }
+    >(
+      `SELECT id, started_at FROM runs
+       WHERE envoy_id = @envoyId AND resources_digest = @digest AND heartbeat = 0 AND started_at < @before
+       ORDER BY started_at DESC LIMIT 1`,
+    ),
     results: db.prepare<[string], ResultRow>(
       `SELECT resource_id, resource_type, configcrate, outcome, message, duration_ms
        FROM run_results WHERE run_id = ? ORDER BY seq`,
@@ -153,9 +179,23 @@ export function createRunsReader(db: Db): RunsReader {
     return statement;
   };
 
-  const detail = (row: RunRow): RunDetail => ({
+  const listedIn = (row: DetailRow): RunDetail['resourcesListedIn'] => {
+    if (row.heartbeat !== 1 || row.resources_digest === null) return null;
+    const found = statements.listedIn.get({
+      envoyId: row.envoy_id,
+      before: row.started_at,
+      digest: row.resources_digest,
+    });
+    return found === undefined
+      ? null
+      : { runId: found.id, startedAt: new Date(found.started_at).toISOString() };
+  };
+
+  const detail = (row: DetailRow): RunDetail => ({
     ...runView(row),
-    results: statements.results.all(row.id).map(resultView),
+    results: row.heartbeat === 1 ? [] : statements.results.all(row.id).map(resultView),
+    resourcesDigest: row.resources_digest === null ? null : row.resources_digest.toString('hex'),
+    resourcesListedIn: listedIn(row),
   });
 
   return {
@@ -178,7 +218,7 @@ export function createRunsReader(db: Db): RunsReader {
       return detail(row);
     },
     latestFor(envoyId) {
-      const row = statements.byEnvoy.get(envoyId, Number.MAX_SAFE_INTEGER, 1);
+      const row = statements.latest.get(envoyId);
       return row === undefined ? undefined : detail(row);
     },
   };

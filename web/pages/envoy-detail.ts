@@ -72,7 +72,8 @@ export function runsTable(runs: readonly RunView[], nowMs: number, showHost: boo
         rowHeader: true,
         cell: (r) =>
           html`<a href="/runs/${encodeURIComponent(r.id)}">${isoTimeCell(r.startedAt, nowMs)}</a>
-            ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}`,
+            ${r.dryRun ? html`<span class="muted small">(dry run)</span>` : ''}
+            ${r.heartbeat ? html`<span class="muted small">(no change)</span>` : ''}`,
       },
       {
         header: 'Envoy',
@@ -103,6 +104,28 @@ export function outcomesTable(results: readonly ResourceOutcomeView[]): Html {
       { header: 'Message', className: 'message', cell: (r) => r.message ?? '' },
     ],
   });
+}
+
+/**
+ * A run's resources: the outcomes table, or for a heartbeat (stored without per-resource outcomes) what is
+ * known of it: how many resources it checked, that none changed, and where the same resources are listed.
+ */
+export function runResources(run: RunDetail, nowMs: number): Html {
+  if (!run.heartbeat) return outcomesTable(run.results);
+  const listed = run.resourcesListedIn;
+  return html`<p class="heartbeat">
+    <strong>${run.resources.total} resources, none changed.</strong>
+    <span class="muted small"
+      >Every resource was already as desired, so the run is kept without per-resource outcomes.</span
+    >
+    ${
+      listed === null
+        ? ''
+        : html`The same resources are listed in the run of
+            <a href="/runs/${encodeURIComponent(listed.runId)}">${isoTimeCell(listed.startedAt, nowMs)}</a>.`
+    }
+    Resource set ${shortHash(run.resourcesDigest)}
+  </p>`;
 }
 
 function facts(e: EnvoyEntry, nowMs: number, activeVersion: number | undefined): Html {
@@ -230,7 +253,7 @@ function detailPage(deps: EnvoyDetailDeps, c: WebContext, ctx: Ctx, id: string, 
                 Run of ${isoTimeCell(latest.startedAt, nowMs)}, ${badge(latest.status)}, config version
                 ${latest.policyVersion}.
               </p>
-              ${outcomesTable(latest.results)}`
+              ${runResources(latest, nowMs)}`
       }
     </section>
     <section aria-labelledby="convergence-title">
@@ -271,7 +294,7 @@ function runBody(run: RunDetail, nowMs: number): Html {
       <dd>${run.resources.total} total, ${run.resources.changed} changed, ${run.resources.failed} failed</dd>
     </dl>
     <h2>Resources</h2>
-    ${outcomesTable(run.results)}`;
+    ${runResources(run, nowMs)}`;
 }
 
 function actionRoute(deps: EnvoyDetailDeps, action: 'revoke' | 'push'): AnyRoute {

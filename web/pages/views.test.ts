@@ -6,7 +6,7 @@ import { hasPermission } from '../../server/identity/index.ts';
 import { renderPage } from '../layout.ts';
 import type { Shell } from '../layout.ts';
 import type { Viewer } from '../page-kit.ts';
-import { outcomesTable, runsTable } from './envoy-detail.ts';
+import { outcomesTable, runResources, runsTable } from './envoy-detail.ts';
 import { envoyRow } from '../envoy-table/index.ts';
 
 const xss = '<script>alert(1)</script>';
@@ -62,6 +62,7 @@ describe('views escape what agents and users send', () => {
           dryRun: false,
           status: xss,
           resources: { total: 1, changed: 0, failed: 0 },
+          heartbeat: false,
         },
       ],
       Date.parse('2026-01-01T00:01:00Z'),
@@ -73,6 +74,35 @@ describe('views escape what agents and users send', () => {
     ]).text;
     noScript(outcomes);
     assert.match(outcomes, /3 ms/);
+  });
+
+  it('a heartbeat run: its count and where its resources are listed, never an outcomes table', () => {
+    const heartbeat = {
+      id: 'r2',
+      envoyId: 'e1',
+      hostname: 'web-1',
+      policyVersion: 4,
+      startedAt: '2026-01-01T00:05:00.000Z',
+      finishedAt: '2026-01-01T00:05:01.000Z',
+      receivedAt: '2026-01-01T00:05:01.000Z',
+      dryRun: false,
+      status: 'converged',
+      resources: { total: 50, changed: 0, failed: 0 },
+      heartbeat: true,
+      results: [],
+      resourcesDigest: 'ab'.repeat(32),
+      resourcesListedIn: { runId: xss, startedAt: '2026-01-01T00:00:00.000Z' },
+    };
+    const now = Date.parse('2026-01-01T00:06:00Z');
+    const out = runResources(heartbeat, now).text;
+    noScript(out);
+    assert.match(out, /50 resources, none changed\./);
+    assert.match(out, /href="\/runs\/%3Cscript%3E/);
+    assert.doesNotMatch(out, /<table/);
+    const unlisted = runResources({ ...heartbeat, resourcesListedIn: null }, now).text;
+    assert.doesNotMatch(unlisted, /are listed in/);
+    const full = runResources({ ...heartbeat, heartbeat: false }, now).text;
+    assert.match(full, /The run managed no resources\./);
   });
 
   it('the page layout: username, version and the CSRF token in htmx headers', () => {

@@ -143,7 +143,11 @@ export function envoyRoutes(deps: EnvoyRoutesDeps): AnyRoute[] {
           ...(envoySchema['properties'] as Record<string, unknown>),
           traits: { type: ['object', 'null'] },
           runs: { type: 'array', items: { type: 'object' } },
-          resources: { type: 'array', items: { type: 'object' } },
+          resources: {
+            type: 'array',
+            items: { type: 'object' },
+            description: 'empty when the last run was a heartbeat (runs[0].heartbeat): nothing changed in it',
+          },
         },
       },
       handler: ({ c, param }) => {

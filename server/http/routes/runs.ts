@@ -1,7 +1,8 @@
 /**
  * Runs and their per-resource results, as agents reported them:
  *   GET /api/v1/runs?envoy=ID&status=S&failed=true&limit=N&before=MS   newest first, paged by start time
- *   GET /api/v1/runs/{id}                                  one run with every resource outcome
+ *   GET /api/v1/runs/{id}                                  one run with every resource outcome (a heartbeat:
+ *                                                          its count and resource-set digest instead)
  */
 import type { RunsReader } from '../../runs/index.ts';
 import { runListLimits, runStatuses } from '../../runs/index.ts';
@@ -24,6 +25,11 @@ const runSchema: JsonSchema = {
     resources: {
       type: 'object',
       properties: { total: { type: 'integer' }, changed: { type: 'integer' }, failed: { type: 'integer' } },
+    },
+    heartbeat: {
+      type: 'boolean',
+      description:
+        'every resource was already as desired: the run is kept without per-resource outcomes (results is empty)',
     },
   },
 };
@@ -77,6 +83,16 @@ export function runRoutes(deps: { runs: RunsReader }): AnyRoute[] {
         properties: {
           ...(runSchema['properties'] as Record<string, unknown>),
           results: { type: 'array', items: { type: 'object' } },
+          resourcesDigest: {
+            type: ['string', 'null'],
+            description: 'SHA-256 (hex) of the set of resources the run checked (docs/operations.md)',
+          },
+          resourcesListedIn: {
+            type: ['object', 'null'],
+            description:
+              'for a heartbeat: the newest earlier run of the envoy over the same resources that lists their outcomes',
+            properties: { runId: { type: 'string' }, startedAt: { type: 'string', format: 'date-time' } },
+          },
         },
       },
       handler: ({ c, param }) => c.json(deps.runs.get(param('id'))),
