@@ -54,15 +54,9 @@ import { checkDatabaseFile, checkVaultPresence, pkiDependents } from './data-dir
 import { vaultFileName } from '../secrets/index.ts';
 import type { AuditRuntime } from './audit-runtime.ts';
 import { serverVersion } from './version.ts';
-import type { ReplicationControl } from '../http/routes/replication.ts';
 import { standaloneControl } from '../http/routes/replication.ts';
-import type { ReplicationNode } from '../replication/index.ts';
-
-/** The server's replication role: its routes, and the node that ships to standbys when it is a primary. */
-export interface ServerReplication {
-  readonly control: ReplicationControl;
-  readonly node?: ReplicationNode;
-}
+import { agentServerList, startShipping } from './replication-runtime.ts';
+import type { ServerReplication } from './replication-runtime.ts';
 
 export interface RunningServer {
   readonly paths: ResolvedPaths;
@@ -128,13 +122,8 @@ export async function startServer(
     });
     cleanups.push(() => void walCheckpointer.stop());
     const pki = await loadPkiOrFail(paths, loaded, log, pkiDependents(store.db, paths.dbFile));
-    const replicationNode = replication.node;
+    cleanups.push(await startShipping(replication.node));
     let agentServers: readonly string[] = [];
-    if (replicationNode !== undefined) {
-      await replicationNode.listen();
-      replicationNode.startShipping();
-      cleanups.push(() => void replicationNode.stop());
-    }
     const bootId = randomUUID();
     const startedAtMs = Date.now();
     const readiness = new Readiness();
@@ -252,19 +241,7 @@ export async function startServer(
       },
     });
     const { grpc, fronts } = agentPort;
-    // With standby peers, every check-in reply lists this server then its peers: where agents fail over to.
-    agentServers =
-      replicationNode === undefined
-        ? []
-        : [
-            agentDialAddress({
-              advertised: config['server.grpc_advertise'],
-              requestHost: undefined,
-              fallbackHost: config['server.hostname'],
-              grpcPort: grpc.port,
-            }),
-            ...config.peers.map((peer) => peer.agentAddress),
-          ];
+    agentServers = agentServerList(config, replication.node, grpc.port);
     cleanups.push(() => agentPort.destroy());
     const agentStreams = agentPort.service.streams;
     checkinMetrics.countOpenStreams(() => agentStreams.openCount());
@@ -453,7 +430,7 @@ export async function startServer(
       agentStreams.drain();
       await Promise.all([https.close(), agentPort.close()]);
       // Standbys get no batch past the last one acknowledged; their links close with the listener.
-      await replicationNode?.stop();
+      await replication.node?.stop();
       flusher.stop();
       census.stop();
       await results.drain();
