@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -127,7 +127,10 @@ describe('deploy/Containerfile', () => {
     const walk = (dir: string): void => {
       for (const name of readdirSync(dir)) {
         const file = join(dir, name);
-        if (statSync(file).isDirectory()) walk(file);
+        // lstat: fixtures hold symlinks (a device's driver link) that point nowhere outside their host tree.
+        const entry = lstatSync(file);
+        if (entry.isSymbolicLink()) continue;
+        if (entry.isDirectory()) walk(file);
         else if (/\.(ts|mjs|cjs)$/.test(name) && !name.endsWith('.test.ts')) {
           const text = readFileSync(file, 'utf8');
           for (const m of text.matchAll(/(?:from\s+|import\(\s*|require\(\s*)'([^'.][^']*)'/g)) {
