@@ -6,30 +6,15 @@
 
 import { xplatTypeSpecs } from './xplat-schemas.ts';
 import { unixResourceTypeSpecs } from './unix-schemas.ts';
+import { absPath, bool, mode, nonEmpty, owner, presentAbsent, str } from './schema-atoms.ts';
+import type { Schema } from './schema-atoms.ts';
 
-type Schema = Record<string, unknown>;
-
-const str: Schema = { type: 'string' };
-const nonEmpty: Schema = { type: 'string', minLength: 1 };
-const bool: Schema = { type: 'boolean' };
 const strList: Schema = { type: 'array', items: { type: 'string' } };
 const refList: Schema = {
   type: ['string', 'array'],
   items: { type: 'string', minLength: 1 },
   description: 'a resource name, `configcrate/resource`, or a list of them',
 };
-const absPath: Schema = {
-  type: 'string',
-  pattern: '^(/|[A-Za-z]:[\\\\/]|.*\\{\\{)',
-  description: 'must be an absolute path such as /etc/motd',
-};
-const mode: Schema = {
-  type: 'string',
-  pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$',
-  description: 'must be an octal file mode written as a string, e.g. "0644"',
-};
-const owner: Schema = { type: ['string', 'integer'] };
-const presentAbsent: Schema = { enum: ['present', 'absent'] };
 const cronField: Schema = { type: ['string', 'integer'] };
 
 /** Keys every resource accepts, whatever its type. */

@@ -4,18 +4,11 @@
  * Vigo's stacks; Vigo's `path` reaches the agent as `target_path`. resource-schemas.ts includes them.
  */
 
-type Schema = Record<string, unknown>;
+import { bool, nonEmpty, presentAbsent, str } from './schema-atoms.ts';
+import type { Schema, TypeSpec } from './schema-atoms.ts';
 
-export interface UnixTypeSpec {
-  properties: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-}
+export type UnixTypeSpec = TypeSpec;
 
-const str: Schema = { type: 'string' };
-const nonEmpty: Schema = { type: 'string', minLength: 1 };
-const bool: Schema = { type: 'boolean' };
-const presentAbsent: Schema = { enum: ['present', 'absent'] };
 const absPath: Schema = {
   type: 'string',
   pattern: '^(/|.*\\{\\{)',

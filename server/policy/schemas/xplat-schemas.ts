@@ -4,29 +4,9 @@
  * one table the server and the agent validate with; docs/stacks.md documents every field.
  */
 
-type Schema = Record<string, unknown>;
+import { absPath, bool, mode, nonEmpty, owner, presentAbsent, str } from './schema-atoms.ts';
+import type { Schema, TypeSpec } from './schema-atoms.ts';
 
-interface TypeSpec {
-  properties: Record<string, Schema>;
-  required?: string[];
-  anyOf?: Schema[];
-}
-
-const str: Schema = { type: 'string' };
-const nonEmpty: Schema = { type: 'string', minLength: 1 };
-const bool: Schema = { type: 'boolean' };
-const absPath: Schema = {
-  type: 'string',
-  pattern: '^(/|[A-Za-z]:[\\\\/]|.*\\{\\{)',
-  description: 'must be an absolute path such as /etc/motd',
-};
-const mode: Schema = {
-  type: 'string',
-  pattern: '^(0?[0-7]{3,4}|.*\\{\\{.*)$',
-  description: 'must be an octal file mode written as a string, e.g. "0644"',
-};
-const owner: Schema = { type: ['string', 'integer'] };
-const presentAbsent: Schema = { enum: ['present', 'absent'] };
 const pathFields: Record<string, Schema> = { target_path: absPath, path: absPath };
 const needsPath = [{ required: ['target_path'] }, { required: ['path'] }];
 
