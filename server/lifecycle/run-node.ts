@@ -61,15 +61,7 @@ export async function startNode(loaded: LoadedConfig, log: Logger, view: ConfigV
   if (config.peers.length === 0) {
     const control = standaloneControl(name, identity.fingerprint);
     const server = await startServer(loaded, log, view, { control });
-    return {
-      server,
-      role: 'primary',
-      apiPort: server.apiPort,
-      grpcPort: server.grpcPort,
-      caFile: server.pki.caFile,
-      roleChange,
-      ...drains(server),
-    };
+    return asPrimary(server, roleChange);
   }
   const node = new ReplicationNode(
     {
@@ -106,15 +98,7 @@ export async function startNode(loaded: LoadedConfig, log: Logger, view: ConfigV
       server.audit.appendSystem({ action: 'server.promoted', target: name, details: note });
       clearPromotionNote(paths.dataDir);
     }
-    return {
-      server,
-      role: 'primary',
-      apiPort: server.apiPort,
-      grpcPort: server.grpcPort,
-      caFile: server.pki.caFile,
-      roleChange,
-      ...drains(server),
-    };
+    return asPrimary(server, roleChange);
   }
   let lock;
   try {
@@ -144,6 +128,19 @@ export async function startNode(loaded: LoadedConfig, log: Logger, view: ConfigV
     roleChange,
     drain: (reason) => standby.drain(reason),
     abort: () => standby.abort(),
+  };
+}
+
+/** A serving primary (or a server without peers), as the node that runs it. */
+function asPrimary(server: RunningServer, roleChange: Promise<RoleChange>): RunningNode {
+  return {
+    server,
+    role: 'primary',
+    apiPort: server.apiPort,
+    grpcPort: server.grpcPort,
+    caFile: server.pki.caFile,
+    roleChange,
+    ...drains(server),
   };
 }
 
