@@ -4,23 +4,10 @@
  * sets VIGO_REQUIRE_DEPLOY_TOOLS=1, so there a missing tool fails its tests; elsewhere they are skipped,
  * saying why.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { findTool } from '../helpers/find-tool.ts';
 
-/** The executable `name` on PATH, or undefined. */
-export function findTool(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
+export { findTool };
 
 /** Why a test needing these tools (name -> Debian package) is skipped here, or undefined when it runs. */
 export function toolsSkipReason(tools: Readonly<Record<string, string>>): string | undefined {

@@ -4,30 +4,15 @@
  * without that variable the promtool tests are skipped, saying why.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findTool } from './find-tool.ts';
 
 function findPromtool(): string | undefined {
-  return findOnPath('promtool');
+  return findTool('promtool');
 }
 
 /** The Prometheus server of the same package, or undefined where it is not installed. */
 export function findPrometheus(): string | undefined {
-  return findOnPath('prometheus');
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
+  return findTool('prometheus');
 }
 
 /** Why the promtool tests are skipped here, or undefined when they run. */
