@@ -142,7 +142,7 @@ describe('durability and test deliveries', () => {
     receiver.respond = () => ({ status: up ? 200 : 503 });
     const sinks = await startSinks(
       t,
-      [hook('hook', receiver.url, { backoff_initial: '1h', backoff_max: '1h' })],
+      [hook('hook', receiver.url, { backoff_initial: '40ms', backoff_max: '40ms' })],
       secrets,
     );
     for (let n = 0; n < 3; n += 1) sinks.bus.publish('envoy.failed', { n });
